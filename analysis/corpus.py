@@ -1,0 +1,317 @@
+"""Corpora: ingest a declared collection into the statement snapshot, load it, describe it.
+
+The snapshot (``<store>/<corpus>/snapshot/``) is the one table every later step reads:
+
+- ``statements.parquet``: one row per kept statement, sorted by (``date`` nulls last,
+  ``source``, ``id``); the row number in that order is ``doc``. Columns: see
+  :data:`SNAPSHOT_SCHEMA` and ``docs/ARCHITECTURE.md`` section 1.
+- ``manifest.json``: corpus, language, line_breaks, declaration path and sha256, input
+  sha256s, ``snapshot_sha256`` (of statements.parquet), rows, versions, aliases path.
+- ``ingest_log.json``: records in, kept, dropped by reason (records in = kept + dropped,
+  always), undated, cross-source duplicates, per file counts, the first skipped records.
+- ``dropped.parquet``: every dropped record with file, line, reason and detail.
+
+Rules applied to the records the readers return (:mod:`analysis.formats`):
+
+1. source: the record's source, else the declaration's ``source``, else the corpus name.
+2. empty: a text that is empty once whitespace is collapsed is dropped (``empty``).
+3. duplicate: within one source, a text equal (whitespace collapsed) to an earlier
+   record's is dropped (``duplicate``; first occurrence in input order wins).
+4. cross-source repeats are kept; all but the first in snapshot order get
+   ``duplicate_of`` = the first one's id.
+5. id: the record's own id, else ``<corpus>:<source>:<n>`` with n the record's
+   1-based position among that source's records in input order. Ids must be unique.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .declaration import Declaration, declaration_load
+from .errors import FormulaeError
+from .store import atomic_dir, corpus_dir, dumps_json, file_sha256, read_json, store_root
+
+SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
+    "doc": pl.UInt32(),
+    "id": pl.String(),
+    "corpus": pl.String(),
+    "source": pl.String(),
+    "date": pl.Date(),
+    "date_precision": pl.String(),
+    "language": pl.String(),
+    "title": pl.String(),
+    "text": pl.String(),
+    "hashtags": pl.List(pl.String()),
+    "lead_emoji": pl.List(pl.String()),
+    "duplicate_of": pl.String(),
+    "meta": pl.String(),
+}
+DROP_REASONS = ("duplicate", "duplicate_paste", "duplicate_id", "empty", "not_a_message", "unparseable")
+
+# hashtags: '#' not preceded by a word character, '&', '/' or '#'; at least one letter
+HASHTAG_RE = r"(?:^|[^\p{L}\p{M}\p{N}_&/#])#[\p{L}\p{M}\p{N}_]*\p{L}[\p{L}\p{M}\p{N}_]*"
+LEAD_EMOJI_RE = r"(?m)^[ \t]*(?:\p{Extended_Pictographic}[\x{FE0F}\x{1F3FB}-\x{1F3FF}]*(?:\x{200D}\p{Extended_Pictographic}\x{FE0F}?)*)+"
+
+
+@dataclass
+class IngestResult:
+    """What an ingest did: the snapshot folder, its manifest and its ingest log."""
+
+    corpus: str
+    snapshot: Path
+    manifest: dict[str, Any]
+    log: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "corpus": self.corpus,
+            "records_in": self.log["records_in"],
+            "kept": self.log["kept"],
+            "dropped": sum(self.log["dropped"].values()),
+            "dropped_by_reason": ", ".join(f"{k} {v}" for k, v in sorted(self.log["dropped"].items())) or "-",
+            "undated": self.log["undated"],
+            "cross_source_duplicates": self.log["cross_source_duplicates"],
+            "snapshot_sha256": self.manifest["snapshot_sha256"][:12],
+            "snapshot": str(self.snapshot),
+        }
+
+
+def _read_records(decl: Declaration, skip_bad: bool) -> pl.DataFrame:
+    from .formats import concat_records, read_csv, read_folder, read_jsonl, read_telegram
+    from .rawdump import read_rawdump
+
+    reader = {"jsonl": read_jsonl, "csv": read_csv, "telegram": read_telegram,
+              "folder": read_folder, "rawdump": read_rawdump}[decl.format]
+    frames = [reader(p, decl, skip_bad) for p in decl.inputs]
+    return concat_records(frames, sort_line=False).with_row_index("rec")
+
+
+def _build(records: pl.DataFrame, decl: Declaration) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Records → (statements, dropped). Pure polars; no per-row Python."""
+    default_source = decl.source or decl.name
+    lf = records.lazy().with_columns(
+        source=pl.when(pl.col("source").is_null() | (pl.col("source").str.strip_chars() == ""))
+        .then(pl.lit(default_source)).otherwise(pl.col("source")),
+    )
+    lf = lf.with_columns(
+        _n=(pl.int_range(pl.len(), dtype=pl.UInt32) + 1).over("source"),
+        _key=pl.col("text").fill_null("").str.replace_all(r"\s+", " ").str.strip_chars(),
+    ).with_columns(
+        id=pl.coalesce(pl.col("id"), pl.lit(decl.name + ":") + pl.col("source") + pl.lit(":") + pl.col("_n").cast(pl.String)),
+    )
+    # ids must be unique among the records that are not already dropped
+    live = pl.col("drop").is_null()
+    lf = lf.with_columns(_first_id=pl.col("rec").filter(live).min().over("id"))
+    lf = lf.with_columns(
+        drop=pl.when(live & (pl.col("_key") == "")).then(pl.lit("empty")).otherwise(pl.col("drop")),
+        detail=pl.when(live & (pl.col("_key") == "")).then(pl.lit("no text")).otherwise(pl.col("detail")),
+    )
+    live = pl.col("drop").is_null()
+    lf = lf.with_columns(_first=pl.col("rec").filter(live).min().over(["source", "_key"]))
+    lf = lf.with_columns(
+        _first_id_of_key=pl.col("id").filter(live).first().over(["source", "_key"]),  # rows are in rec order
+    )
+    is_dup = live & (pl.col("rec") != pl.col("_first"))
+    lf = lf.with_columns(
+        drop=pl.when(is_dup).then(pl.lit("duplicate")).otherwise(pl.col("drop")),
+        detail=pl.when(is_dup).then(pl.lit("same text as ") + pl.col("_first_id_of_key")).otherwise(pl.col("detail")),
+    )
+    df = lf.collect()
+    dup_ids = df.filter(pl.col("drop").is_null() & (pl.col("rec") != pl.col("_first_id")))
+    if dup_ids.height:
+        first = dup_ids.row(0, named=True)
+        orig = df.filter(pl.col("rec") == first["_first_id"]).row(0, named=True)
+        raise FormulaeError(f"duplicate id '{first['id']}' (first used at {orig['file']}:{orig['line']})",
+                            file=first["file"], line=first["line"])
+    kept = df.filter(pl.col("drop").is_null())
+    dropped = df.filter(pl.col("drop").is_not_null()).select("rec", "file", "line", "id", "source", pl.col("drop").alias("reason"), "detail")
+
+    hashtags = (pl.col("text").str.extract_all(HASHTAG_RE)
+                .list.eval(pl.element().str.replace(r"^[^#]*#", "")))
+    need_emoji = decl.format in ("rawdump", "telegram", "folder")
+    emoji = (pl.col("text").str.extract_all(LEAD_EMOJI_RE).list.eval(pl.element().str.strip_chars(" \t"))
+             if need_emoji else pl.lit([], dtype=pl.List(pl.String)))
+    st = kept.lazy().with_columns(
+        hashtags=pl.coalesce(pl.col("hashtags"), hashtags),
+        lead_emoji=pl.coalesce(pl.col("lead_emoji"), emoji),
+        corpus=pl.lit(decl.name),
+        language=pl.lit(decl.language),
+    ).sort(["date", "source", "id"], nulls_last=True, maintain_order=True)
+    st = st.with_columns(doc=pl.int_range(pl.len(), dtype=pl.UInt32))
+    # cross-source repeats: the first in snapshot order is the original
+    st = st.with_columns(
+        _orig=pl.col("id").first().over("_key"),
+        _nsrc=pl.col("source").n_unique().over("_key"),
+    ).with_columns(
+        duplicate_of=pl.when((pl.col("_nsrc") > 1) & (pl.col("id") != pl.col("_orig"))).then(pl.col("_orig")),
+    )
+    statements = st.select([pl.col(c).cast(t) for c, t in SNAPSHOT_SCHEMA.items()]).collect()
+    return statements, dropped
+
+
+def corpus_ingest(declaration_path: str | Path, store: str | Path | None = None, skip_bad: bool = False) -> IngestResult:
+    """Ingest one declared corpus into ``<store>/<name>/snapshot/`` (atomically)."""
+    decl = declaration_load(declaration_path)
+    records = _read_records(decl, skip_bad)
+    statements, dropped = _build(records, decl)
+    n_in = records.height
+    reasons = dict(sorted(dropped.group_by("reason").len().iter_rows())) if dropped.height else {}
+    if statements.height + dropped.height != n_in:  # the accounting invariant
+        raise AssertionError(f"records in {n_in} != kept {statements.height} + dropped {dropped.height}")
+    files = records.group_by("file", maintain_order=True).agg(
+        records=pl.len(), kept=pl.col("drop").is_null().sum()
+    ) if n_in else pl.DataFrame({"file": [], "records": [], "kept": []})
+    dropped_k = dropped.group_by("file").len().rename({"len": "dropped"})
+    log = {
+        "corpus": decl.name,
+        "records_in": n_in,
+        "kept": statements.height,
+        "dropped": reasons,
+        "undated": int(statements["date"].null_count()),
+        "cross_source_duplicates": int(statements["duplicate_of"].is_not_null().sum()),
+        "files": {r["file"]: {"records": r["records"], "dropped": n_in and int(
+            dropped_k.filter(pl.col("file") == r["file"])["dropped"].sum())} for r in files.to_dicts()},
+        "skipped": dropped.filter(pl.col("reason") == "unparseable").head(100)
+        .select("file", "line", "detail").to_dicts(),
+    }
+    target = corpus_dir(decl.name, store) / "snapshot"
+    inputs = {str(p): file_sha256(p) for p in decl.inputs} if decl.format != "folder" else _folder_hashes(decl)
+    with atomic_dir(target) as tmp:
+        statements.write_parquet(tmp / "statements.parquet", compression="zstd", compression_level=3, statistics=True)
+        dropped.write_parquet(tmp / "dropped.parquet")
+        manifest = _manifest(decl, statements, inputs, file_sha256(tmp / "statements.parquet"))
+        (tmp / "manifest.json").write_text(dumps_json(manifest), encoding="utf-8")
+        (tmp / "ingest_log.json").write_text(dumps_json(log), encoding="utf-8")
+    notes = []
+    if decl.aliases is not None and not decl.aliases.exists():
+        notes.append(f"aliases file {decl.aliases} does not exist yet: no aliases recorded")
+    return IngestResult(decl.name, target, manifest, log, notes)
+
+
+def _folder_hashes(decl: Declaration) -> dict[str, str]:
+    out = {}
+    for folder in decl.inputs:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file() and p.suffix.lower() in (".txt", ".md"):
+                out[str(p)] = file_sha256(p)
+    return out
+
+
+def _manifest(decl: Declaration, statements: pl.DataFrame, inputs: dict[str, str], sha: str) -> dict[str, Any]:
+    from . import __version__
+
+    aliases = str(decl.aliases) if decl.aliases is not None and decl.aliases.exists() else None
+    return {
+        "corpus": decl.name,
+        "language": decl.language,
+        "line_breaks": decl.line_breaks,
+        "format": decl.format,
+        "declaration": str(decl.file),
+        "declaration_sha256": decl.sha256,
+        "inputs": inputs,
+        "snapshot_sha256": sha,
+        "rows": statements.height,
+        "columns": {c: str(t) for c, t in SNAPSHOT_SCHEMA.items()},
+        "source_label": decl.source,
+        "aliases": aliases,
+        "licence": decl.licence,
+        "description": decl.description,
+        "citation": decl.citation,
+        "formulae_version": __version__,
+        "polars_version": pl.__version__,
+    }
+
+
+def _snapshot_dir(name: str, store: str | Path | None) -> Path:
+    snap = corpus_dir(name, store) / "snapshot"
+    if not (snap / "manifest.json").is_file() or not (snap / "statements.parquet").is_file():
+        known = corpus_list(store)
+        hint = f"; ingested corpora: {', '.join(known)}" if known else "; nothing is ingested there yet"
+        raise FormulaeError(f"unknown corpus '{name}' in store {store_root(store)}{hint} "
+                            f"(run: formulae ingest corpus/{name}.yml)")
+    return snap
+
+
+def corpus_list(store: str | Path | None = None) -> list[str]:
+    """Names of the corpora with a snapshot in the store, sorted."""
+    root = store_root(store)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "snapshot" / "manifest.json").is_file())
+
+
+def corpus_load(name: str, store: str | Path | None = None) -> pl.LazyFrame:
+    """The statement snapshot of an ingested corpus, as a LazyFrame (schema: SNAPSHOT_SCHEMA)."""
+    return pl.scan_parquet(_snapshot_dir(name, store) / "statements.parquet")
+
+
+def corpus_manifest(name: str, store: str | Path | None = None) -> dict[str, Any]:
+    """The snapshot manifest (hashes, language, line_breaks, versions, aliases path)."""
+    return read_json(_snapshot_dir(name, store) / "manifest.json")
+
+
+def corpus_log(name: str, store: str | Path | None = None) -> dict[str, Any]:
+    """The ingest log: records in, kept, dropped by reason, undated, skipped records."""
+    return read_json(_snapshot_dir(name, store) / "ingest_log.json")
+
+
+def corpus_info(name: str, store: str | Path | None = None) -> dict[str, Any]:
+    """Counts for a corpus: by source, year, month, language, precision; undated; dropped."""
+    lf = corpus_load(name, store)
+    manifest = corpus_manifest(name, store)
+    log = corpus_log(name, store)
+    df = lf.select("source", "date", "date_precision", "language", "duplicate_of", "text").collect()
+
+    def counts(expr: pl.Expr, label: str) -> dict[str, int]:
+        t = df.select(expr.alias(label)).drop_nulls().group_by(label).len().sort(label)
+        return {str(k): int(v) for k, v in t.iter_rows()}
+
+    first = df["date"].min()
+    last = df["date"].max()
+    return {
+        "corpus": name,
+        "statements": df.height,
+        "first_date": None if first is None else first.isoformat(),
+        "last_date": None if last is None else last.isoformat(),
+        "sources": counts(pl.col("source"), "source"),
+        "years": counts(pl.col("date").dt.year().cast(pl.String), "year"),
+        "months": counts(pl.col("date").dt.strftime("%Y-%m"), "month"),
+        "languages": counts(pl.col("language"), "language"),
+        "date_precision": counts(pl.col("date_precision"), "date_precision"),
+        "undated": int(df["date"].null_count()),
+        "cross_source_duplicates": int(df["duplicate_of"].is_not_null().sum()),
+        "characters": int(df["text"].str.len_chars().sum()),
+        "records_in": log["records_in"],
+        "dropped": log["dropped"],
+        "line_breaks": manifest["line_breaks"],
+        "snapshot_sha256": manifest["snapshot_sha256"],
+        "declaration": manifest["declaration"],
+    }
+
+
+def corpus_ingest_all(folder: str | Path = "corpus", store: str | Path | None = None,
+                      skip_bad: bool = False) -> list[IngestResult]:
+    """Ingest every declaration (``*.yml`` with a ``format`` key) in a folder, sorted by name."""
+    from .declaration import is_declaration
+
+    folder = Path(folder)
+    decls = [p for p in sorted(folder.glob("*.yml")) if is_declaration(p)]
+    if not decls:
+        raise FormulaeError(f"no corpus declarations (*.yml with a 'format' key) in {folder}")
+    return [corpus_ingest(p, store, skip_bad) for p in decls]
+
+
+def text_key_sha(text: str) -> str:
+    """Hash of the whitespace-collapsed text (the duplicate key), for tests and tools."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
+
+
+def _jsonable(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, default=str))

@@ -1,0 +1,558 @@
+"""Readers: one function per input format, each returning the *records* frame.
+
+Every reader turns its input files into one polars DataFrame with one row per record
+read, in input order, with the columns of :data:`RECORD_SCHEMA`:
+
+``file`` (path as declared), ``line`` (1-based line where the record starts), ``id``,
+``source``, ``date`` (Date), ``date_precision``, ``title``, ``text`` (verbatim),
+``hashtags`` / ``lead_emoji`` (null = let the ingest derive them from the text),
+``meta`` (JSON object, sorted keys), ``drop`` (null, or the reason the reader already
+dropped the record: ``duplicate_paste``, ``not_a_message``, ``unparseable``) and
+``detail`` (what the drop refers to).
+
+Format mappings (see also ``corpus/README.md``):
+
+- ``jsonl``: one JSON object per line (gzip or plain); ``fields`` maps id, text, date,
+  source, title; every other key goes to ``meta`` (or only ``fields.extra``).
+- ``csv``: header row, then one record per row (gzip or plain), same mapping.
+- ``telegram``: Telegram Desktop ``result.json``: each ``messages[]`` item of type
+  ``message`` is a statement; ``text`` (string or list of entity parts) is flattened;
+  hashtags come from the ``hashtag`` entities; service messages are dropped, counted.
+- ``folder``: every ``.txt`` / ``.md`` file under the folder (sorted by path) is one
+  statement; optional YAML front matter (``---`` ... ``---``) gives id, date, source,
+  title and metadata; the id defaults to the file's path without suffix.
+- ``rawdump``: see :mod:`analysis.rawdump`.
+
+Errors are :class:`~analysis.errors.FormulaeError` naming the file, the line and the
+problem. Record-level errors (a broken JSON line, a ragged CSV row, an unparseable
+date, a record missing its text field) raise unless ``skip_bad`` is set, in which case
+the record is kept in the frame with ``drop = 'unparseable'`` and ``detail`` saying why.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from .declaration import Declaration
+from .errors import FormulaeError
+
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "file": pl.String(),
+    "line": pl.UInt32(),
+    "id": pl.String(),
+    "source": pl.String(),
+    "date": pl.Date(),
+    "date_precision": pl.String(),
+    "title": pl.String(),
+    "text": pl.String(),
+    "hashtags": pl.List(pl.String()),
+    "lead_emoji": pl.List(pl.String()),
+    "meta": pl.String(),
+    "drop": pl.String(),
+    "detail": pl.String(),
+}
+
+
+# --- bytes --------------------------------------------------------------------------
+
+
+def read_input(path: Path) -> bytes:
+    """Read a file, gunzipping it when it starts with the gzip magic bytes.
+
+    A truncated or corrupt gzip stream is an error naming the line reached.
+    """
+    raw = Path(path).read_bytes()
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    out: list[bytes] = []
+    data = raw
+    while data:
+        d = zlib.decompressobj(wbits=31)
+        try:
+            out.append(d.decompress(data))
+            out.append(d.flush())
+        except zlib.error as exc:
+            line = b"".join(out).count(b"\n") + 1
+            raise FormulaeError(f"corrupt gzip stream ({exc})", file=path, line=line) from None
+        if not d.eof:
+            line = b"".join(out).count(b"\n") + 1
+            raise FormulaeError("truncated gzip file: the stream ends before its end marker", file=path, line=line)
+        data = d.unused_data
+        if data and data[:2] != b"\x1f\x8b":
+            break  # trailing garbage after the last member is ignored, as gzip(1) does
+    return out[0] if len(out) == 1 else b"".join(out)
+
+
+def decode_utf8(raw: bytes, path: Path) -> str:
+    """Decode UTF-8 strictly (a leading BOM is skipped); errors name the line."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _utf8_error(raw, exc, path) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _utf8_error(raw: bytes, exc: UnicodeDecodeError, path: Path, offset: int = 0) -> FormulaeError:
+    start = offset + exc.start
+    line = raw.count(b"\n", 0, start) + 1
+    col = start - (raw.rfind(b"\n", 0, start) + 1) + 1
+    return FormulaeError(f"invalid UTF-8 (byte 0x{raw[start]:02x} at byte {col} of the line)", file=path, line=line)
+
+
+def display_path(path: Path, decl: Declaration) -> str:
+    """The path as shown in errors and logs: relative to the current folder when possible."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+# --- dates --------------------------------------------------------------------------
+
+_PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
+
+
+def date_exprs(raw: pl.Expr, decl: Declaration) -> tuple[pl.Expr, pl.Expr]:
+    """Polars expressions (date, precision) parsing a raw date column by the declaration's rules."""
+    s = raw.cast(pl.String).str.strip_chars()
+    fmt = decl.date_format
+    if fmt == "auto":
+        is_day = s.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ]|$)")
+        is_month = s.str.contains(r"^\d{4}-\d{1,2}$")
+        is_year = s.str.contains(r"^\d{4}$")
+        day = s.str.extract(r"^(\d{4}-\d{1,2}-\d{1,2})").str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+        month = (s + "-01").str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+        year = (s + "-01-01").str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+        date = pl.when(is_day).then(day).when(is_month).then(month).when(is_year).then(year)
+        prec = pl.when(is_day).then(pl.lit("day")).when(is_month).then(pl.lit("month")).when(is_year).then(pl.lit("year"))
+    elif fmt == "year":
+        ok = s.str.contains(r"^\d{1,4}$")
+        date = pl.when(ok).then((s.str.zfill(4) + "-01-01").str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+        prec = pl.lit("year")
+    else:
+        parsed = s.str.strptime(pl.Datetime, fmt, strict=False).dt.date()
+        date = parsed
+        prec = pl.lit(_precision_of_pattern(fmt))
+    date = date.cast(pl.Date)
+    prec = pl.when(date.is_null()).then(pl.lit("none")).otherwise(prec)
+    if decl.date_precision is not None:
+        want = decl.date_precision
+        coarse = {"month": date.dt.truncate("1mo"), "year": date.dt.truncate("1y"), "day": date}[want]
+        rank = _PRECISION_RANK[want]
+        finer = prec.replace_strict(_PRECISION_RANK, default=9, return_dtype=pl.Int8) < rank
+        date = pl.when(finer).then(coarse).otherwise(date)
+        prec = pl.when(finer).then(pl.lit(want)).otherwise(prec)
+    return date, prec
+
+
+def _precision_of_pattern(fmt: str) -> str:
+    if any(d in fmt for d in ("%d", "%j", "%F", "%D", "%c", "%s")):
+        return "day"
+    if any(d in fmt for d in ("%m", "%b", "%B", "%h")):
+        return "month"
+    return "year"
+
+
+# --- shared mapping of a raw table (jsonl, csv, folder) to records --------------------
+
+
+def map_records(df: pl.DataFrame, lines: pl.Series, path: Path, decl: Declaration,
+                skip_bad: bool, locate_null: Callable[[int], bool] | None = None) -> pl.DataFrame:
+    """Turn a raw table (one row per record, string or typed columns) into the record frame.
+
+    ``lines`` gives each row's line number. ``locate_null(row)`` says whether a row
+    whose text is null lacks the key entirely (an error) rather than holding null.
+    """
+    shown = display_path(path, decl)
+    for role in ("id", "text", "date", "source", "title"):
+        name = decl.field_for(role)
+        if name and name not in df.columns:
+            raise FormulaeError(
+                f"mapped field '{name}' (fields.{role}) is missing from the records; "
+                f"fields present: {', '.join(df.columns) or 'none'}", file=shown, line=int(lines[0]) if len(lines) else 1)
+    mapped = {decl.field_for(r) for r in ("id", "text", "source", "title")} - {None}
+    if decl.extra == "all":
+        extra = sorted(c for c in df.columns if c not in mapped)
+    elif decl.extra == "none":
+        extra = []
+    else:
+        missing = [c for c in decl.extra if c not in df.columns]
+        if missing:
+            raise FormulaeError(f"field '{missing[0]}' (fields.extra) is missing from the records", file=shown, line=int(lines[0]) if len(lines) else 1)
+        extra = sorted(decl.extra)
+
+    def col(role: str) -> pl.Expr:
+        name = decl.field_for(role)
+        return pl.lit(None, dtype=pl.String) if not name else _as_text(pl.col(name), df.schema[name])
+
+    date_name = decl.field_for("date")
+    if date_name:
+        date, prec = date_exprs(pl.col(date_name), decl)
+        raw_date = pl.col(date_name).cast(pl.String).str.strip_chars()
+    else:
+        date, prec = pl.lit(None, dtype=pl.Date), pl.lit("none")
+        raw_date = pl.lit(None, dtype=pl.String)
+    meta = pl.struct([pl.col(c) for c in extra]).struct.json_encode() if extra else pl.lit("{}")
+    out = df.select(
+        pl.lit(shown).alias("file"),
+        pl.Series("line", lines, dtype=pl.UInt32),
+        col("id").alias("id"),
+        col("source").alias("source"),
+        date.alias("date"),
+        prec.alias("date_precision"),
+        col("title").alias("title"),
+        col("text").alias("text"),
+        pl.lit(None, dtype=pl.List(pl.String)).alias("hashtags"),
+        pl.lit(None, dtype=pl.List(pl.String)).alias("lead_emoji"),
+        meta.alias("meta"),
+        pl.lit(None, dtype=pl.String).alias("drop"),
+        pl.lit(None, dtype=pl.String).alias("detail"),
+        raw_date.alias("_raw_date"),
+    )
+    # record-level problems: unparseable dates, records without the text field
+    bad_date = pl.col("_raw_date").is_not_null() & (pl.col("_raw_date") != "") & pl.col("date").is_null()
+    problems = pl.when(bad_date).then(pl.lit("unparseable date '") + pl.col("_raw_date") + pl.lit("' (date.format: " + decl.date_format + ")"))
+    out = out.with_columns(_problem=problems)
+    if locate_null is not None:
+        null_rows = out.with_row_index("_row").filter(pl.col("text").is_null())["_row"].to_list()
+        absent = [r for r in null_rows if locate_null(r)]
+        if absent:
+            mask = pl.Series([False] * out.height)
+            mask[absent] = True
+            msg = f"record has no '{decl.field_for('text')}' field (fields.text)"
+            out = out.with_columns(_problem=pl.when(mask).then(pl.lit(msg)).otherwise(pl.col("_problem")))
+    bad = out.filter(pl.col("_problem").is_not_null())
+    if bad.height:
+        if not skip_bad:
+            first = bad.row(0, named=True)
+            raise FormulaeError(first["_problem"], file=shown, line=first["line"])
+        out = out.with_columns(
+            drop=pl.when(pl.col("_problem").is_not_null()).then(pl.lit("unparseable")).otherwise(pl.col("drop")),
+            detail=pl.when(pl.col("_problem").is_not_null()).then(pl.col("_problem")).otherwise(pl.col("detail")),
+        )
+    return out.drop("_raw_date", "_problem")
+
+
+def _as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.String:
+        return expr
+    if isinstance(dtype, pl.Struct | pl.List | pl.Array):
+        return pl.struct(expr).struct.json_encode()
+    return expr.cast(pl.String)
+
+
+def bad_records(rows: list[tuple[int, str]], path: Path, decl: Declaration, skip_bad: bool) -> pl.DataFrame:
+    """Record frame rows for unreadable records (``drop = 'unparseable'``), or raise."""
+    shown = display_path(path, decl)
+    if rows and not skip_bad:
+        raise FormulaeError(rows[0][1], file=shown, line=rows[0][0])
+    return pl.DataFrame(
+        {
+            "file": [shown] * len(rows),
+            "line": [r[0] for r in rows],
+            "meta": ["{}"] * len(rows),
+            "drop": ["unparseable"] * len(rows),
+            "detail": [r[1] for r in rows],
+            "date_precision": ["none"] * len(rows),
+        },
+        schema_overrides={"line": pl.UInt32},
+    ).select(
+        [pl.col(c).cast(t) if c in ("file", "line", "meta", "drop", "detail", "date_precision")
+         else pl.lit(None, dtype=t).alias(c) for c, t in RECORD_SCHEMA.items()]
+    )
+
+
+def concat_records(frames: list[pl.DataFrame], sort_line: bool = True) -> pl.DataFrame:
+    """Concatenate record frames in the record schema (optionally ordered by file position)."""
+    frames = [f.select([pl.col(c).cast(t) for c, t in RECORD_SCHEMA.items()]) for f in frames]
+    if not frames:
+        return pl.DataFrame(schema=RECORD_SCHEMA)
+    out = pl.concat(frames, how="vertical")
+    return out.sort("line", maintain_order=True) if sort_line else out
+
+
+# --- jsonl ------------------------------------------------------------------------
+
+
+def read_jsonl(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.DataFrame:
+    """JSON Lines: polars reads the whole buffer at once; a slow pass locates errors."""
+    raw = read_input(path)
+    try:
+        df = pl.read_ndjson(io.BytesIO(raw), infer_schema_length=1000)
+        nl = raw.count(b"\n") + (0 if raw.endswith(b"\n") or not raw else 1)
+        if df.height == nl:
+            lines = pl.int_range(1, df.height + 1, eager=True, dtype=pl.UInt32)
+            good_lines = None
+        else:
+            good_lines = _jsonl_nonblank_lines(raw)
+            lines = pl.Series("line", good_lines, dtype=pl.UInt32)
+        bad: list[tuple[int, str]] = []
+    except Exception:
+        df, lines, bad = _read_jsonl_slow(raw, path, decl, skip_bad)
+    if df.height == 0 and not bad:
+        return concat_records([])
+
+    def locate_null(row: int) -> bool:
+        ln = int(lines[row])
+        obj = json.loads(raw.split(b"\n", ln)[ln - 1])
+        return decl.field_for("text") not in obj
+
+    good = map_records(df, lines, path, decl, skip_bad, locate_null) if df.height else None
+    parts = ([good] if good is not None else []) + ([bad_records(bad, path, decl, skip_bad)] if bad else [])
+    return concat_records(parts, sort_line=bool(bad))
+
+
+def _jsonl_nonblank_lines(raw: bytes) -> list[int]:
+    return [i + 1 for i, ln in enumerate(raw.split(b"\n")) if ln.strip()]
+
+
+def _read_jsonl_slow(raw: bytes, path: Path, decl: Declaration, skip_bad: bool):
+    """Line by line: find undecodable / unparseable / non-object lines, then re-read the rest."""
+    shown = display_path(path, decl)
+    bad: list[tuple[int, str]] = []
+    good_lines: list[int] = []
+    good_chunks: list[bytes] = []
+    offset = 0
+    for i, ln in enumerate(raw.split(b"\n")):
+        n = i + 1
+        if ln.strip():
+            try:
+                obj = json.loads(ln.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                problem = str(_utf8_error(raw, exc, path, offset)).split(": ", 1)[-1].split(": ", 1)[-1]
+                bad.append((n, problem))
+            except json.JSONDecodeError as exc:
+                bad.append((n, f"broken JSON line: {exc.msg} at column {exc.colno}"))
+            else:
+                if not isinstance(obj, dict):
+                    bad.append((n, f"JSON line is a {type(obj).__name__}, not an object"))
+                else:
+                    good_lines.append(n)
+                    good_chunks.append(ln)
+            if bad and not skip_bad:
+                raise FormulaeError(bad[0][1], file=shown, line=bad[0][0])
+        offset += len(ln) + 1
+    try:
+        df = pl.read_ndjson(io.BytesIO(b"\n".join(good_chunks)), infer_schema_length=None) if good_chunks else pl.DataFrame()
+    except Exception as exc:  # e.g. a field whose type changes between records
+        raise FormulaeError(f"cannot read the JSON records: {str(exc).splitlines()[0]}", file=shown) from None
+    return df, pl.Series("line", good_lines, dtype=pl.UInt32), bad
+
+
+# --- csv --------------------------------------------------------------------------
+
+
+def read_csv(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.DataFrame:
+    """CSV with a header row; every row must have the header's number of fields."""
+    import csv
+
+    shown = display_path(path, decl)
+    text = decode_utf8(read_input(path), shown)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=decl.separator, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return concat_records([])
+    except csv.Error as exc:
+        raise FormulaeError(f"unreadable CSV header: {exc}", file=shown, line=1) from None
+    if len(set(header)) != len(header):
+        dup = next(h for h in header if header.count(h) > 1)
+        raise FormulaeError(f"CSV header names column '{dup}' twice", file=shown, line=1)
+    cols: list[list[str | None]] = [[] for _ in header]
+    lines: list[int] = []
+    bad: list[tuple[int, str]] = []
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            bad.append((start, f"unreadable CSV row: {exc}"))
+            if not skip_bad:
+                break
+            start = reader.line_num + 1
+            continue
+        if not row:  # blank line: not a record
+            start = reader.line_num + 1
+            continue
+        if len(row) != len(header):
+            bad.append((start, f"ragged CSV row: {len(row)} fields, the header has {len(header)}"))
+        else:
+            for c, v in zip(cols, row, strict=True):
+                c.append(v)
+            lines.append(start)
+        if bad and not skip_bad:
+            break
+        start = reader.line_num + 1
+    if bad and not skip_bad:
+        raise FormulaeError(bad[0][1], file=shown, line=bad[0][0])
+    df = pl.DataFrame({h: c for h, c in zip(header, cols, strict=True)}, schema={h: pl.String for h in header})
+    line_s = pl.Series("line", lines, dtype=pl.UInt32)
+    parts = []
+    if df.height:
+        parts.append(map_records(df, line_s, path, decl, skip_bad,
+                                 locate_null=lambda r: False))
+    if bad:
+        parts.append(bad_records(bad, path, decl, skip_bad))
+    return concat_records(parts, sort_line=bool(bad))
+
+
+# --- telegram ---------------------------------------------------------------------
+
+
+def read_telegram(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.DataFrame:
+    """Telegram Desktop export (``result.json``): one message = one statement."""
+    shown = display_path(path, decl)
+    text = decode_utf8(read_input(path), shown)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormulaeError(f"broken JSON: {exc.msg} at column {exc.colno}", file=shown, line=exc.lineno) from None
+    if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
+        raise FormulaeError("not a Telegram export: no 'messages' list at the top level", file=shown, line=1)
+    channel = data.get("name")
+    # approximate line of each message: exports are indented, one '"id":' per message
+    id_lines = [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r'(?m)^\s{0,8}\{\s*\n?\s*"id"\s*:', text)]
+    rows: list[dict] = []
+    for i, msg in enumerate(data["messages"]):
+        line = id_lines[i] if i < len(id_lines) else 1
+        row = {"file": shown, "line": line, "drop": None, "detail": None}
+        if not isinstance(msg, dict):
+            row.update(drop="unparseable", detail="message is not a JSON object")
+            if not skip_bad:
+                raise FormulaeError(row["detail"], file=shown, line=line)
+            rows.append(row)
+            continue
+        if msg.get("type", "message") != "message":
+            row.update(id=_tg_id(msg), drop="not_a_message", detail=f"type {msg.get('type')!r}")
+            rows.append(row)
+            continue
+        if "text" not in msg:
+            row.update(drop="unparseable", detail="message has no 'text' field")
+            if not skip_bad:
+                raise FormulaeError(row["detail"], file=shown, line=line)
+            rows.append(row)
+            continue
+        flat, tags = _tg_flatten(msg.get("text"))
+        entities = msg.get("text_entities")
+        if isinstance(entities, list):
+            tags = [e.get("text", "") for e in entities if isinstance(e, dict) and e.get("type") == "hashtag"] or tags
+        date_raw = msg.get("date")
+        meta = {k: v for k, v in msg.items() if k not in ("id", "text", "text_entities", "type")}
+        row.update(
+            id=_tg_id(msg),
+            source=str(msg.get("from") or channel) if (msg.get("from") or channel) else None,
+            _date=None if date_raw is None else str(date_raw),
+            title=None,
+            text=flat,
+            hashtags=[t.lstrip("#") for t in tags if t.lstrip("#")],
+            meta=json.dumps(meta, sort_keys=True, ensure_ascii=False, default=str),
+        )
+        rows.append(row)
+    if not rows:
+        return concat_records([])
+    df = pl.DataFrame(rows, schema_overrides={"hashtags": pl.List(pl.String), "line": pl.UInt32}, infer_schema_length=None)
+    for c in ("id", "source", "_date", "title", "text", "meta"):
+        if c not in df.columns:
+            df = df.with_columns(pl.lit(None, dtype=pl.String).alias(c))
+    date, prec = date_exprs(pl.col("_date"), decl)
+    df = df.with_columns(date=date, date_precision=prec, lead_emoji=pl.lit(None, dtype=pl.List(pl.String)),
+                         meta=pl.col("meta").fill_null("{}"))
+    if "hashtags" not in df.columns:
+        df = df.with_columns(hashtags=pl.lit(None, dtype=pl.List(pl.String)))
+    bad_date = pl.col("_date").is_not_null() & pl.col("date").is_null() & pl.col("drop").is_null()
+    bad = df.filter(bad_date)
+    if bad.height:
+        if not skip_bad:
+            raise FormulaeError(f"unparseable date '{bad['_date'][0]}'", file=shown, line=int(bad["line"][0]))
+        df = df.with_columns(drop=pl.when(bad_date).then(pl.lit("unparseable")).otherwise(pl.col("drop")),
+                             detail=pl.when(bad_date).then(pl.lit("unparseable date")).otherwise(pl.col("detail")))
+    return concat_records([df], sort_line=False)
+
+
+def _tg_id(msg: dict) -> str | None:
+    return None if msg.get("id") is None else str(msg["id"])
+
+
+def _tg_flatten(text) -> tuple[str, list[str]]:
+    """Telegram ``text``: a string, or a list of strings and ``{type, text}`` entity parts."""
+    if text is None:
+        return "", []
+    if isinstance(text, str):
+        return text, []
+    parts: list[str] = []
+    tags: list[str] = []
+    for part in text if isinstance(text, list) else [text]:
+        if isinstance(part, str):
+            parts.append(part)
+        elif isinstance(part, dict):
+            t = str(part.get("text", ""))
+            parts.append(t)
+            if part.get("type") == "hashtag":
+                tags.append(t)
+    return "".join(parts), tags
+
+
+# --- folder -----------------------------------------------------------------------
+
+_FRONT_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+def read_folder(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.DataFrame:
+    """A folder of ``.txt`` / ``.md`` files; YAML front matter gives the metadata."""
+    import yaml
+
+    files = sorted(p for p in Path(path).rglob("*") if p.is_file() and p.suffix.lower() in (".txt", ".md"))
+    rows: list[dict] = []
+    keys: set[str] = set()
+    for f in files:
+        shown = display_path(f, decl)
+        text = decode_utf8(f.read_bytes(), shown)
+        meta: dict = {}
+        m = _FRONT_RE.match(text)
+        if m:
+            try:
+                meta = yaml.safe_load(m.group(1)) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                raise FormulaeError(f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}",
+                                    file=shown, line=None if mark is None else mark.line + 2) from None
+            if not isinstance(meta, dict):
+                raise FormulaeError("front matter must be a YAML mapping", file=shown, line=2)
+            text = text[m.end():]
+        meta = {str(k): (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in meta.items()}
+        meta.setdefault("path", f.relative_to(path).with_suffix("").as_posix())
+        keys.update(meta)
+        rows.append({"_file": shown, "_line": (m.group(0).count("\n") + 1) if m else 1, "_text": text, **meta})
+    if not rows:
+        return concat_records([])
+    df = pl.DataFrame([{k: (json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict | list) else v)
+                        for k, v in r.items()} for r in rows], infer_schema_length=None)
+    df = df.with_columns(pl.exclude("_line").cast(pl.String))
+    fields = dict(decl.fields)
+    fields.setdefault("id", "id" if "id" in keys else "path")
+    fields["text"] = "_text"
+    for role in ("date", "title", "source"):
+        if role not in fields and role in keys:
+            fields[role] = role
+    local = _with_fields(decl, fields)
+    out = []
+    for (shown,), part in df.group_by("_file", maintain_order=True):
+        lines = part["_line"].cast(pl.UInt32)
+        rec = map_records(part.drop("_file", "_line"), lines, Path(shown), local, skip_bad)
+        out.append(rec.with_columns(file=pl.lit(shown)))
+    return concat_records(out, sort_line=False)
+
+
+def _with_fields(decl: Declaration, fields: dict) -> Declaration:
+    from dataclasses import replace
+
+    return replace(decl, fields=fields)

@@ -1,0 +1,66 @@
+"""Shared pytest fixtures (session scoped; real corpora are ingested once per session).
+
+- ``project_root``: Path of the project (the folder holding pyproject.toml).
+- ``shared_corpora``: Path of ``../shared/corpora`` resolved from the project root
+  (the real corpora; present in CI at the same relative place).
+- ``store``: a session-wide temporary store folder (pass it as ``store=`` to the library
+  or ``--store`` to the CLI). Snapshots ingested by the fixtures below live there.
+- ``mfa_ar``, ``ungdc``, ``saudinewsnet``, ``ungd``: ingest ``corpus/mfa-ar.yml``,
+  ``tests/corpora/ungdc.yml``, ``tests/corpora/saudinewsnet.yml`` and ``corpus/ungd.yml``
+  into ``store`` the first time they are used, and return the corpus name, so a test
+  reads ``corpus_load(mfa_ar, store)``.
+
+Other areas may append their own fixtures at the end of this file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_corpora(project_root: Path) -> Path:
+    path = (project_root / ".." / "shared" / "corpora").resolve()
+    if not path.is_dir():
+        pytest.skip(f"shared corpora not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("store")
+
+
+def _ingest(declaration: Path, store: Path) -> str:
+    from analysis.corpus import corpus_ingest
+
+    return corpus_ingest(declaration, store=store).corpus
+
+
+@pytest.fixture(scope="session")
+def mfa_ar(project_root: Path, store: Path) -> str:
+    return _ingest(project_root / "corpus" / "mfa-ar.yml", store)
+
+
+@pytest.fixture(scope="session")
+def ungdc(project_root: Path, shared_corpora: Path, store: Path) -> str:
+    return _ingest(project_root / "tests" / "corpora" / "ungdc.yml", store)
+
+
+@pytest.fixture(scope="session")
+def saudinewsnet(project_root: Path, shared_corpora: Path, store: Path) -> str:
+    return _ingest(project_root / "tests" / "corpora" / "saudinewsnet.yml", store)
+
+
+@pytest.fixture(scope="session")
+def ungd(project_root: Path, store: Path) -> str:
+    return _ingest(project_root / "corpus" / "ungd.yml", store)
