@@ -120,6 +120,105 @@ def _error(message: str) -> Exception:
 
 # [cli:corpus]
 
+
+class InfoFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command("ingest")
+def ingest_cmd(
+    declarations: Annotated[Optional[list[Path]], typer.Argument(help="Corpus declarations (corpus/NAME.yml).", show_default=False)] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Ingest every declaration in --corpus-dir.")] = False,
+    corpus_dir: Annotated[Path, typer.Option("--corpus-dir", help="Folder searched by --all.")] = Path("corpus"),
+    store: StoreOpt = None,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable records (counted as 'unparseable' in the ingest log) instead of stopping.")] = False,
+    fmt: Annotated[InfoFormat, typer.Option("--format", "-f", help="table or json.")] = InfoFormat.table,
+) -> None:
+    """Ingest corpora into statement snapshots (<store>/<name>/snapshot/).
+
+    Example: [bold]formulae ingest corpus/mfa-ar.yml[/bold]  or  [bold]formulae ingest --all --store build[/bold]
+    """
+    import json
+
+    import polars as pl
+
+    from .corpus import corpus_ingest, corpus_ingest_all
+
+    if all_ == bool(declarations):
+        raise _error("give declaration files or --all (not both, not neither)")
+    results = (corpus_ingest_all(corpus_dir, store, skip_bad) if all_
+               else [corpus_ingest(d, store, skip_bad) for d in declarations or []])
+    for r in results:
+        for note in r.notes:
+            sys.stderr.write(f"formulae: note: {note}\n")
+    rows = [r.summary() for r in results]
+    if fmt is InfoFormat.json:
+        sys.stdout.write(json.dumps([{**r.log, "snapshot": str(r.snapshot), "snapshot_sha256": r.manifest["snapshot_sha256"]}
+                                     for r in results], ensure_ascii=False, indent=2) + "\n")
+        return
+    emit(pl.DataFrame(rows), Format.table, title=f"ingested into {results[0].snapshot.parent.parent}")
+
+
+@corpus_app.command("info")
+def corpus_info_cmd(
+    name: Annotated[str, typer.Argument(help="Corpus name, as ingested.")],
+    store: StoreOpt = None,
+    fmt: Annotated[InfoFormat, typer.Option("--format", "-f", help="table or json (one object).")] = InfoFormat.table,
+) -> None:
+    """Counts for an ingested corpus: statements, sources, years, months, languages, undated, dropped.
+
+    Example: [bold]formulae corpus info mfa-ar --format json[/bold]
+    """
+    import json
+
+    import polars as pl
+
+    from .corpus import corpus_info
+
+    info = corpus_info(name, store)
+    if fmt is InfoFormat.json:
+        sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2) + "\n")
+        return
+    summary = {k: info[k] for k in ("corpus", "statements", "records_in", "first_date", "last_date", "undated",
+                                    "cross_source_duplicates", "characters", "line_breaks")}
+    summary["snapshot_sha256"] = info["snapshot_sha256"][:12]
+    emit(pl.DataFrame({"field": list(summary), "value": [str(v) for v in summary.values()]}), Format.table, title=name)
+    for key, label in (("sources", "source"), ("languages", "language"), ("date_precision", "date precision"),
+                       ("years", "year"), ("dropped", "reason")):
+        table = info[key]
+        if key == "years" and len(table) > 40:
+            key, label, table = "decades", "decade", _by_decade(table)
+        if table:
+            emit(pl.DataFrame({label: list(table), ("records" if key == "dropped" else "statements"): list(table.values())}),
+                 Format.table, title="dropped" if key == "dropped" else f"by {label}")
+
+
+def _by_decade(years: dict[str, int]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for y, n in years.items():
+        d = f"{int(y) // 10 * 10}s"
+        out[d] = out.get(d, 0) + n
+    return out
+
+
+@corpus_app.command("list")
+def corpus_list_cmd(store: StoreOpt = None) -> None:
+    """List the corpora ingested in the store, with rows and snapshot hash.
+
+    Example: [bold]formulae corpus list --store build[/bold]
+    """
+    import polars as pl
+
+    from .corpus import corpus_list, corpus_manifest
+
+    names = corpus_list(store)
+    rows = [{"corpus": n, "rows": (m := corpus_manifest(n, store))["rows"], "language": m["language"],
+             "format": m.get("format"), "snapshot_sha256": m["snapshot_sha256"][:12]} for n in names]
+    emit(pl.DataFrame(rows, schema={"corpus": pl.String, "rows": pl.Int64, "language": pl.String,
+                                    "format": pl.String, "snapshot_sha256": pl.String}), Format.table, title="corpora")
+
+
 # [cli:text]
 
 # [cli:phrases]
@@ -127,6 +226,63 @@ def _error(message: str) -> Exception:
 # [cli:formulae]
 
 # [cli:report]
+report_app = typer.Typer(help="Versioned, self-contained HTML reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+ReportOutOpt = Annotated[
+    Optional[Path],
+    typer.Option("--out", help="Build folder (default: reports/_build).", show_default=False),
+]
+
+
+@report_app.command("build")
+def report_build_cmd(
+    all_: Annotated[bool, typer.Option("--all", help="Every corpus declared in corpus/*.yml.")] = False,
+    corpus: Annotated[Optional[list[str]], typer.Option("--corpus", "-c", help="Corpus name (repeatable).")] = None,
+    report: Annotated[Optional[list[str]], typer.Option("--report", "-r", help="overview or formula (repeatable; default both).")] = None,
+    formula: Annotated[Optional[str], typer.Option("--formula", help="Formula for the drill-down: lexicon name or phrase (default: the corpus's top formula).")] = None,
+    level: Annotated[Optional[str], typer.Option("--level", help="Matching level (default: the corpus language's default).")] = None,
+    renderer: Annotated[str, typer.Option("--renderer", help="auto (quarto if on PATH, else built-in), builtin or quarto.")] = "auto",
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if this version exists.")] = False,
+    screenshot: Annotated[bool, typer.Option("--screenshot", help="Also save <version>/screenshot.png (needs chromium).")] = False,
+    out: ReportOutOpt = None,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Render reports into reports/_build/<version>/ and update reports/_build/index.html.
+
+    Example: [bold]formulae report build --corpus mfa-ar --report overview[/bold]
+    """
+    import polars as pl
+
+    from .report import report_build_all
+
+    if not all_ and not corpus:
+        raise _error("give --all or --corpus NAME")
+    results = report_build_all(
+        None if all_ else list(corpus or []), list(report) if report else None,
+        store=store, out=out, level=level, formula=formula, force=force, renderer=renderer,
+        screenshot=screenshot, progress=lambda msg: sys.stderr.write(msg + "\n"),
+    )
+    emit(pl.DataFrame({
+        "report": [r.manifest["report"] for r in results],
+        "corpus": [r.manifest["corpus"] for r in results],
+        "version": [r.version for r in results],
+        "reused": [r.reused for r in results],
+        "seconds": [r.manifest.get("build_seconds") for r in results],
+        "html": [str(r.html) for r in results],
+    }), fmt, title="reports")
+
+
+@report_app.command("list")
+def report_list_cmd(out: ReportOutOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """List every built report version, newest first.
+
+    Example: [bold]formulae report list --format csv[/bold]
+    """
+    from .report import report_versions_frame
+
+    emit(report_versions_frame(out), fmt, title="report versions")
+
 
 
 def main() -> None:
