@@ -70,16 +70,15 @@ class IngestResult:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
+        """One row for the CLI: records in, kept, dropped (by reason), undated, hash."""
         return {
             "corpus": self.corpus,
-            "records_in": self.log["records_in"],
+            "records in": self.log["records_in"],
             "kept": self.log["kept"],
-            "dropped": sum(self.log["dropped"].values()),
-            "dropped_by_reason": ", ".join(f"{k} {v}" for k, v in sorted(self.log["dropped"].items())) or "-",
+            "dropped": ", ".join(f"{k} {v}" for k, v in sorted(self.log["dropped"].items())) or "0",
             "undated": self.log["undated"],
-            "cross_source_duplicates": self.log["cross_source_duplicates"],
-            "snapshot_sha256": self.manifest["snapshot_sha256"][:12],
-            "snapshot": str(self.snapshot),
+            "cross-source repeats": self.log["cross_source_duplicates"],
+            "sha256": self.manifest["snapshot_sha256"][:12],
         }
 
 
