@@ -1,0 +1,189 @@
+"""Suffix-array machinery over token ids (numpy only, no Python loops over tokens).
+
+The phrase index (``phrases.py``) concatenates every countable token of a corpus, in
+document order, into one array of token ids. Sorting its suffixes (``pydivsufsort``)
+puts all occurrences of any phrase into one contiguous slice of the suffix array, so
+
+* an n-gram's occurrences are a run of ranks whose common prefix is >= n tokens;
+* a phrase of any length is found by binary search (:func:`sa_range`);
+* maximal recurring phrases are the *lcp-intervals* of the array (Abouelhoda et al.
+  2004): runs of ranks sharing exactly h tokens, which no right extension keeps whole.
+
+Phrases never cross a sentence boundary: the LCP between two suffixes is capped at the
+number of tokens left in either suffix's sentence (:func:`lcp_capped`), so a "common
+prefix" stops where a sentence, paragraph or statement ends.
+
+Conventions: ``sa[r]`` is the text position of rank r; ``cl[r]`` is the (capped) LCP of
+ranks r-1 and r (``cl[0] = 0``); intervals are ``[lo, hi]`` inclusive ranks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Suffix array and LCP (``cl`` convention) of an unsigned token-id array.
+
+    With ``sent_starts`` (first position of every sentence), a separator that sorts
+    before every token is put after each sentence, so that all suffixes whose
+    *in-sentence* prefix starts with a phrase form one contiguous slice. The returned
+    array holds token positions only; its LCP may still run past a sentence end
+    (cap it with :func:`lcp_capped`).
+    """
+    from pydivsufsort import divsufsort, kasai
+
+    ids = np.ascontiguousarray(ids, dtype=np.uint32)
+    n = len(ids)
+    if n == 0:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    if sent_starts is None or len(sent_starts) == 0:
+        sent_starts = np.zeros(1, np.int64)
+    s = len(sent_starts)
+    # position of token p in the extended text: p + (number of sentences started before p)
+    sent_of = np.zeros(n, np.int64)
+    sent_of[np.asarray(sent_starts[1:], np.int64)] = 1
+    shift = np.cumsum(sent_of)
+    text = np.zeros(n + s, np.uint32)
+    ext = np.arange(n, dtype=np.int64) + shift
+    text[ext] = ids + 1
+    if n + s < 2 or text.min() == text.max():  # pydivsufsort cannot sort a constant array
+        return np.zeros(n, np.int32), np.zeros(n, np.int32)
+    sa = divsufsort(text)
+    lcp = kasai(text, sa)  # lcp[r] = LCP(sa[r], sa[r+1])
+    # separators (id 0) sort first: the first s ranks are the separator suffixes
+    sa, lcp = sa[s:], lcp[s:]
+    cl = np.empty(n, np.int32)
+    cl[0] = 0
+    cl[1:] = lcp[:-1]
+    # back from extended-text positions to token positions
+    ext_to_tok = np.full(n + s, -1, np.int64)
+    ext_to_tok[ext] = np.arange(n)
+    return ext_to_tok[sa].astype(np.int32), cl
+
+
+def sentence_rem(sent_key: np.ndarray) -> np.ndarray:
+    """Tokens left in the sentence at each position (1 at a sentence's last token).
+
+    ``sent_key`` is any array that changes value exactly at sentence boundaries.
+    """
+    n = len(sent_key)
+    if n == 0:
+        return np.zeros(0, np.int32)
+    brk = np.flatnonzero(sent_key[1:] != sent_key[:-1]) + 1
+    ends = np.append(brk, n)  # exclusive end of each sentence
+    starts = np.concatenate(([0], brk))
+    end_at = np.repeat(ends, ends - starts)
+    return (end_at - np.arange(n)).astype(np.int32)
+
+
+def lcp_capped(cl: np.ndarray, sa: np.ndarray, rem: np.ndarray) -> np.ndarray:
+    """Cap each LCP at the tokens left in both suffixes' sentences."""
+    if len(cl) == 0:
+        return cl
+    r = rem[sa]
+    out = np.minimum(cl, r)
+    out[1:] = np.minimum(out[1:], r[:-1])
+    out[0] = 0
+    return out
+
+
+def _compare(ids: np.ndarray, start: int, pattern: np.ndarray, sent_starts: np.ndarray) -> int:
+    """-1, 0, 1: in-sentence suffix at ``start`` (first len(pattern) tokens) vs ``pattern``."""
+    m = len(pattern)
+    k = int(np.searchsorted(sent_starts, start, side="right"))
+    stop = int(sent_starts[k]) if k < len(sent_starts) else len(ids)
+    seg = np.asarray(ids[start : min(start + m, stop)])
+    k = min(len(seg), m)
+    diff = np.flatnonzero(seg[:k] != pattern[:k])
+    if len(diff):
+        i = diff[0]
+        return -1 if seg[i] < pattern[i] else 1
+    return -1 if len(seg) < m else 0
+
+
+def sa_range(ids: np.ndarray, sa: np.ndarray, pattern: np.ndarray,
+             sent_starts: np.ndarray) -> tuple[int, int]:
+    """Ranks ``[lo, hi)`` of the suffixes whose sentence continues with ``pattern``.
+
+    Binary search; works on memory-mapped arrays: touches O(len(pattern) · log N) elements.
+    """
+    pattern = np.asarray(pattern, dtype=np.uint32)
+    n = len(sa)
+    if len(pattern) == 0 or n == 0:
+        return 0, 0
+    lo, hi = 0, n
+    while lo < hi:  # first rank whose suffix >= pattern
+        mid = (lo + hi) // 2
+        if _compare(ids, int(sa[mid]), pattern, sent_starts) < 0:
+            lo = mid + 1
+        else:
+            hi = mid
+    first = lo
+    hi = n
+    while lo < hi:  # first rank whose suffix > pattern (as a prefix)
+        mid = (lo + hi) // 2
+        if _compare(ids, int(sa[mid]), pattern, sent_starts) <= 0:
+            lo = mid + 1
+        else:
+            hi = mid
+    return first, lo
+
+
+def runs(active: np.ndarray, cl: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Intervals formed by consecutive active ranks (ranks r >= 1 with cl[r] >= n).
+
+    Returns ``lo``, ``hi`` (inclusive ranks) and the minimum ``cl`` inside each run,
+    i.e. the length of the longest prefix all members share.
+    """
+    if len(active) == 0:
+        e = np.zeros(0, np.int64)
+        return e, e, e
+    brk = np.flatnonzero(np.diff(active) != 1) + 1
+    first = np.concatenate(([0], brk))
+    last = np.append(brk - 1, len(active) - 1)
+    lo = active[first].astype(np.int64) - 1
+    hi = active[last].astype(np.int64)
+    rmin = np.minimum.reduceat(cl[active], first)
+    return lo, hi, rmin
+
+
+def expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All ranks of the intervals ``[lo, hi]`` and the interval number of each."""
+    lengths = (hi - lo + 1).astype(np.int64)
+    total = int(lengths.sum())
+    group = np.repeat(np.arange(len(lo), dtype=np.int64), lengths)
+    offsets = np.cumsum(lengths) - lengths
+    ranks = np.arange(total, dtype=np.int64) - offsets[group] + lo[group]
+    return ranks, group
+
+
+def group_doc_counts(group: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (group, doc) pairs with their counts, sorted by group then doc."""
+    if len(group) == 0:
+        e = np.zeros(0, np.int64)
+        return e, e, e
+    key = (group.astype(np.uint64) << np.uint64(32)) | docs.astype(np.uint64)
+    key.sort()
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    counts = np.diff(np.append(starts, len(key)))
+    uk = key[starts]
+    return (uk >> np.uint64(32)).astype(np.int64), (uk & np.uint64(0xFFFFFFFF)).astype(np.int64), counts
+
+
+def left_diverse_prefix(ids: np.ndarray, sa: np.ndarray, rem_start: np.ndarray) -> np.ndarray:
+    """Prefix sums of "rank r's left neighbour token differs from rank r-1's".
+
+    ``rem_start[p]`` is True where p starts a sentence (no left neighbour): such a
+    suffix always counts as different. An interval [lo, hi] is left-maximal iff
+    ``cs[hi] - cs[lo] > 0``.
+    """
+    n = len(sa)
+    prev = np.empty(n, np.int64)
+    p = sa.astype(np.int64)
+    prev[:] = ids[np.maximum(p - 1, 0)]
+    prev[rem_start[p]] = -1
+    d = np.zeros(n, np.int64)
+    if n > 1:
+        d[1:] = (prev[1:] != prev[:-1]) | (prev[1:] < 0) | (prev[:-1] < 0)
+    return np.cumsum(d)
