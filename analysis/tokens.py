@@ -202,16 +202,22 @@ def tokens_build(
         _cum_in_doc(sent_break).alias("sent"),
         _cum_in_doc(pl.col("doc").is_not_null()).sub(1).cast(pl.UInt32).alias("tok"),
     )
-    return toks.select(
+    norm = normalise_surface_expr(pl.col("surface"), mode)
+    return toks.with_columns(norm.alias("norm")).select(
         "doc",
         "para",
         "sent",
         "tok",
         pl.col("start").cast(pl.UInt32),
         pl.col("end").cast(pl.UInt32),
-        "kind",
+        # a "word" with nothing left after normalisation (a run of tatweel, stray
+        # marks) is decoration, not a word
+        pl.when((pl.col("norm") == "") & pl.col("kind").is_in(COUNTABLE))
+        .then(pl.lit("punct"))
+        .otherwise(pl.col("kind"))
+        .alias("kind"),
         "surface",
-        normalise_surface_expr(pl.col("surface"), mode).alias("norm"),
+        "norm",
     )
 
 
