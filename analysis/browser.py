@@ -47,6 +47,7 @@ class PageCheck:
     requests_blocked: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     rtl_blocks: list[dict] = field(default_factory=list)
+    text: str = ""
     screenshot: Path | None = None
 
 
@@ -95,6 +96,7 @@ def page_check(html: Path, screenshot: Path | None = None, *, timeout_ms: int = 
             )
             result.charts = page.evaluate(CHART_STATE_JS)
             result.rtl_blocks = page.evaluate(RTL_JS)
+            result.text = page.inner_text("body")
             if screenshot is not None:
                 Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot), full_page=True)

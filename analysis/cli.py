@@ -229,7 +229,7 @@ def corpus_list_cmd(store: StoreOpt = None) -> None:
 report_app = typer.Typer(help="Versioned, self-contained HTML reports.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 ReportOutOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--out", help="Build folder (default: reports/_build).", show_default=False),
 ]
 
@@ -237,10 +237,10 @@ ReportOutOpt = Annotated[
 @report_app.command("build")
 def report_build_cmd(
     all_: Annotated[bool, typer.Option("--all", help="Every corpus declared in corpus/*.yml.")] = False,
-    corpus: Annotated[Optional[list[str]], typer.Option("--corpus", "-c", help="Corpus name (repeatable).")] = None,
-    report: Annotated[Optional[list[str]], typer.Option("--report", "-r", help="overview or formula (repeatable; default both).")] = None,
-    formula: Annotated[Optional[str], typer.Option("--formula", help="Formula for the drill-down: lexicon name or phrase (default: the corpus's top formula).")] = None,
-    level: Annotated[Optional[str], typer.Option("--level", help="Matching level (default: the corpus language's default).")] = None,
+    corpus: Annotated[list[str] | None, typer.Option("--corpus", "-c", help="Corpus name (repeatable).")] = None,
+    report: Annotated[list[str] | None, typer.Option("--report", "-r", help="overview or formula (repeatable; default both).")] = None,
+    formula: Annotated[str | None, typer.Option("--formula", help="Formula for the drill-down: lexicon name or phrase (default: the corpus's top formula).")] = None,
+    level: Annotated[str | None, typer.Option("--level", help="Matching level (default: the corpus language's default).")] = None,
     renderer: Annotated[str, typer.Option("--renderer", help="auto (quarto if on PATH, else built-in), builtin or quarto.")] = "auto",
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if this version exists.")] = False,
     screenshot: Annotated[bool, typer.Option("--screenshot", help="Also save <version>/screenshot.png (needs chromium).")] = False,

@@ -122,7 +122,8 @@ table.fx-table[dir="rtl"] td, table.fx-table[dir="rtl"] th { font-family: var(--
 .fx-kwic .fx-kwic-meta { font-family: var(--fx-ui); font-size: .8em; color: #57606a; direction: ltr; text-align: left; }
 .fx-kwic mark { background: #fff1a8; padding: 0 .1em; }
 .fx-note { background: #fff8c5; border: 1px solid #d4a72c; padding: .5rem .75rem; border-radius: 4px; }
-.fx-facts dt { font-weight: 600; } .fx-facts dd { margin: 0 0 .4rem 1.2rem; }
+.fx-facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1.25rem; }
+.fx-facts dt { font-weight: 600; } .fx-facts dd { margin: 0; overflow-wrap: anywhere; }
 .fx-stamp { color: #57606a; font-size: .8em; border-top: 1px solid #d0d7de; margin-top: 2.5rem; padding-top: .5rem; }
 pre.fx-code { background: #f6f8fa; padding: .6rem .8rem; overflow-x: auto; font-size: .85em; }
 pre.fx-stream { background: #f6f8fa; padding: .5rem .8rem; font-size: .85em; white-space: pre-wrap; }

@@ -24,6 +24,8 @@ PERIODS = ("day", "week", "month", "quarter", "year")
 _EVERY = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
 _PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "quarter": 3, "year": 4}
 OTHER = "(other)"
+_TIME_UNIT = {"day": "yearmonthdate", "week": "yearweek", "month": "yearmonth",
+              "quarter": "yearquarter", "year": "year"}
 _COUNT_AXIS: Any = {"tickMinStep": 1, "format": ",d"}
 
 
@@ -129,16 +131,15 @@ def plot_statements(statements: Any, *, by: str | None = None, top_sources: int 
                   title=f"Statements per {unit}, by source")
         .mark_bar()
         .encode(
-            x=alt.X("period:T", title=unit, timeUnit=None, axis=alt.Axis(format=fmt)),
+            x=alt.X("period:T", title=unit, timeUnit=_TIME_UNIT[unit], axis=alt.Axis(format=fmt)),
             y=alt.Y("statements:Q", title="statements", stack="zero", axis=_COUNT_AXIS),
             color=alt.Color("source:N", title="source", sort="ascending"),
             order=alt.Order("source:O", sort="ascending"),
-            tooltip=[alt.Tooltip("period:T", title=unit, format=fmt), alt.Tooltip("source:N"),
+            tooltip=[alt.Tooltip("period:T", title=unit, timeUnit=_TIME_UNIT[unit], format=fmt),
+                     alt.Tooltip("source:N"),
                      alt.Tooltip("statements:Q", format=",")],
         )
     )
-    if data["period"].n_unique() <= 3:
-        chart = chart.encode(x=alt.X("period:O", title=unit, timeUnit="yearmonthdate"))
     desc = f"Statements per {unit} and source; {undated:,} undated statements not shown."
     return _finish(chart, "statements-by-period", desc)
 

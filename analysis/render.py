@@ -165,7 +165,8 @@ def qmd_execute(doc: Document, *, cwd: Path, env: dict[str, str], timeout: int =
             client.execute(env=kernel_env, cwd=str(cwd), stderr=log)
         except CellExecutionError as exc:
             line = _failing_line(doc)
-            detail = (f"{exc.ename}: {exc.evalue}" if getattr(exc, "ename", None)
+            detail = (f"{exc.ename}: {(str(exc.evalue).strip().splitlines() or [''])[0]}"
+                      if getattr(exc, "ename", None)
                       else str(exc).strip().splitlines()[-1])
             raise FormulaeError(f"notebook cell failed: {detail}", file=doc.path, line=line) from None
         except (RuntimeError, TimeoutError) as exc:

@@ -91,11 +91,16 @@ def section_facts(ctx: ReportContext) -> _HTML:
     )
     prec_text = ", ".join(f"{p}: {n:,}" for p, n in zip(precs["date_precision"], precs["n"], strict=True))
     m = ctx.manifest
+    years_only = precs["date_precision"].to_list() in (["year"], ["none", "year"])
+
+    def day(d: Any) -> str:
+        return "none" if d is None else str(d.year) if years_only else str(d)
+
     facts = {
         "Statements": row["statements"],
         "Sources": row["sources"],
-        "First date": str(row["first"]) if row["first"] else "none",
-        "Last date": str(row["last"]) if row["last"] else "none",
+        "First date": day(row["first"]),
+        "Last date": day(row["last"]),
         "Date precision (statements)": prec_text,
         "Undated statements (kept, not in time charts)": row["undated"],
         "Texts also published under another source": row["dup"],

@@ -64,3 +64,50 @@ def saudinewsnet(project_root: Path, shared_corpora: Path, store: Path) -> str:
 @pytest.fixture(scope="session")
 def ungd(project_root: Path, store: Path) -> str:
     return _ingest(project_root / "corpus" / "ungd.yml", store)
+
+
+# --- reports (report area) ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def report_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A session build folder for reports (screenshots of the browser tests land here)."""
+    return tmp_path_factory.mktemp("reports_build")
+
+
+@pytest.fixture(scope="session")
+def mfa_overview(mfa_ar: str, store: Path, report_out: Path):
+    """The mfa-ar overview report, rendered once per session through the built-in path."""
+    from analysis.report import report_build
+
+    return report_build("overview", mfa_ar, store=store, out=report_out, force=True, renderer="builtin")
+
+
+XSS_TEXT = 'بيان <script>alert("xss-text")</script> عن <img src=x onerror=alert(2)> العلاقات'
+XSS_TITLE = '"><script>alert("xss-title")</script>'
+XSS_SOURCE = "<b onmouseover=alert(3)>evil</b>"
+
+
+@pytest.fixture(scope="session")
+def xss_overview(tmp_path_factory: pytest.TempPathFactory, store: Path):
+    """An Arabic corpus whose text, title and source carry script/markup, rendered."""
+    import gzip
+    import json
+
+    from analysis.corpus import corpus_ingest
+    from analysis.report import report_build
+
+    folder = tmp_path_factory.mktemp("xss")
+    rows = [
+        {"id": "x1", "date": "2025-01-02", "source": XSS_SOURCE, "title": XSS_TITLE, "text": XSS_TEXT},
+        {"id": "x2", "date": "2025-01-09", "source": "mfa", "title": "عادي", "text": "نص عادي عن التعاون الثنائي"},
+    ]
+    with gzip.open(folder / "x.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    (folder / "xss.yml").write_text(
+        "name: xss-ar\nformat: jsonl\npath: x.jsonl.gz\nlanguage: ar\n"
+        "fields: {id: id, text: text, date: date, source: source, title: title}\n",
+        encoding="utf-8",
+    )
+    corpus = corpus_ingest(folder / "xss.yml", store=store).corpus
+    return report_build("overview", corpus, store=store, out=folder / "_build", force=True)

@@ -1,0 +1,43 @@
+"""Browser test: every report opens offline in headless Chromium and draws every chart.
+
+Debian's ``chromium`` (installed by ``.ci/run``) is driven by playwright; all requests that
+leave the file are aborted and recorded. Skipped only when chromium is absent.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.browser import chromium_path, page_check
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_path() is None,
+                       reason="no chromium on PATH (Debian package `chromium`; .ci/run installs it)"),
+]
+
+
+def _check(build, arabic: bool):
+    shot = build.folder / "screenshot.png"
+    check = page_check(build.html, shot)
+    assert check.charts, "the report has no charts"
+    for chart in check.charts:
+        assert chart["ok"] and (chart["svg"] or chart["canvas"]), f"chart not drawn: {chart}"
+    assert check.console_errors == []
+    assert check.requests_blocked == [], "the page tried to reach the network"
+    assert check.dialogs == []
+    if arabic:
+        assert check.rtl_blocks, "no Arabic text in an RTL container"
+        assert all(b["direction"] == "rtl" for b in check.rtl_blocks)
+    assert shot.is_file() and shot.stat().st_size > 10_000
+    return check
+
+
+def test_mfa_overview_in_browser(mfa_overview):
+    _check(mfa_overview, arabic=True)
+
+
+def test_xss_page_runs_nothing(xss_overview):
+    check = _check(xss_overview, arabic=True)
+    assert '<script>alert("xss-text")</script>' in check.text  # shown as text
+    assert check.dialogs == []  # and nothing ran

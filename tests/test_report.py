@@ -1,0 +1,212 @@
+"""Report builds: built-in render of the real mfa-ar overview, versioning, index, XSS, chunk options."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from analysis.errors import FormulaeError
+from analysis.report import (
+    code_version,
+    report_build,
+    report_changes,
+    report_index,
+    report_version,
+    report_versions,
+)
+from analysis.store import read_json
+
+# --- the real sample, rendered through the built-in path ----------------------------
+
+
+def test_mfa_overview_renders_offline_page(mfa_overview):
+    r = mfa_overview
+    assert not r.reused and r.manifest["renderer"] == "builtin"
+    page = r.html.read_text(encoding="utf-8")
+    # the Vega bundle is inlined exactly once; nothing is loaded from elsewhere
+    assert page.count('id="fx-vega-bundle"') == 1
+    assert page.count("vegaEmbed") >= 1
+    assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)=["']?(https?:)?//""", page, re.I)
+    assert "Content-Security-Policy" in page
+    # every chart has its spec and a CSV download; the Arabic facts and tables are RTL
+    charts = re.findall(r'<div class="fx-chart" id="([^"]+)"', page)
+    assert {"statements-by-period", "statements-by-source", "statement-lengths"} <= set(charts)
+    for cid in charts:
+        assert f'id="{cid}-spec"' in page
+    assert page.count('href="data:text/csv;charset=utf-8,') >= len(charts)
+    assert re.search(r'<table class="fx-table" dir="rtl">', page)
+    assert "زار الوفد الروسي" in page  # verbatim Arabic text reaches the page
+    # chunk options: the notebook hides code (execute: echo false) and the parameters cell
+    assert "report_open(" not in page and "corpus = " not in page
+    assert re.search(r'<figure class="fx-cell" id="fig-statements">.*?<figcaption>Figure 1: ', page, re.S)
+
+
+def test_manifest_records_inputs_and_versions(mfa_overview, mfa_ar, store):
+    from analysis.corpus import corpus_manifest
+
+    m = read_json(mfa_overview.folder / "manifest.json")
+    assert m["version"] == mfa_overview.version == mfa_overview.folder.name
+    assert m["snapshot_sha256"] == corpus_manifest(mfa_ar, store=store)["snapshot_sha256"]
+    assert m["params"] == {"corpus": "mfa-ar"} and m["corpus"] == "mfa-ar"
+    assert m["code_version"] == code_version()
+    assert m["version"] == report_version("overview", m["params"], m["snapshot_sha256"], m["code_version"])
+    for pkg in ("polars", "altair", "vl-convert-python", "nbclient", "python", "vega", "vega-lite"):
+        assert m["packages"][pkg]
+    assert "commit" in m["git"] and re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", m["build_time"])
+    assert "overview.html" in m["files"]
+    assert "data/statements-by-period.csv" in m["data_tables"]
+    stmts = (mfa_overview.folder / "data" / "statements-by-period.csv").read_text().splitlines()
+    assert stmts[0] == "period,source,statements" and len(stmts) == 3  # two posts on two days
+
+
+def test_same_inputs_same_version_and_identical_tables(mfa_overview, mfa_ar, store, tmp_path):
+    again = report_build("overview", mfa_ar, store=store, out=mfa_overview.folder.parent)
+    assert again.reused and again.version == mfa_overview.version
+    forced = report_build("overview", mfa_ar, store=store, out=tmp_path, force=True)
+    assert forced.version == mfa_overview.version and not forced.reused
+    assert forced.manifest["data_tables"] == mfa_overview.manifest["data_tables"]
+    for name in forced.manifest["data_tables"]:
+        assert forced.manifest["files"][name] == mfa_overview.manifest["files"][name], name
+    # a different parameter is a different version
+    other = report_version("overview", {"corpus": "mfa-ar", "level": "stem"},
+                           forced.manifest["snapshot_sha256"], forced.manifest["code_version"])
+    assert other != forced.version
+
+
+def test_unknown_corpus_and_report_are_clean_errors(store):
+    with pytest.raises(FormulaeError, match="nope"):
+        report_build("overview", "nope", store=store, out=store / "_b")
+    with pytest.raises(FormulaeError, match="unknown report 'bogus'"):
+        report_build("bogus", "mfa-ar", store=store, out=store / "_b")
+
+
+# --- index page and what changed -----------------------------------------------------
+
+
+def _fake_version(root: Path, version: str, built: str, summary: dict[str, int] | None,
+                  corpus: str = "c") -> None:
+    folder = root / version
+    (folder / "data").mkdir(parents=True)
+    files = {}
+    if summary is not None:
+        rows = "".join(f"{k},{v}\n" for k, v in summary.items())
+        (folder / "data" / "_summary.csv").write_text("formula,statements\n" + rows, encoding="utf-8")
+        files["data/_summary.csv"] = version
+    m = {"version": version, "report": "overview", "corpus": corpus, "params": {"corpus": corpus},
+         "build_time": built, "snapshot_sha256": "s" * 64, "corpus_rows": 3, "title": "T",
+         "git": {"commit": "abc"}, "files": files}
+    (folder / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+
+
+def test_index_lists_versions_newest_first_with_changes(tmp_path):
+    _fake_version(tmp_path, "v1", "2026-01-01T00:00:00Z", {"a b": 9, "c d": 5, "gone": 4, "e": 1})
+    _fake_version(tmp_path, "v2", "2026-02-01T00:00:00Z", {"c d": 9, "a b": 8, "new <x>": 7, "e": 1})
+    _fake_version(tmp_path, "v0", "2025-12-01T00:00:00Z", None, corpus="other")
+    index = report_index(tmp_path).read_text(encoding="utf-8")
+    assert [m["version"] for m in report_versions(tmp_path)] == ["v2", "v1", "v0"]
+    assert index.index("v2/overview.html") < index.index("v1/overview.html") < index.index("v0/overview.html")
+    assert "appeared:" in index and "new &lt;x&gt;" in index and "new <x>" not in index
+    assert "vanished:" in index and "gone" in index
+    assert "c d (+1)" in index and "a b (-1)" in index
+    assert index.count("first version of this report") == 2
+
+
+def test_report_changes_oracle():
+    old = {"a": 1, "b": 2, "c": 3, "d": 4}
+    new = {"d": 1, "a": 2, "e": 3}
+    ch = report_changes(old, new)
+    assert ch["appeared"] == ["e"] and ch["vanished"] == ["b", "c"]
+    assert ch["moved"] == ["d (+3)", "a (-1)"]
+    assert report_changes(None, new) == {"appeared": [], "vanished": [], "moved": []}
+
+
+# --- XSS: untrusted statement text shows as text ------------------------------------
+
+
+def test_xss_statement_text_is_escaped(xss_overview):
+    page = xss_overview.html.read_text(encoding="utf-8")
+    for needle in ('alert("xss-text")', 'alert("xss-title")', "alert(2)", "alert(3)"):
+        assert needle.replace('"', "&quot;") in page or needle in page  # the text is there...
+    assert "<script>alert" not in page  # ...but never as markup
+    assert "<img src=x" not in page and "<b onmouseover" not in page
+    assert "&lt;script&gt;alert(&quot;xss-text&quot;)&lt;/script&gt;" in page
+    # inside chart specs the same strings are JSON with < and > as \\u003c / \\u003e
+    assert "\\u003cb onmouseover=alert(3)\\u003e" in page
+
+
+# --- the built-in renderer's chunk options ------------------------------------------
+
+
+QMD = '''---
+title: "Chunk <options>"
+execute:
+  echo: true
+---
+
+Intro *text*.
+
+```{python}
+#| tags: [parameters]
+#| include: false
+x = 1
+```
+
+```{python}
+#| echo: false
+print("shown-output", x)
+```
+
+```{python}
+print("echoed-code")
+```
+
+```{python}
+#| include: false
+print("hidden-everything")
+```
+
+```{python}
+#| output: false
+print("hidden-output")
+```
+
+```{python}
+#| label: fig-demo
+#| fig-cap: "A demo <caption>"
+#| echo: false
+print("in-figure")
+```
+'''
+
+
+def _render(tmp_path: Path, text: str, params: dict | None = None) -> str:
+    from analysis.render import render_builtin
+
+    qmd = tmp_path / "t.qmd"
+    qmd.write_text(text, encoding="utf-8")
+    out = tmp_path / "t.html"
+    render_builtin(qmd, params or {}, out_html=out, env={}, stamp="<footer>stamp</footer>")
+    return out.read_text(encoding="utf-8")
+
+
+def test_builtin_renderer_honours_chunk_options(tmp_path):
+    page = _render(tmp_path, QMD, {"x": 42})
+    assert "<title>Chunk &lt;options&gt;</title>" in page and "<em>text</em>" in page
+    assert "shown-output 42" in page and 'print("shown-output"' not in page  # echo: false
+    assert "echoed-code" in page and "print" in page  # echo: true from front matter
+    assert "hidden-everything" not in page  # include: false
+    assert "hidden-output</pre>" not in page and "hidden-output" in page  # output: false keeps code
+    assert re.search(r'<figure class="fx-cell" id="fig-demo">.*in-figure.*'
+                     r"<figcaption>Figure 1: A demo &lt;caption&gt;</figcaption></figure>", page, re.S)
+    assert "x = 1" not in page and "<footer>stamp</footer>" in page
+
+
+def test_failing_cell_names_qmd_line(tmp_path):
+    bad = '---\ntitle: t\n---\n\n```{python}\n#| tags: [parameters]\ny = 0\n```\n\n```{python}\n1 / y\n```\n'
+    with pytest.raises(FormulaeError, match=r"t\.qmd:10: notebook cell failed: ZeroDivisionError"):
+        _render(tmp_path, bad)
+    with pytest.raises(FormulaeError, match="unknown report parameter"):
+        _render(tmp_path, bad, {"nope": 1})
