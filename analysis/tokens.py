@@ -53,13 +53,15 @@ _URL = (
     r"|\w[\w.+\-]*@[\w\-]+(?:\.[\w\-]+)+"
 )
 _SENT_END = r"[.!?\x{061F};\x{061B}\x{2026}]+"
-_GAP = r"[\s\p{Cf}]+"
+# Gap characters: white space and invisible format marks (bidi marks, BOM, ZW space).
+_GAPCH = r"\s\x{200B}-\x{200F}\x{2060}\x{FEFF}\x{202A}-\x{202E}\x{2066}-\x{2069}\x{061C}"
 
 
 def _run_pattern(line_breaks: str) -> str:
+    """One run = one token plus the gap after it (or a leading gap at a text's start)."""
     join = _JOIN + (_WRAP_JOIN if line_breaks == "wrap" else "")
     word = f"{_LETTER}{_WORDCH}*(?:(?:{join}){_WORDCH}+)*"
-    return "|".join(
+    token = "|".join(
         [
             _URL,
             r"@\w+",
@@ -69,13 +71,13 @@ def _run_pattern(line_breaks: str) -> str:
             r"\p{Nd}+(?:[.,\x{066B}\x{066C}]\p{Nd}+)*",
             word,
             _SENT_END,
-            _GAP,
-            r"(?s:.)",
+            f"[^{_GAPCH}]",
         ]
     )
+    return f"(?:{token})[{_GAPCH}]*|[{_GAPCH}]+"
 
 
-# First-character classification of a run (anchored, cheap).
+# Classification of a token (run on distinct runs only).
 _IS_URL = r"^(?i:https?://|www\.)|^\w[\w.+\-]*@"
 _IS_EMOJI = r"^(?:\p{Extended_Pictographic}|\p{Regional_Indicator}|[#*0-9]\x{FE0F}?\x{20E3})"
 _IS_WORD = r"^[\p{L}\p{M}]"
@@ -84,7 +86,7 @@ _CLOSERS = ['"', "'", "\u201d", "\u2019", "\u00bb", "\u203a", ")", "]", "}"]
 ABBREVIATIONS = (
     "Mr Mrs Ms Messrs Mme Mlle Dr Prof St Gen Sen Rep Gov Col Lt Capt Sgt Rev Hon Jr Sr "
     "No Nos Art Arts para paras Para Paras Vol vol pp cf Inc Ltd Corp Co Fig fig "
-    "Jan Feb Aug Sept Sep Oct Nov Dec Ref ref Res res Add Rev Corr viz al approx "
+    "Jan Feb Aug Sept Sep Oct Nov Dec Ref ref Res res Add Corr viz al approx "
     "г гг т тт см им ул стр тыс млн млрд руб др пп ст"
 ).split()
 
@@ -107,12 +109,66 @@ def _next_in_doc(expr: pl.Expr) -> pl.Expr:
     return pl.when(pl.col("doc") == pl.col("doc").shift(-1)).then(expr.shift(-1))
 
 
-def _cum_in_doc(flag: pl.Expr) -> pl.Expr:
-    """Running sum of a 0/1 flag restarting at every document (rows grouped by doc)."""
-    total = flag.cast(pl.UInt32).cum_sum()
+def _cum_in_doc(value: pl.Expr) -> pl.Expr:
+    """Running sum of ``value`` restarting at every document (rows grouped by doc)."""
+    value = value.cast(pl.UInt64)
+    total = value.cum_sum()
     first = (pl.col("doc") != pl.col("doc").shift(1)).fill_null(True)
-    base = pl.when(first).then(total - flag.cast(pl.UInt32)).forward_fill()
+    base = pl.when(first).then(total - value).forward_fill()
     return (total - base).cast(pl.UInt32)
+
+
+def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
+    """Everything that depends on a run's text alone, computed once per distinct run."""
+    surface = pl.col("run").str.replace(f"[{_GAPCH}]+$", "")
+    first = pl.col("surface").str.head(1)
+    kind = (
+        pl.when(pl.col("surface") == "")
+        .then(pl.lit("gap"))
+        .when(pl.col("surface").str.contains(_IS_URL))
+        .then(pl.lit("url"))
+        .when(first.str.contains(_IS_WORD))
+        .then(pl.lit("word"))
+        .when(first.str.contains(r"^\p{Nd}") & ~pl.col("surface").str.contains("\u20e3"))
+        .then(pl.lit("number"))
+        .when(pl.col("surface").str.contains(_IS_EMOJI))
+        .then(pl.lit("emoji"))
+        .when(pl.col("surface").str.contains(r"^@\w"))
+        .then(pl.lit("mention"))
+        .when(pl.col("surface").str.contains(r"^#\w"))
+        .then(pl.lit("hashtag"))
+        .otherwise(pl.lit("punct"))
+    )
+    gap = pl.col("run").str.slice(pl.col("_tlen"))
+    para_break = gap.str.count_matches(_NEWLINE) >= (1 if line_breaks == "paragraph" else 2)
+    return (
+        runs.select("run")
+        .unique()
+        .with_columns(surface.alias("surface"))
+        .with_columns(
+            pl.col("surface").str.len_chars().cast(pl.UInt32).alias("_tlen"),
+            kind.alias("kind"),
+            normalise_surface_expr(pl.col("surface"), mode).alias("norm"),
+        )
+        .with_columns(
+            # a "word" with nothing left after normalisation (a run of tatweel, stray
+            # marks) is decoration, not a word
+            pl.when((pl.col("norm") == "") & pl.col("kind").is_in(COUNTABLE))
+            .then(pl.lit("punct"))
+            .otherwise(pl.col("kind"))
+            .alias("kind"),
+            (pl.col("run").str.len_chars().cast(pl.UInt32) - pl.col("_tlen")).alias("_glen"),
+            para_break.alias("_pbrk"),
+            (pl.col("surface").str.contains(f"^{_SENT_END}$")).alias("_send"),
+            pl.col("surface").is_in(_CLOSERS).alias("_close"),
+            (pl.col("surface") == ".").alias("_dot"),
+            (
+                pl.col("surface").is_in(ABBREVIATIONS)
+                | (pl.col("surface").str.contains(r"^\p{Lu}$") & (pl.col("surface") != "I"))
+                | pl.col("surface").str.contains(r"^\p{Lu}(?:\.\p{Lu})+$")
+            ).alias("_abbr"),
+        )
+    )
 
 
 def tokens_build(
@@ -126,96 +182,60 @@ def tokens_build(
 
     Columns: ``doc para sent tok start end kind surface norm`` (see ARCHITECTURE.md §2).
     Rows are sorted by (``doc``, ``tok``); documents without tokens have no rows.
+
+    One regular expression splits each text into runs (a token and the gap after
+    it); cumulative run lengths give the offsets; everything that depends on a
+    run's text (kind, token length, normalised form, line breaks in the gap) is
+    computed once per distinct run and joined back.
     """
     _check(language, line_breaks)
     lf = statements.lazy() if isinstance(statements, pl.DataFrame) else statements
     runs = (
         lf.select(pl.col("doc").cast(pl.UInt32), pl.col("text").fill_null(""))
         .sort("doc")
-        .select(
-            "doc",
-            pl.col("text").str.extract_all(_run_pattern(line_breaks)).alias("run"),
-        )
-        .with_columns(
-            pl.col("run")
-            .list.eval(pl.element().str.len_chars().cast(pl.UInt32).cum_sum())
-            .alias("end")
-        )
-        .explode(["run", "end"])
+        .select("doc", pl.col("text").str.extract_all(_run_pattern(line_breaks)).alias("run"))
+        .explode("run")
         .drop_nulls("run")
-        .with_columns((pl.col("end") - pl.col("run").str.len_chars()).alias("start"))
     )
-    first = pl.col("run").str.head(1)
-    gap = first.str.contains(r"^[\s\p{Cf}]")
-    nl = pl.col("run").str.count_matches(_NEWLINE)
-    para_break = gap & (nl >= (1 if line_breaks == "paragraph" else 2))
-    runs = runs.with_columns(
-        _cum_in_doc(para_break.fill_null(False)).alias("_para"), gap.alias("_gap")
-    ).filter(~pl.col("_gap"))
-
-    kind = (
-        pl.when(pl.col("run").str.contains(_IS_URL))
-        .then(pl.lit("url"))
-        .when(first.str.contains(_IS_WORD))
-        .then(pl.lit("word"))
-        .when(first.str.contains(r"^\p{Nd}") & ~pl.col("run").str.contains(r"\x{20E3}"))
-        .then(pl.lit("number"))
-        .when(pl.col("run").str.contains(_IS_EMOJI))
-        .then(pl.lit("emoji"))
-        .when(pl.col("run").str.contains(r"^@\w"))
-        .then(pl.lit("mention"))
-        .when(pl.col("run").str.contains(r"^#\w"))
-        .then(pl.lit("hashtag"))
-        .otherwise(pl.lit("punct"))
+    table = _run_table(runs, line_breaks, mode)
+    toks = runs.join(table, on="run", how="left", maintain_order="left").with_columns(
+        (pl.col("_tlen") + pl.col("_glen")).alias("_rlen")
     )
-    toks = runs.with_columns(kind.alias("kind")).rename({"run": "surface"})
+    toks = (
+        toks.with_columns(
+            _cum_in_doc(pl.col("_rlen")).alias("end"),
+        )
+        .with_columns((pl.col("end") - pl.col("_rlen")).alias("start"))
+        .with_columns((pl.col("start") + pl.col("_tlen")).alias("end"))
+        .filter(pl.col("kind") != "gap")
+    )
 
     # Sentence ends, with abbreviation and closing-quote rules.
-    prev_adjacent = _in_doc(pl.col("end")) == pl.col("start")
-    prev_surface = _in_doc(pl.col("surface"))
-    is_end = (pl.col("kind") == "punct") & pl.col("surface").str.contains(f"^{_SENT_END}$")
-    abbrev = (
-        (pl.col("surface") == ".")
-        & prev_adjacent
-        & (
-            prev_surface.is_in(ABBREVIATIONS)
-            | (prev_surface.str.contains(r"^\p{Lu}$") & (prev_surface != "I"))
-            | prev_surface.str.contains(r"^\p{Lu}(?:\.\p{Lu})+$")
-        )
-    ).fill_null(False)
-    toks = toks.with_columns((is_end & ~abbrev).alias("_end0"))
+    prev_adjacent = (_in_doc(pl.col("_glen")) == 0).fill_null(False)
+    abbrev = pl.col("_dot") & prev_adjacent & _in_doc(pl.col("_abbr")).fill_null(False)
+    toks = toks.with_columns(
+        (pl.col("_send") & (pl.col("kind") == "punct") & ~abbrev).alias("_end0")
+    )
     carry = (
         (pl.col("kind") == "punct")
-        & pl.col("surface").is_in(_CLOSERS)
+        & pl.col("_close")
         & prev_adjacent
-        & _in_doc(pl.col("_end0"))
-    ).fill_null(False)
+        & _in_doc(pl.col("_end0")).fill_null(False)
+    )
     toks = toks.with_columns(carry.alias("_carry"))
     eff_end = (pl.col("_end0") & ~_next_in_doc(pl.col("_carry")).fill_null(False)) | pl.col(
         "_carry"
     )
-    toks = toks.with_columns(eff_end.alias("_end"))
-    para_changed = (_in_doc(pl.col("_para")) != pl.col("_para")).fill_null(False)
-    sent_break = _in_doc(pl.col("_end")).fill_null(False) | para_changed
-    toks = toks.with_columns(
+    para_changed = _in_doc(pl.col("_pbrk")).fill_null(False)
+    sent_break = _in_doc(eff_end).fill_null(False) | para_changed
+    return toks.select(
+        "doc",
         _cum_in_doc(para_changed).alias("para"),
         _cum_in_doc(sent_break).alias("sent"),
-        _cum_in_doc(pl.col("doc").is_not_null()).sub(1).cast(pl.UInt32).alias("tok"),
-    )
-    norm = normalise_surface_expr(pl.col("surface"), mode)
-    return toks.with_columns(norm.alias("norm")).select(
-        "doc",
-        "para",
-        "sent",
-        "tok",
+        (_cum_in_doc(pl.col("doc").is_not_null()) - 1).cast(pl.UInt32).alias("tok"),
         pl.col("start").cast(pl.UInt32),
         pl.col("end").cast(pl.UInt32),
-        # a "word" with nothing left after normalisation (a run of tatweel, stray
-        # marks) is decoration, not a word
-        pl.when((pl.col("norm") == "") & pl.col("kind").is_in(COUNTABLE))
-        .then(pl.lit("punct"))
-        .otherwise(pl.col("kind"))
-        .alias("kind"),
+        "kind",
         "surface",
         "norm",
     )
