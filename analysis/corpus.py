@@ -26,7 +26,6 @@ Rules applied to the records the readers return (:mod:`analysis.formats`):
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +91,42 @@ def _read_records(decl: Declaration, skip_bad: bool) -> pl.DataFrame:
     return concat_records(frames, sort_line=False).with_row_index("rec")
 
 
+_FP = 48  # fingerprint: the first and last _FP non-space characters of a text
+
+
+def _nonspace_ends(text: pl.Expr, window: int) -> tuple[pl.Expr, pl.Expr]:
+    head = text.str.slice(0, window).str.replace_all(r"\s+", "").str.slice(0, _FP)
+    tail = text.str.slice(-window).str.replace_all(r"\s+", "").str.slice(-_FP)
+    return head, tail
+
+
+def dedup_key(records: pl.DataFrame) -> pl.DataFrame:
+    """Add ``_key``: the whitespace-collapsed text, the duplicate key (empty = no text).
+
+    Collapsing whitespace over every text costs a full regex pass, so it is done only
+    where it can matter: a cheap fingerprint (the first and last 48 non-space
+    characters, which whitespace differences cannot change) is computed for every
+    record, and the full collapsed text only for records whose fingerprint is shared.
+    Records with a unique fingerprint get the fingerprint itself (prefixed with a
+    control character, so it never equals a real text) as their key.
+    """
+    text = pl.col("text").fill_null("")
+    head, tail = _nonspace_ends(text, 4 * _FP)
+    df = records.with_columns(_h=head, _t=tail)
+    short = (pl.col("_h").str.len_chars() < _FP) | (pl.col("_t").str.len_chars() < _FP)
+    if df.select(short.any()).item():
+        # too much whitespace in the first/last window (or a short text): use the whole text
+        full_h, full_t = _nonspace_ends(text, 1 << 30)
+        fixed = df.filter(short).with_columns(_h=full_h, _t=full_t)
+        df = pl.concat([df.filter(~short), fixed]).sort("rec")
+    fp = pl.col("_h") + pl.lit("\x00") + pl.col("_t")
+    shared = (pl.len().over(fp) > 1) | (pl.col("_h") == "")
+    collapsed = text.str.replace_all(r"\s+", " ").str.strip_chars()
+    cand = df.filter(shared).with_columns(_key=collapsed)
+    rest = df.filter(~shared).with_columns(_key=pl.lit("\x01") + fp)
+    return pl.concat([cand, rest]).sort("rec").drop("_h", "_t")
+
+
 def _build(records: pl.DataFrame, decl: Declaration) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Records → (statements, dropped). Pure polars; no per-row Python."""
     default_source = decl.source or decl.name
@@ -101,10 +136,10 @@ def _build(records: pl.DataFrame, decl: Declaration) -> tuple[pl.DataFrame, pl.D
     )
     lf = lf.with_columns(
         _n=(pl.int_range(pl.len(), dtype=pl.UInt32) + 1).over("source"),
-        _key=pl.col("text").fill_null("").str.replace_all(r"\s+", " ").str.strip_chars(),
     ).with_columns(
         id=pl.coalesce(pl.col("id"), pl.lit(decl.name + ":") + pl.col("source") + pl.lit(":") + pl.col("_n").cast(pl.String)),
     )
+    lf = dedup_key(lf.collect()).lazy()
     # ids must be unique among the records that are not already dropped
     live = pl.col("drop").is_null()
     lf = lf.with_columns(_first_id=pl.col("rec").filter(live).min().over("id"))
@@ -130,7 +165,8 @@ def _build(records: pl.DataFrame, decl: Declaration) -> tuple[pl.DataFrame, pl.D
         raise FormulaeError(f"duplicate id '{first['id']}' (first used at {orig['file']}:{orig['line']})",
                             file=first["file"], line=first["line"])
     kept = df.filter(pl.col("drop").is_null())
-    dropped = df.filter(pl.col("drop").is_not_null()).select("rec", "file", "line", "id", "source", pl.col("drop").alias("reason"), "detail")
+    dropped = df.filter(pl.col("drop").is_not_null()).select(
+        "rec", "file", "line", "id", "source", pl.col("drop").alias("reason"), "detail", "line_known")
 
     hashtags = (pl.col("text").str.extract_all(HASHTAG_RE)
                 .list.eval(pl.element().str.replace(r"^[^#]*#", "")))
@@ -156,42 +192,76 @@ def _build(records: pl.DataFrame, decl: Declaration) -> tuple[pl.DataFrame, pl.D
 
 
 def corpus_ingest(declaration_path: str | Path, store: str | Path | None = None, skip_bad: bool = False) -> IngestResult:
-    """Ingest one declared corpus into ``<store>/<name>/snapshot/`` (atomically)."""
+    """Ingest one declared corpus into ``<store>/<name>/snapshot/`` (atomically).
+
+    Reads every input with the declared format's reader, applies the rules above and
+    writes statements.parquet, dropped.parquet, manifest.json and ingest_log.json into a
+    temporary folder that replaces the previous snapshot only once everything is written.
+    """
+    import io
+
     decl = declaration_load(declaration_path)
     records = _read_records(decl, skip_bad)
     statements, dropped = _build(records, decl)
+    dropped = _exact_lines(dropped, decl)
     n_in = records.height
-    reasons = dict(sorted(dropped.group_by("reason").len().iter_rows())) if dropped.height else {}
     if statements.height + dropped.height != n_in:  # the accounting invariant
         raise AssertionError(f"records in {n_in} != kept {statements.height} + dropped {dropped.height}")
-    files = records.group_by("file", maintain_order=True).agg(
-        records=pl.len(), kept=pl.col("drop").is_null().sum()
-    ) if n_in else pl.DataFrame({"file": [], "records": [], "kept": []})
-    dropped_k = dropped.group_by("file").len().rename({"len": "dropped"})
-    log = {
-        "corpus": decl.name,
-        "records_in": n_in,
-        "kept": statements.height,
-        "dropped": reasons,
-        "undated": int(statements["date"].null_count()),
-        "cross_source_duplicates": int(statements["duplicate_of"].is_not_null().sum()),
-        "files": {r["file"]: {"records": r["records"], "dropped": n_in and int(
-            dropped_k.filter(pl.col("file") == r["file"])["dropped"].sum())} for r in files.to_dicts()},
-        "skipped": dropped.filter(pl.col("reason") == "unparseable").head(100)
-        .select("file", "line", "detail").to_dicts(),
-    }
-    target = corpus_dir(decl.name, store) / "snapshot"
+    log = _log(decl, records, statements, dropped)
     inputs = {str(p): file_sha256(p) for p in decl.inputs} if decl.format != "folder" else _folder_hashes(decl)
+    buf = io.BytesIO()
+    statements.write_parquet(buf, compression="zstd", compression_level=1, statistics=True)
+    data = buf.getvalue()
+    manifest = _manifest(decl, statements, inputs, hashlib.sha256(data).hexdigest())
+    target = corpus_dir(decl.name, store) / "snapshot"
     with atomic_dir(target) as tmp:
-        statements.write_parquet(tmp / "statements.parquet", compression="zstd", compression_level=3, statistics=True)
-        dropped.write_parquet(tmp / "dropped.parquet")
-        manifest = _manifest(decl, statements, inputs, file_sha256(tmp / "statements.parquet"))
+        (tmp / "statements.parquet").write_bytes(data)
+        dropped.drop("line_known").write_parquet(tmp / "dropped.parquet")
         (tmp / "manifest.json").write_text(dumps_json(manifest), encoding="utf-8")
         (tmp / "ingest_log.json").write_text(dumps_json(log), encoding="utf-8")
     notes = []
     if decl.aliases is not None and not decl.aliases.exists():
         notes.append(f"aliases file {decl.aliases} does not exist yet: no aliases recorded")
     return IngestResult(decl.name, target, manifest, log, notes)
+
+
+def _exact_lines(dropped: pl.DataFrame, decl: Declaration) -> pl.DataFrame:
+    """Turn record ordinals into line numbers for dropped records of the fast JSONL path."""
+    from .formats import display_path, jsonl_lines, read_input
+
+    todo = dropped.filter(~pl.col("line_known"))
+    if not todo.height:
+        return dropped
+    real = {display_path(p, decl): p for p in decl.inputs}
+    maps = [pl.DataFrame({"file": f, "line": pl.int_range(1, len(ls) + 1, eager=True, dtype=pl.UInt32),
+                          "_exact": pl.Series(ls, dtype=pl.UInt32)})
+            for f in todo["file"].unique().sort() if (ls := jsonl_lines(read_input(real[f])))]
+    if not maps:
+        return dropped
+    joined = dropped.join(pl.concat(maps), on=["file", "line"], how="left", maintain_order="left")
+    return joined.with_columns(
+        line=pl.when(pl.col("line_known")).then(pl.col("line")).otherwise(pl.coalesce("_exact", "line")),
+        line_known=pl.lit(True),
+    ).drop("_exact")
+
+
+def _log(decl: Declaration, records: pl.DataFrame, statements: pl.DataFrame, dropped: pl.DataFrame) -> dict[str, Any]:
+    reasons = {str(k): int(v) for k, v in dropped.group_by("reason").len().sort("reason").iter_rows()}
+    per_file = records.group_by("file", maintain_order=True).agg(
+        records=pl.len(), dropped=pl.col("drop").is_not_null().sum())
+    return {
+        "corpus": decl.name,
+        "records_in": records.height,
+        "kept": statements.height,
+        "dropped": reasons,
+        "undated": int(statements["date"].null_count()),
+        "cross_source_duplicates": int(statements["duplicate_of"].is_not_null().sum()),
+        "files": {r["file"]: {"records": int(r["records"]), "dropped": int(r["dropped"])}
+                  for r in per_file.to_dicts()},
+        "skipped": dropped.filter(pl.col("reason") == "unparseable").head(100)
+        .select("file", "line", "detail").to_dicts(),
+        "rule": "records_in = kept + sum(dropped); dropped.parquet lists every dropped record",
+    }
 
 
 def _folder_hashes(decl: Declaration) -> dict[str, str]:
@@ -305,12 +375,3 @@ def corpus_ingest_all(folder: str | Path = "corpus", store: str | Path | None = 
     if not decls:
         raise FormulaeError(f"no corpus declarations (*.yml with a 'format' key) in {folder}")
     return [corpus_ingest(p, store, skip_bad) for p in decls]
-
-
-def text_key_sha(text: str) -> str:
-    """Hash of the whitespace-collapsed text (the duplicate key), for tests and tools."""
-    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
-
-
-def _jsonable(obj: Any) -> Any:
-    return json.loads(json.dumps(obj, default=str))

@@ -8,7 +8,9 @@ read, in input order, with the columns of :data:`RECORD_SCHEMA`:
 ``hashtags`` / ``lead_emoji`` (null = let the ingest derive them from the text),
 ``meta`` (JSON object, sorted keys), ``drop`` (null, or the reason the reader already
 dropped the record: ``duplicate_paste``, ``not_a_message``, ``unparseable``) and
-``detail`` (what the drop refers to).
+``detail`` (what the drop refers to); ``line_known`` is false when ``line`` is
+only the record's ordinal (the fast JSONL path; :func:`jsonl_lines` maps it to the
+line number when a dropped record needs it).
 
 Format mappings (see also ``corpus/README.md``):
 
@@ -57,6 +59,7 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "meta": pl.String(),
     "drop": pl.String(),
     "detail": pl.String(),
+    "line_known": pl.Boolean(),
 }
 
 
@@ -77,7 +80,9 @@ def read_input(path: Path) -> bytes:
         d = zlib.decompressobj(wbits=31)
         try:
             out.append(d.decompress(data))
-            out.append(d.flush())
+            tail = d.flush()
+            if tail:
+                out.append(tail)
         except zlib.error as exc:
             line = b"".join(out).count(b"\n") + 1
             raise FormulaeError(f"corrupt gzip stream ({exc})", file=path, line=line) from None
@@ -107,10 +112,12 @@ def _utf8_error(raw: bytes, exc: UnicodeDecodeError, path: Path, offset: int = 0
 
 
 def display_path(path: Path, decl: Declaration) -> str:
-    """The path as shown in errors and logs: relative to the current folder when possible."""
+    """The path as shown in errors and logs: relative to the current folder."""
+    import os
+
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+        return os.path.relpath(Path(path).resolve(), Path.cwd().resolve())
+    except ValueError:  # another drive
         return str(path)
 
 
@@ -164,11 +171,14 @@ def _precision_of_pattern(fmt: str) -> str:
 
 
 def map_records(df: pl.DataFrame, lines: pl.Series, path: Path, decl: Declaration,
-                skip_bad: bool, locate_null: Callable[[int], bool] | None = None) -> pl.DataFrame:
+                skip_bad: bool, locate_null: Callable[[int], bool] | None = None,
+                exact_lines: Callable[[], pl.Series] | None = None) -> pl.DataFrame:
     """Turn a raw table (one row per record, string or typed columns) into the record frame.
 
-    ``lines`` gives each row's line number. ``locate_null(row)`` says whether a row
-    whose text is null lacks the key entirely (an error) rather than holding null.
+    ``lines`` gives each row's line number (or ordinal, with ``exact_lines`` computing
+    the real line numbers when an error must name one). ``locate_null(row)`` says
+    whether a row whose text is null lacks the key entirely (an error) rather than
+    holding null.
     """
     shown = display_path(path, decl)
     for role in ("id", "text", "date", "source", "title"):
@@ -214,15 +224,19 @@ def map_records(df: pl.DataFrame, lines: pl.Series, path: Path, decl: Declaratio
         meta.alias("meta"),
         pl.lit(None, dtype=pl.String).alias("drop"),
         pl.lit(None, dtype=pl.String).alias("detail"),
+        pl.lit(exact_lines is None).alias("line_known"),
         raw_date.alias("_raw_date"),
     )
     # record-level problems: unparseable dates, records without the text field
     bad_date = pl.col("_raw_date").is_not_null() & (pl.col("_raw_date") != "") & pl.col("date").is_null()
     problems = pl.when(bad_date).then(pl.lit("unparseable date '") + pl.col("_raw_date") + pl.lit("' (date.format: " + decl.date_format + ")"))
     out = out.with_columns(_problem=problems)
+    needs_lines = out["_problem"].is_not_null().any() or out["text"].is_null().any()
+    if needs_lines and exact_lines is not None:
+        out = out.with_columns(line=exact_lines(), line_known=pl.lit(True))
     if locate_null is not None:
         null_rows = out.with_row_index("_row").filter(pl.col("text").is_null())["_row"].to_list()
-        absent = [r for r in null_rows if locate_null(r)]
+        absent = [r for r in null_rows if locate_null(int(out["line"][r]))]
         if absent:
             mask = pl.Series([False] * out.height)
             mask[absent] = True
@@ -265,13 +279,15 @@ def bad_records(rows: list[tuple[int, str]], path: Path, decl: Declaration, skip
         schema_overrides={"line": pl.UInt32},
     ).select(
         [pl.col(c).cast(t) if c in ("file", "line", "meta", "drop", "detail", "date_precision")
+         else pl.lit(True).alias(c) if c == "line_known"
          else pl.lit(None, dtype=t).alias(c) for c, t in RECORD_SCHEMA.items()]
     )
 
 
 def concat_records(frames: list[pl.DataFrame], sort_line: bool = True) -> pl.DataFrame:
     """Concatenate record frames in the record schema (optionally ordered by file position)."""
-    frames = [f.select([pl.col(c).cast(t) for c, t in RECORD_SCHEMA.items()]) for f in frames]
+    frames = [(f if "line_known" in f.columns else f.with_columns(line_known=pl.lit(True)))
+              .select([pl.col(c).cast(t) for c, t in RECORD_SCHEMA.items()]) for f in frames]
     if not frames:
         return pl.DataFrame(schema=RECORD_SCHEMA)
     out = pl.concat(frames, how="vertical")
@@ -282,31 +298,38 @@ def concat_records(frames: list[pl.DataFrame], sort_line: bool = True) -> pl.Dat
 
 
 def read_jsonl(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.DataFrame:
-    """JSON Lines: polars reads the whole buffer at once; a slow pass locates errors."""
-    raw = read_input(path)
+    """JSON Lines: polars decompresses and parses the whole file at once (fast path);
+    only when that fails does a line-by-line pass locate and name the bad lines."""
     try:
-        df = pl.read_ndjson(io.BytesIO(raw), infer_schema_length=1000)
-        nl = raw.count(b"\n") + (0 if raw.endswith(b"\n") or not raw else 1)
-        if df.height == nl:
-            lines = pl.int_range(1, df.height + 1, eager=True, dtype=pl.UInt32)
-            good_lines = None
-        else:
-            good_lines = _jsonl_nonblank_lines(raw)
-            lines = pl.Series("line", good_lines, dtype=pl.UInt32)
-        bad: list[tuple[int, str]] = []
+        df = pl.read_ndjson(path, infer_schema_length=1000)
     except Exception:
-        df, lines, bad = _read_jsonl_slow(raw, path, decl, skip_bad)
-    if df.height == 0 and not bad:
-        return concat_records([])
+        df = None
+    cache: dict[str, bytes] = {}
 
-    def locate_null(row: int) -> bool:
-        ln = int(lines[row])
-        obj = json.loads(raw.split(b"\n", ln)[ln - 1])
+    def raw() -> bytes:
+        if "raw" not in cache:
+            cache["raw"] = read_input(path)
+        return cache["raw"]
+
+    def locate_null(line: int) -> bool:
+        obj = json.loads(raw().split(b"\n", line)[line - 1])
         return decl.field_for("text") not in obj
 
+    if df is not None:
+        if df.height == 0:
+            return concat_records([])
+        ordinals = pl.int_range(1, df.height + 1, eager=True, dtype=pl.UInt32).alias("line")
+        return map_records(df, ordinals, path, decl, skip_bad, locate_null,
+                           exact_lines=lambda: pl.Series("line", jsonl_lines(raw()), dtype=pl.UInt32))
+    df, lines, bad = _read_jsonl_slow(raw(), path, decl, skip_bad)
     good = map_records(df, lines, path, decl, skip_bad, locate_null) if df.height else None
     parts = ([good] if good is not None else []) + ([bad_records(bad, path, decl, skip_bad)] if bad else [])
-    return concat_records(parts, sort_line=bool(bad))
+    return concat_records(parts, sort_line=True)
+
+
+def jsonl_lines(raw: bytes) -> list[int]:
+    """Line numbers (1-based) of the non-blank lines: the records of a JSON Lines buffer."""
+    return _jsonl_nonblank_lines(raw)
 
 
 def _jsonl_nonblank_lines(raw: bytes) -> list[int]:
