@@ -285,3 +285,279 @@ def phrase_strings(ids: np.ndarray, vocab_forms: pl.Series, pos: np.ndarray, n: 
         .get_column("form")
         .alias("phrase")
     )
+
+
+# --- the stored index -----------------------------------------------------------
+
+ARRAYS = ("ids", "start", "end", "sent_starts", "sa")
+_CODE = ("suffix.py", "phrases.py", "tokens.py", "text.py", "arabic.py")
+
+
+def _code_sha() -> str:
+    import hashlib
+    from pathlib import Path
+
+    h = hashlib.sha256(ENGINE_VERSION.encode())
+    here = Path(__file__).parent
+    for name in _CODE:
+        p = here / name
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def index_dir(corpus: str, level: str, store=None):
+    from .store import corpus_dir
+
+    return corpus_dir(corpus, store) / "index" / level
+
+
+def _analyzer(tokens: pl.LazyFrame, manifest: dict, level: str):
+    if level in ("exact", "norm") and not manifest.get("aliases"):
+        return None
+    from .arabic import Analyzer
+
+    return Analyzer.from_tokens(tokens, manifest["language"], aliases=manifest.get("aliases"),
+                                line_breaks=manifest.get("line_breaks", "paragraph"))
+
+
+def _resolve_level(level: str | None, language: str) -> str:
+    from .errors import FormulaeError
+    from .tokens import LEVELS, default_level
+
+    level = level or default_level(language)
+    if level not in LEVELS:
+        raise FormulaeError(f"--level {level!r} is not one of {', '.join(LEVELS)}")
+    return level
+
+
+def _wanted(manifest: dict, level: str, params: dict, fingerprint: str | None) -> dict:
+    import numpy as _np  # noqa: F401  (version below)
+
+    return {
+        "snapshot_sha256": manifest["snapshot_sha256"],
+        "level": level,
+        "params": params,
+        "engine_version": ENGINE_VERSION,
+        "code_sha": _code_sha(),
+        "analyzer": fingerprint,
+    }
+
+
+def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int = 8,
+                min_statements: int = 2, min_len: int = 2, force: bool = False,
+                progress=None) -> PhraseIndex:
+    """Build (or reuse) the phrase index of ``corpus`` at ``level``; return it loaded.
+
+    The index is reused while the snapshot hash, level, parameters and code are unchanged
+    (``manifest.json`` records them); otherwise it is rebuilt atomically.
+    """
+    from .corpus import corpus_load, corpus_manifest
+    from .errors import FormulaeError
+    from .store import atomic_dir, read_json, write_json
+
+    if min_statements < 2:
+        raise FormulaeError(f"--min-statements must be at least 2, got {min_statements}")
+    if not 1 <= max_n <= 64:
+        raise FormulaeError(f"--max-n must be between 1 and 64, got {max_n}")
+    manifest = corpus_manifest(corpus, store)
+    level = _resolve_level(level, manifest["language"])
+    params = {"max_n": max_n, "min_statements": min_statements, "min_len": min_len}
+    target = index_dir(corpus, level, store)
+    say = progress or (lambda step: None)
+    aliases_fp = _aliases_sha(manifest)
+    if not force and (target / "manifest.json").exists():
+        have = read_json(target / "manifest.json")
+        want = _wanted(manifest, level, params, have.get("analyzer"))
+        if all(have.get(k) == v for k, v in want.items()) and have.get("aliases") == aliases_fp:
+            return index_load(corpus, level, store)
+
+    from .tokens import tokens_build, tokens_level
+
+    say("tokenising")
+    statements = corpus_load(corpus, store)
+    tokens = tokens_build(statements, language=manifest["language"],
+                          line_breaks=manifest.get("line_breaks", "paragraph")).collect()
+    analyzer = _analyzer(tokens.lazy(), manifest, level)
+    say(f"forms at level {level}")
+    stream = tokens_level(tokens.lazy(), level, analyzer=analyzer).collect()
+    say("surface map")
+    words = None
+    if level in ("clitic", "stem"):
+        words = (tokens.lazy().filter(pl.col("kind") == "word").group_by("norm").len()
+                 .rename({"len": "count"}).sort("norm").collect())
+    meta = statements.select("doc", "id", "source", "date", "date_precision", "duplicate_of").collect()
+    canon = (
+        meta.join(meta.select(pl.col("id").alias("duplicate_of"), pl.col("doc").alias("_c")),
+                  on="duplicate_of", how="left", maintain_order="left")
+        .select(pl.col("_c").fill_null(pl.col("doc")).cast(pl.UInt32).alias("canon"))
+        .to_series()
+    )
+    meta = meta.with_columns(canon)
+    scan = phrases_scan(stream, meta.select("doc", "canon"), max_n=max_n,
+                        min_statements=min_statements, min_len=min_len, progress=say)
+    surf = _surface_map(tokens, stream.sort("doc", "pos"), scan.ids)
+    del stream, tokens
+    say("writing index")
+    doc_arrays, sources = _doc_arrays(meta, scan.docs.sort("doc"))
+    fp = analyzer.fingerprint() if analyzer is not None else None
+    stamp = _wanted(manifest, level, params, fp) | {
+        "corpus": corpus, "language": manifest["language"], "aliases": aliases_fp,
+        "line_breaks": manifest.get("line_breaks", "paragraph"),
+        "tokens": int(len(scan.ids)), "statements": meta.height, "vocabulary": scan.vocab.height,
+        "ngrams": scan.ngrams.height, "maximal": scan.maximal.height,
+        "sources": sources, "polars_version": pl.__version__, "numpy_version": np.__version__,
+        "formulae_version": _formulae_version(),
+    }
+    with atomic_dir(target) as tmp:
+        for name in ARRAYS:
+            np.save(tmp / f"{name}.npy", getattr(scan, name))
+        for name, arr in (surf | doc_arrays).items():
+            np.save(tmp / f"{name}.npy", arr)
+        scan.vocab.write_parquet(tmp / "vocab.parquet")
+        meta.join(scan.docs.select("doc", "tokens", "first"), on="doc", how="left").sort("doc").write_parquet(
+            tmp / "docs.parquet")
+        scan.ngrams.write_parquet(tmp / "ngrams.parquet", row_group_size=1 << 18)
+        scan.maximal.write_parquet(tmp / "maximal.parquet", row_group_size=1 << 18)
+        if words is not None:
+            words.write_parquet(tmp / "words.parquet")
+        write_json(tmp / "manifest.json", stamp)
+    return index_load(corpus, level, store)
+
+
+def _aliases_sha(manifest: dict) -> str | None:
+    from pathlib import Path
+
+    from .store import file_sha256
+
+    path = manifest.get("aliases")
+    return file_sha256(Path(path)) if path and Path(path).exists() else None
+
+
+SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
+
+
+def _surface_map(tokens: pl.DataFrame, stream: pl.DataFrame, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Distinct countable surface -> its forms' ids, exactly as the corpus was processed.
+
+    Lets a query turn simple words into ids without re-running the tokenizer/analyzer
+    (and without importing polars): ``surf_keys`` sorted, ``surf_off``, ``surf_ids``.
+    """
+    countable = tokens.filter(pl.col("kind").is_in(["word", "number"])).select("doc", "start", "surface")
+    tok_key = (countable["doc"].to_numpy().astype(np.int64) << 32) | countable["start"].to_numpy().astype(np.int64)
+    piece_key = (stream["doc"].to_numpy().astype(np.int64) << 32) | stream["start"].to_numpy().astype(np.int64)
+    piece_tok = np.searchsorted(tok_key, piece_key, side="right") - 1
+    n_pieces = np.bincount(piece_tok, minlength=len(tok_key))
+    first_piece = np.cumsum(n_pieces) - n_pieces
+    table = (
+        countable.select("surface")
+        .with_columns(pl.Series("first", first_piece), pl.Series("k", n_pieces))
+        .filter((pl.col("k") > 0) & (pl.col("surface").str.len_chars() <= SURFACE_MAX)
+                & ~pl.col("surface").str.contains(r"\s"))
+        .group_by("surface").agg(pl.col("first").first(), pl.col("k").first())
+        .sort("surface")
+    )
+    k = table["k"].to_numpy().astype(np.int64)
+    first = table["first"].to_numpy().astype(np.int64)
+    off = np.concatenate(([0], np.cumsum(k)))
+    row = np.repeat(np.arange(len(k)), k)
+    flat = ids[np.arange(int(off[-1])) - off[row] + first[row]] if len(k) else np.zeros(0, np.uint32)
+    keys = np.array(table["surface"].to_list(), dtype=f"<U{max(1, int(table['surface'].str.len_chars().max() or 1))}")
+    return {"surf_keys": keys, "surf_off": off, "surf_ids": np.asarray(flat, np.uint32)}
+
+
+PRECISION = {"none": 0, "year": 1, "month": 2, "day": 3}
+
+
+def _doc_arrays(meta: pl.DataFrame, docs: pl.DataFrame) -> tuple[dict[str, np.ndarray], list[str]]:
+    sources = sorted(meta["source"].unique().drop_nulls().to_list())
+    code = {s: i for i, s in enumerate(sources)}
+    out = {
+        "doc_first": docs["first"].to_numpy().astype(np.int64),
+        "doc_tokens": docs["tokens"].to_numpy().astype(np.int64),
+        "doc_day": meta["date"].cast(pl.Int32).fill_null(np.iinfo(np.int32).min).to_numpy().astype(np.int32),
+        "doc_prec": meta["date_precision"].replace_strict(PRECISION, default=0, return_dtype=pl.Int8).to_numpy(),
+        "doc_source": meta["source"].replace_strict(code, default=-1, return_dtype=pl.Int32).to_numpy(),
+        "doc_dup": meta["duplicate_of"].is_not_null().to_numpy(),
+    }
+    return out, sources
+
+
+def _formulae_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("formulae")
+    except PackageNotFoundError:  # pragma: no cover
+        return "0+unknown"
+
+
+def index_load(corpus: str, level: str | None = None, store=None) -> PhraseIndex:
+    """Open a built index (arrays memory-mapped, tables read lazily)."""
+    from .errors import FormulaeError
+    from .store import read_json
+
+    if level is None:
+        from .corpus import corpus_manifest
+
+        level = _resolve_level(None, corpus_manifest(corpus, store)["language"])
+    folder = index_dir(corpus, level, store)
+    if not (folder / "manifest.json").exists():
+        raise FormulaeError(f"no phrase index for corpus {corpus!r} at level {level!r} in {folder.parent}; "
+                            f"run: formulae index --corpus {corpus} --level {level}")
+    return PhraseIndex(corpus=corpus, level=level, folder=folder, manifest=read_json(folder / "manifest.json"))
+
+
+@dataclass
+class PhraseIndex:
+    """A built index: lazy tables and memory-mapped arrays, loaded on first use."""
+
+    corpus: str
+    level: str
+    folder: object
+    manifest: dict
+    _arrays: dict = field(default_factory=dict)
+
+    def array(self, name: str) -> np.ndarray:
+        if name not in self._arrays:
+            self._arrays[name] = np.load(self.folder / f"{name}.npy", mmap_mode="r")
+        return self._arrays[name]
+
+    def table(self, name: str) -> pl.LazyFrame:
+        return pl.scan_parquet(self.folder / f"{name}.parquet")
+
+    def ids_of(self, forms: list[str]) -> np.ndarray | None:
+        """Token ids of ``forms`` (None when a form is not in the corpus)."""
+        hit = self.table("vocab").filter(pl.col("form").is_in(forms)).select("form", "id").collect()
+        lookup = dict(zip(hit["form"].to_list(), hit["id"].to_list(), strict=True))
+        if any(f not in lookup for f in forms):
+            return None
+        return np.array([lookup[f] for f in forms], np.uint32)
+
+    def find(self, forms: list[str]) -> np.ndarray:
+        """Sorted token positions where the phrase ``forms`` starts (inside one sentence)."""
+        ids = self.ids_of(forms) if forms else None
+        if ids is None:
+            return np.zeros(0, np.int64)
+        lo, hi = suffix.sa_range(self.array("ids"), self.array("sa"), ids, self.array("sent_starts"))
+        return np.sort(np.asarray(self.array("sa")[lo:hi], np.int64))
+
+    def doc_of(self, positions: np.ndarray) -> np.ndarray:
+        """Statement (doc) of each token position."""
+        firsts = self.table("docs").select("first").collect().to_series().to_numpy()
+        return np.searchsorted(firsts.astype(np.int64), positions, side="right") - 1
+
+    def statement_counts(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """Per-statement counts ``(row, doc, count)`` of n-gram/maximal rows (by ``sa_lo``, ``freq``)."""
+        lo = rows["sa_lo"].to_numpy().astype(np.int64)
+        hi = lo + rows["freq"].to_numpy().astype(np.int64) - 1
+        ranks, group = suffix.expand(lo, hi)
+        docs = self.doc_of(np.asarray(self.array("sa")[ranks], np.int64))
+        g, d, c = suffix.group_doc_counts(group, docs)
+        return pl.DataFrame({"row": g, "doc": d, "count": c},
+                            schema={"row": pl.UInt32, "doc": pl.UInt32, "count": pl.UInt32})
+
+    def phrases(self, frame: pl.DataFrame) -> pl.Series:
+        """Phrase strings for rows with ``pos`` and ``n``."""
+        vocab = self.table("vocab").select("form").collect().to_series()
+        return phrase_strings(self.array("ids"), vocab, frame["pos"].to_numpy(), frame["n"].to_numpy())
