@@ -4,7 +4,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else the copy pip installs into this Python (`python3 -m uv`).
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
 RUN := $(UV) run --frozen
 VENV_STAMP := .venv/.synced
 
@@ -16,10 +20,8 @@ help:
 	@echo "make check    tests + ruff"
 	@echo "make bench    benchmarks (long; prints medians and ratios)"
 
-$(UV):
-	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-
-$(VENV_STAMP): pyproject.toml uv.lock | $(UV)
+$(VENV_STAMP): pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen --all-groups
 	@touch $@
 
