@@ -572,8 +572,6 @@ class CorpusView:
     """
 
     def __init__(self, name: str, store=None):
-        import polars as pl
-
         from .corpus import corpus_load, corpus_manifest
 
         self.name = name
@@ -586,7 +584,7 @@ class CorpusView:
         ).collect()
         self._tokens = None
         self._analyzer = None
-        self._streams: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
+        self._streams: dict[str, tuple] = {}
 
     @property
     def snapshot_sha256(self) -> str | None:
@@ -671,3 +669,42 @@ def formulae_find(corpus: str | CorpusView, *, store=None, lexicon: Lexicon | No
            .with_columns(pl.col("text").str.slice(pl.col("start"), pl.col("end") - pl.col("start")))
            .join(view.statements.select("doc", "id", "source", "date"), on="doc", how="left"))
     return occ.sort("formula", "doc", "pos")
+
+
+def lexicon_accept(families, family_id: str, *, language: str, path: str | Path | None = None,
+                   max_variants: int = 12) -> Formula:
+    """Append a family to the lexicon file as a formula (its wordings as literal phrases).
+
+    The file is re-validated with the new entry before it is written (atomically); comments
+    and layout of the existing file are kept. Raises if the id is already there.
+    """
+    import polars as pl
+    import yaml
+
+    from .store import atomic_file
+
+    path = Path(path) if path is not None else lexicon_default_path()
+    row = families.get(family_id).row(0, named=True)
+    current = lexicon_load(path)
+    if any(f.id == family_id for f in current.formulae):
+        raise FormulaeError(f"family {family_id!r} is already in the lexicon", file=path)
+    variants = (families.variants.filter(pl.col("family") == family_id)
+                .head(max_variants)["variant"].to_list())
+    clean = []
+    for v in variants:
+        text = re.sub(r"[()|*?]", " ", v)
+        text = " ".join(text.split())
+        if text and text not in clean:
+            clean.append(text)
+    entry = {"id": family_id, "label": row["canonical"],
+             "note": f"accepted from families: signature '{row['signature']}', "
+                     f"{row['statements']} statements, {row['variants']} wordings",
+             "patterns": [{"lang": language, "phrase": t} for t in clean]}
+    block = yaml.safe_dump([entry], allow_unicode=True, sort_keys=False, width=1000)
+    block = "".join("  " + line if line.strip() else line for line in block.splitlines(True))
+    text = path.read_text(encoding="utf-8")
+    new_text = text.rstrip("\n") + "\n\n" + block
+    lexicon_parse(_yaml_with_lines(new_text, str(path)), str(path))
+    with atomic_file(path, "w") as fh:
+        fh.write(new_text)
+    return lexicon_load(path).get(family_id)
