@@ -223,6 +223,187 @@ def corpus_list_cmd(store: StoreOpt = None) -> None:
 
 # [cli:phrases]
 
+
+class Level(str, Enum):
+    exact = "exact"
+    norm = "norm"
+    clitic = "clitic"
+    stem = "stem"
+
+
+class By(str, Enum):
+    day = "day"
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+LevelOpt = Annotated[
+    Optional[Level],
+    typer.Option("--level", "-l", help="Matching level: exact, norm, clitic, stem (default: clitic for Arabic, norm otherwise).",
+                 show_default=False),
+]
+SourceOpt = Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only these sources (repeatable).", show_default=False)]
+FromOpt = Annotated[Optional[str], typer.Option("--from", help="First date (YYYY, YYYY-MM or YYYY-MM-DD).", show_default=False)]
+ToOpt = Annotated[Optional[str], typer.Option("--to", help="Last date, inclusive (YYYY, YYYY-MM or YYYY-MM-DD).", show_default=False)]
+DistinctOpt = Annotated[bool, typer.Option("--distinct", help="Leave out statements that duplicate a text under another source.")]
+
+
+def _v(option):
+    """An Enum option's value (typer may hand over the member or its string)."""
+    return option.value if isinstance(option, Enum) else option
+
+
+def _notes(notes: list[str]) -> None:
+    for note in notes:
+        sys.stderr.write(f"formulae: note: {note}\n")
+
+
+def _with_index(corpus: str, level: Level | None, store: Path | None, call):
+    """Run ``call()``; if the index is missing or stale, build it (with progress) and retry."""
+    from .query import IndexMissing
+
+    try:
+        return call()
+    except IndexMissing:
+        _index_build(corpus, level, store)
+        return call()
+
+
+def _index_build(corpus: str, level: Level | None, store: Path | None, **params):
+    from rich.console import Console
+
+    from .phrases import index_build
+
+    with Console(stderr=True).status(f"indexing {corpus}") as status:
+        return index_build(corpus, _v(level), store,
+                           progress=lambda step: status.update(f"indexing {corpus}: {step}"), **params)
+
+
+@app.command("index")
+def index_cmd(
+    corpus: CorpusOpt,
+    level: LevelOpt = None,
+    max_n: Annotated[int, typer.Option("--max-n", help="Longest n-gram counted in the n-gram table.")] = 8,
+    min_statements: Annotated[int, typer.Option("--min-statements", "-k", help="Keep phrases found in at least K distinct statements.")] = 2,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if the index is up to date.")] = False,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Build (or reuse) the phrase index of a corpus at one matching level.
+
+    Example: [bold]formulae index --corpus ungdc --level norm[/bold]
+    """
+    import polars as pl
+
+    ix = _index_build(corpus, level, store, max_n=max_n, min_statements=min_statements, force=force)
+    m = ix.manifest
+    keys = ["corpus", "level", "statements", "tokens", "vocabulary", "ngrams", "maximal", "snapshot_sha256"]
+    emit(pl.DataFrame([{k: str(m.get(k)) for k in keys} | {"folder": str(ix.folder)}]), fmt, title="phrase index")
+
+
+@app.command("query")
+def query_cmd(
+    phrase: Annotated[str, typer.Argument(help="The phrase, as you would write it.")],
+    corpus: CorpusOpt,
+    level: LevelOpt = None,
+    by: Annotated[Optional[By], typer.Option("--by", help="Period: day, week, month, quarter, year (default year; 'none' not needed: omit --by with --all-time).")] = By.year,
+    all_time: Annotated[bool, typer.Option("--all-time", help="One row per source, no periods.")] = False,
+    source: SourceOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    distinct: DistinctOpt = False,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Statements containing a phrase, occurrences, tokens and rate per 10k tokens, per period and source.
+
+    Example: [bold]formulae query "sovereignty and territorial integrity" --corpus ungdc --by year[/bold]
+    """
+    from .query import query_phrase, result_write
+
+    result = _with_index(corpus, level, store, lambda: query_phrase(
+        corpus, phrase, level=_v(level), by=None if all_time else (_v(by) or "year"),
+        source=source, date_from=date_from, date_to=date_to, distinct=distinct, store=store))
+    _notes(result.notes)
+    if fmt is Format.parquet:
+        emit(result.frame(), fmt, output)
+    else:
+        result_write(result, fmt.value, output, title=f"{phrase!r} in {corpus} ({result.params['level']})")
+
+
+@app.command("kwic")
+def kwic_cmd(
+    phrase: Annotated[str, typer.Argument(help="The phrase, as you would write it.")],
+    corpus: CorpusOpt,
+    level: LevelOpt = None,
+    width: Annotated[int, typer.Option("--width", "-w", help="Characters of context on each side.")] = 60,
+    limit: Annotated[Optional[int], typer.Option("--limit", "-n", help="At most this many lines (default: 200 for the table, all otherwise).", show_default=False)] = None,
+    source: SourceOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    distinct: DistinctOpt = False,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Concordance: every occurrence of a phrase in its original wording, sorted by date, the match highlighted.
+
+    Arabic lines are right-aligned with the match in ⟦ ⟧. Example: [bold]formulae kwic "سلامة أراضي" --corpus mfa-ar --level stem[/bold]
+    """
+    from .query import kwic_print, query_kwic
+
+    if limit is None and fmt is Format.table and output is None:
+        limit = 200
+    frame, notes = _with_index(corpus, level, store, lambda: query_kwic(
+        corpus, phrase, level=_v(level), width=width, source=source,
+        date_from=date_from, date_to=date_to, distinct=distinct, limit=limit, store=store))
+    _notes(notes)
+    if fmt is Format.table and output is None:
+        from .query import _Index
+
+        kwic_print(frame, _Index(corpus, _v(level), store).snapshot.get("language", "en"))
+        sys.stderr.write(f"formulae: {frame.height} lines\n")
+        return
+    emit(frame, fmt, output)
+
+
+@app.command("phrases")
+def phrases_cmd(
+    corpus: CorpusOpt,
+    level: LevelOpt = None,
+    min_statements: Annotated[int, typer.Option("--min-statements", "-k", help="Only phrases in at least K distinct statements.")] = 2,
+    n: Annotated[Optional[str], typer.Option("--n", help="Phrase length in tokens: 3 or a range 3..8 (n-gram table).", show_default=False)] = None,
+    maximal: Annotated[bool, typer.Option("--maximal", help="Maximal recurring phrases of any length instead of n-grams.")] = False,
+    by: Annotated[Optional[By], typer.Option("--by", help="Also count per period (one row per phrase and period).", show_default=False)] = None,
+    sort: Annotated[str, typer.Option("--sort", help="statements, freq, n, g2, log_dice, pmi, dp (ascending) or phrase.")] = "statements",
+    limit: Annotated[int, typer.Option("--limit", help="At most this many phrases (0 = all).")] = 100,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """The recurring-phrase table: n-grams or maximal phrases with frequency, range, DP and association.
+
+    Example: [bold]formulae phrases --corpus mfa-ar --maximal --min-statements 2[/bold]
+    """
+    from .query import phrases_table
+
+    rng = None
+    if n is not None:
+        import re
+
+        m = re.fullmatch(r"\s*(\d+)\s*(?:(?:\.\.|-)\s*(\d+))?\s*", n)
+        if not m:
+            raise _error(f"--n {n!r} is not a length (3) or a range (3..8)")
+        rng = (int(m.group(1)), int(m.group(2) or m.group(1)))
+    frame, notes = _with_index(corpus, level, store, lambda: phrases_table(
+        corpus, level=_v(level), min_statements=min_statements, n=rng, maximal=maximal,
+        by=_v(by), sort=sort, limit=limit or None, store=store))
+    _notes(notes)
+    emit(frame, fmt, output, title=f"recurring phrases in {corpus}")
+
 # [cli:formulae]
 
 

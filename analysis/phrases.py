@@ -494,7 +494,6 @@ def _formulae_version() -> str:
 
 def index_load(corpus: str, level: str | None = None, store=None) -> PhraseIndex:
     """Open a built index (arrays memory-mapped, tables read lazily)."""
-    from .errors import FormulaeError
     from .store import read_json
 
     if level is None:
@@ -503,7 +502,9 @@ def index_load(corpus: str, level: str | None = None, store=None) -> PhraseIndex
         level = _resolve_level(None, corpus_manifest(corpus, store)["language"])
     folder = index_dir(corpus, level, store)
     if not (folder / "manifest.json").exists():
-        raise FormulaeError(f"no phrase index for corpus {corpus!r} at level {level!r} in {folder.parent}; "
+        from .query import IndexMissing
+
+        raise IndexMissing(f"no phrase index for corpus {corpus!r} at level {level!r} in {folder.parent}; "
                             f"run: formulae index --corpus {corpus} --level {level}")
     return PhraseIndex(corpus=corpus, level=level, folder=folder, manifest=read_json(folder / "manifest.json"))
 

@@ -18,6 +18,7 @@ the rate's denominator), ``statements_total`` (all statements of that period and
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,10 @@ _NEED = {"year": 1, "quarter": 2, "month": 2, "week": 3, "day": 3}
 _NULL_DAY = np.iinfo(np.int32).min
 _SIMPLE = re.compile(r"^\s*(?:[^\W_]+\s*)+$")
 QUERY_COLUMNS = ("period", "source", "statements", "occurrences", "tokens", "statements_total", "per_10k")
+
+
+class IndexMissing(FormulaeError):
+    """No (or a stale) phrase index: the CLI builds it and asks again."""
 
 
 @dataclass
@@ -75,11 +80,11 @@ class _Index:
             level = "clitic" if language == "ar" else "norm"
         self.corpus, self.level, self.folder = corpus, level, base / "index" / level
         if not (self.folder / "manifest.json").exists():
-            raise FormulaeError(f"no phrase index for corpus {corpus!r} at level {level!r} in {base / 'index'}; "
+            raise IndexMissing(f"no phrase index for corpus {corpus!r} at level {level!r} in {base / 'index'}; "
                                 f"run: formulae index --corpus {corpus} --level {level}")
         self.manifest = read_json(self.folder / "manifest.json")
         if self.manifest.get("snapshot_sha256") != self.snapshot.get("snapshot_sha256"):
-            raise FormulaeError(f"the phrase index of {corpus!r} at level {level!r} is older than its snapshot; "
+            raise IndexMissing(f"the phrase index of {corpus!r} at level {level!r} is older than its snapshot; "
                                 f"run: formulae index --corpus {corpus} --level {level}")
         self._arrays: dict[str, np.ndarray] = {}
 
@@ -429,3 +434,69 @@ def phrases_table(corpus: str, *, level: str | None = None, min_statements: int 
 def _key_of(d, by: str) -> int:
     days = np.array([np.datetime64(d, "D").astype(np.int64)])
     return int(_period_keys(days, by)[0])
+
+
+# --- output without polars (the query command's fast path) ------------------------
+
+
+def result_write(result: Result, fmt: str, output: Path | None = None, *, title: str | None = None) -> None:
+    """Write a :class:`Result` as table/csv/json (same shape as the CLI's ``emit``) without polars."""
+    import csv
+    import io
+    import sys
+
+    if fmt == "table" and output is None:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for name, values in result.columns.items():
+            numeric = all(isinstance(v, (int, float)) for v in values if v is not None) and bool(values)
+            table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+        for row in zip(*result.columns.values(), strict=True):
+            table.add_row(*("" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row))
+        Console().print(table)
+        return
+    if fmt == "json":
+        text = json.dumps(result.rows(), ensure_ascii=False, indent=2, default=str) + "\n"
+    else:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(list(result.columns))
+        writer.writerows(zip(*result.columns.values(), strict=True))
+        text = buf.getvalue()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        from .store import atomic_file
+
+        with atomic_file(Path(output), "w") as fh:
+            fh.write(text)
+
+
+RTL = ("ar", "fa", "he", "ur")
+
+
+def kwic_print(frame, language: str) -> None:
+    """Concordance for a terminal: one header line and one context line per hit.
+
+    Arabic (right-to-left) lines are right-aligned and wrapped in Unicode bidi isolates,
+    so a bidi-aware terminal lays each line out as a whole; the match is bracketed
+    (⟦ ⟧, mirrored in RTL) and highlighted, so it stays visible without colour too.
+    """
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console()
+    rtl = language in RTL
+    for row in frame.iter_rows(named=True):  # display only: bounded by --limit
+        console.print(Text(f"{row['date'] or 'undated'}  {row['source']}  {row['id']}", style="dim"))
+        line = Text()
+        if rtl:
+            line.append("\u2067")
+        line.append(row["before"] or "")
+        line.append("⟦" + (row["match"] or "") + "⟧", style="bold reverse")
+        line.append(row["after"] or "")
+        if rtl:
+            line.append("\u2069")
+        console.print(line, justify="right" if rtl else "left", no_wrap=False)
