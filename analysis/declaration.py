@@ -167,8 +167,16 @@ def _opt_text(value: Any) -> str | None:
 
 
 def _key_line(raw: bytes, key: str) -> int | None:
-    m = re.search(rb"(?m)^\s*" + re.escape(key.encode()) + rb"\s*:", raw)
-    return None if m is None else raw.count(b"\n", 0, m.start()) + 1
+    """Line of a (dotted) key such as ``date.format``: each part searched after its parent."""
+    pos, start = 0, None
+    for i, part in enumerate(key.split(".")):
+        head = rb"(?m)^" if i == 0 else rb"(?:^|[{,\s])"
+        m = re.compile(head + rb"[ \t]*" + re.escape(part.encode()) + rb"[ \t]*:").search(raw, pos)
+        if m is None:
+            return None if start is None else raw.count(b"\n", 0, start) + 1
+        start = m.start() + (1 if raw[m.start():m.start() + 1] in b"{, \t\n" and i else 0)
+        pos = m.end()
+    return raw.count(b"\n", 0, start) + 1
 
 
 def _resolve_inputs(path: Path, data: dict, bad, fmt: str) -> tuple[Path, ...]:
@@ -217,17 +225,17 @@ def _parse_fields(value: Any, bad, fmt: str) -> tuple[dict[str, str | None], str
             elif isinstance(v, list) and all(isinstance(x, str) for x in v):
                 extra = tuple(v)
             else:
-                raise bad("extra", "must be 'all', 'none' or a list of field names")
+                raise bad("fields.extra", "must be 'all', 'none' or a list of field names")
         elif key in FIELD_ROLES:
             if v is not None and not isinstance(v, str):
-                raise bad(key, "must be a field name or null")
+                raise bad(f"fields.{key}", "must be a field name or null")
             fields[key] = v
         else:
-            raise bad(key, f"unknown field role; allowed: {', '.join(FIELD_ROLES)}, extra")
+            raise bad(f"fields.{key}", f"unknown field role; allowed: {', '.join(FIELD_ROLES)}, extra")
     if fmt in ("jsonl", "csv"):
         fields.setdefault("text", "text")
         if not fields["text"]:
-            raise bad("text", "a text field is required for format " + fmt)
+            raise bad("fields.text", "a text field is required for format " + fmt)
     return fields, extra
 
 
@@ -239,15 +247,15 @@ def _parse_date(value: Any, bad) -> tuple[str, str | None, int | None]:
     allowed = {"format", "precision", "year"}
     for key in value:
         if key not in allowed:
-            raise bad(str(key), f"unknown date key; allowed: {', '.join(sorted(allowed))}")
+            raise bad(f"date.{key}", f"unknown date key; allowed: {', '.join(sorted(allowed))}")
     fmt = str(value.get("format") or "auto")
     if fmt not in ("auto", "year") and "%" not in fmt:
-        raise bad("format", f"{fmt!r}: use auto, year or a strftime pattern such as %Y-%m-%d")
+        raise bad("date.format", f"{fmt!r}: use auto, year or a strftime pattern such as %Y-%m-%d")
     precision = value.get("precision")
     if precision is not None and precision not in PRECISIONS:
-        raise bad("precision", f"{precision!r}; allowed: {', '.join(PRECISIONS)}")
+        raise bad("date.precision", f"{precision!r}; allowed: {', '.join(PRECISIONS)}")
     year = value.get("year")
     if year is not None:
         if not isinstance(year, int) or not 1 <= year <= 9999:
-            raise bad("year", f"{year!r} is not a year")
+            raise bad("date.year", f"{year!r} is not a year")
     return fmt, precision, year
