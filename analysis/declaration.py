@@ -12,7 +12,8 @@ relative to the declaration file itself. Keys (``*`` = required)::
                  text). A blank line is always a paragraph break. Default: paragraph.
     source       source label for every statement (or for records whose source field is empty)
     fields       field mapping for jsonl / csv / folder front matter:
-                   id, text, date, source, title: a field name (or null)
+                   id, text, date, source, title: a field name (or null); a role not
+                   given defaults to the field of the same name when there is one
                    extra: all (default: every unmapped field) | none | [field, ...] -> meta
     date         format: auto (ISO 8601: YYYY, YYYY-MM, YYYY-MM-DD, datetime) | year |
                          a strftime pattern such as "%Y-%m-%d %H:%M:%S"

@@ -181,13 +181,15 @@ def map_records(df: pl.DataFrame, lines: pl.Series, path: Path, decl: Declaratio
     holding null.
     """
     shown = display_path(path, decl)
-    for role in ("id", "text", "date", "source", "title"):
-        name = decl.field_for(role)
+    # a role not named in the declaration defaults to the column of the same name, if any
+    fields = {r: decl.fields[r] if r in decl.fields else (r if r in df.columns else None)
+              for r in ("id", "text", "date", "source", "title")}
+    for role, name in fields.items():
         if name and name not in df.columns:
             raise FormulaeError(
                 f"mapped field '{name}' (fields.{role}) is missing from the records; "
                 f"fields present: {', '.join(df.columns) or 'none'}", file=shown, line=int(lines[0]) if len(lines) else 1)
-    mapped = {decl.field_for(r) for r in ("id", "text", "source", "title")} - {None}
+    mapped = {fields[r] for r in ("id", "text", "source", "title")} - {None}
     if decl.extra == "all":
         extra = sorted(c for c in df.columns if c not in mapped)
     elif decl.extra == "none":
@@ -199,10 +201,10 @@ def map_records(df: pl.DataFrame, lines: pl.Series, path: Path, decl: Declaratio
         extra = sorted(decl.extra)
 
     def col(role: str) -> pl.Expr:
-        name = decl.field_for(role)
+        name = fields.get(role)
         return pl.lit(None, dtype=pl.String) if not name else _as_text(pl.col(name), df.schema[name])
 
-    date_name = decl.field_for("date")
+    date_name = fields["date"]
     if date_name:
         date, prec = date_exprs(pl.col(date_name), decl)
         raw_date = pl.col(date_name).cast(pl.String).str.strip_chars()
@@ -240,7 +242,7 @@ def map_records(df: pl.DataFrame, lines: pl.Series, path: Path, decl: Declaratio
         if absent:
             mask = pl.Series([False] * out.height)
             mask[absent] = True
-            msg = f"record has no '{decl.field_for('text')}' field (fields.text)"
+            msg = f"record has no '{fields['text']}' field (fields.text)"
             out = out.with_columns(_problem=pl.when(mask).then(pl.lit(msg)).otherwise(pl.col("_problem")))
     bad = out.filter(pl.col("_problem").is_not_null())
     if bad.height:
@@ -467,7 +469,9 @@ def read_telegram(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.D
         flat, tags = _tg_flatten(msg.get("text"))
         entities = msg.get("text_entities")
         if isinstance(entities, list):
-            tags = [e.get("text", "") for e in entities if isinstance(e, dict) and e.get("type") == "hashtag"] or tags
+            tags = [e.get("text", "") for e in entities if isinstance(e, dict) and e.get("type") == "hashtag"]
+        elif isinstance(msg.get("text"), str):
+            tags = None  # no entity information: hashtags are found in the text at ingest
         date_raw = msg.get("date")
         meta = {k: v for k, v in msg.items() if k not in ("id", "text", "text_entities", "type")}
         row.update(
@@ -476,7 +480,7 @@ def read_telegram(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.D
             _date=None if date_raw is None else str(date_raw),
             title=None,
             text=flat,
-            hashtags=[t.lstrip("#") for t in tags if t.lstrip("#")],
+            hashtags=None if tags is None else [t.lstrip("#") for t in tags if t.lstrip("#")],
             meta=json.dumps(meta, sort_keys=True, ensure_ascii=False, default=str),
         )
         rows.append(row)
@@ -560,8 +564,12 @@ def read_folder(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Dat
     df = pl.DataFrame([{k: (json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict | list) else v)
                         for k, v in r.items()} for r in rows], infer_schema_length=None)
     df = df.with_columns(pl.exclude("_line").cast(pl.String))
+    if "id" in df.columns:
+        df = df.with_columns(id=pl.coalesce("id", "path"))
+    else:
+        df = df.with_columns(id=pl.col("path"))
     fields = dict(decl.fields)
-    fields.setdefault("id", "id" if "id" in keys else "path")
+    fields.setdefault("id", "id")
     fields["text"] = "_text"
     for role in ("date", "title", "source"):
         if role not in fields and role in keys:
