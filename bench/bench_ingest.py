@@ -1,0 +1,100 @@
+"""Ingest benchmark: the full ungdc file (66 MB gzip, 199 M characters, 10,952 speeches).
+
+Measured in the same run, interleaved, each in a fresh process (wall time of the work
+inside the process; peak resident memory of the process from wait4):
+
+- floor:       read the .gz file and decompress it (Python gzip) -- the figure to beat
+- floor+json:  read, decompress and parse the JSON lines (polars.read_ndjson), for reference
+- ingest:      formulae's corpus_ingest of tests/corpora/ungdc.yml into a temporary store
+               (read, parse, map fields, dates, dedup, sort, write Parquet + manifest + log)
+
+Prints the median of N runs of each, the ratio ingest / floor (target: within 3x) and
+the peak memory (target: under 2 GB).
+
+    uv run python bench/bench_ingest.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = (ROOT / ".." / "shared" / "corpora" / "ungdc" / "ungdc_1946_2024.jsonl.gz").resolve()
+DECL = ROOT / "tests" / "corpora" / "ungdc.yml"
+
+CHILD = {
+    "floor": """
+import gzip, time
+t = time.perf_counter()
+with open({data!r}, 'rb') as fh:
+    data = gzip.decompress(fh.read())
+print(time.perf_counter() - t, len(data))
+""",
+    "floor+json": """
+import time
+import polars as pl
+t = time.perf_counter()
+df = pl.read_ndjson({data!r})
+print(time.perf_counter() - t, df.height)
+""",
+    "ingest": """
+import time
+from analysis.corpus import corpus_ingest
+t = time.perf_counter()
+r = corpus_ingest({decl!r}, store={store!r})
+print(time.perf_counter() - t, r.log['kept'])
+""",
+}
+
+
+def run_child_rss(kind: str, store: str) -> tuple[float, float, int]:
+    """Like run_child but reaps the child itself with wait4, so the peak memory is its own."""
+    code = CHILD[kind].format(data=str(DATA), decl=str(DECL), store=store)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=err, cwd=ROOT,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"{kind} failed:\n{err.read().decode()}")
+        seconds, count = out.read().decode().split()
+    return float(seconds), usage.ru_maxrss / 1024, int(count)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    if not DATA.is_file():
+        raise SystemExit(f"missing {DATA}")
+    results: dict[str, list[tuple[float, float, int]]] = {k: [] for k in CHILD}
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as store:
+        for _ in range(args.runs):
+            for kind in CHILD:  # interleaved, so noise hits all three alike
+                results[kind].append(run_child_rss(kind, store))
+    print(f"ungdc ingest benchmark: {DATA.name} ({DATA.stat().st_size / 1e6:.1f} MB gzip), "
+          f"{args.runs} runs each, interleaved; cpus={os.cpu_count()}")
+    print(f"{'step':<12} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MB':>8}  result")
+    med = {}
+    for kind, rows in results.items():
+        secs = [r[0] for r in rows]
+        med[kind] = statistics.median(secs)
+        print(f"{kind:<12} {med[kind]:>9.3f} {min(secs):>7.3f} {max(secs):>7.3f} "
+              f"{max(r[1] for r in rows):>8.0f}  {rows[0][2]:,}")
+    ratio = med["ingest"] / med["floor"]
+    peak = max(r[1] for r in results["ingest"])
+    print(f"ratio ingest / floor (read+decompress): {ratio:.2f}x  (target <= 3x: {'ok' if ratio <= 3 else 'MISSED'})")
+    print(f"ratio ingest / floor+json:              {med['ingest'] / med['floor+json']:.2f}x")
+    print(f"ingest peak memory: {peak:.0f} MB  (target < 2048 MB: {'ok' if peak < 2048 else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()
