@@ -77,14 +77,15 @@ class Declaration:
 
 
 def is_declaration(path: Path) -> bool:
-    """True if a YAML file looks like a corpus declaration (a mapping with ``format``)."""
-    import yaml
+    """True if a YAML file is a corpus declaration: it has a top-level ``format:`` key.
 
+    (Other YAML files live in ``corpus/`` too: the formula lexicon, alias tables.)
+    """
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except Exception:  # a broken file is reported by declaration_load, not skipped here
-        return True
-    return isinstance(data, dict) and "format" in data
+        raw = Path(path).read_bytes()
+    except OSError:
+        return False
+    return re.search(rb"(?m)^format[ \t]*:", raw) is not None
 
 
 def declaration_load(path: str | Path) -> Declaration:
