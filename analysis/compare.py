@@ -154,6 +154,8 @@ def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str
     ``.extra['changes']``: change points (:func:`analysis.stats.stat_changepoints`);
     ``.extra['lifecycle']``: see :func:`stat_lifecycle`.
     """
+    if by not in PERIODS:
+        raise FormulaeError(f"--by {by!r} is not one of {', '.join(PERIODS)}")
     view = _view(corpus, store)
     from .tokens import default_level
 

@@ -265,7 +265,7 @@ def _parse_elements(text: str) -> list[tuple[str, Any]]:
     """Split pattern text into elements: ("word", w), ("alt", [alts], optional), ("gap", lo, hi)."""
     out: list[tuple[str, Any]] = []
     for tok in _ELEMENT_RE.findall(text):
-        if tok.startswith("("):
+        if re.fullmatch(r"\([^()]*\)\??", tok):
             optional = tok.endswith("?")
             body = tok[1:-2] if optional else tok[1:-1]
             alts = [a.strip() for a in body.split("|")]

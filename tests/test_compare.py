@@ -1,0 +1,94 @@
+"""Filters, timelines, comparisons and reuse on the sample; CLI wiring."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from analysis import stats
+from analysis.compare import filter_parse, stat_compare, stat_reuse, stat_timeline
+from analysis.errors import FormulaeError
+
+
+def test_filter_parse():
+    df = pl.select(pl.Series("date", ["1975-01-01", "2015-06-01"]).str.to_date(),
+                   pl.Series("source", ["RUS", "USA"]), pl.Series("id", ["a", "b"]),
+                   pl.Series("language", ["en", "en"]))
+    ids = lambda s: df.filter(filter_parse(s))["id"].to_list()  # noqa: E731
+    assert ids("year=1970..1979") == ["a"]
+    assert ids("date>=2015") == ["b"]
+    assert ids("date=2015-06") == ["b"]
+    assert ids("date<2015-06-01") == ["a"]
+    assert ids("source=RUS|CHN") == ["a"]
+    assert ids("source!=RUS & year>1900") == ["b"]
+    for bad, msg in (("colour=red", "unknown field"), ("date<x", "not a date"), ("source<RUS", "= or !="),
+                     ("year", "cannot read"), ("", "empty")):
+        with pytest.raises(FormulaeError, match=msg):
+            filter_parse(bad)
+
+
+def test_timeline_and_lifecycle(mfa_ar, store):
+    r = stat_timeline(mfa_ar, "territorial-integrity", store=store, by="month")
+    f = r.frame
+    assert f["statements"].to_list() == [1, 1] and f["occurrences"].to_list() == [1, 1]
+    lo, hi = stats.poisson_interval(1)
+    assert f["per_10k_lo"][0] == pytest.approx(lo * 1e4 / f["tokens_total"][0])
+    assert f["per_10k_hi"][0] == pytest.approx(hi * 1e4 / f["tokens_total"][0])
+    assert f["share_lo"][0] == pytest.approx(stats.wilson(1, 1)[0])
+    assert f["peak"].sum() == 1
+    life = r.extra["lifecycle"].row(0, named=True)
+    assert life["first_id"] == "mfa-ar:mid.ru:1" and life["last_id"] == "mfa-ar:mid.ru:3"
+    assert str(life["first_date"]) == "2025-01-28"
+    # a literal phrase works too; the corpus has day precision, so --by day is allowed
+    r2 = stat_timeline(mfa_ar, "التعاون الثنائي", store=store, by="day", group=None)
+    assert r2.frame["occurrences"].sum() == 2
+    with pytest.raises(FormulaeError, match="--by"):
+        stat_timeline(mfa_ar, "التعاون الثنائي", store=store, by="decade")
+
+
+def test_compare_hand_checked(mfa_ar, store):
+    r = stat_compare(mfa_ar, "date<2025-02", "date>=2025-02", store=store, phrases=False)
+    row = r.frame.filter(pl.col("item") == "political-settlement").row(0, named=True)
+    p = r.params
+    assert (row["a_occ"], row["b_occ"], row["a_st"], row["b_st"]) == (2, 0, 1, 0)
+    assert row["g2"] == pytest.approx(stats.g2(2, 0, p["a_tokens"], p["b_tokens"]))
+    assert row["log_ratio"] == pytest.approx(math.log2((2 / p["a_tokens"]) / (0.5 / p["b_tokens"])))
+    assert row["df_g2"] == pytest.approx(stats.g2(1, 0, 1, 1, cells=4))
+    assert row["status"] == "vanished in B"
+    appeared = r.frame.filter(pl.col("status") == "appeared in B")["item"].to_list()
+    assert set(appeared) == {"constructive-businesslike", "mutual-benefit"}
+    with pytest.raises(FormulaeError, match="has no statements"):
+        stat_compare(mfa_ar, "year=1990", "year=2025", store=store, phrases=False)
+
+
+def test_reuse_links_the_two_statements(mfa_ar, store):
+    r = stat_reuse(mfa_ar, store=store)
+    assert r.frame.height == 1
+    row = r.frame.row(0, named=True)
+    assert (row["id_a"], row["id_b"]) == ("mfa-ar:mid.ru:1", "mfa-ar:mid.ru:3")
+    assert {"territorial-integrity", "political-forces", "ethnic-religious-groups"} <= set(row["formulae"])
+
+
+def test_cli_commands(mfa_ar, store):
+    from analysis.cli import app
+
+    run = CliRunner().invoke
+    base = ["--corpus", mfa_ar, "--store", str(store)]
+    out = run(app, ["reuse", *base, "--format", "json", "--no-families"])
+    assert out.exit_code == 0, out.output
+    assert "territorial-integrity" in json.loads(out.stdout)[0]["formulae"]
+    out = run(app, ["timeline", "territorial-integrity", *base, "--by", "month", "--format", "csv"])
+    assert out.exit_code == 0 and out.stdout.startswith("source,period,statements_total")
+    out = run(app, ["formulae", *base, "--counts", "--format", "json"])
+    assert {r["formula"] for r in json.loads(out.stdout)} >= {"political-forces"}
+    out = run(app, ["lexicon", "--lang", "en", "--format", "csv"])
+    assert out.exit_code == 0 and "sovereignty and territorial integrity" in out.stdout
+    out = run(app, ["compare", *base, "--a", "date<2025-02", "--b", "date>=2025-02", "--no-phrases",
+                    "--format", "csv"])
+    assert out.exit_code == 0 and "political-settlement" in out.stdout
+    out = run(app, ["families", *base, "--format", "csv"])
+    assert out.exit_code == 0 and out.stdout.startswith("family,canonical")
