@@ -189,6 +189,8 @@ def corpus_info_cmd(
         table = info[key]
         if key == "years" and len(table) > 40:
             key, label, table = "decades", "decade", _by_decade(table)
+        elif key == "years" and len(info["months"]) <= 24:
+            key, label, table = "months", "month", info["months"]
         if table:
             emit(pl.DataFrame({label: list(table), ("records" if key == "dropped" else "statements"): list(table.values())}),
                  Format.table, title="dropped" if key == "dropped" else f"by {label}")

@@ -19,7 +19,8 @@ relative to the declaration file itself. Keys (``*`` = required)::
                          a strftime pattern such as "%Y-%m-%d %H:%M:%S"
                  precision: day | month | year (optional: coarsen parsed dates)
                  year: default year for day-month dates in raw text (raw dumps)
-    separator    csv only: field separator (default ",")
+    separator    csv: field separator (default ","); rawdump: a regular expression, a line
+                 matching it is a post boundary (e.g. '^-{3,}$')
     aliases      optional path of a spelling-alias file (used by the text layer)
     licence, description, citation   free text, copied into the manifest
 
@@ -134,7 +135,14 @@ def declaration_load(path: str | Path) -> Declaration:
     fields, extra = _parse_fields(data.get("fields"), bad, fmt)
     date_format, date_precision, date_year = _parse_date(data.get("date"), bad)
     separator = str(data.get("separator", ","))
-    if len(separator) != 1:
+    if fmt == "rawdump" and "separator" in data:
+        try:
+            re.compile(separator)
+        except re.error as exc:
+            raise bad("separator", f"{separator!r} is not a valid regular expression ({exc})") from None
+        if separator == ",":
+            raise bad("separator", "',' would split posts at every comma line; give a regular expression")
+    elif len(separator) != 1:
         raise bad("separator", f"{separator!r} must be a single character")
     aliases = None
     if data.get("aliases"):

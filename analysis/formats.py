@@ -445,10 +445,13 @@ def read_telegram(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.D
         raise FormulaeError("not a Telegram export: no 'messages' list at the top level", file=shown, line=1)
     channel = data.get("name")
     # approximate line of each message: exports are indented, one '"id":' per message
-    id_lines = [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r'(?m)^\s{0,8}\{\s*\n?\s*"id"\s*:', text)]
+    id_lines: list[int | None] = [text.count("\n", 0, m.start()) + 1
+                                  for m in re.finditer(r'(?m)^\s{0,8}\{\s*\n?\s*"id"\s*:', text)]
+    if len(id_lines) != len(data["messages"]):  # not the usual indented layout: no line numbers
+        id_lines = [None] * len(data["messages"])
     rows: list[dict] = []
     for i, msg in enumerate(data["messages"]):
-        line = id_lines[i] if i < len(id_lines) else 1
+        line = id_lines[i]
         row = {"file": shown, "line": line, "drop": None, "detail": None}
         if not isinstance(msg, dict):
             row.update(drop="unparseable", detail="message is not a JSON object")

@@ -7,13 +7,15 @@ mapping:
   hashtags (``#روسيا_سوريا``). A post also starts at a *lead date line*: a line led by
   an emoji and carrying a day-month date (``🗓 في 28 يناير``, ``📞 في 12 فبراير``).
   Within a block, a line that repeats an earlier line of the same block starts a new
-  block (a paste run together with its original).
+  block (a paste run together with its original). A declaration may add its own
+  boundary: ``separator`` is then a regular expression; a line matching it ends the
+  post and belongs to none (e.g. ``'^-{3,}$'``, or ``'^$'`` for blank-line-separated posts).
 - **Duplicate pastes.** A block whose paragraphs (non-hashtag lines, whitespace
   collapsed) all occur in earlier posts is a duplicate paste: not a statement; it is
   dropped with reason ``duplicate_paste`` and counted in the ingest log.
 - **Fields.** ``text`` is the block verbatim (first occurrence), closing hashtag line
-  included; ``hashtags`` in order of appearance (without ``#``); ``lead_emoji`` the
-  emoji that lead its paragraphs; ``date`` the first day-month date of the first
+  included; ``hashtags`` (in order of appearance, without ``#``) and ``lead_emoji`` (the
+  emoji that lead its paragraphs) are derived from the text at ingest; ``date`` the first day-month date of the first
   paragraph, with the year from the declaration (``date.year``) unless the text gives one.
 - **Dates** (:func:`find_date`): Arabic month names, Egyptian (يناير ...), Levantine
   (كانون الثاني ...) and Maghrebi (جانفي ...), with Western or Arabic-Indic digits;
@@ -78,7 +80,6 @@ _MONTH_DAY = re.compile(
 )
 
 _HASHTAG_LINE = re.compile(r"^\s*(?:#[^\s#]+\s*)+$")
-_HASHTAG = re.compile(r"(?<![\w&/#])#(\w*[^\W\d_]\w*)")
 # an emoji (pictographic, with optional variation selector / ZWJ sequence) leading a line
 _EMOJI = re.compile(
     "^[ \t]*((?:[\U0001F000-\U0001FAFF\u2600-\u27BF\u2300-\u23FF\u2B00-\u2BFF\u3030\u303D\u3297\u3299\u00A9\u00AE\u203C\u2049\u2122\u2139\u2194-\u21AA]"
@@ -111,10 +112,6 @@ def lead_emoji(line: str) -> str | None:
     return m.group(1) if m else None
 
 
-def hashtags(text: str) -> list[str]:
-    return _HASHTAG.findall(text)
-
-
 def _collapse(s: str) -> str:
     return " ".join(s.split())
 
@@ -132,6 +129,8 @@ def read_rawdump(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Da
         pos += len(ln)
     lines = [text[s:e] for s, e in spans]
 
+    boundary = re.compile(decl.separator) if decl.separator != "," else None
+
     def is_lead_date(ln: str) -> bool:
         return lead_emoji(ln) is not None and find_date(ln, decl.date_year)[1] is not None
 
@@ -141,6 +140,11 @@ def read_rawdump(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Da
     seen: set[str] = set()
     for i, ln in enumerate(lines):
         key = _collapse(ln)
+        if boundary is not None and boundary.search(ln):  # a separator line: ends the post, belongs to none
+            if cur:
+                blocks.append(cur)
+            cur, seen = [], set()
+            continue
         if not key:
             if cur:
                 cur.append(i)
@@ -171,7 +175,7 @@ def read_rawdump(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Da
         paras = [_collapse(lines[i]) for i in block if lines[i].strip() and not _HASHTAG_LINE.match(lines[i])]
         verbatim = text[spans[block[0]][0]: spans[block[-1]][1]]
         row = {"file": shown, "line": first, "text": verbatim, "source": decl.source, "meta": "{}",
-               "hashtags": hashtags(verbatim), "lead_emoji": [e for i in block if (e := lead_emoji(lines[i]))]}
+               "hashtags": None, "lead_emoji": None}  # both derived from the text at ingest
         if paras and all(p in earlier for p in paras):
             origin = sorted({earlier[p] for p in paras})
             row.update(drop="duplicate_paste",

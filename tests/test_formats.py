@@ -255,3 +255,13 @@ def test_rawdump_pastes_property(tmp_path_factory, posts, repeat):
     assert df.height == len(uniq)
     assert res.log["dropped"] == ({"duplicate_paste": n_pastes} if n_pastes else {})
     assert sorted(df["text"]) == sorted("\n".join([*p, "#وسم"]) for p in uniq)
+
+
+def test_rawdump_separator_regex(tmp_path):
+    dump = "أول منشور.\nفقرة ثانية.\n\nمنشور ثان.\n\n\nمنشور ثالث.\n"
+    res, df = ingest(tmp_path, "name: r\nformat: rawdump\npath: p.txt\nlanguage: ar\nseparator: '^\\s*$'\n",
+                     {"p.txt": dump})
+    assert df["text"].to_list() == ["أول منشور.\nفقرة ثانية.", "منشور ثان.", "منشور ثالث."]
+    assert res.log["records_in"] == 3 and df["date"].null_count() == 3
+    with pytest.raises(FormulaeError, match=r"c\.yml:5: key 'separator': '\(' is not a valid regular expression"):
+        ingest(tmp_path, "name: r\nformat: rawdump\npath: p.txt\nlanguage: ar\nseparator: '('\n", {"p.txt": dump})
