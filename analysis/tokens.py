@@ -100,20 +100,12 @@ def _check(language: str, line_breaks: str) -> None:
         raise FormulaeError(f"line_breaks {line_breaks!r} is not one of {', '.join(LINE_BREAKS)}")
 
 
-def _in_doc(expr: pl.Expr) -> pl.Expr:
-    """Previous row's value within the same document (null at a document's start)."""
-    return pl.when(pl.col("doc") == pl.col("doc").shift(1)).then(expr.shift(1))
-
-
-def _next_in_doc(expr: pl.Expr) -> pl.Expr:
-    return pl.when(pl.col("doc") == pl.col("doc").shift(-1)).then(expr.shift(-1))
-
-
-def _cum_in_doc(value: pl.Expr) -> pl.Expr:
-    """Running sum of ``value`` restarting at every document (rows grouped by doc)."""
+def _cum_in_doc(value: pl.Expr, first: pl.Expr | None = None) -> pl.Expr:
+    """Running sum of ``value`` restarting at every document (rows grouped by doc;
+    ``first`` marks each document's first row, default column ``_first``)."""
+    first = pl.col("_first") if first is None else first
     value = value.cast(pl.UInt64)
     total = value.cum_sum()
-    first = (pl.col("doc") != pl.col("doc").shift(1)).fill_null(True)
     base = pl.when(first).then(total - value).forward_fill()
     return (total - base).cast(pl.UInt32)
 
@@ -143,7 +135,6 @@ def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
     para_break = gap.str.count_matches(_NEWLINE) >= (1 if line_breaks == "paragraph" else 2)
     return (
         runs.select("run")
-        .unique()
         .with_columns(surface.alias("surface"))
         .with_columns(
             pl.col("surface").str.len_chars().cast(pl.UInt32).alias("_tlen"),
@@ -159,7 +150,9 @@ def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
             .alias("kind"),
             (pl.col("run").str.len_chars().cast(pl.UInt32) - pl.col("_tlen")).alias("_glen"),
             para_break.alias("_pbrk"),
-            (pl.col("surface").str.contains(f"^{_SENT_END}$")).alias("_send"),
+            (pl.col("surface").str.contains(f"^{_SENT_END}$") & (pl.col("kind") == "punct")).alias(
+                "_send"
+            ),
             pl.col("surface").is_in(_CLOSERS).alias("_close"),
             (pl.col("surface") == ".").alias("_dot"),
             (
@@ -197,44 +190,37 @@ def tokens_build(
         .explode("run")
         .drop_nulls("run")
     )
-    table = _run_table(runs, line_breaks, mode)
-    toks = runs.join(table, on="run", how="left", maintain_order="left").with_columns(
-        (pl.col("_tlen") + pl.col("_glen")).alias("_rlen")
-    )
-    toks = (
-        toks.with_columns(
-            _cum_in_doc(pl.col("_rlen")).alias("end"),
-        )
-        .with_columns((pl.col("end") - pl.col("_rlen")).alias("start"))
-        .with_columns((pl.col("start") + pl.col("_tlen")).alias("end"))
-        .filter(pl.col("kind") != "gap")
-    )
-
-    # Sentence ends, with abbreviation and closing-quote rules.
-    prev_adjacent = (_in_doc(pl.col("_glen")) == 0).fill_null(False)
-    abbrev = pl.col("_dot") & prev_adjacent & _in_doc(pl.col("_abbr")).fill_null(False)
+    table = _run_table(runs.select("run").unique(), line_breaks, mode)
+    toks = runs.join(table, on="run", how="left", maintain_order="left")
+    # Offsets: running sum of run lengths within each document.
+    first = (pl.col("doc") != pl.col("doc").shift(1)).fill_null(True)
     toks = toks.with_columns(
-        (pl.col("_send") & (pl.col("kind") == "punct") & ~abbrev).alias("_end0")
+        first.alias("_first"), (pl.col("_tlen") + pl.col("_glen")).alias("_rlen")
     )
-    carry = (
-        (pl.col("kind") == "punct")
-        & pl.col("_close")
-        & prev_adjacent
-        & _in_doc(pl.col("_end0")).fill_null(False)
+    toks = toks.with_columns(_cum_in_doc(pl.col("_rlen")).alias("_rend")).filter(
+        pl.col("kind") != "gap"
     )
+    # A leading gap run was the first row of its document: re-mark document starts.
+    toks = toks.with_columns(first.alias("_first"))
+    not_first = ~pl.col("_first")
+    prev_adjacent = not_first & (pl.col("_glen").shift(1) == 0)
+    abbrev = pl.col("_dot") & prev_adjacent & pl.col("_abbr").shift(1)
+    toks = toks.with_columns((pl.col("_send") & ~abbrev.fill_null(False)).alias("_end0"))
+    carry = (pl.col("_close") & prev_adjacent & pl.col("_end0").shift(1)).fill_null(False)
     toks = toks.with_columns(carry.alias("_carry"))
-    eff_end = (pl.col("_end0") & ~_next_in_doc(pl.col("_carry")).fill_null(False)) | pl.col(
+    last = pl.col("_first").shift(-1).fill_null(True)
+    eff_end = (pl.col("_end0") & ~(pl.col("_carry").shift(-1) & ~last).fill_null(False)) | pl.col(
         "_carry"
     )
-    para_changed = _in_doc(pl.col("_pbrk")).fill_null(False)
-    sent_break = _in_doc(eff_end).fill_null(False) | para_changed
+    para_changed = (not_first & pl.col("_pbrk").shift(1)).fill_null(False)
+    sent_break = (not_first & eff_end.shift(1)).fill_null(False) | para_changed
     return toks.select(
         "doc",
         _cum_in_doc(para_changed).alias("para"),
         _cum_in_doc(sent_break).alias("sent"),
-        (_cum_in_doc(pl.col("doc").is_not_null()) - 1).cast(pl.UInt32).alias("tok"),
-        pl.col("start").cast(pl.UInt32),
-        pl.col("end").cast(pl.UInt32),
+        (_cum_in_doc(pl.col("_first").is_not_null()) - 1).alias("tok"),
+        (pl.col("_rend") - pl.col("_glen") - pl.col("_tlen")).alias("start"),
+        (pl.col("_rend") - pl.col("_glen")).alias("end"),
         "kind",
         "surface",
         "norm",
@@ -268,6 +254,7 @@ def tokens_level(tokens: pl.LazyFrame | pl.DataFrame, level: str, *, analyzer=No
             out = lf.select("doc", "sent", "start", "end", pl.col("norm").alias("form"))
         else:
             out = analyzer.forms(lf, level)
+    first = (pl.col("doc") != pl.col("doc").shift(1)).fill_null(True)
     return out.with_columns(
-        _cum_in_doc(pl.col("doc").is_not_null()).sub(1).cast(pl.UInt32).alias("pos")
+        (_cum_in_doc(pl.col("doc").is_not_null(), first) - 1).alias("pos")
     ).select("doc", "sent", "pos", "start", "end", "form")

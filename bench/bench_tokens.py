@@ -1,0 +1,128 @@
+"""Benchmark: normalise + tokenise the full ungdc and saudinewsnet corpora.
+
+For each corpus, in the same run and on the same texts:
+
+* baseline: a plain Python ``str.split()`` pass over every text (the floor);
+* ``tokens_build``: runs, offsets, kinds, paragraph/sentence numbers and the
+  normalised form of every token (stems excluded), collected into memory.
+
+Each measurement runs ``REPEATS`` times in a fresh subprocess (so peak RSS is its
+own); the medians, tokens per second, the ratio to the floor and the peak memory
+above the process's baseline (after loading the texts) are printed.
+
+    uv run python bench/bench_tokens.py            # both corpora
+    uv run python bench/bench_tokens.py ungdc      # one
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPORA = {
+    # name: (file under ../shared/corpora, text field, language, line_breaks)
+    "ungdc": ("ungdc/ungdc_1946_2024.jsonl.gz", "text", "en", "wrap"),
+    "saudinewsnet": ("saudinewsnet/saudinewsnet_2015.jsonl.gz", "content", "ar", "paragraph"),
+}
+REPEATS = 3
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child(corpus: str, method: str) -> None:
+    """Measure one method once; print a JSON line (seconds, tokens, peak MB over load)."""
+    import polars as pl
+
+    sys.path.insert(0, str(ROOT))
+    from analysis.tokens import tokens_build
+
+    rel, field, language, line_breaks = CORPORA[corpus]
+    path = (ROOT / ".." / "shared" / "corpora" / rel).resolve()
+    frame = (
+        pl.read_ndjson(path, infer_schema_length=None)
+        .select(pl.col(field).fill_null("").alias("text"))
+        .with_row_index("doc")
+        .with_columns(pl.col("doc").cast(pl.UInt32))
+    )
+    chars = int(frame["text"].str.len_chars().sum())
+    texts = frame["text"].to_list() if method == "split" else None
+    base = _rss_mb()
+    t0 = time.perf_counter()
+    if method == "split":
+        tokens = sum(len(t.split()) for t in texts)
+    else:
+        toks = tokens_build(frame.lazy(), language=language, line_breaks=line_breaks).collect()
+        tokens = toks.height
+    seconds = time.perf_counter() - t0
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "tokens": tokens,
+                "chars": chars,
+                "docs": frame.height,
+                "peak_mb": _rss_mb() - base,
+            }
+        )
+    )
+
+
+def _measure(corpus: str, method: str) -> dict:
+    runs = []
+    for _ in range(REPEATS):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", corpus, method],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "tokens": runs[0]["tokens"],
+        "chars": runs[0]["chars"],
+        "docs": runs[0]["docs"],
+        "peak_mb": max(r["peak_mb"] for r in runs),
+        "all": [round(r["seconds"], 3) for r in runs],
+    }
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--child"]:
+        _child(argv[1], argv[2])
+        return 0
+    import polars as pl
+
+    names = argv or list(CORPORA)
+    print(f"polars {pl.__version__}; {REPEATS} runs each, medians; peak RSS above the loaded texts")
+    for name in names:
+        floor = _measure(name, "split")
+        ours = _measure(name, "tokens")
+        f_rate = floor["tokens"] / floor["seconds"]
+        o_rate = ours["tokens"] / ours["seconds"]
+        print(f"\n{name}: {ours['docs']:,} docs, {ours['chars'] / 1e6:.1f} M chars")
+        print(
+            f"  str.split       {floor['seconds']:7.2f} s  {floor['tokens']:>12,} tokens  "
+            f"{f_rate / 1e6:6.2f} M tok/s  peak +{floor['peak_mb']:,.0f} MB  runs {floor['all']}"
+        )
+        print(
+            f"  tokens_build    {ours['seconds']:7.2f} s  {ours['tokens']:>12,} tokens  "
+            f"{o_rate / 1e6:6.2f} M tok/s  peak +{ours['peak_mb']:,.0f} MB  runs {ours['all']}"
+        )
+        print(
+            f"  ratio (time per token, tokens_build / str.split): {f_rate / o_rate:.2f}x; "
+            f"wall-time ratio {ours['seconds'] / floor['seconds']:.2f}x"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
