@@ -82,8 +82,9 @@ class IngestResult:
 
 
 def _read_records(decl: Declaration, skip_bad: bool) -> pl.DataFrame:
-    from .formats import concat_records, read_csv, read_folder, read_jsonl, read_telegram
+    from .formats import concat_records, read_csv, read_folder, read_jsonl
     from .rawdump import read_rawdump
+    from .telegram import read_telegram
 
     reader = {"jsonl": read_jsonl, "csv": read_csv, "telegram": read_telegram,
               "folder": read_folder, "rawdump": read_rawdump}[decl.format]
