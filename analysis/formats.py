@@ -110,13 +110,15 @@ def _utf8_error(raw: bytes, exc: UnicodeDecodeError, path: Path, offset: int = 0
 
 
 def display_path(path: Path, decl: Declaration) -> str:
-    """The path as shown in errors and logs: relative to the current folder."""
+    """The path as shown in errors and logs: relative to the current folder, or absolute if shorter."""
     import os
 
+    full = Path(path).resolve()
     try:
-        return os.path.relpath(Path(path).resolve(), Path.cwd().resolve())
+        rel = os.path.relpath(full, Path.cwd().resolve())
     except ValueError:  # another drive
-        return str(path)
+        return str(full)
+    return rel if len(rel) <= len(str(full)) else str(full)
 
 
 # --- dates --------------------------------------------------------------------------
@@ -347,10 +349,9 @@ def _read_jsonl_slow(raw: bytes, path: Path, decl: Declaration, skip_bad: bool):
         n = i + 1
         if ln.strip():
             try:
-                obj = json.loads(ln.decode("utf-8"))
+                obj = json.loads(ln.decode("utf-8-sig" if i == 0 else "utf-8"))
             except UnicodeDecodeError as exc:
-                problem = str(_utf8_error(raw, exc, path, offset)).split(": ", 1)[-1].split(": ", 1)[-1]
-                bad.append((n, problem))
+                bad.append((n, _utf8_error(raw, exc, path, offset).problem))
             except json.JSONDecodeError as exc:
                 bad.append((n, f"broken JSON line: {exc.msg} at column {exc.colno}"))
             else:
@@ -358,7 +359,7 @@ def _read_jsonl_slow(raw: bytes, path: Path, decl: Declaration, skip_bad: bool):
                     bad.append((n, f"JSON line is a {type(obj).__name__}, not an object"))
                 else:
                     good_lines.append(n)
-                    good_chunks.append(ln)
+                    good_chunks.append(ln.removeprefix(b"\xef\xbb\xbf") if i == 0 else ln)
             if bad and not skip_bad:
                 raise FormulaeError(bad[0][1], file=shown, line=bad[0][0])
         offset += len(ln) + 1
