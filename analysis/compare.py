@@ -247,11 +247,8 @@ def stat_lifecycle(view, occ: pl.DataFrame, *, item: str, group: str | None, by:
 # ----------------------------------------------------------------------- compare
 
 
-def _items_per_doc(view, *, level: str, lexicon: bool, families, phrases: bool,
-                   phrase_min_statements: int, notes: list[str]) -> pl.DataFrame:
-    """(kind, item, label, doc, occurrences) for lexicon formulae, families, recurring phrases."""
-    import numpy as np
-
+def _items_per_doc(view, *, level: str, lexicon: bool, families) -> pl.DataFrame:
+    """(kind, item, label, doc, occurrences) for lexicon formulae and families."""
     from .formulae import formulae_counts, formulae_find, lexicon_load
 
     parts = []
@@ -269,38 +266,47 @@ def _items_per_doc(view, *, level: str, lexicon: bool, families, phrases: bool,
         parts.append(fo.join(families.frame.select("family", "canonical"), on="family").select(
             pl.lit("family").alias("kind"), pl.col("family").alias("item"),
             pl.col("canonical").alias("label"), "doc", "occurrences"))
-    if phrases:
-        from .phrases import phrase_strings, phrases_scan
-
-        toks, vocab = view.stream(level)
-        stream = toks.with_columns(vocab["form"].gather(toks["fid"]).alias("form"))
-        canon = _canon(view)
-        scan = phrases_scan(stream, canon, max_n=8, min_statements=max(2, phrase_min_statements))
-        mx = scan.maximal
-        notes.append(f"{mx.height} maximal recurring phrases in >= {phrase_min_statements} statements")
-        if mx.height:
-            forms = scan.vocab.sort("id")["form"]
-            names = phrase_strings(scan.ids, forms, mx["pos"].to_numpy(), mx["n"].to_numpy())
-            lo = mx["sa_lo"].to_numpy().astype(np.int64)
-            fr = mx["freq"].to_numpy().astype(np.int64)
-            row = np.repeat(np.arange(len(lo)), fr)
-            rank = np.arange(int(fr.sum())) - (np.cumsum(fr) - fr)[row] + lo[row]
-            doc = toks["doc"].to_numpy()[scan.sa[rank]]
-            per = (pl.DataFrame({"r": row.astype(np.uint32), "doc": doc})
-                   .group_by("r", "doc").agg(pl.len().alias("occurrences")))
-            parts.append(per.join(pl.DataFrame({"r": np.arange(len(lo), dtype=np.uint32), "item": names}), on="r")
-                         .select(pl.lit("phrase").alias("kind"), "item", pl.col("item").alias("label"),
-                                 "doc", "occurrences"))
     if not parts:
         return pl.DataFrame(schema=schema)
     return pl.concat([p.cast(schema) for p in parts])
 
 
-def _canon(view) -> pl.DataFrame:
-    st = view.statements.select("doc", "id", "duplicate_of")
-    return (st.join(st.select(pl.col("id").alias("duplicate_of"), pl.col("doc").alias("c")),
-                    on="duplicate_of", how="left")
-            .select("doc", pl.coalesce("c", "doc").cast(pl.UInt32).alias("canon")).sort("doc"))
+def _occurrence_docs(ix, rows: pl.DataFrame):
+    """For maximal-phrase rows (sa_lo, freq): (row number, doc) of every occurrence (numpy)."""
+    import numpy as np
+
+    lo = rows["sa_lo"].to_numpy().astype(np.int64)
+    fr = rows["freq"].to_numpy().astype(np.int64)
+    row = np.repeat(np.arange(len(lo), dtype=np.int64), fr)
+    rank = np.arange(int(fr.sum()), dtype=np.int64) - (np.cumsum(fr) - fr)[row] + lo[row]
+    return row, ix.doc_of(np.asarray(ix.array("sa")[rank], np.int64))
+
+
+def _phrase_counts(view, level: str, in_a, in_b, min_statements: int, notes: list[str]) -> pl.DataFrame:
+    """Maximal recurring phrases of the index with occurrences / statements in A and in B."""
+    import numpy as np
+
+    ix = view.index(level)
+    rows = (ix.table("maximal").filter(pl.col("distinct_statements") >= min_statements)
+            .select("sa_lo", "freq", "pos", "n").collect())
+    notes.append(f"{rows.height} maximal recurring phrases in >= {min_statements} statements")
+    row, doc = _occurrence_docs(ix, rows)
+    n_docs = view.statements.height
+    mask_a = np.zeros(n_docs, bool)
+    mask_a[in_a] = True
+    mask_b = np.zeros(n_docs, bool)
+    mask_b[in_b] = True
+    keep = mask_a[doc] | mask_b[doc]
+    row, doc = row[keep], doc[keep]
+    a_occ = np.bincount(row, weights=mask_a[doc], minlength=rows.height)
+    b_occ = np.bincount(row, weights=mask_b[doc], minlength=rows.height)
+    pair = np.unique(row * n_docs + doc)
+    prow, pdoc = pair // n_docs, pair % n_docs
+    a_st = np.bincount(prow, weights=mask_a[pdoc], minlength=rows.height)
+    b_st = np.bincount(prow, weights=mask_b[pdoc], minlength=rows.height)
+    names = ix.phrases(rows)
+    return pl.DataFrame({"kind": "phrase", "item": names, "label": names,
+                         "a_occ": a_occ, "a_st": a_st, "b_occ": b_occ, "b_st": b_st})
 
 
 def stat_compare(corpus, a: str, b: str, *, store=None, level: str | None = None,
@@ -331,14 +337,19 @@ def stat_compare(corpus, a: str, b: str, *, store=None, level: str | None = None
     overlap = sa.join(sb, on="doc", how="semi").height
     notes = [] if not overlap else [f"{overlap} statements are in both A and B"]
     ta, tb = int(sa["tokens"].sum()), int(sb["tokens"].sum())
-    items = _items_per_doc(view, level=level, lexicon=lexicon, families=families, phrases=phrases,
-                           phrase_min_statements=phrase_min_statements, notes=notes)
+    items = _items_per_doc(view, level=level, lexicon=lexicon, families=families)
     in_a = items.join(sa.select("doc"), on="doc", how="semi").group_by("kind", "item", "label").agg(
         pl.col("occurrences").sum().alias("a_occ"), pl.len().alias("a_st"))
     in_b = items.join(sb.select("doc"), on="doc", how="semi").group_by("kind", "item", "label").agg(
         pl.col("occurrences").sum().alias("b_occ"), pl.len().alias("b_st"))
-    frame = (in_a.join(in_b, on=["kind", "item", "label"], how="full", coalesce=True)
-             .with_columns(pl.col("a_occ", "b_occ", "a_st", "b_st").fill_null(0).cast(pl.UInt32))
+    frame = in_a.join(in_b, on=["kind", "item", "label"], how="full", coalesce=True)
+    cols = ["kind", "item", "label", "a_occ", "a_st", "b_occ", "b_st"]
+    frame = frame.select(cols)
+    if phrases:
+        ph = _phrase_counts(view, level, sa["doc"].to_numpy(), sb["doc"].to_numpy(),
+                            max(2, phrase_min_statements), notes)
+        frame = pl.concat([frame.cast({c: pl.Float64 for c in cols[3:]}), ph.select(cols)])
+    frame = (frame.with_columns(pl.col("a_occ", "b_occ", "a_st", "b_st").fill_null(0).cast(pl.UInt32))
              .filter((pl.col("a_occ") + pl.col("b_occ")) >= min_count))
     m = frame.height if bonferroni else None
     frame = frame.with_columns((pl.col("a_occ") * 1e4 / ta).alias("a_per_10k"),
@@ -380,25 +391,16 @@ def stat_reuse(corpus, *, store=None, level: str | None = None, families=None,
     view = _view(corpus, store)
     level = level or default_level(view.language)
     notes: list[str] = []
-    items = _items_per_doc(view, level=level, lexicon=True, families=families, phrases=False,
-                           phrase_min_statements=2, notes=notes).select("kind", "item", "doc")
-    from .phrases import phrases_scan
-
-    toks, vocab = view.stream(level)
-    stream = toks.with_columns(vocab["form"].gather(toks["fid"]).alias("form"))
-    scan = phrases_scan(stream, _canon(view), max_n=8, min_statements=2, min_len=passage_min_len)
-    mx = scan.maximal.filter(pl.col("n") >= passage_min_len)
+    items = _items_per_doc(view, level=level, lexicon=True, families=families).select("kind", "item", "doc")
+    ix = view.index(level)
+    mx = ix.table("maximal").filter(pl.col("n") >= passage_min_len).select("sa_lo", "freq", "n").collect()
     if mx.height:
-        lo = mx["sa_lo"].to_numpy().astype(np.int64)
-        fr = mx["freq"].to_numpy().astype(np.int64)
-        row = np.repeat(np.arange(len(lo)), fr)
-        rank = np.arange(int(fr.sum())) - (np.cumsum(fr) - fr)[row] + lo[row]
-        doc = toks["doc"].to_numpy()[scan.sa[rank]]
+        row, doc = _occurrence_docs(ix, mx)
         items = pl.concat([items, pl.DataFrame({
             "kind": "passage", "item": pl.Series(row.astype(np.int64)).cast(pl.String),
             "doc": doc.astype(np.uint32)}).unique()])
-        lens = pl.DataFrame({"item": pl.Series(np.arange(len(lo))).cast(pl.String),
-                             "n": mx["n"].to_numpy()})
+        lens = pl.DataFrame({"item": pl.Series(np.arange(mx.height)).cast(pl.String),
+                             "n": mx["n"].to_numpy().astype(np.int64)})
     else:
         lens = pl.DataFrame({"item": [], "n": []}, schema={"item": pl.String, "n": pl.Int64})
     items = items.unique()

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -129,23 +130,37 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
         notes.append(f"{statements.height - keep.height} statements excluded by the filter")
         toks = toks.join(keep.select("doc"), on="doc", how="semi")
         statements = keep
-    # phrases_scan wants docs 0..D-1: renumber the kept statements.
-    docmap = statements.select("doc", "id", "duplicate_of").sort("doc").with_row_index("d")
-    canon = (docmap.join(docmap.select(pl.col("id").alias("duplicate_of"), pl.col("d").alias("c")),
-                         on="duplicate_of", how="left")
-             .select(pl.col("d").cast(pl.UInt32).alias("doc"),
-                     pl.coalesce("c", "d").cast(pl.UInt32).alias("canon")))
-    stream = (toks.join(docmap.select("doc", "d"), on="doc", how="inner")
-              .with_columns(vocab["form"].gather(toks["fid"]).alias("form"))
-              .select(pl.col("d").cast(pl.UInt32).alias("doc"), "sent", "pos", "start", "end", "form",
-                      "content")
-              .sort("doc", "pos"))
     params = {**p, "corpus": view.name, "snapshot_sha256": view.snapshot_sha256,
               "where": None if where is None else str(where)}
-    if stream.height == 0 or docmap.height < 2:
+    if statements.height < 2:
         notes.append("fewer than two statements: no families")
         return _empty(params, notes)
-    scan = phrases_scan(stream, canon, max_n=p["max_n"], min_statements=p["min_statements"], min_len=2)
+    if where is None:
+        # the whole corpus: the stored phrase index already has the maximal phrases
+        ix = view.index(p["level"])
+        scan = SimpleNamespace(
+            ids=np.asarray(ix.array("ids")), sa=ix.array("sa"),
+            vocab=ix.table("vocab").select("id", "form").collect(),
+            maximal=ix.table("maximal").filter(pl.col("distinct_statements") >= p["min_statements"]).collect())
+        docmap = statements.select("doc", "id", "duplicate_of").sort("doc").with_columns(pl.col("doc").alias("d"))
+        stream = toks
+    else:
+        # a subset: count its recurring phrases afresh (phrases_scan wants docs 0..D-1)
+        docmap = statements.select("doc", "id", "duplicate_of").sort("doc").with_row_index("d")
+        canon = (docmap.join(docmap.select(pl.col("id").alias("duplicate_of"), pl.col("d").alias("c")),
+                             on="duplicate_of", how="left")
+                 .select(pl.col("d").cast(pl.UInt32).alias("doc"),
+                         pl.coalesce("c", "d").cast(pl.UInt32).alias("canon")))
+        stream = (toks.join(docmap.select("doc", "d"), on="doc", how="inner")
+                  .join(vocab, on="fid", how="left")
+                  .select(pl.col("d").cast(pl.UInt32).alias("doc"), "sent", "pos", "start", "end", "form",
+                          "content")
+                  .sort("doc", "pos"))
+        if stream.height == 0:
+            notes.append("no tokens in the selected statements")
+            return _empty(params, notes)
+        scan = phrases_scan(stream, canon, max_n=p["max_n"], min_statements=max(2, p["min_statements"]),
+                            min_len=2)
     out = _families_from_scan(scan, stream, docmap, view, p, notes)
     out.params = params
     return out

@@ -564,11 +564,16 @@ def formulae_counts(matches: pl.DataFrame) -> pl.DataFrame:
 
 
 class CorpusView:
-    """A corpus snapshot with its analyzer and form streams, built lazily and memoised.
+    """A corpus snapshot with its phrase indexes and analyzer, loaded lazily and memoised.
+
+    Everything is read from the phrase engine's stored index
+    (:func:`analysis.phrases.index_build`, built on first use and reused while the
+    snapshot is unchanged), so no text is re-tokenised here.
 
     ``statements``: doc, id, source, date, date_precision, language, duplicate_of (no text);
-    :meth:`stream` gives the prepared form stream of a level (see :func:`stream_prepare`);
-    :meth:`doc_tokens` the number of countable pieces per statement at a level.
+    :meth:`index` the :class:`~analysis.phrases.PhraseIndex` of a level; :meth:`stream`
+    the prepared form stream of a level (see :func:`stream_prepare`; ``sent`` is a
+    corpus-wide sentence number); :meth:`doc_tokens` countable pieces per statement.
     """
 
     def __init__(self, name: str, store=None):
@@ -582,8 +587,8 @@ class CorpusView:
         self.statements = self._lf.select(
             "doc", "id", "source", "date", "date_precision", "language", "duplicate_of"
         ).collect()
-        self._tokens = None
         self._analyzer = None
+        self._index: dict[str, Any] = {}
         self._streams: dict[str, tuple] = {}
 
     @property
@@ -593,41 +598,65 @@ class CorpusView:
     def texts(self):
         return self._lf.select("doc", "text")
 
-    def tokens(self):
-        if self._tokens is None:
-            from .tokens import tokens_build
+    def index(self, level: str):
+        if level not in self._index:
+            from .phrases import index_build
 
-            self._tokens = tokens_build(
-                self._lf.select("doc", "text"), language=self.language,
-                line_breaks=self.manifest.get("line_breaks", "paragraph")).collect()
-        return self._tokens
+            self._index[level] = index_build(self.name, level, self.store)
+        return self._index[level]
 
     @property
     def analyzer(self):
+        """Analyzer for query phrases (vocabulary counts from the index's word table)."""
         if self._analyzer is None:
-            from .arabic import Analyzer
+            import polars as pl
 
-            aliases = self.manifest.get("aliases")
-            self._analyzer = Analyzer.from_tokens(
-                self.tokens(), self.language, aliases=aliases,
-                line_breaks=self.manifest.get("line_breaks", "paragraph"))
+            from .arabic import Analyzer, aliases_load
+
+            path = self.manifest.get("aliases")
+            aliases = aliases_load(path, self.language) if path and Path(path).exists() else None
+            an = Analyzer(self.language, None, aliases=aliases,
+                          line_breaks=self.manifest.get("line_breaks", "paragraph"))
+            if self.language == "ar":
+                words = self.index("clitic").folder / "words.parquet"
+                if words.exists():
+                    w = pl.read_parquet(words)
+                    an.counts = dict(zip(w["norm"].to_list(), w["count"].to_list(), strict=True))
+            self._analyzer = an
         return self._analyzer
 
     def stream(self, level: str):
         if level not in self._streams:
-            from .tokens import tokens_level
-
-            self._streams[level] = stream_prepare(
-                tokens_level(self.tokens(), level, analyzer=self.analyzer))
+            self._streams[level] = _stream_from_index(self.index(level))
         return self._streams[level]
 
     def doc_tokens(self, level: str):
         import polars as pl
 
-        toks, _ = self.stream(level)
-        counted = toks.group_by("doc").agg(pl.len().cast(pl.UInt32).alias("tokens"))
-        return (self.statements.select("doc").join(counted, on="doc", how="left")
-                .with_columns(pl.col("tokens").fill_null(0)).sort("doc"))
+        docs = self.index(level).table("docs").select("doc", "tokens").collect()
+        return (self.statements.select("doc").join(docs, on="doc", how="left")
+                .with_columns(pl.col("tokens").fill_null(0).cast(pl.UInt32)).sort("doc"))
+
+
+def _stream_from_index(ix) -> tuple:
+    """(tokens, vocab) as :func:`stream_prepare` gives them, read from a phrase index."""
+    import numpy as np
+    import polars as pl
+
+    docs = ix.table("docs").select("doc", "tokens", "first").sort("doc").collect()
+    counts = docs["tokens"].to_numpy().astype(np.int64)
+    first = docs["first"].to_numpy().astype(np.int64)
+    doc = np.repeat(docs["doc"].to_numpy().astype(np.uint32), counts)
+    idx = np.arange(len(doc), dtype=np.int64)
+    pos = (idx - np.repeat(first, counts)).astype(np.uint32)
+    sent = (np.searchsorted(np.asarray(ix.array("sent_starts")), idx, side="right") - 1).astype(np.uint32)
+    toks = pl.DataFrame({
+        "doc": doc, "sent": sent, "pos": pos,
+        "start": np.asarray(ix.array("start"), np.uint32), "end": np.asarray(ix.array("end"), np.uint32),
+        "fid": np.asarray(ix.array("ids"), np.uint32),
+    })
+    vocab = ix.table("vocab").select("form", pl.col("id").cast(pl.UInt32).alias("fid")).collect()
+    return toks, vocab
 
 
 _VIEWS: dict[tuple[str, str, str | None], CorpusView] = {}
