@@ -280,7 +280,14 @@ def _group(occ, seeds, core, own, forms, ids, stream, docmap, view, p, notes) ->
     end = stream["end"].to_numpy()
     sent = stream["sent"].to_numpy()
     pos = stream["pos"].to_numpy()
-    a, b = fo["a"].to_numpy(), fo["b"].to_numpy()
+    a, b = fo["a"].to_numpy().astype(np.int64), fo["b"].to_numpy().astype(np.int64)
+    # trim non-content pieces (و, ل, articles split off) from both ends of the wording
+    cpos = np.flatnonzero(stream["content"].to_numpy())
+    if len(cpos):
+        fa = cpos[np.minimum(np.searchsorted(cpos, a), len(cpos) - 1)]
+        lb = cpos[np.maximum(np.searchsorted(cpos, b, side="right") - 1, 0)]
+        ok = (fa <= b) & (lb >= a) & (fa <= lb)
+        a, b = np.where(ok, fa, a), np.where(ok, lb, b)
     fo = fo.with_columns(pl.Series("start", start[a]), pl.Series("end", end[b]),
                          pl.Series("sent", sent[a]), pl.Series("pos", pos[a]), pl.Series("pos_end", pos[b]))
     texts = view.texts().collect()
