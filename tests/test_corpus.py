@@ -270,3 +270,31 @@ def test_info_json_shape(mfa_ar, store):
     assert info["dropped"] == {"duplicate_paste": 2}
     assert info["undated"] == 0 and info["months"] == {"2025-01": 1, "2025-02": 1}
     assert re.fullmatch(r"[0-9a-f]{64}", info["snapshot_sha256"])
+
+
+def test_ingest_all_cli_and_info_table(project_root, tmp_path):
+    from test_ingest_errors import run
+
+    proc = run("ingest", "--all", "--corpus-dir", str(project_root / "corpus"), "--store", str(tmp_path),
+               "--format", "json", cwd=project_root)
+    assert proc.returncode == 0, proc.stderr
+    logs = {r["corpus"]: r for r in json.loads(proc.stdout)}
+    assert set(logs) == {"mfa-ar", "ungd"}, "only declarations (top-level format:) are ingested"
+    assert (logs["mfa-ar"]["kept"], logs["ungd"]["kept"]) == (2, 743)
+    table = run("corpus", "info", "mfa-ar", "--store", str(tmp_path), cwd=project_root)
+    assert table.returncode == 0
+    for expected in ("2025-01-28", "2025-02-12", "mid.ru", "duplicate_paste", "2025-01", "paragraph"):
+        assert expected in table.stdout
+    listing = run("corpus", "list", "--store", str(tmp_path), cwd=project_root)
+    assert "mfa-ar" in listing.stdout and "ungd" in listing.stdout
+
+
+def test_hashtags_found_in_text(tmp_path):
+    texts = ["#Syria and #روسيا_سوريا.", "see http://x.org/page#section &#123; #2024 (#tag_1)", "no tags"]
+    d = tmp_path / "h"
+    d.mkdir()
+    (d / "r.jsonl").write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts))
+    (d / "h.yml").write_text("name: h\nformat: jsonl\npath: r.jsonl\nlanguage: en\n")
+    corpus_ingest(d / "h.yml", store=d / "s")
+    df = corpus_load("h", d / "s").collect().sort("id")
+    assert df["hashtags"].to_list() == [["Syria", "روسيا_سوريا"], ["tag_1"], []]
