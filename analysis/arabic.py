@@ -43,6 +43,12 @@ CONJUNCTIONS = ("و", "ف")
 PREPOSITIONS = ("ب", "ك", "ل")
 ARTICLE = "ال"
 STEMMERS = ("isri", "arlstem2")
+_INF = float("inf")
+# A split licensed by corpus counts alone needs the rest at least this often, and
+# at least _RATIO (ك: _RATIO_KAF) times as often as the whole word.
+_MIN_COUNT = 3
+_RATIO = 0.25
+_RATIO_KAF = 2.0
 _SUFFIXES = ("هما", "كما", "هم", "هن", "كم", "كن", "نا", "ها", "ه", "ك", "ي")
 _ARABIC = re.compile(r"^[\u0621-\u064a\u0671-\u06d3]+$")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -76,15 +82,27 @@ _LEXICON_TEXT = """
 فلسطيني فلسطينية فرنسا فريق فترة فرصة فرص بلد بلدان بلاد بيان بناء بنية بحث برلمان
 كلمة كبير كبيرة كامل كاملة لجنة لقاء لبنان لندن ليبيا
 في من إلى على عن مع بين حول خلال منذ بعد قبل عند لدى ضد نحو عبر حتى
+واحد واحدة فقط فوق وراء وسط وفق وسائل وجود وجه وجهة وضع وقت برنامج باسم بداية فترة فريق فعاليات
 """
 
 
 @lru_cache(maxsize=2)
-def _builtin_lexicon() -> frozenset[str]:
+def _builtin_lexicon() -> tuple[frozenset[str], frozenset[str]]:
+    """(keep, known): words never split, and words that license a split.
+
+    ``keep``: the curated list (which holds whole words such as واحد، فقط، وزير), plus
+    stopwords that begin with ب ك ل (بعد، كان، لكن).
+    ``known``: ``keep`` plus every stopword (so وفي، ومن، وهو split into و + في ...).
+    """
     import stopwordsiso
 
-    words = set(_LEXICON_TEXT.split()) | set(stopwordsiso.stopwords("ar"))
-    return frozenset(normalise(w, "ar") for w in words)
+    curated = {normalise(w, "ar") for w in _LEXICON_TEXT.split()}
+    stop = {normalise(w, "ar") for w in stopwordsiso.stopwords("ar")} - {""}
+    keep = set(curated)
+    for w in stop:
+        if w[:1] in PREPOSITIONS:
+            keep.add(w)
+    return frozenset(keep), frozenset(keep | stop)
 
 
 def stopwords(language: str, *, mode: str = "norm") -> frozenset[str]:
@@ -202,7 +220,9 @@ class Analyzer:
         self.stemmer = stemmer
         self.line_breaks = line_breaks
         self.user_lexicon = frozenset(normalise(w, language) for w in lexicon)
-        self.lexicon = _builtin_lexicon() | self.user_lexicon
+        keep, known = _builtin_lexicon()
+        self.keep = keep | self.user_lexicon
+        self.lexicon = known | self.user_lexicon
         self.counts = dict(vocabulary or {})
         self._split: dict[str, tuple[str, ...]] = {}
         self._stem: dict[str, str] = {}
@@ -238,7 +258,7 @@ class Analyzer:
                 "aliases": self.aliases,
                 "user_lexicon": sorted(self.user_lexicon),
                 "builtin_lexicon": hashlib.sha256(
-                    "\n".join(sorted(_builtin_lexicon())).encode()
+                    "\n".join(sorted(_builtin_lexicon()[1])).encode()
                 ).hexdigest(),
                 "split_article": self.split_article,
                 "stemmer": self.stemmer,
@@ -265,31 +285,25 @@ class Analyzer:
     def _score(self, word: str) -> float:
         """How well attested ``word`` is as a word on its own (inf = lexicon).
 
-        A pronoun suffix is looked through (``سيادتها`` counts as ``سياده``: the ta
-        marbuta written ت before a suffix is restored).
+        Counts the word with and without the article. A pronoun suffix is looked
+        through against the lexicon only (``سيادتها`` -> ``سياده``, the ta marbuta
+        written ت before a suffix restored).
         """
-        best = self._score_one(word)
-        for suffix in _SUFFIXES:
-            if best == float("inf"):
-                break
-            if word.endswith(suffix) and len(word) - len(suffix) >= 2:
-                base = word[: -len(suffix)]
-                best = max(best, self._score_one(base))
-                if base.endswith("ت"):
-                    best = max(best, self._score_one(base[:-1] + "ه"))
-        return best
-
-    def _score_one(self, word: str) -> float:
         if word in self.lexicon:
-            return float("inf")
+            return _INF
         n = self.counts.get(word, 0)
         if word.startswith(ARTICLE):
             bare = word[2:]
             if bare in self.lexicon:
-                return float("inf")
+                return _INF
             n += self.counts.get(bare, 0)
         else:
             n += self.counts.get(ARTICLE + word, 0)
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+                base = word[: -len(suffix)]
+                if base in self.lexicon or (base.endswith("ت") and base[:-1] + "ه" in self.lexicon):
+                    return _INF
         return float(n)
 
     def split(self, form: str) -> tuple[str, ...]:
@@ -305,7 +319,7 @@ class Analyzer:
         return hit
 
     def _split_stage(self, w: str, stage: int, whole: int) -> tuple[str, ...]:
-        if len(w) < 3 or w in self.lexicon:
+        if len(w) < 3 or w in self.keep:
             return (w,)
         stages = [CONJUNCTIONS, PREPOSITIONS] + ([(ARTICLE,)] if self.split_article else [])
         for i in range(stage, len(stages)):
@@ -317,11 +331,10 @@ class Analyzer:
                     rest = "ا" + rest  # لل = ل + ال
                 if len(rest) < 2:
                     continue
-                if self._score(rest) * 4 >= max(whole, 1):
-                    tail = self._split_stage(rest, i + 1, whole)
-                    return (p, *tail)
-                tail = self._split_stage(rest, i + 1, whole)
-                if len(tail) > 1:
+                score = self._score(rest)
+                need = max(_MIN_COUNT, whole * (_RATIO_KAF if p == "ك" else _RATIO))
+                tail = self._split_stage(rest, i + 1, self.counts.get(rest, 0))
+                if score >= need or len(tail) > 1:
                     return (p, *tail)
         return (w,)
 
@@ -363,71 +376,104 @@ class Analyzer:
             self._stemmers[lang] = st
         return st
 
-    def pieces(self, surface: str, norm: str, level: str) -> list[tuple[str, int, int]]:
-        """Forms of one token at ``clitic``/``stem`` with offsets relative to the surface."""
-        parts = [self.alias(p) for p in self.split(self.alias(norm))]
-        out: list[tuple[str, int, int]] = []
-        pos = 0
-        npos = 0  # position in the (alias-free) norm form
-        for k, part in enumerate(parts):
-            if k == len(parts) - 1:
-                out.append((part, pos, len(surface)))
-                break
+    def parts(self, norm: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        """Clitic pieces of a token's ``norm`` form (aliases applied to the word and to
+        each piece) and how many letters of ``norm`` each piece covers."""
+        word = self.alias(norm)
+        parts = self.split(word)
+        if len(parts) == 1:
+            return (parts[0],), (len(norm),)
+        letters = []
+        for k, part in enumerate(parts[:-1]):
             need = len(part)
             if (
                 part.startswith(ARTICLE)
                 and k > 0
                 and parts[k - 1] == "ل"
-                and norm[npos : npos + 1] == "ل"
+                and word[sum(letters) : sum(letters) + 1] == "ل"
             ):
                 need -= 1  # the alef of ال restored after ل (لل)
-            end = _advance(surface, pos, need)
-            out.append((part, pos, end))
+            letters.append(need)
+        letters.append(len(word) - sum(letters))
+        return tuple(self.alias(p) for p in parts), tuple(letters)
+
+    def pieces(self, surface: str, norm: str, level: str = "clitic") -> list[tuple[str, int, int]]:
+        """Forms of one token with offsets relative to its verbatim ``surface``."""
+        forms, letters = self.parts(norm)
+        out: list[tuple[str, int, int]] = []
+        pos = 0
+        for k, (form, need) in enumerate(zip(forms, letters, strict=True)):
+            end = len(surface) if k == len(forms) - 1 else _advance(surface, pos, need)
+            out.append((self.stem(form) if level == "stem" else form, pos, end))
             pos = end
-            npos += need
-        if level == "stem":
-            out = [(self.stem(f), s, e) for f, s, e in out]
         return out
 
     # --- polars side --------------------------------------------------------
     def forms(self, countable: pl.LazyFrame, level: str) -> pl.LazyFrame:
-        """``doc sent start end form`` for countable tokens at ``norm``/``clitic``/``stem``."""
+        """``doc sent start end form`` for countable tokens at ``norm``/``clitic``/``stem``.
+
+        Python runs once per distinct ``norm`` form (clitic split), once per distinct
+        piece (stem) and once per distinct split token whose surface has letters that
+        normalisation deletes (diacritics, tatweel: offsets walk the surface);
+        everything else is polars.
+        """
+        if level not in ("norm", "clitic", "stem"):
+            raise FormulaeError(f"level {level!r} is not one of norm, clitic, stem")
         lf = countable
         if self.aliases:
             keys = list(self.aliases)
             lf = lf.with_columns(pl.col("norm").replace(keys, [self.aliases[k] for k in keys]))
         if level == "norm":
             return lf.select("doc", "sent", "start", "end", pl.col("norm").alias("form"))
-        distinct = lf.select("surface", "norm").unique().collect()
-        rows = [
-            (s, n, self.pieces(s, n, level))
-            for s, n in zip(distinct["surface"].to_list(), distinct["norm"].to_list(), strict=True)
-        ]
-        rows = [(s, n, p) for s, n, p in rows if len(p) > 1 or p[0][0] != n]
-        table = pl.DataFrame(
+        lf = lf.select("doc", "sent", "start", "end", "surface", "norm").collect().lazy()
+        norms = lf.select(pl.col("norm").unique()).collect()["norm"].to_list()
+        split_rows = [(n, *self.parts(n)) for n in norms]
+        split_rows = [r for r in split_rows if len(r[1]) > 1]
+        table = _lists(
             {
-                "surface": [r[0] for r in rows],
-                "norm": [r[1] for r in rows],
-                "_f": [[p[0] for p in r[2]] for r in rows],
-                "_s": [[p[1] for p in r[2]] for r in rows],
-                "_e": [[p[2] for p in r[2]] for r in rows],
+                "norm": [r[0] for r in split_rows for _ in r[1]],
+                "_f": [f for r in split_rows for f in r[1]],
+                "_k": [k for r in split_rows for k in r[2]],
             },
-            schema={
-                "surface": pl.String,
-                "norm": pl.String,
-                "_f": pl.List(pl.String),
-                "_s": pl.List(pl.UInt32),
-                "_e": pl.List(pl.UInt32),
-            },
+            {"norm": pl.String, "_f": pl.String, "_k": pl.UInt32},
+            ["norm"],
         )
-        return (
-            lf.join(table.lazy(), on=["surface", "norm"], how="left", maintain_order="left")
-            .with_columns(
+        lf = lf.join(table.lazy(), on="norm", how="left", maintain_order="left")
+        # Split tokens whose surface and norm differ in length: offsets from Python.
+        odd = (
+            lf.filter(
+                pl.col("_f").is_not_null()
+                & (pl.col("surface").str.len_chars() != pl.col("norm").str.len_chars())
+            )
+            .select("surface", "norm")
+            .unique()
+            .collect()
+        )
+        odd_rows = [
+            (a, b, [(s0, e0) for _, s0, e0 in self.pieces(a, b)])
+            for a, b in zip(odd["surface"].to_list(), odd["norm"].to_list(), strict=True)
+        ]
+        odd_table = _lists(
+            {
+                "surface": [r[0] for r in odd_rows for _ in r[2]],
+                "norm": [r[1] for r in odd_rows for _ in r[2]],
+                "_os": [x[0] for r in odd_rows for x in r[2]],
+                "_oe": [x[1] for r in odd_rows for x in r[2]],
+            },
+            {"surface": pl.String, "norm": pl.String, "_os": pl.UInt32, "_oe": pl.UInt32},
+            ["surface", "norm"],
+        )
+        lf = lf.join(odd_table.lazy(), on=["surface", "norm"], how="left", maintain_order="left")
+        ends = pl.col("_k").list.eval(pl.element().cum_sum())
+        starts = pl.col("_k").list.eval(pl.element().cum_sum() - pl.element())
+        width = (pl.col("end") - pl.col("start")).cast(pl.UInt32)
+        out = (
+            lf.with_columns(
                 pl.col("_f").fill_null(pl.concat_list(pl.col("norm"))),
-                pl.col("_s").fill_null(pl.concat_list(pl.lit(0, pl.UInt32))),
-                pl.col("_e").fill_null(
-                    pl.concat_list((pl.col("end") - pl.col("start")).cast(pl.UInt32))
+                pl.coalesce(pl.col("_os"), starts, pl.concat_list(pl.lit(0, pl.UInt32))).alias(
+                    "_s"
                 ),
+                pl.coalesce(pl.col("_oe"), ends, pl.concat_list(width)).alias("_e"),
             )
             .explode(["_f", "_s", "_e"])
             .select(
@@ -438,6 +484,12 @@ class Analyzer:
                 pl.col("_f").alias("form"),
             )
         )
+        if level == "stem":
+            out = out.collect()
+            distinct = out["form"].unique().sort().to_list()
+            stems = [self.stem(f) for f in distinct]
+            out = out.lazy().with_columns(pl.col("form").replace(distinct, stems))
+        return out
 
     def query_forms(self, phrase: str, level: str) -> list[str]:
         """A query phrase as forms at ``level``, processed exactly like the corpus."""
@@ -448,6 +500,12 @@ class Analyzer:
         )
         toks = tokens_build(frame, language=self.language, line_breaks=self.line_breaks)
         return tokens_level(toks, level, analyzer=self).collect()["form"].to_list()
+
+
+def _lists(columns: dict, schema: dict, keys: list[str]) -> pl.DataFrame:
+    """Flat rows (one per piece, in order) -> one row per key with list columns."""
+    flat = pl.DataFrame(columns, schema=schema)
+    return flat.group_by(keys, maintain_order=True).agg(pl.col(c) for c in columns if c not in keys)
 
 
 def _advance(surface: str, pos: int, letters: int) -> int:
