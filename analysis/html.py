@@ -310,10 +310,10 @@ def html_chart_spec(spec: dict, *, caption: str | None = None) -> str:
     desc = spec.get("description") or _title_text(spec.get("title")) or name
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
     return (
-        f'<figure class="fx-figure" id="fig-{cid}">'
-        f'<div class="fx-chart" id="{cid}" role="img" aria-label="{esc(desc)}" '
-        f'data-fx-spec="{cid}-spec"></div>'
-        f'<script type="application/json" id="{cid}-spec">{json_for_script(spec)}</script>'
+        f'<figure class="fx-figure" id="figure-{cid}">'
+        f'<div class="fx-chart" id="chart-{cid}" role="img" aria-label="{esc(desc)}" '
+        f'data-fx-spec="chart-{cid}-spec"></div>'
+        f'<script type="application/json" id="chart-{cid}-spec">{json_for_script(spec)}</script>'
         f'<p class="fx-downloads">{"".join(links)}</p>{cap}</figure>'
     )
 
@@ -381,7 +381,7 @@ def html_table(
     direction = ' dir="rtl"' if rtl else ""
     link = _csv_link(f"Table as CSV ({frame.height:,} rows)", f"{tid}.csv", frame)
     return (
-        f'<div class="fx-table-wrap" id="{tid}"><table class="fx-table"{direction}>{cap}'
+        f'<div class="fx-table-wrap" id="table-{tid}"><table class="fx-table"{direction}>{cap}'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         f'{more}<p class="fx-downloads">{link}</p></div>'
     )
@@ -415,7 +415,7 @@ def html_kwic(frame: pl.DataFrame, *, name: str = "kwic", max_rows: int = 40) ->
         else ""
     )
     link = _csv_link(f"Lines as CSV ({frame.height:,})", f"{kid}.csv", frame)
-    return f'<div class="fx-kwic-list" id="{kid}">{"".join(lines)}{more}<p class="fx-downloads">{link}</p></div>'
+    return f'<div class="fx-kwic-list" id="lines-{kid}">{"".join(lines)}{more}<p class="fx-downloads">{link}</p></div>'
 
 
 def html_facts(facts: dict[str, Any]) -> str:
@@ -426,3 +426,25 @@ def html_facts(facts: dict[str, Any]) -> str:
         d = ' dir="rtl"' if is_arabic(text) else ""
         items.append(f"<dt>{esc(key)}</dt><dd{d}>{esc(text)}</dd>")
     return f'<dl class="fx-facts">{"".join(items)}</dl>'
+
+
+def summary_write(frame: pl.DataFrame, *, append: bool = False) -> None:
+    """Write the report's ``_summary.csv`` (``formula``, ``statements``) for the index page.
+
+    The index compares it with the previous version of the same report to list the
+    formulae that appeared, vanished or moved most. Nothing is shown on the page.
+    """
+    import polars as pl
+
+    folder = os.environ.get(ENV_DATA)
+    if not folder:
+        return
+    path = Path(folder) / "_summary.csv"
+    frame = frame.select(pl.col("formula").cast(pl.String), pl.col("statements").cast(pl.Int64))
+    if append and path.is_file():
+        frame = pl.concat([pl.read_csv(path, schema={"formula": pl.String, "statements": pl.Int64}), frame])
+    frame = frame.unique("formula", keep="first").sort(["statements", "formula"], descending=[True, False])
+    from .store import atomic_file
+
+    with atomic_file(path, "w") as fh:
+        fh.write(frame.write_csv())

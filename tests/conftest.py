@@ -83,7 +83,7 @@ def mfa_overview(mfa_ar: str, store: Path, report_out: Path):
     return report_build("overview", mfa_ar, store=store, out=report_out, force=True, renderer="builtin")
 
 
-XSS_TEXT = 'بيان <script>alert("xss-text")</script> عن <img src=x onerror=alert(2)> العلاقات'
+XSS_TEXT = 'بيان <script>alert("xss-text")</script> عن التعاون الثنائي <img src=x onerror=alert(2)> العلاقات'
 XSS_TITLE = '"><script>alert("xss-title")</script>'
 XSS_SOURCE = "<b onmouseover=alert(3)>evil</b>"
 

