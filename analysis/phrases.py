@@ -61,25 +61,12 @@ class Scan:
 
 
 def _encode(stream: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
-    vocab = (
-        stream.lazy()
-        .group_by("form")
-        .agg(pl.len().cast(pl.UInt32).alias("freq"))
-        .sort("form")
-        .with_row_index("id")
-        .collect()
-    )
-    ids = (
-        stream.lazy()
-        .select("form")
-        .join(vocab.lazy().select("form", "id"), on="form", how="left", maintain_order="left")
-        .select("id")
-        .collect()
-        .to_series()
-        .to_numpy()
-        .astype(np.uint32)
-    )
-    return vocab.select("id", "form", "freq"), ids
+    forms = stream["form"]
+    vocab = forms.unique().sort()
+    ids = forms.cast(pl.Enum(vocab)).to_physical().to_numpy().astype(np.uint32, copy=False)
+    freq = np.bincount(ids, minlength=len(vocab)).astype(np.uint32)
+    table = pl.DataFrame({"id": np.arange(len(vocab), dtype=np.uint32), "form": vocab, "freq": freq})
+    return table, ids
 
 
 def _dp(pair_group, pair_doc, pair_count, freq, doc_share, n_groups):
@@ -93,21 +80,24 @@ def _dp(pair_group, pair_doc, pair_count, freq, doc_share, n_groups):
     )
 
 
-def _stats(lo, hi, sa, doc_of, canon, doc_share, has_dupes):
-    """freq, statements, distinct statements and DP of intervals [lo, hi]."""
-    ranks, group = suffix.expand(lo, hi)
+def _stats(ranks, group, n_groups, sa, doc_of, canon, doc_share, has_dupes):
+    """freq, statements, distinct statements and DP of groups of ranks (group ids sorted)."""
     docs = doc_of[sa[ranks]]
     g, d, c = suffix.group_doc_counts(group, docs)
-    n = len(lo)
-    freq = (hi - lo + 1).astype(np.int64)
-    statements = np.bincount(g, minlength=n)
+    freq = np.bincount(group, minlength=n_groups).astype(np.int64)
+    statements = np.bincount(g, minlength=n_groups)
     if has_dupes:
         g2_, _, _ = suffix.group_doc_counts(group, canon[docs])
-        distinct = np.bincount(g2_, minlength=n)
+        distinct = np.bincount(g2_, minlength=n_groups)
     else:
         distinct = statements
-    dp = _dp(g, d, c, freq, doc_share, n) if n else np.zeros(0)
+    dp = _dp(g, d, c, freq, doc_share, n_groups) if n_groups else np.zeros(0)
     return freq, statements, distinct, dp
+
+
+def _pos_sorted(stream: pl.DataFrame) -> bool:
+    key = (stream["doc"].to_numpy().astype(np.int64) << 32) | stream["pos"].to_numpy().astype(np.int64)
+    return bool((key[1:] > key[:-1]).all()) if len(key) > 1 else True
 
 
 def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max_n: int = 8,
@@ -123,7 +113,8 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
         raise ValueError("phrases_scan needs min_statements >= 2, max_n >= 1, min_len >= 1")
     if isinstance(stream, pl.LazyFrame):
         stream = stream.collect()
-    stream = stream.sort("doc", "pos")
+    if not (stream["doc"].is_sorted() and _pos_sorted(stream)):
+        stream = stream.sort("doc", "pos")
     n_docs = docs.height
     say("encoding forms")
     vocab, ids = _encode(stream)
@@ -151,62 +142,70 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
 
     say("n-grams")
     ng_parts, mx_parts = [], []
-    freq_prev = None  # per position: freq of the (n-1)-gram starting there (0 = none)
-    freq_uni = None
-    active = np.flatnonzero(cl >= 1)
-    n = 1
-    while len(active):
-        lo, hi, rmin = suffix.runs(active, cl)
-        closed = (rmin == n) & ((lcs[hi] - lcs[lo]) > 0)
-        if n <= max_n:
-            keep = (hi - lo + 1) >= min_statements
-            lo_k, hi_k = lo[keep], hi[keep]
-            freq, st, dist, dp = _stats(lo_k, hi_k, sa, doc_of, canon, doc_share, has_dupes)
-            ok = dist >= min_statements
-            lo_k, hi_k, freq, st, dist, dp = lo_k[ok], hi_k[ok], freq[ok], st[ok], dist[ok], dp[ok]
-            pos = sa[lo_k].astype(np.int64)
-            frame = {
-                "n": np.full(len(lo_k), n, np.uint8), "freq": freq, "statements": st,
-                "distinct_statements": dist, "dp": dp, "sa_lo": lo_k, "pos": pos,
-            }
-            # association: weaker of the two end splits
-            if n >= 2:
-                f_pre = freq_prev[pos]          # w1..wn-1
-                f_suf = freq_prev[pos + 1]      # w2..wn
-                f_first = freq_uni[pos]
-                f_last = freq_uni[pos + n - 1]
-                frame.update(f_a1=f_first, f_b1=f_suf, f_a2=f_pre, f_b2=f_last)
-            ng_parts.append(pl.DataFrame(frame))
-            # per-position frequency of this n-gram, for the next n's association
-            ranks, group = suffix.expand(lo_k, hi_k)
-            fp = np.zeros(len(ids), np.uint32)
-            fp[sa[ranks]] = freq[group]
-            if n == 1:
-                freq_uni = fp
-            freq_prev = fp
-            cm = closed[keep][ok] & (n >= min_len)
-            if cm.any():
-                mx_parts.append(pl.DataFrame({"n": np.full(int(cm.sum()), n, np.int64), "sa_lo": lo_k[cm]}))
-        else:
-            cm = closed & ((hi - lo + 1) >= min_statements) & (n >= min_len)
-            if cm.any():
-                lo_c, hi_c = lo[cm], hi[cm]
-                freq, st, dist, dp = _stats(lo_c, hi_c, sa, doc_of, canon, doc_share, has_dupes)
-                ok = dist >= min_statements
-                if ok.any():
-                    mx_parts.append(pl.DataFrame({
-                        "n": np.full(int(ok.sum()), n, np.int64), "sa_lo": lo_c[ok], "freq": freq[ok],
-                        "statements": st[ok], "distinct_statements": dist[ok], "dp": dp[ok],
-                        "pos": sa[lo_c[ok]].astype(np.int64),
-                    }))
-        active = active[cl[active] > n]
-        if len(active) == 0:
+    freq_prev = freq_uni = None  # per position: freq of the (n-1)-gram / word starting there
+    offset = 0  # rows of the n-gram table so far
+    for n in range(1, max_n + 1):
+        ge = cl >= n  # rank r continues the group of rank r-1
+        member = ge.copy()
+        member[:-1] |= ge[1:]
+        ranks = np.flatnonzero(member)
+        if len(ranks) == 0:
             break
-        n = n + 1 if n < max_n else int(cl[active].min())
+        starts = ~ge[ranks]
+        gid = np.cumsum(starts) - 1
+        count = np.bincount(gid)
+        keep = count >= min_statements
+        sel = keep[gid]
+        ranks, starts = ranks[sel], starts[sel]
+        gid = (np.cumsum(keep) - 1)[gid[sel]]
+        n_groups = int(keep.sum())
+        if n_groups == 0:
+            break
+        lo = ranks[starts]
+        freq, st, dist, dp = _stats(ranks, gid, n_groups, sa, doc_of, canon, doc_share, has_dupes)
+        hi = lo + freq - 1
+        right = np.bincount(gid, weights=(cl[ranks] == n) & ~starts, minlength=n_groups) > 0
+        closed = right & ((lcs[hi] - lcs[lo]) > 0) & (n >= min_len)
+        ok = dist >= min_statements
+        pos = sa[lo].astype(np.int64)
+        frame = {"n": np.full(n_groups, n, np.uint8), "freq": freq, "statements": st,
+                 "distinct_statements": dist, "dp": dp, "sa_lo": lo, "pos": pos}
+        if n >= 2:  # association: the two end splits (w1 | w2..wn) and (w1..wn-1 | wn)
+            frame.update(f_a1=freq_uni[pos], f_b1=freq_prev[pos + 1],
+                         f_a2=freq_prev[pos], f_b2=freq_uni[pos + n - 1])
+        part = pl.DataFrame(frame).filter(pl.Series(ok))
+        ng_parts.append(part)
+        if (closed & ok).any():
+            rows = offset + np.cumsum(ok)[closed & ok] - 1
+            mx_parts.append(rows)
+        offset += part.height
+        fp = np.zeros(len(ids), np.uint32)
+        okr = ok[gid]
+        fp[sa[ranks[okr]]] = freq[gid[okr]]
+        if n == 1:
+            freq_uni = fp
+        freq_prev = fp
+        del ge, member, ranks, starts, gid, sel
+    del freq_prev, freq_uni
+
+    say("long phrases")
+    tail = np.flatnonzero(cl > max_n)
+    lo, hi, h = suffix.lcp_intervals(tail, cl)
+    cm = ((hi - lo + 1) >= min_statements) & ((lcs[hi] - lcs[lo]) > 0) & (h >= min_len)
+    lo, hi, h = lo[cm], hi[cm], h[cm]
+    long_part = None
+    if len(lo):
+        ranks, group = suffix.expand(lo, hi)
+        freq, st, dist, dp = _stats(ranks, group, len(lo), sa, doc_of, canon, doc_share, has_dupes)
+        ok = dist >= min_statements
+        long_part = pl.DataFrame({
+            "n": h[ok], "sa_lo": lo[ok], "freq": freq[ok], "statements": st[ok],
+            "distinct_statements": dist[ok], "dp": dp[ok], "pos": sa[lo[ok]].astype(np.int64),
+        })
 
     say("tables")
     ngrams = _ngram_table(ng_parts, total)
-    maximal = _maximal_table(mx_parts, ngrams)
+    maximal = _maximal_table(mx_parts, long_part, ngrams)
     params = {"max_n": max_n, "min_statements": min_statements, "min_len": min_len}
     return Scan(vocab=vocab, docs=docs_out, ids=ids,
                 start=stream["start"].to_numpy().astype(np.uint32),
@@ -248,21 +247,19 @@ def _ngram_table(parts: list[pl.DataFrame], total: int) -> pl.DataFrame:
         pl.when(multi).then(pl.min_horizontal(m1[1], m2[1])).alias("log_dice"),
         pl.when(multi).then(pl.min_horizontal(m1[2], m2[2])).alias("pmi"),
     )
-    frame = frame.sort("n", "sa_lo").with_row_index("gram")
+    frame = frame.with_row_index("gram")  # parts come in (n, sa_lo) order
     return frame.select([pl.col(c).cast(t) for c, t in NGRAM_SCHEMA.items()])
 
 
-def _maximal_table(parts: list[pl.DataFrame], ngrams: pl.DataFrame) -> pl.DataFrame:
-    if not parts:
-        return pl.DataFrame(schema=MAXIMAL_SCHEMA)
-    short = [p for p in parts if "freq" not in p.columns]
-    long = [p for p in parts if "freq" in p.columns]
+def _maximal_table(short_rows: list[np.ndarray], long_part: pl.DataFrame | None,
+                   ngrams: pl.DataFrame) -> pl.DataFrame:
     frames = []
-    if short:
-        keys = pl.concat(short).with_columns(pl.col("n").cast(pl.UInt8), pl.col("sa_lo").cast(pl.UInt32))
-        frames.append(keys.join(ngrams.drop("gram"), on=["n", "sa_lo"], how="left"))
-    if long:
-        frames.append(pl.concat(long, how="diagonal_relaxed"))
+    if short_rows:
+        frames.append(ngrams[np.concatenate(short_rows)])
+    if long_part is not None and long_part.height:
+        frames.append(long_part)
+    if not frames:
+        return pl.DataFrame(schema=MAXIMAL_SCHEMA)
     out = pl.concat([f.select([pl.col(c).cast(t) if c in f.columns else pl.lit(None, t).alias(c)
                                for c, t in MAXIMAL_SCHEMA.items()]) for f in frames])
     return out.sort(["distinct_statements", "n", "freq", "sa_lo"], descending=[True, True, True, False])

@@ -187,3 +187,49 @@ def left_diverse_prefix(ids: np.ndarray, sa: np.ndarray, rem_start: np.ndarray) 
     if n > 1:
         d[1:] = (prev[1:] != prev[:-1]) | (prev[1:] < 0) | (prev[:-1] < 0)
     return np.cumsum(d)
+
+
+def _nearest_smaller(v: np.ndarray, adj: np.ndarray, step: int) -> np.ndarray:
+    """Index of the nearest strictly smaller value to the left (step=-1) or right (+1)
+    within runs of adjacent elements (``adj[j]``: j is adjacent to j+step), else -1.
+
+    Vectorised pointer jumping: each round replaces a pointer whose target is not
+    smaller by that target's own pointer (valid because everything in between is >= it),
+    so pointers double their reach; O(M log M) in practice.
+    """
+    m = len(v)
+    idx = np.arange(m, dtype=np.int64)
+    ptr = np.where(adj, idx + step, -1)
+    todo = np.flatnonzero(ptr >= 0)
+    while len(todo):
+        todo = todo[v[ptr[todo]] >= v[todo]]
+        ptr[todo] = ptr[ptr[todo]]
+        todo = todo[ptr[todo] >= 0]
+    return ptr
+
+
+def lcp_intervals(ranks: np.ndarray, cl: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All lcp-intervals made of the given ranks (sorted; typically those with cl > h0).
+
+    Returns ``lo``, ``hi`` (inclusive ranks) and ``h`` (the interval's common prefix
+    length, exactly: the minimum cl inside), one row per distinct interval.
+    """
+    m = len(ranks)
+    if m == 0:
+        e = np.zeros(0, np.int64)
+        return e, e, e
+    v = cl[ranks].astype(np.int64)
+    idx = np.arange(m, dtype=np.int64)
+    adj_prev = np.zeros(m, bool)
+    adj_prev[1:] = ranks[1:] == ranks[:-1] + 1
+    adj_next = np.zeros(m, bool)
+    adj_next[:-1] = adj_prev[1:]
+    seg_start = np.maximum.accumulate(np.where(adj_prev, 0, idx))
+    seg_end = np.minimum.accumulate(np.where(adj_next, m, idx)[::-1])[::-1]
+    psv = _nearest_smaller(v, adj_prev, -1)
+    nsv = _nearest_smaller(v, adj_next, +1)
+    start = np.where(psv >= 0, psv + 1, seg_start)
+    end = np.where(nsv >= 0, nsv - 1, seg_end)
+    key = (start.astype(np.uint64) << np.uint64(32)) | v.astype(np.uint64)
+    _, first = np.unique(key, return_index=True)
+    return ranks[start[first]].astype(np.int64) - 1, ranks[end[first]].astype(np.int64), v[first]
