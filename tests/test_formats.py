@@ -265,3 +265,20 @@ def test_rawdump_separator_regex(tmp_path):
     assert res.log["records_in"] == 3 and df["date"].null_count() == 3
     with pytest.raises(FormulaeError, match=r"c\.yml:5: key 'separator': '\(' is not a valid regular expression"):
         ingest(tmp_path, "name: r\nformat: rawdump\npath: p.txt\nlanguage: ar\nseparator: '('\n", {"p.txt": dump})
+
+
+@settings(max_examples=200, deadline=None)
+@given(day=st.integers(1, 28), month=st.integers(1, 12), year=st.integers(1990, 2030),
+       variant=st.integers(0, 5), indic=st.booleans(), lead=st.sampled_from(["🗓 في ", "📞 في ", "بتاريخ ", ""]),
+       with_year=st.booleans())
+def test_find_date_property(day, month, year, variant, indic, lead, with_year):
+    """Oracle: every Arabic month name variant, Western or Arabic-Indic digits, with or without a year."""
+    from analysis.rawdump import _AR_MONTHS
+
+    names = _AR_MONTHS[month]
+    name = names[variant % len(names)]
+    digits = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩") if indic else str.maketrans("", "")
+    text = f"{lead}{str(day).translate(digits)} {name}" + (f" {str(year).translate(digits)}" if with_year else "") + "، جرت محادثة"
+    found, matched = find_date(text, 2025)
+    assert found == dt.date(year if with_year else 2025, month, day)
+    assert matched in text
