@@ -132,7 +132,13 @@ def read_rawdump(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Da
     boundary = re.compile(decl.separator) if decl.separator != "," else None
 
     def is_lead_date(ln: str) -> bool:
-        return lead_emoji(ln) is not None and find_date(ln, decl.date_year)[1] is not None
+        """An emoji-led line whose date comes first (within a couple of words of the emoji)."""
+        emoji = lead_emoji(ln)
+        if emoji is None:
+            return False
+        rest = ln.lstrip()[len(emoji):][:40]
+        matched = find_date(rest, decl.date_year)[1]
+        return matched is not None and rest.find(matched) <= 12
 
     # 1. blocks of line numbers (0-based), split at closing hashtag lines and lead date lines
     blocks: list[list[int]] = []

@@ -282,3 +282,15 @@ def test_find_date_property(day, month, year, variant, indic, lead, with_year):
     found, matched = find_date(text, 2025)
     assert found == dt.date(year if with_year else 2025, month, day)
     assert matched in text
+
+
+def test_rawdump_emoji_paragraph_with_a_date_inside_is_not_a_new_post(tmp_path):
+    dump = ("🗓 في 28 يناير، زار الوفد دمشق.\n"
+            "☝️ وأشار الجانب الروسي إلى الاتفاق الموقع في 12 فبراير الماضي.\n"
+            "#وسم\n"
+            "📞 بتاريخ ٣ مارس جرت محادثة.\n#وسم\n")
+    res, df = ingest(tmp_path, "name: r\nformat: rawdump\npath: p.txt\nlanguage: ar\ndate: {year: 2025}\n",
+                     {"p.txt": dump})
+    assert res.log["records_in"] == 2
+    assert df["date"].to_list() == [dt.date(2025, 1, 28), dt.date(2025, 3, 3)]
+    assert df["lead_emoji"].to_list() == [["🗓", "☝️"], ["📞"]]
