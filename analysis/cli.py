@@ -221,7 +221,54 @@ def corpus_list_cmd(store: StoreOpt = None) -> None:
                                     "format": pl.String, "snapshot_sha256": pl.String}), Format.table, title="corpora")
 
 
+@corpus_app.command("dropped")
+def corpus_dropped_cmd(
+    name: Annotated[str, typer.Argument(help="Corpus name, as ingested.")],
+    reason: Annotated[Optional[str], typer.Option("--reason", help="Only this reason (duplicate, duplicate_paste, empty, not_a_message, unparseable).", show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many records (0 = all).")] = 50,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """The records an ingest dropped, with file, line, reason and detail (nothing is dropped silently).
+
+    Example: [bold]formulae corpus dropped mfa-ar[/bold]  or  [bold]formulae corpus dropped saudinewsnet --reason duplicate -f csv[/bold]
+    """
+    import polars as pl
+
+    from .corpus import corpus_dropped
+
+    lf = corpus_dropped(name, store)
+    if reason:
+        lf = lf.filter(pl.col("reason") == reason)
+    if limit:
+        lf = lf.head(limit)
+    emit(lf.collect(), fmt, output, title=f"{name}: dropped records")
+
+
 # [cli:text]
+
+
+@app.command("tokens")
+def tokens_cmd(
+    text: Annotated[str, typer.Argument(help="The text to tokenise (quote it).")],
+    language: Annotated[str, typer.Option("--language", "-l", help="ar, en or ru.")] = "ar",
+    level: Annotated[Optional[str], typer.Option("--level", help="exact, norm, clitic or stem (default: clitic for ar, norm otherwise).", show_default=False)] = None,
+    line_breaks: Annotated[str, typer.Option("--line-breaks", help="paragraph (a newline ends a paragraph) or wrap (a newline is a space).")] = "paragraph",
+    corpus: Annotated[Optional[str], typer.Option("--corpus", "-c", help="Decide clitic splits with this corpus's vocabulary and alias table.", show_default=False)] = None,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Show the token table of a text: offsets, kinds, sentences, normalised form and the forms at a level.
+
+    Example: [bold]formulae tokens "وأكد دعمه لوحدة وسلامة أراضيها" --level stem --corpus mfa-ar[/bold]
+    """
+    from .tokens import tokens_explain
+
+    frame = tokens_explain(text, language=language, level=level, line_breaks=line_breaks, corpus=corpus, store=store)
+    emit(frame, fmt, output, title=f"tokens ({level or 'default level'})")
+
 
 # [cli:phrases]
 

@@ -258,3 +258,59 @@ def tokens_level(tokens: pl.LazyFrame | pl.DataFrame, level: str, *, analyzer=No
     return out.with_columns(
         (_cum_in_doc(pl.col("doc").is_not_null(), first) - 1).alias("pos")
     ).select("doc", "sent", "pos", "start", "end", "form")
+
+
+def tokens_explain(
+    text: str,
+    *,
+    language: str,
+    level: str | None = None,
+    line_breaks: str = "paragraph",
+    corpus: str | None = None,
+    store=None,
+) -> pl.DataFrame:
+    """The token table of one text with each token's forms at ``level`` (debugging aid).
+
+    With ``corpus``, the clitic decisions use that corpus's vocabulary and alias table
+    (its manifest's ``aliases``), exactly as its index does; otherwise the built-in
+    lexicon only. Columns: ``tok para sent start end kind surface norm forms``
+    (``forms``: the level's pieces joined by `` + ``; empty for tokens that are not counted).
+    """
+    from .arabic import Analyzer, aliases_load
+
+    level = level or default_level(language)
+    if level not in LEVELS:
+        raise FormulaeError(f"level {level!r} is not one of {', '.join(LEVELS)}")
+    frame = pl.DataFrame({"doc": [0], "text": [text]}, schema={"doc": pl.UInt32, "text": pl.String})
+    toks = tokens_build(frame, language=language, line_breaks=line_breaks).collect()
+    if corpus is not None:
+        from .corpus import corpus_load, corpus_manifest
+
+        manifest = corpus_manifest(corpus, store)
+        path = manifest.get("aliases")
+        corpus_toks = tokens_build(
+            corpus_load(corpus, store),
+            language=manifest.get("language", language),
+            line_breaks=manifest.get("line_breaks", line_breaks),
+        )
+        analyzer = Analyzer.from_tokens(
+            corpus_toks, language, aliases=aliases_load(path, language) if path else None
+        )
+    else:
+        analyzer = Analyzer(language, {}, line_breaks=line_breaks)
+    forms = tokens_level(toks, level, analyzer=analyzer).collect()
+    per_tok = (
+        forms.join(
+            toks.select("tok", "start", "end"),
+            how="cross",
+        )
+        .filter((pl.col("start") >= pl.col("start_right")) & (pl.col("end") <= pl.col("end_right")))
+        .group_by("tok", maintain_order=True)
+        .agg(pl.col("form").str.join(" + ").alias("forms"))
+    )
+    return (
+        toks.join(per_tok, on="tok", how="left")
+        .with_columns(pl.col("forms").fill_null(""))
+        .select("tok", "para", "sent", "start", "end", "kind", "surface", "norm", "forms")
+        .sort("tok")
+    )

@@ -334,7 +334,10 @@ def test_mfa_ar_territorial_integrity_formula(mfa) -> None:
     for level in ("norm", "clitic", "stem"):
         forms = tokens_level(toks, level, analyzer=analyzer).collect()
         counts[level] = _docs_with(forms, analyzer.query_forms("سلامة أراضي", level))
-    assert counts == {"norm": 0, "clitic": 1, "stem": 2}
+    exact = tokens_level(toks, "exact").collect()
+    counts["exact"] = _docs_with(exact, ["سلامة", "أراضي"])
+    assert counts == {"exact": 0, "norm": 0, "clitic": 1, "stem": 2}
+    assert analyzer.query_forms("وسيادتها", "clitic") == ["و", "سيادتها"]
     stem = tokens_level(toks, "stem", analyzer=analyzer).collect()
     # both wordings share stems: سيادة/سيادتها and أراضي/أراضيها
     assert analyzer.query_forms("سيادة", "stem") == analyzer.query_forms("سيادتها", "stem")
