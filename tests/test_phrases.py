@@ -1,0 +1,120 @@
+"""The stored phrase index on the real corpora: levels on the sample, golden counts, reuse.
+
+Golden counts (``--level norm``) are pinned together with the oracle that produced
+them: :func:`oracle_statements`, a plain ``re`` scan over the verbatim text run through
+``text.normalise`` (wrap-mode hyphenations ``inter-\\nnational`` joined first), where
+the phrase's words must follow each other separated only by characters that are not
+word characters and not sentence-final punctuation (``. ! ? ; ؟ ؛ …``), and without a
+paragraph break in between (a blank line; any line break in ``paragraph`` mode).
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+import pytest
+
+from analysis.phrases import index_build, index_load
+from analysis.query import query_kwic, query_phrase
+from analysis.text import normalise
+
+SENT_END = ".!?;\u061f\u061b\u2026"
+
+
+def oracle_statements(texts: list[str], phrase: str, language: str, line_breaks: str) -> int:
+    """Number of texts containing ``phrase`` (plain-Python reference, see module doc)."""
+    words = normalise(phrase, language).split()
+    sep = rf"([^\w{re.escape(SENT_END)}]+)"
+    pattern = re.compile(r"(?<![\w'’-])" + sep.join(re.escape(w) for w in words) + r"(?![\w]|[-'’]\w)")
+    para = re.compile(r"\n[ \t]*\n") if line_breaks == "wrap" else re.compile(r"[\n\r]")
+    hits = 0
+    for text in texts:
+        if line_breaks == "wrap":
+            text = re.sub(r"-[ \t]*\r?\n[ \t]*", "-", text)
+        norm = normalise(text, language)
+        if any(not any(para.search(g) for g in m.groups()) for m in pattern.finditer(norm)):
+            hits += 1
+    return hits
+
+
+def statements(result) -> int:
+    return sum(result.columns["statements"])
+
+
+# --- the sample: levels ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mfa_index(mfa_ar, store):
+    for level in ("norm", "clitic", "stem"):
+        index_build(mfa_ar, level, store)
+    return mfa_ar
+
+
+@pytest.mark.parametrize(("level", "want"), [("norm", 0), ("clitic", 1), ("stem", 2)])
+def test_sample_levels(mfa_index, store, level, want):
+    r = query_phrase(mfa_index, "سلامة أراضي", level=level, by=None, store=store)
+    assert statements(r) == want
+    assert r.columns["statements_total"] == [2]
+
+
+def test_sample_maximal_phrases_hold_whole_formulae(mfa_index, store):
+    ix = index_load(mfa_index, "clitic", store)
+    mx = ix.table("maximal").collect()
+    phrases = set(ix.phrases(mx).to_list())
+    # whole shared formulae, found once each, not as piles of overlapping n-grams
+    assert "تم التاكيد علي اهميه" in phrases
+    assert "المجموعات العرقيه و" in phrases
+    assert "التعاون الثنائي" in phrases
+    assert "تم التاكيد علي" not in phrases or mx.filter(pl.Series([p == "تم التاكيد علي" for p in ix.phrases(mx)]))["freq"][0] > 2
+    assert (mx["distinct_statements"] >= 2).all()
+
+
+def test_sample_kwic_original_wording(mfa_index, store):
+    frame, _ = query_kwic(mfa_index, "سلامة أراضي", level="stem", store=store, width=20)
+    assert frame["match"].to_list() == ["سلامة أراضي", "سلامة أراضيها"]
+    assert frame["date"].is_sorted()
+
+
+def test_index_reused_then_rebuilt(mfa_index, store):
+    ix = index_load(mfa_index, "norm", store)
+    stamp = (ix.folder / "manifest.json").stat().st_mtime_ns
+    assert (index_build(mfa_index, "norm", store).folder / "manifest.json").stat().st_mtime_ns == stamp
+    again = index_build(mfa_index, "norm", store, min_statements=3)
+    assert again.manifest["params"]["min_statements"] == 3
+    index_build(mfa_index, "norm", store)  # back to the default for the other tests
+
+
+def test_unknown_corpus_and_level(store):
+    from analysis.errors import FormulaeError
+
+    with pytest.raises(FormulaeError, match="nope"):
+        query_phrase("nope", "x", store=store)
+
+
+# --- golden counts on the real corpora (norm) -------------------------------------
+
+
+@pytest.mark.slow
+def test_golden_ungdc(ungdc, store):
+    index_build(ungdc, "norm", store)
+    phrase = "sovereignty and territorial integrity"
+    got = statements(query_phrase(ungdc, phrase, level="norm", by=None, store=store))
+    texts = pl.scan_parquet(store / ungdc / "snapshot" / "statements.parquet").select("text").collect()
+    want = oracle_statements(texts["text"].to_list(), phrase, "en", "wrap")
+    assert (got, want) == (GOLDEN_UNGDC, GOLDEN_UNGDC)
+
+
+@pytest.mark.slow
+def test_golden_saudinewsnet(saudinewsnet, store):
+    index_build(saudinewsnet, "norm", store)
+    phrase = "العلاقات الثنائية"
+    got = statements(query_phrase(saudinewsnet, phrase, level="norm", by=None, store=store))
+    texts = pl.scan_parquet(store / saudinewsnet / "snapshot" / "statements.parquet").select("text").collect()
+    want = oracle_statements(texts["text"].to_list(), phrase, "ar", "paragraph")
+    assert (got, want) == (GOLDEN_SAUDI, GOLDEN_SAUDI)
+
+
+GOLDEN_UNGDC = None
+GOLDEN_SAUDI = None
