@@ -332,6 +332,11 @@ def corpus_log(name: str, store: str | Path | None = None) -> dict[str, Any]:
     return read_json(_snapshot_dir(name, store) / "ingest_log.json")
 
 
+def corpus_dropped(name: str, store: str | Path | None = None) -> pl.LazyFrame:
+    """Every record the ingest dropped: rec, file, line, id, source, reason, detail."""
+    return pl.scan_parquet(_snapshot_dir(name, store) / "dropped.parquet")
+
+
 def corpus_info(name: str, store: str | Path | None = None) -> dict[str, Any]:
     """Counts for a corpus: by source, year, month, language, precision; undated; dropped."""
     lf = corpus_load(name, store)

@@ -202,6 +202,9 @@ def read_rawdump(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Da
                 raise FormulaeError(problem, file=shown, line=first)
             row.update(drop="unparseable", detail=problem)
         meta = {"date_text": matched} if matched else {}
+        repeated = sum(p in earlier and earlier[p] != first for p in paras)
+        if repeated:  # kept (it has new paragraphs too), but say how much of it was seen before
+            meta["repeated_paragraphs"] = repeated
         row.update(date=date, date_precision="day" if date else "none", meta=json.dumps(meta, ensure_ascii=False, sort_keys=True))
         rows.append(row)
     if not rows:

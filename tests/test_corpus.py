@@ -298,3 +298,12 @@ def test_hashtags_found_in_text(tmp_path):
     corpus_ingest(d / "h.yml", store=d / "s")
     df = corpus_load("h", d / "s").collect().sort("id")
     assert df["hashtags"].to_list() == [["Syria", "روسيا_سوريا"], ["tag_1"], []]
+
+
+def test_corpus_dropped_cli(mfa_ar, store, project_root):
+    from test_ingest_errors import run
+
+    proc = run("corpus", "dropped", mfa_ar, "--store", str(store), "-f", "json", cwd=project_root)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert [(r["line"], r["reason"]) for r in rows] == [(8, "duplicate_paste"), (21, "duplicate_paste")]
