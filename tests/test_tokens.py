@@ -372,3 +372,25 @@ def test_mfa_ar_alias_putin(mfa) -> None:
         putin = analyzer.query_forms("بوتين", level)
         assert analyzer.query_forms("بوتن", level) == putin
         assert forms.filter(pl.col("form") == putin[0]).height == 3  # 2 × بوتين + 1 × بوتن
+
+
+@pytest.fixture(scope="module")
+def mfa_texts(mfa_ar, store) -> dict[int, str]:
+    from analysis.corpus import corpus_load
+
+    frame = corpus_load(mfa_ar, store).select("doc", "text").collect()
+    return dict(zip(frame["doc"].to_list(), frame["text"].to_list(), strict=True))
+
+
+@pytest.mark.parametrize("level", ["exact", "norm", "clitic", "stem"])
+def test_mfa_ar_query_forms_match_the_corpus_stream(mfa, mfa_texts, level) -> None:
+    """Every sentence of the sample, queried as a phrase, gives the corpus's own forms."""
+    toks, analyzer = mfa
+    stream = tokens_level(toks, level, analyzer=analyzer).collect()
+    sentences = stream.group_by("doc", "sent", maintain_order=True).agg(
+        pl.col("start").min(), pl.col("end").max(), pl.col("form")
+    )
+    assert sentences.height >= 15
+    for row in sentences.iter_rows(named=True):  # a bounded golden check (19 sentences)
+        text = mfa_texts[row["doc"]][row["start"] : row["end"]]
+        assert analyzer.query_forms(text, level) == row["form"], text
