@@ -183,6 +183,11 @@ def tokens_build(
     """
     _check(language, line_breaks)
     lf = statements.lazy() if isinstance(statements, pl.DataFrame) else statements
+    missing = [c for c in ("doc", "text") if c not in lf.collect_schema().names()]
+    if missing:
+        raise FormulaeError(
+            f"tokens_build needs statement columns doc and text; missing: {', '.join(missing)}"
+        )
     runs = (
         lf.select(pl.col("doc").cast(pl.UInt32), pl.col("text").fill_null(""))
         .sort("doc")

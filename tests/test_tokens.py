@@ -394,3 +394,8 @@ def test_mfa_ar_query_forms_match_the_corpus_stream(mfa, mfa_texts, level) -> No
     for row in sentences.iter_rows(named=True):  # a bounded golden check (19 sentences)
         text = mfa_texts[row["doc"]][row["start"] : row["end"]]
         assert analyzer.query_forms(text, level) == row["form"], text
+
+
+def test_missing_columns_are_named() -> None:
+    with pytest.raises(FormulaeError, match="missing: text"):
+        tokens_build(pl.DataFrame({"doc": [0]}), language="en", line_breaks="wrap")
