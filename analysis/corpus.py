@@ -306,6 +306,11 @@ def _snapshot_dir(name: str, store: str | Path | None) -> Path:
         hint = f"; ingested corpora: {', '.join(known)}" if known else "; nothing is ingested there yet"
         raise FormulaeError(f"unknown corpus '{name}' in store {store_root(store)}{hint} "
                             f"(run: formulae ingest corpus/{name}.yml)")
+    columns = read_json(snap / "manifest.json").get("columns")
+    if columns != {c: str(t) for c, t in SNAPSHOT_SCHEMA.items()}:
+        raise FormulaeError(f"the snapshot of '{name}' has another schema than this version of formulae "
+                            f"expects: ingest it again (formulae ingest {read_json(snap / 'manifest.json').get('declaration')})",
+                            file=snap / "manifest.json")
     return snap
 
 
@@ -380,4 +385,12 @@ def corpus_ingest_all(folder: str | Path = "corpus", store: str | Path | None = 
     decls = [p for p in sorted(folder.glob("*.yml")) if is_declaration(p)]
     if not decls:
         raise FormulaeError(f"no corpus declarations (*.yml with a 'format' key) in {folder}")
+    from .declaration import declaration_load
+
+    names: dict[str, Path] = {}
+    for p in decls:
+        name = declaration_load(p).name
+        if name in names:
+            raise FormulaeError(f"corpus name '{name}' is declared twice (also in {names[name]})", file=p)
+        names[name] = p
     return [corpus_ingest(p, store, skip_bad) for p in decls]

@@ -307,3 +307,37 @@ def test_corpus_dropped_cli(mfa_ar, store, project_root):
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
     assert [(r["line"], r["reason"]) for r in rows] == [(8, "duplicate_paste"), (21, "duplicate_paste")]
+
+
+def test_several_paths_glob_and_global_id_check(tmp_path):
+    (tmp_path / "a.jsonl").write_text('{"id": "1", "text": "first"}\n{"id": "2", "text": "second"}\n')
+    (tmp_path / "b.jsonl").write_text('{"id": "3", "text": "third"}\n')
+    (tmp_path / "c.yml").write_text("name: m\nformat: jsonl\npaths: ['*.jsonl']\nlanguage: en\n")
+    res = corpus_ingest(tmp_path / "c.yml", store=tmp_path / "s")
+    assert res.log["records_in"] == 3 and len(res.manifest["inputs"]) == 2
+    assert sorted((Path(k).name, v["records"]) for k, v in res.log["files"].items()) == [("a.jsonl", 2), ("b.jsonl", 1)]
+    (tmp_path / "b.jsonl").write_text('{"id": "1", "text": "third"}\n')
+    with pytest.raises(FormulaeError, match=r"b\.jsonl:1: duplicate id '1' \(first used at .*a\.jsonl:1\)"):
+        corpus_ingest(tmp_path / "c.yml", store=tmp_path / "s")
+
+
+def test_ingest_all_rejects_a_name_declared_twice(tmp_path):
+    from analysis.corpus import corpus_ingest_all
+
+    (tmp_path / "d.jsonl").write_text('{"text": "x"}\n')
+    for f in ("a.yml", "b.yml"):
+        (tmp_path / f).write_text("name: same\nformat: jsonl\npath: d.jsonl\nlanguage: en\n")
+    with pytest.raises(FormulaeError, match=r"b\.yml: corpus name 'same' is declared twice"):
+        corpus_ingest_all(tmp_path, store=tmp_path / "s")
+
+
+def test_snapshot_schema_is_checked(tmp_path):
+    (tmp_path / "d.jsonl").write_text('{"text": "x"}\n')
+    (tmp_path / "c.yml").write_text("name: old\nformat: jsonl\npath: d.jsonl\nlanguage: en\n")
+    corpus_ingest(tmp_path / "c.yml", store=tmp_path)
+    mf = tmp_path / "old" / "snapshot" / "manifest.json"
+    m = json.loads(mf.read_text())
+    del m["columns"]["lead_emoji"]
+    mf.write_text(json.dumps(m))
+    with pytest.raises(FormulaeError, match="has another schema .* ingest it again"):
+        corpus_load("old", tmp_path)
