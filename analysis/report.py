@@ -216,6 +216,8 @@ def report_build(
     if not qmd.is_file():
         raise FormulaeError(f"report notebook not found: {qmd}")
     cmanifest = snapshot_manifest(corpus, store=store_path)
+    if report == "formula" and formula is not None:
+        _check_formula(formula, cmanifest.get("language", "en"))
     code = code_version()
     version = report_version(report, params, cmanifest["snapshot_sha256"], code)
     folder = out_root / version
@@ -298,6 +300,16 @@ def report_screenshot(html: Path, png: Path) -> Path:
     if problems:
         raise FormulaeError("; ".join(problems), file=html)
     return png
+
+
+def _check_formula(formula: str, language: str) -> None:
+    """Fail before starting a kernel when the formula id is not in the lexicon."""
+    from .formulae import lexicon_load
+
+    ids = [f.id for f in lexicon_load().for_language(language).formulae]
+    if formula not in ids:
+        raise FormulaeError(f"unknown formula {formula!r} for language {language!r}; "
+                            f"the lexicon has {', '.join(ids)}")
 
 
 def _project_config() -> dict[str, Any]:

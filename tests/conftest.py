@@ -111,3 +111,12 @@ def xss_overview(tmp_path_factory: pytest.TempPathFactory, store: Path):
     )
     corpus = corpus_ingest(folder / "xss.yml", store=store).corpus
     return report_build("overview", corpus, store=store, out=folder / "_build", force=True)
+
+
+@pytest.fixture(scope="session")
+def mfa_formula(mfa_ar: str, store: Path, report_out: Path):
+    """The territorial-integrity drill-down on mfa-ar, rendered once per session."""
+    from analysis.report import report_build
+
+    return report_build("formula", mfa_ar, store=store, out=report_out, force=True, renderer="builtin",
+                        formula="territorial-integrity")

@@ -41,3 +41,7 @@ def test_xss_page_runs_nothing(xss_overview):
     check = _check(xss_overview, arabic=True)
     assert '<script>alert("xss-text")</script>' in check.text  # shown as text
     assert check.dialogs == []  # and nothing ran
+
+
+def test_mfa_formula_in_browser(mfa_formula):
+    _check(mfa_formula, arabic=True)

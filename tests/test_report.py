@@ -235,3 +235,26 @@ def test_failing_cell_names_qmd_line(tmp_path):
         _render(tmp_path, bad)
     with pytest.raises(FormulaeError, match="unknown report parameter"):
         _render(tmp_path, bad, {"nope": 1})
+
+
+def test_formula_drilldown_shows_both_wordings(mfa_formula):
+    import polars as pl
+
+    m = mfa_formula.manifest
+    assert m["report"] == "formula" and m["params"] == {"corpus": "mfa-ar", "formula": "territorial-integrity"}
+    data = mfa_formula.folder / "data"
+    words = pl.read_csv(data / "wordings-table.csv")
+    # the sample's two wordings of unity / sovereignty / territorial integrity, one per post
+    assert words.height == 2 and words["statements"].to_list() == [1, 1]
+    joined = " | ".join(words["wording"].to_list())
+    assert "وحدة وسلامة أراضي وسيادة" in joined and "وسيادتها وسلامة أراضيها" in joined
+    kwic = pl.read_csv(data / "formula-kwic.csv")
+    assert kwic["date"].to_list() == ["2025-01-28", "2025-02-12"]
+    page = mfa_formula.html.read_text(encoding="utf-8")
+    assert "not available in this build" not in page
+    assert (data / "_summary.csv").is_file()
+
+
+def test_formula_unknown_is_a_clean_error(mfa_ar, store, tmp_path):
+    with pytest.raises(FormulaeError, match="unknown formula 'nope'"):
+        report_build("formula", mfa_ar, store=store, out=tmp_path, formula="nope")
