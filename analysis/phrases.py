@@ -378,11 +378,15 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
     analyzer = _analyzer(tokens.lazy(), manifest, level)
     say(f"forms at level {level}")
     stream = tokens_level(tokens.lazy(), level, analyzer=analyzer).collect()
-    say("surface map")
     words = None
     if level in ("clitic", "stem"):
         words = (tokens.lazy().filter(pl.col("kind") == "word").group_by("norm").len()
                  .rename({"len": "count"}).sort("norm").collect())
+    say("surface map")
+    if not _pos_sorted(stream):
+        stream = stream.sort("doc", "pos")
+    surface_forms = _surface_forms(tokens, stream)
+    del tokens
     meta = statements.select("doc", "id", "source", "date", "date_precision", "duplicate_of").collect()
     canon = (
         meta.join(meta.select(pl.col("id").alias("duplicate_of"), pl.col("doc").alias("_c")),
@@ -393,8 +397,8 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
     meta = meta.with_columns(canon)
     scan = phrases_scan(stream, meta.select("doc", "canon"), max_n=max_n,
                         min_statements=min_statements, min_len=min_len, progress=say)
-    surf = _surface_map(tokens, stream.sort("doc", "pos"), scan.ids)
-    del stream, tokens
+    del stream
+    surf = _surface_map(surface_forms, scan.vocab["form"])
     say("writing index")
     doc_arrays, sources = _doc_arrays(meta, scan.docs.sort("doc"))
     fp = analyzer.fingerprint() if analyzer is not None else None
@@ -434,17 +438,19 @@ def _aliases_sha(manifest: dict) -> str | None:
 SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
 
 
-def _surface_map(tokens: pl.DataFrame, stream: pl.DataFrame, ids: np.ndarray) -> dict[str, np.ndarray]:
-    """Distinct countable surface -> its forms' ids, exactly as the corpus was processed.
+def _surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:
+    """Distinct countable surface -> its forms, exactly as the corpus was processed.
 
     Lets a query turn simple words into ids without re-running the tokenizer/analyzer
-    (and without importing polars): ``surf_keys`` sorted, ``surf_off``, ``surf_ids``.
+    (and without importing polars). Surfaces longer than ``SURFACE_MAX`` or with spaces
+    are left to the slow path.
     """
     countable = tokens.filter(pl.col("kind").is_in(["word", "number"])).select("doc", "start", "surface")
     tok_key = (countable["doc"].to_numpy().astype(np.int64) << 32) | countable["start"].to_numpy().astype(np.int64)
     piece_key = (stream["doc"].to_numpy().astype(np.int64) << 32) | stream["start"].to_numpy().astype(np.int64)
     piece_tok = np.searchsorted(tok_key, piece_key, side="right") - 1
-    n_pieces = np.bincount(piece_tok, minlength=len(tok_key))
+    del tok_key, piece_key
+    n_pieces = np.bincount(piece_tok, minlength=countable.height)
     first_piece = np.cumsum(n_pieces) - n_pieces
     table = (
         countable.select("surface")
@@ -456,11 +462,21 @@ def _surface_map(tokens: pl.DataFrame, stream: pl.DataFrame, ids: np.ndarray) ->
     )
     k = table["k"].to_numpy().astype(np.int64)
     first = table["first"].to_numpy().astype(np.int64)
-    off = np.concatenate(([0], np.cumsum(k)))
     row = np.repeat(np.arange(len(k)), k)
-    flat = ids[np.arange(int(off[-1])) - off[row] + first[row]] if len(k) else np.zeros(0, np.uint32)
-    keys = np.array(table["surface"].to_list(), dtype=f"<U{max(1, int(table['surface'].str.len_chars().max() or 1))}")
-    return {"surf_keys": keys, "surf_off": off, "surf_ids": np.asarray(flat, np.uint32)}
+    off = np.cumsum(k) - k
+    piece = np.arange(int(k.sum())) - off[row] + first[row]
+    forms = stream["form"].gather(piece)
+    return pl.DataFrame({"row": row, "form": forms}).group_by("row", maintain_order=True).agg("form").select(
+        table["surface"], pl.col("form").alias("forms"))
+
+
+def _surface_map(surface_forms: pl.DataFrame, vocab: pl.Series) -> dict[str, np.ndarray]:
+    """``surf_keys`` (sorted surfaces), ``surf_off`` and ``surf_ids`` (their forms' ids)."""
+    k = surface_forms["forms"].list.len().to_numpy().astype(np.int64)
+    flat = surface_forms["forms"].explode().cast(pl.Enum(vocab)).to_physical().to_numpy().astype(np.uint32)
+    width = max(1, int(surface_forms["surface"].str.len_chars().max() or 1))
+    keys = np.array(surface_forms["surface"].to_list(), dtype=f"<U{width}")
+    return {"surf_keys": keys, "surf_off": np.concatenate(([0], np.cumsum(k))), "surf_ids": flat}
 
 
 PRECISION = {"none": 0, "year": 1, "month": 2, "day": 3}
