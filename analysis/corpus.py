@@ -141,9 +141,7 @@ def _build(records: pl.DataFrame, decl: Declaration) -> tuple[pl.DataFrame, pl.D
         id=pl.coalesce(pl.col("id"), pl.lit(decl.name + ":") + pl.col("source") + pl.lit(":") + pl.col("_n").cast(pl.String)),
     )
     lf = dedup_key(lf.collect()).lazy()
-    # ids must be unique among the records that are not already dropped
     live = pl.col("drop").is_null()
-    lf = lf.with_columns(_first_id=pl.col("rec").filter(live).min().over("id"))
     lf = lf.with_columns(
         drop=pl.when(live & (pl.col("_key") == "")).then(pl.lit("empty")).otherwise(pl.col("drop")),
         detail=pl.when(live & (pl.col("_key") == "")).then(pl.lit("no text")).otherwise(pl.col("detail")),
@@ -158,6 +156,9 @@ def _build(records: pl.DataFrame, decl: Declaration) -> tuple[pl.DataFrame, pl.D
         drop=pl.when(is_dup).then(pl.lit("duplicate")).otherwise(pl.col("drop")),
         detail=pl.when(is_dup).then(pl.lit("same text as ") + pl.col("_first_id_of_key")).otherwise(pl.col("detail")),
     )
+    # ids must be unique among the kept statements (a repeated record, same id and same
+    # text, is a duplicate, not an id clash)
+    lf = lf.with_columns(_first_id=pl.col("rec").filter(pl.col("drop").is_null()).min().over("id"))
     df = lf.collect()
     dup_ids = df.filter(pl.col("drop").is_null() & (pl.col("rec") != pl.col("_first_id")))
     if dup_ids.height:

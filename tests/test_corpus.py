@@ -343,3 +343,11 @@ def test_snapshot_schema_is_checked(tmp_path):
     mf.write_text(json.dumps(m))
     with pytest.raises(FormulaeError, match="has another schema .* ingest it again"):
         corpus_load("old", tmp_path)
+
+
+def test_repeated_file_is_duplicates_not_id_clash(tmp_path):
+    (tmp_path / "a.jsonl").write_text('{"id": "1", "text": "first"}\n{"id": "2", "text": "second"}\n')
+    (tmp_path / "b.jsonl").write_text('{"id": "1", "text": "first"}\n{"id": "2", "text": "second "}\n')
+    (tmp_path / "c.yml").write_text("name: m\nformat: jsonl\npaths: [a.jsonl, b.jsonl]\nlanguage: en\n")
+    res = corpus_ingest(tmp_path / "c.yml", store=tmp_path / "s")
+    assert (res.log["kept"], res.log["dropped"]) == (2, {"duplicate": 2})
