@@ -13,6 +13,8 @@ The snapshot (``<store>/<corpus>/snapshot/``) is the one table every later step 
 
 Rules applied to the records the readers return (:mod:`analysis.formats`):
 
+0. readers may already drop records: ``duplicate_paste`` (raw dumps), ``not_a_message``
+   (Telegram service messages), ``unparseable`` (record errors under ``--skip-bad``).
 1. source: the record's source, else the declaration's ``source``, else the corpus name.
 2. empty: a text that is empty once whitespace is collapsed is dropped (``empty``).
 3. duplicate: within one source, a text equal (whitespace collapsed) to an earlier
@@ -20,7 +22,8 @@ Rules applied to the records the readers return (:mod:`analysis.formats`):
 4. cross-source repeats are kept; all but the first in snapshot order get
    ``duplicate_of`` = the first one's id.
 5. id: the record's own id, else ``<corpus>:<source>:<n>`` with n the record's
-   1-based position among that source's records in input order. Ids must be unique.
+   1-based position among that source's records in input order. Ids must be unique
+   among kept statements (a clash is an error naming both places).
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
     "duplicate_of": pl.String(),
     "meta": pl.String(),
 }
-DROP_REASONS = ("duplicate", "duplicate_paste", "duplicate_id", "empty", "not_a_message", "unparseable")
+DROP_REASONS = ("duplicate", "duplicate_paste", "empty", "not_a_message", "unparseable")  # see the module doc
 
 # hashtags: '#' not preceded by a word character, '&', '/' or '#'; at least one letter
 HASHTAG_RE = r"(?:^|[^\p{L}\p{M}\p{N}_&/#])#[\p{L}\p{M}\p{N}_]*\p{L}[\p{L}\p{M}\p{N}_]*"
@@ -249,6 +252,7 @@ def _exact_lines(dropped: pl.DataFrame, decl: Declaration) -> pl.DataFrame:
 
 def _log(decl: Declaration, records: pl.DataFrame, statements: pl.DataFrame, dropped: pl.DataFrame) -> dict[str, Any]:
     reasons = {str(k): int(v) for k, v in dropped.group_by("reason").len().sort("reason").iter_rows()}
+    assert set(reasons) <= set(DROP_REASONS), reasons
     per_file = records.group_by("file", maintain_order=True).agg(
         records=pl.len(), dropped=pl.col("drop").is_not_null().sum())
     return {
