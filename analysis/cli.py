@@ -246,6 +246,27 @@ def corpus_dropped_cmd(
     emit(lf.collect(), fmt, output, title=f"{name}: dropped records")
 
 
+@corpus_app.command("show")
+def corpus_show_cmd(
+    name: Annotated[str, typer.Argument(help="Corpus name, as ingested.")],
+    ids: Annotated[Optional[list[str]], typer.Option("--id", help="Only these statement ids (repeatable).", show_default=False)] = None,
+    source: Annotated[Optional[str], typer.Option("--source", help="Only this source.", show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many statements (0 = all).")] = 20,
+    full: Annotated[bool, typer.Option("--full", help="The full verbatim text instead of an 80-character excerpt.")] = False,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Statements of an ingested corpus, in snapshot order (date, source, id).
+
+    Example: [bold]formulae corpus show mfa-ar --full[/bold]  or  [bold]formulae corpus show ungd --source RUS -n 5[/bold]
+    """
+    from .corpus import corpus_show
+
+    emit(corpus_show(name, store, ids=ids, source=source, limit=limit, excerpt=None if full else 80),
+         fmt, output, title=name)
+
+
 # [cli:text]
 
 

@@ -351,3 +351,17 @@ def test_repeated_file_is_duplicates_not_id_clash(tmp_path):
     (tmp_path / "c.yml").write_text("name: m\nformat: jsonl\npaths: [a.jsonl, b.jsonl]\nlanguage: en\n")
     res = corpus_ingest(tmp_path / "c.yml", store=tmp_path / "s")
     assert (res.log["kept"], res.log["dropped"]) == (2, {"duplicate": 2})
+
+
+def test_corpus_show(mfa_ar, store, project_root):
+    from analysis.corpus import corpus_show
+
+    full = corpus_show(mfa_ar, store, excerpt=None)
+    assert full["text"].to_list() == corpus_load(mfa_ar, store).collect()["text"].to_list()
+    short = corpus_show(mfa_ar, store, ids=["mfa-ar:mid.ru:3"], excerpt=30)
+    assert short.height == 1 and short["text"][0].endswith("…") and len(short["text"][0]) == 31
+    assert short["hashtags"].to_list() == ["روسيا_سوريا"]
+    from test_ingest_errors import run
+
+    proc = run("corpus", "show", mfa_ar, "--store", str(store), "--full", "-f", "json", cwd=project_root)
+    assert [r["date"] for r in json.loads(proc.stdout)] == ["2025-01-28", "2025-02-12"]
