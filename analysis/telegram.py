@@ -45,8 +45,6 @@ def read_telegram(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.D
         row = {"file": shown, "line": line, "drop": None, "detail": None}
         if not isinstance(msg, dict):
             row.update(drop="unparseable", detail="message is not a JSON object")
-            if not skip_bad:
-                raise FormulaeError(row["detail"], file=shown, line=line)
             rows.append(row)
             continue
         if msg.get("type", "message") != "message":
@@ -55,8 +53,6 @@ def read_telegram(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.D
             continue
         if "text" not in msg:
             row.update(drop="unparseable", detail="message has no 'text' field")
-            if not skip_bad:
-                raise FormulaeError(row["detail"], file=shown, line=line)
             rows.append(row)
             continue
         flat, tags = _tg_flatten(msg.get("text"))
@@ -89,12 +85,12 @@ def read_telegram(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.D
     if "hashtags" not in df.columns:
         df = df.with_columns(hashtags=pl.lit(None, dtype=pl.List(pl.String)))
     bad_date = pl.col("_date").is_not_null() & pl.col("date").is_null() & pl.col("drop").is_null()
-    bad = df.filter(bad_date)
-    if bad.height:
-        if not skip_bad:
-            raise FormulaeError(f"unparseable date '{bad['_date'][0]}'", file=shown, line=int(bad["line"][0]))
-        df = df.with_columns(drop=pl.when(bad_date).then(pl.lit("unparseable")).otherwise(pl.col("drop")),
-                             detail=pl.when(bad_date).then(pl.lit("unparseable date")).otherwise(pl.col("detail")))
+    df = df.with_columns(drop=pl.when(bad_date).then(pl.lit("unparseable")).otherwise(pl.col("drop")),
+                         detail=pl.when(bad_date).then(pl.lit("unparseable date '") + pl.col("_date") + pl.lit("'"))
+                         .otherwise(pl.col("detail")))
+    bad = df.filter(pl.col("drop") == "unparseable")
+    if bad.height and not skip_bad:  # the first bad message in file order
+        raise FormulaeError(bad["detail"][0], file=shown, line=bad["line"][0])
     return concat_records([df], sort_line=False)
 
 

@@ -294,3 +294,20 @@ def test_rawdump_emoji_paragraph_with_a_date_inside_is_not_a_new_post(tmp_path):
     assert res.log["records_in"] == 2
     assert df["date"].to_list() == [dt.date(2025, 1, 28), dt.date(2025, 3, 3)]
     assert df["lead_emoji"].to_list() == [["🗓", "☝️"], ["📞"]]
+
+
+def test_telegram_record_errors_and_skip_bad(tmp_path):
+    export = {"name": "ch", "messages": [
+        {"id": 1, "type": "message", "date": "2025-01-01T10:00:00", "text": "one"},
+        {"id": 2, "type": "message", "date": "yesterday", "text": "two"},
+        {"id": 3, "type": "message", "date": "2025-01-03T10:00:00"},
+    ]}
+    files = {"result.json": json.dumps(export, indent=1)}
+    decl = "name: tg\nformat: telegram\npath: result.json\nlanguage: en\n"
+    with pytest.raises(FormulaeError, match=r"result\.json:10: unparseable date 'yesterday'"):
+        ingest(tmp_path, decl, files)
+    res, df = ingest(tmp_path, decl, files, skip_bad=True)
+    assert df["id"].to_list() == ["1"]
+    assert res.log["dropped"] == {"unparseable": 2}
+    assert [(s["line"], s["detail"]) for s in res.log["skipped"]] == [
+        (10, "unparseable date 'yesterday'"), (16, "message has no 'text' field")]
