@@ -29,6 +29,20 @@ _TIME_UNIT = {"day": "yearmonthdate", "week": "yearweek", "month": "yearmonth",
 _COUNT_AXIS: Any = {"tickMinStep": 1, "format": ",d"}
 
 
+def _count_axis(frame: Any, column: str, *, stacked_by: list[str] | None = None) -> Any:
+    """An integer axis: whole-number ticks only (explicit values when the maximum is small)."""
+    import altair as alt
+    import polars as pl
+
+    col = frame[column]
+    if stacked_by:
+        col = frame.group_by(stacked_by).agg(pl.col(column).sum())[column]
+    top = int(col.max() or 0)
+    if top <= 10:
+        return alt.Axis(format=",d", values=list(range(top + 1)))
+    return alt.Axis(format=",d", tickMinStep=1)
+
+
 def _lazy(frame: Any) -> pl.LazyFrame:
     import polars as pl
 
@@ -132,7 +146,8 @@ def plot_statements(statements: Any, *, by: str | None = None, top_sources: int 
         .mark_bar()
         .encode(
             x=alt.X("period:T", title=unit, timeUnit=_TIME_UNIT[unit], axis=alt.Axis(format=fmt)),
-            y=alt.Y("statements:Q", title="statements", stack="zero", axis=_COUNT_AXIS),
+            y=alt.Y("statements:Q", title="statements", stack="zero",
+                    axis=_count_axis(data, "statements", stacked_by=["period"])),
             color=alt.Color("source:N", title="source", sort="ascending"),
             order=alt.Order("source:O", sort="ascending"),
             tooltip=[alt.Tooltip("period:T", title=unit, timeUnit=_TIME_UNIT[unit], format=fmt),
@@ -164,7 +179,7 @@ def plot_sources(statements: Any, *, top: int = 25) -> alt.Chart:
         .mark_bar()
         .encode(
             y=alt.Y("source:N", sort="-x", title=None),
-            x=alt.X("statements:Q", title="statements", axis=_COUNT_AXIS),
+            x=alt.X("statements:Q", title="statements", axis=_count_axis(data, "statements")),
             tooltip=["source:N", alt.Tooltip("statements:Q", format=","),
                      alt.Tooltip("characters:Q", format=","), alt.Tooltip("first:T"), alt.Tooltip("last:T")],
         )
@@ -197,7 +212,7 @@ def plot_lengths(statements: Any, *, bins: int = 30) -> alt.Chart:
         .encode(
             x=alt.X("from:Q", bin="binned", title="characters"),
             x2="to:Q",
-            y=alt.Y("statements:Q", axis=_COUNT_AXIS),
+            y=alt.Y("statements:Q", axis=_count_axis(data, "statements")),
             tooltip=[alt.Tooltip("from:Q", format=","), alt.Tooltip("to:Q", format=","),
                      alt.Tooltip("statements:Q", format=",")],
         )
@@ -224,7 +239,8 @@ def plot_top_formulae(frame: Any, *, label: str = "label", value: str = "stateme
         .mark_bar()
         .encode(
             y=alt.Y(f"{label}:N", sort=alt.EncodingSortField(field=value, order="descending"), title=None),
-            x=alt.X(f"{value}:Q", title=value, axis=_COUNT_AXIS),
+            x=alt.X(f"{value}:Q", title=value, axis=_count_axis(data, value) if data.height and data.schema[value].is_integer()
+                    else alt.Undefined),
             tooltip=[alt.Tooltip(f"{label}:N"), *tips],
         )
     )
