@@ -414,9 +414,15 @@ def phrases_table(corpus: str, *, level: str | None = None, min_statements: int 
         return frame.select(cols), notes
     counts = ix.statement_counts(frame)
     docs = ix.table("docs").select("doc", "date", "date_precision").collect()
+    need = {"none": 0, "year": 1, "month": 2, "day": 3}
+    usable = pl.col("date").is_not_null() & (
+        pl.col("date_precision").replace_strict(need, default=0, return_dtype=pl.Int8) >= _NEED[by])
+    left_out = docs.filter(~usable).height
+    if left_out:
+        notes.append(f"{left_out} statements undated or dated more coarsely than --by {by} are left out of the periods")
     per = (
         counts.join(docs, on="doc", how="left")
-        .filter(pl.col("date").is_not_null())
+        .filter(usable)
         .with_columns(pl.col("date").dt.truncate({"day": "1d", "week": "1w", "month": "1mo",
                                                   "quarter": "1q", "year": "1y"}[by]).alias("_p"))
         .group_by("row", "_p").agg(pl.len().alias("statements"), pl.col("count").sum().alias("occurrences"))
