@@ -428,7 +428,10 @@ def report_index(out: str | Path | None = None) -> Path:
                     items = "".join(f"<li dir='auto'>{esc(x)}</li>" for x in ch[key])
                     bits.append(f"<div class='fx-ch'><b>{label}:</b><ul>{items}</ul></div>")
             same = "data unchanged" if prev.get("files", {}) and _data_same(prev, m) else "no formula changes"
-            change_html = (f"since <code>{esc(prev['version'])}</code>: " + ("".join(bits) or same))
+            why = [w for w, k in (("corpus", "snapshot_sha256"), ("code", "code_version"))
+                   if prev.get(k) != m.get(k)]
+            reason = f" ({' and '.join(why)} changed)" if why else ""
+            change_html = (f"since <code>{esc(prev['version'])}</code>{reason}: " + ("".join(bits) or same))
         params = ", ".join(f"{k}={v}" for k, v in sorted(m.get("params", {}).items()) if k != "corpus")
         href = f"{m['_folder']}/{m.get('report')}.html"
         rows.append(
