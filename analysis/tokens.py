@@ -54,7 +54,14 @@ _URL = (
 )
 _SENT_END = r"[.!?\x{061F};\x{061B}\x{2026}]+"
 # Gap characters: white space and invisible format marks (bidi marks, BOM, ZW space).
-_GAPCH = r"\s\x{200B}-\x{200F}\x{2060}\x{FEFF}\x{202A}-\x{202E}\x{2066}-\x{2069}\x{061C}"
+_GAP_CHARS = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"  # the Unicode White_Space set (= regex \\s)
+    + "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u202a\u202b\u202c\u202d\u202e"
+    + "\u2066\u2067\u2068\u2069\u061c"
+)
+_GAPCH = "".join(f"\\x{{{ord(c):04X}}}" for c in _GAP_CHARS)
 
 
 def _run_pattern(line_breaks: str) -> str:
@@ -110,6 +117,13 @@ def _cum_in_doc(value: pl.Expr, first: pl.Expr | None = None) -> pl.Expr:
     return (total - base).cast(pl.UInt32)
 
 
+_PBRK, _SEND, _CLOSE, _DOT, _ABBR = 1, 2, 4, 8, 16
+
+
+def _flag(bit: int) -> pl.Expr:
+    return (pl.col("_flags") & bit) != 0
+
+
 def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
     """Everything that depends on a run's text alone, computed once per distinct run."""
     surface = pl.col("run").str.replace(f"[{_GAPCH}]+$", "")
@@ -149,18 +163,46 @@ def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
             .otherwise(pl.col("kind"))
             .alias("kind"),
             (pl.col("run").str.len_chars().cast(pl.UInt32) - pl.col("_tlen")).alias("_glen"),
-            para_break.alias("_pbrk"),
-            (pl.col("surface").str.contains(f"^{_SENT_END}$") & (pl.col("kind") == "punct")).alias(
-                "_send"
-            ),
-            pl.col("surface").is_in(_CLOSERS).alias("_close"),
-            (pl.col("surface") == ".").alias("_dot"),
             (
-                pl.col("surface").is_in(ABBREVIATIONS)
-                | (pl.col("surface").str.contains(r"^\p{Lu}$") & (pl.col("surface") != "I"))
-                | pl.col("surface").str.contains(r"^\p{Lu}(?:\.\p{Lu})+$")
-            ).alias("_abbr"),
+                para_break.cast(pl.UInt8) * _PBRK
+                | (
+                    pl.col("surface").str.contains(f"^{_SENT_END}$") & (pl.col("kind") == "punct")
+                ).cast(pl.UInt8)
+                * _SEND
+                | pl.col("surface").is_in(_CLOSERS).cast(pl.UInt8) * _CLOSE
+                | (pl.col("surface") == ".").cast(pl.UInt8) * _DOT
+                | (
+                    pl.col("surface").is_in(ABBREVIATIONS)
+                    | (pl.col("surface").str.contains(r"^\p{Lu}$") & (pl.col("surface") != "I"))
+                    | pl.col("surface").str.contains(r"^\p{Lu}(?:\.\p{Lu})+$")
+                ).cast(pl.UInt8)
+                * _ABBR
+            ).alias("_flags"),
         )
+    )
+
+
+def _attach_run_table(runs: pl.DataFrame, line_breaks: str, mode: str) -> pl.DataFrame:
+    """``runs`` (``doc``, ``run``) with the per-distinct-run attributes attached.
+
+    The distinct runs come from one cast to a fresh Categorical; the attributes are
+    computed once per category and gathered back by physical code. That is one hash
+    pass over the runs instead of two (``unique`` + join), the main cost at corpus
+    scale. Falls back to ``unique`` + join where the Categories API is missing.
+    """
+    try:
+        cats = pl.Categories.random()
+        cat = runs["run"].cast(pl.Categorical(cats))
+        codes = cat.to_physical()
+        distinct = cat.dtype.categories.to_series().rename("run")  # type: ignore[attr-defined]
+        if codes.len() and int(codes.max()) >= distinct.len():  # pragma: no cover
+            raise AttributeError("categories out of step")
+    except AttributeError:  # pragma: no cover - older/newer polars
+        table = _run_table(runs.lazy().select(pl.col("run").unique()), line_breaks, mode).collect()
+        return runs.join(table, on="run", how="left", maintain_order="left")
+    table = _run_table(distinct.to_frame().lazy(), line_breaks, mode).collect()
+    return pl.DataFrame(
+        [runs["doc"], runs["_lead"]] + [table[c].gather(codes) for c in table.columns if c != "run"]
     )
 
 
@@ -188,36 +230,35 @@ def tokens_build(
         raise FormulaeError(
             f"tokens_build needs statement columns doc and text; missing: {', '.join(missing)}"
         )
+    text = pl.col("text").fill_null("")
+    body = text.str.strip_chars_start(_GAP_CHARS)
     runs = (
-        lf.select(pl.col("doc").cast(pl.UInt32), pl.col("text").fill_null(""))
+        lf.select(
+            pl.col("doc").cast(pl.UInt32),
+            (text.str.len_chars() - body.str.len_chars()).alias("_lead"),
+            body.str.extract_all(_run_pattern(line_breaks)).alias("run"),
+        )
         .sort("doc")
-        .select("doc", pl.col("text").str.extract_all(_run_pattern(line_breaks)).alias("run"))
         .explode("run")
         .drop_nulls("run")
     )
-    table = _run_table(runs.select("run").unique(), line_breaks, mode)
-    toks = runs.join(table, on="run", how="left", maintain_order="left")
-    # Offsets: running sum of run lengths within each document.
+    toks = _attach_run_table(runs.collect(), line_breaks, mode).lazy()
+    # Offsets: running sum of run lengths within each document (after its leading gap).
     first = (pl.col("doc") != pl.col("doc").shift(1)).fill_null(True)
     toks = toks.with_columns(
         first.alias("_first"), (pl.col("_tlen") + pl.col("_glen")).alias("_rlen")
-    )
-    toks = toks.with_columns(_cum_in_doc(pl.col("_rlen")).alias("_rend")).filter(
-        pl.col("kind") != "gap"
-    )
-    # A leading gap run was the first row of its document: re-mark document starts.
-    toks = toks.with_columns(first.alias("_first"))
+    ).with_columns((_cum_in_doc(pl.col("_rlen")) + pl.col("_lead")).alias("_rend"))
     not_first = ~pl.col("_first")
     prev_adjacent = not_first & (pl.col("_glen").shift(1) == 0)
-    abbrev = pl.col("_dot") & prev_adjacent & pl.col("_abbr").shift(1)
-    toks = toks.with_columns((pl.col("_send") & ~abbrev.fill_null(False)).alias("_end0"))
-    carry = (pl.col("_close") & prev_adjacent & pl.col("_end0").shift(1)).fill_null(False)
+    abbrev = _flag(_DOT) & prev_adjacent & _flag(_ABBR).shift(1)
+    toks = toks.with_columns((_flag(_SEND) & ~abbrev.fill_null(False)).alias("_end0"))
+    carry = (_flag(_CLOSE) & prev_adjacent & pl.col("_end0").shift(1)).fill_null(False)
     toks = toks.with_columns(carry.alias("_carry"))
     last = pl.col("_first").shift(-1).fill_null(True)
     eff_end = (pl.col("_end0") & ~(pl.col("_carry").shift(-1) & ~last).fill_null(False)) | pl.col(
         "_carry"
     )
-    para_changed = (not_first & pl.col("_pbrk").shift(1)).fill_null(False)
+    para_changed = (not_first & _flag(_PBRK).shift(1)).fill_null(False)
     sent_break = (not_first & eff_end.shift(1)).fill_null(False) | para_changed
     return toks.select(
         "doc",
