@@ -373,8 +373,11 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
 
     say("tokenising")
     statements = corpus_load(corpus, store)
-    tokens = tokens_build(statements, language=manifest["language"],
-                          line_breaks=manifest.get("line_breaks", "paragraph")).collect()
+    tokens = (tokens_build(statements, language=manifest["language"],
+                           line_breaks=manifest.get("line_breaks", "paragraph"))
+              .filter(pl.col("kind").is_in(["word", "number"]))  # only these are ever counted
+              .select("doc", "sent", "start", "end", "kind", "surface", "norm")
+              .collect())
     analyzer = _analyzer(tokens.lazy(), manifest, level)
     say(f"forms at level {level}")
     stream = tokens_level(tokens.lazy(), level, analyzer=analyzer).collect()
