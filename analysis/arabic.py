@@ -11,13 +11,16 @@ only where the rest is itself a known word:
   ``للعلاقات`` -> ``ل + العلاقات``); the article ال stays on its word by default
   (``والاحترام`` -> ``و + الاحترام``), so definite phrases read as written;
   ``Analyzer(split_article=True)`` splits it too (``و + ال + احترام``);
-* *known* means: in the built-in lexicon (:data:`LEXICON`: common diplomatic and
-  news vocabulary plus the stopwordsiso Arabic list), in the user's lexicon, or in
-  the corpus vocabulary (norm level, article on or off) at least a quarter as often
-  as the whole word (so ``وحده`` 'unity', far more frequent than ``حده``, stays whole);
-* a word that is itself in the lexicon is never split (``وزير``, ``ولي``, ``بلد``), and
-  the rest must keep at least two letters. So ``بوتين`` and ``بناءه`` stay whole and
-  ``وسلامة`` -> ``و + سلامه``.
+* *known* means: in the built-in lexicon (a curated list of diplomatic and news
+  vocabulary plus the stopwordsiso Arabic list), in the user's lexicon, or in the
+  corpus vocabulary (norm level, article on or off) at least 3 times and at least a
+  quarter as often as the whole word (ك, the riskiest letter: twice as often), so
+  ``وحده`` 'unity', far more frequent than ``حده``, stays whole; a pronoun suffix is
+  looked through against the lexicon (``وسيادتها`` -> ``و + سيادتها``);
+* a word of the curated list or of the user's lexicon, and a stopword beginning with
+  ب ك ل, is never split (``وزير``, ``ولي``, ``بعد``, ``كان``); the rest must keep at
+  least two letters. So ``بوتين`` and ``بناءه`` stay whole, ``وسلامة`` -> ``و + سلامه``,
+  ``وفي`` -> ``و + في``.
 
 Stems (level ``stem``): Arabic-script pieces by NLTK's ISRI root stemmer (default)
 or ARLSTem2 (``stemmer="arlstem2"``); Latin by Snowball English, Cyrillic by
@@ -204,7 +207,7 @@ class Analyzer:
     def __init__(
         self,
         language: str,
-        vocabulary: dict[str, int] | None = None,
+        vocabulary=None,
         *,
         aliases: dict[str, str] | None = None,
         lexicon: Iterable[str] = (),
@@ -223,7 +226,8 @@ class Analyzer:
         keep, known = _builtin_lexicon()
         self.keep = keep | self.user_lexicon
         self.lexicon = known | self.user_lexicon
-        self.counts = dict(vocabulary or {})
+        # any mapping form -> count with .get (a dict, or a lazy reader of an index)
+        self.counts = vocabulary if vocabulary is not None else {}
         self._split: dict[str, tuple[str, ...]] = {}
         self._stem: dict[str, str] = {}
         self._stemmers: dict[str, object] = {}
