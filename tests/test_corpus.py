@@ -365,3 +365,14 @@ def test_corpus_show(mfa_ar, store, project_root):
 
     proc = run("corpus", "show", mfa_ar, "--store", str(store), "--full", "-f", "json", cwd=project_root)
     assert [r["date"] for r in json.loads(proc.stdout)] == ["2025-01-28", "2025-02-12"]
+
+
+@pytest.mark.slow
+def test_saudinewsnet_reingest_is_byte_identical(saudinewsnet, store, project_root, tmp_path):
+    """The corpus with duplicates, empties and cross-source repeats: windows and sorts must not
+    leak thread or hash order into the bytes."""
+    snap = store / saudinewsnet / "snapshot"
+    r = corpus_ingest(project_root / "tests" / "corpora" / "saudinewsnet.yml", store=tmp_path)
+    assert (r.snapshot / "statements.parquet").read_bytes() == (snap / "statements.parquet").read_bytes()
+    assert (r.snapshot / "dropped.parquet").read_bytes() == (snap / "dropped.parquet").read_bytes()
+    assert r.manifest["snapshot_sha256"] == corpus_manifest(saudinewsnet, store)["snapshot_sha256"]
