@@ -259,8 +259,11 @@ def map_records(df: pl.DataFrame, lines: pl.Series, path: Path, decl: Declaratio
 def _as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.String:
         return expr
-    if isinstance(dtype, pl.Struct | pl.List | pl.Array):
-        return pl.struct(expr).struct.json_encode()
+    if isinstance(dtype, pl.Struct):
+        return expr.struct.json_encode()
+    if isinstance(dtype, pl.List | pl.Array):  # encode {"name": [...]} and keep the value part
+        return (pl.struct(expr).struct.json_encode()
+                .str.replace(r'^\{"(?:[^"\\]|\\.)*":', "").str.strip_suffix("}"))
     return expr.cast(pl.String)
 
 
