@@ -21,9 +21,12 @@ from .sections import (
     matches,
 )
 
+NO_FORMULA = "No formula of the lexicon occurs in this corpus: nothing to drill into."
 
-def formula_resolve(ctx: ReportContext, formula: str | None) -> str:
-    """The formula id to drill into: the one given, else the most widespread in the corpus."""
+
+def formula_resolve(ctx: ReportContext, formula: str | None) -> str | None:
+    """The formula id to drill into: the one given, else the most widespread in the corpus
+    (None when no lexicon formula occurs; the sections then show a note)."""
     from .errors import FormulaeError
     from .formulae import lexicon_load
 
@@ -31,17 +34,17 @@ def formula_resolve(ctx: ReportContext, formula: str | None) -> str:
     ids = [f.id for f in lex.formulae]
     if formula is None:
         t = formula_table(ctx)
-        if t.height == 0:
-            raise FormulaeError(f"no lexicon formula occurs in corpus {ctx.corpus!r}")
-        return t["formula"][0]
+        return t["formula"][0] if t.height else None
     if formula not in ids:
         raise FormulaeError(f"unknown formula {formula!r} for language {ctx.language!r}; "
                             f"the lexicon has {', '.join(ids)}")
     return formula
 
 
-def section_formula_head(ctx: ReportContext, formula: str) -> _HTML:
+def section_formula_head(ctx: ReportContext, formula: str | None) -> _HTML:
     """The formula's label, id, note and patterns (as written in the lexicon)."""
+    if formula is None:
+        return note(NO_FORMULA)
     import polars as pl
 
     from .formulae import lexicon_load
@@ -56,7 +59,7 @@ def section_formula_head(ctx: ReportContext, formula: str) -> _HTML:
     return _HTML(head + html_table(pats, name="patterns", caption="Lexicon patterns (corpus/formulae.yml)"))
 
 
-def _timeline(ctx: ReportContext, formula: str, group: str | None) -> Any:
+def _timeline(ctx: ReportContext, formula: str | None, group: str | None) -> Any:
     if ("timeline", formula, group) not in ctx.cache:
         from .compare import stat_timeline
 
@@ -65,8 +68,10 @@ def _timeline(ctx: ReportContext, formula: str, group: str | None) -> Any:
     return ctx.cache[("timeline", formula, group)]
 
 
-def section_lifecycle(ctx: ReportContext, formula: str) -> _HTML:
+def section_lifecycle(ctx: ReportContext, formula: str | None) -> _HTML:
     """First and last attestation, totals, peak period and change points (all, then by source)."""
+    if formula is None:
+        return note(NO_FORMULA)
     import polars as pl
 
     r = _timeline(ctx, formula, None)
@@ -103,9 +108,11 @@ def _date_format(ctx: ReportContext) -> str:
     return "%Y" if "year" in precs else "%Y-%m" if "month" in precs else "%Y-%m-%d"
 
 
-def section_formula_timeline(ctx: ReportContext, formula: str, top_sources: int = 15) -> _HTML:
+def section_formula_timeline(ctx: ReportContext, formula: str | None, top_sources: int = 15) -> _HTML:
     """Rate per 10k tokens and share of statements per period (all sources, with intervals),
     then a source × period heatmap for the sources that use it most."""
+    if formula is None:
+        return note(NO_FORMULA)
     import polars as pl
 
     from .plots import plot_heatmap, plot_timeline
@@ -130,8 +137,10 @@ def section_formula_timeline(ctx: ReportContext, formula: str, top_sources: int 
     return _HTML(html_chart(rate) + html_chart(share) + html_chart(heat))
 
 
-def section_wordings(ctx: ReportContext, formula: str, top: int = 20) -> _HTML:
+def section_wordings(ctx: ReportContext, formula: str | None, top: int = 20) -> _HTML:
     """The verbatim wordings that realise the formula, by statements (also the index summary)."""
+    if formula is None:
+        return note(NO_FORMULA)
     import polars as pl
 
     from .plots import plot_top_formulae
@@ -147,8 +156,10 @@ def section_wordings(ctx: ReportContext, formula: str, top: int = 20) -> _HTML:
     return _HTML(html_chart(chart) + html_table(words, name="wordings-table", caption="Every wording found"))
 
 
-def section_formula_dispersion(ctx: ReportContext, formula: str) -> Any:
+def section_formula_dispersion(ctx: ReportContext, formula: str | None) -> Any:
     """Dispersion of the formula by source: one tick per occurrence, statements in date order."""
+    if formula is None:
+        return note(NO_FORMULA)
     import polars as pl
 
     from .plots import plot_dispersion
@@ -165,14 +176,18 @@ def section_formula_dispersion(ctx: ReportContext, formula: str) -> Any:
                            name="formula-dispersion")
 
 
-def section_formula_kwic(ctx: ReportContext, formula: str, n: int = 100) -> _HTML:
+def section_formula_kwic(ctx: ReportContext, formula: str | None, n: int = 100) -> _HTML:
+    if formula is None:
+        return note(NO_FORMULA)
     frame = kwic_frame(ctx, formula)
     return _HTML(f"<p>{frame.height:,} occurrences, in date order.</p>"
                  + html_kwic(frame, name="formula-kwic", max_rows=n))
 
 
-def section_formula_statements(ctx: ReportContext, formula: str) -> _HTML:
+def section_formula_statements(ctx: ReportContext, formula: str | None) -> _HTML:
     """The statements that use the formula: date, source, id, title, occurrences."""
+    if formula is None:
+        return note(NO_FORMULA)
     import polars as pl
 
     occ = matches(ctx).filter(pl.col("formula") == formula).group_by("doc").agg(pl.len().alias("occurrences"))

@@ -181,10 +181,25 @@ def _script_safe(js: str) -> str:
 
 
 def vega_bundle() -> str:
-    """The Vega + Vega-Lite + vega-embed bundle from vl-convert-python (no network)."""
+    """The Vega + Vega-Lite + vega-embed bundle from vl-convert-python (no network).
+
+    Bundling takes seconds, so the result is cached in ``<store>/_cache/`` under a name
+    holding the vl-convert and Vega-Lite versions (the bundle is fixed by them).
+    """
     import vl_convert as vlc
 
-    return _script_safe(vlc.javascript_bundle(vl_version=VL_VERSION))
+    from .store import atomic_file, store_root
+
+    path = store_root() / "_cache" / f"vega-bundle-{vlc.__version__}-vl{VL_VERSION}.js"
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    js = _script_safe(vlc.javascript_bundle(vl_version=VL_VERSION))
+    try:
+        with atomic_file(path, "w") as fh:
+            fh.write(js)
+    except OSError:  # a read-only store still renders, just slower
+        pass
+    return js
 
 
 def page_assets(*, arabic: bool = True) -> str:

@@ -150,7 +150,10 @@ def test_html_kwic_is_rtl_for_arabic_and_escaped():
     assert "<script>" not in out and "&lt;script&gt;" in out
 
 
-def test_page_assets_inline_the_vega_bundle_once():
+def test_page_assets_inline_the_vega_bundle_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORMULAE_STORE", str(tmp_path))
     assets = H.page_assets(arabic=True)
+    assert H.page_assets(arabic=True) == assets  # second call from the cache
+    assert list((tmp_path / "_cache").glob("vega-bundle-*.js"))
     assert assets.count("<script") == 2 and "vegaEmbed" in assets
     assert "Noto Naskh Arabic" in assets and "http://" not in assets.split("<script")[0]
