@@ -378,7 +378,7 @@ def query_cmd(
     phrase: Annotated[str, typer.Argument(help="The phrase, as you would write it.")],
     corpus: CorpusOpt,
     level: LevelOpt = None,
-    by: Annotated[Optional[By], typer.Option("--by", help="Period: day, week, month, quarter, year (default year; 'none' not needed: omit --by with --all-time).")] = By.year,
+    by: Annotated[Optional[By], typer.Option("--by", help="Period: day, week, month, quarter or year (see also --all-time).")] = By.year,
     all_time: Annotated[bool, typer.Option("--all-time", help="One row per source, no periods.")] = False,
     source: SourceOpt = None,
     date_from: FromOpt = None,
