@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from analysis.arabic import Analyzer, aliases_load, stopwords
@@ -122,3 +124,36 @@ def test_cli_tokens_bad_level() -> None:
     finally:
         sys.argv = argv
     assert exit_.value.code == 2
+
+
+_AR_WORD = st.text(alphabet=list("وفبكلالسمةهيأإآىؤئءتنردعحخجقصضطظغشثذزًٌٍَُِّْـ"), min_size=1, max_size=9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_AR_WORD, st.booleans())
+def test_clitic_pieces_partition_the_word(surface: str, split_article: bool) -> None:
+    from analysis.text import normalise
+
+    norm = normalise(surface, "ar")
+    if not norm:
+        return
+    an = Analyzer("ar", {"سلامه": 50, "كتاب": 9, "الكتاب": 9}, split_article=split_article)
+    pieces = an.pieces(surface, norm)
+    # offsets are contiguous and cover the verbatim word
+    assert pieces[0][1] == 0 and pieces[-1][2] == len(surface)
+    assert all(a[2] == b[1] for a, b in zip(pieces, pieces[1:], strict=False))
+    assert all(s < e for _, s, e in pieces)
+    # each piece's verbatim span normalises to the piece, bar the alef restored in لل
+    for form, s, e in pieces:
+        span = normalise(surface[s:e], "ar")
+        assert span == form or form == "ا" + span or (form == "ال" and span == "ل"), (
+            surface,
+            pieces,
+        )
+
+
+def test_lam_lam_offsets() -> None:
+    an = Analyzer("ar", {"كتاب": 9, "الكتاب": 9})
+    assert an.pieces("لِلْكِتاب", "للكتاب") == [("ل", 0, 2), ("الكتاب", 2, 9)]
+    art = Analyzer("ar", {"كتاب": 9}, split_article=True)
+    assert art.pieces("للكتاب", "للكتاب") == [("ل", 0, 1), ("ال", 1, 2), ("كتاب", 2, 6)]
