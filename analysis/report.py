@@ -446,6 +446,17 @@ def report_index(out: str | Path | None = None) -> Path:
             f"<td>{change_html}</td></tr>"
         )
     body = "".join(rows) or "<tr><td colspan='5'>No reports built yet: run <code>make report</code>.</td></tr>"
+    latest, seen = [], set()
+    for m in versions:
+        key = _series_key(m)
+        if key in seen:
+            continue
+        seen.add(key)
+        params = ", ".join(f"{k}={v}" for k, v in sorted(m.get("params", {}).items()) if k != "corpus")
+        latest.append(f"<li><a href='{esc(m['_folder'])}/{esc(m.get('report'))}.html'>"
+                      f"{esc(m.get('title') or m.get('report'))} · {esc(m.get('corpus'))}"
+                      f"{' · ' + esc(params) if params else ''}</a> <small>({esc(m.get('build_time', ''))})</small></li>")
+    latest_html = f"<h2>Latest version of each report</h2><ul id='latest'>{''.join(latest)}</ul>" if latest else ""
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
@@ -457,7 +468,9 @@ th {{ background: #f6f8fa; }} small {{ color: #57606a; }} ul {{ margin: .1rem 0 
 li[dir="rtl"], li:lang(ar) {{ font-family: "Noto Naskh Arabic", "Noto Sans Arabic", serif; }}
 </style></head><body>
 <h1>formulae reports</h1>
-<p>{len(versions)} version(s), newest first. Each link opens a self-contained page that works offline.</p>
+<p>Each link opens a self-contained page that works offline.</p>
+{latest_html}
+<h2>All versions ({len(versions)}), newest first</h2>
 <table id="versions"><thead><tr><th>built (UTC)</th><th>report</th><th>corpus</th><th>version</th>
 <th>changes since the previous version of the same report</th></tr></thead>
 <tbody>{body}</tbody></table>

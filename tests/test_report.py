@@ -129,11 +129,19 @@ def test_index_lists_versions_newest_first_with_changes(tmp_path):
     _fake_version(tmp_path, "v0", "2025-12-01T00:00:00Z", None, corpus="other")
     index = report_index(tmp_path).read_text(encoding="utf-8")
     assert [m["version"] for m in report_versions(tmp_path)] == ["v2", "v1", "v0"]
-    assert index.index("v2/overview.html") < index.index("v1/overview.html") < index.index("v0/overview.html")
+    table = index.split('<table id="versions">')[1]
+    assert table.index("v2/overview.html") < table.index("v1/overview.html") < table.index("v0/overview.html")
     assert "appeared:" in index and "new &lt;x&gt;" in index and "new <x>" not in index
     assert "vanished:" in index and "gone" in index
     assert "c d (+1)" in index and "a b (-1)" in index
     assert index.count("first version of this report") == 2
+    latest = index.split("<ul id='latest'>")[1].split("</ul>")[0]
+    assert "v2/overview.html" in latest and "v0/overview.html" in latest and "v1/" not in latest
+
+
+def test_real_builds_are_listed_in_the_index(mfa_overview, mfa_formula):
+    index = (mfa_overview.folder.parent / "index.html").read_text(encoding="utf-8")
+    assert f"{mfa_overview.version}/overview.html" in index and f"{mfa_formula.version}/formula.html" in index
 
 
 def test_report_changes_oracle():
