@@ -214,6 +214,7 @@ class Analyzer:
         split_article: bool = False,
         stemmer: str = "isri",
         line_breaks: str = "paragraph",
+        mode: str = "norm",
     ):
         if stemmer not in STEMMERS:
             raise FormulaeError(f"stemmer {stemmer!r} is not one of {', '.join(STEMMERS)}")
@@ -222,7 +223,8 @@ class Analyzer:
         self.split_article = split_article
         self.stemmer = stemmer
         self.line_breaks = line_breaks
-        self.user_lexicon = frozenset(normalise(w, language) for w in lexicon)
+        self.mode = mode
+        self.user_lexicon = frozenset(normalise(w, language, mode) for w in lexicon)
         keep, known = _builtin_lexicon()
         self.keep = keep | self.user_lexicon
         self.lexicon = known | self.user_lexicon
@@ -266,6 +268,7 @@ class Analyzer:
                 ).hexdigest(),
                 "split_article": self.split_article,
                 "stemmer": self.stemmer,
+                "mode": self.mode,
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -502,7 +505,9 @@ class Analyzer:
         frame = pl.DataFrame(
             {"doc": [0], "text": [phrase]}, schema={"doc": pl.UInt32, "text": pl.String}
         )
-        toks = tokens_build(frame, language=self.language, line_breaks=self.line_breaks)
+        toks = tokens_build(
+            frame, language=self.language, line_breaks=self.line_breaks, mode=self.mode
+        )
         return tokens_level(toks, level, analyzer=self).collect()["form"].to_list()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -157,3 +158,15 @@ def test_lam_lam_offsets() -> None:
     assert an.pieces("لِلْكِتاب", "للكتاب") == [("ل", 0, 2), ("الكتاب", 2, 9)]
     art = Analyzer("ar", {"كتاب": 9}, split_article=True)
     assert art.pieces("للكتاب", "للكتاب") == [("ل", 0, 1), ("ال", 1, 2), ("كتاب", 2, 6)]
+
+
+def test_norm_plus_mode_reaches_queries() -> None:
+    from analysis.tokens import tokens_build
+
+    frame = pl.DataFrame(
+        {"doc": [0], "text": ["مسؤول رئيس"]}, schema={"doc": pl.UInt32, "text": pl.String}
+    )
+    toks = tokens_build(frame, language="ar", line_breaks="paragraph", mode="norm+").collect()
+    assert toks["norm"].to_list() == ["مسوول", "رييس"]
+    an = Analyzer.from_tokens(toks, "ar", mode="norm+")
+    assert an.query_forms("المسؤول", "norm") == ["المسوول"]
