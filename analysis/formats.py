@@ -172,13 +172,15 @@ def _precision_of_pattern(fmt: str) -> str:
 
 def map_records(df: pl.DataFrame, lines: pl.Series, path: Path, decl: Declaration,
                 skip_bad: bool, locate_null: Callable[[int], bool] | None = None,
-                exact_lines: Callable[[], pl.Series] | None = None) -> pl.DataFrame:
+                exact_lines: Callable[[], pl.Series] | None = None,
+                files: pl.Series | None = None) -> pl.DataFrame:
     """Turn a raw table (one row per record, string or typed columns) into the record frame.
 
     ``lines`` gives each row's line number (or ordinal, with ``exact_lines`` computing
     the real line numbers when an error must name one). ``locate_null(row)`` says
     whether a row whose text is null lacks the key entirely (an error) rather than
-    holding null.
+    holding null. ``files`` gives each row's file when the rows come from several files
+    (a folder); errors then name the row's own file.
     """
     shown = display_path(path, decl)
     # a role not named in the declaration defaults to the column of the same name, if any
@@ -213,7 +215,7 @@ def map_records(df: pl.DataFrame, lines: pl.Series, path: Path, decl: Declaratio
         raw_date = pl.lit(None, dtype=pl.String)
     meta = pl.struct([pl.col(c) for c in extra]).struct.json_encode() if extra else pl.lit("{}")
     out = df.select(
-        pl.lit(shown).alias("file"),
+        (pl.lit(shown) if files is None else files.alias("file")).alias("file"),
         pl.Series("line", lines, dtype=pl.UInt32),
         col("id").alias("id"),
         col("source").alias("source"),
@@ -248,7 +250,7 @@ def map_records(df: pl.DataFrame, lines: pl.Series, path: Path, decl: Declaratio
     if bad.height:
         if not skip_bad:
             first = bad.row(0, named=True)
-            raise FormulaeError(first["_problem"], file=shown, line=first["line"])
+            raise FormulaeError(first["_problem"], file=first["file"], line=first["line"])
         out = out.with_columns(
             drop=pl.when(pl.col("_problem").is_not_null()).then(pl.lit("unparseable")).otherwise(pl.col("drop")),
             detail=pl.when(pl.col("_problem").is_not_null()).then(pl.col("_problem")).otherwise(pl.col("detail")),
@@ -479,12 +481,9 @@ def read_folder(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Dat
         if role not in fields and role in keys:
             fields[role] = role
     local = _with_fields(decl, fields)
-    out = []
-    for (shown,), part in df.group_by("_file", maintain_order=True):
-        lines = part["_line"].cast(pl.UInt32)
-        rec = map_records(part.drop("_file", "_line"), lines, Path(shown), local, skip_bad)
-        out.append(rec.with_columns(file=pl.lit(shown)))
-    return concat_records(out, sort_line=False)
+    rec = map_records(df.drop("_file", "_line"), df["_line"].cast(pl.UInt32), Path(path), local, skip_bad,
+                      files=df["_file"])
+    return concat_records([rec], sort_line=False)
 
 
 def _with_fields(decl: Declaration, fields: dict) -> Declaration:

@@ -311,3 +311,9 @@ def test_telegram_record_errors_and_skip_bad(tmp_path):
     assert res.log["dropped"] == {"unparseable": 2}
     assert [(s["line"], s["detail"]) for s in res.log["skipped"]] == [
         (10, "unparseable date 'yesterday'"), (16, "message has no 'text' field")]
+
+
+def test_folder_record_error_names_its_file(tmp_path):
+    files = {"docs/a.md": "---\ndate: 2024-01-01\n---\nA\n", "docs/b.md": "---\ndate: soon\n---\nB\n"}
+    with pytest.raises(FormulaeError, match=r"docs/b\.md:\d+: unparseable date 'soon'"):
+        ingest(tmp_path, "name: fo\nformat: folder\npath: docs\nlanguage: en\n", files)
