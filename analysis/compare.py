@@ -271,26 +271,45 @@ def _items_per_doc(view, *, level: str, lexicon: bool, families) -> pl.DataFrame
     return pl.concat([p.cast(schema) for p in parts])
 
 
-def _occurrence_docs(ix, rows: pl.DataFrame):
+def _occurrence_docs(view, level: str, rows: pl.DataFrame):
     """For maximal-phrase rows (sa_lo, freq): (row number, doc) of every occurrence (numpy)."""
     import numpy as np
 
+    ix = view.index(level)
     lo = rows["sa_lo"].to_numpy().astype(np.int64)
     fr = rows["freq"].to_numpy().astype(np.int64)
     row = np.repeat(np.arange(len(lo), dtype=np.int64), fr)
     rank = np.arange(int(fr.sum()), dtype=np.int64) - (np.cumsum(fr) - fr)[row] + lo[row]
-    return row, ix.doc_of(np.asarray(ix.array("sa")[rank], np.int64))
+    doc_of_token = view.stream(level)[0]["doc"].to_numpy()
+    return row, doc_of_token[np.asarray(ix.array("sa")[rank], np.int64)].astype(np.int64)
+
+
+def _content_ids(view, level: str):
+    """Boolean per vocabulary id of the level: a content form (not a stopword, >= 2 letters)."""
+    from .arabic import stopwords
+
+    vocab = view.stream(level)[1].sort("fid")["form"]
+    stop = pl.Series(sorted(stopwords(view.language)), dtype=pl.String).implode()
+    return ((vocab.str.count_matches(r"\p{L}") >= 2) & ~vocab.is_in(stop)).fill_null(False).to_numpy()
 
 
 def _phrase_counts(view, level: str, in_a, in_b, min_statements: int, notes: list[str]) -> pl.DataFrame:
-    """Maximal recurring phrases of the index with occurrences / statements in A and in B."""
+    """Maximal recurring phrases with a content word: occurrences / statements in A and in B."""
     import numpy as np
 
     ix = view.index(level)
     rows = (ix.table("maximal").filter(pl.col("distinct_statements") >= min_statements)
             .select("sa_lo", "freq", "pos", "n").collect())
-    notes.append(f"{rows.height} maximal recurring phrases in >= {min_statements} statements")
-    row, doc = _occurrence_docs(ix, rows)
+    ids = np.asarray(ix.array("ids"), np.int64)
+    content = _content_ids(view, level)
+    pos, n = rows["pos"].to_numpy().astype(np.int64), rows["n"].to_numpy().astype(np.int64)
+    prow = np.repeat(np.arange(len(pos), dtype=np.int64), n)
+    ptok = np.arange(int(n.sum()), dtype=np.int64) - (np.cumsum(n) - n)[prow] + pos[prow]
+    has_content = np.bincount(prow, weights=content[ids[ptok]], minlength=len(pos)) > 0
+    notes.append(f"{rows.height} maximal recurring phrases in >= {min_statements} statements; "
+                 f"{int((~has_content).sum())} of them made of stopwords only, left out")
+    rows = rows.filter(pl.Series(has_content))
+    row, doc = _occurrence_docs(view, level, rows)
     n_docs = view.statements.height
     mask_a = np.zeros(n_docs, bool)
     mask_a[in_a] = True
@@ -300,10 +319,10 @@ def _phrase_counts(view, level: str, in_a, in_b, min_statements: int, notes: lis
     row, doc = row[keep], doc[keep]
     a_occ = np.bincount(row, weights=mask_a[doc], minlength=rows.height)
     b_occ = np.bincount(row, weights=mask_b[doc], minlength=rows.height)
-    pair = np.unique(row * n_docs + doc)
-    prow, pdoc = pair // n_docs, pair % n_docs
-    a_st = np.bincount(prow, weights=mask_a[pdoc], minlength=rows.height)
-    b_st = np.bincount(prow, weights=mask_b[pdoc], minlength=rows.height)
+    pairs = pl.DataFrame({"r": row.astype(np.uint32), "doc": doc.astype(np.uint32)}).unique()
+    prow2, pdoc = pairs["r"].to_numpy().astype(np.int64), pairs["doc"].to_numpy().astype(np.int64)
+    a_st = np.bincount(prow2, weights=mask_a[pdoc], minlength=rows.height)
+    b_st = np.bincount(prow2, weights=mask_b[pdoc], minlength=rows.height)
     names = ix.phrases(rows)
     return pl.DataFrame({"kind": "phrase", "item": names, "label": names,
                          "a_occ": a_occ, "a_st": a_st, "b_occ": b_occ, "b_st": b_st})
@@ -395,7 +414,7 @@ def stat_reuse(corpus, *, store=None, level: str | None = None, families=None,
     ix = view.index(level)
     mx = ix.table("maximal").filter(pl.col("n") >= passage_min_len).select("sa_lo", "freq", "n").collect()
     if mx.height:
-        row, doc = _occurrence_docs(ix, mx)
+        row, doc = _occurrence_docs(view, level, mx)
         items = pl.concat([items, pl.DataFrame({
             "kind": "passage", "item": pl.Series(row.astype(np.int64)).cast(pl.String),
             "doc": doc.astype(np.uint32)}).unique()])

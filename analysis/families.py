@@ -12,7 +12,9 @@ Method (``families_find``; every threshold is a parameter, defaults in :data:`DE
    tokens on either side (same sentence) are collected. A form belongs to the seed's
    *core* when it appears in the context of at least ``max(min_statements,
    core_share × statements of the seed)`` distinct statements — words that travel with
-   the seed even where the wording changes (reordering, inflection, inserted words).
+   the seed even where the wording changes (reordering, inflection, inserted words). The
+   core is estimated on at most ``core_sample`` occurrences per seed (the first ones in
+   suffix-array order, a deterministic sample); spans use every occurrence.
 3. **Variant span.** Each occurrence is extended, on each side, through the chain of core
    forms in its context whose links are separated by at most ``max_gap`` other tokens
    (inserted modifiers); the verbatim text of that span is the occurrence's wording.
@@ -41,7 +43,7 @@ import polars as pl
 
 DEFAULTS: dict[str, Any] = {
     "level": "stem", "min_statements": 2, "min_content": 2, "max_seeds": 3000,
-    "window": 6, "max_gap": 2, "core_share": 0.5, "merge_share": 0.5, "max_n": 8,
+    "window": 6, "max_gap": 2, "core_share": 0.5, "core_sample": 300, "merge_share": 0.5, "max_n": 8,
 }
 
 COLUMNS = {
@@ -193,54 +195,71 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
     # occurrences of each seed: suffix-array slice sa[sa_lo : sa_lo + freq]
     lo = seeds["sa_lo"].to_numpy().astype(np.int64)
     fr = seeds["freq"].to_numpy().astype(np.int64)
-    srow = np.repeat(np.arange(len(lo)), fr)
-    rank = np.arange(int(fr.sum())) - (np.cumsum(fr) - fr)[srow] + lo[srow]
-    start_row = scan.sa[rank].astype(np.int64)
-    sn = seeds["n"].to_numpy().astype(np.int64)[srow]
+    srow = np.repeat(np.arange(len(lo), dtype=np.int64), fr)
+    k_in = np.arange(int(fr.sum()), dtype=np.int64) - (np.cumsum(fr) - fr)[srow]
+    r0 = np.asarray(scan.sa[k_in + lo[srow]], np.int64)
+    sn = seeds["n"].to_numpy().astype(np.int64)
+    r1 = r0 + sn[srow] - 1
     doc = stream["doc"].to_numpy().astype(np.int64)
     sent = stream["sent"].to_numpy().astype(np.int64)
-    occ = pl.DataFrame({"seed": srow.astype(np.uint32), "r0": start_row, "r1": start_row + sn - 1})
-    # context: content tokens within `window` on each side, same doc and sentence
-    w = int(p["window"])
-    ctx_parts = []
-    total = len(ids)
-    for d in list(range(-w, 0)) + list(range(1, w + 1)):
-        base = occ["r0"].to_numpy() if d < 0 else occ["r1"].to_numpy()
+    n_voc = int(ids.max()) + 1 if len(ids) else 1
+    w, total = int(p["window"]), len(ids)
+
+    def at(base: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row base+d where it is a content piece in the same sentence (and that mask)."""
         r = base + d
         ok = (r >= 0) & (r < total)
-        r_ok = np.where(ok, r, 0)
-        ok &= (doc[r_ok] == doc[base]) & (sent[r_ok] == sent[base]) & is_content[r_ok]
-        idx = np.flatnonzero(ok)
-        ctx_parts.append(pl.DataFrame({"o": idx.astype(np.int64), "r": r[idx], "fid": ids[r[idx]],
-                                       "d": np.full(len(idx), d, np.int64)}))
-    occ = occ.with_row_index("o").with_columns(pl.col("o").cast(pl.Int64),
-                                               pl.Series("doc", doc[occ["r0"].to_numpy()]))
-    ctx = pl.concat(ctx_parts).join(occ.select("o", "seed", "doc"), on="o", how="left")
-    # seed's own forms (from one occurrence) are excluded from its core
-    first_occ = occ.group_by("seed").agg(pl.col("r0").min(), pl.col("r1").min()).sort("seed")
-    own_rows = [np.arange(a, b + 1) for a, b in zip(first_occ["r0"].to_numpy(), first_occ["r1"].to_numpy(), strict=True)]
-    own = pl.DataFrame({
-        "seed": np.repeat(first_occ["seed"].to_numpy(), [len(x) for x in own_rows]),
-        "fid": ids[np.concatenate(own_rows)] if own_rows else np.zeros(0, np.int64),
-    }).unique()
-    seed_st = seeds.select(pl.col("seed").cast(pl.UInt32), pl.col("distinct_statements").alias("st"))
-    need = pl.max_horizontal(pl.lit(p["min_statements"]), (pl.col("st") * p["core_share"]).ceil())
-    core = (ctx.group_by("seed", "fid").agg(pl.col("doc").n_unique().alias("k"))
-            .join(seed_st, on="seed").filter(pl.col("k") >= need)
-            .join(own, on=["seed", "fid"], how="anti").select("seed", "fid"))
-    # extend through a chain of core forms with at most `max_gap` other tokens between links
+        r = np.where(ok, r, base)
+        ok &= (doc[r] == doc[base]) & (sent[r] == sent[base])
+        return r, ok
+
+    # the seed's own forms (from its listed occurrence) never count as its core
+    spos = seeds["pos"].to_numpy().astype(np.int64)
+    orow = np.repeat(np.arange(len(spos), dtype=np.int64), sn)
+    otok = np.arange(int(sn.sum()), dtype=np.int64) - (np.cumsum(sn) - sn)[orow] + spos[orow]
+    own_keys = np.unique(orow * n_voc + ids[otok])
+    # core: estimated on at most `core_sample` occurrences per seed
+    samp = np.flatnonzero(k_in < p["core_sample"])
+    keys, kdoc = [], []
+    for d in [*range(-w, 0), *range(1, w + 1)]:
+        base = (r0 if d < 0 else r1)[samp]
+        r, ok = at(base, d)
+        ok &= is_content[r]
+        keys.append(srow[samp][ok] * n_voc + ids[r[ok]])
+        kdoc.append(doc[base][ok])
+    ctx = pl.DataFrame({"key": np.concatenate(keys), "doc": np.concatenate(kdoc)}).unique()
+    sampled = pl.DataFrame({"seed": srow[samp], "doc": doc[r0[samp]]}).unique().group_by("seed").len()
+    need = pl.max_horizontal(pl.lit(p["min_statements"]), (pl.col("len") * p["core_share"]).ceil())
+    core = (ctx.group_by("key").len().rename({"len": "k"})
+            .with_columns((pl.col("key") // n_voc).alias("seed"))
+            .join(sampled.rename({"len": "len"}), on="seed").filter(pl.col("k") >= need)
+            .filter(~pl.col("key").is_in(pl.Series(own_keys).implode())))
+    core_keys = np.sort(core["key"].to_numpy())
+
+    def is_core(seed_of: np.ndarray, r: np.ndarray) -> np.ndarray:
+        if len(core_keys) == 0:
+            return np.zeros(len(r), bool)
+        key = seed_of * n_voc + ids[r]
+        i = np.minimum(np.searchsorted(core_keys, key), len(core_keys) - 1)
+        return core_keys[i] == key
+
+    # extend every occurrence through the chain of core forms (links <= max_gap apart)
     step = p["max_gap"] + 1
-    hits = (ctx.join(core, on=["seed", "fid"], how="semi")
-            .with_columns((pl.col("d") > 0).alias("right"), pl.col("d").abs().alias("ad"))
-            .sort("o", "right", "ad"))
-    gap = pl.col("ad").diff().over("o", "right").fill_null(pl.col("ad"))
-    hits = hits.with_columns((gap > step).cast(pl.UInt32).cum_sum().over("o", "right").alias("_brk"))
-    hits = hits.filter(pl.col("_brk") == 0)
-    ext = hits.group_by("o").agg(pl.col("r").min().alias("cmin"), pl.col("r").max().alias("cmax"))
-    occ = (occ.join(ext, on="o", how="left")
-           .with_columns(pl.min_horizontal("r0", "cmin").alias("a"), pl.max_horizontal("r1", "cmax").alias("b"))
-           .select("o", "seed", "doc", "a", "b"))
-    return _group(occ, seeds, core, own, forms, ids, stream, docmap, view, p, notes)
+    ext = {}
+    for side, base, sign in (("left", r0, -1), ("right", r1, 1)):
+        last = np.zeros(len(base), np.int64)
+        alive = np.ones(len(base), bool)
+        for dist in range(1, w + 1):
+            r, ok = at(base, sign * dist)
+            alive &= ok & ((dist - last) <= step)
+            hit = alive & is_content[r] & is_core(srow, r)
+            last = np.where(hit, dist, last)
+        ext[side] = last
+    occ = pl.DataFrame({"o": np.arange(len(r0), dtype=np.int64), "seed": srow.astype(np.uint32),
+                        "doc": doc[r0], "a": r0 - ext["left"], "b": r1 + ext["right"]})
+    core_df = core.select(pl.col("seed").cast(pl.UInt32), (pl.col("key") % n_voc).alias("fid"))
+    own = pl.DataFrame({"seed": (own_keys // n_voc).astype(np.uint32), "fid": own_keys % n_voc})
+    return _group(occ, seeds, core_df, own, forms, ids, stream, docmap, view, p, notes)
 
 
 def _blocks(occ: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
