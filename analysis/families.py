@@ -278,18 +278,21 @@ def _group(occ, seeds, core, own, forms, ids, stream, docmap, view, p, notes) ->
     n_occ = occ.group_by("seed").agg(pl.len().alias("m"))
     pairs = (pairs.join(n_occ, on="seed").join(n_occ.rename({"seed": "other", "m": "m2"}), on="other")
              .filter(pl.col("both") >= p["merge_share"] * pl.min_horizontal("m", "m2")))
-    label = seeds.select(pl.col("seed").cast(pl.UInt32), pl.col("seed").cast(pl.UInt32).alias("lab"))
-    edges = pl.concat([pairs.select("seed", "other"),
-                       pairs.select(pl.col("other").alias("seed"), pl.col("seed").alias("other"))])
-    edges = edges.cast({"seed": pl.UInt32, "other": pl.UInt32})
-    for _ in range(100):  # label propagation to the minimum label in the component
-        nb = (edges.join(label.rename({"seed": "other", "lab": "nl"}), on="other")
-              .group_by("seed").agg(pl.col("nl").min()))
-        new = (label.join(nb, on="seed", how="left")
-               .with_columns(pl.min_horizontal("lab", "nl").alias("lab")).select("seed", "lab"))
-        if new.sort("seed").equals(label.sort("seed")):
-            break
-        label = new
+    # connected components: union-find over the (few) linking pairs, root = smallest seed
+    parent = list(range(seeds.height))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs.select("seed", "other").sort("seed", "other").iter_rows():  # edges, not corpus rows
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    label = pl.DataFrame({"seed": range(seeds.height), "lab": [root(x) for x in range(seeds.height)]},
+                         schema={"seed": pl.UInt32, "lab": pl.UInt32})
     occ = occ.with_columns(pl.col("seed").cast(pl.UInt32)).join(label, on="seed")
     # 5. family occurrences: merge overlapping spans of one family
     fo = _blocks(occ.rename({"lab": "fam"}), ["fam", "doc"])

@@ -1,0 +1,122 @@
+"""Formulae benchmark: variant families + a full compare on the full ungdc corpus.
+
+Setup (timed once, reported, not part of the target): ingest tests/corpora/ungdc.yml into
+a store and build its phrase index at level ``norm`` (the phrase engine's work).
+
+Then, interleaved, each in a fresh process (wall time of the work inside the process;
+peak resident memory of the process from wait4):
+
+- baseline:  a plain pass over the same data: open the stored index, load the form stream
+             (doc, sentence, position, offsets, form id for 36 M tokens) and count every
+             (statement, form) pair with one polars group_by
+- families:  ``families_find(ungdc, level="norm", min_statements=20)``
+- compare:   ``stat_compare(ungdc, "year=1970..1979", "year=2010..2019")``: every lexicon
+             formula and every maximal recurring phrase in >= 5 statements, G² + Log Ratio
+             on tokens and on statements
+
+Each child loads the corpus view itself, so families and compare include opening the index.
+Prints medians, the ratio to the baseline, families + compare together (target < 30 s) and
+the peak memory (target < 3 GB).
+
+    uv run python bench/bench_formulae.py [--runs 3] [--store DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DECL = ROOT / "tests" / "corpora" / "ungdc.yml"
+
+PRELUDE = """
+import time
+from analysis.formulae import corpus_view
+t = time.perf_counter()
+v = corpus_view('ungdc', {store!r})
+"""
+CHILD = {
+    "baseline": PRELUDE + """
+import polars as pl
+toks, vocab = v.stream('norm')
+n = toks.group_by('doc', 'fid').len().height
+print(time.perf_counter() - t, n)
+""",
+    "families": PRELUDE + """
+from analysis.families import families_find
+f = families_find(v, level='norm', min_statements=20)
+print(time.perf_counter() - t, f.frame.height)
+""",
+    "compare": PRELUDE + """
+from analysis.compare import stat_compare
+c = stat_compare(v, 'year=1970..1979', 'year=2010..2019', phrase_min_statements=5)
+print(time.perf_counter() - t, c.frame.height)
+""",
+}
+
+
+def run_child(kind: str, store: str) -> tuple[float, float, int]:
+    code = CHILD[kind].format(store=store)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=err, cwd=ROOT,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        _, status, usage = os.wait4(proc.pid, 0)
+        code_ = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if code_ != 0:
+            raise SystemExit(f"{kind} failed:\n{err.read().decode()}")
+        seconds, count = out.read().decode().split()
+    return float(seconds), usage.ru_maxrss / 1024, int(count)
+
+
+def setup(store: str) -> None:
+    from analysis.corpus import corpus_ingest
+    from analysis.phrases import index_build
+
+    t = time.perf_counter()
+    corpus_ingest(DECL, store=store)
+    t1 = time.perf_counter()
+    ix = index_build("ungdc", "norm", store=store)
+    t2 = time.perf_counter()
+    print(f"setup (not in the target): ingest {t1 - t:.1f} s, phrase index (norm) {t2 - t1:.1f} s "
+          f"({ix.manifest.get('tokens', 0):,} tokens, {ix.manifest.get('maximal', 0):,} maximal phrases; "
+          "reused when already built)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--store", default=None, help="store to (re)use; default: a temporary one")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-formulae-") as tmp:
+        store = args.store or tmp
+        setup(store)
+        results: dict[str, list[tuple[float, float, int]]] = {k: [] for k in CHILD}
+        for _ in range(args.runs):
+            for kind in CHILD:  # interleaved, so noise hits all alike
+                results[kind].append(run_child(kind, store))
+    print(f"ungdc formulae benchmark: {args.runs} runs each, interleaved; cpus={os.cpu_count()}")
+    print(f"{'step':<10} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MB':>8}  rows")
+    med = {}
+    for kind, rows in results.items():
+        secs = [r[0] for r in rows]
+        med[kind] = statistics.median(secs)
+        print(f"{kind:<10} {med[kind]:>9.2f} {min(secs):>7.2f} {max(secs):>7.2f} "
+              f"{max(r[1] for r in rows):>8.0f}  {rows[0][2]:,}")
+    both = med["families"] + med["compare"]
+    peak = max(r[1] for k in ("families", "compare") for r in results[k])
+    print(f"ratio families / baseline: {med['families'] / med['baseline']:.2f}x; "
+          f"compare / baseline: {med['compare'] / med['baseline']:.2f}x")
+    print(f"families + compare: {both:.1f} s  (target < 30 s: {'ok' if both < 30 else 'MISSED'})")
+    print(f"peak memory: {peak:.0f} MB  (target < 3072 MB: {'ok' if peak < 3072 else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()
