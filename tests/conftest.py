@@ -120,3 +120,11 @@ def mfa_formula(mfa_ar: str, store: Path, report_out: Path):
 
     return report_build("formula", mfa_ar, store=store, out=report_out, force=True, renderer="builtin",
                         formula="territorial-integrity")
+
+
+@pytest.fixture(scope="session")
+def ungd_formula(ungd: str, store: Path, report_out: Path):
+    """The drill-down of ungd's most widespread formula (English, year dates, 743 speeches)."""
+    from analysis.report import report_build
+
+    return report_build("formula", ungd, store=store, out=report_out, force=True, renderer="builtin")

@@ -45,3 +45,9 @@ def test_xss_page_runs_nothing(xss_overview):
 
 def test_mfa_formula_in_browser(mfa_formula):
     _check(mfa_formula, arabic=True)
+
+
+def test_ungd_formula_in_browser(ungd_formula):
+    check = _check(ungd_formula, arabic=False)
+    assert len(check.charts) == 5  # rate, share, by source, wordings, dispersion
+    assert "territorial integrity" in check.text.lower()
