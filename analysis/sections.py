@@ -459,22 +459,41 @@ def compare_split(ctx: ReportContext) -> tuple[str, str, str] | None:
 
 def section_compare(ctx: ReportContext, top: int = 12) -> _HTML:
     """Keyness of formulae and families: the earlier half of the statements vs the later half."""
+    split = compare_split(ctx)
+    if split is None:
+        return note("Fewer than two distinct dates: no period comparison.")
+    a, b, _ = split
+    return compare_html(ctx, a, b, top=top, name="keyness")
+
+
+def section_compare_sources(ctx: ReportContext, top: int = 12) -> _HTML:
+    """Keyness of formulae and families between the two sources with most statements."""
+    import polars as pl
+
+    big = (ctx.statements.group_by("source").agg(pl.len().alias("n"))
+           .sort(["n", "source"], descending=[True, False]).head(2).collect())
+    if big.height < 2:
+        return note("One source only: no source comparison.")
+    a, b = (f"source={s}" for s in big["source"].to_list())
+    if any(ch in x for x in (a, b) for ch in "&|"):
+        return note("Source names contain filter characters (& or |): no source comparison.")
+    return compare_html(ctx, a, b, top=top, name="keyness-sources")
+
+
+def compare_html(ctx: ReportContext, a: str, b: str, *, top: int = 12, name: str = "keyness") -> _HTML:
+    """Keyness bars + appeared / vanished lists + the keyness table for filters ``a`` vs ``b``."""
     import polars as pl
 
     from .compare import stat_compare
     from .html import esc, html_chart
     from .plots import plot_keyness
 
-    split = compare_split(ctx)
-    if split is None:
-        return note("Fewer than two distinct dates: no period comparison.")
-    a, b, _ = split
     r = stat_compare(_view(ctx), a, b, level=ctx.level, families=_families(ctx), phrases=False)
     frame = (r.frame.with_columns((-pl.col("log_ratio")).alias("log_ratio_b_vs_a"),
                                   pl.coalesce("label", "item").alias("name"))
              .with_columns(pl.concat_str([pl.col("kind"), pl.lit(": "), pl.col("name")]).alias("item_label")))
     chart = plot_keyness(frame.select("item_label", "log_ratio_b_vs_a", "g2", "a_occ", "b_occ", "a_st", "b_st"),
-                         item="item_label", log_ratio="log_ratio_b_vs_a", a=a, b=b, top=top)
+                         item="item_label", log_ratio="log_ratio_b_vs_a", a=a, b=b, top=top, name=name)
     p = r.params
     sizes = (f"A = {esc(a)}: {p['a_statements']:,} statements, {p['a_tokens']:,} tokens; "
              f"B = {esc(b)}: {p['b_statements']:,} statements, {p['b_tokens']:,} tokens.")
@@ -483,8 +502,9 @@ def section_compare(ctx: ReportContext, top: int = 12) -> _HTML:
         sub = frame.filter(pl.col("status") == status).sort(["g2", "item_label"], descending=[True, False]).head(15)
         if sub.height:
             lists.append(html_table(sub.select("item_label", "a_occ", "b_occ", "g2", "sig"),
-                                    name=status.replace(" ", "-"), caption=f"{status[0].upper()}{status[1:]} (by G²)"))
+                                    name=f"{name}-{status.replace(' ', '-')}", caption=f"{status[0].upper()}{status[1:]} (by G²)"))
     table = frame.head(40).select("item_label", "a_occ", "b_occ", "a_per_10k", "b_per_10k", "g2", "sig",
                                   "log_ratio_b_vs_a", "df_g2", "status")
     return _HTML(f"<p>{sizes}</p>" + html_chart(chart) + "".join(lists)
-                 + html_table(table, name="compare", caption="Formulae and families by keyness (G², Rayson)"))
+                 + html_table(table, name=f"{name}-table",
+                              caption="Formulae and families by keyness (G², Rayson)"))
