@@ -212,6 +212,12 @@ def report_build(
     out_root = Path(out) if out is not None else BUILD_DIR
     store_path = store_root(store).resolve()
     params = report_params(report, corpus, level=level, formula=formula)
+    if renderer == "auto":
+        renderer = "quarto" if quarto_path() else "builtin"
+    if renderer not in ("builtin", "quarto"):
+        raise FormulaeError(f"unknown renderer {renderer!r}; choose auto, builtin or quarto")
+    if renderer == "quarto" and not quarto_path():
+        raise FormulaeError("--renderer quarto: no `quarto` binary on PATH")
     qmd = REPORTS_DIR / f"{report}.qmd"
     if not qmd.is_file():
         raise FormulaeError(f"report notebook not found: {qmd}")
@@ -232,12 +238,6 @@ def report_build(
         return result
     if progress:
         progress(f"{report} {corpus}: building version {version} ...")
-    if renderer == "auto":
-        renderer = "quarto" if quarto_path() else "builtin"
-    if renderer not in ("builtin", "quarto"):
-        raise FormulaeError(f"unknown renderer {renderer!r}; choose auto, builtin or quarto")
-    if renderer == "quarto" and not quarto_path():
-        raise FormulaeError("--renderer quarto: no `quarto` binary on PATH")
     manifest: dict[str, Any] = {
         "version": version,
         "report": report,

@@ -266,3 +266,30 @@ def test_formula_drilldown_shows_both_wordings(mfa_formula):
 def test_formula_unknown_is_a_clean_error(mfa_ar, store, tmp_path):
     with pytest.raises(FormulaeError, match="unknown formula 'nope'"):
         report_build("formula", mfa_ar, store=store, out=tmp_path, formula="nope")
+
+
+def test_quarto_is_used_when_on_path(mfa_ar, store, tmp_path, monkeypatch):
+    """With a `quarto` on PATH, `auto` renders through it (a stand-in binary records its args)."""
+    import os
+    import stat
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "quarto-args.txt"
+    fake = bindir / "quarto"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'printf "%s\\n" "$@" > "{log}"\n'
+        'while [ $# -gt 0 ]; do case "$1" in --output) out="$2";; --output-dir) dir="$2";; esac; shift; done\n'
+        'printf "<html><body><p>quarto page</p></body></html>" > "$dir/$out"\n',
+        encoding="utf-8",
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    r = report_build("formula", mfa_ar, store=store, out=tmp_path / "b", formula="mutual-respect")
+    assert r.manifest["renderer"] == "quarto"
+    args = log.read_text(encoding="utf-8").split("\n")
+    assert args[0] == "render" and args[1].endswith("reports/formula.qmd")
+    assert "-P" in args and "corpus:mfa-ar" in args and "formula:mutual-respect" in args
+    page = r.html.read_text(encoding="utf-8")
+    assert "quarto page" in page and 'id="fx-stamp"' in page and r.version in page
