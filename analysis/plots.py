@@ -360,7 +360,7 @@ def plot_dispersion(frame: Any, *, label: str = "label", name: str = "dispersion
     """
     import altair as alt
 
-    data = _lazy(frame).sort(["order", "position"]).collect()
+    data = _lazy(frame).sort(["order", "position", label, "id"]).collect()
     tips = [alt.Tooltip(c) for c in ("id", "date", "source", label) if c in data.columns]
     tips.append(alt.Tooltip("position:Q", format=".0%", title="position in statement"))
     chart = (
