@@ -380,8 +380,8 @@ def kwic_frame(ctx: ReportContext, formula: str, width: int = 80) -> Any:
         )
         .with_columns(pl.col("left", "right").str.replace_all(r"\s+", " "),
                       pl.col("text").str.replace_all(r"\s+", " ").alias("match"))
-        .sort("date", "id", "start", nulls_last=True)
         .join(ctx.statements.select("doc", date_label().alias("when")).collect(), on="doc", how="left")
+        .sort("date", "id", "start", nulls_last=True)
         .select(pl.col("when").alias("date"), "source", "id", "left", "match", "right")
     )
 
