@@ -80,14 +80,18 @@ def _dp(pair_group, pair_doc, pair_count, freq, doc_share, n_groups):
     )
 
 
-def _stats(ranks, group, n_groups, sa, doc_of, canon, doc_share, has_dupes):
-    """freq, statements, distinct statements and DP of groups of ranks (group ids sorted)."""
-    docs = doc_of[sa[ranks]]
-    g, d, c = suffix.group_doc_counts(group, docs)
+def _stats(ranks, group, n_groups, doc_sa, canon, doc_share, has_dupes):
+    """freq, statements, distinct statements and DP of groups of ranks (group ids sorted).
+
+    ``doc_sa[r]`` is the statement of the suffix at rank r.
+    """
+    docs = doc_sa[ranks]
+    n_docs = len(doc_share)
+    g, d, c = suffix.group_doc_counts(group, docs, n_docs)
     freq = np.bincount(group, minlength=n_groups).astype(np.int64)
     statements = np.bincount(g, minlength=n_groups)
     if has_dupes:
-        g2_, _, _ = suffix.group_doc_counts(group, canon[docs])
+        g2_, _, _ = suffix.group_doc_counts(group, canon[docs], n_docs)
         distinct = np.bincount(g2_, minlength=n_groups)
     else:
         distinct = statements
@@ -96,8 +100,8 @@ def _stats(ranks, group, n_groups, sa, doc_of, canon, doc_share, has_dupes):
 
 
 def _pos_sorted(stream: pl.DataFrame) -> bool:
-    key = (stream["doc"].to_numpy().astype(np.int64) << 32) | stream["pos"].to_numpy().astype(np.int64)
-    return bool((key[1:] > key[:-1]).all()) if len(key) > 1 else True
+    doc, pos = stream["doc"].to_numpy(), stream["pos"].to_numpy()
+    return bool(((doc[1:] > doc[:-1]) | ((doc[1:] == doc[:-1]) & (pos[1:] > pos[:-1]))).all()) if len(doc) > 1 else True
 
 
 def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max_n: int = 8,
@@ -118,11 +122,14 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
     n_docs = docs.height
     say("encoding forms")
     vocab, ids = _encode(stream)
-    doc_of = stream["doc"].to_numpy().astype(np.int64)
-    sent = stream["sent"].to_numpy().astype(np.int64)
-    key = (doc_of << 32) | sent
-    rem = suffix.sentence_rem(key)
-    sent_starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else np.zeros(0, np.int64)
+    doc_of = stream["doc"].to_numpy()
+    sent = stream["sent"].to_numpy()
+    if len(doc_of):
+        sent_starts = np.flatnonzero(np.concatenate(([True], (doc_of[1:] != doc_of[:-1]) | (sent[1:] != sent[:-1]))))
+    else:
+        sent_starts = np.zeros(0, np.int64)
+    rem = suffix.rem_from_starts(sent_starts, len(doc_of))
+    doc_of = doc_of.astype(np.int64)
     tokens = np.bincount(doc_of, minlength=n_docs).astype(np.int64)
     total = int(tokens.sum())
     doc_share = tokens / total if total else np.zeros(n_docs)
@@ -139,6 +146,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
     at_start = np.zeros(len(ids), bool)
     at_start[sent_starts] = True
     lcs = suffix.left_diverse_prefix(ids, sa, at_start)
+    doc_sa = doc_of[sa]
 
     say("n-grams")
     ng_parts, mx_parts = [], []
@@ -162,7 +170,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
         if n_groups == 0:
             break
         lo = ranks[starts]
-        freq, st, dist, dp = _stats(ranks, gid, n_groups, sa, doc_of, canon, doc_share, has_dupes)
+        freq, st, dist, dp = _stats(ranks, gid, n_groups, doc_sa, canon, doc_share, has_dupes)
         hi = lo + freq - 1
         right = np.bincount(gid, weights=(cl[ranks] == n) & ~starts, minlength=n_groups) > 0
         closed = right & ((lcs[hi] - lcs[lo]) > 0) & (n >= min_len)
@@ -196,7 +204,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
     long_part = None
     if len(lo):
         ranks, group = suffix.expand(lo, hi)
-        freq, st, dist, dp = _stats(ranks, group, len(lo), sa, doc_of, canon, doc_share, has_dupes)
+        freq, st, dist, dp = _stats(ranks, group, len(lo), doc_sa, canon, doc_share, has_dupes)
         ok = dist >= min_statements
         long_part = pl.DataFrame({
             "n": h[ok], "sa_lo": lo[ok], "freq": freq[ok], "statements": st[ok],

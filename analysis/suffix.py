@@ -71,10 +71,17 @@ def sentence_rem(sent_key: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.zeros(0, np.int32)
     brk = np.flatnonzero(sent_key[1:] != sent_key[:-1]) + 1
-    ends = np.append(brk, n)  # exclusive end of each sentence
-    starts = np.concatenate(([0], brk))
+    return rem_from_starts(np.concatenate(([0], brk)), n)
+
+
+def rem_from_starts(starts: np.ndarray, n: int) -> np.ndarray:
+    """Tokens left in the sentence at each position, from the sentences' first positions."""
+    if n == 0:
+        return np.zeros(0, np.int32)
+    starts = np.asarray(starts, np.int32)
+    ends = np.append(starts[1:], np.int32(n))
     end_at = np.repeat(ends, ends - starts)
-    return (end_at - np.arange(n)).astype(np.int32)
+    return end_at - np.arange(n, dtype=np.int32)
 
 
 def lcp_capped(cl: np.ndarray, sa: np.ndarray, rem: np.ndarray) -> np.ndarray:
@@ -158,17 +165,19 @@ def expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ranks, group
 
 
-def group_doc_counts(group: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def group_doc_counts(group: np.ndarray, docs: np.ndarray, n_docs: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct (group, doc) pairs with their counts, sorted by group then doc."""
     if len(group) == 0:
         e = np.zeros(0, np.int64)
         return e, e, e
-    key = (group.astype(np.uint64) << np.uint64(32)) | docs.astype(np.uint64)
+    base = np.int64(n_docs if n_docs is not None else int(docs.max()) + 1)
+    key = group.astype(np.int64) * base + docs
     key.sort()
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
     counts = np.diff(np.append(starts, len(key)))
     uk = key[starts]
-    return (uk >> np.uint64(32)).astype(np.int64), (uk & np.uint64(0xFFFFFFFF)).astype(np.int64), counts
+    return uk // base, uk % base, counts
 
 
 def left_diverse_prefix(ids: np.ndarray, sa: np.ndarray, rem_start: np.ndarray) -> np.ndarray:
