@@ -25,7 +25,6 @@ read from each version's ``data/_summary.csv`` (columns ``formula``, ``statement
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import time
 from dataclasses import dataclass
@@ -487,11 +486,3 @@ def _data_same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     fa = {k: v for k, v in a.get("files", {}).items() if k.startswith("data/")}
     fb = {k: v for k, v in b.get("files", {}).items() if k.startswith("data/")}
     return fa == fb
-
-
-def report_env_info() -> dict[str, Any]:
-    """What the report builder will use (for ``formulae report build --help`` style output)."""
-    from .render import quarto_path
-
-    return {"quarto": quarto_path(), "build_dir": str(BUILD_DIR), "store": str(store_root(None)),
-            "cwd": os.getcwd()}
