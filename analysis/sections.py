@@ -271,22 +271,29 @@ def section_families(ctx: ReportContext, top: int = 15, variants: int = 5) -> _H
                                                caption=f"Main wordings of the top {top} families"))
 
 
-def section_phrases(ctx: ReportContext, top: int = 25, min_n: int = 3) -> _HTML:
-    """The maximal recurring phrases (phrase index), most widespread first."""
+def section_phrases(ctx: ReportContext, top: int = 25, min_n: tuple[int, ...] = (6, 4, 2)) -> _HTML:
+    """The maximal recurring phrases (phrase index), most widespread first.
+
+    Formulae are long: the longest length threshold in ``min_n`` that still gives ``top``
+    phrases is used (6+ words on a large corpus, down to 2+ on a tiny one).
+    """
     import polars as pl
 
     from .phrases import index_build
 
     ix = index_build(ctx.corpus, ctx.level, ctx.store)
-    m = (ix.table("maximal").filter(pl.col("n") >= min_n)
+    maximal = ix.table("maximal")
+    counts = maximal.select([(pl.col("n") >= k).sum().alias(str(k)) for k in min_n]).collect().row(0)
+    k = next((k for k, c in zip(min_n, counts, strict=True) if c >= top), min_n[-1])
+    m = (maximal.filter(pl.col("n") >= k)
          .sort(["distinct_statements", "freq", "n", "pos"], descending=[True, True, True, False])
          .head(top).collect())
     m = m.with_columns(ix.phrases(m).alias("phrase"))
     out = m.select("phrase", "n", pl.col("distinct_statements").alias("statements"),
                    pl.col("freq").alias("occurrences"), "dp", "g2")
     return _HTML(html_table(out, name="recurring-phrases",
-                            caption=f"Maximal recurring phrases of {min_n}+ words at level {ix.level} "
-                                    "(forms, not verbatim; dp = Gries's DP, 0 = even spread)"))
+                            caption=f"Maximal recurring phrases of {k}+ words at level {ix.level}, most "
+                                    "widespread first (forms, not verbatim; dp = Gries's DP, 0 = even spread)"))
 
 
 def _tokens_per_period(ctx: ReportContext, unit: str) -> Any:
