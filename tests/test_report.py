@@ -33,7 +33,8 @@ def test_mfa_overview_renders_offline_page(mfa_overview):
     assert "Content-Security-Policy" in page
     # every chart has its spec and a CSV download; the Arabic facts and tables are RTL
     charts = re.findall(r'<div class="fx-chart" id="chart-([^"]+)"', page)
-    assert set(charts) == {"statements-by-period", "statements-by-source", "top-formulae", "top-families",
+    assert set(charts) == {"statements-by-period", "statements-by-source", "statement-lengths",
+                           "top-formulae", "top-families",
                            "timeline", "formula-period-heatmap", "keyness", "dispersion", "reuse-matrix"}
     assert "not available in this build" not in page
     for cid in charts:
@@ -293,3 +294,24 @@ def test_quarto_is_used_when_on_path(mfa_ar, store, tmp_path, monkeypatch):
     assert "-P" in args and "corpus:mfa-ar" in args and "formula:mutual-respect" in args
     page = r.html.read_text(encoding="utf-8")
     assert "quarto page" in page and 'id="fx-stamp"' in page and r.version in page
+
+
+def test_chunk_option_errors_name_the_line(tmp_path):
+    from analysis.render import qmd_read
+
+    qmd = tmp_path / "bad.qmd"
+    qmd.write_text("---\ntitle: t\n---\n\ntext\n\n```{python}\n#| echo: [unclosed\nx = 1\n```\n",
+                   encoding="utf-8")
+    with pytest.raises(FormulaeError, match=r"bad\.qmd:7: bad chunk options"):
+        qmd_read(qmd)
+
+
+def test_missing_upstream_piece_shows_a_note():
+    from analysis.sections import guarded
+
+    def needs_missing():
+        from analysis import no_such_module  # noqa: F401
+
+    out = guarded("Some section", needs_missing)
+    assert "Some section: not available in this build (ImportError" in out.markup
+    assert guarded("x", lambda: 42) == 42
