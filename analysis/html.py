@@ -237,6 +237,8 @@ def html_setup(*, arabic: bool = True) -> _HTML:
 
     alt.renderers.register("formulae", _render)
     alt.renderers.enable("formulae")
+    if _state["setup"]:  # the assets go on a page once
+        return _HTML("")
     _state["ids"] = {}
     _state["setup"] = True
     return _HTML(page_assets(arabic=arabic))

@@ -264,6 +264,7 @@ def report_build(
         kwargs = {} if renderer == "quarto" else {"project": _project_config()}
         render(qmd, params, out_html=html_path, env=env, stamp=_stamp(manifest), **kwargs)
         manifest["build_seconds"] = round(time.perf_counter() - t0, 2)
+        manifest["notes"] = _page_notes(html_path)
         manifest["title"] = _front_title(qmd)
         manifest["files"] = {
             p.relative_to(tmp).as_posix(): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()
@@ -309,6 +310,15 @@ def _check_formula(formula: str, language: str) -> None:
     if formula not in ids:
         raise FormulaeError(f"unknown formula {formula!r} for language {language!r}; "
                             f"the lexicon has {', '.join(ids)}")
+
+
+def _page_notes(html_path: Path) -> list[str]:
+    """The visible notes of a page (e.g. sections "not available in this build"), as text."""
+    import html as _html
+    import re
+
+    page = html_path.read_text(encoding="utf-8")
+    return [_html.unescape(n) for n in re.findall(r'<div class="fx-note" role="note">([^<]*)</div>', page)]
 
 
 def _project_config() -> dict[str, Any]:
