@@ -300,7 +300,7 @@ def _phrase_counts(view, level: str, in_a, in_b, min_statements: int, notes: lis
     ix = view.index(level)
     rows = (ix.table("maximal").filter(pl.col("distinct_statements") >= min_statements)
             .select("sa_lo", "freq", "pos", "n").collect())
-    ids = np.asarray(ix.array("ids"), np.int64)
+    ids = np.asarray(ix.array("ids"))
     content = _content_ids(view, level)
     pos, n = rows["pos"].to_numpy().astype(np.int64), rows["n"].to_numpy().astype(np.int64)
     prow = np.repeat(np.arange(len(pos), dtype=np.int64), n)

@@ -169,7 +169,7 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
 
 
 def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
-    ids = scan.ids.astype(np.int64)
+    ids = np.asarray(scan.ids)
     forms = scan.vocab.sort("id")["form"]
     is_content = stream["content"].to_numpy()
     mx = scan.maximal
@@ -200,8 +200,8 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
     r0 = np.asarray(scan.sa[k_in + lo[srow]], np.int64)
     sn = seeds["n"].to_numpy().astype(np.int64)
     r1 = r0 + sn[srow] - 1
-    doc = stream["doc"].to_numpy().astype(np.int64)
-    sent = stream["sent"].to_numpy().astype(np.int64)
+    doc = stream["doc"].to_numpy()
+    sent = stream["sent"].to_numpy()
     n_voc = int(ids.max()) + 1 if len(ids) else 1
     w, total = int(p["window"]), len(ids)
 
@@ -217,7 +217,7 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
     spos = seeds["pos"].to_numpy().astype(np.int64)
     orow = np.repeat(np.arange(len(spos), dtype=np.int64), sn)
     otok = np.arange(int(sn.sum()), dtype=np.int64) - (np.cumsum(sn) - sn)[orow] + spos[orow]
-    own_keys = np.unique(orow * n_voc + ids[otok])
+    own_keys = np.unique(orow * n_voc + ids[otok].astype(np.int64))
     # core: estimated on at most `core_sample` occurrences per seed
     samp = np.flatnonzero(k_in < p["core_sample"])
     keys, kdoc = [], []
@@ -225,7 +225,7 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
         base = (r0 if d < 0 else r1)[samp]
         r, ok = at(base, d)
         ok &= is_content[r]
-        keys.append(srow[samp][ok] * n_voc + ids[r[ok]])
+        keys.append(srow[samp][ok] * n_voc + ids[r[ok]].astype(np.int64))
         kdoc.append(doc[base][ok])
     ctx = pl.DataFrame({"key": np.concatenate(keys), "doc": np.concatenate(kdoc)}).unique()
     sampled = pl.DataFrame({"seed": srow[samp], "doc": doc[r0[samp]]}).unique().group_by("seed").len()
@@ -239,7 +239,7 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
     def is_core(seed_of: np.ndarray, r: np.ndarray) -> np.ndarray:
         if len(core_keys) == 0:
             return np.zeros(len(r), bool)
-        key = seed_of * n_voc + ids[r]
+        key = seed_of * n_voc + ids[r].astype(np.int64)
         i = np.minimum(np.searchsorted(core_keys, key), len(core_keys) - 1)
         return core_keys[i] == key
 
@@ -263,16 +263,35 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
 
 
 def _blocks(occ: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    occ = occ.sort([*keys, "a", "b"])
-    prev = pl.col("b").cum_max().shift(1).over(keys)
-    return occ.with_columns((prev.is_null() | (pl.col("a") > prev)).cast(pl.UInt32).cum_sum().alias("blk"))
+    """Sort spans by (keys, a, b) and number the runs of overlapping spans (``blk``).
+
+    numpy: within each key group, a span opens a new block when it starts after the
+    running maximum end of the spans before it (offset trick for a grouped running max).
+    """
+    g = np.zeros(occ.height, np.int64)
+    for k in keys:
+        col = occ[k].to_numpy().astype(np.int64)
+        g = g * (int(col.max()) + 1 if len(col) else 1) + col
+    a = occ["a"].to_numpy().astype(np.int64)
+    b = occ["b"].to_numpy().astype(np.int64)
+    order = np.lexsort((b, a, g))
+    g, a, b = g[order], a[order], b[order]
+    big = int(b.max()) + 1 if len(b) else 1
+    g_rank = np.concatenate(([0], np.cumsum(g[1:] != g[:-1]))) if len(g) else g
+    run = np.maximum.accumulate(b + g_rank * big) - g_rank * big
+    prev = np.concatenate(([-1], run[:-1]))
+    new = np.ones(len(g), bool)
+    if len(g):
+        new[1:] = (g[1:] != g[:-1]) | (a[1:] > prev[1:])
+    return occ[order].with_columns(pl.Series("blk", np.cumsum(new).astype(np.uint32)))
 
 
 def _group(occ, seeds, core, own, forms, ids, stream, docmap, view, p, notes) -> Families:
     # 4. link seeds whose spans overlap
     blk = _blocks(occ, ["doc"])
-    pairs = (blk.select("blk", "seed").unique()
-             .join(blk.select("blk", pl.col("seed").alias("other")).unique(), on="blk")
+    bs = blk.select("blk", "seed").unique()
+    bs = bs.filter(pl.len().over("blk") > 1)  # only blocks where two seeds meet can link them
+    pairs = (bs.join(bs.rename({"seed": "other"}), on="blk")
              .filter(pl.col("seed") < pl.col("other"))
              .group_by("seed", "other").agg(pl.len().alias("both")))
     n_occ = occ.group_by("seed").agg(pl.len().alias("m"))
@@ -312,9 +331,9 @@ def _group(occ, seeds, core, own, forms, ids, stream, docmap, view, p, notes) ->
         a, b = np.where(ok, fa, a), np.where(ok, lb, b)
     fo = fo.with_columns(pl.Series("start", start[a]), pl.Series("end", end[b]),
                          pl.Series("sent", sent[a]), pl.Series("pos", pos[a]), pl.Series("pos_end", pos[b]))
-    texts = view.texts().collect()
-    fo = (fo.join(docmap.select(pl.col("d").alias("doc"), pl.col("doc").alias("orig"), "id"), on="doc")
-          .join(texts.rename({"doc": "orig"}), on="orig", how="left")
+    texts = view.texts().sort("doc").collect()["text"]  # doc = row number of the snapshot
+    fo = fo.join(docmap.select(pl.col("d").alias("doc"), pl.col("doc").alias("orig"), "id"), on="doc")
+    fo = (fo.with_columns(texts.gather(fo["orig"]).alias("text"))
           .with_columns(pl.col("text").str.slice(pl.col("start"), pl.col("end") - pl.col("start"))
                         .str.replace_all(r"\s+", " ").str.strip_chars().alias("variant"))
           .drop("text"))

@@ -645,11 +645,19 @@ def _stream_from_index(ix) -> tuple:
 
     docs = ix.table("docs").select("doc", "tokens", "first").sort("doc").collect()
     counts = docs["tokens"].to_numpy().astype(np.int64)
-    first = docs["first"].to_numpy().astype(np.int64)
+    total = int(counts.sum())
     doc = np.repeat(docs["doc"].to_numpy().astype(np.uint32), counts)
-    idx = np.arange(len(doc), dtype=np.int64)
-    pos = (idx - np.repeat(first, counts)).astype(np.uint32)
-    sent = (np.searchsorted(np.asarray(ix.array("sent_starts")), idx, side="right") - 1).astype(np.uint32)
+    # pos: 0-based within the doc; sent: corpus-wide sentence number (uint32, no int64 temporaries)
+    pos = np.ones(total, np.uint32)
+    starts = np.cumsum(counts) - counts
+    nz = counts > 0
+    pos[starts[nz]] = 0
+    pos = np.cumsum(pos, dtype=np.uint32)
+    pos -= np.repeat(pos[starts[nz]], counts[nz])
+    sent = np.zeros(total, np.uint32)
+    ss = np.asarray(ix.array("sent_starts"), np.int64)
+    sent[ss[ss < total]] = 1
+    sent = np.cumsum(sent, dtype=np.uint32) - np.uint32(1)
     toks = pl.DataFrame({
         "doc": doc, "sent": sent, "pos": pos,
         "start": np.asarray(ix.array("start"), np.uint32), "end": np.asarray(ix.array("end"), np.uint32),
