@@ -318,8 +318,8 @@ def tokens_explain(
     """The token table of one text with each token's forms at ``level`` (debugging aid).
 
     With ``corpus``, the clitic decisions use that corpus's vocabulary and alias table
-    (its manifest's ``aliases``), exactly as its index does; otherwise the built-in
-    lexicon only. Columns: ``tok para sent start end kind surface norm forms``
+    (its manifest's ``aliases``), exactly as its index does (this tokenises the whole
+    corpus once: seconds on a large one); otherwise the built-in lexicon only. Columns: ``tok para sent start end kind surface norm forms``
     (``forms``: the level's pieces joined by `` + ``; empty for tokens that are not counted).
     """
     from .arabic import Analyzer, aliases_load
