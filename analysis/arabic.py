@@ -85,7 +85,10 @@ _LEXICON_TEXT = """
 فلسطيني فلسطينية فرنسا فريق فترة فرصة فرص بلد بلدان بلاد بيان بناء بنية بحث برلمان
 كلمة كبير كبيرة كامل كاملة لجنة لقاء لبنان لندن ليبيا
 في من إلى على عن مع بين حول خلال منذ بعد قبل عند لدى ضد نحو عبر حتى
-واحد واحدة فقط فوق وراء وسط وفق وسائل وجود وجه وجهة وضع وقت برنامج باسم بداية فترة فريق فعاليات
+واحد واحدة واحدا فقط فوق وراء وسط وفق وسائل وجود وجه وجهة وضع وقت برنامج باسم بداية فترة فريق فعاليات
+فيه فيهم فيهما فيهن كافة فيصل فكرة فكر بلدية باب بعيد بعيدة كلية وادي فعل فعلا
+أضاف أضافت أكد أكدت أوضح أوضحت أشار أشارت لفت لفتت قال قالت ذكر ذكرت تابع تابعت شدد
+شددت اعتبر أعلن أعلنت كشف كشفت دعا دعت أفاد أفادت أعرب أعربت رحب رحبت جدد جددت
 """
 
 
@@ -94,7 +97,8 @@ def _builtin_lexicon() -> tuple[frozenset[str], frozenset[str]]:
     """(keep, known): words never split, and words that license a split.
 
     ``keep``: the curated list (which holds whole words such as واحد، فقط، وزير), plus
-    stopwords that begin with ب ك ل (بعد، كان، لكن).
+    stopwords that begin with ب ك ل (بعد، كان، لكن) but not with the article after
+    them (للامم in the stopword list is ل + الامم).
     ``known``: ``keep`` plus every stopword (so وفي، ومن، وهو split into و + في ...).
     """
     import stopwordsiso
@@ -103,7 +107,7 @@ def _builtin_lexicon() -> tuple[frozenset[str], frozenset[str]]:
     stop = {normalise(w, "ar") for w in stopwordsiso.stopwords("ar")} - {""}
     keep = set(curated)
     for w in stop:
-        if w[:1] in PREPOSITIONS:
+        if w[:1] in PREPOSITIONS and not w.startswith(("لل", "بال", "كال")):
             keep.add(w)
     return frozenset(keep), frozenset(keep | stop)
 
