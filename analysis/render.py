@@ -152,7 +152,7 @@ def qmd_execute(doc: Document, *, cwd: Path, env: dict[str, str], timeout: int =
     kernel_env = {**os.environ, **env}
     client = NotebookClient(
         doc.nb,
-        kernel_name="python3",
+        km=_kernel_manager(),
         timeout=timeout,
         resources={"metadata": {"path": str(cwd)}},
         skip_cells_with_tag="skip-execution",
@@ -173,6 +173,22 @@ def qmd_execute(doc: Document, *, cwd: Path, env: dict[str, str], timeout: int =
             log.seek(0)
             tail = " | ".join(log.read().strip().splitlines()[-2:])
             raise FormulaeError(f"notebook kernel failed: {exc} {tail}".strip(), file=doc.path) from None
+
+
+def _kernel_manager() -> Any:
+    """A kernel manager that runs ipykernel with *this* interpreter (the project's venv),
+    whatever ``python3`` kernelspec a user may have installed elsewhere."""
+    import sys
+
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    km._kernel_spec = KernelSpec(  # set before first use: the spec is otherwise looked up by name
+        argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        display_name="formulae (project venv)", language="python", resource_dir="",
+    )
+    return km
 
 
 def _failing_line(doc: Document) -> int | None:
