@@ -437,7 +437,13 @@ class Analyzer:
         if level == "norm":
             return lf.select("doc", "sent", "start", "end", pl.col("norm").alias("form"))
         lf = lf.select("doc", "sent", "start", "end", "surface", "norm").collect().lazy()
-        norms = lf.select(pl.col("norm").unique()).collect()["norm"].to_list()
+        # only an Arabic word of 3+ letters that begins with a proclitic letter can split
+        norms = (
+            lf.select(pl.col("norm").unique())
+            .filter(pl.col("norm").str.contains("^[وفبكل][\u0621-\u064a\u0671-\u06d3]{2,}$"))
+            .collect()["norm"]
+            .to_list()
+        )
         split_rows = [(n, *self.parts(n)) for n in norms]
         split_rows = [r for r in split_rows if len(r[1]) > 1]
         table = _lists(
