@@ -48,6 +48,7 @@ class PageCheck:
     dialogs: list[str] = field(default_factory=list)
     rtl_blocks: list[dict] = field(default_factory=list)
     text: str = ""
+    tooltip: str | None = None
     screenshot: Path | None = None
 
 
@@ -60,8 +61,13 @@ def chromium_path() -> str | None:
     return None
 
 
-def page_check(html: Path, screenshot: Path | None = None, *, timeout_ms: int = 20000) -> PageCheck:
-    """Open ``html`` offline, wait until every chart is drawn (or failed), screenshot it."""
+def page_check(html: Path, screenshot: Path | None = None, *, timeout_ms: int = 20000,
+               hover: str | None = None) -> PageCheck:
+    """Open ``html`` offline, wait until every chart is drawn (or failed), screenshot it.
+
+    ``hover``: a chart id (``chart-...``) whose first bar or point is hovered; the tooltip's
+    text is returned in ``.tooltip``.
+    """
     exe = chromium_path()
     if exe is None:
         raise FormulaeError("no chromium on PATH (Debian package `chromium`)")
@@ -97,6 +103,11 @@ def page_check(html: Path, screenshot: Path | None = None, *, timeout_ms: int = 
             result.charts = page.evaluate(CHART_STATE_JS)
             result.rtl_blocks = page.evaluate(RTL_JS)
             result.text = page.inner_text("body")
+            if hover is not None:
+                mark = page.locator(f"#{hover} svg .mark-rect path, #{hover} svg .mark-symbol path").first
+                mark.hover()
+                page.wait_for_selector("#vg-tooltip-element.visible", timeout=5000)
+                result.tooltip = page.inner_text("#vg-tooltip-element")
             if screenshot is not None:
                 Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot), full_page=True)

@@ -17,9 +17,9 @@ pytestmark = [
 ]
 
 
-def _check(build, arabic: bool):
+def _check(build, arabic: bool, hover: str | None = None):
     shot = build.folder / "screenshot.png"
-    check = page_check(build.html, shot)
+    check = page_check(build.html, shot, hover=hover)
     assert check.charts, "the report has no charts"
     for chart in check.charts:
         assert chart["ok"] and (chart["svg"] or chart["canvas"]), f"chart not drawn: {chart}"
@@ -34,11 +34,13 @@ def _check(build, arabic: bool):
 
 
 def test_mfa_overview_in_browser(mfa_overview):
-    _check(mfa_overview, arabic=True)
+    check = _check(mfa_overview, arabic=True, hover="chart-top-formulae")
+    assert "statements" in check.tooltip and "occurrences" in check.tooltip  # charts have tooltips
 
 
 def test_xss_page_runs_nothing(xss_overview):
-    check = _check(xss_overview, arabic=True)
+    check = _check(xss_overview, arabic=True, hover="chart-statements-by-source")
+    assert "<b onmouseover=alert(3)>evil</b>" in check.tooltip  # the tooltip shows the markup as text
     assert '<script>alert("xss-text")</script>' in check.text  # shown as text
     assert check.dialogs == []  # and nothing ran
 
