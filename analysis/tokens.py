@@ -107,6 +107,13 @@ def _check(language: str, line_breaks: str) -> None:
         raise FormulaeError(f"line_breaks {line_breaks!r} is not one of {', '.join(LINE_BREAKS)}")
 
 
+def _index_in_doc(first: pl.Expr | None = None) -> pl.Expr:
+    """Row number within each document (rows grouped by doc; ``first`` as below)."""
+    first = pl.col("_first") if first is None else first
+    row = pl.int_range(pl.len(), dtype=pl.UInt32)
+    return row - pl.when(first).then(row).forward_fill()
+
+
 def _cum_in_doc(value: pl.Expr, first: pl.Expr | None = None) -> pl.Expr:
     """Running sum of ``value`` restarting at every document (rows grouped by doc;
     ``first`` marks each document's first row, default column ``_first``)."""
@@ -264,7 +271,7 @@ def tokens_build(
         "doc",
         _cum_in_doc(para_changed).alias("para"),
         _cum_in_doc(sent_break).alias("sent"),
-        (_cum_in_doc(pl.col("_first").is_not_null()) - 1).alias("tok"),
+        _index_in_doc().alias("tok"),
         (pl.col("_rend") - pl.col("_glen") - pl.col("_tlen")).alias("start"),
         (pl.col("_rend") - pl.col("_glen")).alias("end"),
         "kind",
@@ -301,9 +308,9 @@ def tokens_level(tokens: pl.LazyFrame | pl.DataFrame, level: str, *, analyzer=No
         else:
             out = analyzer.forms(lf, level)
     first = (pl.col("doc") != pl.col("doc").shift(1)).fill_null(True)
-    return out.with_columns(
-        (_cum_in_doc(pl.col("doc").is_not_null(), first) - 1).alias("pos")
-    ).select("doc", "sent", "pos", "start", "end", "form")
+    return out.with_columns(_index_in_doc(first).alias("pos")).select(
+        "doc", "sent", "pos", "start", "end", "form"
+    )
 
 
 def tokens_explain(
