@@ -399,3 +399,23 @@ def test_mfa_ar_query_forms_match_the_corpus_stream(mfa, mfa_texts, level) -> No
 def test_missing_columns_are_named() -> None:
     with pytest.raises(FormulaeError, match="missing: text"):
         tokens_build(pl.DataFrame({"doc": [0]}), language="en", line_breaks="wrap")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    TEXTS,
+    st.sampled_from(["exact", "norm", "clitic", "stem"]),
+    st.sampled_from(["paragraph", "wrap"]),
+)
+def test_query_forms_of_any_sentence_match_the_stream(
+    text: str, level: str, line_breaks: str
+) -> None:
+    """The phrase engine's contract: a sentence cut from the corpus and queried gives its forms."""
+    toks = _build([text], "ar", line_breaks)
+    analyzer = Analyzer.from_tokens(toks, "ar", line_breaks=line_breaks)
+    stream = tokens_level(toks, level, analyzer=analyzer).collect()
+    sentences = stream.group_by("sent", maintain_order=True).agg(
+        pl.col("start").min(), pl.col("end").max(), pl.col("form")
+    )
+    for row in sentences.to_dicts():
+        assert analyzer.query_forms(text[row["start"] : row["end"]], level) == row["form"]
