@@ -331,9 +331,9 @@ def _group(occ, seeds, core, own, forms, ids, stream, docmap, view, p, notes) ->
         a, b = np.where(ok, fa, a), np.where(ok, lb, b)
     fo = fo.with_columns(pl.Series("start", start[a]), pl.Series("end", end[b]),
                          pl.Series("sent", sent[a]), pl.Series("pos", pos[a]), pl.Series("pos_end", pos[b]))
-    texts = view.texts().sort("doc").collect()["text"]  # doc = row number of the snapshot
-    fo = fo.join(docmap.select(pl.col("d").alias("doc"), pl.col("doc").alias("orig"), "id"), on="doc")
-    fo = (fo.with_columns(texts.gather(fo["orig"]).alias("text"))
+    texts = view.texts().collect()
+    fo = (fo.join(docmap.select(pl.col("d").alias("doc"), pl.col("doc").alias("orig"), "id"), on="doc")
+          .join(texts.rename({"doc": "orig"}), on="orig", how="left")
           .with_columns(pl.col("text").str.slice(pl.col("start"), pl.col("end") - pl.col("start"))
                         .str.replace_all(r"\s+", " ").str.strip_chars().alias("variant"))
           .drop("text"))

@@ -576,11 +576,12 @@ class CorpusView:
     corpus-wide sentence number); :meth:`doc_tokens` countable pieces per statement.
     """
 
-    def __init__(self, name: str, store=None):
+    def __init__(self, name: str, store=None, *, rebuild: bool = True):
         from .corpus import corpus_load, corpus_manifest
 
         self.name = name
         self.store = store
+        self.rebuild = rebuild
         self.manifest = corpus_manifest(name, store)
         self.language = self.manifest.get("language", "ar")
         self._lf = corpus_load(name, store)
@@ -600,9 +601,11 @@ class CorpusView:
 
     def index(self, level: str):
         if level not in self._index:
-            from .phrases import index_build
+            from .phrases import index_build, index_load
 
-            self._index[level] = index_build(self.name, level, self.store)
+            # rebuild=False opens the stored index as it is (benchmarks: no rebuild mid-run)
+            self._index[level] = (index_build(self.name, level, self.store) if self.rebuild
+                                  else index_load(self.name, level, self.store))
         return self._index[level]
 
     @property

@@ -37,9 +37,9 @@ DECL = ROOT / "tests" / "corpora" / "ungdc.yml"
 
 PRELUDE = """
 import time
-from analysis.formulae import corpus_view
+from analysis.formulae import CorpusView
 t = time.perf_counter()
-v = corpus_view('ungdc', {store!r})
+v = CorpusView('ungdc', {store!r}, rebuild=False)  # the index built in setup, as it is
 """
 CHILD = {
     "baseline": PRELUDE + """
