@@ -309,20 +309,28 @@ def _phrase_counts(view, level: str, in_a, in_b, min_statements: int, notes: lis
     notes.append(f"{rows.height} maximal recurring phrases in >= {min_statements} statements; "
                  f"{int((~has_content).sum())} of them made of stopwords only, left out")
     rows = rows.filter(pl.Series(has_content))
-    row, doc = _occurrence_docs(view, level, rows)
     n_docs = view.statements.height
     mask_a = np.zeros(n_docs, bool)
     mask_a[in_a] = True
     mask_b = np.zeros(n_docs, bool)
     mask_b[in_b] = True
-    keep = mask_a[doc] | mask_b[doc]
-    row, doc = row[keep], doc[keep]
-    a_occ = np.bincount(row, weights=mask_a[doc], minlength=rows.height)
-    b_occ = np.bincount(row, weights=mask_b[doc], minlength=rows.height)
-    pairs = pl.DataFrame({"r": row.astype(np.uint32), "doc": doc.astype(np.uint32)}).unique()
-    prow2, pdoc = pairs["r"].to_numpy().astype(np.int64), pairs["doc"].to_numpy().astype(np.int64)
-    a_st = np.bincount(prow2, weights=mask_a[pdoc], minlength=rows.height)
-    b_st = np.bincount(prow2, weights=mask_b[pdoc], minlength=rows.height)
+    counts = np.zeros((4, rows.height))
+    # in chunks of about 8 M occurrences, so memory stays bounded on large corpora
+    cum = np.cumsum(rows["freq"].to_numpy().astype(np.int64))
+    bounds = np.searchsorted(cum, np.arange(0, int(cum[-1]) if len(cum) else 0, 8_000_000), side="right")
+    edges = sorted({0, *bounds.tolist(), rows.height})
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        row, doc = _occurrence_docs(view, level, rows.slice(lo, hi - lo))
+        keep = mask_a[doc] | mask_b[doc]
+        row, doc = row[keep], doc[keep]
+        pairs = pl.DataFrame({"r": row.astype(np.uint32), "doc": doc.astype(np.uint32)}).unique()
+        pr, pd_ = pairs["r"].to_numpy().astype(np.int64), pairs["doc"].to_numpy().astype(np.int64)
+        m = hi - lo
+        counts[0, lo:hi] = np.bincount(row, weights=mask_a[doc], minlength=m)
+        counts[1, lo:hi] = np.bincount(pr, weights=mask_a[pd_], minlength=m)
+        counts[2, lo:hi] = np.bincount(row, weights=mask_b[doc], minlength=m)
+        counts[3, lo:hi] = np.bincount(pr, weights=mask_b[pd_], minlength=m)
+    a_occ, a_st, b_occ, b_st = counts
     names = ix.phrases(rows)
     return pl.DataFrame({"kind": "phrase", "item": names, "label": names,
                          "a_occ": a_occ, "a_st": a_st, "b_occ": b_occ, "b_st": b_st})
