@@ -115,6 +115,8 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
     say = progress or (lambda step: None)
     if min_statements < 2 or max_n < 1 or min_len < 1:
         raise ValueError("phrases_scan needs min_statements >= 2, max_n >= 1, min_len >= 1")
+    if isinstance(stream, dict):  # {"stream": frame}: the caller hands its only reference over
+        stream = stream.pop("stream")
     if isinstance(stream, pl.LazyFrame):
         stream = stream.collect()
     if not (stream["doc"].is_sorted() and _pos_sorted(stream)):
@@ -129,7 +131,10 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
     else:
         sent_starts = np.zeros(0, np.int64)
     rem = suffix.rem_from_starts(sent_starts, len(doc_of))
-    doc_of = doc_of.astype(np.int64)
+    doc_of = doc_of.astype(np.int32)
+    start = stream["start"].to_numpy().astype(np.uint32)
+    end = stream["end"].to_numpy().astype(np.uint32)
+    del stream, sent  # the forms are ids now: free the strings before the suffix array
     tokens = np.bincount(doc_of, minlength=n_docs).astype(np.int64)
     total = int(tokens.sum())
     doc_share = tokens / total if total else np.zeros(n_docs)
@@ -147,6 +152,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
     at_start[sent_starts] = True
     lcs = suffix.left_diverse_prefix(ids, sa, at_start)
     doc_sa = doc_of[sa]
+    del at_start
 
     say("n-grams")
     ng_parts, mx_parts = [], []
@@ -216,8 +222,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
     maximal = _maximal_table(mx_parts, long_part, ngrams)
     params = {"max_n": max_n, "min_statements": min_statements, "min_len": min_len}
     return Scan(vocab=vocab, docs=docs_out, ids=ids,
-                start=stream["start"].to_numpy().astype(np.uint32),
-                end=stream["end"].to_numpy().astype(np.uint32),
+                start=start, end=end,
                 sent_starts=sent_starts.astype(np.int64), sa=sa, ngrams=ngrams, maximal=maximal,
                 params=params)
 
@@ -379,13 +384,20 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
 
     from .tokens import tokens_build, tokens_level
 
-    say("tokenising")
     statements = corpus_load(corpus, store)
-    tokens = (tokens_build(statements, language=manifest["language"],
-                           line_breaks=manifest.get("line_breaks", "paragraph"))
-              .filter(pl.col("kind").is_in(["word", "number"]))  # only these are ever counted
-              .select("doc", "sent", "start", "end", "kind", "surface", "norm")
-              .collect())
+    n_statements = statements.select(pl.len()).collect().item()
+    chunks = []  # tokenise a slice of statements at a time: bounded memory
+    for lo in range(0, max(n_statements, 1), TOKEN_CHUNK):
+        say(f"tokenising statements {lo + 1:,}-{min(lo + TOKEN_CHUNK, n_statements):,} of {n_statements:,}")
+        part = statements.filter((pl.col("doc") >= lo) & (pl.col("doc") < lo + TOKEN_CHUNK))
+        chunks.append(
+            tokens_build(part, language=manifest["language"],
+                         line_breaks=manifest.get("line_breaks", "paragraph"))
+            .filter(pl.col("kind").is_in(["word", "number"]))  # only these are ever counted
+            .select("doc", "sent", "start", "end", "kind", "surface", "norm")
+            .collect())
+    tokens = pl.concat(chunks, rechunk=True)
+    del chunks
     analyzer = _analyzer(tokens.lazy(), manifest, level)
     say(f"forms at level {level}")
     stream = tokens_level(tokens.lazy(), level, analyzer=analyzer).collect()
@@ -398,6 +410,7 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
         stream = stream.sort("doc", "pos")
     surface_forms = _surface_forms(tokens, stream)
     del tokens
+    stream = stream.select("doc", "sent", "pos", "start", "end", "form")
     meta = statements.select("doc", "id", "source", "date", "date_precision", "duplicate_of").collect()
     canon = (
         meta.join(meta.select(pl.col("id").alias("duplicate_of"), pl.col("doc").alias("_c")),
@@ -406,9 +419,8 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
         .to_series()
     )
     meta = meta.with_columns(canon)
-    scan = phrases_scan(stream, meta.select("doc", "canon"), max_n=max_n,
+    scan = phrases_scan({"stream": stream}, meta.select("doc", "canon"), max_n=max_n,
                         min_statements=min_statements, min_len=min_len, progress=say)
-    del stream
     surf = _surface_map(surface_forms, scan.vocab["form"])
     say("writing index")
     doc_arrays, sources = _doc_arrays(meta, scan.docs.sort("doc"))
@@ -446,6 +458,7 @@ def _aliases_sha(manifest: dict) -> str | None:
     return file_sha256(Path(path)) if path and Path(path).exists() else None
 
 
+TOKEN_CHUNK = 2000  # statements tokenised at a time while building an index
 SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
 
 

@@ -192,10 +192,11 @@ def left_diverse_prefix(ids: np.ndarray, sa: np.ndarray, rem_start: np.ndarray) 
     p = sa.astype(np.int64)
     prev[:] = ids[np.maximum(p - 1, 0)]
     prev[rem_start[p]] = -1
-    d = np.zeros(n, np.int64)
+    d = np.zeros(n, np.int32)
     if n > 1:
         d[1:] = (prev[1:] != prev[:-1]) | (prev[1:] < 0) | (prev[:-1] < 0)
-    return np.cumsum(d)
+    del prev, p
+    return np.cumsum(d, dtype=np.int32)
 
 
 def _nearest_smaller(v: np.ndarray, adj: np.ndarray, step: int) -> np.ndarray:

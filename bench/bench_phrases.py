@@ -168,7 +168,7 @@ def say(step):
     now = time.perf_counter(); steps.append((step, now - last[0])); last[0] = now
 ix = index_build('ungdc', 'norm', {store!r}, progress=say, force=True)
 dt = time.perf_counter() - t
-print(dt, ix.manifest['tokens'], ix.manifest['ngrams'], ix.manifest['maximal'], ';'.join(f'{{s}}={{x:.1f}}' for s, x in steps[1:] + [('end', time.perf_counter() - last[0])]))
+print(dt, ix.manifest['tokens'], ix.manifest['ngrams'], ix.manifest['maximal'], ';'.join(f'{{s.replace(" ", "_")}}={{x:.1f}}' for s, x in steps[1:] + [('end', time.perf_counter() - last[0])]))
 """,
 }
 
@@ -214,6 +214,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip-baselines", action="store_true")
     ap.add_argument("--skip-full", action="store_true", help="only the subset comparison")
+    ap.add_argument("--only-full", action="store_true", help="only the full-corpus build, floor and query")
     ap.add_argument("--conc-python", default=str(CONC_PY))
     args = ap.parse_args()
     if not DATA.is_file():
@@ -224,6 +225,8 @@ def main() -> None:
         store = str(Path(work) / "store")
         fmt = {"data": str(DATA), "decl": str(DECL), "store": store, "work": work, "docs": args.docs}
         (_, tokens), _ = run_child(PREPARE.format(**fmt), fmt)
+        if args.only_full:
+            return full_corpus(fmt, store)
         print(f"subset: {args.docs} speeches, {int(tokens):,} tokens (norm), n = 1..5, statements >= 2", flush=True)
         rows = []
         eng = [run_child("engine", fmt) for _ in range(args.runs)]
@@ -273,16 +276,20 @@ def main() -> None:
         print("agreement with the engine: " + (", ".join(f"{k}: {'identical' if v else 'DIFFERENT'}"
                                                          for k, v in agree.items()) or "no baselines run"))
 
-        if args.skip_full:
-            return
-        floor, fmem = run_child("floor", fmt)
-        full, mem = run_child("full", fmt)
-        print(f"\nfull ungdc: floor (read + lowercase + \\w+ tokenise): {float(floor[0]):.1f} s, {fmem:,.0f} MB")
-        print(f"full ungdc: index_build norm: {float(full[0]):.1f} s, peak {mem:,.0f} MB "
-              f"({int(full[1]):,} tokens, {int(full[2]):,} n-grams, {int(full[3]):,} maximal phrases)")
-        print(f"  steps: {full[4]}")
-        print(f"formulae query (whole process, median of 5): {query_wall(store, cached=True):.2f} s with bytecode "
-              f"cached, {query_wall(store):.2f} s compiling every import (PYTHONDONTWRITEBYTECODE)")
+        if not args.skip_full:
+            full_corpus(fmt, store)
+
+
+def full_corpus(fmt: dict, store: str) -> None:
+    """The whole ungdc: floor, index_build at norm (peak memory), formulae query wall time."""
+    floor, fmem = run_child("floor", fmt)
+    full, mem = run_child("full", fmt)
+    print(f"\nfull ungdc: floor (read + lowercase + \\w+ tokenise): {float(floor[0]):.1f} s, {fmem:,.0f} MB")
+    print(f"full ungdc: index_build norm: {float(full[0]):.1f} s, peak {mem:,.0f} MB "
+          f"({int(full[1]):,} tokens, {int(full[2]):,} n-grams, {int(full[3]):,} maximal phrases)")
+    print(f"  steps: {full[4]}")
+    print(f"formulae query (whole process, median of 5): {query_wall(store, cached=True):.2f} s with bytecode "
+          f"cached, {query_wall(store):.2f} s compiling every import (PYTHONDONTWRITEBYTECODE)")
 
 
 if __name__ == "__main__":
