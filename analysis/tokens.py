@@ -114,21 +114,25 @@ def _index_in_doc(first: pl.Expr | None = None) -> pl.Expr:
     return row - pl.when(first).then(row).forward_fill()
 
 
-def _cum_in_doc(value: pl.Expr, first: pl.Expr | None = None) -> pl.Expr:
-    """Running sum of ``value`` restarting at every document (rows grouped by doc;
-    ``first`` marks each document's first row, default column ``_first``)."""
-    first = pl.col("_first") if first is None else first
-    value = value.cast(pl.UInt64)
-    total = value.cum_sum()
-    base = pl.when(first).then(total - value).forward_fill()
-    return (total - base).cast(pl.UInt32)
+def _sum_before_in_doc(value: str) -> pl.Expr:
+    """Sum of UInt32 column ``value`` over the earlier rows of the same document
+    (rows grouped by doc, ``_first`` marks each document's first row).
+
+    Computed in UInt32 with wrapping arithmetic: the running total may wrap on a
+    corpus of more than 4 G characters, but the difference of two running totals is
+    exact modulo 2**32, and every per-document value is below 2**32 by contract.
+    """
+    before = pl.col(value).cum_sum() - pl.col(value)
+    return before - pl.when(pl.col("_first")).then(before).forward_fill()
 
 
-_PBRK, _SEND, _CLOSE, _DOT, _ABBR = 1, 2, 4, 8, 16
+# Per-run flags (bits of ``_flags``), computed once per distinct run.
+_PBRK, _SEND, _CLOSE, _DOT, _ABBR, _ADJ = 1, 2, 4, 8, 16, 32
 
 
-def _flag(bit: int) -> pl.Expr:
-    return (pl.col("_flags") & bit) != 0
+def _flag(bit: int, shift: int = 0) -> pl.Expr:
+    flags = pl.col("_flags") if shift == 0 else pl.col("_flags").shift(shift, fill_value=0)
+    return (flags & bit) != 0
 
 
 def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
@@ -184,6 +188,7 @@ def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
                     | pl.col("surface").str.contains(r"^\p{Lu}(?:\.\p{Lu})+$")
                 ).cast(pl.UInt8)
                 * _ABBR
+                | (pl.col("run").str.len_chars() == pl.col("_tlen")).cast(pl.UInt8) * _ADJ
             ).alias("_flags"),
         )
     )
@@ -250,30 +255,36 @@ def tokens_build(
         .drop_nulls("run")
     )
     toks = _attach_run_table(runs.collect(), line_breaks, mode).lazy()
-    # Offsets: running sum of run lengths within each document (after its leading gap).
+    # Sentence ends. A run "glued" to the previous one (no gap between them, same
+    # document) can cancel or move that run's sentence end: a "." after an
+    # abbreviation ends nothing; a closing quote or bracket after an end takes the
+    # end over. Each condition looks at most one run back or ahead.
     first = (pl.col("doc") != pl.col("doc").shift(1)).fill_null(True)
-    toks = toks.with_columns(
-        first.alias("_first"), (pl.col("_tlen") + pl.col("_glen")).alias("_rlen")
-    ).with_columns((_cum_in_doc(pl.col("_rlen")) + pl.col("_lead")).alias("_rend"))
-    not_first = ~pl.col("_first")
-    prev_adjacent = not_first & (pl.col("_glen").shift(1) == 0)
-    abbrev = _flag(_DOT) & prev_adjacent & _flag(_ABBR).shift(1)
-    toks = toks.with_columns((_flag(_SEND) & ~abbrev.fill_null(False)).alias("_end0"))
-    carry = (_flag(_CLOSE) & prev_adjacent & pl.col("_end0").shift(1)).fill_null(False)
-    toks = toks.with_columns(carry.alias("_carry"))
-    last = pl.col("_first").shift(-1).fill_null(True)
-    eff_end = (pl.col("_end0") & ~(pl.col("_carry").shift(-1) & ~last).fill_null(False)) | pl.col(
-        "_carry"
+    glued = _flag(_ADJ, 1) & ~pl.col("_first")
+    end0 = _flag(_SEND) & ~(_flag(_DOT) & _flag(_ABBR, 1) & glued)
+    carry = _flag(_CLOSE) & glued & pl.col("_end0").shift(1, fill_value=False)
+    next_carry = pl.col("_carry").shift(-1, fill_value=False) & ~pl.col("_first").shift(
+        -1, fill_value=True
     )
-    para_changed = (not_first & _flag(_PBRK).shift(1)).fill_null(False)
-    sent_break = (not_first & eff_end.shift(1)).fill_null(False) | para_changed
+    brk = (pl.col("_end0") & ~next_carry) | pl.col("_carry") | _flag(_PBRK)
+    toks = (
+        toks.with_columns(first.alias("_first"), (pl.col("_tlen") + pl.col("_glen")).alias("_rlen"))
+        .with_columns(end0.alias("_end0"))
+        .with_columns(carry.alias("_carry"))
+        .with_columns(
+            brk.cast(pl.UInt32).alias("_brk"), _flag(_PBRK).cast(pl.UInt32).alias("_pbrk")
+        )
+    )
+    # Numbers within the document: a paragraph (sentence) starts after every run
+    # with a paragraph break (sentence end) in or before its gap.
+    start = _sum_before_in_doc("_rlen") + pl.col("_lead")
     return toks.select(
         "doc",
-        _cum_in_doc(para_changed).alias("para"),
-        _cum_in_doc(sent_break).alias("sent"),
+        _sum_before_in_doc("_pbrk").alias("para"),
+        _sum_before_in_doc("_brk").alias("sent"),
         _index_in_doc().alias("tok"),
-        (pl.col("_rend") - pl.col("_glen") - pl.col("_tlen")).alias("start"),
-        (pl.col("_rend") - pl.col("_glen")).alias("end"),
+        start.alias("start"),
+        (start + pl.col("_tlen")).alias("end"),
         "kind",
         "surface",
         "norm",
