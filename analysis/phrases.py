@@ -115,7 +115,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
     say = progress or (lambda step: None)
     if min_statements < 2 or max_n < 1 or min_len < 1:
         raise ValueError("phrases_scan needs min_statements >= 2, max_n >= 1, min_len >= 1")
-    if isinstance(stream, dict):  # {"stream": frame}: the caller hands its only reference over
+    if isinstance(stream, dict):  # {"stream": frame}: the caller hands over its only reference
         stream = stream.pop("stream")
     if isinstance(stream, pl.LazyFrame):
         stream = stream.collect()
@@ -382,35 +382,8 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
         if all(have.get(k) == v for k, v in want.items()) and have.get("aliases") == aliases_fp:
             return index_load(corpus, level, store)
 
-    from .tokens import tokens_build, tokens_level
-
     statements = corpus_load(corpus, store)
-    n_statements = statements.select(pl.len()).collect().item()
-    chunks = []  # tokenise a slice of statements at a time: bounded memory
-    for lo in range(0, max(n_statements, 1), TOKEN_CHUNK):
-        say(f"tokenising statements {lo + 1:,}-{min(lo + TOKEN_CHUNK, n_statements):,} of {n_statements:,}")
-        part = statements.filter((pl.col("doc") >= lo) & (pl.col("doc") < lo + TOKEN_CHUNK))
-        chunks.append(
-            tokens_build(part, language=manifest["language"],
-                         line_breaks=manifest.get("line_breaks", "paragraph"))
-            .filter(pl.col("kind").is_in(["word", "number"]))  # only these are ever counted
-            .select("doc", "sent", "start", "end", "kind", "surface", "norm")
-            .collect())
-    tokens = pl.concat(chunks, rechunk=True)
-    del chunks
-    analyzer = _analyzer(tokens.lazy(), manifest, level)
-    say(f"forms at level {level}")
-    stream = tokens_level(tokens.lazy(), level, analyzer=analyzer).collect()
-    words = None
-    if level in ("clitic", "stem"):
-        words = (tokens.lazy().filter(pl.col("kind") == "word").group_by("norm").len()
-                 .rename({"len": "count"}).sort("norm").collect())
-    say("surface map")
-    if not _pos_sorted(stream):
-        stream = stream.sort("doc", "pos")
-    surface_forms = _surface_forms(tokens, stream)
-    del tokens
-    stream = stream.select("doc", "sent", "pos", "start", "end", "form")
+    stream, surface_forms, words, analyzer = _forms(statements, manifest, level, say)
     meta = statements.select("doc", "id", "source", "date", "date_precision", "duplicate_of").collect()
     canon = (
         meta.join(meta.select(pl.col("id").alias("duplicate_of"), pl.col("doc").alias("_c")),
@@ -518,6 +491,56 @@ def _doc_arrays(meta: pl.DataFrame, docs: pl.DataFrame) -> tuple[dict[str, np.nd
         "doc_dup": meta["duplicate_of"].is_not_null().to_numpy(),
     }
     return out, sources
+
+
+def _forms(statements: pl.LazyFrame, manifest: dict, level: str, say):
+    """(form stream, surface map, word counts or None, analyzer or None) of a snapshot.
+
+    Statements are tokenised ``TOKEN_CHUNK`` at a time. Without an Analyzer (``exact``,
+    ``norm`` without aliases) each chunk becomes its form stream at once, so the token
+    table of the whole corpus never exists; otherwise the countable tokens are gathered
+    first, since the Analyzer needs the corpus vocabulary.
+    """
+    from .tokens import tokens_build, tokens_level
+
+    n_statements = statements.select(pl.len()).collect().item()
+    streaming = level == "exact" or (level == "norm" and not manifest.get("aliases"))
+    chunks, streams, surfaces = [], [], []
+    for lo in range(0, max(n_statements, 1), TOKEN_CHUNK):
+        say(f"tokenising statements {lo + 1:,}-{min(lo + TOKEN_CHUNK, n_statements):,} of {n_statements:,}")
+        part = statements.filter((pl.col("doc") >= lo) & (pl.col("doc") < lo + TOKEN_CHUNK))
+        tok = (tokens_build(part, language=manifest["language"],
+                            line_breaks=manifest.get("line_breaks", "paragraph"))
+               .filter(pl.col("kind").is_in(["word", "number"]))  # only these are ever counted
+               .select("doc", "sent", "start", "end", "kind", "surface", "norm")
+               .collect())
+        if streaming:
+            st = tokens_level(tok.lazy(), level).collect()
+            surfaces.append(_surface_forms(tok, st))
+            streams.append(st.select("doc", "sent", "pos", "start", "end", "form"))
+        else:
+            chunks.append(tok)
+        del tok
+    if streaming:
+        stream = pl.concat(streams, rechunk=True)
+        del streams
+        surface_forms = pl.concat(surfaces).unique("surface", keep="first", maintain_order=True).sort("surface")
+        return stream, surface_forms, None, None
+    tokens = pl.concat(chunks, rechunk=True)
+    del chunks
+    analyzer = _analyzer(tokens.lazy(), manifest, level)
+    say(f"forms at level {level}")
+    stream = tokens_level(tokens.lazy(), level, analyzer=analyzer).collect()
+    words = None
+    if level in ("clitic", "stem"):
+        words = (tokens.lazy().filter(pl.col("kind") == "word").group_by("norm").len()
+                 .rename({"len": "count"}).sort("norm").collect())
+    say("surface map")
+    if not _pos_sorted(stream):
+        stream = stream.sort("doc", "pos")
+    surface_forms = _surface_forms(tokens, stream)
+    del tokens
+    return stream.select("doc", "sent", "pos", "start", "end", "form"), surface_forms, words, analyzer
 
 
 def _formulae_version() -> str:

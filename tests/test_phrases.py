@@ -130,3 +130,15 @@ def test_golden_saudinewsnet(saudinewsnet, store):
 # produced by the engine and by oracle_statements alike (the oracle reads the snapshot text)
 GOLDEN_UNGDC = 1116  # ungdc speeches containing "sovereignty and territorial integrity" (1,439 occurrences)
 GOLDEN_SAUDI = 167  # saudinewsnet articles containing العلاقات الثنائية (206 occurrences)
+
+
+def test_chunked_tokenising_gives_the_same_index(mfa_index, store, monkeypatch):
+    import analysis.phrases as phrases
+
+    whole = index_build(mfa_index, "exact", store, force=True)
+    tables = {t: whole.table(t).collect() for t in ("ngrams", "maximal", "vocab", "docs")}
+    monkeypatch.setattr(phrases, "TOKEN_CHUNK", 1)  # one statement at a time
+    chunked = index_build(mfa_index, "exact", store, force=True)
+    for name, frame in tables.items():
+        assert chunked.table(name).collect().equals(frame), name
+    assert whole.manifest["tokens"] == chunked.manifest["tokens"] > 0
