@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,18 +75,30 @@ def run_child(kind: str, store: str) -> tuple[float, float, int]:
     return float(seconds), usage.ru_maxrss / 1024, int(count)
 
 
-def setup(store: str) -> None:
-    from analysis.corpus import corpus_ingest
-    from analysis.phrases import index_build
+SETUP = """
+import time
+from analysis.corpus import corpus_ingest
+from analysis.phrases import index_build
+t = time.perf_counter()
+corpus_ingest({decl!r}, store={store!r})
+t1 = time.perf_counter()
+ix = index_build("ungdc", "norm", store={store!r})
+t2 = time.perf_counter()
+print(f"setup (not in the target): ingest {{t1 - t:.1f}} s, phrase index (norm) {{t2 - t1:.1f}} s "
+      f"({{ix.manifest.get('tokens', 0):,}} tokens, {{ix.manifest.get('maximal', 0):,}} maximal phrases; "
+      "reused when already built)")
+"""
 
-    t = time.perf_counter()
-    corpus_ingest(DECL, store=store)
-    t1 = time.perf_counter()
-    ix = index_build("ungdc", "norm", store=store)
-    t2 = time.perf_counter()
-    print(f"setup (not in the target): ingest {t1 - t:.1f} s, phrase index (norm) {t2 - t1:.1f} s "
-          f"({ix.manifest.get('tokens', 0):,} tokens, {ix.manifest.get('maximal', 0):,} maximal phrases; "
-          "reused when already built)")
+
+def setup(store: str) -> None:
+    """Ingest + index in a child process, so this parent stays small: a child's peak RSS
+    (wait4) would otherwise include the parent's memory at fork time."""
+    code = SETUP.format(decl=str(DECL), store=store)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if proc.returncode != 0:
+        raise SystemExit(f"setup failed:\n{proc.stderr}")
+    sys.stdout.write(proc.stdout)
 
 
 def main() -> None:
