@@ -194,28 +194,30 @@ def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
     )
 
 
-def _attach_run_table(runs: pl.DataFrame, line_breaks: str, mode: str) -> pl.DataFrame:
-    """``runs`` (``doc``, ``run``) with the per-distinct-run attributes attached.
+def _distinct_runs(runs: pl.Series, line_breaks: str, mode: str) -> tuple[pl.Series, pl.DataFrame]:
+    """(code of every run, table of the distinct runs' attributes indexed by code).
 
     The distinct runs come from one cast to a fresh Categorical; the attributes are
     computed once per category and gathered back by physical code. That is one hash
     pass over the runs instead of two (``unique`` + join), the main cost at corpus
-    scale. Falls back to ``unique`` + join where the Categories API is missing.
+    scale. Falls back to ``unique`` + a join for the codes where the Categories API
+    is missing.
     """
     try:
         cats = pl.Categories.random()
-        cat = runs["run"].cast(pl.Categorical(cats))
+        cat = runs.cast(pl.Categorical(cats))
         codes = cat.to_physical()
         distinct = cat.dtype.categories.to_series().rename("run")  # type: ignore[attr-defined]
         if codes.len() and int(codes.max()) >= distinct.len():  # pragma: no cover
             raise AttributeError("categories out of step")
     except AttributeError:  # pragma: no cover - older/newer polars
-        table = _run_table(runs.lazy().select(pl.col("run").unique()), line_breaks, mode).collect()
-        return runs.join(table, on="run", how="left", maintain_order="left")
-    table = _run_table(distinct.to_frame().lazy(), line_breaks, mode).collect()
-    return pl.DataFrame(
-        [runs["doc"], runs["_lead"]] + [table[c].gather(codes) for c in table.columns if c != "run"]
-    )
+        distinct = runs.unique(maintain_order=True).rename("run")
+        index = distinct.to_frame().with_row_index("code")
+        codes = runs.to_frame("run").join(index, on="run", how="left", maintain_order="left")[
+            "code"
+        ]
+    table = _run_table(distinct.to_frame().lazy(), line_breaks, mode).collect(engine="in-memory")
+    return codes, table
 
 
 def tokens_build(
@@ -254,7 +256,22 @@ def tokens_build(
         .explode("run")
         .drop_nulls("run")
     )
-    toks = _attach_run_table(runs.collect(), line_breaks, mode).lazy()
+    runs = runs.collect(engine="in-memory")
+    codes, table = _distinct_runs(runs["run"], line_breaks, mode)
+    # Numbers first, on a narrow numeric frame; the string columns are gathered last.
+    numbers = pl.DataFrame(
+        [runs["doc"], runs["_lead"]]
+        + [table[c].gather(codes) for c in ("_tlen", "_glen", "_flags")]
+    )
+    del runs
+    numbers = _numbering(numbers.lazy()).collect(engine="in-memory")
+    return numbers.with_columns(
+        [table[c].gather(codes) for c in ("kind", "surface", "norm")]
+    ).lazy()
+
+
+def _numbering(toks: pl.LazyFrame) -> pl.LazyFrame:
+    """``doc para sent tok start end`` from per-run ``doc _lead _tlen _glen _flags``."""
     # Sentence ends. A run "glued" to the previous one (no gap between them, same
     # document) can cancel or move that run's sentence end: a "." after an
     # abbreviation ends nothing; a closing quote or bracket after an end takes the
@@ -285,9 +302,6 @@ def tokens_build(
         _index_in_doc().alias("tok"),
         start.alias("start"),
         (start + pl.col("_tlen")).alias("end"),
-        "kind",
-        "surface",
-        "norm",
     )
 
 
