@@ -275,7 +275,7 @@ def _maximal_table(short_rows: list[np.ndarray], long_part: pl.DataFrame | None,
         return pl.DataFrame(schema=MAXIMAL_SCHEMA)
     out = pl.concat([f.select([pl.col(c).cast(t) if c in f.columns else pl.lit(None, t).alias(c)
                                for c, t in MAXIMAL_SCHEMA.items()]) for f in frames])
-    return out.sort(["distinct_statements", "n", "freq", "sa_lo"], descending=[True, True, True, False])
+    return out  # n <= max_n in (n, sa_lo) order, then longer ones in sa_lo order; queries sort
 
 
 def phrase_strings(ids: np.ndarray, vocab_forms: pl.Series, pos: np.ndarray, n: np.ndarray) -> pl.Series:
