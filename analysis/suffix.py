@@ -31,7 +31,8 @@ def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tupl
     array holds token positions only; its LCP may still run past a sentence end
     (cap it with :func:`lcp_capped`).
     """
-    from pydivsufsort import divsufsort, kasai
+    from pydivsufsort import kasai
+
 
     ids = np.ascontiguousarray(ids, dtype=np.uint32)
     n = len(ids)
@@ -39,27 +40,50 @@ def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tupl
         return np.zeros(0, np.int32), np.zeros(0, np.int32)
     if sent_starts is None or len(sent_starts) == 0:
         sent_starts = np.zeros(1, np.int64)
-    s = len(sent_starts)
-    # position of token p in the extended text: p + (number of sentences started before p)
-    sent_of = np.zeros(n, np.int64)
-    sent_of[np.asarray(sent_starts[1:], np.int64)] = 1
-    shift = np.cumsum(sent_of)
+    starts = np.asarray(sent_starts, np.int64)
+    s = len(starts)
+    ends = np.append(starts[1:], n)
+    # position of token p in the extended text: p + index of its sentence
+    ext = np.arange(n, dtype=np.int32) + np.repeat(np.arange(s, dtype=np.int32), ends - starts)
     text = np.zeros(n + s, np.uint32)
-    ext = np.arange(n, dtype=np.int64) + shift
     text[ext] = ids + 1
+    sep = ext[ends - 1].astype(np.int64) + 1  # the separator after each sentence
+    del ext
     if n + s < 2 or text.min() == text.max():  # pydivsufsort cannot sort a constant array
         return np.zeros(n, np.int32), np.zeros(n, np.int32)
-    sa = divsufsort(text)
+    sa = _divsufsort(text)
     lcp = kasai(text, sa)  # lcp[r] = LCP(sa[r], sa[r+1])
+    del text
     # separators (id 0) sort first: the first s ranks are the separator suffixes
     sa, lcp = sa[s:], lcp[s:]
     cl = np.empty(n, np.int32)
     cl[0] = 0
     cl[1:] = lcp[:-1]
-    # back from extended-text positions to token positions
-    ext_to_tok = np.full(n + s, -1, np.int64)
-    ext_to_tok[ext] = np.arange(n)
-    return ext_to_tok[sa].astype(np.int32), cl
+    del lcp
+    # back from extended-text positions to token positions: minus the separators before
+    sa = sa - np.searchsorted(sep, sa).astype(sa.dtype)
+    return sa.astype(np.int32, copy=False), cl
+
+
+def _divsufsort(text: np.ndarray) -> np.ndarray:
+    """Suffix array of an unsigned int array via libdivsufsort on its big-endian bytes.
+
+    Like ``pydivsufsort.divsufsort`` for integer arrays, with fewer full-size temporaries
+    (the byte-level array is filtered through an int8 remainder, then divided in place).
+    """
+    from pydivsufsort import divsufsort
+
+    top = int(text.max())
+    if top < 256:
+        return divsufsort(text.astype(np.uint8)).astype(np.int32, copy=False)
+    width = 2 if top < 65536 else 4
+    out = divsufsort(text.astype(f">u{width}").view(np.uint8))
+    rest = np.empty(len(out), np.int8)
+    np.bitwise_and(out, width - 1, out=rest, casting="unsafe")
+    sa = out[rest == 0]
+    del out, rest
+    sa //= width
+    return sa
 
 
 def sentence_rem(sent_key: np.ndarray) -> np.ndarray:

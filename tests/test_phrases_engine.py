@@ -156,3 +156,28 @@ def test_sa_range_finds_every_occurrence():
     assert hi == lo  # "2 | 1" crosses the sentence boundary
     lo, hi = suffix.sa_range(ids, sa, np.array([1], np.uint32), starts)
     assert sorted(sa[lo:hi].tolist()) == [1, 4, 6, 8]
+
+
+@pytest.mark.parametrize("top", [3, 300, 70_000])
+def test_suffix_array_matches_naive_sort(top):
+    rng = np.random.default_rng(top)
+    ids = rng.integers(0, top, 400).astype(np.uint32)
+    ids[100:140] = ids[200:240]  # a long repeat
+    starts = np.array([0, 50, 51, 180, 333], np.int64)
+    sa, cl = suffix.suffix_array(ids, starts)
+    ends = np.append(starts[1:], len(ids))
+    sent_end = np.repeat(ends, ends - starts)
+
+    def key(p):  # in-sentence suffix, separator (-1) after it
+        return ids[p:sent_end[p]].tolist() + [-1]
+
+    # ranks sorted by in-sentence suffix (ties: any order, but equal keys adjacent)
+    keys = [key(p) for p in sa.tolist()]
+    assert keys == sorted(keys)
+    assert sorted(sa.tolist()) == list(range(len(ids)))
+    for r in range(1, len(sa)):
+        a, b = ids[sa[r - 1]:], ids[sa[r]:]
+        k = min(len(a), len(b))
+        mism = np.flatnonzero(a[:k] != b[:k])
+        assert min(cl[r], sent_end[sa[r]] - sa[r], sent_end[sa[r - 1]] - sa[r - 1]) == min(
+            mism[0] if len(mism) else k, sent_end[sa[r]] - sa[r], sent_end[sa[r - 1]] - sa[r - 1])
