@@ -107,23 +107,23 @@ def _check(language: str, line_breaks: str) -> None:
         raise FormulaeError(f"line_breaks {line_breaks!r} is not one of {', '.join(LINE_BREAKS)}")
 
 
-def _index_in_doc(first: pl.Expr | None = None) -> pl.Expr:
-    """Row number within each document (rows grouped by doc; ``first`` as below)."""
-    first = pl.col("_first") if first is None else first
+def _index_in_doc(first: pl.Expr) -> pl.Expr:
+    """Row number within each document (rows grouped by doc; ``first`` marks each
+    document's first row)."""
     row = pl.int_range(pl.len(), dtype=pl.UInt32)
     return row - pl.when(first).then(row).forward_fill()
 
 
 def _sum_before_in_doc(value: str) -> pl.Expr:
     """Sum of UInt32 column ``value`` over the earlier rows of the same document
-    (rows grouped by doc, ``_first`` marks each document's first row).
+    (rows grouped by doc; ``_base`` is the row number of the document's first row).
 
     Computed in UInt32 with wrapping arithmetic: the running total may wrap on a
     corpus of more than 4 G characters, but the difference of two running totals is
     exact modulo 2**32, and every per-document value is below 2**32 by contract.
     """
     before = pl.col(value).cum_sum() - pl.col(value)
-    return before - pl.when(pl.col("_first")).then(before).forward_fill()
+    return before - before.gather(pl.col("_base"))
 
 
 # Per-run flags (bits of ``_flags``), computed once per distinct run.
@@ -173,7 +173,7 @@ def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
             .then(pl.lit("punct"))
             .otherwise(pl.col("kind"))
             .alias("kind"),
-            (pl.col("run").str.len_chars().cast(pl.UInt32) - pl.col("_tlen")).alias("_glen"),
+            pl.col("run").str.len_chars().cast(pl.UInt32).alias("_rlen"),
             (
                 para_break.cast(pl.UInt8) * _PBRK
                 | (
@@ -261,7 +261,7 @@ def tokens_build(
     # Numbers first, on a narrow numeric frame; the string columns are gathered last.
     numbers = pl.DataFrame(
         [runs["doc"], runs["_lead"]]
-        + [table[c].gather(codes) for c in ("_tlen", "_glen", "_flags")]
+        + [table[c].gather(codes) for c in ("_tlen", "_rlen", "_flags")]
     )
     del runs
     numbers = _numbering(numbers.lazy()).collect(engine="in-memory")
@@ -271,26 +271,23 @@ def tokens_build(
 
 
 def _numbering(toks: pl.LazyFrame) -> pl.LazyFrame:
-    """``doc para sent tok start end`` from per-run ``doc _lead _tlen _glen _flags``."""
+    """``doc para sent tok start end`` from per-run ``doc _lead _tlen _rlen _flags``
+    (rows grouped by doc, in text order; ``_rlen``: token plus the gap after it)."""
     # Sentence ends. A run "glued" to the previous one (no gap between them, same
     # document) can cancel or move that run's sentence end: a "." after an
     # abbreviation ends nothing; a closing quote or bracket after an end takes the
     # end over. Each condition looks at most one run back or ahead.
     first = (pl.col("doc") != pl.col("doc").shift(1)).fill_null(True)
-    glued = _flag(_ADJ, 1) & ~pl.col("_first")
+    glued = _flag(_ADJ, 1) & ~first
     end0 = _flag(_SEND) & ~(_flag(_DOT) & _flag(_ABBR, 1) & glued)
-    carry = _flag(_CLOSE) & glued & pl.col("_end0").shift(1, fill_value=False)
-    next_carry = pl.col("_carry").shift(-1, fill_value=False) & ~pl.col("_first").shift(
-        -1, fill_value=True
-    )
-    brk = (pl.col("_end0") & ~next_carry) | pl.col("_carry") | _flag(_PBRK)
-    toks = (
-        toks.with_columns(first.alias("_first"), (pl.col("_tlen") + pl.col("_glen")).alias("_rlen"))
-        .with_columns(end0.alias("_end0"))
-        .with_columns(carry.alias("_carry"))
-        .with_columns(
-            brk.cast(pl.UInt32).alias("_brk"), _flag(_PBRK).cast(pl.UInt32).alias("_pbrk")
-        )
+    carry = _flag(_CLOSE) & glued & end0.shift(1, fill_value=False)
+    next_carry = carry.shift(-1, fill_value=False) & ~first.shift(-1, fill_value=True)
+    brk = (end0 & ~next_carry) | carry | _flag(_PBRK)
+    row = pl.int_range(pl.len(), dtype=pl.UInt32)
+    toks = toks.with_columns(
+        pl.when(first).then(row).forward_fill().alias("_base"),  # the doc's first row
+        brk.cast(pl.UInt32).alias("_brk"),
+        _flag(_PBRK).cast(pl.UInt32).alias("_pbrk"),
     )
     # Numbers within the document: a paragraph (sentence) starts after every run
     # with a paragraph break (sentence end) in or before its gap.
@@ -299,7 +296,7 @@ def _numbering(toks: pl.LazyFrame) -> pl.LazyFrame:
         "doc",
         _sum_before_in_doc("_pbrk").alias("para"),
         _sum_before_in_doc("_brk").alias("sent"),
-        _index_in_doc().alias("tok"),
+        (row - pl.col("_base")).alias("tok"),
         start.alias("start"),
         (start + pl.col("_tlen")).alias("end"),
     )
