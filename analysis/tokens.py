@@ -246,15 +246,18 @@ def tokens_build(
         )
     text = pl.col("text").fill_null("")
     body = text.str.strip_chars_start(_GAP_CHARS)
+    # Documents with nothing but white space have no runs: dropped before the split,
+    # so the split never yields an empty list (no null rows to filter after it).
     runs = (
         lf.select(
             pl.col("doc").cast(pl.UInt32),
             (text.str.len_chars() - body.str.len_chars()).alias("_lead"),
-            body.str.extract_all(_run_pattern(line_breaks)).alias("run"),
+            body.alias("run"),
         )
+        .filter(pl.col("run") != "")
         .sort("doc")
+        .with_columns(pl.col("run").str.extract_all(_run_pattern(line_breaks)))
         .explode("run")
-        .drop_nulls("run")
     )
     runs = runs.collect(engine="in-memory")
     codes, table = _distinct_runs(runs["run"], line_breaks, mode)
