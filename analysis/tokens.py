@@ -194,23 +194,28 @@ def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
     )
 
 
+def _run_dtype() -> pl.DataType | None:
+    """A fresh Categorical for the runs (None where the Categories API is missing)."""
+    try:
+        return pl.Categorical(pl.Categories.random())
+    except AttributeError:  # pragma: no cover - older/newer polars
+        return None
+
+
 def _distinct_runs(runs: pl.Series, line_breaks: str, mode: str) -> tuple[pl.Series, pl.DataFrame]:
     """(code of every run, table of the distinct runs' attributes indexed by code).
 
-    The distinct runs come from one cast to a fresh Categorical; the attributes are
-    computed once per category and gathered back by physical code. That is one hash
-    pass over the runs instead of two (``unique`` + join), the main cost at corpus
-    scale. Falls back to ``unique`` + a join for the codes where the Categories API
-    is missing.
+    The runs arrive as a fresh Categorical (the split's lists are cast before the
+    explode, so the runs are hashed once and never materialised as strings); the
+    attributes are computed once per category and gathered back by physical code.
+    Plain strings (no Categories API) fall back to ``unique`` + a join for the codes.
     """
-    try:
-        cats = pl.Categories.random()
-        cat = runs.cast(pl.Categorical(cats))
-        codes = cat.to_physical()
-        distinct = cat.dtype.categories.to_series().rename("run")  # type: ignore[attr-defined]
+    if isinstance(runs.dtype, pl.Categorical):
+        codes = runs.to_physical()
+        distinct = runs.dtype.categories.to_series().rename("run")  # type: ignore[attr-defined]
         if codes.len() and int(codes.max()) >= distinct.len():  # pragma: no cover
-            raise AttributeError("categories out of step")
-    except AttributeError:  # pragma: no cover - older/newer polars
+            raise FormulaeError("tokens_build: run categories out of step (polars version?)")
+    else:  # pragma: no cover - older/newer polars
         distinct = runs.unique(maintain_order=True).rename("run")
         index = distinct.to_frame().with_row_index("code")
         codes = runs.to_frame("run").join(index, on="run", how="left", maintain_order="left")[
@@ -246,6 +251,10 @@ def tokens_build(
         )
     text = pl.col("text").fill_null("")
     body = text.str.strip_chars_start(_GAP_CHARS)
+    split = pl.col("run").str.extract_all(_run_pattern(line_breaks))
+    dtype = _run_dtype()
+    if dtype is not None:
+        split = split.cast(pl.List(dtype))
     # Documents with nothing but white space have no runs: dropped before the split,
     # so the split never yields an empty list (no null rows to filter after it).
     runs = (
@@ -256,7 +265,7 @@ def tokens_build(
         )
         .filter(pl.col("run") != "")
         .sort("doc")
-        .with_columns(pl.col("run").str.extract_all(_run_pattern(line_breaks)))
+        .with_columns(split.alias("run"))
         .explode("run")
     )
     runs = runs.collect(engine="in-memory")
