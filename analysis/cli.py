@@ -576,7 +576,8 @@ def families_cmd(
     """
     from .compare import filter_parse
     from .families import families_find
-    from .formulae import corpus_view, lexicon_accept
+    from .formulae import lexicon_accept
+    from .view import corpus_view
 
     view = corpus_view(corpus, store)
     fam = families_find(view, where=filter_parse(where) if where else None,
@@ -655,7 +656,7 @@ def reuse_cmd(
     """
     from .compare import stat_reuse
     from .families import families_find
-    from .formulae import corpus_view
+    from .view import corpus_view
 
     view = corpus_view(corpus, store)
     fam = families_find(view) if families else None

@@ -1,6 +1,6 @@
 """Timelines, lifecycles, comparisons and statement-to-statement reuse.
 
-All functions take a corpus name (or :class:`analysis.formulae.CorpusView`) and return a
+All functions take a corpus name (or :class:`analysis.view.CorpusView`) and return a
 small result object with ``.frame`` (a polars DataFrame with the documented columns),
 ``.params`` and ``.notes``.
 
@@ -108,7 +108,7 @@ def _next(d: dt.date, text: str) -> dt.date:
 
 
 def _view(corpus, store):
-    from .formulae import CorpusView, corpus_view
+    from .view import CorpusView, corpus_view
 
     return corpus if isinstance(corpus, CorpusView) else corpus_view(corpus, store)
 

@@ -109,12 +109,12 @@ def _content_rows(view, level: str, toks: pl.DataFrame) -> pl.Series:
 def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options) -> Families:
     """Group recurring phrases of a corpus into variant families (see module docstring).
 
-    ``corpus`` is a name or a :class:`analysis.formulae.CorpusView`; ``where`` optionally
+    ``corpus`` is a name or a :class:`analysis.view.CorpusView`; ``where`` optionally
     restricts the statements (a polars expression over the statements table, e.g.
     ``pl.col("source") == "was"``). ``options`` override :data:`DEFAULTS`.
     """
-    from .formulae import CorpusView, corpus_view
     from .phrases import phrases_scan
+    from .view import CorpusView, corpus_view
 
     unknown = sorted(set(options) - set(DEFAULTS))
     if unknown:

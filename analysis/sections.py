@@ -163,7 +163,7 @@ def date_label() -> Any:
 
 def _view(ctx: ReportContext) -> Any:
     if "view" not in ctx.cache:
-        from .formulae import corpus_view
+        from .view import corpus_view
 
         ctx.cache["view"] = corpus_view(ctx.corpus, ctx.store)
     return ctx.cache["view"]

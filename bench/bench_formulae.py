@@ -36,7 +36,7 @@ DECL = ROOT / "tests" / "corpora" / "ungdc.yml"
 
 PRELUDE = """
 import time
-from analysis.formulae import CorpusView
+from analysis.view import CorpusView
 t = time.perf_counter()
 v = CorpusView('ungdc', {store!r}, rebuild=False)  # the index built in setup, as it is
 """

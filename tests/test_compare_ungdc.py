@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def view(ungdc, store):
-    from analysis.formulae import corpus_view
+    from analysis.view import corpus_view
 
     return corpus_view(ungdc, store)
 

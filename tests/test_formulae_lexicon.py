@@ -89,7 +89,8 @@ def test_lexicon_parse_requires_formulae():
 
 def test_mfa_ar_formulae_are_attested(mfa_ar, store):
     """Every formula whose note quotes the sample matches in the sample, pattern by pattern."""
-    from analysis.formulae import Formula, Lexicon, corpus_view, formulae_find
+    from analysis.formulae import Formula, Lexicon, formulae_find
+    from analysis.view import corpus_view
 
     lex = lexicon_load().for_language("ar")
     view = corpus_view(mfa_ar, store)
