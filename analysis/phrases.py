@@ -93,8 +93,10 @@ def _stats(ranks, group, n_groups, doc_sa, canon, doc_share, has_dupes):
     if has_dupes:
         g2_, _, _ = suffix.group_doc_counts(group, canon[docs], n_docs)
         distinct = np.bincount(g2_, minlength=n_groups)
+        del g2_
     else:
         distinct = statements
+    del docs
     dp = _dp(g, d, c, freq, doc_share, n_groups) if n_groups else np.zeros(0)
     return freq, statements, distinct, dp
 
@@ -130,7 +132,6 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
         sent_starts = np.flatnonzero(np.concatenate(([True], (doc_of[1:] != doc_of[:-1]) | (sent[1:] != sent[:-1]))))
     else:
         sent_starts = np.zeros(0, np.int64)
-    rem = suffix.rem_from_starts(sent_starts, len(doc_of))
     doc_of = doc_of.astype(np.int32)
     start = stream["start"].to_numpy().astype(np.uint32)
     end = stream["end"].to_numpy().astype(np.uint32)
@@ -138,7 +139,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
     tokens = np.bincount(doc_of, minlength=n_docs).astype(np.int64)
     total = int(tokens.sum())
     doc_share = tokens / total if total else np.zeros(n_docs)
-    canon = docs["canon"].to_numpy().astype(np.int64)
+    canon = docs["canon"].to_numpy().astype(np.int32)
     has_dupes = bool((canon != np.arange(n_docs)).any())
     first = np.concatenate(([0], np.cumsum(tokens)[:-1])) if n_docs else np.zeros(0, np.int64)
     docs_out = docs.select("doc", "canon").with_columns(
@@ -147,38 +148,50 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
 
     say("suffix array")
     sa, cl = suffix.suffix_array(ids, sent_starts)
-    cl = suffix.lcp_capped(cl, sa, rem)
+    cl = suffix.lcp_capped(cl, sa, suffix.rem_from_starts(sent_starts, len(ids)))
     at_start = np.zeros(len(ids), bool)
     at_start[sent_starts] = True
     lcs = suffix.left_diverse_prefix(ids, sa, at_start)
     doc_sa = doc_of[sa]
-    del at_start
+    del at_start, doc_of
 
     say("n-grams")
     ng_parts, mx_parts = [], []
     freq_prev = freq_uni = None  # per position: freq of the (n-1)-gram / word starting there
     offset = 0  # rows of the n-gram table so far
+    big_n = float(max(total, 1))
     for n in range(1, max_n + 1):
+        # int32 ranks and group ids throughout (n < 2**31), temporaries freed before the next
         ge = cl >= n  # rank r continues the group of rank r-1
         member = ge.copy()
         member[:-1] |= ge[1:]
-        ranks = np.flatnonzero(member)
+        ranks = np.flatnonzero(member).astype(np.int32)
+        del member
         if len(ranks) == 0:
             break
         starts = ~ge[ranks]
-        gid = np.cumsum(starts) - 1
+        del ge
+        gid = np.cumsum(starts, dtype=np.int32)
+        gid -= 1
         count = np.bincount(gid)
         keep = count >= min_statements
-        sel = keep[gid]
-        ranks, starts = ranks[sel], starts[sel]
-        gid = (np.cumsum(keep) - 1)[gid[sel]]
+        if not keep.all():
+            sel = keep[gid]
+            ranks, starts = ranks[sel], starts[sel]
+            gid = (np.cumsum(keep, dtype=np.int32) - 1)[gid[sel]]
+            del sel
         n_groups = int(keep.sum())
+        del count, keep
         if n_groups == 0:
             break
-        lo = ranks[starts]
+        lo = ranks[starts].astype(np.int64)
         freq, st, dist, dp = _stats(ranks, gid, n_groups, doc_sa, canon, doc_share, has_dupes)
         hi = lo + freq - 1
-        right = np.bincount(gid, weights=(cl[ranks] == n) & ~starts, minlength=n_groups) > 0
+        flag = cl[ranks] == n
+        flag &= ~starts
+        right = np.zeros(n_groups, bool)
+        right[gid[flag]] = True
+        del flag, starts
         closed = right & ((lcs[hi] - lcs[lo]) > 0) & (n >= min_len)
         ok = dist >= min_statements
         pos = sa[lo].astype(np.int64)
@@ -187,19 +200,26 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
         if n >= 2:  # association: the two end splits (w1 | w2..wn) and (w1..wn-1 | wn)
             frame.update(f_a1=freq_uni[pos], f_b1=freq_prev[pos + 1],
                          f_a2=freq_prev[pos], f_b2=freq_uni[pos + n - 1])
-        part = pl.DataFrame(frame).filter(pl.Series(ok))
+        part = _ngram_part(pl.DataFrame(frame).filter(pl.Series(ok)), n, big_n)
+        del frame
         ng_parts.append(part)
         if (closed & ok).any():
             rows = offset + np.cumsum(ok)[closed & ok] - 1
             mx_parts.append(rows)
         offset += part.height
-        fp = np.zeros(len(ids), np.uint32)
-        okr = ok[gid]
-        fp[sa[ranks[okr]]] = freq[gid[okr]]
-        if n == 1:
-            freq_uni = fp
-        freq_prev = fp
-        del ge, member, ranks, starts, gid, sel
+        if n < max_n:  # the next n needs the freq of the n-gram starting at each position
+            fp = np.zeros(len(ids), np.uint32)
+            if ok.all():
+                fp[sa[ranks]] = freq[gid]
+            else:
+                okr = ok[gid]
+                fp[sa[ranks[okr]]] = freq[gid[okr]]
+                del okr
+            if n == 1:
+                freq_uni = fp
+            freq_prev = fp
+            del fp
+        del ranks, gid, lo, hi, freq, st, dist, dp, pos, part
     del freq_prev, freq_uni
 
     say("long phrases")
@@ -235,16 +255,9 @@ NGRAM_SCHEMA = {
 MAXIMAL_SCHEMA = {k: v for k, v in NGRAM_SCHEMA.items() if k != "gram"} | {"n": pl.UInt32}
 
 
-def _ngram_table(parts: list[pl.DataFrame], total: int) -> pl.DataFrame:
+def _ngram_part(frame: pl.DataFrame, n: int, big_n: float) -> pl.DataFrame:
+    """One n's rows with their association measures, in the final dtypes (minus ``gram``)."""
     from .stats import g2_expr, log_dice_expr, pmi_expr
-
-    if not parts:
-        return pl.DataFrame(schema=NGRAM_SCHEMA)
-    frame = pl.concat(parts, how="diagonal_relaxed")
-    for col in ("f_a1", "f_b1", "f_a2", "f_b2"):
-        if col not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, pl.Int64).alias(col))
-    big_n = float(max(total, 1))
 
     def measures(fa: str, fb: str) -> list[pl.Expr]:
         return [
@@ -253,14 +266,22 @@ def _ngram_table(parts: list[pl.DataFrame], total: int) -> pl.DataFrame:
             pmi_expr("freq", fa, fb, big_n),
         ]
 
-    m1, m2 = measures("f_a1", "f_b1"), measures("f_a2", "f_b2")
-    multi = pl.col("n") >= 2
-    frame = frame.with_columns(
-        pl.when(multi).then(pl.min_horizontal(m1[0], m2[0])).alias("g2"),
-        pl.when(multi).then(pl.min_horizontal(m1[1], m2[1])).alias("log_dice"),
-        pl.when(multi).then(pl.min_horizontal(m1[2], m2[2])).alias("pmi"),
-    )
-    frame = frame.with_row_index("gram")  # parts come in (n, sa_lo) order
+    if n >= 2:
+        m1, m2 = measures("f_a1", "f_b1"), measures("f_a2", "f_b2")
+        frame = frame.with_columns(
+            pl.min_horizontal(m1[0], m2[0]).alias("g2"),
+            pl.min_horizontal(m1[1], m2[1]).alias("log_dice"),
+            pl.min_horizontal(m1[2], m2[2]).alias("pmi"),
+        )
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.Float64).alias(c) for c in ("g2", "log_dice", "pmi"))
+    return frame.select([pl.col(c).cast(t) for c, t in NGRAM_SCHEMA.items() if c != "gram"])
+
+
+def _ngram_table(parts: list[pl.DataFrame], total: int) -> pl.DataFrame:
+    if not parts:
+        return pl.DataFrame(schema=NGRAM_SCHEMA)
+    frame = pl.concat(parts, rechunk=False).with_row_index("gram")  # parts come in (n, sa_lo) order
     return frame.select([pl.col(c).cast(t) for c, t in NGRAM_SCHEMA.items()])
 
 

@@ -196,11 +196,18 @@ def group_doc_counts(group: np.ndarray, docs: np.ndarray, n_docs: int | None = N
         e = np.zeros(0, np.int64)
         return e, e, e
     base = np.int64(n_docs if n_docs is not None else int(docs.max()) + 1)
-    key = group.astype(np.int64) * base + docs
+    key = group.astype(np.int64)  # in place from here: no full-size temporaries
+    key *= base
+    key += docs
     key.sort()
-    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    brk = np.empty(len(key), bool)
+    brk[0] = True
+    np.not_equal(key[1:], key[:-1], out=brk[1:])
+    starts = np.flatnonzero(brk)
+    del brk
     counts = np.diff(np.append(starts, len(key)))
     uk = key[starts]
+    del key, starts
     return uk // base, uk % base, counts
 
 
