@@ -11,9 +11,9 @@ Heavy modules (polars, nltk, altair) are imported inside the commands, so that
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -32,7 +32,7 @@ corpus_app = typer.Typer(help="Inspect ingested corpora.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -41,7 +41,7 @@ class Format(str, Enum):
 
 # Shared options, written once (sqlite-utils style).
 StoreOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--store", help="Store folder (default: $FORMULAE_STORE or ./build).", show_default=False),
 ]
 FormatOpt = Annotated[
@@ -49,7 +49,7 @@ FormatOpt = Annotated[
     typer.Option("--format", "-f", help="Output format: table, csv, json (list of objects) or parquet."),
 ]
 OutputOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--output", "-o", help="Write the result to this file instead of stdout (written atomically)."),
 ]
 CorpusOpt = Annotated[str, typer.Option("--corpus", "-c", help="Corpus name, as ingested.")]
@@ -121,14 +121,14 @@ def _error(message: str) -> Exception:
 # [cli:corpus]
 
 
-class InfoFormat(str, Enum):
+class InfoFormat(StrEnum):
     table = "table"
     json = "json"
 
 
 @app.command("ingest")
 def ingest_cmd(
-    declarations: Annotated[Optional[list[Path]], typer.Argument(help="Corpus declarations (corpus/NAME.yml).", show_default=False)] = None,
+    declarations: Annotated[list[Path] | None, typer.Argument(help="Corpus declarations (corpus/NAME.yml).", show_default=False)] = None,
     all_: Annotated[bool, typer.Option("--all", help="Ingest every declaration in --corpus-dir.")] = False,
     corpus_dir: Annotated[Path, typer.Option("--corpus-dir", help="Folder searched by --all.")] = Path("corpus"),
     store: StoreOpt = None,
@@ -224,7 +224,7 @@ def corpus_list_cmd(store: StoreOpt = None) -> None:
 @corpus_app.command("dropped")
 def corpus_dropped_cmd(
     name: Annotated[str, typer.Argument(help="Corpus name, as ingested.")],
-    reason: Annotated[Optional[str], typer.Option("--reason", help="Only this reason (duplicate, duplicate_paste, empty, not_a_message, unparseable).", show_default=False)] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Only this reason (duplicate, duplicate_paste, empty, not_a_message, unparseable).", show_default=False)] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many records (0 = all).")] = 50,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
@@ -249,8 +249,8 @@ def corpus_dropped_cmd(
 @corpus_app.command("show")
 def corpus_show_cmd(
     name: Annotated[str, typer.Argument(help="Corpus name, as ingested.")],
-    ids: Annotated[Optional[list[str]], typer.Option("--id", help="Only these statement ids (repeatable).", show_default=False)] = None,
-    source: Annotated[Optional[str], typer.Option("--source", help="Only this source.", show_default=False)] = None,
+    ids: Annotated[list[str] | None, typer.Option("--id", help="Only these statement ids (repeatable).", show_default=False)] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only this source.", show_default=False)] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many statements (0 = all).")] = 20,
     full: Annotated[bool, typer.Option("--full", help="The full verbatim text instead of an 80-character excerpt.")] = False,
     store: StoreOpt = None,
@@ -274,9 +274,9 @@ def corpus_show_cmd(
 def tokens_cmd(
     text: Annotated[str, typer.Argument(help="The text to tokenise (quote it).")],
     language: Annotated[str, typer.Option("--language", "-l", help="ar, en or ru.")] = "ar",
-    level: Annotated[Optional[str], typer.Option("--level", help="exact, norm, clitic or stem (default: clitic for ar, norm otherwise).", show_default=False)] = None,
+    level: Annotated[str | None, typer.Option("--level", help="exact, norm, clitic or stem (default: clitic for ar, norm otherwise).", show_default=False)] = None,
     line_breaks: Annotated[str, typer.Option("--line-breaks", help="paragraph (a newline ends a paragraph) or wrap (a newline is a space).")] = "paragraph",
-    corpus: Annotated[Optional[str], typer.Option("--corpus", "-c", help="Decide clitic splits with this corpus's vocabulary and alias table.", show_default=False)] = None,
+    corpus: Annotated[str | None, typer.Option("--corpus", "-c", help="Decide clitic splits with this corpus's vocabulary and alias table.", show_default=False)] = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
@@ -294,14 +294,14 @@ def tokens_cmd(
 # [cli:phrases]
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     exact = "exact"
     norm = "norm"
     clitic = "clitic"
     stem = "stem"
 
 
-class By(str, Enum):
+class By(StrEnum):
     day = "day"
     week = "week"
     month = "month"
@@ -310,13 +310,13 @@ class By(str, Enum):
 
 
 LevelOpt = Annotated[
-    Optional[Level],
+    Level | None,
     typer.Option("--level", "-l", help="Matching level: exact, norm, clitic, stem (default: clitic for Arabic, norm otherwise).",
                  show_default=False),
 ]
-SourceOpt = Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only these sources (repeatable).", show_default=False)]
-FromOpt = Annotated[Optional[str], typer.Option("--from", help="First date (YYYY, YYYY-MM or YYYY-MM-DD).", show_default=False)]
-ToOpt = Annotated[Optional[str], typer.Option("--to", help="Last date, inclusive (YYYY, YYYY-MM or YYYY-MM-DD).", show_default=False)]
+SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources (repeatable).", show_default=False)]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First date (YYYY, YYYY-MM or YYYY-MM-DD).", show_default=False)]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last date, inclusive (YYYY, YYYY-MM or YYYY-MM-DD).", show_default=False)]
 DistinctOpt = Annotated[bool, typer.Option("--distinct", help="Leave out statements that duplicate a text under another source.")]
 
 
@@ -378,7 +378,7 @@ def query_cmd(
     phrase: Annotated[str, typer.Argument(help="The phrase, as you would write it.")],
     corpus: CorpusOpt,
     level: LevelOpt = None,
-    by: Annotated[Optional[By], typer.Option("--by", help="Period: day, week, month, quarter or year (see also --all-time).")] = By.year,
+    by: Annotated[By | None, typer.Option("--by", help="Period: day, week, month, quarter or year (see also --all-time).")] = By.year,
     all_time: Annotated[bool, typer.Option("--all-time", help="One row per source, no periods.")] = False,
     source: SourceOpt = None,
     date_from: FromOpt = None,
@@ -410,7 +410,7 @@ def kwic_cmd(
     corpus: CorpusOpt,
     level: LevelOpt = None,
     width: Annotated[int, typer.Option("--width", "-w", help="Characters of context on each side.")] = 60,
-    limit: Annotated[Optional[int], typer.Option("--limit", "-n", help="At most this many lines (default: 200 for the table, all otherwise).", show_default=False)] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most this many lines (default: 200 for the table, all otherwise).", show_default=False)] = None,
     source: SourceOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
@@ -445,9 +445,9 @@ def phrases_cmd(
     corpus: CorpusOpt,
     level: LevelOpt = None,
     min_statements: Annotated[int, typer.Option("--min-statements", "-k", help="Only phrases in at least K distinct statements.")] = 2,
-    n: Annotated[Optional[str], typer.Option("--n", help="Phrase length in tokens: 3 or a range 3..8 (n-gram table).", show_default=False)] = None,
+    n: Annotated[str | None, typer.Option("--n", help="Phrase length in tokens: 3 or a range 3..8 (n-gram table).", show_default=False)] = None,
     maximal: Annotated[bool, typer.Option("--maximal", help="Maximal recurring phrases of any length instead of n-grams.")] = False,
-    by: Annotated[Optional[By], typer.Option("--by", help="Also count per period (one row per phrase and period).", show_default=False)] = None,
+    by: Annotated[By | None, typer.Option("--by", help="Also count per period (one row per phrase and period).", show_default=False)] = None,
     sort: Annotated[str, typer.Option("--sort", help="statements, freq, n, g2, log_dice, pmi, dp (ascending) or phrase.")] = "statements",
     limit: Annotated[int, typer.Option("--limit", help="At most this many phrases (0 = all).")] = 100,
     store: StoreOpt = None,
@@ -491,7 +491,7 @@ def _emit_result(frame, fmt: Format, output, title: str, notes=()) -> None:
     emit(frame if fmt in (Format.json, Format.parquet) else _flat(frame), fmt, output, title=title)
 
 
-LevelOpt = Annotated[Optional[str], typer.Option("--level", help="Matching level: exact, norm, clitic or stem (default: clitic for Arabic, norm otherwise).", show_default=False)]
+LevelOpt = Annotated[str | None, typer.Option("--level", help="Matching level: exact, norm, clitic or stem (default: clitic for Arabic, norm otherwise).", show_default=False)]
 
 
 @app.command("timeline")
@@ -500,8 +500,8 @@ def timeline_cmd(
     corpus: CorpusOpt,
     by: Annotated[str, typer.Option("--by", help="Period: day, week, month, quarter or year.")] = "year",
     group: Annotated[str, typer.Option("--group", help="Column to split by (source) or 'none'.")] = "source",
-    source: Annotated[Optional[str], typer.Option("--source", help="Only these sources (a|b|c).", show_default=False)] = None,
-    where: Annotated[Optional[str], typer.Option("--where", help="Statement filter, e.g. 'year=1990..1999'.", show_default=False)] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only these sources (a|b|c).", show_default=False)] = None,
+    where: Annotated[str | None, typer.Option("--where", help="Statement filter, e.g. 'year=1990..1999'.", show_default=False)] = None,
     lifecycle: Annotated[bool, typer.Option("--lifecycle", help="Print the lifecycle summary instead of the per-period table.")] = False,
     level: LevelOpt = None,
     store: StoreOpt = None,
@@ -529,8 +529,8 @@ def compare_cmd(
     bonferroni: Annotated[bool, typer.Option("--bonferroni", help="Significance labels at alpha/m (m = items compared).")] = False,
     phrases: Annotated[bool, typer.Option("--phrases/--no-phrases", help="Include recurring phrases, not only lexicon formulae.")] = True,
     min_statements: Annotated[int, typer.Option("--min-statements", help="Recurring phrases: at least this many statements.")] = 5,
-    max_p: Annotated[Optional[float], typer.Option("--max-p", help="Only rows with token G² p below this (e.g. 0.001).", show_default=False)] = None,
-    top: Annotated[Optional[int], typer.Option("--top", help="Only the first N rows.", show_default=False)] = None,
+    max_p: Annotated[float | None, typer.Option("--max-p", help="Only rows with token G² p below this (e.g. 0.001).", show_default=False)] = None,
+    top: Annotated[int | None, typer.Option("--top", help="Only the first N rows.", show_default=False)] = None,
     level: LevelOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
@@ -560,11 +560,11 @@ def compare_cmd(
 @app.command("families")
 def families_cmd(
     corpus: CorpusOpt,
-    where: Annotated[Optional[str], typer.Option("--where", help="Statement filter, e.g. 'source=was'.", show_default=False)] = None,
+    where: Annotated[str | None, typer.Option("--where", help="Statement filter, e.g. 'source=was'.", show_default=False)] = None,
     min_statements: Annotated[int, typer.Option("--min-statements", help="Seeds: recurring in at least this many statements.")] = 2,
     variants: Annotated[bool, typer.Option("--variants", help="One row per wording instead of one per family.")] = False,
-    accept: Annotated[Optional[str], typer.Option("--accept", help="Write this family into the lexicon (corpus/formulae.yml or --lexicon).", show_default=False)] = None,
-    lexicon: Annotated[Optional[Path], typer.Option("--lexicon", help="Lexicon file for --accept.", show_default=False)] = None,
+    accept: Annotated[str | None, typer.Option("--accept", help="Write this family into the lexicon (corpus/formulae.yml or --lexicon).", show_default=False)] = None,
+    lexicon: Annotated[Path | None, typer.Option("--lexicon", help="Lexicon file for --accept.", show_default=False)] = None,
     level: Annotated[str, typer.Option("--level", help="Level the variants are grouped at.")] = "stem",
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
@@ -593,8 +593,8 @@ def families_cmd(
 @app.command("formulae")
 def formulae_cmd(
     corpus: CorpusOpt,
-    formula: Annotated[Optional[list[str]], typer.Option("--formula", help="Only this formula id (repeatable).", show_default=False)] = None,
-    lexicon: Annotated[Optional[Path], typer.Option("--lexicon", help="Lexicon file (default corpus/formulae.yml).", show_default=False)] = None,
+    formula: Annotated[list[str] | None, typer.Option("--formula", help="Only this formula id (repeatable).", show_default=False)] = None,
+    lexicon: Annotated[Path | None, typer.Option("--lexicon", help="Lexicon file (default corpus/formulae.yml).", show_default=False)] = None,
     counts: Annotated[bool, typer.Option("--counts", help="Per formula totals instead of one row per match.")] = False,
     level: LevelOpt = None,
     store: StoreOpt = None,
@@ -621,8 +621,8 @@ def formulae_cmd(
 
 @app.command("lexicon")
 def lexicon_cmd(
-    lexicon: Annotated[Optional[Path], typer.Option("--lexicon", help="Lexicon file (default corpus/formulae.yml).", show_default=False)] = None,
-    lang: Annotated[Optional[str], typer.Option("--lang", help="Only patterns in this language.", show_default=False)] = None,
+    lexicon: Annotated[Path | None, typer.Option("--lexicon", help="Lexicon file (default corpus/formulae.yml).", show_default=False)] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Only patterns in this language.", show_default=False)] = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -641,7 +641,7 @@ def lexicon_cmd(
 @app.command("reuse")
 def reuse_cmd(
     corpus: CorpusOpt,
-    where: Annotated[Optional[str], typer.Option("--where", help="Statement filter.", show_default=False)] = None,
+    where: Annotated[str | None, typer.Option("--where", help="Statement filter.", show_default=False)] = None,
     passage_min_len: Annotated[int, typer.Option("--passage-min-len", help="Shared passages: at least this many tokens.")] = 8,
     max_docs: Annotated[int, typer.Option("--max-docs", help="Items in more statements than this do not pair statements.")] = 200,
     families: Annotated[bool, typer.Option("--families/--no-families", help="Also pair statements through variant families.")] = True,
