@@ -128,3 +128,11 @@ def ungd_formula(ungd: str, store: Path, report_out: Path):
     from analysis.report import report_build
 
     return report_build("formula", ungd, store=store, out=report_out, force=True, renderer="builtin")
+
+
+@pytest.fixture(scope="session")
+def ungd_overview(ungd: str, store: Path, report_out: Path):
+    """The ungd overview (the largest default report: families and timelines on 743 speeches)."""
+    from analysis.report import report_build
+
+    return report_build("overview", ungd, store=store, out=report_out, force=True, renderer="builtin")

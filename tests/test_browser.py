@@ -53,3 +53,10 @@ def test_ungd_formula_in_browser(ungd_formula):
     check = _check(ungd_formula, arabic=False)
     assert len(check.charts) == 5  # rate, share, by source, wordings, dispersion
     assert "territorial integrity" in check.text.lower()
+
+
+def test_ungd_overview_in_browser(ungd_overview):
+    """Every default report is opened: the ungd overview is the one with the most charts."""
+    check = _check(ungd_overview, arabic=False, hover="chart-top-formulae")
+    assert len(check.charts) >= 8
+    assert "occurrences" in check.tooltip
