@@ -413,7 +413,9 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
         .to_series()
     )
     meta = meta.with_columns(canon)
-    scan = phrases_scan({"stream": stream}, meta.select("doc", "canon"), max_n=max_n,
+    handoff = {"stream": stream}  # phrases_scan pops it: no name here may keep the forms alive
+    del stream
+    scan = phrases_scan(handoff, meta.select("doc", "canon"), max_n=max_n,
                         min_statements=min_statements, min_len=min_len, progress=say)
     surf = _surface_map(surface_forms, scan.vocab["form"])
     say("writing index")
