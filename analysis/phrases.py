@@ -299,12 +299,38 @@ def _maximal_table(short_rows: list[np.ndarray], long_part: pl.DataFrame | None,
     return out  # n <= max_n in (n, sa_lo) order, then longer ones in sa_lo order; queries sort
 
 
+SHORT_PHRASE = 16  # up to this length, phrase strings are built column-wise per length
+
+
 def phrase_strings(ids: np.ndarray, vocab_forms: pl.Series, pos: np.ndarray, n: np.ndarray) -> pl.Series:
-    """Phrase strings (forms joined by single spaces) for rows given by start position and length."""
+    """Phrase strings (forms joined by single spaces) for rows given by start position and length.
+
+    Rows of length <= ``SHORT_PHRASE`` are built per length as ``concat_str`` of k gathered
+    form columns (no exploded token table: a few hundred MB less for millions of rows);
+    longer ones by exploding their tokens and joining per row.
+    """
     pos = np.asarray(pos, np.int64)
     n = np.asarray(n, np.int64)
     if len(pos) == 0:
         return pl.Series("phrase", [], dtype=pl.String)
+    parts, order = [], []
+    for k in np.unique(n[n <= SHORT_PHRASE]).tolist():
+        rows = np.flatnonzero(n == k)
+        cols = [vocab_forms.gather(np.asarray(ids[pos[rows] + j], np.int64)).alias(f"w{j}") for j in range(k)]
+        parts.append(pl.select(pl.concat_str(cols, separator=" ").alias("phrase")).to_series())
+        order.append(rows)
+        del cols
+    rows = np.flatnonzero(n > SHORT_PHRASE)
+    if len(rows):
+        parts.append(_joined_strings(ids, vocab_forms, pos[rows], n[rows]))
+        order.append(rows)
+    out = pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
+    inverse = np.empty(len(pos), np.int64)
+    inverse[np.concatenate(order)] = np.arange(len(pos))
+    return out.gather(inverse).alias("phrase")
+
+
+def _joined_strings(ids: np.ndarray, vocab_forms: pl.Series, pos: np.ndarray, n: np.ndarray) -> pl.Series:
     offsets = np.cumsum(n) - n
     row = np.repeat(np.arange(len(pos)), n)
     tok_pos = np.arange(int(n.sum())) - offsets[row] + pos[row]
