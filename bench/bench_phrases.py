@@ -168,7 +168,9 @@ def say(step):
     now = time.perf_counter(); steps.append((step, now - last[0])); last[0] = now
 ix = index_build('ungdc', 'norm', {store!r}, progress=say, force=True)
 dt = time.perf_counter() - t
-print(dt, ix.manifest['tokens'], ix.manifest['ngrams'], ix.manifest['maximal'], ';'.join(f'{{s.replace(" ", "_")}}={{x:.1f}}' for s, x in steps[1:] + [('end', time.perf_counter() - last[0])]))
+# say(step) is called as a step starts: a step's time is the gap to the next call (or the end)
+gaps = [x for _, x in steps[1:]] + [time.perf_counter() - last[0]]
+print(dt, ix.manifest['tokens'], ix.manifest['ngrams'], ix.manifest['maximal'], ';'.join(f'{{s.replace(" ", "_")}}={{x:.1f}}' for (s, _), x in zip(steps, gaps)))
 """,
 }
 
