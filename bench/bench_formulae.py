@@ -31,6 +31,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from child import ChildFailed, run_child_code
+
 ROOT = Path(__file__).resolve().parent.parent
 DECL = ROOT / "tests" / "corpora" / "ungdc.yml"
 
@@ -61,18 +63,12 @@ print(time.perf_counter() - t, c.frame.height)
 
 
 def run_child(kind: str, store: str) -> tuple[float, float, int]:
-    code = CHILD[kind].format(store=store)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=err, cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
-        _, status, usage = os.wait4(proc.pid, 0)
-        code_ = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if code_ != 0:
-            raise SystemExit(f"{kind} failed:\n{err.read().decode()}")
-        seconds, count = out.read().decode().split()
-    return float(seconds), usage.ru_maxrss / 1024, int(count)
+    """(seconds, peak MB of the child alone, result count) of one step."""
+    try:
+        (seconds, count), peak = run_child_code(CHILD[kind].format(store=store), kind)
+    except ChildFailed as exc:
+        raise SystemExit(str(exc)) from None
+    return float(seconds), peak, int(count)
 
 
 SETUP = """

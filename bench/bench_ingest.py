@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
+
+from child import ChildFailed, run_child_code
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = (ROOT / ".." / "shared" / "corpora" / "ungdc" / "ungdc_1946_2024.jsonl.gz").resolve()
@@ -54,19 +54,13 @@ print(time.perf_counter() - t, r.log['kept'])
 
 
 def run_child_rss(kind: str, store: str) -> tuple[float, float, int]:
-    """Like run_child but reaps the child itself with wait4, so the peak memory is its own."""
+    """(seconds, peak MB of the child alone, result count) of one step."""
     code = CHILD[kind].format(data=str(DATA), decl=str(DECL), store=store)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=err, cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if proc.returncode != 0:
-            raise SystemExit(f"{kind} failed:\n{err.read().decode()}")
-        seconds, count = out.read().decode().split()
-    return float(seconds), usage.ru_maxrss / 1024, int(count)
+    try:
+        (seconds, count), peak = run_child_code(code, kind)
+    except ChildFailed as exc:
+        raise SystemExit(str(exc)) from None
+    return float(seconds), peak, int(count)
 
 
 def main() -> None:

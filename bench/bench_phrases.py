@@ -40,6 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from child import ChildFailed, run_child_code
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = (ROOT / ".." / "shared" / "corpora" / "ungdc" / "ungdc_1946_2024.jsonl.gz").resolve()
 DECL = ROOT / "tests" / "corpora" / "ungdc.yml"
@@ -176,17 +178,8 @@ print(dt, ix.manifest['tokens'], ix.manifest['ngrams'], ix.manifest['maximal'], 
 
 
 def run_child(kind: str, fmt: dict, python: str | None = None) -> tuple[list[str], float]:
-    code = CHILD[kind].format(**fmt) if kind in CHILD else kind
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([python or sys.executable, "-c", code], stdout=out, stderr=err, cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
-        _, status, usage = os.wait4(proc.pid, 0)
-        out.seek(0)
-        err.seek(0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError(f"{kind} failed:\n{err.read().decode()[-3000:]}")
-        fields = out.read().decode().split()
-    return fields, usage.ru_maxrss / 1024
+    """(stdout fields, peak MB of the child alone) of a CHILD step, or of raw code."""
+    return run_child_code(CHILD[kind].format(**fmt) if kind in CHILD else kind, kind, python)
 
 
 def query_wall(store: str, runs: int = 5, cached: bool = False) -> float:
@@ -242,7 +235,7 @@ def main() -> None:
                     rows.append((name, float(f[0]), mem, int(f[1])))
                     checked.append(name)
                     print(f"  {name}: {float(f[0]):.1f} s", flush=True)
-                except RuntimeError as exc:
+                except ChildFailed as exc:
                     print(f"  {name}: FAILED ({str(exc).splitlines()[-1]})", flush=True)
             if Path(args.conc_python).exists():
                 try:
@@ -251,7 +244,7 @@ def main() -> None:
                     checked.append("conc")
                     print(f"  conc: {float(f[0]):.1f} s counting, {float(f[2]):.1f} s build", flush=True)
                     conc_build = float(f[2])
-                except RuntimeError as exc:
+                except ChildFailed as exc:
                     print(f"  conc: FAILED ({str(exc).splitlines()[-1]})", flush=True)
             else:
                 print(f"  conc: skipped (no venv at {args.conc_python}; see the module docstring)")

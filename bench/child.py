@@ -1,0 +1,34 @@
+"""Run benchmark code in a fresh Python process and measure that process alone.
+
+Every benchmark times each step in its own child so that imports, caches and memory of
+one step never leak into another. The child is reaped with ``os.wait4`` so that the
+peak RSS reported is the child's own (``RUSAGE_CHILDREN`` would fold in every earlier
+child of this process).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ChildFailed(RuntimeError):
+    """The child exited non-zero; the message ends with the tail of its stderr."""
+
+
+def run_child_code(code: str, label: str, python: str | None = None) -> tuple[list[str], float]:
+    """Run ``code`` with ``python -c`` in the project root; return (stdout fields, peak MB)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([python or sys.executable, "-c", code], stdout=out, stderr=err,
+                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        _, status, usage = os.wait4(proc.pid, 0)
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise ChildFailed(f"{label} failed:\n{err.read().decode()[-3000:]}")
+        return out.read().decode().split(), usage.ru_maxrss / 1024
