@@ -104,27 +104,20 @@ def test_unknown_corpus_and_level(store):
 
 
 @pytest.mark.slow
-def test_golden_ungdc(ungdc, store):
-    index_build(ungdc, "norm", store)
-    phrase = "sovereignty and territorial integrity"
-    r = query_phrase(ungdc, phrase, level="norm", by=None, store=store)
+@pytest.mark.parametrize(("fixture", "phrase", "language", "line_breaks", "occurrences", "golden"), [
+    ("ungdc", "sovereignty and territorial integrity", "en", "wrap", 1439, "GOLDEN_UNGDC"),
+    ("saudinewsnet", "العلاقات الثنائية", "ar", "paragraph", 206, "GOLDEN_SAUDI"),
+])
+def test_golden(request, store, fixture, phrase, language, line_breaks, occurrences, golden):
+    corpus = request.getfixturevalue(fixture)
+    index_build(corpus, "norm", store)
+    r = query_phrase(corpus, phrase, level="norm", by=None, store=store)
     got = statements(r)
-    assert sum(r.columns["occurrences"]) == 1439
-    texts = pl.scan_parquet(store / ungdc / "snapshot" / "statements.parquet").select("text").collect()
-    want = oracle_statements(texts["text"].to_list(), phrase, "en", "wrap")
-    assert (got, want) == (GOLDEN_UNGDC, GOLDEN_UNGDC)
-
-
-@pytest.mark.slow
-def test_golden_saudinewsnet(saudinewsnet, store):
-    index_build(saudinewsnet, "norm", store)
-    phrase = "العلاقات الثنائية"
-    r = query_phrase(saudinewsnet, phrase, level="norm", by=None, store=store)
-    got = statements(r)
-    assert sum(r.columns["occurrences"]) == 206
-    texts = pl.scan_parquet(store / saudinewsnet / "snapshot" / "statements.parquet").select("text").collect()
-    want = oracle_statements(texts["text"].to_list(), phrase, "ar", "paragraph")
-    assert (got, want) == (GOLDEN_SAUDI, GOLDEN_SAUDI)
+    assert sum(r.columns["occurrences"]) == occurrences
+    texts = pl.scan_parquet(store / corpus / "snapshot" / "statements.parquet").select("text").collect()
+    want = oracle_statements(texts["text"].to_list(), phrase, language, line_breaks)
+    expected = globals()[golden]
+    assert (got, want) == (expected, expected)
 
 
 # produced by the engine and by oracle_statements alike (the oracle reads the snapshot text)
