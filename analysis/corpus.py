@@ -253,8 +253,11 @@ def _exact_lines(dropped: pl.DataFrame, decl: Declaration) -> pl.DataFrame:
 def _log(decl: Declaration, records: pl.DataFrame, statements: pl.DataFrame, dropped: pl.DataFrame) -> dict[str, Any]:
     reasons = {str(k): int(v) for k, v in dropped.group_by("reason").len().sort("reason").iter_rows()}
     assert set(reasons) <= set(DROP_REASONS), reasons
-    per_file = records.group_by("file", maintain_order=True).agg(
-        records=pl.len(), dropped=pl.col("drop").is_not_null().sum())
+    # dropped per file from the final drop list (the reader's drops and _build's empty/duplicate)
+    per_file = (records.group_by("file", maintain_order=True).agg(records=pl.len())
+                .join(dropped.group_by("file").agg(dropped=pl.len()), on="file", how="left",
+                      maintain_order="left")
+                .with_columns(pl.col("dropped").fill_null(0)))
     return {
         "corpus": decl.name,
         "records_in": records.height,

@@ -124,6 +124,8 @@ def test_saudinewsnet_golden(saudinewsnet, store):
     assert log["records_in"] == 31030
     assert df.height == 30115
     assert log["dropped"] == {"duplicate": 561, "empty": 354}
+    # per-file counts include the empty and duplicate drops made after reading (one file)
+    assert [(v["records"], v["dropped"]) for v in log["files"].values()] == [(31030, 915)]
     assert df["date_precision"].unique().to_list() == ["day"]
     info = corpus_info(saudinewsnet, store)
     assert (info["first_date"], info["last_date"]) == ("2015-07-21", "2015-08-11")
