@@ -279,16 +279,6 @@ class Analyzer:
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-    def params(self) -> dict:
-        return {
-            "language": self.language,
-            "split_article": self.split_article,
-            "stemmer": self.stemmer,
-            "aliases": len(self.aliases),
-            "lexicon": len(self.user_lexicon),
-            "fingerprint": self.fingerprint(),
-        }
-
     # --- per word -----------------------------------------------------------
     def alias(self, form: str) -> str:
         return self.aliases.get(form, form)

@@ -311,7 +311,7 @@ def read_jsonl(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Data
         df = pl.read_ndjson(path, infer_schema_length=1000)
     except Exception:
         df = None
-    cache: dict[str, bytes] = {}
+    cache: dict[str, bytes | list[bytes]] = {}
 
     def raw() -> bytes:
         if "raw" not in cache:
@@ -319,7 +319,9 @@ def read_jsonl(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Data
         return cache["raw"]
 
     def locate_null(line: int) -> bool:
-        obj = json.loads(raw().split(b"\n", line)[line - 1])
+        if "lines" not in cache:  # split once: called for every record with a null text
+            cache["lines"] = raw().split(b"\n")
+        obj = json.loads(cache["lines"][line - 1])
         return decl.field_for("text") not in obj
 
     if df is not None:
@@ -336,10 +338,6 @@ def read_jsonl(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Data
 
 def jsonl_lines(raw: bytes) -> list[int]:
     """Line numbers (1-based) of the non-blank lines: the records of a JSON Lines buffer."""
-    return _jsonl_nonblank_lines(raw)
-
-
-def _jsonl_nonblank_lines(raw: bytes) -> list[int]:
     return [i + 1 for i, ln in enumerate(raw.split(b"\n")) if ln.strip()]
 
 
