@@ -432,9 +432,9 @@ def kwic_cmd(
         date_from=date_from, date_to=date_to, distinct=distinct, limit=limit, store=store))
     _notes(notes)
     if fmt is Format.table and output is None:
-        from .query import _Index
+        from .corpus import corpus_manifest
 
-        kwic_print(frame, _Index(corpus, _v(level), store).snapshot.get("language", "en"))
+        kwic_print(frame, corpus_manifest(corpus, store).get("language", "en"))
         sys.stderr.write(f"formulae: {frame.height} lines\n")
         return
     emit(frame, fmt, output)

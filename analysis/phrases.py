@@ -33,6 +33,7 @@ The stored index (``index.py`` layout, see :func:`index_build`) lives in
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -350,6 +351,7 @@ ARRAYS = ("ids", "start", "end", "sent_starts", "sa")
 _CODE = ("suffix.py", "phrases.py", "tokens.py", "text.py", "arabic.py")
 
 
+@functools.cache  # the source files do not change while a process runs
 def _code_sha() -> str:
     import hashlib
     from pathlib import Path
@@ -389,8 +391,6 @@ def _resolve_level(level: str | None, language: str) -> str:
 
 
 def _wanted(manifest: dict, level: str, params: dict, fingerprint: str | None) -> dict:
-    import numpy as _np  # noqa: F401  (version below)
-
     return {
         "snapshot_sha256": manifest["snapshot_sha256"],
         "level": level,
@@ -654,8 +654,7 @@ class PhraseIndex:
 
     def doc_of(self, positions: np.ndarray) -> np.ndarray:
         """Statement (doc) of each token position."""
-        firsts = self.table("docs").select("first").collect().to_series().to_numpy()
-        return np.searchsorted(firsts.astype(np.int64), positions, side="right") - 1
+        return np.searchsorted(np.asarray(self.array("doc_first"), np.int64), positions, side="right") - 1
 
     def statement_counts(self, rows: pl.DataFrame) -> pl.DataFrame:
         """Per-statement counts ``(row, doc, count)`` of n-gram/maximal rows (by ``sa_lo``, ``freq``)."""

@@ -47,10 +47,6 @@ class Result:
     params: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def height(self) -> int:
-        return len(next(iter(self.columns.values()))) if self.columns else 0
-
     def frame(self):
         import polars as pl
 
@@ -308,7 +304,7 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
 
     Columns: ``date``, ``source``, ``id``, ``before``, ``match``, ``after`` (verbatim text
     around the match; line breaks shown as ``¶``), ``doc``, ``start``, ``end`` (code-point
-    offsets of the match in the statement's text). Returns (frame, notes, language).
+    offsets of the match in the statement's text). Returns (frame, notes).
     """
     import polars as pl
 

@@ -86,18 +86,6 @@ def _divsufsort(text: np.ndarray) -> np.ndarray:
     return sa
 
 
-def sentence_rem(sent_key: np.ndarray) -> np.ndarray:
-    """Tokens left in the sentence at each position (1 at a sentence's last token).
-
-    ``sent_key`` is any array that changes value exactly at sentence boundaries.
-    """
-    n = len(sent_key)
-    if n == 0:
-        return np.zeros(0, np.int32)
-    brk = np.flatnonzero(sent_key[1:] != sent_key[:-1]) + 1
-    return rem_from_starts(np.concatenate(([0], brk)), n)
-
-
 def rem_from_starts(starts: np.ndarray, n: int) -> np.ndarray:
     """Tokens left in the sentence at each position, from the sentences' first positions."""
     if n == 0:
@@ -159,24 +147,6 @@ def sa_range(ids: np.ndarray, sa: np.ndarray, pattern: np.ndarray,
         else:
             hi = mid
     return first, lo
-
-
-def runs(active: np.ndarray, cl: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Intervals formed by consecutive active ranks (ranks r >= 1 with cl[r] >= n).
-
-    Returns ``lo``, ``hi`` (inclusive ranks) and the minimum ``cl`` inside each run,
-    i.e. the length of the longest prefix all members share.
-    """
-    if len(active) == 0:
-        e = np.zeros(0, np.int64)
-        return e, e, e
-    brk = np.flatnonzero(np.diff(active) != 1) + 1
-    first = np.concatenate(([0], brk))
-    last = np.append(brk - 1, len(active) - 1)
-    lo = active[first].astype(np.int64) - 1
-    hi = active[last].astype(np.int64)
-    rmin = np.minimum.reduceat(cl[active], first)
-    return lo, hi, rmin
 
 
 def expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
