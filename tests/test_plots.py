@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from urllib.parse import unquote
 
 import polars as pl
@@ -153,7 +154,15 @@ def test_html_kwic_is_rtl_for_arabic_and_escaped():
 def test_page_assets_inline_the_vega_bundle_once(tmp_path, monkeypatch):
     monkeypatch.setenv("FORMULAE_STORE", str(tmp_path))
     assets = H.page_assets(arabic=True)
-    assert H.page_assets(arabic=True) == assets  # second call from the cache
     assert list((tmp_path / "_cache").glob("vega-bundle-*.js"))
+
+    def no_bundling(**_):
+        raise AssertionError("the bundle was built again instead of read from the cache")
+
+    monkeypatch.setattr("vl_convert.javascript_bundle", no_bundling)
+    assert H.page_assets(arabic=True) == assets  # second call from the cache
     assert assets.count("<script") == 2 and "vegaEmbed" in assets
-    assert "Noto Naskh Arabic" in assets and "http://" not in assets.split("<script")[0]
+    assert "http://" not in assets.split("<script")[0]
+    has_font = any(Path(f).is_file() for f in H.FONT_FILES)
+    assert ("@font-face" in assets) == has_font  # Noto Naskh Arabic embedded when the machine has it
+    assert "@font-face" not in H.page_assets(arabic=False)

@@ -10,10 +10,10 @@ import pytest
 
 from analysis.errors import FormulaeError
 from analysis.report import (
-    code_version,
     report_build,
     report_changes,
     report_index,
+    report_params,
     report_version,
     report_versions,
 )
@@ -55,7 +55,7 @@ def test_manifest_records_inputs_and_versions(mfa_overview, mfa_ar, store):
     assert m["version"] == mfa_overview.version == mfa_overview.folder.name
     assert m["snapshot_sha256"] == corpus_manifest(mfa_ar, store=store)["snapshot_sha256"]
     assert m["params"] == {"corpus": "mfa-ar"} and m["corpus"] == "mfa-ar"
-    assert re.fullmatch(r"[0-9a-f]{64}", m["code_version"]) and code_version() == code_version()
+    assert re.fullmatch(r"[0-9a-f]{64}", m["code_version"])
     assert m["version"] == report_version("overview", m["params"], m["snapshot_sha256"], m["code_version"])
     for pkg in ("polars", "altair", "vl-convert-python", "nbclient", "python", "vega", "vega-lite"):
         assert m["packages"][pkg]
@@ -95,9 +95,24 @@ def test_same_inputs_same_version_and_identical_tables(mfa_overview, mfa_ar, sto
     for name in forced.manifest["data_tables"]:
         assert forced.manifest["files"][name] == mfa_overview.manifest["files"][name], name
     # a different parameter is a different version
-    other = report_version("overview", {"corpus": "mfa-ar", "level": "stem"},
+    assert forced.manifest["params"] == report_params("overview", "mfa-ar")
+    other = report_version("overview", report_params("overview", "mfa-ar", level="stem"),
                            forced.manifest["snapshot_sha256"], forced.manifest["code_version"])
     assert other != forced.version
+
+
+def test_code_version_follows_the_tracked_files(tmp_path, monkeypatch):
+    import analysis.report as R
+
+    src = tmp_path / "analysis" / "x.py"
+    src.parent.mkdir()
+    src.write_text("a = 1\n")
+    monkeypatch.setattr(R, "PROJECT", tmp_path)
+    monkeypatch.setattr(R, "_code_files", lambda: [src])
+    before = R.code_version()
+    assert R.code_version() == before  # deterministic
+    src.write_text("a = 2\n")
+    assert R.code_version() != before  # any edit of a tracked file is a new code version
 
 
 def test_unknown_corpus_and_report_are_clean_errors(store):
