@@ -270,11 +270,6 @@ def note(message: str) -> _HTML:
     return _HTML(f'<div class="fx-note" role="note">{esc(message)}</div>')
 
 
-def html_raw(markup: str) -> _HTML:
-    """Wrap trusted, already-escaped markup so it displays as HTML."""
-    return _HTML(markup)
-
-
 # --- charts ---------------------------------------------------------------------
 
 

@@ -26,7 +26,6 @@ _PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "quarter": 3, "year": 4}
 OTHER = "(other)"
 _TIME_UNIT = {"day": "yearmonthdate", "week": "yearweek", "month": "yearmonth",
               "quarter": "yearquarter", "year": "year"}
-_COUNT_AXIS: Any = {"tickMinStep": 1, "format": ",d"}
 
 
 def _count_axis(frame: Any, column: str, *, stacked_by: list[str] | None = None) -> Any:

@@ -293,13 +293,15 @@ def nb_to_html(doc: Document, *, stamp: str, lang: str = "en") -> str:
 
 def render_builtin(
     qmd: Path, params: dict[str, Any], *, out_html: Path, env: dict[str, str], stamp: str,
-    project: dict[str, Any] | None = None,
+    project: dict[str, Any] | None = None, lang: str = "en",
 ) -> None:
-    """jupytext (Rmd reader) -> parameters -> nbclient -> HTML page at ``out_html``."""
+    """jupytext (Rmd reader) -> parameters -> nbclient -> HTML page at ``out_html``.
+
+    ``lang`` is the corpus language, set on the page's ``<html lang>``."""
     doc = qmd_read(qmd, project)
     qmd_parameters(doc, params)
     qmd_execute(doc, cwd=Path(qmd).parent, env=env)
-    out_html.write_text(nb_to_html(doc, stamp=stamp), encoding="utf-8")
+    out_html.write_text(nb_to_html(doc, stamp=stamp, lang=lang), encoding="utf-8")
 
 
 def render_quarto(

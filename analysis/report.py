@@ -145,30 +145,6 @@ def report_params(report: str, corpus: str, *, level: str | None = None,
     return params
 
 
-def snapshot_manifest(corpus: str, store: str | Path | None = None) -> dict[str, Any]:
-    """The corpus snapshot manifest (``corpus_manifest``; read per the contract if absent)."""
-    try:
-        from .corpus import corpus_manifest
-    except ImportError:
-        path = store_root(store) / corpus / "snapshot" / "manifest.json"
-        if not path.is_file():
-            raise FormulaeError(f"unknown corpus {corpus!r}: no snapshot in {store_root(store)}") from None
-        return read_json(path)
-    return corpus_manifest(corpus, store=store)
-
-
-def snapshot_load(corpus: str, store: str | Path | None = None) -> Any:
-    """The statements snapshot as a LazyFrame (``corpus_load``; read per the contract if absent)."""
-    try:
-        from .corpus import corpus_load
-    except ImportError:
-        import polars as pl
-
-        snapshot_manifest(corpus, store)
-        return pl.scan_parquet(store_root(store) / corpus / "snapshot" / "statements.parquet")
-    return corpus_load(corpus, store=store)
-
-
 # --- build -----------------------------------------------------------------------
 
 
@@ -220,7 +196,9 @@ def report_build(
     qmd = REPORTS_DIR / f"{report}.qmd"
     if not qmd.is_file():
         raise FormulaeError(f"report notebook not found: {qmd}")
-    cmanifest = snapshot_manifest(corpus, store=store_path)
+    from .corpus import corpus_manifest
+
+    cmanifest = corpus_manifest(corpus, store=store_path)
     if report == "formula" and formula is not None:
         _check_formula(formula, cmanifest.get("language", "en"))
     code = code_version()
@@ -261,7 +239,8 @@ def report_build(
                "PYTHONHASHSEED": "0"}
         html_path = tmp / f"{report}.html"
         render = render_quarto if renderer == "quarto" else render_builtin
-        kwargs = {} if renderer == "quarto" else {"project": _project_config()}
+        kwargs = {} if renderer == "quarto" else {"project": _project_config(),
+                                                  "lang": cmanifest.get("language", "en")}
         render(qmd, params, out_html=html_path, env=env, stamp=_stamp(manifest), **kwargs)
         manifest["build_seconds"] = round(time.perf_counter() - t0, 2)
         manifest["notes"] = _page_notes(html_path)

@@ -34,11 +34,11 @@ class ReportContext:
 
 def report_open(corpus: str, *, level: str | None = None, store: str | None = None) -> ReportContext:
     """Load a corpus snapshot for a report (store: argument, ``$FORMULAE_STORE``, ./build)."""
-    from .report import snapshot_load, snapshot_manifest
+    from .corpus import corpus_load, corpus_manifest
 
     store = store or os.environ.get("FORMULAE_STORE")
-    manifest = snapshot_manifest(corpus, store=store)
-    statements = snapshot_load(corpus, store=store)
+    manifest = corpus_manifest(corpus, store=store)
+    statements = corpus_load(corpus, store=store)
     return ReportContext(corpus=corpus, store=store, manifest=manifest, statements=statements,
                          language=manifest.get("language", "en"), level=level)
 

@@ -26,6 +26,7 @@ def test_mfa_overview_renders_offline_page(mfa_overview):
     r = mfa_overview
     assert not r.reused and r.manifest["renderer"] == "builtin"
     page = r.html.read_text(encoding="utf-8")
+    assert '<html lang="ar"' in page  # the corpus language, not a default
     # the Vega bundle is inlined exactly once; nothing is loaded from elsewhere
     assert page.count('id="fx-vega-bundle"') == 1
     assert page.count("vegaEmbed") >= 1
