@@ -232,7 +232,7 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
     need = pl.max_horizontal(pl.lit(p["min_statements"]), (pl.col("len") * p["core_share"]).ceil())
     core = (ctx.group_by("key").len().rename({"len": "k"})
             .with_columns((pl.col("key") // n_voc).alias("seed"))
-            .join(sampled.rename({"len": "len"}), on="seed").filter(pl.col("k") >= need)
+            .join(sampled, on="seed").filter(pl.col("k") >= need)
             .filter(~pl.col("key").is_in(pl.Series(own_keys).implode())))
     core_keys = np.sort(core["key"].to_numpy())
 

@@ -620,7 +620,7 @@ def lexicon_accept(families, family_id: str, *, language: str, path: str | Path 
     block = "".join("  " + line if line.strip() else line for line in block.splitlines(True))
     text = path.read_text(encoding="utf-8")
     new_text = text.rstrip("\n") + "\n\n" + block
-    lexicon_parse(_yaml_with_lines(new_text, str(path)), str(path))
+    updated = lexicon_parse(_yaml_with_lines(new_text, str(path)), str(path))  # validate first
     with atomic_file(path, "w") as fh:
         fh.write(new_text)
-    return lexicon_load(path).get(family_id)
+    return updated.get(family_id)
