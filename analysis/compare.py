@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from . import stats
+from . import stats, suffix
 from .errors import FormulaeError
 
 PERIODS = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
@@ -277,8 +277,7 @@ def _occurrence_docs(view, level: str, rows: pl.DataFrame):
     ix = view.index(level)
     lo = rows["sa_lo"].to_numpy().astype(np.int64)
     fr = rows["freq"].to_numpy().astype(np.int64)
-    row = np.repeat(np.arange(len(lo), dtype=np.int64), fr)
-    rank = np.arange(int(fr.sum()), dtype=np.int64) - (np.cumsum(fr) - fr)[row] + lo[row]
+    rank, row = suffix.expand_runs(lo, fr)
     doc_of_token = view.stream(level)[0]["doc"].to_numpy()
     return row, doc_of_token[np.asarray(ix.array("sa")[rank], np.int64)].astype(np.int64)
 
@@ -302,8 +301,7 @@ def _phrase_counts(view, level: str, in_a, in_b, min_statements: int, notes: lis
     ids = np.asarray(ix.array("ids"))
     content = _content_ids(view, level)
     pos, n = rows["pos"].to_numpy().astype(np.int64), rows["n"].to_numpy().astype(np.int64)
-    prow = np.repeat(np.arange(len(pos), dtype=np.int64), n)
-    ptok = np.arange(int(n.sum()), dtype=np.int64) - (np.cumsum(n) - n)[prow] + pos[prow]
+    ptok, prow = suffix.expand_runs(pos, n)
     has_content = np.bincount(prow, weights=content[ids[ptok]], minlength=len(pos)) > 0
     notes.append(f"{rows.height} maximal recurring phrases in >= {min_statements} statements; "
                  f"{int((~has_content).sum())} of them made of stopwords only, left out")

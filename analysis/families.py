@@ -41,6 +41,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from . import suffix
+
 DEFAULTS: dict[str, Any] = {
     "level": "stem", "min_statements": 2, "min_content": 2, "max_seeds": 3000,
     "window": 6, "max_gap": 2, "core_share": 0.5, "core_sample": 300, "merge_share": 0.5, "max_n": 8,
@@ -178,9 +180,7 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
         return _empty({}, notes)
     pos = mx["pos"].to_numpy().astype(np.int64)
     n = mx["n"].to_numpy().astype(np.int64)
-    offs = np.cumsum(n) - n
-    row = np.repeat(np.arange(len(pos)), n)
-    tok = np.arange(int(n.sum())) - offs[row] + pos[row]
+    tok, row = suffix.expand_runs(pos, n)
     n_content = np.bincount(row, weights=is_content[tok], minlength=len(pos))
     mx = mx.with_columns(pl.Series("n_content", n_content.astype(np.int64)))
     seeds = (mx.with_row_index("_r").filter(pl.col("n_content") >= p["min_content"])
@@ -195,9 +195,9 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
     # occurrences of each seed: suffix-array slice sa[sa_lo : sa_lo + freq]
     lo = seeds["sa_lo"].to_numpy().astype(np.int64)
     fr = seeds["freq"].to_numpy().astype(np.int64)
-    srow = np.repeat(np.arange(len(lo), dtype=np.int64), fr)
-    k_in = np.arange(int(fr.sum()), dtype=np.int64) - (np.cumsum(fr) - fr)[srow]
-    r0 = np.asarray(scan.sa[k_in + lo[srow]], np.int64)
+    rank, srow = suffix.expand_runs(lo, fr)
+    k_in = rank - lo[srow]  # occurrence number within its seed
+    r0 = np.asarray(scan.sa[rank], np.int64)
     sn = seeds["n"].to_numpy().astype(np.int64)
     r1 = r0 + sn[srow] - 1
     doc = stream["doc"].to_numpy()
@@ -215,8 +215,7 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
 
     # the seed's own forms (from its listed occurrence) never count as its core
     spos = seeds["pos"].to_numpy().astype(np.int64)
-    orow = np.repeat(np.arange(len(spos), dtype=np.int64), sn)
-    otok = np.arange(int(sn.sum()), dtype=np.int64) - (np.cumsum(sn) - sn)[orow] + spos[orow]
+    otok, orow = suffix.expand_runs(spos, sn)
     own_keys = np.unique(orow * n_voc + ids[otok].astype(np.int64))
     # core: estimated on at most `core_sample` occurrences per seed
     samp = np.flatnonzero(k_in < p["core_sample"])

@@ -332,9 +332,7 @@ def phrase_strings(ids: np.ndarray, vocab_forms: pl.Series, pos: np.ndarray, n: 
 
 
 def _joined_strings(ids: np.ndarray, vocab_forms: pl.Series, pos: np.ndarray, n: np.ndarray) -> pl.Series:
-    offsets = np.cumsum(n) - n
-    row = np.repeat(np.arange(len(pos)), n)
-    tok_pos = np.arange(int(n.sum())) - offsets[row] + pos[row]
+    tok_pos, row = suffix.expand_runs(pos, n)
     forms = vocab_forms.gather(np.asarray(ids[tok_pos], np.int64))
     return (
         pl.DataFrame({"row": row, "form": forms})
@@ -508,9 +506,7 @@ def _surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:
     )
     k = table["k"].to_numpy().astype(np.int64)
     first = table["first"].to_numpy().astype(np.int64)
-    row = np.repeat(np.arange(len(k)), k)
-    off = np.cumsum(k) - k
-    piece = np.arange(int(k.sum())) - off[row] + first[row]
+    piece, row = suffix.expand_runs(first, k)
     forms = stream["form"].gather(piece)
     return pl.DataFrame({"row": row, "form": forms}).group_by("row", maintain_order=True).agg("form").select(
         table["surface"], pl.col("form").alias("forms"))

@@ -149,14 +149,19 @@ def sa_range(ids: np.ndarray, sa: np.ndarray, pattern: np.ndarray,
     return first, lo
 
 
+def expand_runs(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All values of the runs ``start[i] .. start[i] + length[i] - 1`` and the run of each."""
+    start = np.asarray(start, np.int64)
+    length = np.asarray(length, np.int64)
+    group = np.repeat(np.arange(len(start), dtype=np.int64), length)
+    offsets = np.cumsum(length) - length
+    values = np.arange(int(length.sum()), dtype=np.int64) - offsets[group] + start[group]
+    return values, group
+
+
 def expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All ranks of the intervals ``[lo, hi]`` and the interval number of each."""
-    lengths = (hi - lo + 1).astype(np.int64)
-    total = int(lengths.sum())
-    group = np.repeat(np.arange(len(lo), dtype=np.int64), lengths)
-    offsets = np.cumsum(lengths) - lengths
-    ranks = np.arange(total, dtype=np.int64) - offsets[group] + lo[group]
-    return ranks, group
+    return expand_runs(lo, hi - lo + 1)
 
 
 def group_doc_counts(group: np.ndarray, docs: np.ndarray, n_docs: int | None = None
