@@ -150,8 +150,7 @@ def ingest_cmd(
     results = (corpus_ingest_all(corpus_dir, store, skip_bad) if all_
                else [corpus_ingest(d, store, skip_bad) for d in declarations or []])
     for r in results:
-        for note in r.notes:
-            sys.stderr.write(f"formulae: note: {note}\n")
+        _notes(r.notes)
     rows = [r.summary() for r in results]
     if fmt is InfoFormat.json:
         sys.stdout.write(json.dumps([{**r.log, "snapshot": str(r.snapshot), "snapshot_sha256": r.manifest["snapshot_sha256"]}

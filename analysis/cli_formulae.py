@@ -18,6 +18,7 @@ from .cli import (
     LevelOpt,
     OutputOpt,
     StoreOpt,
+    _notes,
     app,
     emit,
 )
@@ -26,6 +27,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
 
+
+LexiconOpt = Annotated[Path | None, typer.Option(
+    "--lexicon", help="Lexicon file (default corpus/formulae.yml).", show_default=False)]
 
 def _flat(frame: pl.DataFrame) -> pl.DataFrame:
     """List columns joined with '; ' (for table and csv output)."""
@@ -36,8 +40,7 @@ def _flat(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _emit_result(frame, fmt: Format, output, title: str, notes=()) -> None:
-    for note in notes:
-        sys.stderr.write(f"formulae: note: {note}\n")
+    _notes(list(notes))
     emit(frame if fmt in (Format.json, Format.parquet) else _flat(frame), fmt, output, title=title)
 
 
@@ -143,7 +146,7 @@ def families_cmd(
 def formulae_cmd(
     corpus: CorpusOpt,
     formula: Annotated[list[str] | None, typer.Option("--formula", help="Only this formula id (repeatable).", show_default=False)] = None,
-    lexicon: Annotated[Path | None, typer.Option("--lexicon", help="Lexicon file (default corpus/formulae.yml).", show_default=False)] = None,
+    lexicon: LexiconOpt = None,
     counts: Annotated[bool, typer.Option("--counts", help="Per formula totals instead of one row per match.")] = False,
     level: LevelOpt = None,
     store: StoreOpt = None,
@@ -170,7 +173,7 @@ def formulae_cmd(
 
 @app.command("lexicon")
 def lexicon_cmd(
-    lexicon: Annotated[Path | None, typer.Option("--lexicon", help="Lexicon file (default corpus/formulae.yml).", show_default=False)] = None,
+    lexicon: LexiconOpt = None,
     lang: Annotated[str | None, typer.Option("--lang", help="Only patterns in this language.", show_default=False)] = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
