@@ -574,9 +574,24 @@ def formulae_find(corpus: str | CorpusView, *, store=None, lexicon: Lexicon | No
 
     view = corpus if isinstance(corpus, CorpusView) else corpus_view(corpus, store)
     lex = (lexicon or lexicon_load()).for_language(view.language)
-    if formulae:
-        lex = Lexicon(tuple(lex.get(f) for f in formulae), lex.path, lex.sha256)
     level = level or default_level(view.language)
+    wanted = [lex.get(f).id for f in formulae or ()]  # unknown ids are an error
+    # A lexicon read from a file (it has a hash) is matched whole once per view and level;
+    # formulae match independently, so a subset is a filter of the whole.
+    key = ("formulae_find", lex.sha256, level) if lex.sha256 else None
+    if key is not None:
+        if key not in view.cache:
+            view.cache[key] = _find(view, lex, level)
+        occ = view.cache[key]
+        return occ.filter(pl.col("formula").is_in(wanted)) if wanted else occ
+    if wanted:
+        lex = Lexicon(tuple(lex.get(f) for f in wanted), lex.path, lex.sha256)
+    return _find(view, lex, level)
+
+
+def _find(view: CorpusView, lex: Lexicon, level: str) -> pl.DataFrame:
+    import polars as pl
+
     levels = {level} | {p.level or f.level or level for f in lex.formulae for p in f.patterns}
     streams = {lv: view.stream(lv) for lv in sorted(levels)}
     occ = formulae_match(lex, streams, view.analyzer, level=level)

@@ -39,6 +39,7 @@ class CorpusView:
         self._analyzer = None
         self._index: dict[str, Any] = {}
         self._streams: dict[str, tuple] = {}
+        self.cache: dict[tuple, Any] = {}  # derived results (e.g. lexicon matches) per parameters
 
     @property
     def snapshot_sha256(self) -> str | None:
