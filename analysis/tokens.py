@@ -29,30 +29,18 @@ Sentence boundaries (documented choices):
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from .errors import FormulaeError
 from .text import normalise_surface_expr
 
 KINDS = ("word", "number", "punct", "emoji", "hashtag", "url", "mention")
+KIND = pl.Enum(sorted(KINDS))  # the dtype of the token table's ``kind`` (sorts as text)
 COUNTABLE = ("word", "number")
 LINE_BREAKS = ("paragraph", "wrap")
 LEVELS = ("exact", "norm", "clitic", "stem")
 
-_LETTER = r"[\p{L}\p{M}]"
-_WORDCH = r"[\p{L}\p{M}\p{Nd}]"
-_JOIN = r"['\x{2019}\-\x{2010}\x{2011}\x{00AD}]|[\x{200C}\x{200D}]+"
-_WRAP_JOIN = r"|-[ \t]*\r?\n[ \t]*"
-_EMOJI = (
-    r"\p{Regional_Indicator}{2}|[#*0-9]\x{FE0F}?\x{20E3}"
-    r"|\p{Extended_Pictographic}[\x{FE0E}\x{FE0F}\p{Emoji_Modifier}\x{E0020}-\x{E007F}]*"
-    r"(?:\x{200D}\p{Extended_Pictographic}[\x{FE0E}\x{FE0F}\p{Emoji_Modifier}]*)*"
-)
-_URL = (
-    r"(?i:https?://|www\.)(?:[^\s<>\"«»\[\]{}|\\^`]*[^\s<>\"«»\[\]{}|\\^`.,;:!?)'\x{060C}\x{061B}\x{061F}\x{2026}])?"
-    r"|\w[\w.+\-]*@[\w\-]+(?:\.[\w\-]+)+"
-)
-_SENT_END = r"[.!?\x{061F};\x{061B}\x{2026}]+"
 # Gap characters: white space and invisible format marks (bidi marks, BOM, ZW space).
 _GAP_CHARS = (
     "\t\n\x0b\x0c\r \x85\xa0\u1680"
@@ -62,6 +50,56 @@ _GAP_CHARS = (
     + "\u2066\u2067\u2068\u2069\u061c"
 )
 _GAPCH = "".join(f"\\x{{{ord(c):04X}}}" for c in _GAP_CHARS)
+
+# The character classes of the grammar, by name. The run pattern below is composed
+# from them, and ``analysis.scan`` (the compiled scanner) looks characters up in a
+# table made by matching each class against every code point with this same regex
+# engine, so the two implementations cannot disagree on what a class holds.
+_URL_STOP = r"\s<>\"«»\[\]{}|\\^`"
+CHAR_CLASSES = {
+    "letter": r"[\p{L}\p{M}]",
+    "wordch": r"[\p{L}\p{M}\p{Nd}]",
+    "digit": r"\p{Nd}",
+    "w": r"\w",
+    "gap": f"[{_GAPCH}]",
+    "url_body": f"[^{_URL_STOP}]",
+    "url_end": f"[^{_URL_STOP}" r".,;:!?)'\x{060C}\x{061B}\x{061F}\x{2026}]",
+    "email": r"[\w.+\-]",
+    "domain": r"[\w\-]",
+    "ri": r"\p{Regional_Indicator}",
+    "keycap": r"[#*0-9]",
+    "pict": r"\p{Extended_Pictographic}",
+    "pict_mod": r"[\x{FE0E}\x{FE0F}\p{Emoji_Modifier}\x{E0020}-\x{E007F}]",
+    "zwj_mod": r"[\x{FE0E}\x{FE0F}\p{Emoji_Modifier}]",
+    "upper": r"\p{Lu}",
+    "lower": r"\p{Ll}",
+    "num_sep": r"[.,\x{066B}\x{066C}]",
+    "join": r"['\x{2019}\-\x{2010}\x{2011}\x{00AD}]",
+    "zw": r"[\x{200C}\x{200D}]",
+    "sent_end": r"[.!?\x{061F};\x{061B}\x{2026}]",
+    "newline": r"[\n\r\x{0B}\x{0C}\x{85}\x{2028}\x{2029}]",
+    # the letters of the case-insensitive URL prefixes (``(?i:s)`` also matches ſ)
+    "ci_h": "(?i:h)",
+    "ci_t": "(?i:t)",
+    "ci_p": "(?i:p)",
+    "ci_s": "(?i:s)",
+    "ci_w": "(?i:w)",
+}
+_C = CHAR_CLASSES
+_LETTER = _C["letter"]
+_WORDCH = _C["wordch"]
+_JOIN = f"{_C['join']}|{_C['zw']}+"
+_WRAP_JOIN = r"|-[ \t]*\r?\n[ \t]*"
+_EMOJI = (
+    f"{_C['ri']}{{2}}|{_C['keycap']}\\x{{FE0F}}?\\x{{20E3}}"
+    f"|{_C['pict']}{_C['pict_mod']}*"
+    f"(?:\\x{{200D}}{_C['pict']}{_C['zwj_mod']}*)*"
+)
+_URL = (
+    f"(?i:https?://|www\\.)(?:{_C['url_body']}*{_C['url_end']})?"
+    f"|\\w{_C['email']}*@{_C['domain']}+(?:\\.{_C['domain']}+)+"
+)
+_SENT_END = f"{_C['sent_end']}+"
 
 
 def _run_pattern(line_breaks: str) -> str:
@@ -126,8 +164,10 @@ def _sum_before_in_doc(value: str) -> pl.Expr:
     return before - before.gather(pl.col("_base"))
 
 
-# Per-run flags (bits of ``_flags``), computed once per distinct run.
-_PBRK, _SEND, _CLOSE, _DOT, _ABBR, _ADJ = 1, 2, 4, 8, 16, 32
+# Flags (bits of ``_flags``). The first four depend on a token's surface alone and
+# are computed once per distinct surface (``analysis.scan`` reads them by these
+# values); the last two depend on the gap after it.
+_SEND, _CLOSE, _DOT, _ABBR, _PBRK, _ADJ = 1, 2, 4, 8, 16, 32
 
 
 def _flag(bit: int, shift: int = 0) -> pl.Expr:
@@ -135,14 +175,11 @@ def _flag(bit: int, shift: int = 0) -> pl.Expr:
     return (flags & bit) != 0
 
 
-def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
-    """Everything that depends on a run's text alone, computed once per distinct run."""
-    surface = pl.col("run").str.replace(f"[{_GAPCH}]+$", "")
+def _surface_table(surfaces: pl.LazyFrame, mode: str) -> pl.LazyFrame:
+    """``surface kind norm _flags`` for each (distinct) token surface."""
     first = pl.col("surface").str.head(1)
     kind = (
-        pl.when(pl.col("surface") == "")
-        .then(pl.lit("gap"))
-        .when(pl.col("surface").str.contains(_IS_URL))
+        pl.when(pl.col("surface").str.contains(_IS_URL))
         .then(pl.lit("url"))
         .when(first.str.contains(_IS_WORD))
         .then(pl.lit("word"))
@@ -156,16 +193,15 @@ def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
         .then(pl.lit("hashtag"))
         .otherwise(pl.lit("punct"))
     )
-    gap = pl.col("run").str.slice(pl.col("_tlen"))
-    para_break = gap.str.count_matches(_NEWLINE) >= (1 if line_breaks == "paragraph" else 2)
+    surface = pl.col("surface")
+    abbr = (
+        surface.is_in(ABBREVIATIONS)
+        | (surface.str.contains(r"^\p{Lu}$") & (surface != "I"))
+        | surface.str.contains(r"^\p{Lu}(?:\.\p{Lu})+$")
+    )
     return (
-        runs.select("run")
-        .with_columns(surface.alias("surface"))
-        .with_columns(
-            pl.col("surface").str.len_chars().cast(pl.UInt32).alias("_tlen"),
-            kind.alias("kind"),
-            normalise_surface_expr(pl.col("surface"), mode).alias("norm"),
-        )
+        surfaces.select("surface")
+        .with_columns(kind.alias("kind"), normalise_surface_expr(surface, mode).alias("norm"))
         .with_columns(
             # a "word" with nothing left after normalisation (a run of tatweel, stray
             # marks) is decoration, not a word
@@ -173,24 +209,38 @@ def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
             .then(pl.lit("punct"))
             .otherwise(pl.col("kind"))
             .alias("kind"),
-            pl.col("run").str.len_chars().cast(pl.UInt32).alias("_rlen"),
+        )
+        .with_columns(
             (
-                para_break.cast(pl.UInt8) * _PBRK
-                | (
-                    pl.col("surface").str.contains(f"^{_SENT_END}$") & (pl.col("kind") == "punct")
-                ).cast(pl.UInt8)
+                (surface.str.contains(f"^{_SENT_END}$") & (pl.col("kind") == "punct")).cast(
+                    pl.UInt8
+                )
                 * _SEND
-                | pl.col("surface").is_in(_CLOSERS).cast(pl.UInt8) * _CLOSE
-                | (pl.col("surface") == ".").cast(pl.UInt8) * _DOT
-                | (
-                    pl.col("surface").is_in(ABBREVIATIONS)
-                    | (pl.col("surface").str.contains(r"^\p{Lu}$") & (pl.col("surface") != "I"))
-                    | pl.col("surface").str.contains(r"^\p{Lu}(?:\.\p{Lu})+$")
-                ).cast(pl.UInt8)
-                * _ABBR
-                | (pl.col("run").str.len_chars() == pl.col("_tlen")).cast(pl.UInt8) * _ADJ
+                | surface.is_in(_CLOSERS).cast(pl.UInt8) * _CLOSE
+                | (surface == ".").cast(pl.UInt8) * _DOT
+                | abbr.cast(pl.UInt8) * _ABBR
             ).alias("_flags"),
         )
+    )
+
+
+def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
+    """Everything that depends on a run's text alone, computed once per distinct run
+    (the regular-expression path)."""
+    gap = pl.col("run").str.slice(pl.col("_tlen"))
+    para_break = gap.str.count_matches(_NEWLINE) >= (1 if line_breaks == "paragraph" else 2)
+    with_surface = runs.select(
+        "run", pl.col("run").str.replace(f"[{_GAPCH}]+$", "").alias("surface")
+    )
+    return pl.concat(
+        [with_surface.select("run"), _surface_table(with_surface, mode)], how="horizontal"
+    ).with_columns(
+        pl.col("surface").str.len_chars().cast(pl.UInt32).alias("_tlen"),
+        pl.col("run").str.len_chars().cast(pl.UInt32).alias("_rlen"),
+    ).with_columns(
+        pl.col("_flags")
+        | para_break.cast(pl.UInt8) * _PBRK
+        | (pl.col("_rlen") == pl.col("_tlen")).cast(pl.UInt8) * _ADJ
     )
 
 
@@ -225,6 +275,17 @@ def _distinct_runs(runs: pl.Series, line_breaks: str, mode: str) -> tuple[pl.Ser
     return codes, table
 
 
+def _statements(statements: pl.LazyFrame | pl.DataFrame, language: str, line_breaks: str):
+    _check(language, line_breaks)
+    lf = statements.lazy() if isinstance(statements, pl.DataFrame) else statements
+    missing = [c for c in ("doc", "text") if c not in lf.collect_schema().names()]
+    if missing:
+        raise FormulaeError(
+            f"tokens_build needs statement columns doc and text; missing: {', '.join(missing)}"
+        )
+    return lf
+
+
 def tokens_build(
     statements: pl.LazyFrame | pl.DataFrame,
     *,
@@ -237,21 +298,66 @@ def tokens_build(
     Columns: ``doc para sent tok start end kind surface norm`` (see ARCHITECTURE.md §2).
     Rows are sorted by (``doc``, ``tok``); documents without tokens have no rows.
 
+    The compiled scanner (:mod:`analysis.scan`) walks every text once and returns,
+    per run (a token and the gap after it), numbers only: offset, token length,
+    line breaks in the gap, and the code of the token's surface in a table of
+    distinct surfaces. Everything that depends on a surface's text (kind, normalised
+    form, sentence-end flags) is computed once per distinct surface in polars and
+    gathered back by code; paragraph and sentence numbers come from one more
+    compiled pass. :func:`tokens_build_regex` is the same grammar as one regular
+    expression: the definition, and the oracle the scanner is tested against.
+    """
+    lf = _statements(statements, language, line_breaks)
+    from .scan import number, scan
+
+    frame = (
+        lf.select(pl.col("doc").cast(pl.UInt32), pl.col("text").fill_null(""))
+        .sort("doc")
+        .collect(engine="in-memory")
+    )
+    r_doc, r_start, r_len, r_nl, r_gap, r_code, surfaces = scan(
+        frame["text"], line_breaks == "wrap"
+    )
+    table = (
+        _surface_table(pl.LazyFrame({"surface": surfaces}, schema={"surface": pl.String}), mode)
+        .with_columns(pl.col("kind").cast(KIND))
+        .collect(engine="in-memory")
+    )
+    para, sent, tok = number(
+        r_doc, r_nl, r_gap, r_code, np.array(table["_flags"], np.uint8), 1 if line_breaks == "paragraph" else 2
+    )
+    start = pl.Series("start", r_start)
+    numbers = pl.DataFrame(
+        [
+            frame["doc"].gather(pl.Series(r_doc)),
+            pl.Series("para", para),
+            pl.Series("sent", sent),
+            pl.Series("tok", tok),
+            start,
+            (start + pl.Series(r_len)).alias("end"),
+        ]
+    )
+    # gathered in one lazy select: several times cheaper than Series.gather here
+    codes = pl.Series(r_code)
+    strings = table.lazy().select(pl.col(c).gather(codes) for c in ("kind", "surface", "norm"))
+    return numbers.hstack(strings.collect(engine="in-memory")).lazy()
+
+
+def tokens_build_regex(
+    statements: pl.LazyFrame | pl.DataFrame,
+    *,
+    language: str,
+    line_breaks: str,
+    mode: str = "norm",
+) -> pl.LazyFrame:
+    """:func:`tokens_build` as one regular expression (the definition; slower).
+
     One regular expression splits each text into runs (a token and the gap after
     it); cumulative run lengths give the offsets; everything that depends on a
-    run's text (kind, token length, normalised form, line breaks in the gap,
-    sentence-end flags) is computed once per distinct run and gathered back by the
-    run's Categorical code. Costs (``bench/bench_tokens.py``): the regular
-    expression and the explode of its matches about half, hashing the runs a
-    sixth, the numbering and the gathers the rest.
+    run's text is computed once per distinct run and gathered back by the run's
+    Categorical code; the numbering is polars window arithmetic.
     """
-    _check(language, line_breaks)
-    lf = statements.lazy() if isinstance(statements, pl.DataFrame) else statements
-    missing = [c for c in ("doc", "text") if c not in lf.collect_schema().names()]
-    if missing:
-        raise FormulaeError(
-            f"tokens_build needs statement columns doc and text; missing: {', '.join(missing)}"
-        )
+    lf = _statements(statements, language, line_breaks)
     text = pl.col("text").fill_null("")
     body = text.str.strip_chars_start(_GAP_CHARS)
     split = pl.col("run").str.extract_all(_run_pattern(line_breaks))
@@ -282,7 +388,7 @@ def tokens_build(
     numbers = _numbering(numbers.lazy()).collect(engine="in-memory")
     return numbers.with_columns(
         [table[c].gather(codes) for c in ("kind", "surface", "norm")]
-    ).lazy()
+    ).with_columns(pl.col("kind").cast(KIND)).lazy()
 
 
 def _numbering(toks: pl.LazyFrame) -> pl.LazyFrame:
