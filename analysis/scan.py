@@ -32,6 +32,7 @@ import polars as pl
 from .tokens import _ABBR, _CLOSE, _DOT, _SEND, CHAR_CLASSES
 
 TABLE_PATH = Path(__file__).parent / "data" / "chars.npz"
+LOADED = False  # True once the compiled code is loaded in this process (tokens_build "auto")
 _NAMES = list(CHAR_CLASSES)
 _BIT = {name: 1 << i for i, name in enumerate(_NAMES)}
 
@@ -429,7 +430,8 @@ def _scan(cps, t, lo, hi, wrap: bool, cap: int):
             surf = (surf[0], surf[1], _grown(surf[2], 2 * surf[2].shape[0] + longest))
     d_meta, _, arena = surf
     text = arena[:used].tobytes().decode("utf-32-le")
-    surfaces = [text[a : a + n] for a, n in zip(d_meta[0 : 2 * nd : 2].tolist(), d_meta[1 : 2 * nd : 2].tolist())]
+    offsets, lengths = d_meta[0 : 2 * nd : 2].tolist(), d_meta[1 : 2 * nd : 2].tolist()
+    surfaces = [text[a : a + n] for a, n in zip(offsets, lengths, strict=True)]
     return tuple(a[:m] for a in out) + (surfaces,)
 
 
@@ -499,7 +501,10 @@ def scan(texts, wrap: bool):
     raw = texts.str.join("").cast(pl.Binary).item() if total else b""
     cps = _decode(np.frombuffer(raw, np.uint8), total)
     del raw
-    return _scan(cps, char_table(), lo, hi, wrap, total // 5)
+    out = _scan(cps, char_table(), lo, hi, wrap, total // 5)
+    global LOADED
+    LOADED = True
+    return out
 
 
 def number(r_doc, r_nl, r_gap, r_code, flags, para_nl: int):

@@ -29,6 +29,8 @@ Sentence boundaries (documented choices):
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import polars as pl
 
@@ -232,15 +234,19 @@ def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
     with_surface = runs.select(
         "run", pl.col("run").str.replace(f"[{_GAPCH}]+$", "").alias("surface")
     )
-    return pl.concat(
-        [with_surface.select("run"), _surface_table(with_surface, mode)], how="horizontal"
-    ).with_columns(
-        pl.col("surface").str.len_chars().cast(pl.UInt32).alias("_tlen"),
-        pl.col("run").str.len_chars().cast(pl.UInt32).alias("_rlen"),
-    ).with_columns(
-        pl.col("_flags")
-        | para_break.cast(pl.UInt8) * _PBRK
-        | (pl.col("_rlen") == pl.col("_tlen")).cast(pl.UInt8) * _ADJ
+    return (
+        pl.concat(
+            [with_surface.select("run"), _surface_table(with_surface, mode)], how="horizontal"
+        )
+        .with_columns(
+            pl.col("surface").str.len_chars().cast(pl.UInt32).alias("_tlen"),
+            pl.col("run").str.len_chars().cast(pl.UInt32).alias("_rlen"),
+        )
+        .with_columns(
+            pl.col("_flags")
+            | para_break.cast(pl.UInt8) * _PBRK
+            | (pl.col("_rlen") == pl.col("_tlen")).cast(pl.UInt8) * _ADJ
+        )
     )
 
 
@@ -286,35 +292,56 @@ def _statements(statements: pl.LazyFrame | pl.DataFrame, language: str, line_bre
     return lf
 
 
+ENGINES = ("auto", "scan", "regex")
+# Below this much text (and while the scanner is not loaded in the process)
+# ``engine="auto"`` takes the regular expression: importing numba and loading the
+# scanner's compiled code costs about a second once per process, which a query
+# phrase or a small corpus should not pay.
+SCAN_MIN_BYTES = 1_000_000  # of UTF-8 text
+
+
 def tokens_build(
     statements: pl.LazyFrame | pl.DataFrame,
     *,
     language: str,
     line_breaks: str,
     mode: str = "norm",
+    engine: str = "auto",
 ) -> pl.LazyFrame:
     """One row per token of every kind, for every statement (``doc``, ``text`` needed).
 
     Columns: ``doc para sent tok start end kind surface norm`` (see ARCHITECTURE.md §2).
     Rows are sorted by (``doc``, ``tok``); documents without tokens have no rows.
 
-    The compiled scanner (:mod:`analysis.scan`) walks every text once and returns,
-    per run (a token and the gap after it), numbers only: offset, token length,
-    line breaks in the gap, and the code of the token's surface in a table of
-    distinct surfaces. Everything that depends on a surface's text (kind, normalised
-    form, sentence-end flags) is computed once per distinct surface in polars and
-    gathered back by code; paragraph and sentence numbers come from one more
-    compiled pass. :func:`tokens_build_regex` is the same grammar as one regular
-    expression: the definition, and the oracle the scanner is tested against.
-    """
-    lf = _statements(statements, language, line_breaks)
-    from .scan import number, scan
+    Two implementations of one grammar, with identical output (``tests/test_scan.py``):
+    ``regex`` (:func:`tokens_build_regex`, the definition: one regular expression)
+    and ``scan`` (the compiled scanner of :mod:`analysis.scan`, 1.5-2.5× faster
+    on large corpora). ``auto`` takes the scanner for inputs of at least
+    :data:`SCAN_MIN_BYTES` bytes of text or once it is loaded in the process.
 
+    The scanner walks every text once and returns, per run (a token and the gap
+    after it), numbers only: offset, token length, line breaks in the gap, and the
+    code of the token's surface in a table of distinct surfaces. Everything that
+    depends on a surface's text (kind, normalised form, sentence-end flags) is
+    computed once per distinct surface in polars and gathered back by code;
+    paragraph and sentence numbers come from one more compiled pass.
+    """
+    if engine not in ENGINES:
+        raise FormulaeError(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
+    lf = _statements(statements, language, line_breaks)
     frame = (
         lf.select(pl.col("doc").cast(pl.UInt32), pl.col("text").fill_null(""))
         .sort("doc")
         .collect(engine="in-memory")
     )
+    if engine == "auto":
+        loaded = getattr(sys.modules.get("analysis.scan"), "LOADED", False)
+        small = frame["text"].str.len_bytes().sum() < SCAN_MIN_BYTES
+        engine = "regex" if small and not loaded else "scan"
+    if engine == "regex":
+        return tokens_build_regex(frame, language=language, line_breaks=line_breaks, mode=mode)
+    from .scan import number, scan
+
     r_doc, r_start, r_len, r_nl, r_gap, r_code, surfaces = scan(
         frame["text"], line_breaks == "wrap"
     )
@@ -324,7 +351,12 @@ def tokens_build(
         .collect(engine="in-memory")
     )
     para, sent, tok = number(
-        r_doc, r_nl, r_gap, r_code, np.array(table["_flags"], np.uint8), 1 if line_breaks == "paragraph" else 2
+        r_doc,
+        r_nl,
+        r_gap,
+        r_code,
+        np.array(table["_flags"], np.uint8),
+        1 if line_breaks == "paragraph" else 2,
     )
     start = pl.Series("start", r_start)
     numbers = pl.DataFrame(
@@ -386,9 +418,11 @@ def tokens_build_regex(
     )
     del runs
     numbers = _numbering(numbers.lazy()).collect(engine="in-memory")
-    return numbers.with_columns(
-        [table[c].gather(codes) for c in ("kind", "surface", "norm")]
-    ).with_columns(pl.col("kind").cast(KIND)).lazy()
+    return (
+        numbers.with_columns([table[c].gather(codes) for c in ("kind", "surface", "norm")])
+        .with_columns(pl.col("kind").cast(KIND))
+        .lazy()
+    )
 
 
 def _numbering(toks: pl.LazyFrame) -> pl.LazyFrame:
