@@ -257,9 +257,9 @@ _HASH_MUL = 0x9E3779B97F4A7C15  # Fibonacci hashing: the slot is the product's t
 
 
 @nb.njit(cache=True, nogil=True)
-def _decode(raw, n):
-    """The ``n`` code points of the UTF-8 bytes ``raw`` (valid UTF-8, as polars holds)."""
-    cps = np.empty(n, np.uint32)
+def _decode(raw, cps):
+    """Decode the UTF-8 bytes ``raw`` (valid, as polars holds them) into ``cps``;
+    returns the number of code points."""
     i = 0
     k = 0
     size = raw.shape[0]
@@ -287,16 +287,16 @@ def _decode(raw, n):
             )
             i += 4
         k += 1
-    return cps
+    return k
 
 
 @nb.njit(cache=True, nogil=True)
-def _scan_part(cps, t, lo, hi, wrap, at, out, slots, surf):
+def _scan_part(cps, t, lo, hi, wrap, base, at, out, slots, surf):
     """Scan from text ``at[0]`` (at code point ``at[1]``; -1: from its start) until done
     or an array is full; ``at`` is updated in place (text, position, runs, surfaces,
-    arena use). Nothing is reallocated here (the caller grows the arrays), which
-    keeps the loop free of reference counting."""
-    r_doc, r_start, r_len, r_nl, r_gap, r_code = out
+    arena use). Texts are numbered from ``base``. Nothing is reallocated here (the
+    caller grows the arrays), which keeps the loop free of reference counting."""
+    r_doc, r_start, r_len, r_gap, r_code = out
     d_meta, d_hash, arena = surf
     d, i, m, nd, used = at[0], at[1], at[2], at[3], at[4]
     cap = r_doc.shape[0]
@@ -361,11 +361,10 @@ def _scan_part(cps, t, lo, hi, wrap, at, out, slots, surf):
                         if q == n:
                             break
                 s = (s + 1) & mask
-            r_doc[m] = d
+            r_doc[m] = base + d
             r_start[m] = i - lo[d]
             r_len[m] = n
-            r_nl[m] = min(nl, 255)
-            r_gap[m] = 1 if g > e else 0
+            r_gap[m] = 2 * min(nl, 127) + (1 if g > e else 0)
             r_code[m] = idx
             m += 1
             i = g
@@ -398,41 +397,54 @@ def _grown(a: np.ndarray, n: int) -> np.ndarray:
     return b
 
 
-def _scan(cps, t, lo, hi, wrap: bool, cap: int):
-    """Every run of every text ``cps[lo[d]:hi[d]]``.
+class _Scanner:
+    """The scanner's growing state across chunks of texts: runs, hash table, surfaces."""
 
-    Returns per run: text index, start (code points from the text's start), token
-    length, line breaks in the gap after it (capped at 255), whether a gap follows
-    (0/1), the surface's code; and the distinct surfaces (code order = first seen
-    first) as one string with their offsets and lengths in it.
-    """
-    cap = max(cap, 16)
-    longest = int((hi - lo).max(initial=0))
-    out = tuple(np.empty(cap, dt) for dt in (np.uint32,) * 3 + (np.uint8,) * 2 + (np.uint32,))
-    bits = 16
-    slots = np.zeros(1 << bits, np.uint64)  # at most three quarters full
-    surf = (np.empty(1 << 16, np.int64), np.empty(1 << 15, np.uint64), np.empty(1 << 20, np.uint32))
-    at = np.array([0, -1, 0, 0, 0, bits], np.int64)  # text, position, runs, surfaces, arena
-    while True:
-        _scan_part(cps, t, lo, hi, wrap, at, out, slots, surf)
-        d, _, m, nd, used, _ = at.tolist()
-        if d >= len(lo):
-            break
-        if m == out[0].shape[0]:
-            out = tuple(_grown(a, 2 * m) for a in out)
-        if 4 * (nd + 1) > 3 * slots.shape[0]:
-            bits += 1
-            at[5] = bits
-            slots = _rehash(surf[1], nd, bits)
-        if nd == surf[1].shape[0]:
-            surf = (_grown(surf[0], 4 * nd), _grown(surf[1], 2 * nd), surf[2])
-        if used + longest > surf[2].shape[0]:  # room for the longest possible token
-            surf = (surf[0], surf[1], _grown(surf[2], 2 * surf[2].shape[0] + longest))
-    d_meta, _, arena = surf
-    text = arena[:used].tobytes().decode("utf-32-le")
-    offsets, lengths = d_meta[0 : 2 * nd : 2].tolist(), d_meta[1 : 2 * nd : 2].tolist()
-    surfaces = [text[a : a + n] for a, n in zip(offsets, lengths, strict=True)]
-    return tuple(a[:m] for a in out) + (surfaces,)
+    def __init__(self, cap: int, longest: int):
+        self.longest = longest
+        cap = max(cap, 16)
+        self.out = tuple(
+            np.empty(cap, dt) for dt in (np.uint32, np.uint32, np.uint32, np.uint8, np.uint32)
+        )
+        self.bits = 16
+        self.slots = np.zeros(1 << self.bits, np.uint64)  # at most three quarters full
+        self.surf = (  # offset and length per surface, its hash, the arena
+            np.empty(1 << 16, np.int64),
+            np.empty(1 << 15, np.uint64),
+            np.empty(1 << 20, np.uint32),
+        )
+        self.at = np.array([0, -1, 0, 0, 0, self.bits], np.int64)
+
+    def run(self, cps, lo, hi, wrap: bool, base: int) -> None:
+        """Scan the texts ``cps[lo[d]:hi[d]]`` (numbered from ``base``)."""
+        at, t = self.at, char_table()
+        at[0], at[1] = 0, -1
+        while True:
+            _scan_part(cps, t, lo, hi, wrap, base, at, self.out, self.slots, self.surf)
+            d, _, m, nd, used, _ = at.tolist()
+            if d >= len(lo):
+                return
+            if m == self.out[0].shape[0]:
+                self.out = tuple(_grown(a, 2 * m) for a in self.out)
+            if 4 * (nd + 1) > 3 * self.slots.shape[0]:
+                self.bits += 1
+                at[5] = self.bits
+                self.slots = _rehash(self.surf[1], nd, self.bits)
+            meta, hashes, arena = self.surf
+            if nd == hashes.shape[0]:
+                meta, hashes = _grown(meta, 4 * nd), _grown(hashes, 2 * nd)
+            if used + self.longest > arena.shape[0]:  # room for the longest possible token
+                arena = _grown(arena, 2 * arena.shape[0] + self.longest)
+            self.surf = (meta, hashes, arena)
+
+    def result(self):
+        """Per-run arrays and the list of distinct surfaces (see :func:`scan`)."""
+        _, _, m, nd, used, _ = self.at.tolist()
+        meta, _, arena = self.surf
+        text = arena[:used].tobytes().decode("utf-32-le")
+        offsets, lengths = meta[0 : 2 * nd : 2].tolist(), meta[1 : 2 * nd : 2].tolist()
+        surfaces = [text[a : a + n] for a, n in zip(offsets, lengths, strict=True)]
+        return tuple(a[:m] for a in self.out) + (surfaces,)
 
 
 # bits of the per-surface flags handed to ``_number`` (``tokens._surface_table``)
@@ -440,13 +452,15 @@ F_SEND, F_CLOSE, F_DOT, F_ABBR = _SEND, _CLOSE, _DOT, _ABBR
 
 
 @nb.njit(cache=True, nogil=True)
-def _number(r_doc, r_nl, r_gap, r_code, flags, para_nl):
+def _number(r_doc, r_start, r_len, r_gap, r_code, flags, para_nl, docs):
     """Paragraph, sentence and token numbers of every run (runs grouped by text).
 
     A paragraph break follows a run whose gap holds at least ``para_nl`` line breaks.
     A sentence ends after a ``sent_end`` run, except a "." glued to an abbreviation;
     a closing quote or bracket glued to a sentence end takes the end over; a
-    paragraph break always ends the sentence (see ``tokens.py``).
+    paragraph break always ends the sentence (see ``tokens.py``). In place, to
+    spare fresh memory: ``r_doc`` becomes the document id (``docs[r_doc]``) and
+    ``r_len`` the end offset.
     """
     n = r_doc.shape[0]
     para = np.empty(n, np.uint32)
@@ -455,11 +469,13 @@ def _number(r_doc, r_nl, r_gap, r_code, flags, para_nl):
     p = 0
     s = 0
     k = 0
+    prev_doc = np.uint32(0)
     prev_end = False
     prev_abbr = False
     prev_adj = False
     for r in range(n):
-        if r == 0 or r_doc[r] != r_doc[r - 1]:
+        doc = docs[r_doc[r]]
+        if r == 0 or doc != prev_doc:
             p = 0
             s = 0
             k = 0
@@ -469,11 +485,11 @@ def _number(r_doc, r_nl, r_gap, r_code, flags, para_nl):
         f = flags[r_code[r]]
         end0 = (f & F_SEND) != 0 and not ((f & F_DOT) != 0 and prev_abbr and glued)
         carry = (f & F_CLOSE) != 0 and glued and prev_end
-        adj = r_gap[r] == 0
+        adj = (r_gap[r] & 1) == 0
         next_carry = False
-        if end0 and adj and r + 1 < n and r_doc[r + 1] == r_doc[r]:
+        if end0 and adj and r + 1 < n and docs[r_doc[r + 1]] == doc:
             next_carry = (flags[r_code[r + 1]] & F_CLOSE) != 0
-        pbrk = r_nl[r] >= para_nl
+        pbrk = (r_gap[r] >> 1) >= para_nl
         para[r] = p
         sent[r] = s
         tok[r] = k
@@ -485,28 +501,47 @@ def _number(r_doc, r_nl, r_gap, r_code, flags, para_nl):
         prev_end = end0
         prev_abbr = (f & F_ABBR) != 0
         prev_adj = adj
+        prev_doc = doc
+        r_doc[r] = doc
+        r_len[r] += r_start[r]
     return para, sent, tok
 
 
-def scan(texts, wrap: bool):
-    """Scan the texts (a polars String Series without nulls).
+CHUNK = 1 << 24  # code points decoded at a time (a reused 64 MB buffer, no fresh pages)
 
-    Returns per run: text index, start, token length, line breaks in the gap, gap
-    follows, surface code (see :func:`_scan`); and the list of distinct surfaces.
+
+def scan(texts: pl.Series, wrap: bool):
+    """Scan the texts (a polars String Series without nulls), a chunk at a time.
+
+    Returns per run: text index, start (code points from the text's start), token
+    length, the gap after it (2 × its line breaks, at most 127, + 1 if it is not
+    empty), the code of its surface; and the list of distinct surfaces by code
+    (first seen first).
     """
+    global LOADED
     chars = texts.str.len_chars().cast(pl.Int64).to_numpy()
+    if chars.sum() == 0:
+        return _Scanner(0, 0).result()
     hi = np.cumsum(chars)
     lo = hi - chars
-    total = int(hi[-1]) if len(hi) else 0
-    raw = texts.str.join("").cast(pl.Binary).item() if total else b""
-    cps = _decode(np.frombuffer(raw, np.uint8), total)
-    del raw
-    out = _scan(cps, char_table(), lo, hi, wrap, total // 5)
-    global LOADED
+    longest = int(chars.max())
+    scanner = _Scanner(int(hi[-1]) // 5, longest)
+    # texts whose start falls in the same CHUNK-wide window are decoded together
+    window = lo // CHUNK
+    cuts = np.flatnonzero(np.diff(window)) + 1
+    bounds = np.concatenate([[0], cuts, [len(chars)]]).tolist()
+    buffer = np.empty(min(int(hi[-1]), CHUNK) + longest, np.uint32)
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        raw = texts.slice(a, b - a).str.join("").cast(pl.Binary).item()
+        _decode(np.frombuffer(raw, np.uint8), buffer)
+        base = lo[a]
+        scanner.run(buffer, lo[a:b] - base, hi[a:b] - base, wrap, a)
     LOADED = True
-    return out
+    return scanner.result()
 
 
-def number(r_doc, r_nl, r_gap, r_code, flags, para_nl: int):
-    """Paragraph, sentence and token numbers (see :func:`_number`)."""
-    return _number(r_doc, r_nl, r_gap, r_code, flags, para_nl)
+def number(runs, flags, para_nl: int, docs):
+    """Paragraph, sentence and token numbers (see :func:`_number`; ``runs`` as from
+    :func:`scan`, changed in place)."""
+    r_doc, r_start, r_len, r_gap, r_code = runs
+    return _number(r_doc, r_start, r_len, r_gap, r_code, flags, para_nl, docs)

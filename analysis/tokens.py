@@ -342,31 +342,24 @@ def tokens_build(
         return tokens_build_regex(frame, language=language, line_breaks=line_breaks, mode=mode)
     from .scan import number, scan
 
-    r_doc, r_start, r_len, r_nl, r_gap, r_code, surfaces = scan(
-        frame["text"], line_breaks == "wrap"
-    )
+    *runs, surfaces = scan(frame["text"], line_breaks == "wrap")
     table = (
         _surface_table(pl.LazyFrame({"surface": surfaces}, schema={"surface": pl.String}), mode)
         .with_columns(pl.col("kind").cast(KIND))
         .collect(engine="in-memory")
     )
-    para, sent, tok = number(
-        r_doc,
-        r_nl,
-        r_gap,
-        r_code,
-        np.array(table["_flags"], np.uint8),
-        1 if line_breaks == "paragraph" else 2,
-    )
-    start = pl.Series("start", r_start)
+    flags = np.array(table["_flags"], np.uint8)
+    docs = np.array(frame["doc"], np.uint32)
+    para, sent, tok = number(runs, flags, 1 if line_breaks == "paragraph" else 2, docs)
+    r_doc, r_start, r_end, _, r_code = runs  # (doc ids and end offsets by now)
     numbers = pl.DataFrame(
         [
-            frame["doc"].gather(pl.Series(r_doc)),
+            pl.Series("doc", r_doc),
             pl.Series("para", para),
             pl.Series("sent", sent),
             pl.Series("tok", tok),
-            start,
-            (start + pl.Series(r_len)).alias("end"),
+            pl.Series("start", r_start),
+            pl.Series("end", r_end),
         ]
     )
     # gathered in one lazy select: several times cheaper than Series.gather here

@@ -147,10 +147,12 @@ def test_scanner_growth() -> None:
     chars = frame.str.len_chars().cast(pl.Int64).to_numpy()
     hi = np.cumsum(chars)
     cps = np.frombuffer(text.encode("utf-32-le"), np.uint32)
-    *runs, surfaces = scan._scan(cps, scan.char_table(), hi - chars, hi, False, 1)
+    scanner = scan._Scanner(1, int(chars.max()))
+    scanner.run(cps, hi - chars, hi, False, 0)
+    *runs, surfaces = scanner.result()
     assert len(runs[0]) == 140_001
     assert surfaces[:2] == ["w0", "w1"] and len(surfaces) == 70_001
-    codes = runs[5]
+    codes = runs[4]
     assert codes[0] == codes[70_001] == 0 and codes[70_000] == 70_000  # "." then w0 again
 
 
