@@ -402,7 +402,8 @@ def html_table(
 def html_kwic(frame: pl.DataFrame, *, name: str = "kwic", max_rows: int = 40) -> str:
     """Concordance lines in the original wording, the match highlighted.
 
-    ``frame`` needs ``left``, ``match``, ``right`` and may have ``date``, ``source``, ``id``.
+    ``frame`` needs ``before``, ``match``, ``after`` (as :func:`analysis.query.kwic_context`
+    makes them) and may have ``date``, ``source``, ``id``.
     Each line is one ``<p>`` with ``dir`` set from its text, so Arabic reads right to left
     with the left context on the right.
     """
@@ -412,7 +413,7 @@ def html_kwic(frame: pl.DataFrame, *, name: str = "kwic", max_rows: int = 40) ->
     cols = {c: shown[c].to_list() for c in shown.columns}
     lines = []
     for i in range(shown.height):
-        left, match, right = cols["left"][i] or "", cols["match"][i] or "", cols["right"][i] or ""
+        left, match, right = cols["before"][i] or "", cols["match"][i] or "", cols["after"][i] or ""
         meta = " · ".join(
             str(cols[c][i]) for c in ("date", "source", "id") if c in cols and cols[c][i] is not None
         )

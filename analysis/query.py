@@ -297,6 +297,25 @@ def query_phrase(corpus: str, phrase: str, *, level: str | None = None, by: str 
 # --- concordance ----------------------------------------------------------------
 
 
+KWIC_BREAK = r"\s*(?:\r\n|[\n\r\u2028\u2029])\s*"  # a line break and the white space around it
+
+
+def kwic_context(width: int, *, text: str = "text", start: str = "start", end: str = "end"):
+    """``before``, ``match``, ``after``: the verbatim ``text`` around code points
+    ``[start, end)``, ``width`` either side, each line break (with the white space around
+    it) shown as `` ¶ ``. The one definition of a concordance line, for the CLI's
+    ``kwic`` and the reports' alike."""
+    import polars as pl
+
+    s, e, t = pl.col(start).cast(pl.Int64), pl.col(end).cast(pl.Int64), pl.col(text)
+    left = pl.max_horizontal(s - width, pl.lit(0))
+    return [
+        t.str.slice(left, s - left).str.replace_all(KWIC_BREAK, " ¶ ").alias("before"),
+        t.str.slice(s, e - s).str.replace_all(KWIC_BREAK, " ¶ ").alias("match"),
+        t.str.slice(e, width).str.replace_all(KWIC_BREAK, " ¶ ").alias("after"),
+    ]
+
+
 def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int = 60,
                source=None, date_from: str | None = None, date_to: str | None = None,
                distinct: bool = False, limit: int | None = None, store=None):
@@ -333,16 +352,9 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
         return pl.DataFrame(schema=schema), notes
     texts = (corpus_load(corpus, store).filter(pl.col("doc").is_in(hits["doc"].unique().implode()))
              .select("doc", "id", "source", "date", "text").collect())
-    brk = r"\s*(?:\r\n|[\n\r\u2028\u2029])\s*"
-    s, e, t = pl.col("start").cast(pl.Int64), pl.col("end").cast(pl.Int64), pl.col("text")
-    left = pl.max_horizontal(s - width, pl.lit(0))
     out = (
         hits.join(texts, on="doc", how="left")
-        .with_columns(
-            t.str.slice(left, s - left).str.replace_all(brk, " ¶ ").alias("before"),
-            t.str.slice(s, e - s).str.replace_all(brk, " ¶ ").alias("match"),
-            t.str.slice(e, width).str.replace_all(brk, " ¶ ").alias("after"),
-        )
+        .with_columns(kwic_context(width))
         .sort(["date", "source", "id", "start"], nulls_last=True)
         .select(list(schema))
     )

@@ -373,23 +373,21 @@ def section_dispersion(ctx: ReportContext, top: int = 8, formula: str | None = N
 
 
 def kwic_frame(ctx: ReportContext, formula: str, width: int = 80) -> Any:
-    """Concordance lines of a lexicon formula in the original wording (date order)."""
+    """Concordance lines of a lexicon formula in the original wording (date order),
+    built like the CLI's ``formulae kwic`` (:func:`analysis.query.kwic_context`)."""
     import polars as pl
+
+    from .query import kwic_context
 
     occ = matches(ctx).filter(pl.col("formula") == formula)
     texts = _view(ctx).texts().join(occ.lazy().select("doc").unique(), on="doc", how="semi").collect()
-    lo = (pl.col("start").cast(pl.Int64) - width).clip(lower_bound=0)
     return (
-        occ.join(texts, on="doc", how="left", suffix="_full")
-        .with_columns(
-            pl.col("text_full").str.slice(lo, pl.col("start").cast(pl.Int64) - lo).alias("left"),
-            pl.col("text_full").str.slice(pl.col("end"), width).alias("right"),
-        )
-        .with_columns(pl.col("left", "right").str.replace_all(r"\s+", " "),
-                      pl.col("text").str.replace_all(r"\s+", " ").alias("match"))
+        occ.drop("text")
+        .join(texts, on="doc", how="left")
+        .with_columns(kwic_context(width))
         .join(ctx.statements.select("doc", date_label().alias("when")).collect(), on="doc", how="left")
         .sort("date", "id", "start", nulls_last=True)
-        .select(pl.col("when").alias("date"), "source", "id", "left", "match", "right")
+        .select(pl.col("when").alias("date"), "source", "id", "before", "match", "after")
     )
 
 

@@ -145,7 +145,7 @@ def test_html_chart_writes_its_data_and_escapes_spec(tmp_path, monkeypatch):
 
 def test_html_kwic_is_rtl_for_arabic_and_escaped():
     frame = pl.DataFrame({"date": ["2025-01-28"], "source": ["mid.ru"], "id": ["a"],
-                          "left": ["أكد <script>"], "match": ["سلامة أراضي"], "right": ["سوريا"]})
+                          "before": ["أكد <script>"], "match": ["سلامة أراضي"], "after": ["سوريا"]})
     out = H.html_kwic(frame)
     assert '<div class="fx-kwic" dir="rtl">' in out and "<mark>سلامة أراضي</mark>" in out
     assert "<script>" not in out and "&lt;script&gt;" in out

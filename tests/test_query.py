@@ -130,3 +130,26 @@ def test_missing_index_is_built_by_the_cli(sample, store):
 def test_help_has_an_example(command):
     r = run(command, "--help")
     assert r.exit_code == 0 and "Example" in r.stdout and "--format" in r.stdout and "--store" in r.stdout
+
+
+def test_kwic_context_is_one_definition():
+    """The concordance line of the CLI and of the reports: verbatim context, line breaks
+    (with the white space around them) as ¶, other spacing kept, width counted in code
+    points from the match."""
+    import polars as pl
+
+    from analysis.query import kwic_context
+
+    text = "أكد الوزير  على\n\n  وحدة وسلامة أراضي\r\nسوريا. ثم"
+    start = text.index("وحدة")
+    end = start + len("وحدة وسلامة أراضي")
+    frame = pl.DataFrame({"text": [text], "start": [start], "end": [end]}).with_columns(
+        kwic_context(6)
+    )
+    assert frame["before"][0] == "لى ¶ "  # the 6 code points "لى\n\n  "
+    assert frame["match"][0] == "وحدة وسلامة أراضي"
+    assert frame["after"][0] == " ¶ سوري"  # "\r\nسوري"
+    wide = pl.DataFrame({"text": [text], "start": [start], "end": [end]}).with_columns(
+        kwic_context(100)
+    )
+    assert wide["before"][0] == "أكد الوزير  على ¶ " and wide["after"][0] == " ¶ سوريا. ثم"

@@ -82,6 +82,7 @@ def test_mfa_overview_tables_show_the_sample_formulae(mfa_overview):
         assert label in shared.lower(), label
     kwic = pl.read_csv(data / f"kwic-{formulae['formula'][0]}.csv")
     assert kwic.height >= 2 and kwic["date"].to_list() == sorted(kwic["date"].to_list())
+    assert kwic.columns == ["date", "source", "id", "before", "match", "after"]  # as the CLI
 
 
 def test_same_inputs_same_version_and_identical_tables(mfa_overview, mfa_ar, store, tmp_path, monkeypatch):
