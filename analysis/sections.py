@@ -404,15 +404,24 @@ def section_kwic(ctx: ReportContext, formula: str | None = None, n: int = 30) ->
                  + html_kwic(frame, name=f"kwic-{formula}", max_rows=n))
 
 
-def reuse_frame(ctx: ReportContext, max_statements: int = 30) -> tuple[Any, Any]:
-    """Statement pairs sharing lexicon formulae: (matrix data, pair table).
+REUSE_MAX_DOCS = 200  # as ``formulae reuse --max-docs``: wider formulae pair no statements
+
+
+def reuse_frame(ctx: ReportContext, max_statements: int = 30,
+                max_docs: int = REUSE_MAX_DOCS) -> tuple[Any, Any, list[str]]:
+    """Statement pairs sharing lexicon formulae: (matrix data, pair table, wide formulae).
 
     The matrix keeps the ``max_statements`` statements that share most; its labels are
-    ``date · source · id``.
+    ``date · source · id``. A formula found in more than ``max_docs`` statements pairs
+    none (it would add k²/2 pairs that say only that the formula is common), as in
+    :func:`analysis.compare.stat_reuse`; their labels are the third item.
     """
     import polars as pl
 
     used = matches(ctx).select("doc", "label").unique()
+    width = used.group_by("label").agg(pl.len().alias("k"))
+    wide = width.filter(pl.col("k") > max_docs).sort("label")["label"].to_list()
+    used = used.filter(~pl.col("label").is_in(wide))
     pairs = (used.join(used, on="label", suffix="_b").filter(pl.col("doc") < pl.col("doc_b"))
              .group_by("doc", "doc_b").agg(pl.len().alias("shared"), pl.col("label").sort().str.join("; ").alias("formulae"))
              .sort(["shared", "doc", "doc_b"], descending=[True, False, False]))
@@ -431,20 +440,24 @@ def reuse_frame(ctx: ReportContext, max_statements: int = 30) -> tuple[Any, Any]
              .select(pl.col("name").alias("statement_a"), pl.col("name_b").alias("statement_b"),
                      "shared", "formulae")
              .sort(["shared", "statement_a", "statement_b"], descending=[True, False, False]))
-    return matrix, table
+    return matrix, table, wide
 
 
 def section_reuse(ctx: ReportContext) -> _HTML:
     """Which statements share which formulae: matrix + the top pairs."""
-    from .html import html_chart
+    from .html import esc, html_chart
     from .plots import plot_reuse
 
-    matrix, table = reuse_frame(ctx)
+    matrix, table, wide = reuse_frame(ctx, max_docs=REUSE_MAX_DOCS)
+    left_out = (
+        f"<p>Not used for pairing, being in more than {REUSE_MAX_DOCS} statements: "
+        f"<span dir='auto'>{esc('; '.join(wide))}</span>.</p>" if wide else ""
+    )
     if table.height == 0:
-        return note("No two statements share a lexicon formula.")
+        return _HTML(note("No two statements share a lexicon formula.").markup + left_out)
     cap = f"Statement pairs by formulae shared ({table.height:,} pairs; the CSV holds the top 500)"
-    return _HTML(html_chart(plot_reuse(matrix)) + html_table(table.head(500), name="reuse-pairs", max_rows=30,
-                                                             caption=cap))
+    return _HTML(left_out + html_chart(plot_reuse(matrix))
+                 + html_table(table.head(500), name="reuse-pairs", max_rows=30, caption=cap))
 
 
 def compare_split(ctx: ReportContext) -> tuple[str, str, str] | None:
