@@ -2,9 +2,11 @@
 
 :func:`tokens_build` turns the statement snapshot into one row per token (every
 kind), with paragraph / sentence / token numbers and code-point offsets into the
-verbatim text. It is one regular expression that classifies *every* run of the
-text (token or gap), so the cumulative run lengths give the offsets: no Python
-loop over rows or characters.
+verbatim text. The grammar is one regular expression that classifies *every* run
+of the text (a token and the gap after it), so the cumulative run lengths give the
+offsets (:func:`tokens_build_regex`); :mod:`analysis.scan` implements the same
+grammar as a compiled scanner, which ``tokens_build`` uses on large inputs. No
+Python loop over rows or characters either way.
 
 :func:`tokens_level` turns the token table into the form stream of a level
 (``exact``, ``norm``, ``clitic``, ``stem``): only countable tokens (``word``,
