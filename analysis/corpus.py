@@ -38,6 +38,7 @@ import polars as pl
 from .declaration import Declaration, declaration_load
 from .errors import FormulaeError
 from .store import atomic_dir, corpus_dir, dumps_json, file_sha256, read_json, store_root
+from .tokens import EMOJI_PATTERN
 
 SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
     "doc": pl.UInt32(),
@@ -58,7 +59,8 @@ DROP_REASONS = ("duplicate", "duplicate_paste", "empty", "not_a_message", "unpar
 
 # hashtags: '#' not preceded by a word character, '&', '/' or '#'; at least one letter
 HASHTAG_RE = r"(?:^|[^\p{L}\p{M}\p{N}_&/#])#[\p{L}\p{M}\p{N}_]*\p{L}[\p{L}\p{M}\p{N}_]*"
-LEAD_EMOJI_RE = r"(?m)^[ \t]*(?:\p{Extended_Pictographic}[\x{FE0F}\x{1F3FB}-\x{1F3FF}]*(?:\x{200D}\p{Extended_Pictographic}\x{FE0F}?)*)+"
+# emoji leading a line: the tokeniser's emoji grammar (flags, keycaps, ZWJ sequences)
+LEAD_EMOJI_RE = rf"(?m)^[ \t]*(?:{EMOJI_PATTERN})+"
 
 
 @dataclass

@@ -34,6 +34,7 @@ import polars as pl
 from .declaration import Declaration
 from .errors import FormulaeError
 from .formats import concat_records, decode_utf8, display_path, read_input
+from .tokens import EMOJI_PATTERN
 
 _AR_MONTHS = {
     1: ["يناير", "كانون الثاني", "جانفي", "كانون ثاني"],
@@ -80,11 +81,8 @@ _MONTH_DAY = re.compile(
 )
 
 _HASHTAG_LINE = re.compile(r"^\s*(?:#[^\s#]+\s*)+$")
-# an emoji (pictographic, with optional variation selector / ZWJ sequence) leading a line
-_EMOJI = re.compile(
-    "^[ \t]*((?:[\U0001F000-\U0001FAFF\u2600-\u27BF\u2300-\u23FF\u2B00-\u2BFF\u3030\u303D\u3297\u3299\u00A9\u00AE\u203C\u2049\u2122\u2139\u2194-\u21AA]"
-    "[\uFE0F\U0001F3FB-\U0001F3FF]*(?:\u200D[\U0001F000-\U0001FAFF\u2600-\u27BF][\uFE0F]?)*)+)"
-)
+# the emoji leading a line (the ingest's lead_emoji: one definition, the tokeniser's)
+_LEAD_EMOJI = rf"^[ \t]*((?:{EMOJI_PATTERN})+)"
 
 
 def find_date(text: str, default_year: int | None) -> tuple[dt.date | None, str | None]:
@@ -107,9 +105,9 @@ def find_date(text: str, default_year: int | None) -> tuple[dt.date | None, str 
         return None, best.group(0)
 
 
-def lead_emoji(line: str) -> str | None:
-    m = _EMOJI.match(line)
-    return m.group(1) if m else None
+def lead_emojis(lines: list[str]) -> list[str | None]:
+    """The emoji leading each line (None where none does)."""
+    return pl.Series(lines, dtype=pl.String).str.extract(_LEAD_EMOJI, 1).to_list()
 
 
 def _collapse(s: str) -> str:
@@ -131,12 +129,14 @@ def read_rawdump(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Da
 
     boundary = re.compile(decl.separator) if decl.separator != "," else None
 
-    def is_lead_date(ln: str) -> bool:
+    leads = lead_emojis(lines)
+
+    def is_lead_date(i: int) -> bool:
         """An emoji-led line whose date comes first (within a couple of words of the emoji)."""
-        emoji = lead_emoji(ln)
+        emoji, ln = leads[i], lines[i]
         if emoji is None:
             return False
-        rest = ln.lstrip()[len(emoji):][:40]
+        rest = ln.lstrip(" \t")[len(emoji):][:40]
         matched = find_date(rest, decl.date_year)[1]
         return matched is not None and rest.find(matched) <= 12
 
@@ -156,7 +156,7 @@ def read_rawdump(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Da
                 cur.append(i)
             continue
         is_tags = bool(_HASHTAG_LINE.match(ln))
-        starts = cur and (is_lead_date(ln) or (not is_tags and key in seen))
+        starts = cur and (is_lead_date(i) or (not is_tags and key in seen))
         if starts:
             blocks.append(cur)
             cur, seen = [], set()

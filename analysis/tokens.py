@@ -99,6 +99,7 @@ _EMOJI = (
     f"|{_C['pict']}{_C['pict_mod']}*"
     f"(?:\\x{{200D}}{_C['pict']}{_C['zwj_mod']}*)*"
 )
+EMOJI_PATTERN = _EMOJI  # one emoji (flag, keycap, pictograph with modifiers/ZWJ sequence)
 _URL = (
     f"(?i:https?://|www\\.)(?:{_C['url_body']}*{_C['url_end']})?"
     f"|\\w{_C['email']}*@{_C['domain']}+(?:\\.{_C['domain']}+)+"

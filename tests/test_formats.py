@@ -317,3 +317,15 @@ def test_folder_record_error_names_its_file(tmp_path):
     files = {"docs/a.md": "---\ndate: 2024-01-01\n---\nA\n", "docs/b.md": "---\ndate: soon\n---\nB\n"}
     with pytest.raises(FormulaeError, match=r"docs/b\.md:\d+: unparseable date 'soon'"):
         ingest(tmp_path, "name: fo\nformat: folder\npath: docs\nlanguage: en\n", files)
+
+
+def test_rawdump_flags_and_keycaps_lead_posts(tmp_path):
+    """A flag pair or a keycap leading a dated line starts a post, and both are lead emoji:
+    one definition with the tokeniser (the splitter and the ingest used to disagree)."""
+    dump = ("🇷🇺🇸🇾 في 5 مارس، التقى الوزير نظيره السوري.\nوأكد الجانبان على التعاون.\n"
+            "1️⃣ في 7 مارس جرت محادثة هاتفية.\n👨‍👩‍👧 العائلات السورية.\n")
+    res, df = ingest(tmp_path, "name: r\nformat: rawdump\npath: p.txt\nlanguage: ar\ndate: {year: 2025}\n",
+                     {"p.txt": dump})
+    assert res.log["records_in"] == 2
+    assert df["date"].to_list() == [dt.date(2025, 3, 5), dt.date(2025, 3, 7)]
+    assert df["lead_emoji"].to_list() == [["🇷🇺🇸🇾"], ["1️⃣", "👨‍👩‍👧"]]
