@@ -346,7 +346,8 @@ def _joined_strings(ids: np.ndarray, vocab_forms: pl.Series, pos: np.ndarray, n:
 # --- the stored index -----------------------------------------------------------
 
 ARRAYS = ("ids", "start", "end", "sent_starts", "sa")
-_CODE = ("suffix.py", "phrases.py", "tokens.py", "text.py", "arabic.py")
+# the code an index is made by: a change to any of it rebuilds stored indexes
+_CODE = ("suffix.py", "phrases.py", "tokens.py", "scan.py", "data/chars.npz", "text.py", "arabic.py")
 
 
 @functools.cache  # the source files do not change while a process runs

@@ -63,7 +63,7 @@ class BuildResult:
 
 
 def _code_files() -> list[Path]:
-    files = sorted((PROJECT / "analysis").rglob("*.py"))
+    files = sorted((PROJECT / "analysis").rglob("*.py")) + sorted((PROJECT / "analysis" / "data").glob("*"))
     files += sorted(REPORTS_DIR.glob("*.qmd")) + sorted(REPORTS_DIR.glob("_quarto.yml"))
     files += sorted((PROJECT / "corpus").glob("*.yml"))
     return [f for f in files if "__pycache__" not in f.parts]

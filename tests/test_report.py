@@ -348,3 +348,16 @@ def test_reuse_frame_leaves_out_formulae_wider_than_max_docs(mfa_ar, store, monk
     monkeypatch.setattr(S, "REUSE_MAX_DOCS", 1)
     markup = str(S.section_reuse(ctx))
     assert "No two statements share" in markup and "more than 1 statements" in markup
+
+
+def test_code_version_covers_the_scanner_and_its_table():
+    """The compiled scanner and its character table decide every token: both are part
+    of the reports' code version and of the phrase index's code hash."""
+    import analysis.report as R
+    from analysis import phrases
+
+    tracked = {f.relative_to(R.PROJECT).as_posix() for f in R._code_files()}
+    assert {"analysis/scan.py", "analysis/tokens.py", "analysis/data/chars.npz"} <= tracked
+    here = Path(phrases.__file__).parent
+    assert {"scan.py", "tokens.py", "data/chars.npz", "text.py"} <= set(phrases._CODE)
+    assert all((here / name).exists() for name in phrases._CODE)
