@@ -100,7 +100,9 @@ def _print_table(frame: pl.DataFrame, title: str | None) -> None:
         table.add_column(col, justify="right" if numeric else "left", overflow="fold")
     for row in frame.iter_rows():  # display only: a bounded result table, not corpus rows
         table.add_row(*("" if v is None else _fmt_cell(v) for v in row))
-    Console().print(table)
+    # on a terminal rich folds the table to its width; into a pipe or file each row stays
+    # on one line, at the table's natural width
+    Console(width=None if sys.stdout.isatty() else 100_000).print(table)
 
 
 def _fmt_cell(value: object) -> str:

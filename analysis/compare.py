@@ -140,12 +140,26 @@ def _period_expr(by: str) -> pl.Expr:
     return pl.col("date").dt.truncate(PERIODS[by]).alias("period")
 
 
+def period_label_expr(by: str, column: str = "period") -> pl.Expr:
+    """The label of a period start, as ``formulae query --by`` writes it: ``1946``,
+    ``2015-Q3``, ``2015-07``, ``2015-07-06`` (a week: its Monday), ``2015-07-09``."""
+    d = pl.col(column)
+    if by == "year":
+        return d.dt.strftime("%Y")
+    if by == "quarter":
+        return pl.concat_str([d.dt.strftime("%Y"), pl.lit("-Q"), d.dt.quarter().cast(pl.String)])
+    if by == "month":
+        return d.dt.strftime("%Y-%m")
+    return d.dt.strftime("%Y-%m-%d")
+
+
 def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str | None = "source",
                   where: str | None = None, level: str | None = None, families=None,
                   level_conf: float = 0.95) -> Result:
     """Counts and rates of one formula / family / phrase per period (and group).
 
-    Columns: [group], ``period`` (Date, start of the period), ``statements_total``,
+    Columns: [group], ``period`` (Date, start of the period), ``label`` (the period as
+    ``formulae query`` labels it: ``1946``, ``2015-Q3``, ...), ``statements_total``,
     ``tokens_total``, ``statements`` (with the item), ``occurrences``, ``share`` (of
     statements) with Wilson ``share_lo``/``share_hi``, ``per_10k`` (occurrences per 10,000
     tokens) with exact Poisson ``per_10k_lo``/``per_10k_hi``, ``peak`` (the group's highest
@@ -184,6 +198,7 @@ def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str
         (pl.col("occ") > 0).sum().cast(pl.UInt32).alias("statements"),
         pl.col("occ").sum().cast(pl.UInt32).alias("occurrences"),
     ).sort(keys))
+    frame = frame.select(*keys, period_label_expr(by).alias("label"), pl.exclude(keys))
     lo, hi = stats.wilson_expr("statements", "statements_total", level=level_conf)
     frame = frame.with_columns((pl.col("statements") / pl.col("statements_total")).alias("share"),
                                lo.alias("share_lo"), hi.alias("share_hi"))

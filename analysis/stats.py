@@ -227,7 +227,10 @@ def wilson(k: float, n: float, *, level: float = 0.95) -> tuple[float, float]:
     denom = 1.0 + z * z / n
     centre = (p + z * z / (2.0 * n)) / denom
     half = z / denom * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n))
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # k = 0 and k = n have exact bounds 0 and 1 (the formula leaves ±1e-17 of rounding)
+    lo = 0.0 if k <= 0 else max(0.0, centre - half)
+    hi = 1.0 if k >= n else min(1.0, centre + half)
+    return (lo, hi)
 
 
 def _gammainc_lower_reg(a: float, x: float) -> float:
@@ -473,8 +476,11 @@ def wilson_expr(k, n, *, level: float = 0.95) -> tuple[pl.Expr, pl.Expr]:
     denom = 1.0 + z * z / n
     centre = (p + z * z / (2.0 * n)) / denom
     half = z / denom * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt()
-    lo = pl.when(n > 0).then(pl.max_horizontal(centre - half, pl.lit(0.0)))
-    hi = pl.when(n > 0).then(pl.min_horizontal(centre + half, pl.lit(1.0)))
+    # k = 0 and k = n have exact bounds 0 and 1 (the formula leaves ±1e-17 of rounding)
+    lo = (pl.when(n <= 0).then(None).when(k <= 0).then(0.0)
+          .otherwise(pl.max_horizontal(centre - half, pl.lit(0.0))))
+    hi = (pl.when(n <= 0).then(None).when(k >= n).then(1.0)
+          .otherwise(pl.min_horizontal(centre + half, pl.lit(1.0))))
     return lo, hi
 
 

@@ -82,7 +82,17 @@ def test_cli_commands(mfa_ar, store):
     assert out.exit_code == 0, out.output
     assert "territorial-integrity" in json.loads(out.stdout)[0]["formulae"]
     out = run(app, ["timeline", "territorial-integrity", *base, "--by", "month", "--format", "csv"])
-    assert out.exit_code == 0 and out.stdout.startswith("source,period,statements_total")
+    assert out.exit_code == 0 and out.stdout.startswith("source,period,label,statements_total")
+    out = run(app, ["timeline", "territorial-integrity", *base, "--by", "quarter", "--group", "none"])
+    assert out.exit_code == 0, out.output
+    # piped, the table keeps each row on one line (no folding to 80 columns) and the
+    # period carries query's label
+    assert "statements_total" in out.stdout and "2025-Q1" in out.stdout
+    rows = json.loads(run(app, ["timeline", "territorial-integrity", *base, "--by", "month",
+                                "--format", "json"]).stdout)
+    assert [(r["period"], r["label"]) for r in rows] == [("2025-01-01", "2025-01"),
+                                                          ("2025-02-01", "2025-02")]
+    assert rows[0]["share_lo"] == 0.0 or rows[0]["share_lo"] > 0.01  # never 1e-17 noise
     out = run(app, ["formulae", *base, "--counts", "--format", "json"])
     assert {r["formula"] for r in json.loads(out.stdout)} >= {"political-forces"}
     out = run(app, ["lexicon", "--lang", "en", "--format", "csv"])

@@ -134,8 +134,17 @@ def test_wilson_hand_computed():
     lo, hi = stats.wilson(5, 10)
     assert (lo, hi) == pytest.approx((0.2366, 0.7634), abs=1e-4)
     lo, hi = stats.wilson(0, 10)
-    assert lo == pytest.approx(0.0, abs=1e-12) and hi == pytest.approx(0.2775, abs=1e-4)
+    assert lo == 0.0 and hi == pytest.approx(0.2775, abs=1e-4)  # exactly 0, not 1e-17
+    assert stats.wilson(10, 10)[1] == 1.0
     assert all(math.isnan(v) for v in stats.wilson(0, 0))
+    frame = pl.DataFrame({"k": [0, 5, 10, 0, 7], "n": [10, 10, 10, 0, 23]})
+    lo_e, hi_e = stats.wilson_expr("k", "n")
+    got = frame.select(lo_e.alias("lo"), hi_e.alias("hi"))
+    assert got.row(0) == (0.0, pytest.approx(0.2775, abs=1e-4)) and got["hi"][2] == 1.0
+    assert got.row(3) == (None, None)
+    for (k, n), row in zip(frame.rows(), got.rows(), strict=True):
+        if n:
+            assert row == pytest.approx(stats.wilson(k, n), abs=1e-15)
 
 
 def test_poisson_interval_known_values():
