@@ -91,24 +91,10 @@ def emit(frame: pl.DataFrame, fmt: Format, output: Path | None = None, *, title:
 
 
 def _print_table(frame: pl.DataFrame, title: str | None) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from .query import table_print
 
-    table = Table(title=title, show_lines=False)
-    for col in frame.columns:
-        numeric = frame.schema[col].is_numeric()
-        table.add_column(col, justify="right" if numeric else "left", overflow="fold")
-    for row in frame.iter_rows():  # display only: a bounded result table, not corpus rows
-        table.add_row(*("" if v is None else _fmt_cell(v) for v in row))
-    # on a terminal rich folds the table to its width; into a pipe or file each row stays
-    # on one line, at the table's natural width
-    Console(width=None if sys.stdout.isatty() else 100_000).print(table)
-
-
-def _fmt_cell(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+    numeric = {c for c, t in frame.schema.items() if t.is_numeric()}
+    table_print(frame.to_dict(as_series=False), title, numeric)
 
 
 def _error(message: str) -> Exception:

@@ -453,6 +453,28 @@ def _key_of(d, by: str) -> int:
 # --- output without polars (the query command's fast path) ------------------------
 
 
+def table_print(columns: dict[str, list], title: str | None = None, numeric: set[str] | None = None) -> None:
+    """Print columns as a rich table: the one table printer of the CLI (no polars needed).
+
+    On a terminal rich folds the table to its width; into a pipe or a file each row stays
+    on one line, at the table's natural width. Floats show 4 significant digits.
+    ``numeric``: the right-aligned columns (default: those holding only numbers).
+    """
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for name, values in columns.items():
+        right = (name in numeric if numeric is not None else
+                 all(isinstance(v, (int, float)) for v in values if v is not None) and bool(values))
+        table.add_column(name, justify="right" if right else "left", overflow="fold")
+    for row in zip(*columns.values(), strict=True):
+        table.add_row(*("" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row))
+    Console(width=None if sys.stdout.isatty() else 100_000).print(table)
+
+
 def result_write(result: Result, fmt: str, output: Path | None = None, *, title: str | None = None) -> None:
     """Write a :class:`Result` as table/csv/json (same shape as the CLI's ``emit``) without polars."""
     import csv
@@ -460,16 +482,7 @@ def result_write(result: Result, fmt: str, output: Path | None = None, *, title:
     import sys
 
     if fmt == "table" and output is None:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=title)
-        for name, values in result.columns.items():
-            numeric = all(isinstance(v, (int, float)) for v in values if v is not None) and bool(values)
-            table.add_column(name, justify="right" if numeric else "left", overflow="fold")
-        for row in zip(*result.columns.values(), strict=True):
-            table.add_row(*("" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row))
-        Console().print(table)
+        table_print(result.columns, title)
         return
     if fmt == "json":
         text = json.dumps(result.rows(), ensure_ascii=False, indent=2, default=str) + "\n"
