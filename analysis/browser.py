@@ -27,6 +27,12 @@ CHART_STATE_JS = """
   svg: el.querySelectorAll('svg').length,
   canvas: el.querySelectorAll('canvas').length,
   marks: el.querySelectorAll('svg .mark-rect path, svg .mark-rect, svg [role=graphics-symbol], svg path').length,
+  // text drawn past the chart's own edge is cut off (Vega sized the chart for a font the
+  // page's CSS then replaced)
+  clipped: Array.from(el.querySelectorAll('svg text')).filter(t => {
+    const r = t.getBoundingClientRect(), s = t.ownerSVGElement.getBoundingClientRect();
+    return r.width > 0 && (r.right > s.right + 1 || r.left < s.left - 1);
+  }).map(t => t.textContent).slice(0, 5),
 }))
 """
 RTL_JS = """

@@ -105,7 +105,10 @@ CSS = """
 :root { --fx-ar: AR_FONTS; --fx-ui: UI_FONTS; }
 body { font-family: var(--fx-ui); line-height: 1.5; color: #1f2328; }
 main.fx-page, body.fx-page { max-width: 1120px; margin: 0 auto; padding: 0 1.25rem 3rem; }
-[dir="rtl"], :lang(ar), .fx-ar { font-family: var(--fx-ar); }
+/* Arabic text blocks take the Arabic fonts; not ":lang(ar)", which on a page whose <html>
+   is lang="ar" would reach every element, chart text included, and so replace the font
+   Vega measured its labels with (they would be cut off at the chart's edge) */
+[dir="rtl"], [lang="ar"]:not(html), .fx-ar { font-family: var(--fx-ar); }
 .fx-rtl { direction: rtl; text-align: right; font-family: var(--fx-ar); font-size: 1.08em; }
 figure.fx-figure { margin: 1.5rem 0; }
 figure.fx-figure figcaption { color: #57606a; font-size: .92em; margin-top: .35rem; }

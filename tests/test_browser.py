@@ -23,6 +23,7 @@ def _check(build, arabic: bool, hover: str | None = None):
     assert check.charts, "the report has no charts"
     for chart in check.charts:
         assert chart["ok"] and (chart["svg"] or chart["canvas"]), f"chart not drawn: {chart}"
+        assert chart["clipped"] == [], f"text cut off at the chart's edge: {chart}"
     assert check.console_errors == []
     assert check.requests_blocked == [], "the page tried to reach the network"
     assert check.dialogs == []
