@@ -38,7 +38,7 @@ import polars as pl
 from .declaration import Declaration, declaration_load
 from .errors import FormulaeError
 from .store import atomic_dir, corpus_dir, dumps_json, file_sha256, read_json, store_root
-from .tokens import EMOJI_PATTERN
+from .tokens import LEAD_EMOJI
 
 SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
     "doc": pl.UInt32(),
@@ -59,8 +59,6 @@ DROP_REASONS = ("duplicate", "duplicate_paste", "empty", "not_a_message", "unpar
 
 # hashtags: '#' not preceded by a word character, '&', '/' or '#'; at least one letter
 HASHTAG_RE = r"(?:^|[^\p{L}\p{M}\p{N}_&/#])#[\p{L}\p{M}\p{N}_]*\p{L}[\p{L}\p{M}\p{N}_]*"
-# emoji leading a line: the tokeniser's emoji grammar (flags, keycaps, ZWJ sequences)
-LEAD_EMOJI_RE = rf"(?m)^[ \t]*(?:{EMOJI_PATTERN})+"
 
 
 @dataclass
@@ -178,7 +176,7 @@ def _build(records: pl.DataFrame, decl: Declaration) -> tuple[pl.DataFrame, pl.D
     hashtags = (pl.col("text").str.extract_all(HASHTAG_RE)
                 .list.eval(pl.element().str.replace(r"^[^#]*#", "")))
     need_emoji = decl.format in ("rawdump", "telegram", "folder")
-    emoji = (pl.col("text").str.extract_all(LEAD_EMOJI_RE).list.eval(pl.element().str.strip_chars(" \t"))
+    emoji = (pl.col("text").str.extract_all(LEAD_EMOJI).list.eval(pl.element().str.strip_chars(" \t"))
              if need_emoji else pl.lit([], dtype=pl.List(pl.String)))
     st = kept.lazy().with_columns(
         hashtags=pl.coalesce(pl.col("hashtags"), hashtags),

@@ -34,7 +34,7 @@ import polars as pl
 from .declaration import Declaration
 from .errors import FormulaeError
 from .formats import concat_records, decode_utf8, display_path, read_input
-from .tokens import EMOJI_PATTERN
+from .tokens import LEAD_EMOJI
 
 _AR_MONTHS = {
     1: ["يناير", "كانون الثاني", "جانفي", "كانون ثاني"],
@@ -81,10 +81,6 @@ _MONTH_DAY = re.compile(
 )
 
 _HASHTAG_LINE = re.compile(r"^\s*(?:#[^\s#]+\s*)+$")
-# the emoji leading a line (the ingest's lead_emoji: one definition, the tokeniser's)
-_LEAD_EMOJI = rf"^[ \t]*((?:{EMOJI_PATTERN})+)"
-
-
 def find_date(text: str, default_year: int | None) -> tuple[dt.date | None, str | None]:
     """The first day-month date in ``text`` → (date, matched string); year from the text or default."""
     best = None
@@ -106,8 +102,8 @@ def find_date(text: str, default_year: int | None) -> tuple[dt.date | None, str 
 
 
 def lead_emojis(lines: list[str]) -> list[str | None]:
-    """The emoji leading each line (None where none does)."""
-    return pl.Series(lines, dtype=pl.String).str.extract(_LEAD_EMOJI, 1).to_list()
+    """The emoji leading each line (None where none does): the ingest's definition."""
+    return pl.Series(lines, dtype=pl.String).str.extract(LEAD_EMOJI, 1).to_list()
 
 
 def _collapse(s: str) -> str:

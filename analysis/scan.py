@@ -154,12 +154,6 @@ def _token_end(cps, t, i, hi, wrap):  # noqa: C901 - one block per alternative
                 j = m
             if j >= 0:
                 return j
-    # @\w+
-    if c == 64 and i + 1 < hi and t[cps[i + 1]] & W:
-        k = i + 2
-        while k < hi and t[cps[k]] & W:
-            k += 1
-        return k
     # \p{RI}{2} | [#*0-9]\x{FE0F}?\x{20E3} | \p{Ext_Pict}[mods]*(?:\x{200D}\p{Ext_Pict}[mods]*)*
     if f & (RI | KEYCAP | PICT):
         if f & RI and i + 1 < hi and t[cps[i + 1]] & RI:
@@ -179,8 +173,9 @@ def _token_end(cps, t, i, hi, wrap):  # noqa: C901 - one block per alternative
                 while k < hi and t[cps[k]] & ZWJ_MOD:
                     k += 1
             return k
-    # #\w+
-    if c == 35 and i + 1 < hi and t[cps[i + 1]] & W:
+    # @\w+ | #\w+ (the mention comes before the emoji in the pattern, but no emoji
+    # starts with "@", so testing it here together with the hashtag is the same)
+    if (c == 64 or c == 35) and i + 1 < hi and t[cps[i + 1]] & W:
         k = i + 2
         while k < hi and t[cps[k]] & W:
             k += 1
@@ -302,7 +297,7 @@ def _scan_part(cps, t, lo, hi, wrap, base, at, out, slots, surf):
     cap = r_doc.shape[0]
     size = slots.shape[0]
     mask = size - 1
-    shift = np.uint64(64 - at[5])
+    shift = np.uint64(64 - _log2(size))
     while d < lo.shape[0]:
         end = hi[d]
         if i < 0:
@@ -377,11 +372,20 @@ def _scan_part(cps, t, lo, hi, wrap, base, at, out, slots, surf):
 
 
 @nb.njit(cache=True, nogil=True)
-def _rehash(d_hash, nd, bits):
-    """A hash table of ``2**bits`` slots holding codes ``0 .. nd-1``."""
-    mask = (1 << bits) - 1
-    shift = np.uint64(64 - bits)
-    slots = np.zeros(1 << bits, np.uint64)
+def _log2(size):
+    """``log2`` of a power of two."""
+    bits = 0
+    while (1 << bits) < size:
+        bits += 1
+    return bits
+
+
+@nb.njit(cache=True, nogil=True)
+def _rehash(d_hash, nd, size):
+    """A hash table of ``size`` (a power of two) slots holding codes ``0 .. nd-1``."""
+    mask = size - 1
+    shift = np.uint64(64 - _log2(size))
+    slots = np.zeros(size, np.uint64)
     for code in range(nd):
         h = d_hash[code]
         s = np.int64((h * np.uint64(_HASH_MUL)) >> shift)
@@ -406,14 +410,13 @@ class _Scanner:
         self.out = tuple(
             np.empty(cap, dt) for dt in (np.uint32, np.uint32, np.uint32, np.uint8, np.uint32)
         )
-        self.bits = 16
-        self.slots = np.zeros(1 << self.bits, np.uint64)  # at most three quarters full
+        self.slots = np.zeros(1 << 16, np.uint64)  # a power of two, at most 3/4 full
         self.surf = (  # offset and length per surface, its hash, the arena
             np.empty(1 << 16, np.int64),
             np.empty(1 << 15, np.uint64),
             np.empty(1 << 20, np.uint32),
         )
-        self.at = np.array([0, -1, 0, 0, 0, self.bits], np.int64)
+        self.at = np.array([0, -1, 0, 0, 0], np.int64)  # text, position, runs, surfaces, arena
 
     def run(self, cps, lo, hi, wrap: bool, base: int) -> None:
         """Scan the texts ``cps[lo[d]:hi[d]]`` (numbered from ``base``)."""
@@ -421,15 +424,13 @@ class _Scanner:
         at[0], at[1] = 0, -1
         while True:
             _scan_part(cps, t, lo, hi, wrap, base, at, self.out, self.slots, self.surf)
-            d, _, m, nd, used, _ = at.tolist()
+            d, _, m, nd, used = at.tolist()
             if d >= len(lo):
                 return
             if m == self.out[0].shape[0]:
                 self.out = tuple(_grown(a, 2 * m) for a in self.out)
             if 4 * (nd + 1) > 3 * self.slots.shape[0]:
-                self.bits += 1
-                at[5] = self.bits
-                self.slots = _rehash(self.surf[1], nd, self.bits)
+                self.slots = _rehash(self.surf[1], nd, 2 * self.slots.shape[0])
             meta, hashes, arena = self.surf
             if nd == hashes.shape[0]:
                 meta, hashes = _grown(meta, 4 * nd), _grown(hashes, 2 * nd)
@@ -439,7 +440,7 @@ class _Scanner:
 
     def result(self):
         """Per-run arrays and the list of distinct surfaces (see :func:`scan`)."""
-        _, _, m, nd, used, _ = self.at.tolist()
+        _, _, m, nd, used = self.at.tolist()
         meta, _, arena = self.surf
         text = arena[:used].tobytes().decode("utf-32-le")
         offsets, lengths = meta[0 : 2 * nd : 2].tolist(), meta[1 : 2 * nd : 2].tolist()
@@ -447,13 +448,10 @@ class _Scanner:
         return tuple(a[:m] for a in self.out) + (surfaces,)
 
 
-# bits of the per-surface flags handed to ``_number`` (``tokens._surface_table``)
-F_SEND, F_CLOSE, F_DOT, F_ABBR = _SEND, _CLOSE, _DOT, _ABBR
-
-
 @nb.njit(cache=True, nogil=True)
 def _number(r_doc, r_start, r_len, r_gap, r_code, flags, para_nl, docs):
-    """Paragraph, sentence and token numbers of every run (runs grouped by text).
+    """Paragraph, sentence and token numbers of every run (runs grouped by text);
+    ``flags``: the bits of ``tokens._surface_table`` per surface code.
 
     A paragraph break follows a run whose gap holds at least ``para_nl`` line breaks.
     A sentence ends after a ``sent_end`` run, except a "." glued to an abbreviation;
@@ -483,12 +481,12 @@ def _number(r_doc, r_start, r_len, r_gap, r_code, flags, para_nl, docs):
         else:
             glued = prev_adj
         f = flags[r_code[r]]
-        end0 = (f & F_SEND) != 0 and not ((f & F_DOT) != 0 and prev_abbr and glued)
-        carry = (f & F_CLOSE) != 0 and glued and prev_end
+        end0 = (f & _SEND) != 0 and not ((f & _DOT) != 0 and prev_abbr and glued)
+        carry = (f & _CLOSE) != 0 and glued and prev_end
         adj = (r_gap[r] & 1) == 0
         next_carry = False
         if end0 and adj and r + 1 < n and docs[r_doc[r + 1]] == doc:
-            next_carry = (flags[r_code[r + 1]] & F_CLOSE) != 0
+            next_carry = (flags[r_code[r + 1]] & _CLOSE) != 0
         pbrk = (r_gap[r] >> 1) >= para_nl
         para[r] = p
         sent[r] = s
@@ -499,7 +497,7 @@ def _number(r_doc, r_start, r_len, r_gap, r_code, flags, para_nl, docs):
             s += 1
         k += 1
         prev_end = end0
-        prev_abbr = (f & F_ABBR) != 0
+        prev_abbr = (f & _ABBR) != 0
         prev_adj = adj
         prev_doc = doc
         r_doc[r] = doc

@@ -99,10 +99,13 @@ _EMOJI = (
     f"|{_C['pict']}{_C['pict_mod']}*"
     f"(?:\\x{{200D}}{_C['pict']}{_C['zwj_mod']}*)*"
 )
-EMOJI_PATTERN = _EMOJI  # one emoji (flag, keycap, pictograph with modifiers/ZWJ sequence)
+# the emoji leading a line (group 1): the ingest's ``lead_emoji`` and the raw-dump splitter
+LEAD_EMOJI = rf"(?m)^[ \t]*((?:{_EMOJI})+)"
+_URL_PREFIX = r"(?i:https?://|www\.)"
+_EMAIL_HEAD = f"\\w{_C['email']}*@"
 _URL = (
-    f"(?i:https?://|www\\.)(?:{_C['url_body']}*{_C['url_end']})?"
-    f"|\\w{_C['email']}*@{_C['domain']}+(?:\\.{_C['domain']}+)+"
+    f"{_URL_PREFIX}(?:{_C['url_body']}*{_C['url_end']})?"
+    f"|{_EMAIL_HEAD}{_C['domain']}+(?:\\.{_C['domain']}+)+"
 )
 _SENT_END = f"{_C['sent_end']}+"
 
@@ -128,8 +131,8 @@ def _run_pattern(line_breaks: str) -> str:
 
 
 # Classification of a token (run on distinct runs only).
-_IS_URL = r"^(?i:https?://|www\.)|^\w[\w.+\-]*@"
-_IS_EMOJI = r"^(?:\p{Extended_Pictographic}|\p{Regional_Indicator}|[#*0-9]\x{FE0F}?\x{20E3})"
+_IS_URL = f"^{_URL_PREFIX}|^{_EMAIL_HEAD}"
+_IS_EMOJI = f"^(?:{_C['pict']}|{_C['ri']}|{_C['keycap']}\\x{{FE0F}}?\\x{{20E3}})"
 _IS_WORD = r"^[\p{L}\p{M}]"
 _NEWLINE = r"\r\n|[\n\r\x{0B}\x{0C}\x{85}\x{2028}\x{2029}]"
 _CLOSERS = ['"', "'", "\u201d", "\u2019", "\u00bb", "\u203a", ")", "]", "}"]
