@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 LexiconOpt = Annotated[Path | None, typer.Option(
     "--lexicon", help="Lexicon file (default corpus/formulae.yml).", show_default=False)]
+WhereOpt = Annotated[str | None, typer.Option(
+    "--where", help="Statement filter, e.g. 'year=1990..1999 & source!=USA'.", show_default=False)]
 
 def _flat(frame: pl.DataFrame) -> pl.DataFrame:
     """List columns joined with '; ' (for table and csv output)."""
@@ -53,7 +55,7 @@ def timeline_cmd(
     by: Annotated[str, typer.Option("--by", help="Period: day, week, month, quarter or year.")] = "year",
     group: Annotated[str, typer.Option("--group", help="Column to split by (source) or 'none'.")] = "source",
     source: Annotated[str | None, typer.Option("--source", help="Only these sources (a|b|c).", show_default=False)] = None,
-    where: Annotated[str | None, typer.Option("--where", help="Statement filter, e.g. 'year=1990..1999'.", show_default=False)] = None,
+    where: WhereOpt = None,
     lifecycle: Annotated[bool, typer.Option("--lifecycle", help="Print the lifecycle summary instead of the per-period table.")] = False,
     level: LevelOpt = None,
     store: StoreOpt = None,
@@ -112,7 +114,7 @@ def compare_cmd(
 @app.command("families")
 def families_cmd(
     corpus: CorpusOpt,
-    where: Annotated[str | None, typer.Option("--where", help="Statement filter, e.g. 'source=was'.", show_default=False)] = None,
+    where: WhereOpt = None,
     min_statements: Annotated[int, typer.Option("--min-statements", help="Seeds: recurring in at least this many statements.")] = 2,
     variants: Annotated[bool, typer.Option("--variants", help="One row per wording instead of one per family.")] = False,
     accept: Annotated[str | None, typer.Option("--accept", help="Write this family into the lexicon (corpus/formulae.yml or --lexicon).", show_default=False)] = None,
@@ -193,8 +195,9 @@ def lexicon_cmd(
 @app.command("reuse")
 def reuse_cmd(
     corpus: CorpusOpt,
-    where: Annotated[str | None, typer.Option("--where", help="Statement filter.", show_default=False)] = None,
+    where: WhereOpt = None,
     passage_min_len: Annotated[int, typer.Option("--passage-min-len", help="Shared passages: at least this many tokens.")] = 8,
+    # the default is compare.REUSE_MAX_DOCS, written out: the CLI imports no polars at start-up
     max_docs: Annotated[int, typer.Option("--max-docs", help="Items in more statements than this do not pair statements.")] = 200,
     families: Annotated[bool, typer.Option("--families/--no-families", help="Also pair statements through variant families.")] = True,
     level: LevelOpt = None,

@@ -411,8 +411,11 @@ def stat_compare(corpus, a: str, b: str, *, store=None, level: str | None = None
 # ----------------------------------------------------------------------- reuse
 
 
+REUSE_MAX_DOCS = 200  # an item in more statements than this pairs none (k²/2 pairs of "common")
+
+
 def stat_reuse(corpus, *, store=None, level: str | None = None, families=None,
-               passage_min_len: int = 8, max_docs: int = 200, where: str | None = None) -> Result:
+               passage_min_len: int = 8, max_docs: int = REUSE_MAX_DOCS, where: str | None = None) -> Result:
     """Which statements share which formulae, families or long passages.
 
     One row per pair of statements sharing at least one item: ``doc_a`` < ``doc_b``,

@@ -404,11 +404,8 @@ def section_kwic(ctx: ReportContext, formula: str | None = None, n: int = 30) ->
                  + html_kwic(frame, name=f"kwic-{formula}", max_rows=n))
 
 
-REUSE_MAX_DOCS = 200  # as ``formulae reuse --max-docs``: wider formulae pair no statements
-
-
 def reuse_frame(ctx: ReportContext, max_statements: int = 30,
-                max_docs: int = REUSE_MAX_DOCS) -> tuple[Any, Any, list[str]]:
+                max_docs: int | None = None) -> tuple[Any, Any, list[str]]:
     """Statement pairs sharing lexicon formulae: (matrix data, pair table, wide formulae).
 
     The matrix keeps the ``max_statements`` statements that share most; its labels are
@@ -418,6 +415,9 @@ def reuse_frame(ctx: ReportContext, max_statements: int = 30,
     """
     import polars as pl
 
+    from .compare import REUSE_MAX_DOCS
+
+    max_docs = REUSE_MAX_DOCS if max_docs is None else max_docs
     used = matches(ctx).select("doc", "label").unique()
     width = used.group_by("label").agg(pl.len().alias("k"))
     wide = width.filter(pl.col("k") > max_docs).sort("label")["label"].to_list()
@@ -443,14 +443,17 @@ def reuse_frame(ctx: ReportContext, max_statements: int = 30,
     return matrix, table, wide
 
 
-def section_reuse(ctx: ReportContext) -> _HTML:
-    """Which statements share which formulae: matrix + the top pairs."""
+def section_reuse(ctx: ReportContext, max_docs: int | None = None) -> _HTML:
+    """Which statements share which formulae: matrix + the top pairs (``max_docs``: see
+    :func:`reuse_frame`)."""
+    from .compare import REUSE_MAX_DOCS
     from .html import esc, html_chart
     from .plots import plot_reuse
 
-    matrix, table, wide = reuse_frame(ctx, max_docs=REUSE_MAX_DOCS)
+    max_docs = REUSE_MAX_DOCS if max_docs is None else max_docs
+    matrix, table, wide = reuse_frame(ctx, max_docs=max_docs)
     left_out = (
-        f"<p>Not used for pairing, being in more than {REUSE_MAX_DOCS} statements: "
+        f"<p>Not used for pairing, being in more than {max_docs} statements: "
         f"<span dir='auto'>{esc('; '.join(wide))}</span>.</p>" if wide else ""
     )
     if table.height == 0:

@@ -102,3 +102,15 @@ def test_cli_commands(mfa_ar, store):
     assert out.exit_code == 0 and "political-settlement" in out.stdout
     out = run(app, ["families", *base, "--format", "csv"])
     assert out.exit_code == 0 and out.stdout.startswith("family,canonical")
+
+
+def test_reuse_cli_default_is_the_library_cap():
+    """`formulae reuse --max-docs` writes its default out (no polars at CLI start-up):
+    it must stay the library's, which the report's reuse section also uses."""
+    import inspect
+
+    from analysis.cli_formulae import reuse_cmd
+    from analysis.compare import REUSE_MAX_DOCS, stat_reuse
+
+    assert inspect.signature(reuse_cmd).parameters["max_docs"].default == REUSE_MAX_DOCS
+    assert inspect.signature(stat_reuse).parameters["max_docs"].default == REUSE_MAX_DOCS

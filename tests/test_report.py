@@ -335,7 +335,7 @@ def test_missing_upstream_piece_shows_a_note():
     assert guarded("x", lambda: 42) == 42
 
 
-def test_reuse_frame_leaves_out_formulae_wider_than_max_docs(mfa_ar, store, monkeypatch):
+def test_reuse_frame_leaves_out_formulae_wider_than_max_docs(mfa_ar, store):
     """As ``formulae reuse --max-docs``: a formula in more statements than the cap pairs
     none (k²/2 pairs on a large corpus) and is named instead."""
     from analysis import sections as S
@@ -345,8 +345,7 @@ def test_reuse_frame_leaves_out_formulae_wider_than_max_docs(mfa_ar, store, monk
     assert table.height == 1 and wide == []  # the two posts share their formulae
     _, table, wide = S.reuse_frame(ctx, max_docs=1)
     assert table.height == 0 and len(wide) >= 3 and wide == sorted(wide)
-    monkeypatch.setattr(S, "REUSE_MAX_DOCS", 1)
-    markup = str(S.section_reuse(ctx))
+    markup = str(S.section_reuse(ctx, max_docs=1))
     assert "No two statements share" in markup and "more than 1 statements" in markup
 
 
