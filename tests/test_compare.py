@@ -92,7 +92,11 @@ def test_cli_commands(mfa_ar, store):
                                 "--format", "json"]).stdout)
     assert [(r["period"], r["label"]) for r in rows] == [("2025-01-01", "2025-01"),
                                                           ("2025-02-01", "2025-02")]
-    assert rows[0]["share_lo"] == 0.0 or rows[0]["share_lo"] > 0.01  # never 1e-17 noise
+    # a period without the formula: its Wilson lower bound is exactly 0, not 1e-17 of rounding
+    rows = json.loads(run(app, ["timeline", "mutual-respect", *base, "--by", "month",
+                                "--format", "json"]).stdout)
+    absent = [r for r in rows if r["statements"] == 0]
+    assert absent and all(r["share_lo"] == 0.0 for r in absent)
     out = run(app, ["formulae", *base, "--counts", "--format", "json"])
     assert {r["formula"] for r in json.loads(out.stdout)} >= {"political-forces"}
     out = run(app, ["lexicon", "--lang", "en", "--format", "csv"])
@@ -114,3 +118,25 @@ def test_reuse_cli_default_is_the_library_cap():
 
     assert inspect.signature(reuse_cmd).parameters["max_docs"].default == REUSE_MAX_DOCS
     assert inspect.signature(stat_reuse).parameters["max_docs"].default == REUSE_MAX_DOCS
+
+
+def test_timeline_labels_are_query_labels():
+    """`timeline`'s label and `query`'s period label are one naming (two implementations:
+    query's runs without polars)."""
+    import datetime as dt
+
+    import numpy as np
+    import polars as pl
+
+    from analysis.compare import _period_expr, period_label_expr
+    from analysis.query import _period_keys, _period_label
+
+    days = [dt.date(1946, 1, 1), dt.date(2015, 7, 9), dt.date(2015, 12, 31), dt.date(2024, 2, 29),
+            dt.date(2023, 1, 1), dt.date(2020, 3, 30)]
+    frame = pl.DataFrame({"date": days})
+    day_numbers = np.array([(d - dt.date(1970, 1, 1)).days for d in days], np.int64)
+    for by in ("day", "week", "month", "quarter", "year"):
+        ours = frame.select(_period_expr(by)).select(period_label_expr(by))["period"].to_list()
+        theirs = [_period_label(int(k), by) for k in _period_keys(day_numbers, by)]
+        assert ours == theirs, by
+

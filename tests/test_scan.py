@@ -156,10 +156,26 @@ def test_scanner_growth() -> None:
     assert codes[0] == codes[70_001] == 0 and codes[70_000] == 70_000  # "." then w0 again
 
 
-def test_engine_choice_and_errors() -> None:
+def test_engine_choice_and_errors(monkeypatch) -> None:
     frame = pl.DataFrame({"doc": [0], "text": ["Mr. Lavrov met the U.N. envoy."]})
     auto = tokens_build(frame, language="en", line_breaks="paragraph").collect()
     _assert_same(auto, _both(["Mr. Lavrov met the U.N. envoy."], "paragraph")[0])
+    # auto: the regex below SCAN_MIN_BYTES while the scanner is not loaded, else the scanner
+    from analysis import tokens
+
+    calls = []
+    real = scan.scan
+    monkeypatch.setattr(scan, "scan", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(scan, "LOADED", False)
+    tokens_build(frame, language="en", line_breaks="paragraph").collect()
+    assert calls == []
+    monkeypatch.setattr(tokens, "SCAN_MIN_BYTES", 10)
+    tokens_build(frame, language="en", line_breaks="paragraph").collect()
+    assert calls == [1]
+    monkeypatch.setattr(tokens, "SCAN_MIN_BYTES", 10**9)
+    monkeypatch.setattr(scan, "LOADED", True)
+    tokens_build(frame, language="en", line_breaks="paragraph").collect()
+    assert calls == [1, 1]
     with pytest.raises(FormulaeError, match="engine 'fast' is not one of auto, scan, regex"):
         tokens_build(frame, language="en", line_breaks="paragraph", engine="fast")
 
