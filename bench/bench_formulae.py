@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from child import ChildFailed, run_child_code
+from child import ChildFailed, interleaved, print_medians, run_child_code
 
 ROOT = Path(__file__).resolve().parent.parent
 DECL = ROOT / "tests" / "corpora" / "ungdc.yml"
@@ -105,18 +104,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-formulae-") as tmp:
         store = args.store or tmp
         setup(store)
-        results: dict[str, list[tuple[float, float, int]]] = {k: [] for k in CHILD}
-        for _ in range(args.runs):
-            for kind in CHILD:  # interleaved, so noise hits all alike
-                results[kind].append(run_child(kind, store))
+        results = interleaved(CHILD, args.runs, lambda kind: run_child(kind, store))
     print(f"ungdc formulae benchmark: {args.runs} runs each, interleaved; cpus={os.cpu_count()}")
-    print(f"{'step':<10} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MB':>8}  rows")
-    med = {}
-    for kind, rows in results.items():
-        secs = [r[0] for r in rows]
-        med[kind] = statistics.median(secs)
-        print(f"{kind:<10} {med[kind]:>9.2f} {min(secs):>7.2f} {max(secs):>7.2f} "
-              f"{max(r[1] for r in rows):>8.0f}  {rows[0][2]:,}")
+    med = print_medians(results, width=10, digits=2, last="rows")
     both = med["families"] + med["compare"]
     peak = max(r[1] for k in ("families", "compare") for r in results[k])
     print(f"ratio families / baseline: {med['families'] / med['baseline']:.2f}x; "

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 from pathlib import Path
 
-from child import ChildFailed, run_child_code
+from child import ChildFailed, interleaved, print_medians, run_child_code
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = (ROOT / ".." / "shared" / "corpora" / "ungdc" / "ungdc_1946_2024.jsonl.gz").resolve()
@@ -69,20 +68,11 @@ def main() -> None:
     args = ap.parse_args()
     if not DATA.is_file():
         raise SystemExit(f"missing {DATA}")
-    results: dict[str, list[tuple[float, float, int]]] = {k: [] for k in CHILD}
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as store:
-        for _ in range(args.runs):
-            for kind in CHILD:  # interleaved, so noise hits all three alike
-                results[kind].append(run_child_rss(kind, store))
+        results = interleaved(CHILD, args.runs, lambda kind: run_child_rss(kind, store))
     print(f"ungdc ingest benchmark: {DATA.name} ({DATA.stat().st_size / 1e6:.1f} MB gzip), "
           f"{args.runs} runs each, interleaved; cpus={os.cpu_count()}")
-    print(f"{'step':<12} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MB':>8}  result")
-    med = {}
-    for kind, rows in results.items():
-        secs = [r[0] for r in rows]
-        med[kind] = statistics.median(secs)
-        print(f"{kind:<12} {med[kind]:>9.3f} {min(secs):>7.3f} {max(secs):>7.3f} "
-              f"{max(r[1] for r in rows):>8.0f}  {rows[0][2]:,}")
+    med = print_medians(results, width=12, digits=3, last="result")
     ratio = med["ingest"] / med["floor"]
     peak = max(r[1] for r in results["ingest"])
     print(f"ratio ingest / floor (read+decompress): {ratio:.2f}x  (target <= 3x: {'ok' if ratio <= 3 else 'MISSED'})")

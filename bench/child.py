@@ -9,6 +9,7 @@ child of this process).
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,3 +33,27 @@ def run_child_code(code: str, label: str, python: str | None = None) -> tuple[li
         if os.waitstatus_to_exitcode(status) != 0:
             raise ChildFailed(f"{label} failed:\n{err.read().decode()[-3000:]}")
         return out.read().decode().split(), usage.ru_maxrss / 1024
+
+
+def interleaved(kinds, runs: int, measure) -> dict[str, list[tuple[float, float, int]]]:
+    """``measure(kind)`` -> (seconds, peak MB, count) for every kind, ``runs`` rounds,
+    interleaved so that the shared machine's noise hits every kind alike."""
+    results: dict[str, list[tuple[float, float, int]]] = {k: [] for k in kinds}
+    for _ in range(runs):
+        for kind in kinds:
+            results[kind].append(measure(kind))
+    return results
+
+
+def print_medians(results: dict[str, list[tuple[float, float, int]]], *, width: int,
+                  digits: int, last: str) -> dict[str, float]:
+    """One line per kind (median, min, max seconds, peak MB, count); returns the medians."""
+    print(f"{'step':<{width}} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MB':>8}  {last}")
+    med = {}
+    for kind, rows in results.items():
+        secs = [r[0] for r in rows]
+        med[kind] = statistics.median(secs)
+        print(f"{kind:<{width}} {med[kind]:>9.{digits}f} {min(secs):>7.{digits}f} "
+              f"{max(secs):>7.{digits}f} {max(r[1] for r in rows):>8.0f}  {rows[0][2]:,}")
+    return med
+
