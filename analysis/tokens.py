@@ -321,8 +321,8 @@ def tokens_build(
 
     Two implementations of one grammar, with identical output (``tests/test_scan.py``):
     ``regex`` (:func:`tokens_build_regex`, the definition: one regular expression)
-    and ``scan`` (the compiled scanner of :mod:`analysis.scan`, about 1.8× faster
-    on large corpora). ``auto`` takes the scanner for inputs of at least
+    and ``scan`` (the compiled scanner of :mod:`analysis.scan`, 1.4-1.9× as fast
+    on large corpora, ``bench/bench_tokens.py``). ``auto`` takes the scanner for inputs of at least
     :data:`SCAN_MIN_BYTES` bytes of text or once it is loaded in the process.
 
     The scanner walks every text once and returns, per run (a token and the gap
