@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
 import polars as pl
 
 from .errors import FormulaeError
@@ -346,6 +345,8 @@ def tokens_build(
         engine = "regex" if small and not loaded else "scan"
     if engine == "regex":
         return tokens_build_regex(frame, language=language, line_breaks=line_breaks, mode=mode)
+    import numpy as np
+
     from .scan import number, scan
 
     *runs, surfaces = scan(frame["text"], line_breaks == "wrap")
