@@ -27,3 +27,8 @@ class FormulaeError(Exception):
                 where += f":{self.line}"
             where += ": "
         return f"{where}{self.problem}"
+
+
+class IndexMissing(FormulaeError):
+    """No phrase index, or a stale one (see :func:`analysis.phrases.index.index_stale`):
+    the CLI builds it and asks again."""

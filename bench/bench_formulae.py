@@ -37,7 +37,7 @@ DECL = ROOT / "tests" / "corpora" / "ungdc.yml"
 
 PRELUDE = """
 import time
-from analysis.view import CorpusView
+from analysis.phrases.view import CorpusView
 t = time.perf_counter()
 v = CorpusView('ungdc', {store!r}, rebuild=False)  # the index built in setup, as it is
 """
@@ -49,12 +49,12 @@ n = toks.group_by('doc', 'fid').len().height
 print(time.perf_counter() - t, n)
 """,
     "families": PRELUDE + """
-from analysis.families import families_find
+from analysis.formulae.families import families_find
 f = families_find(v, level='norm', min_statements=20)
 print(time.perf_counter() - t, f.frame.height)
 """,
     "compare": PRELUDE + """
-from analysis.compare import stat_compare
+from analysis.stats.compare import stat_compare
 c = stat_compare(v, 'year=1970..1979', 'year=2010..2019', phrase_min_statements=5)
 print(time.perf_counter() - t, c.frame.height)
 """,
@@ -72,8 +72,8 @@ def run_child(kind: str, store: str) -> tuple[float, float, int]:
 
 SETUP = """
 import time
-from analysis.corpus import corpus_ingest
-from analysis.phrases import index_build
+from analysis.ingest.snapshot import corpus_ingest
+from analysis.phrases.build import index_build
 t = time.perf_counter()
 corpus_ingest({decl!r}, store={store!r})
 t1 = time.perf_counter()

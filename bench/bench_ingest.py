@@ -44,7 +44,7 @@ print(time.perf_counter() - t, df.height)
 """,
     "ingest": """
 import time
-from analysis.corpus import corpus_ingest
+from analysis.ingest.snapshot import corpus_ingest
 t = time.perf_counter()
 r = corpus_ingest({decl!r}, store={store!r})
 print(time.perf_counter() - t, r.log['kept'])

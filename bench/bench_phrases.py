@@ -49,8 +49,8 @@ CONC_PY = ROOT / "bench" / ".venv" / "conc" / "bin" / "python"
 
 PREPARE = """
 import polars as pl
-from analysis.corpus import corpus_ingest, corpus_load
-from analysis.tokens import tokens_build, tokens_level
+from analysis.ingest.snapshot import corpus_ingest, corpus_load
+from analysis.text.tokens import tokens_build, tokens_level
 corpus_ingest({decl!r}, store={store!r})
 st = corpus_load('ungdc', {store!r}).filter(pl.col('doc') < {docs})
 toks = tokens_build(st, language='en', line_breaks='wrap')
@@ -84,7 +84,7 @@ print(time.perf_counter() - t, n)
 """,
     "engine": """
 import time, numpy as np, polars as pl
-from analysis.phrases import phrases_scan, phrase_strings
+from analysis.phrases.engine import phrase_strings, phrases_scan
 st = pl.read_parquet({work!r} + '/subset.parquet')
 nd = int(st['doc'].max()) + 1
 docs = pl.DataFrame({{'doc': np.arange(nd, dtype=np.uint32), 'canon': np.arange(nd, dtype=np.uint32)}})
@@ -162,7 +162,7 @@ print(dt, out.height, build)
 """,
     "full": """
 import time
-from analysis.phrases import index_build
+from analysis.phrases.build import index_build
 steps = []
 t = time.perf_counter()
 last = [t]

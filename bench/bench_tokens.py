@@ -51,7 +51,7 @@ def _child(corpus: str, method: str) -> None:
     import polars as pl
 
     sys.path.insert(0, str(ROOT))
-    from analysis.tokens import tokens_build
+    from analysis.text.tokens import tokens_build
 
     rel, field, language, line_breaks = CORPORA[corpus]
     path = (ROOT / ".." / "shared" / "corpora" / rel).resolve()

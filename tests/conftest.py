@@ -41,7 +41,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _ingest(declaration: Path, store: Path) -> str:
-    from analysis.corpus import corpus_ingest
+    from analysis.ingest.snapshot import corpus_ingest
 
     return corpus_ingest(declaration, store=store).corpus
 
@@ -78,7 +78,7 @@ def report_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def mfa_overview(mfa_ar: str, store: Path, report_out: Path):
     """The mfa-ar overview report, rendered once per session through the built-in path."""
-    from analysis.report import report_build
+    from analysis.report.build import report_build
 
     return report_build("overview", mfa_ar, store=store, out=report_out, force=True, renderer="builtin")
 
@@ -94,8 +94,8 @@ def xss_overview(tmp_path_factory: pytest.TempPathFactory, store: Path):
     import gzip
     import json
 
-    from analysis.corpus import corpus_ingest
-    from analysis.report import report_build
+    from analysis.ingest.snapshot import corpus_ingest
+    from analysis.report.build import report_build
 
     folder = tmp_path_factory.mktemp("xss")
     rows = [
@@ -116,7 +116,7 @@ def xss_overview(tmp_path_factory: pytest.TempPathFactory, store: Path):
 @pytest.fixture(scope="session")
 def mfa_formula(mfa_ar: str, store: Path, report_out: Path):
     """The territorial-integrity drill-down on mfa-ar, rendered once per session."""
-    from analysis.report import report_build
+    from analysis.report.build import report_build
 
     return report_build("formula", mfa_ar, store=store, out=report_out, force=True, renderer="builtin",
                         formula="territorial-integrity")
@@ -125,7 +125,7 @@ def mfa_formula(mfa_ar: str, store: Path, report_out: Path):
 @pytest.fixture(scope="session")
 def ungd_formula(ungd: str, store: Path, report_out: Path):
     """The drill-down of ungd's most widespread formula (English, year dates, 743 speeches)."""
-    from analysis.report import report_build
+    from analysis.report.build import report_build
 
     return report_build("formula", ungd, store=store, out=report_out, force=True, renderer="builtin")
 
@@ -133,6 +133,6 @@ def ungd_formula(ungd: str, store: Path, report_out: Path):
 @pytest.fixture(scope="session")
 def ungd_overview(ungd: str, store: Path, report_out: Path):
     """The ungd overview (the largest default report: families and timelines on 743 speeches)."""
-    from analysis.report import report_build
+    from analysis.report.build import report_build
 
     return report_build("overview", ungd, store=store, out=report_out, force=True, renderer="builtin")

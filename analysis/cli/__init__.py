@@ -1,0 +1,5 @@
+"""The command line (``formulae``): the app and one module per command group."""
+
+from .app import app, main
+
+__all__ = ["app", "main"]

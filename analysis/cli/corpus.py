@@ -1,0 +1,157 @@
+"""Commands on corpora: ``ingest``, ``corpus info|list|dropped|show``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .options import Format, FormatOpt, InfoFormat, OutputOpt, StoreOpt
+from .output import emit, fail, notes_print
+
+app = typer.Typer()
+corpus_app = typer.Typer(help="Inspect ingested corpora.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+
+@app.command("ingest")
+def ingest_cmd(
+    declarations: Annotated[list[Path] | None, typer.Argument(help="Corpus declarations (corpus/NAME.yml).", show_default=False)] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Ingest every declaration in --corpus-dir.")] = False,
+    corpus_dir: Annotated[Path, typer.Option("--corpus-dir", help="Folder searched by --all.")] = Path("corpus"),
+    store: StoreOpt = None,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable records (counted as 'unparseable' in the ingest log) instead of stopping.")] = False,
+    fmt: Annotated[InfoFormat, typer.Option("--format", "-f", help="table or json.")] = InfoFormat.table,
+) -> None:
+    """Ingest corpora into statement snapshots (<store>/<name>/snapshot/).
+
+    Example: [bold]formulae ingest corpus/mfa-ar.yml[/bold]  or  [bold]formulae ingest --all --store build[/bold]
+    """
+    import json
+
+    import polars as pl
+
+    from ..ingest.snapshot import corpus_ingest, corpus_ingest_all
+
+    if all_ == bool(declarations):
+        raise fail("give declaration files or --all (not both, not neither)")
+    results = (corpus_ingest_all(corpus_dir, store, skip_bad) if all_
+               else [corpus_ingest(d, store, skip_bad) for d in declarations or []])
+    for r in results:
+        notes_print(r.notes)
+    rows = [r.summary() for r in results]
+    if fmt is InfoFormat.json:
+        sys.stdout.write(json.dumps([{**r.log, "snapshot": str(r.snapshot), "snapshot_sha256": r.manifest["snapshot_sha256"]}
+                                     for r in results], ensure_ascii=False, indent=2) + "\n")
+        return
+    emit(pl.DataFrame(rows), Format.table, title=f"ingested into {results[0].snapshot.parents[1]}")
+
+
+@corpus_app.command("info")
+def corpus_info_cmd(
+    name: Annotated[str, typer.Argument(help="Corpus name, as ingested.")],
+    store: StoreOpt = None,
+    fmt: Annotated[InfoFormat, typer.Option("--format", "-f", help="table or json (one object).")] = InfoFormat.table,
+) -> None:
+    """Counts for an ingested corpus: statements, sources, years, months, languages, undated, dropped.
+
+    Example: [bold]formulae corpus info mfa-ar --format json[/bold]
+    """
+    import json
+
+    import polars as pl
+
+    from ..ingest.snapshot import corpus_info
+
+    info = corpus_info(name, store)
+    if fmt is InfoFormat.json:
+        sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2) + "\n")
+        return
+    summary = {k: info[k] for k in ("corpus", "statements", "records_in", "first_date", "last_date", "undated",
+                                    "cross_source_duplicates", "characters", "line_breaks")}
+    summary["snapshot_sha256"] = info["snapshot_sha256"][:12]
+    emit(pl.DataFrame({"field": list(summary), "value": [str(v) for v in summary.values()]}), Format.table, title=name)
+    for key, label in (("sources", "source"), ("languages", "language"), ("date_precision", "date precision"),
+                       ("years", "year"), ("dropped", "reason")):
+        table = info[key]
+        if key == "years" and len(table) > 40:
+            key, label, table = "decades", "decade", _by_decade(table)
+        elif key == "years" and len(info["months"]) <= 24:
+            key, label, table = "months", "month", info["months"]
+        if table:
+            emit(pl.DataFrame({label: list(table), ("records" if key == "dropped" else "statements"): list(table.values())}),
+                 Format.table, title="dropped" if key == "dropped" else f"by {label}")
+
+
+def _by_decade(years: dict[str, int]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for y, n in years.items():
+        d = f"{int(y) // 10 * 10}s"
+        out[d] = out.get(d, 0) + n
+    return out
+
+
+@corpus_app.command("list")
+def corpus_list_cmd(store: StoreOpt = None) -> None:
+    """List the corpora ingested in the store, with rows and snapshot hash.
+
+    Example: [bold]formulae corpus list --store build[/bold]
+    """
+    import polars as pl
+
+    from ..ingest.snapshot import corpus_list, corpus_manifest
+
+    names = corpus_list(store)
+    rows = [{"corpus": n, "rows": (m := corpus_manifest(n, store))["rows"], "language": m["language"],
+             "format": m.get("format"), "snapshot_sha256": m["snapshot_sha256"][:12]} for n in names]
+    emit(pl.DataFrame(rows, schema={"corpus": pl.String, "rows": pl.Int64, "language": pl.String,
+                                    "format": pl.String, "snapshot_sha256": pl.String}), Format.table, title="corpora")
+
+
+@corpus_app.command("dropped")
+def corpus_dropped_cmd(
+    name: Annotated[str, typer.Argument(help="Corpus name, as ingested.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Only this reason (duplicate, duplicate_paste, empty, not_a_message, unparseable).", show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many records (0 = all).")] = 50,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """The records an ingest dropped, with file, line, reason and detail (nothing is dropped silently).
+
+    Example: [bold]formulae corpus dropped mfa-ar[/bold]  or  [bold]formulae corpus dropped saudinewsnet --reason duplicate -f csv[/bold]
+    """
+    import polars as pl
+
+    from ..ingest.snapshot import corpus_dropped
+
+    lf = corpus_dropped(name, store)
+    if reason:
+        lf = lf.filter(pl.col("reason") == reason)
+    if limit:
+        lf = lf.head(limit)
+    emit(lf.collect(), fmt, output, title=f"{name}: dropped records")
+
+
+@corpus_app.command("show")
+def corpus_show_cmd(
+    name: Annotated[str, typer.Argument(help="Corpus name, as ingested.")],
+    ids: Annotated[list[str] | None, typer.Option("--id", help="Only these statement ids (repeatable).", show_default=False)] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only this source.", show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many statements (0 = all).")] = 20,
+    full: Annotated[bool, typer.Option("--full", help="The full verbatim text instead of an 80-character excerpt.")] = False,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Statements of an ingested corpus, in snapshot order (date, source, id).
+
+    Example: [bold]formulae corpus show mfa-ar --full[/bold]  or  [bold]formulae corpus show ungd --source RUS -n 5[/bold]
+    """
+    from ..ingest.snapshot import corpus_show
+
+    emit(corpus_show(name, store, ids=ids, source=source, limit=limit, excerpt=None if full else 80),
+         fmt, output, title=name)
+

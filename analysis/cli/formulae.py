@@ -1,0 +1,203 @@
+"""The ``formulae`` commands about formulae: timeline, compare, families, formulae,
+lexicon, reuse. Registered on :data:`analysis.cli.app` (imported at the end of cli.py);
+each command is a thin layer over one library function, as everywhere in the CLI.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .options import (
+    CorpusOpt,
+    Format,
+    FormatOpt,
+    LevelOpt,
+    LexiconOpt,
+    OutputOpt,
+    StoreOpt,
+    WhereOpt,
+)
+from .output import emit_result
+
+app = typer.Typer()
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+
+
+@app.command("timeline")
+def timeline_cmd(
+    item: Annotated[str, typer.Argument(help="Lexicon formula id, family id (fam-...) or a literal phrase.")],
+    corpus: CorpusOpt,
+    by: Annotated[str, typer.Option("--by", help="Period: day, week, month, quarter or year.")] = "year",
+    group: Annotated[str, typer.Option("--group", help="Column to split by (source) or 'none'.")] = "source",
+    source: Annotated[str | None, typer.Option("--source", help="Only these sources (a|b|c).", show_default=False)] = None,
+    where: WhereOpt = None,
+    lifecycle: Annotated[bool, typer.Option("--lifecycle", help="Print the lifecycle summary instead of the per-period table.")] = False,
+    level: LevelOpt = None,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Counts, rates (per statement, per 10k tokens) and intervals of a formula per period.
+
+    Example: [bold]formulae timeline sovereignty-territorial-integrity --corpus ungdc --by year --source RUS|USA|CHN[/bold]
+    """
+    from ..stats.timeline import stat_timeline
+
+    clauses = [c for c in (where, f"source={source}" if source else None) if c]
+    res = stat_timeline(corpus, item, store=store, by=by, group=None if group == "none" else group,
+                        where=" & ".join(clauses) or None, level=level)
+    frame = res.extra["lifecycle"] if lifecycle else res.frame
+    emit_result(frame, fmt, output, f"{item} in {corpus} by {by}", res.notes)
+
+
+@app.command("compare")
+def compare_cmd(
+    corpus: CorpusOpt,
+    a: Annotated[str, typer.Option("--a", help="Filter for set A, e.g. 'date<2024-12-08', 'source=RUS', 'year=1970..1979'.")],
+    b: Annotated[str, typer.Option("--b", help="Filter for set B.")],
+    bonferroni: Annotated[bool, typer.Option("--bonferroni", help="Significance labels at alpha/m (m = items compared).")] = False,
+    phrases: Annotated[bool, typer.Option("--phrases/--no-phrases", help="Include recurring phrases, not only lexicon formulae.")] = True,
+    min_statements: Annotated[int, typer.Option("--min-statements", help="Recurring phrases: at least this many statements.")] = 5,
+    max_p: Annotated[float | None, typer.Option("--max-p", help="Only rows with token G² p below this (e.g. 0.001).", show_default=False)] = None,
+    top: Annotated[int | None, typer.Option("--top", help="Only the first N rows.", show_default=False)] = None,
+    level: LevelOpt = None,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Formulae and recurring phrases in A vs B: G² (Rayson), Log Ratio, document versions, appeared/vanished.
+
+    Example: [bold]formulae compare --corpus ungdc --a 'year=1970..1979' --b 'year=2010..2019' --max-p 0.001[/bold]
+    """
+    import polars as pl
+
+    from ..stats.compare import stat_compare
+
+    res = stat_compare(corpus, a, b, store=store, level=level, phrases=phrases,
+                       phrase_min_statements=min_statements, bonferroni=bonferroni)
+    frame = res.frame
+    if max_p is not None:
+        frame = frame.filter(pl.col("p") < max_p)
+    if top is not None:
+        frame = frame.head(top)
+    p = res.params
+    notes = [*res.notes, f"A: {p['a_statements']} statements, {p['a_tokens']} tokens; "
+                         f"B: {p['b_statements']} statements, {p['b_tokens']} tokens"]
+    emit_result(frame, fmt, output, f"{corpus}: A={a} vs B={b}", notes)
+
+
+@app.command("families")
+def families_cmd(
+    corpus: CorpusOpt,
+    where: WhereOpt = None,
+    min_statements: Annotated[int, typer.Option("--min-statements", help="Seeds: recurring in at least this many statements.")] = 2,
+    variants: Annotated[bool, typer.Option("--variants", help="One row per wording instead of one per family.")] = False,
+    accept: Annotated[str | None, typer.Option("--accept", help="Write this family into the lexicon (corpus/formulae.yml or --lexicon).", show_default=False)] = None,
+    lexicon: Annotated[Path | None, typer.Option("--lexicon", help="Lexicon file for --accept.", show_default=False)] = None,
+    level: Annotated[str, typer.Option("--level", help="Level the variants are grouped at.")] = "stem",
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Variant families: recurring phrases grouped into the wordings of one formula.
+
+    Example: [bold]formulae families --corpus mfa-ar --variants[/bold]; then [bold]formulae families --corpus mfa-ar --accept fam-...[/bold]
+    """
+    from ..formulae.families import families_find
+    from ..formulae.lexicon import lexicon_accept
+    from ..ingest.where import filter_parse
+    from ..phrases.view import corpus_view
+
+    view = corpus_view(corpus, store)
+    fam = families_find(view, where=filter_parse(where) if where else None,
+                        min_statements=min_statements, level=level)
+    if accept:
+        f = lexicon_accept(fam, accept, language=view.language, path=lexicon)
+        sys.stderr.write(f"formulae: accepted {f.id} ({len(f.patterns)} patterns) into the lexicon\n")
+        return
+    frame = fam.variants if variants else fam.frame
+    emit_result(frame, fmt, output, f"families in {corpus}", fam.notes)
+
+
+@app.command("formulae")
+def formulae_cmd(
+    corpus: CorpusOpt,
+    formula: Annotated[list[str] | None, typer.Option("--formula", help="Only this formula id (repeatable).", show_default=False)] = None,
+    lexicon: LexiconOpt = None,
+    counts: Annotated[bool, typer.Option("--counts", help="Per formula totals instead of one row per match.")] = False,
+    level: LevelOpt = None,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Every match of the lexicon's formulae in a corpus, with the matched wording.
+
+    Example: [bold]formulae formulae --corpus mfa-ar --formula territorial-integrity[/bold]
+    """
+    import polars as pl
+
+    from ..formulae.lexicon import lexicon_load
+    from ..formulae.match import formulae_find
+
+    occ = formulae_find(corpus, store=store, lexicon=lexicon_load(lexicon), level=level, formulae=formula)
+    if counts:
+        frame = (occ.group_by("formula").agg(pl.col("doc").n_unique().alias("statements"), pl.len().alias("occurrences"),
+                                             pl.col("date").min().alias("first_date"), pl.col("date").max().alias("last_date"))
+                 .sort(["statements", "formula"], descending=[True, False]))
+    else:
+        frame = occ.select("formula", "id", "source", "date", "pos", "start", "end", "text")
+    emit_result(frame, fmt, output, f"formulae in {corpus}")
+
+
+@app.command("lexicon")
+def lexicon_cmd(
+    lexicon: LexiconOpt = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Only patterns in this language.", show_default=False)] = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Validate the lexicon and list its formulae and patterns.
+
+    Example: [bold]formulae lexicon --lang ar[/bold]
+    """
+    from ..formulae.lexicon import lexicon_load
+
+    lex = lexicon_load(lexicon)
+    if lang:
+        lex = lex.for_language(lang)
+    emit_result(lex.frame(), fmt, output, f"lexicon {lex.path}")
+
+
+@app.command("reuse")
+def reuse_cmd(
+    corpus: CorpusOpt,
+    where: WhereOpt = None,
+    passage_min_len: Annotated[int, typer.Option("--passage-min-len", help="Shared passages: at least this many tokens.")] = 8,
+    # the default is compare.REUSE_MAX_DOCS, written out: the CLI imports no polars at start-up
+    max_docs: Annotated[int, typer.Option("--max-docs", help="Items in more statements than this do not pair statements.")] = 200,
+    families: Annotated[bool, typer.Option("--families/--no-families", help="Also pair statements through variant families.")] = True,
+    level: LevelOpt = None,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Statement-to-statement reuse: pairs sharing formulae, families or long passages (an edge list).
+
+    Example: [bold]formulae reuse --corpus mfa-ar[/bold]
+    """
+    from ..formulae.families import families_find
+    from ..phrases.view import corpus_view
+    from ..stats.reuse import stat_reuse
+
+    view = corpus_view(corpus, store)
+    fam = families_find(view) if families else None
+    res = stat_reuse(view, level=level, families=fam, passage_min_len=passage_min_len,
+                     max_docs=max_docs, where=where)
+    emit_result(res.frame, fmt, output, f"reuse in {corpus}", res.notes)

@@ -1,0 +1,173 @@
+"""Commands on the phrase index: ``index``, ``query``, ``kwic``, ``phrases``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import IndexMissing
+from .options import (
+    By,
+    CorpusOpt,
+    DistinctOpt,
+    Format,
+    FormatOpt,
+    FromOpt,
+    Level,
+    LevelOpt,
+    OutputOpt,
+    SourceOpt,
+    StoreOpt,
+    ToOpt,
+    value,
+)
+from .output import emit, fail, kwic_print, notes_print, result_write
+
+app = typer.Typer()
+
+
+def with_index(corpus: str, level: Level | None, store: Path | None, call):
+    """Run ``call()``; if the index is missing or stale, build it (with progress) and retry."""
+    try:
+        return call()
+    except IndexMissing:
+        index_build_shown(corpus, level, store)
+        return call()
+
+
+def index_build_shown(corpus: str, level: Level | None, store: Path | None, **params):
+    from rich.console import Console
+
+    from ..phrases.build import index_build
+
+    with Console(stderr=True).status(f"indexing {corpus}") as status:
+        return index_build(corpus, value(level), store,
+                           progress=lambda step: status.update(f"indexing {corpus}: {step}"), **params)
+
+
+
+@app.command("index")
+def index_cmd(
+    corpus: CorpusOpt,
+    level: LevelOpt = None,
+    max_n: Annotated[int, typer.Option("--max-n", help="Longest n-gram counted in the n-gram table.")] = 8,
+    min_statements: Annotated[int, typer.Option("--min-statements", "-k", help="Keep phrases found in at least K distinct statements.")] = 2,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if the index is up to date.")] = False,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Build (or reuse) the phrase index of a corpus at one matching level.
+
+    Example: [bold]formulae index --corpus ungdc --level norm[/bold]
+    """
+    import polars as pl
+
+    ix = index_build_shown(corpus, level, store, max_n=max_n, min_statements=min_statements, force=force)
+    m = ix.manifest
+    keys = ["corpus", "level", "statements", "tokens", "vocabulary", "ngrams", "maximal", "snapshot_sha256"]
+    emit(pl.DataFrame([{k: str(m.get(k)) for k in keys} | {"folder": str(ix.folder)}]), fmt, title="phrase index")
+
+
+@app.command("query")
+def query_cmd(
+    phrase: Annotated[str, typer.Argument(help="The phrase, as you would write it.")],
+    corpus: CorpusOpt,
+    level: LevelOpt = None,
+    by: Annotated[By | None, typer.Option("--by", help="Period: day, week, month, quarter or year (see also --all-time).")] = By.year,
+    all_time: Annotated[bool, typer.Option("--all-time", help="One row per source, no periods.")] = False,
+    source: SourceOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    distinct: DistinctOpt = False,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Statements containing a phrase, occurrences, tokens and rate per 10k tokens, per period and source.
+
+    Example: [bold]formulae query "sovereignty and territorial integrity" --corpus ungdc --by year[/bold]
+    """
+    from ..phrases.query import query_phrase
+
+    result = with_index(corpus, level, store, lambda: query_phrase(
+        corpus, phrase, level=value(level), by=None if all_time else (value(by) or "year"),
+        source=source, date_from=date_from, date_to=date_to, distinct=distinct, store=store))
+    notes_print(result.notes)
+    if fmt is Format.parquet:
+        emit(result.frame, fmt, output)
+    else:
+        result_write(result, fmt.value, output, title=f"{phrase!r} in {corpus} ({result.params['level']})")
+
+
+@app.command("kwic")
+def kwic_cmd(
+    phrase: Annotated[str, typer.Argument(help="The phrase, as you would write it.")],
+    corpus: CorpusOpt,
+    level: LevelOpt = None,
+    width: Annotated[int, typer.Option("--width", "-w", help="Characters of context on each side.")] = 60,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most this many lines (default: 200 for the table, all otherwise).", show_default=False)] = None,
+    source: SourceOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    distinct: DistinctOpt = False,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Concordance: every occurrence of a phrase in its original wording, sorted by date, the match highlighted.
+
+    Arabic lines are right-aligned with the match in ⟦ ⟧. Example: [bold]formulae kwic "سلامة أراضي" --corpus mfa-ar --level stem[/bold]
+    """
+    from ..phrases.query import query_kwic
+
+    if limit is None and fmt is Format.table and output is None:
+        limit = 200
+    frame, notes = with_index(corpus, level, store, lambda: query_kwic(
+        corpus, phrase, level=value(level), width=width, source=source,
+        date_from=date_from, date_to=date_to, distinct=distinct, limit=limit, store=store))
+    notes_print(notes)
+    if fmt is Format.table and output is None:
+        from ..ingest.snapshot import corpus_manifest
+
+        kwic_print(frame, corpus_manifest(corpus, store).get("language", "en"))
+        sys.stderr.write(f"formulae: {frame.height} lines\n")
+        return
+    emit(frame, fmt, output)
+
+
+@app.command("phrases")
+def phrases_cmd(
+    corpus: CorpusOpt,
+    level: LevelOpt = None,
+    min_statements: Annotated[int, typer.Option("--min-statements", "-k", help="Only phrases in at least K distinct statements.")] = 2,
+    n: Annotated[str | None, typer.Option("--n", help="Phrase length in tokens: 3 or a range 3..8 (n-gram table).", show_default=False)] = None,
+    maximal: Annotated[bool, typer.Option("--maximal", help="Maximal recurring phrases of any length instead of n-grams.")] = False,
+    by: Annotated[By | None, typer.Option("--by", help="Also count per period (one row per phrase and period).", show_default=False)] = None,
+    sort: Annotated[str, typer.Option("--sort", help="statements, freq, n, g2, log_dice, pmi, dp (ascending) or phrase.")] = "statements",
+    limit: Annotated[int, typer.Option("--limit", help="At most this many phrases (0 = all).")] = 100,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """The recurring-phrase table: n-grams or maximal phrases with frequency, range, DP and association.
+
+    Example: [bold]formulae phrases --corpus mfa-ar --maximal --min-statements 2[/bold]
+    """
+    from ..phrases.query import phrases_table
+
+    rng = None
+    if n is not None:
+        import re
+
+        m = re.fullmatch(r"\s*(\d+)\s*(?:(?:\.\.|-)\s*(\d+))?\s*", n)
+        if not m:
+            raise fail(f"--n {n!r} is not a length (3) or a range (3..8)")
+        rng = (int(m.group(1)), int(m.group(2) or m.group(1)))
+    frame, notes = with_index(corpus, level, store, lambda: phrases_table(
+        corpus, level=value(level), min_statements=min_statements, n=rng, maximal=maximal,
+        by=value(by), sort=sort, limit=limit or None, store=store))
+    notes_print(notes)
+    emit(frame, fmt, output, title=f"recurring phrases in {corpus}")

@@ -1,0 +1,401 @@
+"""Variant families: recurring phrases grouped into the wordings of one formula.
+
+Method (``families_find``; every threshold is a parameter, defaults in :data:`DEFAULTS`):
+
+1. **Seeds.** The phrase engine (:func:`analysis.phrases.phrases_scan`) finds the maximal
+   recurring phrases of the corpus at the family level (default ``stem``, so
+   ``سيادة``/``سيادتها`` and ``أراضي``/``أراضيها`` are one form) occurring in at least
+   ``min_statements`` distinct statements. A seed must hold at least ``min_content``
+   content forms (not stopwords, not numbers, at least two letters). At most
+   ``max_seeds`` seeds are kept, most widespread first.
+2. **Context core.** Around every seed occurrence, the content forms within ``window``
+   tokens on either side (same sentence) are collected. A form belongs to the seed's
+   *core* when it appears in the context of at least ``max(min_statements,
+   core_share × statements of the seed)`` distinct statements — words that travel with
+   the seed even where the wording changes (reordering, inflection, inserted words). The
+   core is estimated on at most ``core_sample`` occurrences per seed (the first ones in
+   suffix-array order, a deterministic sample); spans use every occurrence.
+3. **Variant span.** Each occurrence is extended, on each side, through the chain of core
+   forms in its context whose links are separated by at most ``max_gap`` other tokens
+   (inserted modifiers); the verbatim text of that span is the occurrence's wording.
+4. **Families.** Seeds whose spans overlap in at least ``merge_share`` of the smaller
+   seed's occurrences are linked; families are the connected components (label
+   propagation). Overlapping spans of one family in one statement are merged.
+5. **Output.** Per family: a stable ``family`` id (``fam-`` + 10 hex of the SHA-256 of the
+   signature: the sorted seed and core forms), the ``canonical`` wording (the variant in
+   most statements; ties: more occurrences, shorter, alphabetical), the ``signature``,
+   counts, and per variant the statements that use it.
+
+Result: :class:`Families` with ``.frame`` (one row per family), ``.variants`` (one row per
+family × wording) and ``.occurrences`` (one row per family occurrence), ``.params`` and
+``.notes``. Columns are listed in :data:`COLUMNS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from ..errors import FormulaeError
+from ..phrases import suffix
+from ..phrases.engine import phrase_strings, phrases_scan
+from ..phrases.view import CorpusView, corpus_view
+from ..text.analyzer import stopwords
+
+DEFAULTS: dict[str, Any] = {
+    "level": "stem", "min_statements": 2, "min_content": 2, "max_seeds": 3000,
+    "window": 6, "max_gap": 2, "core_share": 0.5, "core_sample": 300, "merge_share": 0.5, "max_n": 8,
+}
+
+COLUMNS = {
+    "frame": {
+        "family": "stable id (fam-<hash of signature>)",
+        "canonical": "the wording used in most statements (verbatim)",
+        "signature": "sorted seed + core forms at the family level",
+        "statements": "distinct statements with any wording of the family",
+        "occurrences": "occurrences (overlaps merged)",
+        "variants": "number of distinct wordings",
+        "seeds": "the recurring phrases (forms) the family grew from",
+    },
+    "variants": {
+        "family": "family id", "variant": "verbatim wording (whitespace collapsed)",
+        "statements": "distinct statements using it", "occurrences": "occurrences",
+        "docs": "sorted doc numbers of the statements", "ids": "their statement ids",
+    },
+    "occurrences": {
+        "family": "family id", "doc": "statement", "sent": "sentence",
+        "pos": "first piece", "pos_end": "last piece", "start": "code-point offset",
+        "end": "code-point offset", "variant": "verbatim wording",
+    },
+}
+
+
+@dataclass
+class Families:
+    frame: pl.DataFrame
+    variants: pl.DataFrame
+    occurrences: pl.DataFrame
+    params: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def get(self, family: str) -> pl.DataFrame:
+
+        out = self.frame.filter(pl.col("family") == family)
+        if out.height == 0:
+            raise FormulaeError(f"unknown family {family!r} ({self.frame.height} families found "
+                                "with these parameters)")
+        return out
+
+
+def _content_rows(view, level: str, toks: pl.DataFrame) -> pl.Series:
+    """Per row of the level's stream: is this piece a content word?
+
+    Decided on the piece's ``clitic`` form (``norm`` for other languages / levels), not
+    on its stem, so a stopword never hides a content word with the same stem (ISRI
+    stems both ``واحد`` 'one' and ``وحدة`` 'unity' to ``وحد``).
+    """
+
+    base_level = "clitic" if level == "stem" else level
+    base, vocab = view.stream(base_level)
+    if base.height != toks.height:  # pieces differ: fall back to the level's own forms
+        base, vocab = view.stream(level)
+    forms = vocab.sort("fid")["form"]
+    stop = pl.Series(sorted(stopwords(view.language)), dtype=pl.String).implode()
+    ok = (forms.str.count_matches(r"\p{L}") >= 2) & ~forms.is_in(stop)
+    return ok.fill_null(False).gather(base["fid"]).alias("content")
+
+
+def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options) -> Families:
+    """Group recurring phrases of a corpus into variant families (see module docstring).
+
+    ``corpus`` is a name or a :class:`analysis.view.CorpusView`; ``where`` optionally
+    restricts the statements (a polars expression over the statements table, e.g.
+    ``pl.col("source") == "was"``). ``options`` override :data:`DEFAULTS`.
+    """
+
+    unknown = sorted(set(options) - set(DEFAULTS))
+    if unknown:
+
+        raise FormulaeError(f"unknown family option(s) {unknown}; known: {sorted(DEFAULTS)}")
+    p = {**DEFAULTS, **options}
+    view = corpus if isinstance(corpus, CorpusView) else corpus_view(corpus, store)
+    toks, vocab = view.stream(p["level"])
+    toks = toks.with_columns(_content_rows(view, p["level"], toks))
+    notes: list[str] = []
+    statements = view.statements
+    if where is not None:
+        keep = statements.filter(where)
+        notes.append(f"{statements.height - keep.height} statements excluded by the filter")
+        toks = toks.join(keep.select("doc"), on="doc", how="semi")
+        statements = keep
+    params = {**p, "corpus": view.name, "snapshot_sha256": view.snapshot_sha256,
+              "where": None if where is None else str(where)}
+    if statements.height < 2:
+        notes.append("fewer than two statements: no families")
+        return _empty(params, notes)
+    if where is None:
+        # the whole corpus: the stored phrase index already has the maximal phrases
+        ix = view.index(p["level"])
+        scan = SimpleNamespace(
+            ids=np.asarray(ix.array("ids")), sa=ix.array("sa"),
+            vocab=ix.table("vocab").select("id", "form").collect(),
+            maximal=ix.table("maximal").filter(pl.col("distinct_statements") >= p["min_statements"]).collect())
+        docmap = statements.select("doc", "id", "duplicate_of").sort("doc").with_columns(pl.col("doc").alias("d"))
+        stream = toks
+    else:
+        # a subset: count its recurring phrases afresh (phrases_scan wants docs 0..D-1)
+        docmap = statements.select("doc", "id", "duplicate_of").sort("doc").with_row_index("d")
+        canon = (docmap.join(docmap.select(pl.col("id").alias("duplicate_of"), pl.col("d").alias("c")),
+                             on="duplicate_of", how="left")
+                 .select(pl.col("d").cast(pl.UInt32).alias("doc"),
+                         pl.coalesce("c", "d").cast(pl.UInt32).alias("canon")))
+        stream = (toks.join(docmap.select("doc", "d"), on="doc", how="inner")
+                  .join(vocab, on="fid", how="left")
+                  .select(pl.col("d").cast(pl.UInt32).alias("doc"), "sent", "pos", "start", "end", "form",
+                          "content")
+                  .sort("doc", "pos"))
+        if stream.height == 0:
+            notes.append("no tokens in the selected statements")
+            return _empty(params, notes)
+        scan = phrases_scan(stream, canon, max_n=p["max_n"], min_statements=max(2, p["min_statements"]),
+                            min_len=2)
+    out = _families_from_scan(scan, stream, docmap, view, p, notes)
+    out.params = params
+    return out
+
+
+def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
+    ids = np.asarray(scan.ids)
+    forms = scan.vocab.sort("id")["form"]
+    is_content = stream["content"].to_numpy()
+    mx = scan.maximal
+    if mx.height == 0:
+        notes.append("no recurring phrases")
+        return _empty({}, notes)
+    pos = mx["pos"].to_numpy().astype(np.int64)
+    n = mx["n"].to_numpy().astype(np.int64)
+    tok, row = suffix.expand_runs(pos, n)
+    n_content = np.bincount(row, weights=is_content[tok], minlength=len(pos))
+    mx = mx.with_columns(pl.Series("n_content", n_content.astype(np.int64)))
+    seeds = (mx.with_row_index("_r").filter(pl.col("n_content") >= p["min_content"])
+             .sort(["distinct_statements", "freq", "n", "sa_lo"], descending=[True, True, True, False])
+             .head(p["max_seeds"]))
+    dropped = mx.height - seeds.height
+    notes.append(f"{mx.height} maximal recurring phrases; {seeds.height} used as seeds "
+                 f"({dropped} with fewer than {p['min_content']} content forms or past max_seeds)")
+    if seeds.height == 0:
+        return _empty({}, notes)
+    seeds = seeds.with_row_index("seed")
+    # occurrences of each seed: suffix-array slice sa[sa_lo : sa_lo + freq]
+    lo = seeds["sa_lo"].to_numpy().astype(np.int64)
+    fr = seeds["freq"].to_numpy().astype(np.int64)
+    rank, srow = suffix.expand_runs(lo, fr)
+    k_in = rank - lo[srow]  # occurrence number within its seed
+    r0 = np.asarray(scan.sa[rank], np.int64)
+    sn = seeds["n"].to_numpy().astype(np.int64)
+    r1 = r0 + sn[srow] - 1
+    doc = stream["doc"].to_numpy()
+    sent = stream["sent"].to_numpy()
+    n_voc = int(ids.max()) + 1 if len(ids) else 1
+    w, total = int(p["window"]), len(ids)
+
+    def at(base: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row base+d where it is a content piece in the same sentence (and that mask)."""
+        r = base + d
+        ok = (r >= 0) & (r < total)
+        r = np.where(ok, r, base)
+        ok &= (doc[r] == doc[base]) & (sent[r] == sent[base])
+        return r, ok
+
+    # the seed's own forms (from its listed occurrence) never count as its core
+    spos = seeds["pos"].to_numpy().astype(np.int64)
+    otok, orow = suffix.expand_runs(spos, sn)
+    own_keys = np.unique(orow * n_voc + ids[otok].astype(np.int64))
+    # core: estimated on at most `core_sample` occurrences per seed
+    samp = np.flatnonzero(k_in < p["core_sample"])
+    keys, kdoc = [], []
+    for d in [*range(-w, 0), *range(1, w + 1)]:
+        base = (r0 if d < 0 else r1)[samp]
+        r, ok = at(base, d)
+        ok &= is_content[r]
+        keys.append(srow[samp][ok] * n_voc + ids[r[ok]].astype(np.int64))
+        kdoc.append(doc[base][ok])
+    ctx = pl.DataFrame({"key": np.concatenate(keys), "doc": np.concatenate(kdoc)}).unique()
+    sampled = pl.DataFrame({"seed": srow[samp], "doc": doc[r0[samp]]}).unique().group_by("seed").len()
+    need = pl.max_horizontal(pl.lit(p["min_statements"]), (pl.col("len") * p["core_share"]).ceil())
+    core = (ctx.group_by("key").len().rename({"len": "k"})
+            .with_columns((pl.col("key") // n_voc).alias("seed"))
+            .join(sampled, on="seed").filter(pl.col("k") >= need)
+            .filter(~pl.col("key").is_in(pl.Series(own_keys).implode())))
+    core_keys = np.sort(core["key"].to_numpy())
+
+    def is_core(seed_of: np.ndarray, r: np.ndarray) -> np.ndarray:
+        if len(core_keys) == 0:
+            return np.zeros(len(r), bool)
+        key = seed_of * n_voc + ids[r].astype(np.int64)
+        i = np.minimum(np.searchsorted(core_keys, key), len(core_keys) - 1)
+        return core_keys[i] == key
+
+    # extend every occurrence through the chain of core forms (links <= max_gap apart)
+    step = p["max_gap"] + 1
+    ext = {}
+    for side, base, sign in (("left", r0, -1), ("right", r1, 1)):
+        last = np.zeros(len(base), np.int64)
+        alive = np.ones(len(base), bool)
+        for dist in range(1, w + 1):
+            r, ok = at(base, sign * dist)
+            alive &= ok & ((dist - last) <= step)
+            hit = alive & is_content[r] & is_core(srow, r)
+            last = np.where(hit, dist, last)
+        ext[side] = last
+    occ = pl.DataFrame({"o": np.arange(len(r0), dtype=np.int64), "seed": srow.astype(np.uint32),
+                        "doc": doc[r0], "a": r0 - ext["left"], "b": r1 + ext["right"]})
+    core_df = core.select(pl.col("seed").cast(pl.UInt32), (pl.col("key") % n_voc).alias("fid"))
+    own = pl.DataFrame({"seed": (own_keys // n_voc).astype(np.uint32), "fid": own_keys % n_voc})
+    return _group(occ, seeds, core_df, own, forms, ids, stream, docmap, view, p, notes)
+
+
+def _blocks(occ: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Sort spans by (keys, a, b) and number the runs of overlapping spans (``blk``).
+
+    numpy: within each key group, a span opens a new block when it starts after the
+    running maximum end of the spans before it (offset trick for a grouped running max).
+    """
+    g = np.zeros(occ.height, np.int64)
+    for k in keys:
+        col = occ[k].to_numpy().astype(np.int64)
+        g = g * (int(col.max()) + 1 if len(col) else 1) + col
+    a = occ["a"].to_numpy().astype(np.int64)
+    b = occ["b"].to_numpy().astype(np.int64)
+    order = np.lexsort((b, a, g))
+    g, a, b = g[order], a[order], b[order]
+    big = int(b.max()) + 1 if len(b) else 1
+    g_rank = np.concatenate(([0], np.cumsum(g[1:] != g[:-1]))) if len(g) else g
+    run = np.maximum.accumulate(b + g_rank * big) - g_rank * big
+    prev = np.concatenate(([-1], run[:-1]))
+    new = np.ones(len(g), bool)
+    if len(g):
+        new[1:] = (g[1:] != g[:-1]) | (a[1:] > prev[1:])
+    return occ[order].with_columns(pl.Series("blk", np.cumsum(new).astype(np.uint32)))
+
+
+def _group(occ, seeds, core, own, forms, ids, stream, docmap, view, p, notes) -> Families:
+    # 4. link seeds whose spans overlap
+    blk = _blocks(occ, ["doc"])
+    bs = blk.select("blk", "seed").unique()
+    bs = bs.filter(pl.len().over("blk") > 1)  # only blocks where two seeds meet can link them
+    pairs = (bs.join(bs.rename({"seed": "other"}), on="blk")
+             .filter(pl.col("seed") < pl.col("other"))
+             .group_by("seed", "other").agg(pl.len().alias("both")))
+    n_occ = occ.group_by("seed").agg(pl.len().alias("m"))
+    pairs = (pairs.join(n_occ, on="seed").join(n_occ.rename({"seed": "other", "m": "m2"}), on="other")
+             .filter(pl.col("both") >= p["merge_share"] * pl.min_horizontal("m", "m2")))
+    # connected components: union-find over the (few) linking pairs, root = smallest seed
+    parent = list(range(seeds.height))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs.select("seed", "other").sort("seed", "other").iter_rows():  # edges, not corpus rows
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    label = pl.DataFrame({"seed": range(seeds.height), "lab": [root(x) for x in range(seeds.height)]},
+                         schema={"seed": pl.UInt32, "lab": pl.UInt32})
+    occ = occ.with_columns(pl.col("seed").cast(pl.UInt32)).join(label, on="seed")
+    # 5. family occurrences: merge overlapping spans of one family
+    fo = _blocks(occ.rename({"lab": "fam"}), ["fam", "doc"])
+    fo = fo.group_by("blk").agg(pl.col("fam").first(), pl.col("doc").first(),
+                                pl.col("a").min(), pl.col("b").max())
+    start = stream["start"].to_numpy()
+    end = stream["end"].to_numpy()
+    sent = stream["sent"].to_numpy()
+    pos = stream["pos"].to_numpy()
+    a, b = fo["a"].to_numpy().astype(np.int64), fo["b"].to_numpy().astype(np.int64)
+    # trim non-content pieces (و, ل, articles split off) from both ends of the wording
+    cpos = np.flatnonzero(stream["content"].to_numpy())
+    if len(cpos):
+        fa = cpos[np.minimum(np.searchsorted(cpos, a), len(cpos) - 1)]
+        lb = cpos[np.maximum(np.searchsorted(cpos, b, side="right") - 1, 0)]
+        ok = (fa <= b) & (lb >= a) & (fa <= lb)
+        a, b = np.where(ok, fa, a), np.where(ok, lb, b)
+    fo = fo.with_columns(pl.Series("start", start[a]), pl.Series("end", end[b]),
+                         pl.Series("sent", sent[a]), pl.Series("pos", pos[a]), pl.Series("pos_end", pos[b]))
+    texts = view.texts().collect()
+    fo = (fo.join(docmap.select(pl.col("d").alias("doc"), pl.col("doc").alias("orig"), "id"), on="doc")
+          .join(texts.rename({"doc": "orig"}), on="orig", how="left")
+          .with_columns(pl.col("text").str.slice(pl.col("start"), pl.col("end") - pl.col("start"))
+                        .str.replace_all(r"\s+", " ").str.strip_chars().alias("variant"))
+          .drop("text"))
+    # signatures: seed forms + core forms per family
+    form_of = pl.DataFrame({"fid": np.arange(len(forms), dtype=np.int64), "form": forms})
+    sig_f = (pl.concat([own, core]).with_columns(pl.col("seed").cast(pl.UInt32),
+                                                 pl.col("fid").cast(pl.Int64))
+             .join(label, on="seed").select("lab", "fid").unique().join(form_of, on="fid"))
+    sig = sig_f.group_by("lab").agg(pl.col("form").unique().sort().str.join(" ").alias("signature"))
+    seed_txt = seeds.select(pl.col("seed").cast(pl.UInt32), "pos", "n").join(label, on="seed")
+    fams = _assemble(fo, sig, seed_txt, forms, ids)
+    fams.notes = notes
+    return fams
+
+
+def _assemble(fo, sig, seed_txt, forms, ids) -> Families:
+    ids_doc = fo.select("fam", "variant", pl.col("orig").alias("d"), "id")
+    variants = (ids_doc.group_by("fam", "variant")
+                .agg(pl.col("d").n_unique().alias("statements"), pl.len().alias("occurrences"),
+                     pl.col("d").unique().sort().alias("docs"), pl.col("id").unique().sort().alias("ids")))
+    canon = (variants.with_columns(pl.col("variant").str.len_chars().alias("_l"))
+             .sort(["fam", "statements", "occurrences", "_l", "variant"],
+                   descending=[False, True, True, False, False])
+             .group_by("fam", maintain_order=True).agg(pl.col("variant").first().alias("canonical")))
+    frame = (fo.group_by("fam").agg(pl.col("orig").n_unique().alias("statements"),
+                                    pl.len().alias("occurrences"),
+                                    pl.col("variant").n_unique().alias("variants"))
+             .join(canon, on="fam").join(sig.rename({"lab": "fam"}), on="fam", how="left"))
+    frame = frame.with_columns(
+        pl.col("signature").map_batches(
+            lambda s: pl.Series([f"fam-{hashlib.sha256(x.encode()).hexdigest()[:10]}" for x in s.to_list()]),
+            return_dtype=pl.String).alias("family"))
+    # seed phrases per family (forms)
+
+    st = seed_txt.sort("seed")
+    st = st.with_columns(phrase_strings(ids, forms, st["pos"].to_numpy(),
+                                        st["n"].to_numpy()).alias("seed_phrase"))
+    seeds_by = st.group_by("lab").agg(pl.col("seed_phrase").sort().alias("seeds")).rename({"lab": "fam"})
+    frame = frame.join(seeds_by, on="fam", how="left")
+    fam_id = frame.select("fam", "family")
+    frame = (frame.select("family", "canonical", "signature", pl.col("statements").cast(pl.UInt32),
+                          pl.col("occurrences").cast(pl.UInt32), pl.col("variants").cast(pl.UInt32), "seeds")
+             .sort(["statements", "occurrences", "family"], descending=[True, True, False]))
+    variants = (variants.join(fam_id, on="fam")
+                .select("family", "variant", pl.col("statements").cast(pl.UInt32),
+                        pl.col("occurrences").cast(pl.UInt32), pl.col("docs").cast(pl.List(pl.UInt32)), "ids")
+                .sort(["family", "statements", "occurrences", "variant"], descending=[False, True, True, False]))
+    occurrences = (fo.join(fam_id, on="fam")
+                   .select("family", pl.col("orig").cast(pl.UInt32).alias("doc"), "id",
+                           pl.col("sent").cast(pl.UInt32), pl.col("pos").cast(pl.UInt32),
+                           pl.col("pos_end").cast(pl.UInt32), pl.col("start").cast(pl.UInt32),
+                           pl.col("end").cast(pl.UInt32), "variant")
+                   .sort("family", "doc", "pos"))
+    return Families(frame, variants, occurrences)
+
+
+def _empty(params, notes) -> Families:
+    frame = pl.DataFrame(schema={"family": pl.String, "canonical": pl.String, "signature": pl.String,
+                                 "statements": pl.UInt32, "occurrences": pl.UInt32,
+                                 "variants": pl.UInt32, "seeds": pl.List(pl.String)})
+    variants = pl.DataFrame(schema={"family": pl.String, "variant": pl.String, "statements": pl.UInt32,
+                                    "occurrences": pl.UInt32, "docs": pl.List(pl.UInt32),
+                                    "ids": pl.List(pl.String)})
+    occ = pl.DataFrame(schema={"family": pl.String, "doc": pl.UInt32, "id": pl.String, "sent": pl.UInt32,
+                               "pos": pl.UInt32, "pos_end": pl.UInt32, "start": pl.UInt32,
+                               "end": pl.UInt32, "variant": pl.String})
+    return Families(frame, variants, occ, params, notes)

@@ -1,0 +1,277 @@
+"""Matching lexicon formulae and token sequences on a corpus's form streams.
+
+What a match is:
+
+* ``phrase``: the expanded token sequences (alternatives × optional words × gap lengths,
+  at most :data:`analysis.formulae.lexicon.MAX_EXPANSIONS`) occurring consecutively
+  inside one sentence.
+* ``all``: an occurrence of the first item with an occurrence of every other item in the
+  same sentence such that the whole span (first token of the leftmost item to last token
+  of the rightmost) is at most ``window`` tokens; counted once per first-item occurrence.
+* A formula's occurrences are the union over its patterns; overlapping spans within a
+  statement are merged and count once.
+
+Output columns of :func:`formulae_match` (one row per formula occurrence):
+``formula`` (id), ``doc``, ``sent``, ``pos`` (first piece), ``pos_end`` (last piece),
+``start``/``end`` (code-point offsets into the verbatim text), ``patterns`` (sorted list of
+the pattern indices that matched there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import polars as pl
+
+from ..errors import FormulaeError
+from ..phrases.view import CorpusView, corpus_view
+from ..vocab import default_level
+from .lexicon import Lexicon, lexicon_load, pattern_sequences
+
+# ----------------------------------------------------------------------- matching
+
+
+def stream_prepare(stream) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Collect a form stream into (tokens, vocab) for :func:`sequences_find`.
+
+    tokens: doc, sent, pos, start, end, fid (UInt32 form id), sorted by (doc, pos);
+    vocab: form, fid. Do this once per stream and reuse it for many searches.
+    """
+    lf = stream.lazy().select("doc", "sent", "pos", "start", "end", "form")
+    vocab = (lf.select(pl.col("form").unique()).sort("form")
+             .with_row_index("fid").collect())
+    toks = (lf.join(vocab.lazy(), on="form", how="left")
+            .select("doc", "sent", "pos", "start", "end", pl.col("fid").cast(pl.UInt32))
+            .sort("doc", "pos").collect())
+    return toks, vocab.select("form", pl.col("fid").cast(pl.UInt32))
+
+
+def sequences_find(prepared: tuple[pl.DataFrame, pl.DataFrame],
+                   sequences: Mapping[int, tuple[str | None, ...]]) -> pl.DataFrame:
+    """All occurrences of fixed token sequences (``None`` = any one token) in a stream.
+
+    ``prepared`` comes from :func:`stream_prepare`; ``sequences`` maps an integer key to a
+    sequence of forms. A sequence occurs where its forms sit at consecutive positions
+    inside one sentence. Returns (seq, doc, sent, pos, pos_end, start, end), sorted.
+    """
+    toks, vocab = prepared
+    out_schema = {"seq": pl.UInt32, "doc": pl.UInt32, "sent": pl.UInt32, "pos": pl.UInt32,
+                  "pos_end": pl.UInt32, "start": pl.UInt32, "end": pl.UInt32}
+    if not sequences or toks.height == 0:
+        return pl.DataFrame(schema=out_schema)
+    fid_of = dict(zip(vocab["form"].to_list(), vocab["fid"].to_list(), strict=True))
+    groups: dict[tuple[int, tuple[int, ...]], list[tuple[int, tuple[int, ...]]]] = {}
+    for key, seq in sequences.items():
+        if any(s is not None and s not in fid_of for s in seq):
+            continue  # a form never seen in the corpus: no match possible
+        fixed = tuple(j for j, s in enumerate(seq) if s is not None)
+        ids = tuple(fid_of[seq[j]] for j in fixed)
+        groups.setdefault((len(seq), fixed), []).append((key, ids))
+    n = toks.height
+    doc, sent, fid = toks["doc"], toks["sent"], toks["fid"]
+    parts = []
+    for (length, fixed), members in sorted(groups.items()):
+        first_ids = pl.Series(sorted({ids[0] for _, ids in members}), dtype=pl.UInt32)
+        idx = toks.select(pl.arg_where(pl.col("fid").is_in(first_ids.implode()))).to_series()
+        idx = idx.filter(idx + (length - 1) < n)
+        if idx.len() == 0:
+            continue
+        last = idx + (length - 1)
+        ok = (doc.gather(last) == doc.gather(idx)) & (sent.gather(last) == sent.gather(idx))
+        idx = idx.filter(ok)
+        cand = pl.DataFrame({f"f{j}": fid.gather(idx + j) for j in fixed}).with_columns(
+            idx.alias("_i"))
+        keys = pl.DataFrame(
+            {"seq": [k for k, _ in members],
+             **{f"f{j}": [ids[m] for _, ids in members] for m, j in enumerate(fixed)}},
+            schema={"seq": pl.UInt32, **{f"f{j}": pl.UInt32 for j in fixed}},
+        )
+        hit = cand.join(keys, on=[f"f{j}" for j in fixed], how="inner")
+        parts.append(hit.select("seq", "_i", pl.lit(length - 1, pl.UInt32).alias("_span")))
+    if not parts:
+        return pl.DataFrame(schema=out_schema)
+    hits = pl.concat(parts)
+    i, j = hits["_i"], hits["_i"] + hits["_span"]
+    return pl.DataFrame({
+        "seq": hits["seq"], "doc": doc.gather(i), "sent": sent.gather(i),
+        "pos": toks["pos"].gather(i), "pos_end": toks["pos"].gather(j),
+        "start": toks["start"].gather(i), "end": toks["end"].gather(j),
+    }).cast(out_schema).sort("seq", "doc", "pos", "pos_end")
+
+
+def _forms_fn(analyzer, level: str) -> Callable[[str], list[str]]:
+    cache: dict[str, list[str]] = {}
+
+    def to_forms(word: str) -> list[str]:
+        if word not in cache:
+            cache[word] = list(analyzer.query_forms(word, level))
+        return cache[word]
+
+    return to_forms
+
+
+def _compile(lexicon: Lexicon, analyzer, level: str):
+    """Expand every pattern into sequences, grouped by level.
+
+    Returns (seqs_by_level, meta): seqs_by_level[level][seq_key] = sequence;
+    meta rows (seq, formula, pattern, item, level).
+    """
+    seqs: dict[str, dict[int, tuple[str | None, ...]]] = {}
+    meta: list[dict[str, Any]] = []
+    fns: dict[str, Callable[[str], list[str]]] = {}
+    key = 0
+    for f in lexicon.formulae:
+        for pi, p in enumerate(f.patterns):
+            lv = p.level or f.level or level
+            fn = fns.setdefault(lv, _forms_fn(analyzer, lv))
+            for ii, item in enumerate(p.items):
+                try:
+                    expanded = pattern_sequences(item, fn)
+                except ValueError as exc:
+                    raise FormulaeError(f"formula {f.id!r}: {exc}", file=lexicon.path,
+                                        line=p.line) from None
+                for s in expanded:
+                    seqs.setdefault(lv, {})[key] = s
+                    meta.append({"seq": key, "formula": f.id, "pattern": pi, "item": ii,
+                                 "level": lv})
+                    key += 1
+    return seqs, meta
+
+
+def formulae_match(lexicon: Lexicon, streams: Mapping[str, Any], analyzer, *,
+                   level: str) -> pl.DataFrame:
+    """Every occurrence of every lexicon formula in the form streams.
+
+    ``lexicon`` should already be restricted to the corpus language
+    (:meth:`Lexicon.for_language`); ``streams`` maps each level the patterns need
+    (``level`` plus any pattern-specific level) to its form stream, or to the result of
+    :func:`stream_prepare` (reuse it across calls). Columns: see the module docstring.
+    """
+    seqs, meta = _compile(lexicon, analyzer, level)
+    schema = {"seq": pl.UInt32, "formula": pl.String, "pattern": pl.UInt32,
+              "item": pl.UInt32, "level": pl.String}
+    meta_df = pl.DataFrame(meta, schema=schema)
+    hits = []
+    for lv, table in sorted(seqs.items()):
+        if lv not in streams:
+            raise FormulaeError(f"formulae_match: no form stream for level {lv!r} "
+                                f"(given: {', '.join(sorted(streams))})")
+        prepared = streams[lv] if isinstance(streams[lv], tuple) else stream_prepare(streams[lv])
+        hits.append(sequences_find(prepared, table))
+    occ = (pl.concat(hits) if hits else sequences_find((pl.DataFrame(), pl.DataFrame()), {}))
+    occ = occ.join(meta_df, on="seq", how="inner").drop("seq", "level")
+    kinds = pl.DataFrame(
+        [{"formula": f.id, "pattern": i, "kind": p.kind, "n_items": len(p.items),
+          "window": p.window, "ordered": p.ordered}
+         for f in lexicon.formulae for i, p in enumerate(f.patterns)],
+        schema={"formula": pl.String, "pattern": pl.UInt32, "kind": pl.String,
+                "n_items": pl.UInt32, "window": pl.UInt32, "ordered": pl.Boolean},
+    )
+    occ = occ.join(kinds, on=["formula", "pattern"], how="left")
+    phrase = occ.filter(pl.col("kind") == "phrase").select(_OCC_COLS)
+    sets = _match_all(occ.filter(pl.col("kind") == "all"))
+    return _merge_spans(pl.concat([phrase, sets]))
+
+
+_OCC_COLS = ["formula", "pattern", "doc", "sent", "pos", "pos_end", "start", "end"]
+
+
+def _match_all(occ: pl.DataFrame) -> pl.DataFrame:
+    """Combine item occurrences of ``all`` patterns into matches (see module docstring)."""
+    if occ.height == 0:
+        return occ.select(_OCC_COLS)
+    occ = occ.unique(["formula", "pattern", "item", "doc", "pos", "pos_end"])
+    anchors = occ.filter(pl.col("item") == 0).select(
+        "formula", "pattern", "doc", "sent", "window", "ordered", "n_items",
+        pl.col("pos").alias("a_pos"), pl.col("pos_end").alias("a_end"),
+        pl.col("pos").alias("lo"), pl.col("pos_end").alias("hi"),
+        pl.col("start").alias("s_lo"), pl.col("end").alias("e_hi"),
+        pl.col("pos_end").alias("prev_end"),
+    )
+    max_items = int(occ["n_items"].max())
+    cur = anchors
+    for item in range(1, max_items):
+        others = occ.filter(pl.col("item") == item).select(
+            "formula", "pattern", "doc", "sent", pl.col("pos").alias("i_pos"),
+            pl.col("pos_end").alias("i_end"), pl.col("start").alias("i_s"), pl.col("end").alias("i_e"))
+        done = cur.filter(pl.col("n_items") <= item)
+        todo = cur.filter(pl.col("n_items") > item)
+        j = todo.join(others, on=["formula", "pattern", "doc", "sent"], how="inner")
+        lo = pl.min_horizontal("lo", "i_pos")
+        hi = pl.max_horizontal("hi", "i_end")
+        apart = (pl.col("i_end") < pl.col("a_pos")) | (pl.col("i_pos") > pl.col("a_end"))
+        after_prev = pl.col("i_pos") > pl.col("prev_end")
+        j = j.filter(apart & ((hi - lo + 1) <= pl.col("window"))
+                     & (~pl.col("ordered") | after_prev))
+        dist = (pl.col("i_pos").cast(pl.Int64) - pl.col("a_pos").cast(pl.Int64)).abs()
+        j = (j.with_columns(dist.alias("_d"))
+             .sort("formula", "pattern", "doc", "a_pos", "_d", "i_pos")
+             .unique(["formula", "pattern", "doc", "a_pos"], keep="first", maintain_order=True)
+             .with_columns(lo.alias("lo"), hi.alias("hi"),
+                           pl.min_horizontal("s_lo", "i_s").alias("s_lo"),
+                           pl.max_horizontal("e_hi", "i_e").alias("e_hi"),
+                           pl.col("i_end").alias("prev_end"))
+             .select(cur.columns))
+        cur = pl.concat([done, j])
+    return cur.select("formula", "pattern", "doc", "sent", pl.col("lo").alias("pos"),
+                      pl.col("hi").alias("pos_end"), pl.col("s_lo").alias("start"),
+                      pl.col("e_hi").alias("end"))
+
+
+def _merge_spans(occ: pl.DataFrame) -> pl.DataFrame:
+    """Merge overlapping occurrences of one formula in one statement into one row."""
+    occ = occ.cast({"pattern": pl.UInt32, "doc": pl.UInt32, "sent": pl.UInt32, "pos": pl.UInt32,
+                    "pos_end": pl.UInt32, "start": pl.UInt32, "end": pl.UInt32})
+    occ = occ.sort("formula", "doc", "pos", "pos_end", "pattern")
+    prev_max = pl.col("pos_end").cum_max().shift(1).over(["formula", "doc"])
+    new = prev_max.is_null() | (pl.col("pos") > prev_max)
+    occ = occ.with_columns(new.cast(pl.UInt32).cum_sum().alias("_block"))
+    return (occ.group_by("_block", maintain_order=True)
+            .agg(pl.col("formula").first(), pl.col("doc").first(), pl.col("sent").first(),
+                 pl.col("pos").min(), pl.col("pos_end").max(), pl.col("start").min(),
+                 pl.col("end").max(), pl.col("pattern").unique().sort().alias("patterns"))
+            .drop("_block").sort("formula", "doc", "pos"))
+
+
+def formulae_counts(matches: pl.DataFrame) -> pl.DataFrame:
+    """Per statement counts of each formula: (formula, doc, occurrences)."""
+    return (matches.group_by("formula", "doc").agg(pl.len().cast(pl.UInt32).alias("occurrences"))
+            .sort("formula", "doc"))
+
+
+def formulae_find(corpus: str | CorpusView, *, store=None, lexicon: Lexicon | None = None,
+                  level: str | None = None, formulae: list[str] | None = None) -> pl.DataFrame:
+    """Match the lexicon (default ``corpus/formulae.yml``) on a corpus.
+
+    Returns :func:`formulae_match`'s occurrences plus ``id``, ``source``, ``date`` and the
+    matched verbatim ``text``. ``formulae`` restricts to some ids.
+    """
+    view = corpus if isinstance(corpus, CorpusView) else corpus_view(corpus, store)
+    lex = (lexicon or lexicon_load()).for_language(view.language)
+    level = level or default_level(view.language)
+    wanted = [lex.get(f).id for f in formulae or ()]  # unknown ids are an error
+    # A lexicon read from a file (it has a hash) is matched whole once per view and level;
+    # formulae match independently, so a subset is a filter of the whole.
+    key = ("formulae_find", lex.sha256, level) if lex.sha256 else None
+    if key is not None:
+        if key not in view.cache:
+            view.cache[key] = _find(view, lex, level)
+        occ = view.cache[key]
+        return occ.filter(pl.col("formula").is_in(wanted)) if wanted else occ
+    if wanted:
+        lex = Lexicon(tuple(lex.get(f) for f in wanted), lex.path, lex.sha256)
+    return _find(view, lex, level)
+
+
+def _find(view: CorpusView, lex: Lexicon, level: str) -> pl.DataFrame:
+    levels = {level} | {p.level or f.level or level for f in lex.formulae for p in f.patterns}
+    streams = {lv: view.stream(lv) for lv in sorted(levels)}
+    occ = formulae_match(lex, streams, view.analyzer, level=level)
+    texts = view.texts().join(occ.lazy().select("doc").unique(), on="doc", how="semi")
+    occ = (occ.join(texts.collect(), on="doc", how="left")
+           .with_columns(pl.col("text").str.slice(pl.col("start"), pl.col("end") - pl.col("start")))
+           .join(view.statements.select("doc", "id", "source", "date"), on="doc", how="left"))
+    return occ.sort("formula", "doc", "pos")
+
+

@@ -1,0 +1,344 @@
+"""Phrases: the phrase-frequency index of a corpus snapshot at one matching level.
+
+:func:`phrases_scan` is the engine. It takes a *form stream* (``doc sent pos start end
+form``, see ``tokens.tokens_level``) and the statement table, turns forms into ids
+(``id`` = rank of the form in sorted order), builds one suffix array over all tokens
+(``suffix.py``) and reads off, without a Python loop over tokens:
+
+* **n-grams** n = 1..``max_n``: every n-gram that occurs in at least ``min_statements``
+  distinct statements, with ``freq`` (occurrences), ``statements`` (range),
+  ``distinct_statements`` (duplicates across sources counted once), Gries's ``dp`` and,
+  for n >= 2, association measures (``g2``, ``log_dice``, ``pmi``);
+* **maximal phrases** of any length >= ``min_len``: phrases in at least
+  ``min_statements`` distinct statements that are *closed* - every longer phrase
+  containing them occurs fewer times - so a 15-word formula is one row, and a
+  sub-phrase gets its own row only where it also occurs outside the longer phrase.
+
+Nothing crosses a sentence boundary (paragraph and statement ends are sentence ends).
+
+Per-statement counts are not copied out: an n-gram's occurrences are the contiguous
+suffix-array slice ``sa[sa_lo : sa_lo + freq]`` (stored), so
+:meth:`PhraseIndex.statement_counts` materialises them for any rows, and
+:meth:`PhraseIndex.find` does the same for any phrase of any length.
+
+Association measures of a phrase w1..wn use its two end splits, (w1 | w2..wn) and
+(w1..wn-1 | wn), and keep the weaker value of each measure: ``g2`` is Dunning's
+log-likelihood of the 2x2 table (``stats.g2_expr`` with ``cells=4``), ``log_dice`` and
+``pmi`` as in ``stats``; N = number of tokens. Maximal phrases longer than ``max_n`` have
+no association measures (null).
+
+The stored index (``index.py`` layout, see :func:`index_build`) lives in
+``<store>/<corpus>/index/<level>/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from . import suffix
+
+ENGINE_VERSION = "1"
+DEFAULTS = {"max_n": 8, "min_statements": 2, "min_len": 2}
+
+
+@dataclass
+class Scan:
+    """The engine's output: arrays (token stream, suffix array) and tables."""
+
+    vocab: pl.DataFrame  # id, form, freq
+    docs: pl.DataFrame  # doc, canon, tokens, first (position of the doc's first token)
+    ids: np.ndarray  # uint32 token ids in (doc, pos) order
+    start: np.ndarray  # uint32 code-point offsets into the verbatim text
+    end: np.ndarray
+    sent_starts: np.ndarray  # int64 position of each sentence's first token
+    sa: np.ndarray  # int32 suffix array
+    ngrams: pl.DataFrame
+    maximal: pl.DataFrame
+    params: dict = field(default_factory=dict)
+
+
+def _encode(stream: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
+    forms = stream["form"]
+    vocab = forms.unique().sort()
+    ids = forms.cast(pl.Enum(vocab)).to_physical().to_numpy().astype(np.uint32, copy=False)
+    freq = np.bincount(ids, minlength=len(vocab)).astype(np.uint32)
+    table = pl.DataFrame({"id": np.arange(len(vocab), dtype=np.uint32), "form": vocab, "freq": freq})
+    return table, ids
+
+
+def _dp(pair_group, pair_doc, pair_count, freq, doc_share, n_groups):
+    """Gries's DP over all statements, from the (group, doc, count) pairs only."""
+    s = doc_share[pair_doc]
+    term = np.abs(pair_count / freq[pair_group] - s)
+    return 0.5 * (
+        np.bincount(pair_group, weights=term, minlength=n_groups)
+        + 1.0
+        - np.bincount(pair_group, weights=s, minlength=n_groups)
+    )
+
+
+def _stats(ranks, group, n_groups, doc_sa, canon, doc_share, has_dupes):
+    """freq, statements, distinct statements and DP of groups of ranks (group ids sorted).
+
+    ``doc_sa[r]`` is the statement of the suffix at rank r.
+    """
+    docs = doc_sa[ranks]
+    n_docs = len(doc_share)
+    g, d, c = suffix.group_doc_counts(group, docs, n_docs)
+    freq = np.bincount(group, minlength=n_groups).astype(np.int64)
+    statements = np.bincount(g, minlength=n_groups)
+    if has_dupes:
+        g2_, _, _ = suffix.group_doc_counts(group, canon[docs], n_docs)
+        distinct = np.bincount(g2_, minlength=n_groups)
+        del g2_
+    else:
+        distinct = statements
+    del docs
+    dp = _dp(g, d, c, freq, doc_share, n_groups) if n_groups else np.zeros(0)
+    return freq, statements, distinct, dp
+
+
+def pos_sorted(stream: pl.DataFrame) -> bool:
+    doc, pos = stream["doc"].to_numpy(), stream["pos"].to_numpy()
+    return bool(((doc[1:] > doc[:-1]) | ((doc[1:] == doc[:-1]) & (pos[1:] > pos[:-1]))).all()) if len(doc) > 1 else True
+
+
+def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max_n: int = 8,
+                 min_statements: int = 2, min_len: int = 2, progress=None) -> Scan:
+    """Count every recurring phrase of a form stream (see the module docstring).
+
+    ``docs`` has one row per statement: ``doc`` (UInt32, 0..D-1 in order) and
+    ``canon`` (the doc whose text this one duplicates, else itself).
+    ``progress(step: str)`` is called between steps when given.
+    """
+    say = progress or (lambda step: None)
+    if min_statements < 2 or max_n < 1 or min_len < 1:
+        raise ValueError("phrases_scan needs min_statements >= 2, max_n >= 1, min_len >= 1")
+    if isinstance(stream, dict):  # {"stream": frame}: the caller hands over its only reference
+        stream = stream.pop("stream")
+    if isinstance(stream, pl.LazyFrame):
+        stream = stream.collect()
+    if not (stream["doc"].is_sorted() and pos_sorted(stream)):
+        stream = stream.sort("doc", "pos")
+    n_docs = docs.height
+    say("encoding forms")
+    vocab, ids = _encode(stream)
+    doc_of = stream["doc"].to_numpy()
+    sent = stream["sent"].to_numpy()
+    if len(doc_of):
+        sent_starts = np.flatnonzero(np.concatenate(([True], (doc_of[1:] != doc_of[:-1]) | (sent[1:] != sent[:-1]))))
+    else:
+        sent_starts = np.zeros(0, np.int64)
+    doc_of = doc_of.astype(np.int32)
+    start = stream["start"].to_numpy().astype(np.uint32)
+    end = stream["end"].to_numpy().astype(np.uint32)
+    del stream, sent  # the forms are ids now: free the strings before the suffix array
+    tokens = np.bincount(doc_of, minlength=n_docs).astype(np.int64)
+    total = int(tokens.sum())
+    doc_share = tokens / total if total else np.zeros(n_docs)
+    canon = docs["canon"].to_numpy().astype(np.int32)
+    has_dupes = bool((canon != np.arange(n_docs)).any())
+    first = np.concatenate(([0], np.cumsum(tokens)[:-1])) if n_docs else np.zeros(0, np.int64)
+    docs_out = docs.select("doc", "canon").with_columns(
+        pl.Series("tokens", tokens, dtype=pl.UInt32), pl.Series("first", first, dtype=pl.UInt64)
+    )
+
+    say("suffix array")
+    sa, cl = suffix.suffix_array(ids, sent_starts)
+    cl = suffix.lcp_capped(cl, sa, suffix.rem_from_starts(sent_starts, len(ids)))
+    at_start = np.zeros(len(ids), bool)
+    at_start[sent_starts] = True
+    lcs = suffix.left_diverse_prefix(ids, sa, at_start)
+    doc_sa = doc_of[sa]
+    del at_start, doc_of
+
+    say("n-grams")
+    ng_parts, mx_parts = [], []
+    freq_prev = freq_uni = None  # per position: freq of the (n-1)-gram / word starting there
+    offset = 0  # rows of the n-gram table so far
+    big_n = float(max(total, 1))
+    for n in range(1, max_n + 1):
+        # int32 ranks and group ids throughout (n < 2**31), temporaries freed before the next
+        ge = cl >= n  # rank r continues the group of rank r-1
+        member = ge.copy()
+        member[:-1] |= ge[1:]
+        ranks = np.flatnonzero(member).astype(np.int32)
+        del member
+        if len(ranks) == 0:
+            break
+        starts = ~ge[ranks]
+        del ge
+        gid = np.cumsum(starts, dtype=np.int32)
+        gid -= 1
+        count = np.bincount(gid)
+        keep = count >= min_statements
+        if not keep.all():
+            sel = keep[gid]
+            ranks, starts = ranks[sel], starts[sel]
+            gid = (np.cumsum(keep, dtype=np.int32) - 1)[gid[sel]]
+            del sel
+        n_groups = int(keep.sum())
+        del count, keep
+        if n_groups == 0:
+            break
+        lo = ranks[starts].astype(np.int64)
+        freq, st, dist, dp = _stats(ranks, gid, n_groups, doc_sa, canon, doc_share, has_dupes)
+        hi = lo + freq - 1
+        flag = cl[ranks] == n
+        flag &= ~starts
+        right = np.zeros(n_groups, bool)
+        right[gid[flag]] = True
+        del flag, starts
+        closed = right & ((lcs[hi] - lcs[lo]) > 0) & (n >= min_len)
+        ok = dist >= min_statements
+        pos = sa[lo].astype(np.int64)
+        frame = {"n": np.full(n_groups, n, np.uint8), "freq": freq, "statements": st,
+                 "distinct_statements": dist, "dp": dp, "sa_lo": lo, "pos": pos}
+        if n >= 2:  # association: the two end splits (w1 | w2..wn) and (w1..wn-1 | wn)
+            frame.update(f_a1=freq_uni[pos], f_b1=freq_prev[pos + 1],
+                         f_a2=freq_prev[pos], f_b2=freq_uni[pos + n - 1])
+        part = _ngram_part(pl.DataFrame(frame).filter(pl.Series(ok)), n, big_n)
+        del frame
+        ng_parts.append(part)
+        if (closed & ok).any():
+            rows = offset + np.cumsum(ok)[closed & ok] - 1
+            mx_parts.append(rows)
+        offset += part.height
+        if n < max_n:  # the next n needs the freq of the n-gram starting at each position
+            fp = np.zeros(len(ids), np.uint32)
+            if ok.all():
+                fp[sa[ranks]] = freq[gid]
+            else:
+                okr = ok[gid]
+                fp[sa[ranks[okr]]] = freq[gid[okr]]
+                del okr
+            if n == 1:
+                freq_uni = fp
+            freq_prev = fp
+            del fp
+        del ranks, gid, lo, hi, freq, st, dist, dp, pos, part
+    del freq_prev, freq_uni
+
+    say("long phrases")
+    tail = np.flatnonzero(cl > max_n)
+    lo, hi, h = suffix.lcp_intervals(tail, cl)
+    cm = ((hi - lo + 1) >= min_statements) & ((lcs[hi] - lcs[lo]) > 0) & (h >= min_len)
+    lo, hi, h = lo[cm], hi[cm], h[cm]
+    long_part = None
+    if len(lo):
+        ranks, group = suffix.expand(lo, hi)
+        freq, st, dist, dp = _stats(ranks, group, len(lo), doc_sa, canon, doc_share, has_dupes)
+        ok = dist >= min_statements
+        long_part = pl.DataFrame({
+            "n": h[ok], "sa_lo": lo[ok], "freq": freq[ok], "statements": st[ok],
+            "distinct_statements": dist[ok], "dp": dp[ok], "pos": sa[lo[ok]].astype(np.int64),
+        })
+
+    say("tables")
+    ngrams = _ngram_table(ng_parts, total)
+    maximal = _maximal_table(mx_parts, long_part, ngrams)
+    params = {"max_n": max_n, "min_statements": min_statements, "min_len": min_len}
+    return Scan(vocab=vocab, docs=docs_out, ids=ids,
+                start=start, end=end,
+                sent_starts=sent_starts.astype(np.int64), sa=sa, ngrams=ngrams, maximal=maximal,
+                params=params)
+
+
+NGRAM_SCHEMA = {
+    "gram": pl.UInt32, "n": pl.UInt8, "freq": pl.UInt32, "statements": pl.UInt32,
+    "distinct_statements": pl.UInt32, "dp": pl.Float64, "g2": pl.Float64,
+    "log_dice": pl.Float64, "pmi": pl.Float64, "sa_lo": pl.UInt32, "pos": pl.UInt32,
+}
+MAXIMAL_SCHEMA = {k: v for k, v in NGRAM_SCHEMA.items() if k != "gram"} | {"n": pl.UInt32}
+
+
+def _ngram_part(frame: pl.DataFrame, n: int, big_n: float) -> pl.DataFrame:
+    """One n's rows with their association measures, in the final dtypes (minus ``gram``)."""
+    from ..measures import g2_expr, log_dice_expr, pmi_expr
+
+    def measures(fa: str, fb: str) -> list[pl.Expr]:
+        return [
+            g2_expr("freq", pl.col(fb) - pl.col("freq"), fa, big_n - pl.col(fa), cells=4),
+            log_dice_expr("freq", fa, fb),
+            pmi_expr("freq", fa, fb, big_n),
+        ]
+
+    if n >= 2:
+        m1, m2 = measures("f_a1", "f_b1"), measures("f_a2", "f_b2")
+        frame = frame.with_columns(
+            pl.min_horizontal(m1[0], m2[0]).alias("g2"),
+            pl.min_horizontal(m1[1], m2[1]).alias("log_dice"),
+            pl.min_horizontal(m1[2], m2[2]).alias("pmi"),
+        )
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.Float64).alias(c) for c in ("g2", "log_dice", "pmi"))
+    return frame.select([pl.col(c).cast(t) for c, t in NGRAM_SCHEMA.items() if c != "gram"])
+
+
+def _ngram_table(parts: list[pl.DataFrame], total: int) -> pl.DataFrame:
+    if not parts:
+        return pl.DataFrame(schema=NGRAM_SCHEMA)
+    frame = pl.concat(parts, rechunk=False).with_row_index("gram")  # parts come in (n, sa_lo) order
+    return frame.select([pl.col(c).cast(t) for c, t in NGRAM_SCHEMA.items()])
+
+
+def _maximal_table(short_rows: list[np.ndarray], long_part: pl.DataFrame | None,
+                   ngrams: pl.DataFrame) -> pl.DataFrame:
+    frames = []
+    if short_rows:
+        frames.append(ngrams[np.concatenate(short_rows)])
+    if long_part is not None and long_part.height:
+        frames.append(long_part)
+    if not frames:
+        return pl.DataFrame(schema=MAXIMAL_SCHEMA)
+    out = pl.concat([f.select([pl.col(c).cast(t) if c in f.columns else pl.lit(None, t).alias(c)
+                               for c, t in MAXIMAL_SCHEMA.items()]) for f in frames])
+    return out  # n <= max_n in (n, sa_lo) order, then longer ones in sa_lo order; queries sort
+
+
+SHORT_PHRASE = 16  # up to this length, phrase strings are built column-wise per length
+
+
+def phrase_strings(ids: np.ndarray, vocab_forms: pl.Series, pos: np.ndarray, n: np.ndarray) -> pl.Series:
+    """Phrase strings (forms joined by single spaces) for rows given by start position and length.
+
+    Rows of length <= ``SHORT_PHRASE`` are built per length as ``concat_str`` of k gathered
+    form columns (no exploded token table: a few hundred MB less for millions of rows);
+    longer ones by exploding their tokens and joining per row.
+    """
+    pos = np.asarray(pos, np.int64)
+    n = np.asarray(n, np.int64)
+    if len(pos) == 0:
+        return pl.Series("phrase", [], dtype=pl.String)
+    parts, order = [], []
+    for k in np.unique(n[n <= SHORT_PHRASE]).tolist():
+        rows = np.flatnonzero(n == k)
+        cols = [vocab_forms.gather(np.asarray(ids[pos[rows] + j], np.int64)).alias(f"w{j}") for j in range(k)]
+        parts.append(pl.select(pl.concat_str(cols, separator=" ").alias("phrase")).to_series())
+        order.append(rows)
+        del cols
+    rows = np.flatnonzero(n > SHORT_PHRASE)
+    if len(rows):
+        parts.append(_joined_strings(ids, vocab_forms, pos[rows], n[rows]))
+        order.append(rows)
+    out = pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
+    inverse = np.empty(len(pos), np.int64)
+    inverse[np.concatenate(order)] = np.arange(len(pos))
+    return out.gather(inverse).alias("phrase")
+
+
+def _joined_strings(ids: np.ndarray, vocab_forms: pl.Series, pos: np.ndarray, n: np.ndarray) -> pl.Series:
+    tok_pos, row = suffix.expand_runs(pos, n)
+    forms = vocab_forms.gather(np.asarray(ids[tok_pos], np.int64))
+    return (
+        pl.DataFrame({"row": row, "form": forms})
+        .group_by("row", maintain_order=True)
+        .agg(pl.col("form").str.join(" "))
+        .get_column("form")
+        .alias("phrase")
+    )
+
+

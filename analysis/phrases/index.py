@@ -1,0 +1,268 @@
+"""The stored phrase index of a corpus at one level: build, freshness, the one reader.
+
+``<store>/<corpus>/index/<level>/`` holds Parquet tables (``ngrams``, ``maximal``,
+``vocab``, ``docs``, ``words``), memory-mapped numpy arrays (``ids``, ``sa``, ``start``,
+``end``, ``sent_starts``, ``doc_*``, ``surf_*``) and ``manifest.json`` recording the
+snapshot hash, level, parameters, analyzer fingerprint and code hash it was made from.
+
+Every reader opens an index through :func:`index_open`, which checks it against the
+snapshot (:func:`index_fresh`): a missing or stale index raises
+:class:`~analysis.errors.IndexMissing` (the CLI then builds it and asks again).
+:class:`PhraseIndex` needs numpy and json only until a table is asked for, so the
+query command starts without polars.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import FormulaeError, IndexMissing
+from ..store import corpus_dir, file_sha256, read_json
+from ..vocab import LEVELS, check, default_level
+from . import suffix
+
+if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
+
+from .engine import ENGINE_VERSION, phrase_strings
+
+# --- the stored index -----------------------------------------------------------
+
+ARRAYS = ("ids", "start", "end", "sent_starts", "sa")
+# The code an index is made by (paths under analysis/): a change to any of it rebuilds
+# stored indexes.
+CODE = (
+    "phrases/suffix.py", "phrases/engine.py", "phrases/build.py", "text/tokens.py",
+    "text/grammar.py", "text/scanner.py", "text/data/chars.npz", "text/normalise.py",
+    "text/analyzer.py",
+)
+
+
+@functools.cache  # the source files do not change while a process runs
+def code_sha() -> str:
+    """Hash of the engine version and the source of every module an index is made by."""
+    h = hashlib.sha256(ENGINE_VERSION.encode())
+    package = Path(str(resources.files("analysis")))
+    for name in CODE:
+        p = package / name
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def index_dir(corpus: str, level: str, store=None) -> Path:
+    return corpus_dir(corpus, store) / "index" / level
+
+
+def resolve_level(level: str | None, language: str) -> str:
+    """``level``, or the language's default level; an unknown level is an error."""
+    return check("--level", level or default_level(language), LEVELS)
+
+
+def aliases_sha(snapshot: dict) -> str | None:
+    """Hash of the alias table a snapshot's manifest names (None: no table)."""
+    path = snapshot.get("aliases")
+    return file_sha256(Path(path)) if path and Path(path).exists() else None
+
+
+def index_stamp(snapshot: dict, level: str, params: dict, fingerprint: str | None) -> dict:
+    """What an index is made from: the keys :func:`index_stale` compares."""
+    return {
+        "snapshot_sha256": snapshot["snapshot_sha256"],
+        "level": level,
+        "params": params,
+        "engine_version": ENGINE_VERSION,
+        "code_sha": code_sha(),
+        "analyzer": fingerprint,
+        "aliases": aliases_sha(snapshot),
+    }
+
+
+def index_stale(have: dict, snapshot: dict, level: str, params: dict | None = None) -> str | None:
+    """Why the stored index manifest ``have`` is not the index of ``snapshot`` at ``level``
+    (None: it is). The one freshness check: every reader and the builder use it.
+
+    ``params`` None accepts the stored build parameters (a reader), otherwise they must
+    be equal (the builder)."""
+    want = index_stamp(snapshot, level, have.get("params") if params is None else params,
+                       have.get("analyzer"))
+    reasons = {
+        "snapshot_sha256": "it is older than its snapshot (re-ingested)",
+        "level": "it was built at another level",
+        "params": "it was built with other parameters",
+        "engine_version": "it was built by another engine version",
+        "code_sha": "it was built by other code",
+        "analyzer": "it was built with another analyzer",
+        "aliases": "its alias table changed",
+    }
+    for key, why in reasons.items():
+        if have.get(key) != want[key]:
+            return why
+    return None
+
+
+def snapshot_manifest(corpus: str, store=None) -> dict:
+    """The snapshot manifest of ``corpus`` (json only: the query path imports no polars)."""
+    base = corpus_dir(corpus, store)
+    path = base / "snapshot" / "manifest.json"
+    if not path.exists():
+        raise FormulaeError(f"unknown corpus {corpus!r}: no snapshot in {base.parent}")
+    return read_json(path)
+
+
+def index_load(corpus: str, level: str | None = None, store=None) -> PhraseIndex:
+    """Open the stored index of ``corpus`` at ``level`` (default: the language's).
+
+    Missing or stale (:func:`index_stale`) -> :class:`~analysis.errors.IndexMissing`,
+    naming why and the command that builds it. Arrays are memory-mapped on first use.
+    """
+    snapshot = snapshot_manifest(corpus, store)
+    level = resolve_level(level, snapshot.get("language", "en"))
+    folder = index_dir(corpus, level, store)
+    build = f"run: formulae index --corpus {corpus} --level {level}"
+    if not (folder / "manifest.json").exists():
+        raise IndexMissing(f"no phrase index for corpus {corpus!r} at level {level!r} in "
+                           f"{folder.parent}; {build}")
+    manifest = read_json(folder / "manifest.json")
+    why = index_stale(manifest, snapshot, level)
+    if why is not None:
+        raise IndexMissing(f"the phrase index of {corpus!r} at level {level!r} is stale: {why}; {build}")
+    return PhraseIndex(corpus=corpus, level=level, folder=folder, manifest=manifest, snapshot=snapshot)
+
+
+_SIMPLE = re.compile(r"^\s*(?:[^\W_]+\s*)+$")
+
+
+@dataclass
+class PhraseIndex:
+    """A built index: memory-mapped arrays and lazy tables, loaded on first use.
+
+    Polars is imported only by the methods that return tables, so a query on simple
+    words runs on numpy and json alone.
+    """
+
+    corpus: str
+    level: str
+    folder: Path
+    manifest: dict
+    snapshot: dict = field(default_factory=dict)
+    _arrays: dict = field(default_factory=dict)
+    _analyzer: Any = None
+
+    def array(self, name: str) -> np.ndarray:
+        if name not in self._arrays:
+            self._arrays[name] = np.load(self.folder / f"{name}.npy", mmap_mode="r")
+        return self._arrays[name]
+
+    def table(self, name: str) -> pl.LazyFrame:
+        import polars as pl
+
+        return pl.scan_parquet(self.folder / f"{name}.parquet")
+
+    @property
+    def sources(self) -> list[str]:
+        return list(self.manifest["sources"])
+
+    @property
+    def analyzer(self):
+        """The corpus's analyzer (vocabulary read from the index's word table on demand)."""
+        if self._analyzer is None:
+            from ..text.analyzer import Analyzer
+
+            words = self.folder / "words.parquet"
+            self._analyzer = Analyzer.for_corpus(
+                self.snapshot or self.manifest, counts=WordCounts(words) if words.exists() else None)
+        return self._analyzer
+
+    def forms_of(self, phrase: str) -> list[str]:
+        """A query phrase as forms at this index's level, processed exactly like the corpus."""
+        return self.analyzer.query_forms(phrase, self.level)
+
+    def ids_of(self, forms: list[str]) -> np.ndarray | None:
+        """Token ids of ``forms`` (None when a form is not in the corpus)."""
+        import polars as pl
+
+        hit = self.table("vocab").filter(pl.col("form").is_in(forms)).select("form", "id").collect()
+        lookup = dict(zip(hit["form"].to_list(), hit["id"].to_list(), strict=True))
+        if any(f not in lookup for f in forms):
+            return None
+        return np.array([lookup[f] for f in forms], np.uint32)
+
+    def phrase_ids(self, phrase: str) -> tuple[np.ndarray | None, list[str] | None]:
+        """Token ids of a query phrase; (None, forms) when a form is not in the corpus.
+
+        Simple words are looked up in the index's surface map (the exact forms the corpus
+        got for that word: no tokenizer, no polars); anything else takes the analyzer."""
+        fast = self._fast_ids(phrase)
+        if fast is not None:
+            return fast, None
+        forms = self.forms_of(phrase)
+        return (self.ids_of(forms) if forms else None), forms
+
+    def _fast_ids(self, phrase: str) -> np.ndarray | None:
+        if not _SIMPLE.match(phrase):
+            return None
+        keys, off, flat = self.array("surf_keys"), self.array("surf_off"), self.array("surf_ids")
+        out = []
+        for word in phrase.split():
+            i = int(np.searchsorted(keys, word))
+            if i >= len(keys) or keys[i] != word:
+                return None
+            out.append(np.asarray(flat[off[i]:off[i + 1]]))
+        return np.concatenate(out).astype(np.uint32) if out else None
+
+    def find_ids(self, ids: np.ndarray) -> np.ndarray:
+        """Sorted token positions where the id sequence starts (inside one sentence)."""
+        lo, hi = suffix.sa_range(self.array("ids"), self.array("sa"), ids, self.array("sent_starts"))
+        return np.sort(np.asarray(self.array("sa")[lo:hi], np.int64))
+
+    def find(self, forms: list[str]) -> np.ndarray:
+        """Sorted token positions where the phrase ``forms`` starts (inside one sentence)."""
+        ids = self.ids_of(forms) if forms else None
+        if ids is None:
+            return np.zeros(0, np.int64)
+        return self.find_ids(ids)
+
+    def doc_of(self, positions: np.ndarray) -> np.ndarray:
+        """Statement (doc) of each token position."""
+        return np.searchsorted(np.asarray(self.array("doc_first"), np.int64), positions, side="right") - 1
+
+    def statement_counts(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """Per-statement counts ``(row, doc, count)`` of n-gram/maximal rows (by ``sa_lo``, ``freq``)."""
+        import polars as pl
+
+        lo = rows["sa_lo"].to_numpy().astype(np.int64)
+        hi = lo + rows["freq"].to_numpy().astype(np.int64) - 1
+        ranks, group = suffix.expand(lo, hi)
+        docs = self.doc_of(np.asarray(self.array("sa")[ranks], np.int64))
+        g, d, c = suffix.group_doc_counts(group, docs)
+        return pl.DataFrame({"row": g, "doc": d, "count": c},
+                            schema={"row": pl.UInt32, "doc": pl.UInt32, "count": pl.UInt32})
+
+    def phrases(self, frame: pl.DataFrame) -> pl.Series:
+        """Phrase strings for rows with ``pos`` and ``n``."""
+        vocab = self.table("vocab").select("form").collect().to_series()
+        return phrase_strings(self.array("ids"), vocab, frame["pos"].to_numpy(), frame["n"].to_numpy())
+
+
+class WordCounts:
+    """Corpus word counts for the Analyzer, read from an index's word table on demand."""
+
+    def __init__(self, path: Path):
+        self.path, self.memo = path, {}
+
+    def get(self, word: str, default: int = 0) -> int:
+        if word not in self.memo:
+            import polars as pl
+
+            hit = pl.scan_parquet(self.path).filter(pl.col("norm") == word).select("count").collect()
+            self.memo[word] = int(hit["count"][0]) if hit.height else 0
+        return self.memo[word] or default

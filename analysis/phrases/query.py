@@ -1,0 +1,285 @@
+"""Queries on a built phrase index: counts over time (`query`), concordance (`kwic`),
+the recurring-phrase table (`phrases`).
+
+:func:`query_phrase` is on the command line's critical path (< 0.5 s for the whole
+process), so it runs on numpy alone: memory-mapped arrays of the index, a binary search
+in the suffix array, the query's words looked up in the index's surface map (the exact
+forms the corpus got for that word). Only a phrase with a word the corpus never had (or
+punctuation, digits with separators, diacritics) takes the slow path through the
+tokenizer and the Analyzer (polars).
+
+Result columns (``query``): ``period`` (label of the period: ``2015``, ``2015-Q3``,
+``2015-07``, ``2015-07-20`` = Monday of the week, ``2015-07-21``; ``all`` without
+``--by``), ``source``, ``statements`` (statements containing the phrase),
+``occurrences``, ``tokens`` (all tokens of all statements of that period and source,
+the rate's denominator), ``statements_total`` (all statements of that period and source),
+``per_10k`` (occurrences per 10,000 tokens).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..errors import FormulaeError
+from ..ingest.periods import period_keys, period_label, period_label_expr
+from ..result import Result
+from ..vocab import PERIOD_STEP, PERIODS, PRECISIONS, check, precision_rank
+from .index import PhraseIndex, index_load
+
+_NULL_DAY = np.iinfo(np.int32).min
+QUERY_COLUMNS = ("period", "source", "statements", "occurrences", "tokens", "statements_total", "per_10k")
+
+
+def _day(value: str | None, name: str, end: bool) -> int | None:
+    """ISO date (YYYY, YYYY-MM or YYYY-MM-DD) -> day number; ``end`` = last day of it."""
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+        raise FormulaeError(f"{name} {value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    unit = {4: "Y", 7: "M", 10: "D"}[len(value)]
+    try:
+        d = np.datetime64(value, unit)
+    except ValueError:
+        raise FormulaeError(f"{name} {value!r} is not a valid date") from None
+    if end:
+        return int((d + 1).astype("datetime64[D]").astype(np.int64)) - 1
+    return int(d.astype("datetime64[D]").astype(np.int64))
+
+
+def _doc_filter(ix: PhraseIndex, source, date_from, date_to, distinct) -> tuple[np.ndarray, list[str]]:
+    """Boolean mask of kept statements and notes on what was left out."""
+    sources = ix.sources
+    src = np.asarray(ix.array("doc_source"))
+    keep = np.ones(len(src), bool)
+    notes = []
+    if source:
+        wanted = [source] if isinstance(source, str) else list(source)
+        bad = [s for s in wanted if s not in sources]
+        if bad:
+            shown = ", ".join(sources[:12]) + (" ..." if len(sources) > 12 else "")
+            raise FormulaeError(f"--source {bad[0]!r} is not a source of {ix.corpus!r} (sources: {shown})")
+        keep &= np.isin(src, [sources.index(s) for s in wanted])
+    if distinct:
+        dup = np.asarray(ix.array("doc_dup"))
+        if (dup & keep).any():
+            notes.append(f"{int((dup & keep).sum())} statements excluded: duplicates of a statement under another source (--distinct)")
+        keep &= ~dup
+    lo, hi = _day(date_from, "--from", False), _day(date_to, "--to", True)
+    if lo is not None or hi is not None:
+        day = np.asarray(ix.array("doc_day")).astype(np.int64)
+        dated = day != _NULL_DAY
+        inside = dated & (day >= (lo if lo is not None else day.min())) & (day <= (hi if hi is not None else day.max()))
+        n_undated = int((keep & ~dated).sum())
+        if n_undated:
+            notes.append(f"{n_undated} undated statements excluded by --from/--to")
+        keep &= inside
+    return keep, notes
+
+
+def query_phrase(corpus: str, phrase: str, *, level: str | None = None, by: str | None = "year",
+                 source=None, date_from: str | None = None, date_to: str | None = None,
+                 distinct: bool = False, store=None) -> Result:
+    """Statements, occurrences, tokens and rate per 10k tokens of ``phrase`` per period and source."""
+    if by is not None:
+        check("--by", by, PERIODS)
+    if not phrase.strip():
+        raise FormulaeError("the phrase is empty")
+    ix = index_load(corpus, level, store)
+    ids, forms = ix.phrase_ids(phrase)
+    keep, notes = _doc_filter(ix, source, date_from, date_to, distinct)
+    n_docs = len(keep)
+    occ = np.zeros(n_docs, np.int64)
+    if ids is not None:
+        pos = ix.find_ids(ids)
+        occ = np.bincount(ix.doc_of(pos), minlength=n_docs)
+    elif forms:
+        notes.append("a word of the phrase never occurs in the corpus at this level")
+    tokens = np.asarray(ix.array("doc_tokens"))
+    src = np.asarray(ix.array("doc_source")).astype(np.int64)
+    if by is None:
+        period = np.zeros(n_docs, np.int64)
+    else:
+        day = np.asarray(ix.array("doc_day")).astype(np.int64)
+        prec = np.asarray(ix.array("doc_prec"))
+        undated = keep & (day == _NULL_DAY)
+        coarse = keep & ~undated & (prec > precision_rank(by))
+        if undated.any():
+            notes.append(f"{int(undated.sum())} undated statements left out of the series "
+                         f"({int(occ[undated].sum())} occurrences)")
+        if coarse.any():
+            notes.append(f"{int(coarse.sum())} statements dated more coarsely than --by {by} left out "
+                         f"({int(occ[coarse].sum())} occurrences)")
+        keep = keep & ~undated & ~coarse
+        period = np.where(day == _NULL_DAY, 0, period_keys(np.where(day == _NULL_DAY, 0, day), by))
+    k = np.flatnonzero(keep)
+    key = period[k] * 100_000 + src[k]
+    uniq, inv = np.unique(key, return_inverse=True)
+    g = len(uniq)
+    stats = {
+        "statements": np.bincount(inv, weights=(occ[k] > 0), minlength=g).astype(np.int64),
+        "occurrences": np.bincount(inv, weights=occ[k], minlength=g).astype(np.int64),
+        "tokens": np.bincount(inv, weights=tokens[k], minlength=g).astype(np.int64),
+        "statements_total": np.bincount(inv, minlength=g).astype(np.int64),
+    }
+    sources = ix.sources
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(stats["tokens"] > 0, stats["occurrences"] * 10_000 / np.maximum(stats["tokens"], 1), 0.0)
+    columns = {
+        "period": [period_label(int(u) // 100_000, by) for u in uniq],
+        "source": [sources[int(u) % 100_000] if int(u) % 100_000 < len(sources) else None for u in uniq],
+        **{name: v.tolist() for name, v in stats.items()},
+        "per_10k": [round(float(x), 4) for x in rate],
+    }
+    params = {"corpus": corpus, "phrase": phrase, "level": ix.level, "by": by, "source": source,
+              "from": date_from, "to": date_to, "distinct": distinct,
+              "snapshot_sha256": ix.manifest["snapshot_sha256"]}
+    return Result(columns, params, notes)
+
+
+# --- concordance ----------------------------------------------------------------
+
+
+KWIC_BREAK = r"\s*(?:\r\n|[\n\r\u2028\u2029])\s*"  # a line break and the white space around it
+
+
+def kwic_context(width: int, *, text: str = "text", start: str = "start", end: str = "end"):
+    """``before``, ``match``, ``after``: the verbatim ``text`` around code points
+    ``[start, end)``, ``width`` either side, each line break (with the white space around
+    it) shown as `` ¶ ``. The one definition of a concordance line, for the CLI's
+    ``kwic`` and the reports' alike."""
+    import polars as pl
+
+    s, e, t = pl.col(start).cast(pl.Int64), pl.col(end).cast(pl.Int64), pl.col(text)
+    left = pl.max_horizontal(s - width, pl.lit(0))
+    return [
+        t.str.slice(left, s - left).str.replace_all(KWIC_BREAK, " ¶ ").alias("before"),
+        t.str.slice(s, e - s).str.replace_all(KWIC_BREAK, " ¶ ").alias("match"),
+        t.str.slice(e, width).str.replace_all(KWIC_BREAK, " ¶ ").alias("after"),
+    ]
+
+
+def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int = 60,
+               source=None, date_from: str | None = None, date_to: str | None = None,
+               distinct: bool = False, limit: int | None = None, store=None):
+    """Concordance lines of ``phrase`` in the original wording, sorted by date.
+
+    Columns: ``date``, ``source``, ``id``, ``before``, ``match``, ``after`` (verbatim text
+    around the match; line breaks shown as ``¶``), ``doc``, ``start``, ``end`` (code-point
+    offsets of the match in the statement's text). Returns (frame, notes).
+    """
+    import polars as pl
+
+    from ..ingest.snapshot import corpus_load
+
+    if width < 1:
+        raise FormulaeError(f"--width must be positive, got {width}")
+    ix = index_load(corpus, level, store)
+    ids, _ = ix.phrase_ids(phrase)
+    keep, notes = _doc_filter(ix, source, date_from, date_to, distinct)
+    schema = {"date": pl.Date, "source": pl.String, "id": pl.String, "before": pl.String,
+              "match": pl.String, "after": pl.String, "doc": pl.UInt32, "start": pl.UInt32, "end": pl.UInt32}
+    if ids is None:
+        return pl.DataFrame(schema=schema), notes
+    pos = ix.find_ids(ids)
+    docs = ix.doc_of(pos)
+    sel = keep[docs]
+    pos, docs = pos[sel], docs[sel]
+    m = len(ids)
+    hits = pl.DataFrame({
+        "doc": docs.astype(np.uint32),
+        "start": np.asarray(ix.array("start"))[pos].astype(np.uint32),
+        "end": np.asarray(ix.array("end"))[pos + m - 1].astype(np.uint32),
+    })
+    if hits.height == 0:
+        return pl.DataFrame(schema=schema), notes
+    texts = (corpus_load(corpus, store).filter(pl.col("doc").is_in(hits["doc"].unique().implode()))
+             .select("doc", "id", "source", "date", "text").collect())
+    out = (
+        hits.join(texts, on="doc", how="left")
+        .with_columns(kwic_context(width))
+        .sort(["date", "source", "id", "start"], nulls_last=True)
+        .select(list(schema))
+    )
+    if limit is not None and out.height > limit:
+        notes.append(f"showing {limit} of {out.height} lines (--limit)")
+        out = out.head(limit)
+    return out, notes
+
+
+# --- the recurring-phrase table ---------------------------------------------------
+
+SORTS = ("statements", "freq", "n", "g2", "log_dice", "pmi", "dp", "phrase")
+
+
+def phrases_table(corpus: str, *, level: str | None = None, min_statements: int = 2,
+                  n: tuple[int, int] | None = None, maximal: bool = False, by: str | None = None,
+                  sort: str = "statements", limit: int | None = 100, store=None):
+    """The recurring-phrase table: n-grams (``n=(lo, hi)``) or maximal phrases.
+
+    Columns: ``phrase``, ``n`` (tokens), ``freq`` (occurrences), ``statements``,
+    ``distinct_statements`` (a text repeated under two sources counted once), ``dp``
+    (Gries's DP, 0 = even, 1 = concentrated), ``g2``, ``log_dice``, ``pmi``. With
+    ``by``: one row per phrase and period with ``period``, ``statements``, ``occurrences``.
+    Returns (frame, notes).
+    """
+    import polars as pl
+
+    check("--sort", sort, SORTS)
+    if by is not None:
+        check("--by", by, PERIODS)
+    ix = index_load(corpus, level, store)
+    built_k = ix.manifest["params"]["min_statements"]
+    notes = []
+    if min_statements < built_k:
+        notes.append(f"the index keeps phrases in >= {built_k} statements; --min-statements {min_statements} "
+                     f"shows the same rows")
+    lf = ix.table("maximal" if maximal else "ngrams").filter(pl.col("distinct_statements") >= min_statements)
+    if n is not None:
+        lo, hi = n
+        if lo < 1 or hi < lo:
+            raise FormulaeError(f"--n {lo}..{hi} is not a valid range")
+        if not maximal and hi > ix.manifest["params"]["max_n"]:
+            notes.append(f"n-grams are indexed up to n = {ix.manifest['params']['max_n']}; use --maximal for longer phrases")
+        lf = lf.filter(pl.col("n").is_between(lo, hi))
+    elif not maximal:
+        lf = lf.filter(pl.col("n") >= 2)
+    desc = sort != "phrase" and sort != "dp"
+    if sort == "phrase":
+        frame = lf.collect()
+        frame = frame.with_columns(ix.phrases(frame)).sort(["phrase", "n"])
+    else:
+        frame = lf.sort([sort, "statements", "freq", "n", "sa_lo"],
+                        descending=[desc, True, True, True, False], nulls_last=True).collect()
+    total = frame.height
+    if limit is not None and total > limit:
+        frame = frame.head(limit)
+        notes.append(f"showing {limit} of {total} phrases (--limit)")
+    if "phrase" not in frame.columns:
+        frame = frame.with_columns(ix.phrases(frame))
+    cols = ["phrase", "n", "freq", "statements", "distinct_statements", "dp", "g2", "log_dice", "pmi"]
+    if by is None:
+        return frame.select(cols), notes
+    counts = ix.statement_counts(frame)
+    docs = ix.table("docs").select("doc", "date", "date_precision").collect()
+    ranks = {p: precision_rank(p) for p in PRECISIONS}
+    usable = pl.col("date").is_not_null() & (
+        pl.col("date_precision").replace_strict(ranks, default=9, return_dtype=pl.Int8) <= precision_rank(by))
+    left_out = docs.filter(~usable).height
+    if left_out:
+        notes.append(f"{left_out} statements undated or dated more coarsely than --by {by} are left out of the periods")
+    per = (
+        counts.join(docs, on="doc", how="left")
+        .filter(usable)
+        .with_columns(pl.col("date").dt.truncate(PERIOD_STEP[by]).alias("_p"))
+        .group_by("row", "_p").agg(pl.len().alias("statements"), pl.col("count").sum().alias("occurrences"))
+    )
+    out = (
+        per.with_columns(period_label_expr(by, "_p").alias("period")).join(frame.select(pl.int_range(pl.len()).cast(pl.UInt32).alias("row"), "phrase", "n"), on="row")
+        .sort(["row", "_p"])
+        .select("phrase", "n", "period", pl.col("statements").cast(pl.UInt32), pl.col("occurrences").cast(pl.UInt32))
+    )
+    return out, notes
+
+

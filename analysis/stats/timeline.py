@@ -1,0 +1,118 @@
+"""Timelines and lifecycles of one item (formula, family or phrase) over periods."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from .. import measures as stats
+from ..errors import FormulaeError
+from ..ingest.periods import period_expr, period_label_expr
+from ..ingest.where import filter_parse
+from ..result import Result
+from ..vocab import PERIODS, PRECISIONS, check, default_level, precision_rank
+from .items import item_occurrences, view_of
+
+
+def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str | None = "source",
+                  where: str | None = None, level: str | None = None, families=None,
+                  level_conf: float = 0.95) -> Result:
+    """Counts and rates of one formula / family / phrase per period (and group).
+
+    Columns: [group], ``period`` (Date, start of the period), ``label`` (the period as
+    ``formulae query`` labels it: ``1946``, ``2015-Q3``, ...), ``statements_total``,
+    ``tokens_total``, ``statements`` (with the item), ``occurrences``, ``share`` (of
+    statements) with Wilson ``share_lo``/``share_hi``, ``per_10k`` (occurrences per 10,000
+    tokens) with exact Poisson ``per_10k_lo``/``per_10k_hi``, ``peak`` (the group's highest
+    ``per_10k``; ties: earliest), ``burst`` (see :func:`analysis.stats.stat_bursts`).
+    ``.extra['changes']``: change points (:func:`analysis.stats.stat_changepoints`);
+    ``.extra['lifecycle']``: see :func:`stat_lifecycle`.
+    """
+    check("--by", by, PERIODS)
+    view = view_of(corpus, store)
+    level = level or default_level(view.language)
+    occ = item_occurrences(view, item, level=level, families=families)
+    st = view.statements.join(view.doc_tokens(level), on="doc", how="left")
+    notes = []
+    if where:
+        before = st.height
+        st = st.filter(filter_parse(where))
+        notes.append(f"{before - st.height} statements excluded by --where {where!r}")
+    undated = st.filter(pl.col("date").is_null()).height
+    if undated:
+        notes.append(f"{undated} undated statements excluded")
+    st = st.filter(pl.col("date").is_not_null())
+    ranks = {p: precision_rank(p) for p in PRECISIONS}
+    coarse = st.select(pl.col("date_precision").replace_strict(ranks, default=9).max()).item()
+    if coarse is not None and precision_rank(by) < coarse:
+        fits = [p for p in PERIODS if precision_rank(p) >= coarse][0]
+        raise FormulaeError(f"--by {by} is finer than the corpus's date precision; use {fits} or coarser")
+    keys = ([group] if group else []) + ["period"]
+    st = st.with_columns(period_expr(by))
+    per_doc = occ.group_by("doc").agg(pl.len().alias("occ"))
+    st = st.join(per_doc, on="doc", how="left").with_columns(pl.col("occ").fill_null(0))
+    frame = (st.group_by(keys).agg(
+        pl.len().cast(pl.UInt32).alias("statements_total"),
+        pl.col("tokens").sum().cast(pl.UInt64).alias("tokens_total"),
+        (pl.col("occ") > 0).sum().cast(pl.UInt32).alias("statements"),
+        pl.col("occ").sum().cast(pl.UInt32).alias("occurrences"),
+    ).sort(keys))
+    frame = frame.select(*keys, period_label_expr(by).alias("label"), pl.exclude(keys))
+    lo, hi = stats.wilson_expr("statements", "statements_total", level=level_conf)
+    frame = frame.with_columns((pl.col("statements") / pl.col("statements_total")).alias("share"),
+                               lo.alias("share_lo"), hi.alias("share_hi"))
+    frame = stats.stat_poisson_interval(frame, count="occurrences", level=level_conf, lo="_plo", hi="_phi")
+    per = 1e4 / pl.col("tokens_total").cast(pl.Float64)
+    frame = frame.with_columns((pl.col("occurrences") * per).alias("per_10k"),
+                               (pl.col("_plo") * per).alias("per_10k_lo"),
+                               (pl.col("_phi") * per).alias("per_10k_hi")).drop("_plo", "_phi")
+    gk = [group] if group else []
+
+    def over(e: pl.Expr) -> pl.Expr:
+        return e.over(gk) if gk else e
+
+    is_max = (pl.col("per_10k") == over(pl.col("per_10k").max())) & (pl.col("occurrences") > 0)
+    frame = frame.with_columns(is_max.alias("peak")).with_columns(
+        (pl.col("peak") & (over(pl.col("peak").cast(pl.UInt32).cum_sum()) == 1)).alias("peak"))
+    series = gk or ["_all"]
+    tmp = frame if gk else frame.with_columns(pl.lit("all").alias("_all"))
+    tmp = tmp.rename({"occurrences": "count", "tokens_total": "exposure"})
+    bursts = stats.stat_bursts(tmp, series=series, period="period")
+    frame = frame.with_columns(bursts["burst"])
+    changes = stats.stat_changepoints(tmp, series=series, period="period")
+    if not gk:
+        changes = changes.drop("_all")
+    life = stat_lifecycle(view, occ.join(st.select("doc"), on="doc", how="semi"), item=item,
+                          group=group, by=by, timeline=frame, changes=changes)
+    params = {"corpus": view.name, "item": item, "by": by, "group": group, "where": where,
+              "level": level, "confidence": level_conf, "snapshot_sha256": view.snapshot_sha256}
+    return Result(frame, params, notes, {"changes": changes, "lifecycle": life})
+
+
+def stat_lifecycle(view, occ: pl.DataFrame, *, item: str, group: str | None, by: str,
+                   timeline: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFrame:
+    """First/last attestation, totals, peak period and change periods of one item.
+
+    Columns: ``item``, [group], ``first_date``, ``first_id``, ``last_date``, ``last_id``,
+    ``statements``, ``occurrences``, ``peak_period``, ``peak_per_10k``, ``changes`` (list of
+    period starts where a new regime begins).
+    """
+    gk = [group] if group else []
+    docs = (occ.group_by("doc").agg(pl.len().alias("occ"))
+            .join(view.statements.select("doc", "id", "date", *gk), on="doc")
+            .filter(pl.col("date").is_not_null()).sort("date", "id"))
+    agg = [pl.col("date").first().alias("first_date"), pl.col("id").first().alias("first_id"),
+           pl.col("date").last().alias("last_date"), pl.col("id").last().alias("last_id"),
+           pl.len().cast(pl.UInt32).alias("statements"), pl.col("occ").sum().cast(pl.UInt32).alias("occurrences")]
+    out = docs.group_by(gk, maintain_order=True).agg(agg) if gk else docs.select(agg)
+    peak = timeline.filter(pl.col("peak")).select(*gk, pl.col("period").alias("peak_period"),
+                                                  pl.col("per_10k").alias("peak_per_10k"))
+    ch = (changes.group_by(gk).agg(pl.col("period").sort().alias("changes")) if gk
+          else pl.DataFrame({"changes": [changes["period"].sort().to_list()]},
+                            schema={"changes": pl.List(changes.schema["period"])}))
+    if gk:
+        out = out.join(peak, on=gk, how="left").join(ch, on=gk, how="left")
+    else:
+        out = pl.concat([out, peak.head(1), ch], how="horizontal") if out.height else out
+    return out.with_columns(pl.lit(item).alias("item")).select("item", pl.exclude("item")).sort(gk or "item")
+
+

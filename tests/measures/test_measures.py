@@ -1,0 +1,245 @@
+"""Statistics pinned against hand-computed values; expressions checked against scalars."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis import measures as stats
+
+
+# --- G² (Rayson) ------------------------------------------------------------------
+def test_g2_hand_computed():
+    # a=10, b=5, c=d=1000: E1=E2=7.5; G² = 2(10 ln(10/7.5) + 5 ln(5/7.5)) = 1.698990
+    assert stats.g2(10, 5, 1000, 1000) == pytest.approx(1.698990, abs=1e-6)
+    # a=20 in 10,000 vs b=0 in 10,000: E1=E2=10; G² = 2·20·ln 2 = 27.725887
+    assert stats.g2(20, 0, 10_000, 10_000) == pytest.approx(40 * math.log(2), abs=1e-9)
+    # unequal sizes: a=30 in 1000, b=10 in 4000 -> E1 = 8, E2 = 32
+    expected = 2 * (30 * math.log(30 / 8) + 10 * math.log(10 / 32))
+    assert stats.g2(30, 10, 1000, 4000) == pytest.approx(expected)
+    assert expected == pytest.approx(56.043, abs=1e-3)
+
+
+def test_g2_four_cells_hand_computed():
+    # 2x2 table: A: 30 of 100 docs, B: 10 of 100 docs
+    # E = 20 for the phrase cells and 80 for the rest cells.
+    expected = 2 * (30 * math.log(30 / 20) + 10 * math.log(10 / 20)
+                    + 70 * math.log(70 / 80) + 90 * math.log(90 / 80))
+    assert stats.g2(30, 10, 100, 100, cells=4) == pytest.approx(expected)
+    assert expected == pytest.approx(12.972, abs=1e-3)
+    # the four-cell form is larger than the two-cell one when the phrase is common
+    assert stats.g2(30, 10, 100, 100, cells=4) > stats.g2(30, 10, 100, 100)
+
+
+def test_g2_degenerate_and_errors():
+    assert stats.g2(0, 0, 100, 100) == 0.0
+    assert stats.g2(5, 5, 100, 100) == 0.0
+    assert stats.g2(1, 1, 0, 100) == 0.0
+    with pytest.raises(ValueError, match="cells"):
+        stats.g2(1, 1, 1, 1, cells=3)
+
+
+def test_thresholds_and_p_values():
+    # the conventional critical values map to their p levels
+    assert stats.g2_p(3.84) == pytest.approx(0.05, abs=2e-4)
+    assert stats.g2_p(6.63) == pytest.approx(0.01, abs=1e-4)
+    assert stats.g2_p(10.83) == pytest.approx(0.001, abs=1e-5)
+    assert stats.g2_p(15.13) == pytest.approx(0.0001, abs=1e-6)
+    assert stats.g2_p(0) == 1.0
+    assert stats.g2_critical(0.001) == pytest.approx(10.83, abs=0.01)
+    assert stats.g2_critical(0.05) == pytest.approx(3.84, abs=0.01)
+    # Bonferroni over 10 tests at .05 is the critical value at .005
+    assert stats.g2_critical(0.05, 10) == pytest.approx(stats.g2_critical(0.005))
+    assert stats.g2_critical(0.05, 10) == pytest.approx(7.879, abs=1e-3)
+    assert [stats.significance_label(v) for v in (2, 4, 7, 11, 16)] == [
+        "ns", "p<.05", "p<.01", "p<.001", "p<.0001"]
+    assert stats.significance_label(11, m=10) == "p<.01"
+    with pytest.raises(ValueError, match="alpha"):
+        stats.g2_critical(0)
+
+
+@given(st.floats(0, 60))
+def test_erfc_matches_math(x):
+    assert stats.g2_p(x) == pytest.approx(math.erfc(math.sqrt(x / 2)), rel=2e-7, abs=1e-300)
+
+
+# --- Log Ratio, logDice, PMI --------------------------------------------------------
+def test_log_ratio_hand_computed():
+    assert stats.log_ratio(10, 5, 1000, 1000) == pytest.approx(1.0)
+    assert stats.log_ratio(5, 20, 1000, 1000) == pytest.approx(-2.0)
+    assert stats.log_ratio(10, 10, 1000, 4000) == pytest.approx(2.0)
+    # zero in B is smoothed to 0.5: log2(10/0.5) = log2(20)
+    assert stats.log_ratio(10, 0, 1000, 1000) == pytest.approx(math.log2(20))
+    assert stats.log_ratio(0, 0, 1000, 1000) == 0.0
+    assert stats.log_ratio(10, 0, 1000, 1000, smoothing=1.0) == pytest.approx(math.log2(10))
+
+
+def test_log_dice_and_pmi_hand_computed():
+    # f_xy = 10, f_x = 20, f_y = 30 -> 14 + log2(20/50)
+    assert stats.log_dice(10, 20, 30) == pytest.approx(14 + math.log2(0.4))
+    assert stats.log_dice(10, 10, 10) == pytest.approx(14.0)  # maximum
+    # PMI: 10 · 1000 / (20 · 50) = 10 -> log2 10
+    assert stats.pmi(10, 20, 50, 1000) == pytest.approx(math.log2(10))
+    assert stats.pmi(0, 20, 50, 1000) == -math.inf
+
+
+# --- DP ------------------------------------------------------------------------------
+def test_dp_hand_computed():
+    # five equal parts, counts 1,2,3,4,0: o = .1 .2 .3 .4 0, s = .2 each
+    # 0.5·(.1 + 0 + .1 + .2 + .2) = 0.3
+    assert stats.dp([1, 2, 3, 4, 0], [20] * 5) == pytest.approx(0.3)
+    # perfectly even
+    assert stats.dp([2, 2, 2], [10, 10, 10]) == pytest.approx(0.0)
+    # all in one part of three equal parts: 0.5·(2/3 + 1/3 + 1/3) = 2/3
+    assert stats.dp([6, 0, 0], [10, 10, 10]) == pytest.approx(2 / 3)
+    assert stats.dp_norm([6, 0, 0], [10, 10, 10]) == pytest.approx(1.0)
+    # unequal parts (Gries 2008 style): sizes 10,20,30,40; counts 1,1,1,1
+    # s = .1 .2 .3 .4; o = .25 each -> 0.5·(.15 + .05 + .05 + .15) = 0.2
+    assert stats.dp([1, 1, 1, 1], [10, 20, 30, 40]) == pytest.approx(0.2)
+
+
+def test_stat_dp_sparse_table_matches_scalar():
+    sizes = pl.DataFrame({"doc": [0, 1, 2, 3, 4], "tokens": [20] * 5})
+    counts = pl.DataFrame({
+        "phrase": ["x", "x", "x", "x", "y"],
+        "doc": [0, 1, 2, 3, 4],
+        "count": [1, 2, 3, 4, 7],
+    })
+    out = stats.stat_dp(counts, sizes).collect()
+    assert out["phrase"].to_list() == ["x", "y"]
+    assert out["range"].to_list() == [4, 1]
+    assert out["dp"].to_list() == pytest.approx([0.3, stats.dp([0, 0, 0, 0, 7], [20] * 5)])
+    assert out["dp_norm"][1] == pytest.approx(1.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(1, 50)), min_size=1, max_size=8))
+def test_stat_dp_property(parts):
+    counts = [c for c, _ in parts]
+    sizes = [s for _, s in parts]
+    if sum(counts) == 0:
+        return
+    table = pl.DataFrame({"phrase": ["p"] * len(parts), "doc": list(range(len(parts))),
+                          "count": counts}).filter(pl.col("count") > 0)
+    out = stats.stat_dp(table, pl.DataFrame({"doc": list(range(len(parts))), "tokens": sizes}))
+    assert out.collect()["dp"][0] == pytest.approx(stats.dp(counts, sizes), abs=1e-12)
+
+
+# --- intervals -----------------------------------------------------------------------
+def test_wilson_hand_computed():
+    lo, hi = stats.wilson(5, 10)
+    assert (lo, hi) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    lo, hi = stats.wilson(0, 10)
+    assert lo == 0.0 and hi == pytest.approx(0.2775, abs=1e-4)  # exactly 0, not 1e-17
+    assert stats.wilson(10, 10)[1] == 1.0
+    assert all(math.isnan(v) for v in stats.wilson(0, 0))
+    frame = pl.DataFrame({"k": [0, 5, 10, 0, 7], "n": [10, 10, 10, 0, 23]})
+    lo_e, hi_e = stats.wilson_expr("k", "n")
+    got = frame.select(lo_e.alias("lo"), hi_e.alias("hi"))
+    assert got.row(0) == (0.0, pytest.approx(0.2775, abs=1e-4)) and got["hi"][2] == 1.0
+    assert got.row(3) == (None, None)
+    for (k, n), row in zip(frame.rows(), got.rows(), strict=True):
+        if n:
+            assert row == pytest.approx(stats.wilson(k, n), abs=1e-15)
+
+
+def test_poisson_interval_known_values():
+    # Garwood intervals (tables in Ulm 1990 / chi-square quantiles)
+    assert stats.poisson_interval(0) == pytest.approx((0.0, 3.6889), abs=1e-4)
+    assert stats.poisson_interval(1) == pytest.approx((0.0253, 5.5716), abs=1e-4)
+    assert stats.poisson_interval(10) == pytest.approx((4.7954, 18.3904), abs=1e-4)
+    assert stats.poisson_interval(100) == pytest.approx((81.364, 121.627), abs=1e-3)
+    with pytest.raises(ValueError):
+        stats.poisson_interval(-1)
+
+
+def test_stat_poisson_interval_joins_in_order():
+    df = pl.DataFrame({"k": [10, 0, 10, 1]})
+    out = stats.stat_poisson_interval(df, count="k")
+    assert isinstance(out, pl.DataFrame)
+    assert out["k"].to_list() == [10, 0, 10, 1]
+    assert out["lo"].to_list() == pytest.approx([4.7954, 0.0, 4.7954, 0.0253], abs=1e-4)
+
+
+# --- expressions agree with scalars ---------------------------------------------------
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 200),
+                          st.integers(1, 5000), st.integers(1, 5000)), min_size=1, max_size=10))
+def test_expressions_match_scalars(rows):
+    rows = [(a, b, max(c, a), max(d, b)) for a, b, c, d in rows]
+    df = pl.DataFrame(rows, schema=["a", "b", "c", "d"], orient="row")
+    out = df.select(
+        stats.g2_expr("a", "b", "c", "d").alias("g2"),
+        stats.g2_expr("a", "b", "c", "d", cells=4).alias("g4"),
+        stats.log_ratio_expr("a", "b", "c", "d").alias("lr"),
+        stats.g2_p_expr(stats.g2_expr("a", "b", "c", "d")).alias("p"),
+        stats.significance_expr(stats.g2_expr("a", "b", "c", "d"), m=7).alias("sig"),
+        *[e.alias(n) for e, n in zip(stats.wilson_expr("a", "c"), ("wlo", "whi"), strict=True)],
+    )
+    for (a, b, c, d), r in zip(rows, out.iter_rows(named=True), strict=True):
+        g = stats.g2(a, b, c, d)
+        assert r["g2"] == pytest.approx(g, abs=1e-9)
+        assert r["g4"] == pytest.approx(stats.g2(a, b, c, d, cells=4), abs=1e-9)
+        assert r["lr"] == pytest.approx(stats.log_ratio(a, b, c, d), abs=1e-12)
+        assert r["p"] == pytest.approx(stats.g2_p(g), rel=1e-9, abs=1e-300)
+        assert r["sig"] == stats.significance_label(g, m=7)
+        assert (r["wlo"], r["whi"]) == pytest.approx(stats.wilson(a, c), abs=1e-12)
+
+
+def test_log_dice_pmi_expr():
+    df = pl.DataFrame({"xy": [10, 0], "x": [20, 5], "y": [50, 5]})
+    out = df.select(stats.log_dice_expr("xy", "x", "y").alias("ld"),
+                    stats.pmi_expr("xy", "x", "y", 1000).alias("pmi"))
+    assert out["ld"][0] == pytest.approx(stats.log_dice(10, 20, 50))
+    assert out["pmi"][0] == pytest.approx(stats.pmi(10, 20, 50, 1000))
+    assert out["ld"][1] is None and out["pmi"][1] is None
+
+
+def test_stat_keyness_columns():
+    df = pl.DataFrame({"phrase": ["x", "y"], "a": [20, 1], "b": [0, 1]})
+    out = stats.stat_keyness(df, size_a=10_000, size_b=10_000)
+    assert out.columns == ["phrase", "a", "b", "g2", "p", "sig", "log_ratio"]
+    assert out["g2"][0] == pytest.approx(40 * math.log(2))
+    assert out["sig"].to_list() == ["p<.0001", "ns"]
+    assert out["log_ratio"][0] == pytest.approx(math.log2(40))
+
+
+# --- bursts and change points ----------------------------------------------------------
+def test_changepoints_step():
+    # rate 1% for four periods, then 10%: one change at index 4
+    assert stats.changepoints([1, 1, 1, 1, 10, 10, 10, 10], [100] * 8) == [4]
+    # flat series: none
+    assert stats.changepoints([3] * 10, [100] * 10) == []
+    # up then down: two changes
+    assert stats.changepoints([1, 1, 1, 20, 20, 20, 1, 1, 1], [100] * 9) == [3, 6]
+    # min_size forbids a one-period regime at the edge: the split moves to index 2
+    assert stats.changepoints([30, 1, 1, 1, 1], [100] * 5, min_size=1) == [1]
+    assert stats.changepoints([30, 1, 1, 1, 1], [100] * 5, min_size=2) == [2]
+    assert stats.changepoints([30, 1, 1], [100] * 3, min_size=2) == []
+
+
+def test_bursts():
+    out = stats.bursts([1, 1, 1, 30, 1, 1], [100] * 6)
+    assert out == [False, False, False, True, False, False]
+    # a drop is never a burst
+    assert not any(stats.bursts([10, 10, 0, 10], [100] * 4))
+
+
+def test_stat_bursts_and_changepoints_frames():
+    df = pl.DataFrame({
+        "formula": ["f"] * 8 + ["g"] * 8,
+        "period": list(range(8)) * 2,
+        "count": [1, 1, 1, 1, 10, 10, 10, 10] + [3] * 8,
+        "exposure": [100] * 16,
+    })
+    cp = stats.stat_changepoints(df, series="formula")
+    assert cp["formula"].to_list() == ["f"] and cp["period"].to_list() == [4]
+    assert cp["g2_split"][0] == pytest.approx(stats.g2(4, 40, 400, 400))
+    b = stats.stat_bursts(pl.DataFrame({
+        "formula": ["f"] * 6, "period": list(range(6)),
+        "count": [1, 1, 1, 30, 1, 1], "exposure": [100] * 6}), series="formula")
+    assert b["burst"].to_list() == [False, False, False, True, False, False]

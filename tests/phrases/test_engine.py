@@ -1,0 +1,184 @@
+"""The phrase engine against a plain-Python oracle (hypothesis) and hand-made cases."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis import measures as stats
+from analysis.phrases import suffix
+from analysis.phrases.engine import phrase_strings, phrases_scan
+
+
+def make_stream(docs: list[list[list[str]]]) -> pl.DataFrame:
+    """docs -> sentences -> forms, as a form stream (doc sent pos start end form)."""
+    rows = []
+    for d, sents in enumerate(docs):
+        pos = 0
+        for s, sent in enumerate(sents):
+            for w in sent:
+                rows.append((d, s, pos, pos, pos + 1, w))
+                pos += 1
+    schema = {"doc": pl.UInt32, "sent": pl.UInt32, "pos": pl.UInt32, "start": pl.UInt32,
+              "end": pl.UInt32, "form": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def doc_table(n_docs: int, canon: list[int] | None = None) -> pl.DataFrame:
+    canon = list(range(n_docs)) if canon is None else canon
+    return pl.DataFrame({"doc": list(range(n_docs)), "canon": canon},
+                        schema={"doc": pl.UInt32, "canon": pl.UInt32})
+
+
+def oracle(docs, canon, max_n, k, min_len):
+    """Plain Python: every phrase (any length) inside each sentence, counted."""
+    occ: dict[tuple, Counter] = defaultdict(Counter)
+    for d, sents in enumerate(docs):
+        for sent in sents:
+            for i in range(len(sent)):
+                for j in range(i + 1, len(sent) + 1):
+                    occ[tuple(sent[i:j])][d] += 1
+    freq = {p: sum(c.values()) for p, c in occ.items()}
+    distinct = {p: len({canon[d] for d in c}) for p, c in occ.items()}
+    ngrams = {p: (freq[p], len(occ[p]), distinct[p]) for p in occ
+              if len(p) <= max_n and distinct[p] >= k}
+
+    def closed(p):
+        for q in occ:
+            if len(q) == len(p) + 1 and (q[1:] == p or q[:-1] == p) and freq[q] == freq[p]:
+                return False
+        return True
+
+    maximal = {p: (freq[p], len(occ[p]), distinct[p]) for p in occ
+               if len(p) >= min_len and distinct[p] >= k and freq[p] >= 2 and closed(p)}
+    return ngrams, maximal, occ
+
+
+def engine_tables(docs, canon, max_n, k, min_len):
+    sc = phrases_scan(make_stream(docs), doc_table(len(docs), canon), max_n=max_n,
+                      min_statements=k, min_len=min_len)
+    out = []
+    for table in (sc.ngrams, sc.maximal):
+        ph = phrase_strings(sc.ids, sc.vocab["form"], table["pos"].to_numpy(), table["n"].to_numpy())
+        rows = table.with_columns(ph).select("phrase", "freq", "statements", "distinct_statements").rows()
+        out.append({tuple(p.split(" ")): (f, s, d) for p, f, s, d in rows})
+    return sc, out[0], out[1]
+
+
+words = st.sampled_from(["a", "b", "c", "d", "ab", "e"])
+sentences = st.lists(words, min_size=1, max_size=7)
+documents = st.lists(sentences, min_size=1, max_size=4)
+corpora = st.lists(documents, min_size=1, max_size=6)
+
+
+@settings(max_examples=120, deadline=None)
+@given(corpora, st.integers(1, 4), st.integers(2, 3), st.integers(1, 3), st.data())
+def test_engine_matches_oracle(docs, max_n, k, min_len, data):
+    canon: list[int] = []  # a duplicate points at an earlier, canonical doc
+    for d in range(len(docs)):
+        c = data.draw(st.integers(0, d))
+        canon.append(c if c == d or canon[c] == c else d)
+    want_ng, want_mx, occ = oracle(docs, canon, max_n, k, min_len)
+    sc, got_ng, got_mx = engine_tables(docs, canon, max_n, k, min_len)
+    assert got_ng == want_ng
+    assert got_mx == want_mx
+    # per-statement counts from the suffix-array slices
+    if sc.ngrams.height:
+        per = sc.ngrams.head(5)
+        ph = phrase_strings(sc.ids, sc.vocab["form"], per["pos"].to_numpy(), per["n"].to_numpy())
+        doc_of = np.repeat(np.arange(len(docs)), sc.docs["tokens"].to_numpy())
+        for p, lo, f in zip(ph, per["sa_lo"], per["freq"], strict=True):
+            got = Counter(doc_of[sc.sa[lo:lo + f]].tolist())
+            assert got == occ[tuple(p.split(" "))]
+
+
+def test_fifteen_word_formula_is_one_row():
+    formula = "the unity sovereignty and territorial integrity of the syrian arab republic must be fully respected".split()
+    docs = [[formula, ["x", "y"]], [["z"] + formula], [formula + ["q"]]]
+    _, ngrams, maximal = engine_tables(docs, [0, 1, 2], 8, 2, 2)
+    assert maximal[tuple(formula)] == (3, 3, 3)
+    # "the" occurs twice inside the formula, so "the" alone is closed; nothing else
+    # shorter than the formula occurs outside it
+    assert [p for p in maximal if len(p) > 1] == [tuple(formula)]
+    assert all(len(p) <= 8 for p in ngrams)
+
+
+def test_sentence_boundary_is_never_crossed():
+    docs = [[["a", "b"], ["c", "d"]], [["a", "b"], ["c", "d"]]]
+    _, ngrams, maximal = engine_tables(docs, [0, 1], 4, 2, 2)
+    assert ("b", "c") not in ngrams
+    assert set(maximal) == {("a", "b"), ("c", "d")}
+
+
+def test_duplicates_do_not_count_twice():
+    docs = [[["a", "b", "c"]], [["a", "b", "c"]], [["a", "b", "x"]]]
+    _, ngrams, maximal = engine_tables(docs, [0, 0, 2], 3, 2, 2)
+    assert ("a", "b", "c") not in ngrams  # distinct statements 1 < 2
+    assert ("a", "b", "c") not in maximal  # two statements, but one distinct text
+    assert maximal[("a", "b")] == (3, 3, 2)
+
+
+def test_association_and_dp_match_stats():
+    docs = [[["a", "b", "c"], ["a", "b"]], [["a", "x", "b"]], [["a", "b", "d", "d"]]]
+    sc = phrases_scan(make_stream(docs), doc_table(3), max_n=2, min_statements=2)
+    row = sc.ngrams.filter(pl.col("n") == 2).to_dicts()[0]  # "a b"
+    n_tok = 12
+    f_ab, f_a, f_b = 3, 4, 4
+    want_g2 = stats.g2(f_ab, f_b - f_ab, f_a, n_tok - f_a, cells=4)
+    assert row["freq"] == 3 and math.isclose(row["g2"], want_g2)
+    assert math.isclose(row["log_dice"], stats.log_dice(f_ab, f_a, f_b))
+    assert math.isclose(row["pmi"], stats.pmi(f_ab, f_a, f_b, n_tok))
+    assert math.isclose(row["dp"], stats.dp([2, 0, 1], [5, 3, 4]))
+
+
+def test_empty_stream():
+    sc = phrases_scan(make_stream([[], []]), doc_table(2))
+    assert sc.ngrams.height == 0 and sc.maximal.height == 0 and len(sc.sa) == 0
+
+
+def test_bad_parameters():
+    with pytest.raises(ValueError, match="min_statements"):
+        phrases_scan(make_stream([[["a"]]]), doc_table(1), min_statements=1)
+
+
+def test_sa_range_finds_every_occurrence():
+    ids = np.array([3, 1, 2, 3, 1, 2, 1, 3, 1], np.uint32)
+    starts = np.array([0, 6], np.int64)  # two sentences: 3 1 2 3 1 2 | 1 3 1
+    sa, _ = suffix.suffix_array(ids, starts)
+    lo, hi = suffix.sa_range(ids, sa, np.array([3, 1], np.uint32), starts)
+    assert sorted(sa[lo:hi].tolist()) == [0, 3, 7]
+    lo, hi = suffix.sa_range(ids, sa, np.array([2, 1], np.uint32), starts)
+    assert hi == lo  # "2 | 1" crosses the sentence boundary
+    lo, hi = suffix.sa_range(ids, sa, np.array([1], np.uint32), starts)
+    assert sorted(sa[lo:hi].tolist()) == [1, 4, 6, 8]
+
+
+@pytest.mark.parametrize("top", [3, 300, 70_000])
+def test_suffix_array_matches_naive_sort(top):
+    rng = np.random.default_rng(top)
+    ids = rng.integers(0, top, 400).astype(np.uint32)
+    ids[100:140] = ids[200:240]  # a long repeat
+    starts = np.array([0, 50, 51, 180, 333], np.int64)
+    sa, cl = suffix.suffix_array(ids, starts)
+    ends = np.append(starts[1:], len(ids))
+    sent_end = np.repeat(ends, ends - starts)
+
+    def key(p):  # in-sentence suffix, separator (-1) after it
+        return ids[p:sent_end[p]].tolist() + [-1]
+
+    # ranks sorted by in-sentence suffix (ties: any order, but equal keys adjacent)
+    keys = [key(p) for p in sa.tolist()]
+    assert keys == sorted(keys)
+    assert sorted(sa.tolist()) == list(range(len(ids)))
+    for r in range(1, len(sa)):
+        a, b = ids[sa[r - 1]:], ids[sa[r]:]
+        k = min(len(a), len(b))
+        mism = np.flatnonzero(a[:k] != b[:k])
+        assert min(cl[r], sent_end[sa[r]] - sa[r], sent_end[sa[r - 1]] - sa[r - 1]) == min(
+            mism[0] if len(mism) else k, sent_end[sa[r]] - sa[r], sent_end[sa[r - 1]] - sa[r - 1])

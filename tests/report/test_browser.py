@@ -1,0 +1,63 @@
+"""Browser test: every report opens offline in headless Chromium and draws every chart.
+
+Debian's ``chromium`` (installed by ``.ci/run``) is driven by playwright; all requests that
+leave the file are aborted and recorded. Skipped only when chromium is absent.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.report.browser import chromium_path, page_check
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_path() is None,
+                       reason="no chromium on PATH (Debian package `chromium`; .ci/run installs it)"),
+]
+
+
+def _check(build, arabic: bool, hover: str | None = None):
+    shot = build.folder / "screenshot.png"
+    check = page_check(build.html, shot, hover=hover)
+    assert check.charts, "the report has no charts"
+    for chart in check.charts:
+        assert chart["ok"] and (chart["svg"] or chart["canvas"]), f"chart not drawn: {chart}"
+        assert chart["clipped"] == [], f"text cut off at the chart's edge: {chart}"
+    assert check.console_errors == []
+    assert check.requests_blocked == [], "the page tried to reach the network"
+    assert check.dialogs == []
+    if arabic:
+        assert check.rtl_blocks, "no Arabic text in an RTL container"
+        assert all(b["direction"] == "rtl" for b in check.rtl_blocks)
+    assert shot.is_file() and shot.stat().st_size > 10_000
+    return check
+
+
+def test_mfa_overview_in_browser(mfa_overview):
+    check = _check(mfa_overview, arabic=True, hover="chart-top-formulae")
+    assert "statements" in check.tooltip and "occurrences" in check.tooltip  # charts have tooltips
+
+
+def test_xss_page_runs_nothing(xss_overview):
+    check = _check(xss_overview, arabic=True, hover="chart-statements-by-source")
+    assert "<b onmouseover=alert(3)>evil</b>" in check.tooltip  # the tooltip shows the markup as text
+    assert '<script>alert("xss-text")</script>' in check.text  # shown as text
+    assert check.dialogs == []  # and nothing ran
+
+
+def test_mfa_formula_in_browser(mfa_formula):
+    _check(mfa_formula, arabic=True)
+
+
+def test_ungd_formula_in_browser(ungd_formula):
+    check = _check(ungd_formula, arabic=False)
+    assert len(check.charts) == 5  # rate, share, by source, wordings, dispersion
+    assert "territorial integrity" in check.text.lower()
+
+
+def test_ungd_overview_in_browser(ungd_overview):
+    """Every default report is opened: the ungd overview is the one with the most charts."""
+    check = _check(ungd_overview, arabic=False, hover="chart-top-formulae")
+    assert len(check.charts) >= 8
+    assert "occurrences" in check.tooltip

@@ -1,0 +1,144 @@
+"""Filters, timelines, comparisons and reuse on the sample; CLI wiring."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from analysis import measures as stats
+from analysis.errors import FormulaeError
+from analysis.ingest.where import filter_parse
+from analysis.stats.compare import stat_compare
+from analysis.stats.reuse import stat_reuse
+from analysis.stats.timeline import stat_timeline
+
+
+def test_filter_parse():
+    df = pl.select(pl.Series("date", ["1975-01-01", "2015-06-01"]).str.to_date(),
+                   pl.Series("source", ["RUS", "USA"]), pl.Series("id", ["a", "b"]),
+                   pl.Series("language", ["en", "en"]))
+    ids = lambda s: df.filter(filter_parse(s))["id"].to_list()  # noqa: E731
+    assert ids("year=1970..1979") == ["a"]
+    assert ids("date>=2015") == ["b"]
+    assert ids("date=2015-06") == ["b"]
+    assert ids("date<2015-06-01") == ["a"]
+    assert ids("source=RUS|CHN") == ["a"]
+    assert ids("source!=RUS & year>1900") == ["b"]
+    for bad, msg in (("colour=red", "unknown field"), ("date<x", "not a date"), ("source<RUS", "= or !="),
+                     ("year", "cannot read"), ("", "empty")):
+        with pytest.raises(FormulaeError, match=msg):
+            filter_parse(bad)
+
+
+def test_timeline_and_lifecycle(mfa_ar, store):
+    r = stat_timeline(mfa_ar, "territorial-integrity", store=store, by="month")
+    f = r.frame
+    assert f["statements"].to_list() == [1, 1] and f["occurrences"].to_list() == [1, 1]
+    lo, hi = stats.poisson_interval(1)
+    assert f["per_10k_lo"][0] == pytest.approx(lo * 1e4 / f["tokens_total"][0])
+    assert f["per_10k_hi"][0] == pytest.approx(hi * 1e4 / f["tokens_total"][0])
+    assert f["share_lo"][0] == pytest.approx(stats.wilson(1, 1)[0])
+    assert f["peak"].sum() == 1
+    life = r.extra["lifecycle"].row(0, named=True)
+    assert life["first_id"] == "mfa-ar:mid.ru:1" and life["last_id"] == "mfa-ar:mid.ru:3"
+    assert str(life["first_date"]) == "2025-01-28"
+    # a literal phrase works too; the corpus has day precision, so --by day is allowed
+    r2 = stat_timeline(mfa_ar, "التعاون الثنائي", store=store, by="day", group=None)
+    assert r2.frame["occurrences"].sum() == 2
+    with pytest.raises(FormulaeError, match="--by"):
+        stat_timeline(mfa_ar, "التعاون الثنائي", store=store, by="decade")
+
+
+def test_compare_hand_checked(mfa_ar, store):
+    r = stat_compare(mfa_ar, "date<2025-02", "date>=2025-02", store=store, phrases=False)
+    row = r.frame.filter(pl.col("item") == "political-settlement").row(0, named=True)
+    p = r.params
+    assert (row["a_occ"], row["b_occ"], row["a_st"], row["b_st"]) == (2, 0, 1, 0)
+    assert row["g2"] == pytest.approx(stats.g2(2, 0, p["a_tokens"], p["b_tokens"]))
+    assert row["log_ratio"] == pytest.approx(math.log2((2 / p["a_tokens"]) / (0.5 / p["b_tokens"])))
+    assert row["df_g2"] == pytest.approx(stats.g2(1, 0, 1, 1, cells=4))
+    assert row["status"] == "vanished in B"
+    appeared = r.frame.filter(pl.col("status") == "appeared in B")["item"].to_list()
+    assert set(appeared) == {"constructive-businesslike", "mutual-benefit"}
+    with pytest.raises(FormulaeError, match="has no statements"):
+        stat_compare(mfa_ar, "year=1990", "year=2025", store=store, phrases=False)
+
+
+def test_reuse_links_the_two_statements(mfa_ar, store):
+    r = stat_reuse(mfa_ar, store=store)
+    assert r.frame.height == 1
+    row = r.frame.row(0, named=True)
+    assert (row["id_a"], row["id_b"]) == ("mfa-ar:mid.ru:1", "mfa-ar:mid.ru:3")
+    assert {"territorial-integrity", "political-forces", "ethnic-religious-groups"} <= set(row["formulae"])
+
+
+def test_cli_commands(mfa_ar, store):
+    from analysis.cli import app
+
+    run = CliRunner().invoke
+    base = ["--corpus", mfa_ar, "--store", str(store)]
+    out = run(app, ["reuse", *base, "--format", "json", "--no-families"])
+    assert out.exit_code == 0, out.output
+    assert "territorial-integrity" in json.loads(out.stdout)[0]["formulae"]
+    out = run(app, ["timeline", "territorial-integrity", *base, "--by", "month", "--format", "csv"])
+    assert out.exit_code == 0 and out.stdout.startswith("source,period,label,statements_total")
+    out = run(app, ["timeline", "territorial-integrity", *base, "--by", "quarter", "--group", "none"])
+    assert out.exit_code == 0, out.output
+    # piped, the table keeps each row on one line (no folding to 80 columns) and the
+    # period carries query's label
+    assert "statements_total" in out.stdout and "2025-Q1" in out.stdout
+    rows = json.loads(run(app, ["timeline", "territorial-integrity", *base, "--by", "month",
+                                "--format", "json"]).stdout)
+    assert [(r["period"], r["label"]) for r in rows] == [("2025-01-01", "2025-01"),
+                                                          ("2025-02-01", "2025-02")]
+    # a period without the formula: its Wilson lower bound is exactly 0, not 1e-17 of rounding
+    rows = json.loads(run(app, ["timeline", "mutual-respect", *base, "--by", "month",
+                                "--format", "json"]).stdout)
+    absent = [r for r in rows if r["statements"] == 0]
+    assert absent and all(r["share_lo"] == 0.0 for r in absent)
+    out = run(app, ["formulae", *base, "--counts", "--format", "json"])
+    assert {r["formula"] for r in json.loads(out.stdout)} >= {"political-forces"}
+    out = run(app, ["lexicon", "--lang", "en", "--format", "csv"])
+    assert out.exit_code == 0 and "sovereignty and territorial integrity" in out.stdout
+    out = run(app, ["compare", *base, "--a", "date<2025-02", "--b", "date>=2025-02", "--no-phrases",
+                    "--format", "csv"])
+    assert out.exit_code == 0 and "political-settlement" in out.stdout
+    out = run(app, ["families", *base, "--format", "csv"])
+    assert out.exit_code == 0 and out.stdout.startswith("family,canonical")
+
+
+def test_reuse_cli_default_is_the_library_cap():
+    """`formulae reuse --max-docs` writes its default out (no polars at CLI start-up):
+    it must stay the library's, which the report's reuse section also uses."""
+    import inspect
+
+    from analysis.cli.formulae import reuse_cmd
+    from analysis.stats.reuse import REUSE_MAX_DOCS, stat_reuse
+
+    assert inspect.signature(reuse_cmd).parameters["max_docs"].default == REUSE_MAX_DOCS
+    assert inspect.signature(stat_reuse).parameters["max_docs"].default == REUSE_MAX_DOCS
+
+
+def test_timeline_labels_are_query_labels():
+    """`timeline`'s label and `query`'s period label are one naming (two implementations:
+    query's runs without polars)."""
+    import datetime as dt
+
+    import numpy as np
+    import polars as pl
+
+    from analysis.ingest.periods import period_expr, period_keys, period_label, period_label_expr
+
+    days = [dt.date(1946, 1, 1), dt.date(2015, 7, 9), dt.date(2015, 12, 31), dt.date(2024, 2, 29),
+            dt.date(2023, 1, 1), dt.date(2020, 3, 30)]
+    frame = pl.DataFrame({"date": days})
+    day_numbers = np.array([(d - dt.date(1970, 1, 1)).days for d in days], np.int64)
+    for by in ("day", "week", "month", "quarter", "year"):
+        ours = frame.select(period_expr(by)).select(period_label_expr(by))["period"].to_list()
+        theirs = [period_label(int(k), by) for k in period_keys(day_numbers, by)]
+        assert ours == theirs, by
+
