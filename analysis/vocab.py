@@ -31,6 +31,8 @@ PRECISIONS = ("day", "month", "year", "none")
 DECLARED_PRECISIONS = ("day", "month", "year")
 #: Output formats of every command that prints a table.
 FORMATS = ("table", "csv", "json", "parquet")
+#: Sort keys of the recurring-phrase table (``phrases --sort``).
+PHRASE_SORTS = ("statements", "freq", "n", "g2", "log_dice", "pmi", "dp", "phrase")
 #: Ingest input formats.
 INPUT_FORMATS = ("rawdump", "telegram", "jsonl", "csv", "folder")
 

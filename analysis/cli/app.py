@@ -13,6 +13,7 @@ Heavy modules (polars, nltk, altair) are imported inside the commands, so that
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -28,6 +29,22 @@ app = typer.Typer(
 )
 for _group in (corpus, text, phrases, formulae, report):
     app.add_typer(_group.app)
+
+
+def _version(show: bool) -> None:
+    if show:
+        from .. import __version__
+
+        sys.stdout.write(f"formulae {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Recurring formulae in diplomatic statements: ingest, query, compare, report."""
 
 
 def main() -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .options import Format, FormatOpt, InfoFormat, OutputOpt, StoreOpt
-from .output import emit, fail, notes_print
+from .options import Format, FormatOpt, LimitOpt, OutputOpt, SourceOpt, StoreOpt, limit, sources
+from .output import emit, emit_json, fail, notes_print
 
 app = typer.Typer()
 corpus_app = typer.Typer(help="Inspect ingested corpora.", no_args_is_help=True)
@@ -23,14 +22,15 @@ def ingest_cmd(
     corpus_dir: Annotated[Path, typer.Option("--corpus-dir", help="Folder searched by --all.")] = Path("corpus"),
     store: StoreOpt = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable records (counted as 'unparseable' in the ingest log) instead of stopping.")] = False,
-    fmt: Annotated[InfoFormat, typer.Option("--format", "-f", help="table or json.")] = InfoFormat.table,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
 ) -> None:
     """Ingest corpora into statement snapshots (<store>/<name>/snapshot/).
 
+    One row per corpus (table, csv, parquet); json gives each corpus's whole ingest log.
+
     Example: [bold]formulae ingest corpus/mfa-ar.yml[/bold]  or  [bold]formulae ingest --all --store build[/bold]
     """
-    import json
-
     import polars as pl
 
     from ..ingest.snapshot import corpus_ingest, corpus_ingest_all
@@ -41,33 +41,39 @@ def ingest_cmd(
                else [corpus_ingest(d, store, skip_bad) for d in declarations or []])
     for r in results:
         notes_print(r.notes)
-    rows = [r.summary() for r in results]
-    if fmt is InfoFormat.json:
-        sys.stdout.write(json.dumps([{**r.log, "snapshot": str(r.snapshot), "snapshot_sha256": r.manifest["snapshot_sha256"]}
-                                     for r in results], ensure_ascii=False, indent=2) + "\n")
+    if fmt is Format.json:
+        emit_json([{**r.log, "snapshot": str(r.snapshot), "snapshot_sha256": r.manifest["snapshot_sha256"]}
+                   for r in results], output)
         return
-    emit(pl.DataFrame(rows), Format.table, title=f"ingested into {results[0].snapshot.parents[1]}")
+    emit(pl.DataFrame([r.summary() for r in results]), fmt, output,
+         title=f"ingested into {results[0].snapshot.parents[1]}")
 
 
 @corpus_app.command("info")
 def corpus_info_cmd(
     name: Annotated[str, typer.Argument(help="Corpus name, as ingested.")],
     store: StoreOpt = None,
-    fmt: Annotated[InfoFormat, typer.Option("--format", "-f", help="table or json (one object).")] = InfoFormat.table,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
 ) -> None:
     """Counts for an ingested corpus: statements, sources, years, months, languages, undated, dropped.
 
+    json gives one object; csv and parquet one long table (section, key, value).
+
     Example: [bold]formulae corpus info mfa-ar --format json[/bold]
     """
-    import json
-
     import polars as pl
 
     from ..ingest.snapshot import corpus_info
 
     info = corpus_info(name, store)
-    if fmt is InfoFormat.json:
-        sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2) + "\n")
+    if fmt is Format.json:
+        emit_json(info, output)
+        return
+    if fmt is not Format.table or output is not None:
+        rows = [(section, str(k), str(v)) for section, value in info.items()
+                for k, v in (value.items() if isinstance(value, dict) else [("", value)])]
+        emit(pl.DataFrame(rows, schema=["section", "key", "value"], orient="row"), fmt, output, title=name)
         return
     summary = {k: info[k] for k in ("corpus", "statements", "records_in", "first_date", "last_date", "undated",
                                     "cross_source_duplicates", "characters", "line_breaks")}
@@ -94,7 +100,7 @@ def _by_decade(years: dict[str, int]) -> dict[str, int]:
 
 
 @corpus_app.command("list")
-def corpus_list_cmd(store: StoreOpt = None) -> None:
+def corpus_list_cmd(store: StoreOpt = None, fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """List the corpora ingested in the store, with rows and snapshot hash.
 
     Example: [bold]formulae corpus list --store build[/bold]
@@ -107,14 +113,14 @@ def corpus_list_cmd(store: StoreOpt = None) -> None:
     rows = [{"corpus": n, "rows": (m := corpus_manifest(n, store))["rows"], "language": m["language"],
              "format": m.get("format"), "snapshot_sha256": m["snapshot_sha256"][:12]} for n in names]
     emit(pl.DataFrame(rows, schema={"corpus": pl.String, "rows": pl.Int64, "language": pl.String,
-                                    "format": pl.String, "snapshot_sha256": pl.String}), Format.table, title="corpora")
+                                    "format": pl.String, "snapshot_sha256": pl.String}), fmt, output, title="corpora")
 
 
 @corpus_app.command("dropped")
 def corpus_dropped_cmd(
     name: Annotated[str, typer.Argument(help="Corpus name, as ingested.")],
     reason: Annotated[str | None, typer.Option("--reason", help="Only this reason (duplicate, duplicate_paste, empty, not_a_message, unparseable).", show_default=False)] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many records (0 = all).")] = 50,
+    limit_: LimitOpt = 50,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
@@ -130,8 +136,9 @@ def corpus_dropped_cmd(
     lf = corpus_dropped(name, store)
     if reason:
         lf = lf.filter(pl.col("reason") == reason)
-    if limit:
-        lf = lf.head(limit)
+    n = limit(limit_)
+    if n is not None:
+        lf = lf.head(n)
     emit(lf.collect(), fmt, output, title=f"{name}: dropped records")
 
 
@@ -139,8 +146,8 @@ def corpus_dropped_cmd(
 def corpus_show_cmd(
     name: Annotated[str, typer.Argument(help="Corpus name, as ingested.")],
     ids: Annotated[list[str] | None, typer.Option("--id", help="Only these statement ids (repeatable).", show_default=False)] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Only this source.", show_default=False)] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many statements (0 = all).")] = 20,
+    source: SourceOpt = None,
+    limit_: LimitOpt = 20,
     full: Annotated[bool, typer.Option("--full", help="The full verbatim text instead of an 80-character excerpt.")] = False,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
@@ -152,6 +159,7 @@ def corpus_show_cmd(
     """
     from ..ingest.snapshot import corpus_show
 
-    emit(corpus_show(name, store, ids=ids, source=source, limit=limit, excerpt=None if full else 80),
+    emit(corpus_show(name, store, ids=ids, sources=sources(source), limit=limit(limit_),
+                     excerpt=None if full else 80),
          fmt, output, title=name)
 

@@ -1,42 +1,43 @@
-"""The ``formulae`` commands about formulae: timeline, compare, families, formulae,
-lexicon, reuse. Registered on :data:`analysis.cli.app` (imported at the end of cli.py);
-each command is a thin layer over one library function, as everywhere in the CLI.
-"""
+"""Commands about formulae: ``timeline``, ``compare``, ``families``, ``formulae``,
+``lexicon``, ``reuse``; each a thin layer over one library function."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from .options import (
+    By,
+    ByOpt,
     CorpusOpt,
     Format,
     FormatOpt,
+    Level,
     LevelOpt,
     LexiconOpt,
+    LimitOpt,
     OutputOpt,
+    SourceOpt,
     StoreOpt,
     WhereOpt,
+    limit,
+    sources,
+    value,
 )
 from .output import emit_result
 
 app = typer.Typer()
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
 
 
 @app.command("timeline")
 def timeline_cmd(
     item: Annotated[str, typer.Argument(help="Lexicon formula id, family id (fam-...) or a literal phrase.")],
     corpus: CorpusOpt,
-    by: Annotated[str, typer.Option("--by", help="Period: day, week, month, quarter or year.")] = "year",
+    by: ByOpt = By.year,
     group: Annotated[str, typer.Option("--group", help="Column to split by (source) or 'none'.")] = "source",
-    source: Annotated[str | None, typer.Option("--source", help="Only these sources (a|b|c).", show_default=False)] = None,
+    source: SourceOpt = None,
     where: WhereOpt = None,
     lifecycle: Annotated[bool, typer.Option("--lifecycle", help="Print the lifecycle summary instead of the per-period table.")] = False,
     level: LevelOpt = None,
@@ -46,15 +47,15 @@ def timeline_cmd(
 ) -> None:
     """Counts, rates (per statement, per 10k tokens) and intervals of a formula per period.
 
-    Example: [bold]formulae timeline sovereignty-territorial-integrity --corpus ungdc --by year --source RUS|USA|CHN[/bold]
+    Example: [bold]formulae timeline sovereignty-territorial-integrity --corpus ungdc --by year -s RUS -s USA -s CHN[/bold]
     """
     from ..stats.timeline import stat_timeline
 
-    clauses = [c for c in (where, f"source={source}" if source else None) if c]
-    res = stat_timeline(corpus, item, store=store, by=by, group=None if group == "none" else group,
-                        where=" & ".join(clauses) or None, level=level)
+    unit = value(by) or "year"
+    res = stat_timeline(corpus, item, store=store, by=unit, group=None if group == "none" else group,
+                        where=where, sources=sources(source), level=value(level))
     frame = res.extra["lifecycle"] if lifecycle else res.frame
-    emit_result(frame, fmt, output, f"{item} in {corpus} by {by}", res.notes)
+    emit_result(frame, fmt, output, f"{item} in {corpus} by {unit}", res.notes)
 
 
 @app.command("compare")
@@ -66,7 +67,7 @@ def compare_cmd(
     phrases: Annotated[bool, typer.Option("--phrases/--no-phrases", help="Include recurring phrases, not only lexicon formulae.")] = True,
     min_statements: Annotated[int, typer.Option("--min-statements", help="Recurring phrases: at least this many statements.")] = 5,
     max_p: Annotated[float | None, typer.Option("--max-p", help="Only rows with token G² p below this (e.g. 0.001).", show_default=False)] = None,
-    top: Annotated[int | None, typer.Option("--top", help="Only the first N rows.", show_default=False)] = None,
+    limit_: LimitOpt = 0,
     level: LevelOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
@@ -80,13 +81,14 @@ def compare_cmd(
 
     from ..stats.compare import stat_compare
 
-    res = stat_compare(corpus, a, b, store=store, level=level, phrases=phrases,
+    res = stat_compare(corpus, a, b, store=store, level=value(level), phrases=phrases,
                        phrase_min_statements=min_statements, bonferroni=bonferroni)
     frame = res.frame
     if max_p is not None:
         frame = frame.filter(pl.col("p") < max_p)
-    if top is not None:
-        frame = frame.head(top)
+    n = limit(limit_)
+    if n is not None:
+        frame = frame.head(n)
     p = res.params
     notes = [*res.notes, f"A: {p['a_statements']} statements, {p['a_tokens']} tokens; "
                          f"B: {p['b_statements']} statements, {p['b_tokens']} tokens"]
@@ -100,8 +102,9 @@ def families_cmd(
     min_statements: Annotated[int, typer.Option("--min-statements", help="Seeds: recurring in at least this many statements.")] = 2,
     variants: Annotated[bool, typer.Option("--variants", help="One row per wording instead of one per family.")] = False,
     accept: Annotated[str | None, typer.Option("--accept", help="Write this family into the lexicon (corpus/formulae.yml or --lexicon).", show_default=False)] = None,
-    lexicon: Annotated[Path | None, typer.Option("--lexicon", help="Lexicon file for --accept.", show_default=False)] = None,
-    level: Annotated[str, typer.Option("--level", help="Level the variants are grouped at.")] = "stem",
+    lexicon: LexiconOpt = None,
+    level: Annotated[Level, typer.Option("--level", "-l", help="Level the variants are grouped at.")] = "stem",  # type: ignore[valid-type]
+    limit_: LimitOpt = 0,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
@@ -117,13 +120,14 @@ def families_cmd(
 
     view = corpus_view(corpus, store)
     fam = families_find(view, where=filter_parse(where) if where else None,
-                        min_statements=min_statements, level=level)
+                        min_statements=min_statements, level=value(level))
     if accept:
         f = lexicon_accept(fam, accept, language=view.language, path=lexicon)
         sys.stderr.write(f"formulae: accepted {f.id} ({len(f.patterns)} patterns) into the lexicon\n")
         return
     frame = fam.variants if variants else fam.frame
-    emit_result(frame, fmt, output, f"families in {corpus}", fam.notes)
+    n = limit(limit_)
+    emit_result(frame if n is None else frame.head(n), fmt, output, f"families in {corpus}", fam.notes)
 
 
 @app.command("formulae")
@@ -132,6 +136,9 @@ def formulae_cmd(
     formula: Annotated[list[str] | None, typer.Option("--formula", help="Only this formula id (repeatable).", show_default=False)] = None,
     lexicon: LexiconOpt = None,
     counts: Annotated[bool, typer.Option("--counts", help="Per formula totals instead of one row per match.")] = False,
+    source: SourceOpt = None,
+    where: WhereOpt = None,
+    limit_: LimitOpt = 0,
     level: LevelOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
@@ -145,33 +152,41 @@ def formulae_cmd(
 
     from ..formulae.lexicon import lexicon_load
     from ..formulae.match import formulae_find
+    from ..ingest.snapshot import corpus_load
+    from ..ingest.where import statements_filter
 
-    occ = formulae_find(corpus, store=store, lexicon=lexicon_load(lexicon), level=level, formulae=formula)
+    occ = formulae_find(corpus, store=store, lexicon=lexicon_load(lexicon), level=value(level), formulae=formula)
+    notes: list[str] = []
+    if source or where:
+        st = corpus_load(corpus, store).select("doc", "source", "date", "id", "language").collect()
+        kept, notes = statements_filter(st, where=where, sources=sources(source), corpus=corpus)
+        occ = occ.join(kept.select("doc"), on="doc", how="semi")
     if counts:
         frame = (occ.group_by("formula").agg(pl.col("doc").n_unique().alias("statements"), pl.len().alias("occurrences"),
                                              pl.col("date").min().alias("first_date"), pl.col("date").max().alias("last_date"))
                  .sort(["statements", "formula"], descending=[True, False]))
     else:
         frame = occ.select("formula", "id", "source", "date", "pos", "start", "end", "text")
-    emit_result(frame, fmt, output, f"formulae in {corpus}")
+    n = limit(limit_)
+    emit_result(frame if n is None else frame.head(n), fmt, output, f"formulae in {corpus}", notes)
 
 
 @app.command("lexicon")
 def lexicon_cmd(
     lexicon: LexiconOpt = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="Only patterns in this language.", show_default=False)] = None,
+    language: Annotated[str | None, typer.Option("--language", help="Only patterns in this language.", show_default=False)] = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
     """Validate the lexicon and list its formulae and patterns.
 
-    Example: [bold]formulae lexicon --lang ar[/bold]
+    Example: [bold]formulae lexicon --language ar[/bold]
     """
     from ..formulae.lexicon import lexicon_load
 
     lex = lexicon_load(lexicon)
-    if lang:
-        lex = lex.for_language(lang)
+    if language:
+        lex = lex.for_language(language)
     emit_result(lex.frame(), fmt, output, f"lexicon {lex.path}")
 
 
@@ -184,6 +199,7 @@ def reuse_cmd(
     max_docs: Annotated[int, typer.Option("--max-docs", help="Items in more statements than this do not pair statements.")] = 200,
     families: Annotated[bool, typer.Option("--families/--no-families", help="Also pair statements through variant families.")] = True,
     level: LevelOpt = None,
+    limit_: LimitOpt = 0,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
@@ -198,6 +214,7 @@ def reuse_cmd(
 
     view = corpus_view(corpus, store)
     fam = families_find(view) if families else None
-    res = stat_reuse(view, level=level, families=fam, passage_min_len=passage_min_len,
+    res = stat_reuse(view, level=value(level), families=fam, passage_min_len=passage_min_len,
                      max_docs=max_docs, where=where)
-    emit_result(res.frame, fmt, output, f"reuse in {corpus}", res.notes)
+    n = limit(limit_)
+    emit_result(res.frame if n is None else res.frame.head(n), fmt, output, f"reuse in {corpus}", res.notes)

@@ -28,6 +28,7 @@ def emit(frame: pl.DataFrame, fmt: Format, output: Path | None = None, *, title:
     """
     from ..store import atomic_file
 
+    fmt = Format(fmt)
     if fmt is Format.parquet:
         if output is None:
             if sys.stdout.isatty():
@@ -46,11 +47,7 @@ def emit(frame: pl.DataFrame, fmt: Format, output: Path | None = None, *, title:
             _print_table(frame, title)
             return
         text = frame.write_csv()
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        with atomic_file(output, "w") as fh:
-            fh.write(text)
+    write_text(text, output)
 
 
 def _print_table(frame: pl.DataFrame, title: str | None) -> None:
@@ -63,7 +60,20 @@ def fail(message: str) -> Exception:
     return FormulaeError(message)
 
 
-# --- commands -----------------------------------------------------------------
+def emit_json(obj, output: Path | None = None) -> None:
+    """Write a JSON document (an object that is not a table): stdout or ``output``."""
+    write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n", output)
+
+
+def write_text(text: str, output: Path | None = None) -> None:
+    """Text to stdout, or atomically to ``output``."""
+    from ..store import atomic_file
+
+    if output is None:
+        sys.stdout.write(text)
+        return
+    with atomic_file(Path(output), "w") as fh:
+        fh.write(text)
 
 
 def notes_print(notes: list[str]) -> None:

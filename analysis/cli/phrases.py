@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 
 from ..errors import IndexMissing
+from ..vocab import PHRASE_SORTS, choices
 from .options import (
     By,
+    ByOpt,
     CorpusOpt,
     DistinctOpt,
     Format,
@@ -18,15 +20,20 @@ from .options import (
     FromOpt,
     Level,
     LevelOpt,
+    LimitOpt,
     OutputOpt,
     SourceOpt,
     StoreOpt,
     ToOpt,
+    WhereOpt,
+    limit,
+    sources,
     value,
 )
 from .output import emit, fail, kwic_print, notes_print, result_write
 
 app = typer.Typer()
+Sort = choices("Sort", PHRASE_SORTS)
 
 
 def with_index(corpus: str, level: Level | None, store: Path | None, call):
@@ -58,6 +65,7 @@ def index_cmd(
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if the index is up to date.")] = False,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
 ) -> None:
     """Build (or reuse) the phrase index of a corpus at one matching level.
 
@@ -68,7 +76,7 @@ def index_cmd(
     ix = index_build_shown(corpus, level, store, max_n=max_n, min_statements=min_statements, force=force)
     m = ix.manifest
     keys = ["corpus", "level", "statements", "tokens", "vocabulary", "ngrams", "maximal", "snapshot_sha256"]
-    emit(pl.DataFrame([{k: str(m.get(k)) for k in keys} | {"folder": str(ix.folder)}]), fmt, title="phrase index")
+    emit(pl.DataFrame([{k: m.get(k) for k in keys} | {"folder": str(ix.folder)}]), fmt, output, title="phrase index")
 
 
 @app.command("query")
@@ -76,9 +84,10 @@ def query_cmd(
     phrase: Annotated[str, typer.Argument(help="The phrase, as you would write it.")],
     corpus: CorpusOpt,
     level: LevelOpt = None,
-    by: Annotated[By | None, typer.Option("--by", help="Period: day, week, month, quarter or year (see also --all-time).")] = By.year,
+    by: ByOpt = By.year,
     all_time: Annotated[bool, typer.Option("--all-time", help="One row per source, no periods.")] = False,
     source: SourceOpt = None,
+    where: WhereOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
     distinct: DistinctOpt = False,
@@ -94,12 +103,13 @@ def query_cmd(
 
     result = with_index(corpus, level, store, lambda: query_phrase(
         corpus, phrase, level=value(level), by=None if all_time else (value(by) or "year"),
-        source=source, date_from=date_from, date_to=date_to, distinct=distinct, store=store))
+        source=sources(source), date_from=date_from, date_to=date_to, distinct=distinct,
+        where=where, store=store))
     notes_print(result.notes)
     if fmt is Format.parquet:
         emit(result.frame, fmt, output)
     else:
-        result_write(result, fmt.value, output, title=f"{phrase!r} in {corpus} ({result.params['level']})")
+        result_write(result, value(fmt), output, title=f"{phrase!r} in {corpus} ({result.params['level']})")
 
 
 @app.command("kwic")
@@ -108,8 +118,9 @@ def kwic_cmd(
     corpus: CorpusOpt,
     level: LevelOpt = None,
     width: Annotated[int, typer.Option("--width", "-w", help="Characters of context on each side.")] = 60,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most this many lines (default: 200 for the table, all otherwise).", show_default=False)] = None,
+    limit_: Annotated[int | None, typer.Option("--limit", "-n", help="At most this many lines (0 = all; default: 200 for the table, all otherwise).", show_default=False)] = None,
     source: SourceOpt = None,
+    where: WhereOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
     distinct: DistinctOpt = False,
@@ -123,19 +134,20 @@ def kwic_cmd(
     """
     from ..phrases.query import query_kwic
 
-    if limit is None and fmt is Format.table and output is None:
-        limit = 200
-    frame, notes = with_index(corpus, level, store, lambda: query_kwic(
-        corpus, phrase, level=value(level), width=width, source=source,
-        date_from=date_from, date_to=date_to, distinct=distinct, limit=limit, store=store))
-    notes_print(notes)
+    n = limit(limit_)
+    if limit_ is None and fmt is Format.table and output is None:
+        n = 200
+    result = with_index(corpus, level, store, lambda: query_kwic(
+        corpus, phrase, level=value(level), width=width, source=sources(source), where=where,
+        date_from=date_from, date_to=date_to, distinct=distinct, limit=n, store=store))
+    notes_print(result.notes)
     if fmt is Format.table and output is None:
         from ..ingest.snapshot import corpus_manifest
 
-        kwic_print(frame, corpus_manifest(corpus, store).get("language", "en"))
-        sys.stderr.write(f"formulae: {frame.height} lines\n")
+        kwic_print(result.frame, corpus_manifest(corpus, store).get("language", "en"))
+        sys.stderr.write(f"formulae: {result.height} lines\n")
         return
-    emit(frame, fmt, output)
+    emit(result.frame, fmt, output)
 
 
 @app.command("phrases")
@@ -145,16 +157,16 @@ def phrases_cmd(
     min_statements: Annotated[int, typer.Option("--min-statements", "-k", help="Only phrases in at least K distinct statements.")] = 2,
     n: Annotated[str | None, typer.Option("--n", help="Phrase length in tokens: 3 or a range 3..8 (n-gram table).", show_default=False)] = None,
     maximal: Annotated[bool, typer.Option("--maximal", help="Maximal recurring phrases of any length instead of n-grams.")] = False,
-    by: Annotated[By | None, typer.Option("--by", help="Also count per period (one row per phrase and period).", show_default=False)] = None,
-    sort: Annotated[str, typer.Option("--sort", help="statements, freq, n, g2, log_dice, pmi, dp (ascending) or phrase.")] = "statements",
-    limit: Annotated[int, typer.Option("--limit", help="At most this many phrases (0 = all).")] = 100,
+    by: ByOpt = None,
+    sort: Annotated[Sort, typer.Option("--sort", help="statements, freq, n, g2, log_dice, pmi, dp (ascending) or phrase.")] = "statements",  # type: ignore[valid-type]
+    limit_: LimitOpt = 100,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
     """The recurring-phrase table: n-grams or maximal phrases with frequency, range, DP and association.
 
-    Example: [bold]formulae phrases --corpus mfa-ar --maximal --min-statements 2[/bold]
+    With --by, one row per phrase and period. Example: [bold]formulae phrases --corpus mfa-ar --maximal --min-statements 2[/bold]
     """
     from ..phrases.query import phrases_table
 
@@ -166,8 +178,8 @@ def phrases_cmd(
         if not m:
             raise fail(f"--n {n!r} is not a length (3) or a range (3..8)")
         rng = (int(m.group(1)), int(m.group(2) or m.group(1)))
-    frame, notes = with_index(corpus, level, store, lambda: phrases_table(
+    result = with_index(corpus, level, store, lambda: phrases_table(
         corpus, level=value(level), min_statements=min_statements, n=rng, maximal=maximal,
-        by=value(by), sort=sort, limit=limit or None, store=store))
-    notes_print(notes)
-    emit(frame, fmt, output, title=f"recurring phrases in {corpus}")
+        by=value(by), sort=value(sort), limit=limit(limit_), store=store))
+    notes_print(result.notes)
+    emit(result.frame, fmt, output, title=f"recurring phrases in {corpus}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .options import Format, FormatOpt, ReportOutOpt, StoreOpt
+from .options import Format, FormatOpt, LevelOpt, OutputOpt, ReportOutOpt, StoreOpt, value
 from .output import emit, fail
 
 app = typer.Typer()
@@ -21,13 +21,14 @@ def report_build_cmd(
     corpus: Annotated[list[str] | None, typer.Option("--corpus", "-c", help="Corpus name (repeatable).")] = None,
     report: Annotated[list[str] | None, typer.Option("--report", "-r", help="overview or formula (repeatable; default both).")] = None,
     formula: Annotated[str | None, typer.Option("--formula", help="Formula for the drill-down: lexicon name or phrase (default: the corpus's top formula).")] = None,
-    level: Annotated[str | None, typer.Option("--level", help="Matching level (default: the corpus language's default).")] = None,
+    level: LevelOpt = None,
     renderer: Annotated[str, typer.Option("--renderer", help="auto (quarto if on PATH, else built-in), builtin or quarto.")] = "auto",
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if this version exists.")] = False,
     screenshot: Annotated[bool, typer.Option("--screenshot", help="Also save <version>/screenshot.png (needs chromium).")] = False,
     out: ReportOutOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
 ) -> None:
     """Render reports into reports/_build/<version>/ and update reports/_build/index.html.
 
@@ -41,7 +42,7 @@ def report_build_cmd(
         raise fail("give --all or --corpus NAME")
     results = report_build_all(
         None if all_ else list(corpus or []), list(report) if report else None,
-        store=store, out=out, level=level, formula=formula, force=force, renderer=renderer,
+        store=store, out=out, level=value(level), formula=formula, force=force, renderer=renderer,
         screenshot=screenshot, progress=lambda msg: sys.stderr.write(msg + "\n"),
     )
     emit(pl.DataFrame({
@@ -51,16 +52,16 @@ def report_build_cmd(
         "reused": [r.reused for r in results],
         "seconds": [r.manifest.get("build_seconds") for r in results],
         "html": [str(r.html) for r in results],
-    }), fmt, title="reports")
+    }), fmt, output, title="reports")
 
 
 @report_app.command("list")
-def report_list_cmd(out: ReportOutOpt = None, fmt: FormatOpt = Format.table) -> None:
+def report_list_cmd(out: ReportOutOpt = None, fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """List every built report version, newest first.
 
     Example: [bold]formulae report list --format csv[/bold]
     """
     from ..report.build import report_versions_frame
 
-    emit(report_versions_frame(out), fmt, title="report versions")
+    emit(report_versions_frame(out), fmt, output, title="report versions")
 

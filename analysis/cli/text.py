@@ -6,18 +6,21 @@ from typing import Annotated
 
 import typer
 
-from .options import Format, FormatOpt, OutputOpt, StoreOpt
+from ..vocab import LINE_BREAKS, choices
+from .options import Format, FormatOpt, LanguageOpt, LevelOpt, OutputOpt, StoreOpt, value
 from .output import emit
 
 app = typer.Typer()
+LineBreaks = choices("LineBreaks", LINE_BREAKS)
 
 
 @app.command("tokens")
 def tokens_cmd(
     text: Annotated[str, typer.Argument(help="The text to tokenise (quote it).")],
-    language: Annotated[str, typer.Option("--language", "-l", help="ar, en or ru.")] = "ar",
-    level: Annotated[str | None, typer.Option("--level", help="exact, norm, clitic or stem (default: clitic for ar, norm otherwise).", show_default=False)] = None,
-    line_breaks: Annotated[str, typer.Option("--line-breaks", help="paragraph (a newline ends a paragraph) or wrap (a newline is a space).")] = "paragraph",
+    language: LanguageOpt = "ar",
+    level: LevelOpt = None,
+    line_breaks: Annotated[LineBreaks, typer.Option(  # type: ignore[valid-type]
+        "--line-breaks", help="paragraph (a newline ends a paragraph) or wrap (a newline is a space).")] = "paragraph",
     corpus: Annotated[str | None, typer.Option("--corpus", "-c", help="Decide clitic splits with this corpus's vocabulary and alias table.", show_default=False)] = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
@@ -29,6 +32,7 @@ def tokens_cmd(
     """
     from ..phrases.explain import tokens_explain
 
-    frame = tokens_explain(text, language=language, level=level, line_breaks=line_breaks, corpus=corpus, store=store)
-    emit(frame, fmt, output, title=f"tokens ({level or 'default level'})")
+    frame = tokens_explain(text, language=language, level=value(level), line_breaks=value(line_breaks),
+                           corpus=corpus, store=store)
+    emit(frame, fmt, output, title=f"tokens ({value(level) or 'default level'})")
 

@@ -355,14 +355,19 @@ def corpus_dropped(name: str, store: str | Path | None = None) -> pl.LazyFrame:
 
 
 def corpus_show(name: str, store: str | Path | None = None, *, ids: list[str] | None = None,
-                source: str | None = None, limit: int = 20, excerpt: int | None = 80) -> pl.DataFrame:
+                sources: list[str] | str | None = None, limit: int | None = 20,
+                excerpt: int | None = 80) -> pl.DataFrame:
     """Statements for reading: doc, id, date, source, title, hashtags and text (an excerpt of
-    ``excerpt`` characters with ``…``, or the full verbatim text when ``excerpt`` is None)."""
+    ``excerpt`` characters with ``…``, or the full verbatim text when ``excerpt`` is None).
+    An unknown source is an error naming the known ones."""
+    from .where import sources_check
+
     lf = corpus_load(name, store)
     if ids:
         lf = lf.filter(pl.col("id").is_in(ids))
-    if source:
-        lf = lf.filter(pl.col("source") == source)
+    if sources:
+        known = lf.select(pl.col("source").unique().sort()).collect()["source"].drop_nulls().to_list()
+        lf = lf.filter(pl.col("source").is_in(sources_check(sources, known, name)))
     if limit:
         lf = lf.head(limit)
     text = pl.col("text")

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from ..errors import FormulaeError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
 
 _FIELDS = ("date", "year", "source", "id", "language")
 _CLAUSE = re.compile(r"^\s*(\w+)\s*(>=|<=|!=|=|<|>)\s*(.+?)\s*$")
@@ -29,6 +31,7 @@ def _date_value(text: str, spec: str) -> dt.date:
 
 def filter_parse(spec: str) -> pl.Expr:
     """Turn a filter like ``'year=1970..1979 & source!=USA'`` into a polars expression."""
+
     if not spec or not spec.strip():
         raise FormulaeError("empty statement filter")
     expr = None
@@ -46,6 +49,8 @@ def filter_parse(spec: str) -> pl.Expr:
 
 
 def _clause_expr(name: str, op: str, value: str, spec: str) -> pl.Expr:
+    import polars as pl
+
     if name in ("date", "year"):
         col = pl.col("date") if name == "date" else pl.col("date").dt.year()
         conv = ((lambda v: _date_value(v, spec)) if name == "date" else (lambda v: _int(v, spec)))
@@ -82,3 +87,35 @@ def _next(d: dt.date, text: str) -> dt.date:
         return dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
     return d + dt.timedelta(days=1)
 
+
+
+def sources_check(wanted: list[str] | str | None, known: list[str], corpus: str) -> list[str] | None:
+    """``wanted`` sources as a list, each one a source of the corpus (else an error naming
+    the known ones); None when none is wanted."""
+    if not wanted:
+        return None
+    wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+    bad = [s for s in wanted if s not in known]
+    if bad:
+        shown = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
+        raise FormulaeError(f"--source {bad[0]!r} is not a source of {corpus!r} (sources: {shown})")
+    return wanted
+
+
+def statements_filter(statements: pl.DataFrame, *, where: str | None = None,
+                      sources: list[str] | str | None = None, corpus: str = "") -> tuple[pl.DataFrame, list[str]]:
+    """Statements kept by ``--where`` and ``--source`` (checked against the corpus's
+    sources), with a note on how many each left out."""
+    import polars as pl
+
+    notes = []
+    wanted = sources_check(sources, sorted(statements["source"].unique().drop_nulls().to_list()), corpus)
+    if wanted:
+        before = statements.height
+        statements = statements.filter(pl.col("source").is_in(wanted))
+        notes.append(f"{before - statements.height} statements excluded by --source {'|'.join(wanted)}")
+    if where:
+        before = statements.height
+        statements = statements.filter(filter_parse(where))
+        notes.append(f"{before - statements.height} statements excluded by --where {where!r}")
+    return statements, notes

@@ -24,8 +24,9 @@ import numpy as np
 
 from ..errors import FormulaeError
 from ..ingest.periods import period_keys, period_label, period_label_expr
+from ..ingest.where import sources_check
 from ..result import Result
-from ..vocab import PERIOD_STEP, PERIODS, PRECISIONS, check, precision_rank
+from ..vocab import PERIOD_STEP, PERIODS, PHRASE_SORTS, PRECISIONS, check, precision_rank
 from .index import PhraseIndex, index_load
 
 _NULL_DAY = np.iinfo(np.int32).min
@@ -48,19 +49,24 @@ def _day(value: str | None, name: str, end: bool) -> int | None:
     return int(d.astype("datetime64[D]").astype(np.int64))
 
 
-def _doc_filter(ix: PhraseIndex, source, date_from, date_to, distinct) -> tuple[np.ndarray, list[str]]:
+def _doc_filter(ix: PhraseIndex, source, date_from, date_to, distinct, where=None, store=None) -> tuple[np.ndarray, list[str]]:
     """Boolean mask of kept statements and notes on what was left out."""
     sources = ix.sources
     src = np.asarray(ix.array("doc_source"))
     keep = np.ones(len(src), bool)
     notes = []
-    if source:
-        wanted = [source] if isinstance(source, str) else list(source)
-        bad = [s for s in wanted if s not in sources]
-        if bad:
-            shown = ", ".join(sources[:12]) + (" ..." if len(sources) > 12 else "")
-            raise FormulaeError(f"--source {bad[0]!r} is not a source of {ix.corpus!r} (sources: {shown})")
+    wanted = sources_check(source, sources, ix.corpus)
+    if wanted:
         keep &= np.isin(src, [sources.index(s) for s in wanted])
+    if where:  # the statement filter grammar needs the snapshot (and polars)
+        from ..ingest.snapshot import corpus_load
+        from ..ingest.where import filter_parse
+
+        hit = corpus_load(ix.corpus, store).filter(filter_parse(where)).select("doc").collect()
+        inside = np.zeros(len(src), bool)
+        inside[hit["doc"].to_numpy()] = True
+        notes.append(f"{int((keep & ~inside).sum())} statements excluded by --where {where!r}")
+        keep &= inside
     if distinct:
         dup = np.asarray(ix.array("doc_dup"))
         if (dup & keep).any():
@@ -80,7 +86,7 @@ def _doc_filter(ix: PhraseIndex, source, date_from, date_to, distinct) -> tuple[
 
 def query_phrase(corpus: str, phrase: str, *, level: str | None = None, by: str | None = "year",
                  source=None, date_from: str | None = None, date_to: str | None = None,
-                 distinct: bool = False, store=None) -> Result:
+                 distinct: bool = False, where: str | None = None, store=None) -> Result:
     """Statements, occurrences, tokens and rate per 10k tokens of ``phrase`` per period and source."""
     if by is not None:
         check("--by", by, PERIODS)
@@ -88,7 +94,7 @@ def query_phrase(corpus: str, phrase: str, *, level: str | None = None, by: str 
         raise FormulaeError("the phrase is empty")
     ix = index_load(corpus, level, store)
     ids, forms = ix.phrase_ids(phrase)
-    keep, notes = _doc_filter(ix, source, date_from, date_to, distinct)
+    keep, notes = _doc_filter(ix, source, date_from, date_to, distinct, where, store)
     n_docs = len(keep)
     occ = np.zeros(n_docs, np.int64)
     if ids is not None:
@@ -133,7 +139,7 @@ def query_phrase(corpus: str, phrase: str, *, level: str | None = None, by: str 
         "per_10k": [round(float(x), 4) for x in rate],
     }
     params = {"corpus": corpus, "phrase": phrase, "level": ix.level, "by": by, "source": source,
-              "from": date_from, "to": date_to, "distinct": distinct,
+              "from": date_from, "to": date_to, "distinct": distinct, "where": where,
               "snapshot_sha256": ix.manifest["snapshot_sha256"]}
     return Result(columns, params, notes)
 
@@ -162,12 +168,13 @@ def kwic_context(width: int, *, text: str = "text", start: str = "start", end: s
 
 def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int = 60,
                source=None, date_from: str | None = None, date_to: str | None = None,
-               distinct: bool = False, limit: int | None = None, store=None):
+               distinct: bool = False, limit: int | None = None, where: str | None = None,
+               store=None) -> Result:
     """Concordance lines of ``phrase`` in the original wording, sorted by date.
 
     Columns: ``date``, ``source``, ``id``, ``before``, ``match``, ``after`` (verbatim text
     around the match; line breaks shown as ``¶``), ``doc``, ``start``, ``end`` (code-point
-    offsets of the match in the statement's text). Returns (frame, notes).
+    offsets of the match in the statement's text).
     """
     import polars as pl
 
@@ -175,13 +182,18 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
 
     if width < 1:
         raise FormulaeError(f"--width must be positive, got {width}")
+    if limit is not None and limit < 0:
+        raise FormulaeError(f"--limit must be 0 (all) or more, got {limit}")
     ix = index_load(corpus, level, store)
+    params = {"corpus": corpus, "phrase": phrase, "level": ix.level, "width": width, "source": source,
+              "from": date_from, "to": date_to, "distinct": distinct, "limit": limit, "where": where,
+              "snapshot_sha256": ix.snapshot.get("snapshot_sha256")}
     ids, _ = ix.phrase_ids(phrase)
-    keep, notes = _doc_filter(ix, source, date_from, date_to, distinct)
+    keep, notes = _doc_filter(ix, source, date_from, date_to, distinct, where, store)
     schema = {"date": pl.Date, "source": pl.String, "id": pl.String, "before": pl.String,
               "match": pl.String, "after": pl.String, "doc": pl.UInt32, "start": pl.UInt32, "end": pl.UInt32}
     if ids is None:
-        return pl.DataFrame(schema=schema), notes
+        return Result(pl.DataFrame(schema=schema), params, notes)
     pos = ix.find_ids(ids)
     docs = ix.doc_of(pos)
     sel = keep[docs]
@@ -193,7 +205,7 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
         "end": np.asarray(ix.array("end"))[pos + m - 1].astype(np.uint32),
     })
     if hits.height == 0:
-        return pl.DataFrame(schema=schema), notes
+        return Result(pl.DataFrame(schema=schema), params, notes)
     texts = (corpus_load(corpus, store).filter(pl.col("doc").is_in(hits["doc"].unique().implode()))
              .select("doc", "id", "source", "date", "text").collect())
     out = (
@@ -205,24 +217,23 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
     if limit is not None and out.height > limit:
         notes.append(f"showing {limit} of {out.height} lines (--limit)")
         out = out.head(limit)
-    return out, notes
+    return Result(out, params, notes)
 
 
 # --- the recurring-phrase table ---------------------------------------------------
 
-SORTS = ("statements", "freq", "n", "g2", "log_dice", "pmi", "dp", "phrase")
+SORTS = PHRASE_SORTS
 
 
 def phrases_table(corpus: str, *, level: str | None = None, min_statements: int = 2,
                   n: tuple[int, int] | None = None, maximal: bool = False, by: str | None = None,
-                  sort: str = "statements", limit: int | None = 100, store=None):
+                  sort: str = "statements", limit: int | None = 100, store=None) -> Result:
     """The recurring-phrase table: n-grams (``n=(lo, hi)``) or maximal phrases.
 
     Columns: ``phrase``, ``n`` (tokens), ``freq`` (occurrences), ``statements``,
     ``distinct_statements`` (a text repeated under two sources counted once), ``dp``
     (Gries's DP, 0 = even, 1 = concentrated), ``g2``, ``log_dice``, ``pmi``. With
     ``by``: one row per phrase and period with ``period``, ``statements``, ``occurrences``.
-    Returns (frame, notes).
     """
     import polars as pl
 
@@ -230,6 +241,9 @@ def phrases_table(corpus: str, *, level: str | None = None, min_statements: int 
     if by is not None:
         check("--by", by, PERIODS)
     ix = index_load(corpus, level, store)
+    params = {"corpus": corpus, "level": ix.level, "min_statements": min_statements, "n": n,
+              "maximal": maximal, "by": by, "sort": sort, "limit": limit,
+              "snapshot_sha256": ix.snapshot.get("snapshot_sha256")}
     built_k = ix.manifest["params"]["min_statements"]
     notes = []
     if min_statements < built_k:
@@ -260,7 +274,7 @@ def phrases_table(corpus: str, *, level: str | None = None, min_statements: int 
         frame = frame.with_columns(ix.phrases(frame))
     cols = ["phrase", "n", "freq", "statements", "distinct_statements", "dp", "g2", "log_dice", "pmi"]
     if by is None:
-        return frame.select(cols), notes
+        return Result(frame.select(cols), params, notes)
     counts = ix.statement_counts(frame)
     docs = ix.table("docs").select("doc", "date", "date_precision").collect()
     ranks = {p: precision_rank(p) for p in PRECISIONS}
@@ -280,6 +294,6 @@ def phrases_table(corpus: str, *, level: str | None = None, min_statements: int 
         .sort(["row", "_p"])
         .select("phrase", "n", "period", pl.col("statements").cast(pl.UInt32), pl.col("occurrences").cast(pl.UInt32))
     )
-    return out, notes
+    return Result(out, params, notes)
 
 

@@ -7,14 +7,15 @@ import polars as pl
 from .. import measures as stats
 from ..errors import FormulaeError
 from ..ingest.periods import period_expr, period_label_expr
-from ..ingest.where import filter_parse
+from ..ingest.where import statements_filter
 from ..result import Result
 from ..vocab import PERIODS, PRECISIONS, check, default_level, precision_rank
 from .items import item_occurrences, view_of
 
 
 def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str | None = "source",
-                  where: str | None = None, level: str | None = None, families=None,
+                  where: str | None = None, sources: list[str] | None = None,
+                  level: str | None = None, families=None,
                   level_conf: float = 0.95) -> Result:
     """Counts and rates of one formula / family / phrase per period (and group).
 
@@ -33,10 +34,7 @@ def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str
     occ = item_occurrences(view, item, level=level, families=families)
     st = view.statements.join(view.doc_tokens(level), on="doc", how="left")
     notes = []
-    if where:
-        before = st.height
-        st = st.filter(filter_parse(where))
-        notes.append(f"{before - st.height} statements excluded by --where {where!r}")
+    st, notes = statements_filter(st, where=where, sources=sources, corpus=view.name)
     undated = st.filter(pl.col("date").is_null()).height
     if undated:
         notes.append(f"{undated} undated statements excluded")
@@ -83,7 +81,7 @@ def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str
         changes = changes.drop("_all")
     life = stat_lifecycle(view, occ.join(st.select("doc"), on="doc", how="semi"), item=item,
                           group=group, by=by, timeline=frame, changes=changes)
-    params = {"corpus": view.name, "item": item, "by": by, "group": group, "where": where,
+    params = {"corpus": view.name, "item": item, "by": by, "group": group, "where": where, "sources": sources,
               "level": level, "confidence": level_conf, "snapshot_sha256": view.snapshot_sha256}
     return Result(frame, params, notes, {"changes": changes, "lifecycle": life})
 

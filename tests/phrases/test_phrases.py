@@ -80,7 +80,7 @@ def test_sample_maximal_phrases_hold_whole_formulae(mfa_index, store):
 
 
 def test_sample_kwic_original_wording(mfa_index, store):
-    frame, _ = query_kwic(mfa_index, "سلامة أراضي", level="stem", store=store, width=20)
+    frame = query_kwic(mfa_index, "سلامة أراضي", level="stem", store=store, width=20).frame
     assert frame["match"].to_list() == ["سلامة أراضي", "سلامة أراضيها"]
     assert frame["date"].is_sorted()
 

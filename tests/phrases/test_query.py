@@ -95,12 +95,12 @@ def test_kwic_cli(sample, store):
 
 
 def test_phrases_table(sample, store):
-    frame, _ = phrases_table(sample, level="clitic", n=(3, 3), store=store)
+    frame = phrases_table(sample, level="clitic", n=(3, 3), store=store).frame
     assert frame.height > 0 and set(frame["n"].to_list()) == {3}
     assert frame["statements"].is_sorted(descending=True)
-    frame, _ = phrases_table(sample, level="clitic", maximal=True, store=store)
+    frame = phrases_table(sample, level="clitic", maximal=True, store=store).frame
     assert "تم التاكيد علي اهميه" in frame["phrase"].to_list()
-    per, _ = phrases_table(sample, level="clitic", by="month", limit=3, store=store)
+    per = phrases_table(sample, level="clitic", by="month", limit=3, store=store).frame
     assert per.columns == ["phrase", "n", "period", "statements", "occurrences"]
     assert set(per["period"].to_list()) == {"2025-01", "2025-02"}
     with pytest.raises(FormulaeError, match="--sort 'x'"):

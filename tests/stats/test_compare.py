@@ -102,7 +102,7 @@ def test_cli_commands(mfa_ar, store):
     assert absent and all(r["share_lo"] == 0.0 for r in absent)
     out = run(app, ["formulae", *base, "--counts", "--format", "json"])
     assert {r["formula"] for r in json.loads(out.stdout)} >= {"political-forces"}
-    out = run(app, ["lexicon", "--lang", "en", "--format", "csv"])
+    out = run(app, ["lexicon", "--language", "en", "--format", "csv"])
     assert out.exit_code == 0 and "sovereignty and territorial integrity" in out.stdout
     out = run(app, ["compare", *base, "--a", "date<2025-02", "--b", "date>=2025-02", "--no-phrases",
                     "--format", "csv"])
