@@ -12,12 +12,12 @@ endif
 RUN := $(UV) run --frozen
 VENV_STAMP := .venv/.synced
 
-.PHONY: help setup corpora report test check lint bench clean
+.PHONY: help setup corpora report test check lint types bench clean
 
 help:
 	@echo "make report   set up, ingest default corpora, build default reports"
 	@echo "make test     set up, run the test suite"
-	@echo "make check    tests + ruff"
+	@echo "make check    tests + ruff + import layers + mypy"
 	@echo "make bench    benchmarks (long; prints medians and ratios)"
 
 $(VENV_STAMP): pyproject.toml uv.lock
@@ -39,7 +39,11 @@ test: setup
 lint: setup
 	$(RUN) ruff check analysis tests bench
 
-check: test lint
+check: test lint types
+
+types: setup
+	$(RUN) lint-imports
+	$(RUN) mypy
 
 bench: setup
 	$(RUN) python bench/run.py

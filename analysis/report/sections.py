@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import FormulaeError
 from .html import HtmlBlock, html_facts, html_table, note
 
 
@@ -49,12 +50,16 @@ def unavailable(what: str, exc: BaseException) -> HtmlBlock:
     return note(f"{what}: not available in this build ({detail}).")
 
 
+class SectionUnavailable(FormulaeError):
+    """A section's input is missing in this build (raised by a section, shown as a note)."""
+
+
 def guarded(what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call ``fn``; on a missing upstream piece (ImportError, AttributeError, NotImplementedError)
-    return the "not available" note instead."""
+    """Call ``fn``; when it raises :class:`SectionUnavailable` return the "not available"
+    note instead. Every other error fails the build (a report never hides a bug)."""
     try:
         return fn(*args, **kwargs)
-    except (ImportError, AttributeError, NotImplementedError) as exc:
+    except SectionUnavailable as exc:
         return unavailable(what, exc)
 
 

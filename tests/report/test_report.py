@@ -325,14 +325,19 @@ def test_chunk_option_errors_name_the_line(tmp_path):
 
 
 def test_missing_upstream_piece_shows_a_note():
-    from analysis.report.sections import guarded
+    from analysis.report.sections import SectionUnavailable, guarded
 
     def needs_missing():
-        from analysis import no_such_module  # noqa: F401
+        raise SectionUnavailable("no phrase index")
+
+    def buggy():
+        return {}["x"]
 
     out = guarded("Some section", needs_missing)
-    assert "Some section: not available in this build (ImportError" in out.markup
+    assert "Some section: not available in this build (SectionUnavailable: no phrase index" in out.markup
     assert guarded("x", lambda: 42) == 42
+    with pytest.raises(KeyError):  # a bug is not hidden behind a note
+        guarded("Buggy", buggy)
 
 
 def test_reuse_frame_leaves_out_formulae_wider_than_max_docs(mfa_ar, store):
