@@ -205,20 +205,17 @@ def report_build(
 ) -> BuildResult:
     """Render ``reports/<report>.qmd`` for ``corpus`` into ``<out>/<version>/``.
 
-    An existing complete build of the same version is reused unless ``force``.
+    1. resolve the renderer and the notebook; 2. derive the version from the snapshot,
+    parameters and code; 3. reuse an existing complete build of that version unless
+    ``force``; 4. otherwise render into a temporary folder and move it into place
+    atomically (:func:`_render_version`); 5. update the build index.
     ``renderer``: ``auto`` (quarto when on PATH, else built-in), ``builtin`` or ``quarto``.
     """
-    from .render import quarto_path, render_builtin, render_quarto
-
+    say = progress or (lambda message: None)
     out_root = Path(out) if out is not None else build_dir()
     store_path = store_root(store).resolve()
     params = report_params(report, corpus, level=level, formula=formula)
-    if renderer == "auto":
-        renderer = "quarto" if quarto_path() else "builtin"
-    if renderer not in ("builtin", "quarto"):
-        raise FormulaeError(f"unknown renderer {renderer!r}; choose auto, builtin or quarto")
-    if renderer == "quarto" and not quarto_path():
-        raise FormulaeError("--renderer quarto: no `quarto` binary on PATH")
+    renderer = _renderer(renderer)
     qmd = reports_dir() / f"{report}.qmd"
     if not qmd.is_file():
         raise FormulaeError(f"report notebook not found: {qmd}")
@@ -230,17 +227,14 @@ def report_build(
     code = code_version()
     version = report_version(report, params, cmanifest["snapshot_sha256"], code)
     folder = out_root / version
+    html = folder / f"{report}.html"
     if not force and (folder / "manifest.json").is_file():
-        if progress:
-            progress(f"{report} {corpus}: version {version} already built, reused")
-        result = BuildResult(version, folder, folder / f"{report}.html",
-                             read_json(folder / "manifest.json"), reused=True)
+        say(f"{report} {corpus}: version {version} already built, reused")
         if screenshot and not (folder / "screenshot.png").is_file():
-            report_screenshot(result.html, folder / "screenshot.png")
+            report_screenshot(html, folder / "screenshot.png")
         report_index(out_root)
-        return result
-    if progress:
-        progress(f"{report} {corpus}: building version {version} ...")
+        return BuildResult(version, folder, html, read_json(folder / "manifest.json"), reused=True)
+    say(f"{report} {corpus}: building version {version} ...")
     manifest: dict[str, Any] = {
         "version": version,
         "report": report,
@@ -257,6 +251,34 @@ def report_build(
         "build_time": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "renderer": renderer,
     }
+    _render_version(qmd, params, folder, manifest, store_path, cmanifest.get("language", "en"))
+    if screenshot:
+        report_screenshot(html, folder / "screenshot.png")
+    report_index(out_root)
+    say(f"{report} {corpus}: done in {manifest['build_seconds']} s -> {html}")
+    return BuildResult(version, folder, html, manifest, reused=False)
+
+
+def _renderer(renderer: str) -> str:
+    """``auto`` resolved to ``quarto`` (on PATH) or ``builtin``; an unusable choice is an error."""
+    from .render import quarto_path
+
+    if renderer == "auto":
+        renderer = "quarto" if quarto_path() else "builtin"
+    if renderer not in ("builtin", "quarto"):
+        raise FormulaeError(f"unknown renderer {renderer!r}; choose auto, builtin or quarto")
+    if renderer == "quarto" and not quarto_path():
+        raise FormulaeError("--renderer quarto: no `quarto` binary on PATH")
+    return renderer
+
+
+def _render_version(qmd: Path, params: dict[str, Any], folder: Path, manifest: dict[str, Any],
+                    store_path: Path, language: str) -> None:
+    """Render the notebook into ``folder`` (atomically: all or nothing) and complete the
+    manifest with the build time, page notes, title and the hash of every file written."""
+    from .render import render_builtin, render_quarto
+
+    report = manifest["report"]
     t0 = time.perf_counter()
     with atomic_dir(folder) as tmp:
         data = tmp / "data"
@@ -265,10 +287,11 @@ def report_build(
                ENV_PROJECT: str(project_root()), ENV_LEXICON: str(lexicon_default_path().resolve()),
                "PYTHONHASHSEED": "0"}
         html_path = tmp / f"{report}.html"
-        render = render_quarto if renderer == "quarto" else render_builtin
-        kwargs = {} if renderer == "quarto" else {"project": _project_config(),
-                                                  "lang": cmanifest.get("language", "en")}
-        render(qmd, params, out_html=html_path, env=env, stamp=_stamp(manifest), **kwargs)
+        if manifest["renderer"] == "quarto":
+            render_quarto(qmd, params, out_html=html_path, env=env, stamp=_stamp(manifest))
+        else:
+            render_builtin(qmd, params, out_html=html_path, env=env, stamp=_stamp(manifest),
+                           project=_project_config(), lang=language)
         manifest["build_seconds"] = round(time.perf_counter() - t0, 2)
         manifest["notes"] = _page_notes(html_path)
         manifest["title"] = _front_title(qmd)
@@ -278,12 +301,6 @@ def report_build(
         manifest["data_tables"] = sorted(k for k in manifest["files"] if k.startswith("data/"))
         with atomic_file(tmp / "manifest.json", "w") as fh:
             fh.write(dumps_json(manifest))
-    if screenshot:
-        report_screenshot(folder / f"{report}.html", folder / "screenshot.png")
-    report_index(out_root)
-    if progress:
-        progress(f"{report} {corpus}: done in {manifest['build_seconds']} s -> {folder / f'{report}.html'}")
-    return BuildResult(version, folder, folder / f"{report}.html", manifest, reused=False)
 
 
 def report_screenshot(html: Path, png: Path) -> Path:
