@@ -56,3 +56,32 @@ def test_no_module_over_the_size_limit():
 def test_the_package_never_finds_files_through_parent_parent():
     hits = [str(p.relative_to(PACKAGE)) for p in _modules() if "parent.parent" in p.read_text()]
     assert hits == []
+
+
+def _tree(doc: Path) -> set[str]:
+    """Module paths listed in the first ``analysis/`` tree block of a document."""
+    import re
+
+    text = doc.read_text(encoding="utf-8")
+    block = text[text.index("\nanalysis/\n"):]
+    block = block[: block.index("```")]
+    listed, package = set(), ""
+    for line in block.splitlines()[2:]:
+        m = re.match(r"^( +)(\S+)", line)
+        if not m:
+            continue
+        indent, name = len(m.group(1)), m.group(2)
+        if indent == 2:
+            package = name.rstrip("/") + "/" if name.endswith("/") else ""
+            if name.endswith(".py"):
+                listed.add(name)
+        elif name.endswith(".py"):
+            listed.add(package + name)
+    return listed
+
+
+def test_architecture_tree_lists_every_module():
+    """docs/ARCHITECTURE.md shows the package tree, one line per module: none missing, none stale."""
+    modules = {str(p.relative_to(PACKAGE)) for p in _modules()
+               if p.name not in ("__init__.py", "__main__.py")}
+    assert _tree(PACKAGE.parent / "docs" / "ARCHITECTURE.md") == modules

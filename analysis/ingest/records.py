@@ -1,4 +1,4 @@
-"""Readers: one function per input format, each returning the *records* frame.
+"""Shared pieces of the readers: the records frame, bytes and UTF-8, dates, field mapping.
 
 Every reader turns its input files into one polars DataFrame with one row per record
 read, in input order, with the columns of :data:`RECORD_SCHEMA`:

@@ -1,4 +1,4 @@
-"""Phrases: the phrase-frequency index of a corpus snapshot at one matching level.
+"""The phrase engine: a form stream in, n-gram and maximal-phrase tables out (one suffix array).
 
 :func:`phrases_scan` is the engine. It takes a *form stream* (``doc sent pos start end
 form``, see ``tokens.tokens_level``) and the statement table, turns forms into ids

@@ -1,4 +1,4 @@
-"""The stored phrase index of a corpus at one level: build, freshness, the one reader.
+"""The stored phrase index of a corpus at one level: freshness and the one reader.
 
 ``<store>/<corpus>/index/<level>/`` holds Parquet tables (``ngrams``, ``maximal``,
 ``vocab``, ``docs``, ``words``), memory-mapped numpy arrays (``ids``, ``sa``, ``start``,
