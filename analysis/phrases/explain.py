@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..text.analyzer import Analyzer, aliases_load
+from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import LEVELS, check, default_level
 
@@ -33,17 +33,14 @@ def tokens_explain(
         from ..ingest.snapshot import corpus_load, corpus_manifest
 
         manifest = corpus_manifest(corpus, store)
-        path = manifest.get("aliases")
         corpus_toks = tokens_build(
             corpus_load(corpus, store),
             language=manifest.get("language", language),
             line_breaks=manifest.get("line_breaks", line_breaks),
         )
-        analyzer = Analyzer.from_tokens(
-            corpus_toks, language, aliases=aliases_load(path, language) if path else None
-        )
+        analyzer = Analyzer.for_corpus(manifest | {"language": language}, tokens=corpus_toks)
     else:
-        analyzer = Analyzer(language, {}, line_breaks=line_breaks)
+        analyzer = Analyzer.for_corpus({"language": language, "line_breaks": line_breaks}, counts={})
     forms = tokens_level(toks, level, analyzer=analyzer).collect()
     per_tok = (
         forms.join(
