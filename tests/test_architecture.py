@@ -81,7 +81,8 @@ def _tree(doc: Path) -> set[str]:
 
 
 def test_architecture_tree_lists_every_module():
-    """docs/ARCHITECTURE.md shows the package tree, one line per module: none missing, none stale."""
+    """docs/ARCHITECTURE.md and the README's layout section show the package tree, one line per module: none missing, none stale."""
     modules = {str(p.relative_to(PACKAGE)) for p in _modules()
                if p.name not in ("__init__.py", "__main__.py")}
     assert _tree(PACKAGE.parent / "docs" / "ARCHITECTURE.md") == modules
+    assert _tree(PACKAGE.parent / "README.md") == modules
