@@ -266,8 +266,7 @@ def _parse_elements(text: str) -> list[tuple[str, Any]]:
             if not all(alts):
                 raise ValueError(f"empty alternative in {tok!r}")
             out.append(("alt", (alts, optional)))
-        elif _GAP_RE.match(tok):
-            m = _GAP_RE.match(tok)
+        elif (m := _GAP_RE.match(tok)) is not None:
             lo, hi = (1, 1) if m.group(1) is None else (int(m.group(1)), int(m.group(2)))
             if lo > hi or hi > MAX_GAP:
                 raise ValueError(f"gap {tok!r} must be *{{lo,hi}} with lo <= hi <= {MAX_GAP}")
@@ -305,10 +304,11 @@ def pattern_sequences(text: str, to_forms: Callable[[str], list[str]]) -> list[t
     choices: list[list[tuple[str | None, ...]]] = []
     for kind, val in _parse_elements(text):
         if kind == "word":
-            choices.append([tuple(to_forms(val))])
+            word: tuple[str | None, ...] = tuple(to_forms(val))
+            choices.append([word])
         elif kind == "alt":
             alts, optional = val
-            opts = [tuple(to_forms(a)) for a in alts]
+            opts: list[tuple[str | None, ...]] = [tuple(to_forms(a)) for a in alts]
             if optional:
                 opts.append(())
             choices.append(opts)

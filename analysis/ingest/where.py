@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..errors import FormulaeError
 
@@ -45,6 +46,7 @@ def filter_parse(spec: str) -> pl.Expr:
             raise FormulaeError(f"filter {spec!r}: unknown field {name!r} (known: {', '.join(_FIELDS)})")
         e = _clause_expr(name, op, value, spec)
         expr = e if expr is None else expr & e
+    assert expr is not None  # at least one clause
     return expr
 
 
@@ -53,7 +55,8 @@ def _clause_expr(name: str, op: str, value: str, spec: str) -> pl.Expr:
 
     if name in ("date", "year"):
         col = pl.col("date") if name == "date" else pl.col("date").dt.year()
-        conv = ((lambda v: _date_value(v, spec)) if name == "date" else (lambda v: _int(v, spec)))
+        conv: Callable[[str], Any] = ((lambda v: _date_value(v, spec)) if name == "date"
+                                      else (lambda v: _int(v, spec)))
         if ".." in value:
             if op not in ("=", "!="):
                 raise FormulaeError(f"filter {spec!r}: a range needs = or !=")

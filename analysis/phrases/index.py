@@ -92,8 +92,8 @@ def index_stale(have: dict, snapshot: dict, level: str, params: dict | None = No
 
     ``params`` None accepts the stored build parameters (a reader), otherwise they must
     be equal (the builder)."""
-    want = index_stamp(snapshot, level, have.get("params") if params is None else params,
-                       have.get("analyzer"))
+    stored = have.get("params") or {}
+    want = index_stamp(snapshot, level, stored if params is None else params, have.get("analyzer"))
     reasons = {
         "snapshot_sha256": "it is older than its snapshot (re-ingested)",
         "level": "it was built at another level",
@@ -257,7 +257,8 @@ class WordCounts:
     """Corpus word counts for the Analyzer, read from an index's word table on demand."""
 
     def __init__(self, path: Path):
-        self.path, self.memo = path, {}
+        self.path = path
+        self.memo: dict[str, int] = {}
 
     def get(self, word: str, default: int = 0) -> int:
         if word not in self.memo:

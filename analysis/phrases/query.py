@@ -41,7 +41,7 @@ def _day(value: str | None, name: str, end: bool) -> int | None:
         raise FormulaeError(f"{name} {value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
     unit = {4: "Y", 7: "M", 10: "D"}[len(value)]
     try:
-        d = np.datetime64(value, unit)
+        d = np.datetime64(value, unit)  # type: ignore[call-overload]  # unit is Y, M or D
     except ValueError:
         raise FormulaeError(f"{name} {value!r} is not a valid date") from None
     if end:

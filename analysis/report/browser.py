@@ -99,7 +99,7 @@ def page_check(html: Path, screenshot: Path | None = None, *, timeout_ms: int = 
             page.route("**/*", route)
             page.on("console", lambda m: result.console_errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: result.console_errors.append(f"pageerror: {e}"))
-            page.on("dialog", lambda d: (result.dialogs.append(d.message), d.dismiss()))
+            page.on("dialog", lambda d: _dismiss(d, result.dialogs))
             page.goto(url, wait_until="load")
             page.wait_for_function(
                 "() => Array.from(document.querySelectorAll('div.fx-chart'))"
@@ -121,3 +121,9 @@ def page_check(html: Path, screenshot: Path | None = None, *, timeout_ms: int = 
         finally:
             browser.close()
     return result
+
+
+def _dismiss(dialog, seen: list[str]) -> None:
+    """Record a dialog's message and dismiss it (a report page must not open dialogs)."""
+    seen.append(dialog.message)
+    dialog.dismiss()

@@ -59,7 +59,7 @@ def section_formula_head(ctx: ReportContext, formula: str | None) -> HtmlBlock:
     return HtmlBlock(head + html_table(pats, name="patterns", caption="Lexicon patterns (corpus/formulae.yml)"))
 
 
-def _timeline(ctx: ReportContext, formula: str | None, group: str | None) -> Any:
+def _timeline(ctx: ReportContext, formula: str, group: str | None) -> Any:
     if ("timeline", formula, group) not in ctx.cache:
         from ..stats.timeline import stat_timeline
 

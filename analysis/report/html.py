@@ -77,7 +77,7 @@ def json_for_script(obj: Any) -> str:
 
 def is_arabic(text: str | None) -> bool:
     """True when ``text`` contains Arabic-script letters."""
-    return bool(text) and _ARABIC.search(text) is not None
+    return text is not None and _ARABIC.search(text) is not None
 
 
 def text_dir(text: str | None) -> str:
@@ -193,10 +193,11 @@ def vega_bundle() -> str:
 
     from ..store import atomic_file, store_root
 
-    path = store_root() / "_cache" / f"vega-bundle-{vlc.__version__}-vl{VL_VERSION}.js"
+    version = getattr(vlc, "__version__", "unknown")
+    path = store_root() / "_cache" / f"vega-bundle-{version}-vl{VL_VERSION}.js"
     if path.is_file():
         return path.read_text(encoding="utf-8")
-    js = _script_safe(vlc.javascript_bundle(vl_version=VL_VERSION))
+    js = _script_safe(vlc.javascript_bundle(vl_version=VL_VERSION))  # type: ignore[call-arg]  # snippet is optional at run time
     try:
         with atomic_file(path, "w") as fh:
             fh.write(js)

@@ -26,7 +26,7 @@ class ReportContext:
     statements: Any  # pl.LazyFrame
     language: str
     level: str | None = None
-    cache: dict[str, Any] = field(default_factory=dict)
+    cache: dict[Any, Any] = field(default_factory=dict)  # keyed by section and parameters
 
     @property
     def arabic(self) -> bool:

@@ -33,7 +33,6 @@ def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str
     level = level or default_level(view.language)
     occ = item_occurrences(view, item, level=level, families=families)
     st = view.statements.join(view.doc_tokens(level), on="doc", how="left")
-    notes = []
     st, notes = statements_filter(st, where=where, sources=sources, corpus=view.name)
     undated = st.filter(pl.col("date").is_null()).height
     if undated:

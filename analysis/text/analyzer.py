@@ -400,7 +400,7 @@ class Analyzer:
         parts = self.split(word)
         if len(parts) == 1:
             return (parts[0],), (len(norm),)
-        letters = []
+        letters: list[int] = []
         for k, part in enumerate(parts[:-1]):
             need = len(part)
             if (
