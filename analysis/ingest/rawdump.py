@@ -111,7 +111,13 @@ def _collapse(s: str) -> str:
 
 
 def read_rawdump(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.DataFrame:
-    """Split a raw dump into posts; duplicate pastes are kept as dropped records."""
+    """Split a raw dump into posts; duplicate pastes are kept as dropped records.
+
+    1. line spans in the verbatim text; 2. blocks of lines, split at separator lines,
+    closing hashtag lines, emoji-led date lines and a repeated paragraph
+    (:func:`_blocks`); 3. one record per block, a block whose paragraphs all occurred in
+    earlier posts being a duplicate paste (:func:`_post_rows`); 4. the records frame.
+    """
     shown = display_path(path, decl)
     text = decode_utf8(read_input(path), shown)
     # line spans (start, end) in the verbatim text, end excluding the line break
@@ -122,9 +128,13 @@ def read_rawdump(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Da
         spans.append((pos, pos + len(body)))
         pos += len(ln)
     lines = [text[s:e] for s, e in spans]
+    rows = _post_rows(_blocks(lines, decl), text, spans, lines, decl, shown, skip_bad)
+    return _records_frame(rows)
 
+
+def _blocks(lines: list[str], decl: Declaration) -> list[list[int]]:
+    """Blocks of line numbers (0-based), one per post candidate."""
     boundary = re.compile(decl.separator) if decl.separator != "," else None
-
     leads = lead_emojis(lines)
 
     def is_lead_date(i: int) -> bool:
@@ -136,7 +146,6 @@ def read_rawdump(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Da
         matched = find_date(rest, decl.date_year)[1]
         return matched is not None and rest.find(matched) <= 12
 
-    # 1. blocks of line numbers (0-based), split at closing hashtag lines and lead date lines
     blocks: list[list[int]] = []
     cur: list[int] = []
     seen: set[str] = set()
@@ -164,8 +173,12 @@ def read_rawdump(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Da
             cur, seen = [], set()
     if cur:
         blocks.append(cur)
+    return blocks
 
-    # 2. records: a block whose paragraphs all occurred in earlier posts is a duplicate paste
+
+def _post_rows(blocks: list[list[int]], text: str, spans: list[tuple[int, int]], lines: list[str],
+               decl: Declaration, shown: str, skip_bad: bool) -> list[dict]:
+    """One record per block: kept, or dropped as a duplicate paste / an empty hashtag line."""
     rows: list[dict] = []
     earlier: dict[str, int] = {}  # collapsed paragraph -> line (1-based) of the post it first appeared in
     for block in blocks:
@@ -197,12 +210,17 @@ def read_rawdump(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Da
             if not skip_bad:
                 raise FormulaeError(problem, file=shown, line=first)
             row.update(drop="unparseable", detail=problem)
-        meta = {"date_text": matched} if matched else {}
+        meta: dict[str, object] = {"date_text": matched} if matched else {}
         repeated = sum(p in earlier and earlier[p] != first for p in paras)
         if repeated:  # kept (it has new paragraphs too), but say how much of it was seen before
             meta["repeated_paragraphs"] = repeated
         row.update(date=date, date_precision="day" if date else "none", meta=json.dumps(meta, ensure_ascii=False, sort_keys=True))
         rows.append(row)
+    return rows
+
+
+def _records_frame(rows: list[dict]) -> pl.DataFrame:
+    """The records frame of the posts (every column of the schema, in input order)."""
     if not rows:
         return concat_records([])
     df = pl.DataFrame(

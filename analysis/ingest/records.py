@@ -177,26 +177,14 @@ def map_records(df: pl.DataFrame, lines: pl.Series, path: Path, decl: Declaratio
     whether a row whose text is null lacks the key entirely (an error) rather than
     holding null. ``files`` gives each row's file when the rows come from several files
     (a folder); errors then name the row's own file.
+
+    1. the declared fields and extra (metadata) columns (:func:`_field_map`); 2. one
+    record per row; 3. record-level problems (:func:`_mark_problems`): raised, or
+    dropped as ``unparseable`` under ``skip_bad``.
     """
     shown = display_path(path, decl)
-    # a role not named in the declaration defaults to the column of the same name, if any
-    fields = {r: decl.fields[r] if r in decl.fields else (r if r in df.columns else None)
-              for r in ("id", "text", "date", "source", "title")}
-    for role, name in fields.items():
-        if name and name not in df.columns:
-            raise FormulaeError(
-                f"mapped field '{name}' (fields.{role}) is missing from the records; "
-                f"fields present: {', '.join(df.columns) or 'none'}", file=shown, line=int(lines[0]) if len(lines) else 1)
-    mapped = {fields[r] for r in ("id", "text", "source", "title")} - {None}
-    if decl.extra == "all":
-        extra = sorted(c for c in df.columns if c not in mapped)
-    elif decl.extra == "none":
-        extra = []
-    else:
-        missing = [c for c in decl.extra if c not in df.columns]
-        if missing:
-            raise FormulaeError(f"field '{missing[0]}' (fields.extra) is missing from the records", file=shown, line=int(lines[0]) if len(lines) else 1)
-        extra = sorted(decl.extra)
+    first_line = int(lines[0]) if len(lines) else 1
+    fields, extra = _field_map(df, decl, shown, first_line)
 
     def col(role: str) -> pl.Expr:
         name = fields.get(role)
@@ -227,7 +215,38 @@ def map_records(df: pl.DataFrame, lines: pl.Series, path: Path, decl: Declaratio
         pl.lit(exact_lines is None).alias("line_known"),
         raw_date.alias("_raw_date"),
     )
-    # record-level problems: unparseable dates, records without the text field
+    return _mark_problems(out, decl, fields, skip_bad, locate_null, exact_lines)
+
+
+def _field_map(df: pl.DataFrame, decl: Declaration, shown: str,
+               first_line: int) -> tuple[dict[str, str | None], list[str]]:
+    """(role -> column or None, extra columns kept in ``meta``); a declared column that is
+    missing from the records is an error naming it."""
+    # a role not named in the declaration defaults to the column of the same name, if any
+    fields = {r: decl.fields[r] if r in decl.fields else (r if r in df.columns else None)
+              for r in ("id", "text", "date", "source", "title")}
+    for role, name in fields.items():
+        if name and name not in df.columns:
+            raise FormulaeError(
+                f"mapped field '{name}' (fields.{role}) is missing from the records; "
+                f"fields present: {', '.join(df.columns) or 'none'}", file=shown, line=first_line)
+    mapped = {fields[r] for r in ("id", "text", "source", "title")} - {None}
+    if decl.extra == "all":
+        return fields, sorted(c for c in df.columns if c not in mapped)
+    if decl.extra == "none":
+        return fields, []
+    missing = [c for c in decl.extra if c not in df.columns]
+    if missing:
+        raise FormulaeError(f"field '{missing[0]}' (fields.extra) is missing from the records",
+                            file=shown, line=first_line)
+    return fields, sorted(decl.extra)
+
+
+def _mark_problems(out: pl.DataFrame, decl: Declaration, fields: dict[str, str | None], skip_bad: bool,
+                   locate_null: Callable[[int], bool] | None,
+                   exact_lines: Callable[[], pl.Series] | None) -> pl.DataFrame:
+    """Record-level problems (unparseable dates, records without the text field): the
+    first one raised, or every one dropped as ``unparseable`` under ``skip_bad``."""
     bad_date = pl.col("_raw_date").is_not_null() & (pl.col("_raw_date") != "") & pl.col("date").is_null()
     problems = pl.when(bad_date).then(pl.lit("unparseable date '") + pl.col("_raw_date") + pl.lit("' (date.format: " + decl.date_format + ")"))
     out = out.with_columns(_problem=problems)
