@@ -90,60 +90,23 @@ def is_declaration(path: Path) -> bool:
 
 
 def declaration_load(path: str | Path) -> Declaration:
-    """Read and validate a declaration; errors name the file and the key."""
-    import yaml
+    """Read and validate a declaration; errors name the file and the key.
 
+    1. the YAML mapping (:func:`_read_yaml`); 2. the required keys and their values
+    (:func:`_parse_head`); 3. inputs, fields, dates and the separator; 4. the
+    :class:`Declaration`.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise FormulaeError("no such corpus declaration", file=path)
-    raw = path.read_bytes()
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise FormulaeError(f"declaration is not valid UTF-8 ({exc.reason})", file=path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = None if mark is None else mark.line + 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise FormulaeError(f"declaration is not valid YAML: {problem}", file=path, line=line) from None
-    if not isinstance(data, dict):
-        raise FormulaeError("declaration must be a YAML mapping of keys (name, format, path, ...)", file=path)
+    raw, data = _read_yaml(path)
 
     def bad(key: str, problem: str) -> FormulaeError:
         return FormulaeError(f"key '{key}': {problem}", file=path, line=_key_line(raw, key))
 
-    unknown = sorted(set(map(str, data)) - KNOWN_KEYS)
-    if unknown:
-        raise bad(unknown[0], f"unknown key; allowed: {', '.join(sorted(KNOWN_KEYS))}")
-    for key in ("name", "format", "language"):
-        if key not in data or data[key] in (None, ""):
-            raise FormulaeError(f"missing required key '{key}'", file=path)
-    name = str(data["name"])
-    if not _NAME_RE.match(name):
-        raise bad("name", f"{name!r} is not a valid corpus name (lowercase letters, digits, '.', '_', '-')")
-    fmt = str(data["format"])
-    if fmt not in FORMATS:
-        raise bad("format", f"{fmt!r} is not a known format; allowed: {', '.join(FORMATS)}")
-    language = str(data["language"])
-    if not _LANG_RE.match(language):
-        raise bad("language", f"{language!r} is not an ISO 639-1 code such as ar, en, ru")
-    line_breaks = str(data.get("line_breaks") or "paragraph")
-    if line_breaks not in LINE_BREAKS:
-        raise bad("line_breaks", f"{line_breaks!r}; allowed: {', '.join(LINE_BREAKS)}")
-
+    name, fmt, language, line_breaks = _parse_head(data, bad, path)
     inputs = _resolve_inputs(path, data, bad, fmt)
     fields, extra = _parse_fields(data.get("fields"), bad, fmt)
     date_format, date_precision, date_year = _parse_date(data.get("date"), bad)
-    separator = str(data.get("separator", ","))
-    if fmt == "rawdump" and "separator" in data:
-        try:
-            re.compile(separator)
-        except re.error as exc:
-            raise bad("separator", f"{separator!r} is not a valid regular expression ({exc})") from None
-        if separator == ",":
-            raise bad("separator", "',' would split posts at every comma line; give a regular expression")
-    elif len(separator) != 1:
-        raise bad("separator", f"{separator!r} must be a single character")
+    separator = _parse_separator(data, bad, fmt)
     aliases = None
     if data.get("aliases"):
         aliases = (path.parent / str(data["aliases"])).resolve()
@@ -170,6 +133,65 @@ def declaration_load(path: str | Path) -> Declaration:
         description=_opt_text(data.get("description")),
         citation=_opt_text(data.get("citation")),
     )
+
+
+def _read_yaml(path: Path) -> tuple[bytes, dict]:
+    """The declaration's bytes and its YAML mapping (errors name the file and line)."""
+    import yaml
+
+    if not path.is_file():
+        raise FormulaeError("no such corpus declaration", file=path)
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise FormulaeError(f"declaration is not valid UTF-8 ({exc.reason})", file=path) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = None if mark is None else mark.line + 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise FormulaeError(f"declaration is not valid YAML: {problem}", file=path, line=line) from None
+    if not isinstance(data, dict):
+        raise FormulaeError("declaration must be a YAML mapping of keys (name, format, path, ...)", file=path)
+    return raw, data
+
+
+def _parse_head(data: dict, bad, path: Path) -> tuple[str, str, str, str]:
+    """(name, format, language, line_breaks): unknown keys, missing and invalid values are errors."""
+    unknown = sorted(set(map(str, data)) - KNOWN_KEYS)
+    if unknown:
+        raise bad(unknown[0], f"unknown key; allowed: {', '.join(sorted(KNOWN_KEYS))}")
+    for key in ("name", "format", "language"):
+        if key not in data or data[key] in (None, ""):
+            raise FormulaeError(f"missing required key '{key}'", file=path)
+    name = str(data["name"])
+    if not _NAME_RE.match(name):
+        raise bad("name", f"{name!r} is not a valid corpus name (lowercase letters, digits, '.', '_', '-')")
+    fmt = str(data["format"])
+    if fmt not in FORMATS:
+        raise bad("format", f"{fmt!r} is not a known format; allowed: {', '.join(FORMATS)}")
+    language = str(data["language"])
+    if not _LANG_RE.match(language):
+        raise bad("language", f"{language!r} is not an ISO 639-1 code such as ar, en, ru")
+    line_breaks = str(data.get("line_breaks") or "paragraph")
+    if line_breaks not in LINE_BREAKS:
+        raise bad("line_breaks", f"{line_breaks!r}; allowed: {', '.join(LINE_BREAKS)}")
+    return name, fmt, language, line_breaks
+
+
+def _parse_separator(data: dict, bad, fmt: str) -> str:
+    """The CSV separator (one character), or the raw dump's post separator (a regex)."""
+    separator = str(data.get("separator", ","))
+    if fmt == "rawdump" and "separator" in data:
+        try:
+            re.compile(separator)
+        except re.error as exc:
+            raise bad("separator", f"{separator!r} is not a valid regular expression ({exc})") from None
+        if separator == ",":
+            raise bad("separator", "',' would split posts at every comma line; give a regular expression")
+    elif len(separator) != 1:
+        raise bad("separator", f"{separator!r} must be a single character")
+    return separator
 
 
 def _opt_text(value: Any) -> str | None:

@@ -106,6 +106,9 @@ def char_table() -> np.ndarray:
 # One flat function: numba compiles calls to helper functions (inlined or not) into
 # much slower code than the same lines written out, so each alternative of the
 # pattern is a block below, headed by its fragment of the regular expression.
+# Numba kernels (this one and _scan_part) stay whole past the ~80-line rule: a call
+# between compiled pieces of the innermost loop costs more than the split is worth, and
+# each block mirrors one alternative of the grammar's run pattern, in its order.
 @nb.njit(cache=True, nogil=True)
 def _token_end(cps, t, i, hi, wrap):  # noqa: C901 - one block per alternative
     """End of the token at ``i`` (a non-gap character): the first alternative of the
@@ -286,7 +289,7 @@ def _decode(raw, cps):
 
 
 @nb.njit(cache=True, nogil=True)
-def _scan_part(cps, t, lo, hi, wrap, base, at, out, slots, surf):
+def _scan_part(cps, t, lo, hi, wrap, base, at, out, slots, surf):  # a numba kernel, kept whole
     """Scan from text ``at[0]`` (at code point ``at[1]``; -1: from its start) until done
     or an array is full; ``at`` is updated in place (text, position, runs, surfaces,
     arena use). Texts are numbered from ``base``. Nothing is reallocated here (the
