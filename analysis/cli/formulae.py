@@ -141,18 +141,17 @@ def formulae_cmd(
 
     Example: [bold]formulae formulae --corpus mfa-ar --formula territorial-integrity[/bold]
     """
-    import polars as pl
 
     from ..formulae.lexicon import lexicon_load
-    from ..formulae.match import formulae_find
+    from ..formulae.match import formulae_dated, formulae_find, formulae_totals
+    from ..phrases.view import corpus_view
 
-    occ = formulae_find(corpus, store=store, lexicon=lexicon_load(lexicon), level=level, formulae=formula)
+    view = corpus_view(corpus, store)
+    occ = formulae_find(view, lexicon=lexicon_load(lexicon), level=level, formulae=formula)
     if counts:
-        frame = (occ.group_by("formula").agg(pl.col("doc").n_unique().alias("statements"), pl.len().alias("occurrences"),
-                                             pl.col("date").min().alias("first_date"), pl.col("date").max().alias("last_date"))
-                 .sort(["statements", "formula"], descending=[True, False]))
+        frame = formulae_totals(view, occ)
     else:
-        frame = occ.select("formula", "id", "source", "date", "pos", "start", "end", "text")
+        frame = formulae_dated(view, occ).select("formula", "id", "source", "date", "pos", "start", "end", "text")
     emit_result(frame, fmt, output, f"formulae in {corpus}")
 
 

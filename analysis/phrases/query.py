@@ -23,7 +23,7 @@ import re
 import numpy as np
 
 from ..errors import FormulaeError
-from ..ingest.periods import period_keys, period_label, period_label_expr
+from ..ingest.periods import date_label_expr, period_keys, period_label, period_label_expr
 from ..result import Result
 from ..vocab import PERIOD_STEP, PERIODS, PRECISIONS, check, precision_rank
 from .index import PhraseIndex, index_load
@@ -67,6 +67,8 @@ def _doc_filter(ix: PhraseIndex, source, date_from, date_to, distinct) -> tuple[
             notes.append(f"{int((dup & keep).sum())} statements excluded: duplicates of a statement under another source (--distinct)")
         keep &= ~dup
     lo, hi = _day(date_from, "--from", False), _day(date_to, "--to", True)
+    if lo is not None and hi is not None and lo > hi:
+        raise FormulaeError(f"--from {date_from} is after --to {date_to}")
     if lo is not None or hi is not None:
         day = np.asarray(ix.array("doc_day")).astype(np.int64)
         dated = day != _NULL_DAY
@@ -165,7 +167,7 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
                distinct: bool = False, limit: int | None = None, store=None):
     """Concordance lines of ``phrase`` in the original wording, sorted by date.
 
-    Columns: ``date``, ``source``, ``id``, ``before``, ``match``, ``after`` (verbatim text
+    Columns: ``date`` (text at its precision: ``1946``, ``2015-07``, ``2015-07-21``), ``source``, ``id``, ``before``, ``match``, ``after`` (verbatim text
     around the match; line breaks shown as ``¶``), ``doc``, ``start``, ``end`` (code-point
     offsets of the match in the statement's text). Returns (frame, notes).
     """
@@ -175,10 +177,12 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
 
     if width < 1:
         raise FormulaeError(f"--width must be positive, got {width}")
+    if limit is not None and limit < 0:
+        raise FormulaeError(f"--limit must be 0 or more, got {limit}")
     ix = index_load(corpus, level, store)
     ids, _ = ix.phrase_ids(phrase)
     keep, notes = _doc_filter(ix, source, date_from, date_to, distinct)
-    schema = {"date": pl.Date, "source": pl.String, "id": pl.String, "before": pl.String,
+    schema = {"date": pl.String, "source": pl.String, "id": pl.String, "before": pl.String,
               "match": pl.String, "after": pl.String, "doc": pl.UInt32, "start": pl.UInt32, "end": pl.UInt32}
     if ids is None:
         return pl.DataFrame(schema=schema), notes
@@ -195,11 +199,12 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
     if hits.height == 0:
         return pl.DataFrame(schema=schema), notes
     texts = (corpus_load(corpus, store).filter(pl.col("doc").is_in(hits["doc"].unique().implode()))
-             .select("doc", "id", "source", "date", "text").collect())
+             .select("doc", "id", "source", "date", "date_precision", "text").collect())
     out = (
         hits.join(texts, on="doc", how="left")
         .with_columns(kwic_context(width))
         .sort(["date", "source", "id", "start"], nulls_last=True)
+        .with_columns(date_label_expr().alias("date"))
         .select(list(schema))
     )
     if limit is not None and out.height > limit:
@@ -227,6 +232,8 @@ def phrases_table(corpus: str, *, level: str | None = None, min_statements: int 
     import polars as pl
 
     check("--sort", sort, SORTS)
+    if limit is not None and limit < 0:
+        raise FormulaeError(f"--limit must be 0 (all) or more, got {limit}")
     if by is not None:
         check("--by", by, PERIODS)
     ix = index_load(corpus, level, store)
