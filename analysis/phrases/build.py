@@ -86,6 +86,7 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
         "line_breaks": manifest.get("line_breaks", "paragraph"),
         "tokens": int(len(scan.ids)), "statements": meta.height, "vocabulary": scan.vocab.height,
         "ngrams": scan.ngrams.height, "maximal": scan.maximal.height,
+        "sentences_split": scan.sentences_split, "long_phrases_skipped": scan.long_skipped,
         "sources": sources, "polars_version": pl.__version__, "numpy_version": np.__version__,
         "formulae_version": _formulae_version(),
     }

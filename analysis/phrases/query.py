@@ -26,7 +26,7 @@ from ..errors import FormulaeError
 from ..ingest.periods import date_label_expr, period_keys, period_label, period_label_expr
 from ..result import Result
 from ..vocab import PERIOD_STEP, PERIODS, PRECISIONS, check, precision_rank
-from .index import PhraseIndex, index_load
+from .index import PhraseIndex, index_load, index_notes
 
 _NULL_DAY = np.iinfo(np.int32).min
 QUERY_COLUMNS = ("period", "source", "statements", "occurrences", "tokens", "statements_total", "per_10k")
@@ -238,7 +238,7 @@ def phrases_table(corpus: str, *, level: str | None = None, min_statements: int 
         check("--by", by, PERIODS)
     ix = index_load(corpus, level, store)
     built_k = ix.manifest["params"]["min_statements"]
-    notes = []
+    notes = index_notes(ix.manifest)
     if min_statements < built_k:
         notes.append(f"the index keeps phrases in >= {built_k} statements; --min-statements {min_statements} "
                      f"shows the same rows")
