@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ..text.grammar import display_inert
+
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
@@ -59,8 +61,20 @@ _state: dict[str, Any] = {"ids": {}, "setup": False}
 
 
 def esc(value: object) -> str:
-    """Escape any value for HTML text or a quoted attribute (``& < > " '``)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Escape any value for HTML text or a quoted attribute (``& < > " '``); bidi controls
+    are shown as inert marks (``⟨U+202E⟩``: :func:`analysis.text.normalise.display_inert`)."""
+    return html.escape(display_inert("" if value is None else str(value)), quote=True)
+
+
+def _inert(obj: Any) -> Any:
+    """Every string of a chart spec (labels, tooltips, data) with bidi controls made inert."""
+    if isinstance(obj, str):
+        return display_inert(obj)
+    if isinstance(obj, list):
+        return [_inert(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _inert(v) for k, v in obj.items()}
+    return obj
 
 
 def json_for_script(obj: Any) -> str:
@@ -119,7 +133,7 @@ table.fx-table { border-collapse: collapse; margin: .75rem 0; font-size: .92em; 
 table.fx-table caption { caption-side: top; text-align: start; color: #57606a; padding: .25rem 0; }
 table.fx-table th, table.fx-table td { border-bottom: 1px solid #d0d7de; padding: .3rem .6rem; vertical-align: top; text-align: start; }
 table.fx-table th { background: #f6f8fa; font-weight: 600; }
-table.fx-table td.fx-num { text-align: end; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.fx-table td.fx-num { unicode-bidi: isolate; text-align: end; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.fx-table[dir="rtl"] td, table.fx-table[dir="rtl"] th { font-family: var(--fx-ar); }
 .fx-kwic { margin: .4rem 0; padding: .4rem .6rem; border-inline-start: 3px solid #d0d7de; }
 .fx-kwic .fx-kwic-meta { font-family: var(--fx-ui); font-size: .8em; color: #57606a; direction: ltr; text-align: left; }
@@ -328,7 +342,7 @@ def html_chart_spec(spec: dict, *, caption: str | None = None) -> str:
         f'<figure class="fx-figure" id="figure-{cid}">'
         f'<div class="fx-chart" id="chart-{cid}" role="img" aria-label="{esc(desc)}" '
         f'data-fx-spec="chart-{cid}-spec"></div>'
-        f'<script type="application/json" id="chart-{cid}-spec">{json_for_script(spec)}</script>'
+        f'<script type="application/json" id="chart-{cid}-spec">{json_for_script(_inert(spec))}</script>'
         f'<p class="fx-downloads">{"".join(links)}</p>{cap}</figure>'
     )
 
@@ -349,7 +363,8 @@ def _cell(value: Any, dtype: Any) -> str:
         return '<td class="fx-null"></td>'
     if dtype.is_numeric():
         text = f"{value:,.3g}" if isinstance(value, float) else f"{value:,}"
-        return f'<td class="fx-num">{esc(text)}</td>'
+        # a number reads left to right even in a right-to-left table (-1.83, not 1.83-)
+        return f'<td class="fx-num" dir="ltr">{esc(text)}</td>'
     text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
     d = ' dir="rtl"' if is_arabic(text) else ' dir="auto"'
     return f"<td{d}>{esc(text)}</td>"

@@ -251,3 +251,25 @@ def test_empty_input_keeps_the_old_snapshot(tmp_path, cli, content):
     ok(cli("ingest", str(decl), "--store", str(store), "--allow-empty"))
     info = json.loads(ok(cli("corpus", "info", "tiny", "--store", str(store), "-f", "json")))
     assert info["statements"] == 0
+
+
+# --- 12. bidi controls shown inert -----------------------------------------------------------
+
+
+def test_bidi_controls_inert_in_cli_but_verbatim_in_snapshot(tmp_path, cli):
+    """Before: U+202E reached the terminal raw (tables, kwic) and reversed the text."""
+    from analysis.ingest.snapshot import corpus_load
+
+    spoof = "peaceful coexistence \u202ejavascript:alert(1) and \u2067more\u2069 text. peaceful coexistence."
+    decl = write_corpus(tmp_path, [{"id": "b1", "date": "2020-01-01", "text": spoof},
+                                   {"id": "b2", "date": "2020-01-02", "text": "peaceful coexistence again."}],
+                        name="bidi")
+    store = str(tmp_path / "S")
+    ok(cli("ingest", str(decl), "--store", store))
+    assert corpus_load("bidi", store).collect()["text"].to_list()[0] == spoof  # verbatim kept
+    for args in (["kwic", "peaceful coexistence"], ["corpus", "show", "bidi"]):
+        out = ok(cli(*args, *([] if args[0] == "corpus" else ["--corpus", "bidi"]), "--store", store))
+        assert "\u202e" not in out and "\u2067" not in out and "\u2069" not in out
+        assert "⟨U+202E⟩javascript" in out and "⟨U+2067⟩more⟨U+2069⟩" in out
+    # data formats keep the verbatim text
+    assert "\u202e" in ok(cli("kwic", "peaceful coexistence", "--corpus", "bidi", "--store", store, "-f", "json"))
