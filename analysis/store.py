@@ -61,6 +61,20 @@ def corpus_dir(name: str, store: str | Path | None = None) -> Path:
     return store_root(store) / corpus_name_check(name)
 
 
+def path_shown(path: str | Path | None, root: str | Path | None = None) -> str:
+    """A path as it may appear in something shared (a report, a manifest): relative to
+    ``root`` (default: the current folder) when inside it, else its file name alone, so
+    that a shared page never carries the author's file system."""
+    if not path:
+        return ""
+    p = Path(path)
+    base = Path(root) if root is not None else Path.cwd()
+    try:
+        return p.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return p.name
+
+
 def umask_mode(mode: int = 0o777) -> int:
     """``mode`` less the process umask (what ``mkdir``/``open`` would give)."""
     mask = os.umask(0)

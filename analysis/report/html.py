@@ -298,6 +298,33 @@ def _frame_from_records(records: list[dict]) -> pl.DataFrame:
     return pl.from_dicts(records, infer_schema_length=None)
 
 
+_DATE_FORMAT = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
+_ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}(?:T00:00:00(?:\.0+)?)?$"
+
+
+def date_unit_set(precision: str | None) -> None:
+    """The precision dates are shown at in this page's tables and CSVs (the corpus's
+    coarsest: a year-precision corpus shows ``1946``, never ``1946-01-01``)."""
+    _state["date_unit"] = precision if precision in _DATE_FORMAT else "day"
+
+
+def dates_shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """Date columns (and the ISO datetime strings chart data carry: ``1946-01-01T00:00:00``)
+    as text at the page's date precision (:func:`date_unit_set`)."""
+    import polars as pl
+
+    fmt = _DATE_FORMAT[_state.get("date_unit", "day")]
+    out = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+            out.append(col.dt.strftime(fmt))
+        elif dtype == pl.String and frame.height and frame[name].drop_nulls().str.contains(_ISO_DATETIME).all() \
+                and frame[name].null_count() < frame.height:
+            out.append(col.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).dt.strftime(fmt))
+    return frame.with_columns(out) if out else frame
+
+
 def _write_data(name: str, frame: pl.DataFrame) -> None:
     folder = os.environ.get(ENV_DATA)
     if not folder:
@@ -305,12 +332,12 @@ def _write_data(name: str, frame: pl.DataFrame) -> None:
     from ..store import atomic_file
 
     with atomic_file(Path(folder) / f"{name}.csv", "w") as fh:
-        fh.write(frame.write_csv())
+        fh.write(dates_shown(frame).write_csv())
 
 
 def _csv_link(label: str, filename: str, frame: pl.DataFrame) -> str:
     # The download carries a BOM so spreadsheet programs read Arabic as UTF-8.
-    payload = quote("\ufeff" + frame.write_csv(), safe="")
+    payload = quote("\ufeff" + dates_shown(frame).write_csv(), safe="")
     return (
         f'<a class="fx-csv" download="{esc(filename)}" '
         f'href="data:text/csv;charset=utf-8,{payload}">{esc(label)}</a>'
@@ -387,7 +414,7 @@ def html_table(
 
     tid = unique_id(name or caption or "table")
     _write_data(tid, frame)
-    shown = frame.head(max_rows)
+    shown = dates_shown(frame.head(max_rows))
     columns = {c: shown[c].to_list() for c in shown.columns}  # bounded display rows
     if rtl is None:
         rtl = any(
