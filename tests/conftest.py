@@ -152,7 +152,8 @@ def cli_main(*args: str, cwd: Path | None = None):
 
     from analysis.cli import main
 
-    out, err = io.StringIO(), io.StringIO()
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # with .buffer, as a real stdout
+    err = io.StringIO()
     old_cwd, old_argv = os.getcwd(), sys.argv
     code = 0
     try:
@@ -167,7 +168,9 @@ def cli_main(*args: str, cwd: Path | None = None):
     finally:
         os.chdir(old_cwd)
         sys.argv = old_argv
-    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+    out.flush()
+    stdout = out.buffer.getvalue().decode("utf-8", "replace")
+    return subprocess.CompletedProcess(list(args), code, stdout, err.getvalue())
 
 
 @pytest.fixture
