@@ -373,7 +373,7 @@ def corpus_dropped(name: str, store: str | Path | None = None) -> pl.LazyFrame:
 
 def corpus_show(name: str, store: str | Path | None = None, *, ids: list[str] | None = None,
                 source: str | None = None, limit: int = 20, excerpt: int | None = 80) -> pl.DataFrame:
-    """Statements for reading: doc, id, date, source, title, hashtags and text (an excerpt of
+    """Statements for reading: doc, id, date (text at its precision), source, title, hashtags and text (an excerpt of
     ``excerpt`` characters with ``…``, or the full verbatim text when ``excerpt`` is None)."""
     lf = corpus_load(name, store)
     if ids:
@@ -386,8 +386,8 @@ def corpus_show(name: str, store: str | Path | None = None, *, ids: list[str] | 
     if excerpt is not None:
         flat = text.str.replace_all(r"\s+", " ")
         text = pl.when(flat.str.len_chars() > excerpt).then(flat.str.slice(0, excerpt) + "…").otherwise(flat)
-    return lf.select("doc", "id", "date", "source", "title", pl.col("hashtags").list.join(" "),
-                     text.alias("text")).collect()
+    return lf.select("doc", "id", date_label_expr().alias("date"), "source", "title",
+                     pl.col("hashtags").list.join(" "), text.alias("text")).collect()
 
 
 def corpus_info(name: str, store: str | Path | None = None) -> dict[str, Any]:

@@ -273,3 +273,11 @@ def test_bidi_controls_inert_in_cli_but_verbatim_in_snapshot(tmp_path, cli):
         assert "⟨U+202E⟩javascript" in out and "⟨U+2067⟩more⟨U+2069⟩" in out
     # data formats keep the verbatim text
     assert "\u202e" in ok(cli("kwic", "peaceful coexistence", "--corpus", "bidi", "--store", store, "-f", "json"))
+
+
+def test_corpus_show_and_reuse_dates_at_precision(yearly, cli):
+    shown = json.loads(ok(cli("corpus", "show", "yearly", "--store", yearly, "-f", "json")))
+    assert [r["date"] for r in shown] == ["1946", "1950"]
+    pairs = json.loads(ok(cli("reuse", "--corpus", "yearly", "--store", yearly, "--passage-min-len", "2",
+                              "-f", "json")))
+    assert pairs and (pairs[0]["date_a"], pairs[0]["date_b"]) == ("1946", "1950")
