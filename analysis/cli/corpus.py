@@ -127,8 +127,10 @@ def corpus_dropped_cmd(
     import polars as pl
 
     from ..ingest.snapshot import corpus_dropped
+    from ..vocab import count_check
 
     lf = corpus_dropped(name, store)
+    limit = count_check("--limit", limit)
     if reason:
         lf = lf.filter(pl.col("reason") == reason)
     if limit:

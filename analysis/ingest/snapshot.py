@@ -46,6 +46,7 @@ from ..store import (
     store_root,
 )
 from ..text.grammar import LEAD_EMOJI
+from ..vocab import count_check
 from .declaration import Declaration, declaration_load, is_declaration
 from .periods import date_label_expr
 
@@ -375,6 +376,7 @@ def corpus_show(name: str, store: str | Path | None = None, *, ids: list[str] | 
                 source: str | None = None, limit: int = 20, excerpt: int | None = 80) -> pl.DataFrame:
     """Statements for reading: doc, id, date (text at its precision), source, title, hashtags and text (an excerpt of
     ``excerpt`` characters with ``…``, or the full verbatim text when ``excerpt`` is None)."""
+    limit = count_check("--limit", limit)
     lf = corpus_load(name, store)
     if ids:
         lf = lf.filter(pl.col("id").is_in(ids))

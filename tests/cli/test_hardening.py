@@ -281,3 +281,10 @@ def test_corpus_show_and_reuse_dates_at_precision(yearly, cli):
     pairs = json.loads(ok(cli("reuse", "--corpus", "yearly", "--store", yearly, "--passage-min-len", "2",
                               "-f", "json")))
     assert pairs and (pairs[0]["date_a"], pairs[0]["date_b"]) == ("1946", "1950")
+
+
+def test_corpus_show_and_dropped_limits(small, cli):
+    """Found by the hostile test: --limit -1 (ValueError) and 99999999999 (OverflowError)."""
+    for sub in ("show", "dropped"):
+        fails(cli("corpus", sub, "tiny", "--store", small, "--limit", "-1"), r"--limit must be 0 or more")
+        ok(cli("corpus", sub, "tiny", "--store", small, "--limit", "99999999999"))
