@@ -8,7 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from analysis.errors import FormulaeError
@@ -90,6 +90,9 @@ def test_random_bytes_never_trace(tmp_path, fmt, data):
 
 @FUZZ
 @given(fmt=st.sampled_from(sorted(DECLS)), recs=st.lists(record, max_size=5), text=texts)
+@example(fmt="jsonl", recs=[{"id": None, "text": None}, {"date": []}], text="")  # was InvalidOperationError
+@example(fmt="jsonl", recs=[{"id": "a", "text": "x", "date": {"y": 1}}], text="")
+@example(fmt="folder", recs=[{"id": None, "text": None, "date": {"\x7f": None}}], text="")  # was a 2-line error
 def test_random_structures_never_trace(tmp_path, fmt, recs, text):
     attempt(tmp_path / "fz", fmt, structured(fmt, recs, text))
 
