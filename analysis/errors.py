@@ -14,7 +14,8 @@ class FormulaeError(Exception):
     """A user-facing error naming the thing: the file, the line, the problem."""
 
     def __init__(self, problem: str, *, file: str | Path | None = None, line: int | None = None):
-        self.problem = problem
+        # always one line: a wrapped message (a YAML parser's, say) is joined
+        self.problem = " ".join(part.strip() for part in str(problem).splitlines() if part.strip())
         self.file = None if file is None else str(file)
         self.line = line
         super().__init__(str(self))

@@ -18,13 +18,20 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .errors import FormulaeError
+
 ENV_STORE = "FORMULAE_STORE"
+# A corpus name (the declaration's ``name``): also a folder of the store, so no '/', no '..'.
+CORPUS_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+STALE_SECONDS = 24 * 3600  # a temporary of an unknown writer older than this is stale
 
 
 def store_root(store: str | Path | None = None) -> Path:
@@ -37,8 +44,107 @@ def store_root(store: str | Path | None = None) -> Path:
     return Path.cwd() / "build"
 
 
+def corpus_name_check(name: str, what: str = "corpus name") -> str:
+    """``name`` if it is a valid corpus name (the declaration's rule), else a FormulaeError.
+
+    A corpus name is a folder of the store: ``../x``, ``a/b`` or ``..`` would read and
+    write outside it."""
+    if not isinstance(name, str) or not CORPUS_NAME_RE.fullmatch(name):  # no '/', never '.' or '..'
+        raise FormulaeError(f"{what} {name!r} is not a valid corpus name "
+                            "(lowercase letters, digits, '.', '_', '-'; starting with a letter or digit)")
+    return name
+
+
 def corpus_dir(name: str, store: str | Path | None = None) -> Path:
-    return store_root(store) / name
+    """The folder of corpus ``name`` in the store (the name is validated: see
+    :func:`corpus_name_check`)."""
+    return store_root(store) / corpus_name_check(name)
+
+
+def path_shown(path: str | Path | None, root: str | Path | None = None) -> str:
+    """A path as it may appear in something shared (a report, a manifest): relative to
+    ``root`` (default: the current folder) when inside it, else its file name alone, so
+    that a shared page never carries the author's file system."""
+    if not path:
+        return ""
+    p = Path(path)
+    base = Path(root) if root is not None else Path.cwd()
+    try:
+        return p.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return p.name
+
+
+def umask_mode(mode: int = 0o777) -> int:
+    """``mode`` less the process umask (what ``mkdir``/``open`` would give)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mode & ~mask
+
+
+def write_error(path: Path, exc: OSError) -> FormulaeError:
+    """An OSError while writing ``path`` as a one-line user error naming the path."""
+    return FormulaeError(f"cannot write: {exc.strerror or exc}", file=path)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stale_clean(parent: Path, name: str) -> list[Path]:
+    """Remove temporaries (``.<name>.tmp-*``, ``.<name>.old-*``) left by a killed writer.
+
+    A temporary carries its writer's pid (``.<name>.tmp-<pid>-...``): it is stale when
+    that process is gone; one without a pid when it is older than a day. Returns the
+    removed paths."""
+    removed = []
+    pattern = re.compile(rf"^\.{re.escape(name)}\.(?:tmp|old)-(?:(\d+)-)?")
+    with contextlib.suppress(OSError):
+        for p in parent.iterdir():
+            m = pattern.match(p.name)
+            if not m:
+                continue
+            pid = int(m.group(1)) if m.group(1) else None
+            if pid == os.getpid():
+                continue
+            try:
+                old = time.time() - p.lstat().st_mtime > STALE_SECONDS
+            except OSError:
+                continue
+            if (pid is not None and not _pid_alive(pid)) or (pid is None and old):
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+                removed.append(p)
+    return removed
+
+
+@contextlib.contextmanager
+def store_lock(folder: Path, name: str) -> Iterator[None]:
+    """An exclusive lock (``fcntl.flock`` on ``<folder>/.<name>.lock``) held while the block runs.
+
+    A second writer of the same thing waits here, then finds the first one's result."""
+    import fcntl
+
+    folder = Path(folder)
+    path = folder / f".{name}.lock"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, umask_mode(0o666))
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 @contextlib.contextmanager
@@ -46,22 +152,35 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     """Yield a fresh temporary folder; on success it replaces ``target`` whole.
 
     On any exception the temporary folder is removed and ``target`` is untouched.
+    Temporaries a killed writer left behind are removed first (:func:`stale_clean`);
+    the folder gets the permissions the umask gives (``mkdtemp`` alone would give 0700).
+    A write the file system refuses (read-only, permissions, full) is a FormulaeError
+    naming the path.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        stale_clean(target.parent, target.name)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
+        os.chmod(tmp, umask_mode(0o777))
+    except OSError as exc:
+        raise write_error(target, exc) from None
     try:
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        if old.exists():
-            shutil.rmtree(old)
-        target.rename(old)
-    tmp.rename(target)
+    try:
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}-")
+            if old.exists():
+                shutil.rmtree(old)
+            target.rename(old)
+        tmp.rename(target)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise write_error(target, exc) from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -70,13 +189,20 @@ def atomic_dir(target: Path) -> Iterator[Path]:
 def atomic_file(target: Path, mode: str = "wb") -> Iterator[Any]:
     """Open a temporary sibling of ``target`` for writing; rename it into place on success."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent)
+        os.chmod(tmp_name, umask_mode(0o666))
+    except OSError as exc:
+        raise write_error(target, exc) from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
         os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise write_error(target, exc) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

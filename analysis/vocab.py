@@ -67,6 +67,17 @@ def check(kind: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+COUNT_MAX = 2**31 - 1  # larger limits mean "all" (polars cannot slice past it)
+
+
+def count_check(kind: str, value: int, minimum: int = 0) -> int:
+    """A count argument (``--limit``, ``--top``, ...): an error below ``minimum``, capped at
+    :data:`COUNT_MAX`."""
+    if value < minimum:
+        raise FormulaeError(f"{kind} must be {minimum} or more, got {value}")
+    return min(int(value), COUNT_MAX)
+
+
 def choices(name: str, values: tuple[str, ...]) -> type[StrEnum]:
     """A ``StrEnum`` of ``values`` (the CLI's choice types are made from the tuples here)."""
     return StrEnum(name, {v.replace("+", "_plus"): v for v in values})  # type: ignore[return-value]

@@ -136,3 +136,44 @@ def ungd_overview(ungd: str, store: Path, report_out: Path):
     from analysis.report.build import report_build
 
     return report_build("overview", ungd, store=store, out=report_out, force=True, renderer="builtin")
+
+
+# --- the console entry point in this process (hardening area) -----------------------
+
+
+def cli_main(*args: str, cwd: Path | None = None):
+    """Run ``formulae ARGS`` through the console entry point (``analysis.cli.main``) in this
+    process: a CompletedProcess with the exit status, stdout and stderr, as a shell sees it."""
+    import contextlib
+    import io
+    import os
+    import subprocess
+    import sys
+
+    from analysis.cli import main
+
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # with .buffer, as a real stdout
+    err = io.StringIO()
+    old_cwd, old_argv = os.getcwd(), sys.argv
+    code = 0
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        sys.argv = ["formulae", *args]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        os.chdir(old_cwd)
+        sys.argv = old_argv
+    out.flush()
+    stdout = out.buffer.getvalue().decode("utf-8", "replace")
+    return subprocess.CompletedProcess(list(args), code, stdout, err.getvalue())
+
+
+@pytest.fixture
+def cli():
+    """:func:`cli_main`: ``cli("query", "x", "--corpus", c, "--store", s)``."""
+    return cli_main

@@ -56,6 +56,10 @@ def main() -> None:
     except FormulaeError as exc:
         sys.stderr.write(f"formulae: error: {exc}\n")
         raise SystemExit(2) from None
+    except OSError as exc:  # the file system refused (read-only store, no space, ...): one line too
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"formulae: error: {where}{exc.strerror or exc}\n")
+        raise SystemExit(2) from None
     except KeyboardInterrupt:
         sys.stderr.write("formulae: interrupted\n")
         raise SystemExit(130) from None

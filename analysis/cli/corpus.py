@@ -22,6 +22,7 @@ def ingest_cmd(
     corpus_dir: Annotated[Path, typer.Option("--corpus-dir", help="Folder searched by --all.")] = Path("corpus"),
     store: StoreOpt = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable records (counted as 'unparseable' in the ingest log) instead of stopping.")] = False,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Write a snapshot even if the input gives no statement (else an error; the old snapshot stays).")] = False,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -37,8 +38,8 @@ def ingest_cmd(
 
     if all_ == bool(declarations):
         raise fail("give declaration files or --all (not both, not neither)")
-    results = (corpus_ingest_all(corpus_dir, store, skip_bad) if all_
-               else [corpus_ingest(d, store, skip_bad) for d in declarations or []])
+    results = (corpus_ingest_all(corpus_dir, store, skip_bad, allow_empty) if all_
+               else [corpus_ingest(d, store, skip_bad, allow_empty) for d in declarations or []])
     for r in results:
         notes_print(r.notes)
     if fmt is Format.json:

@@ -148,25 +148,22 @@ def formulae_cmd(
 
     Example: [bold]formulae formulae --corpus mfa-ar --formula territorial-integrity[/bold]
     """
-    import polars as pl
 
     from ..formulae.lexicon import lexicon_load
-    from ..formulae.match import formulae_find
-    from ..ingest.snapshot import corpus_load
+    from ..formulae.match import formulae_dated, formulae_find, formulae_totals
     from ..ingest.where import statements_filter
+    from ..phrases.view import corpus_view
 
-    occ = formulae_find(corpus, store=store, lexicon=lexicon_load(lexicon), level=value(level), formulae=formula)
+    view = corpus_view(corpus, store)
+    occ = formulae_find(view, lexicon=lexicon_load(lexicon), level=value(level), formulae=formula)
     notes: list[str] = []
     if source or where:
-        st = corpus_load(corpus, store).select("doc", "source", "date", "id", "language").collect()
-        kept, notes = statements_filter(st, where=where, sources=sources(source), corpus=corpus)
+        kept, notes = statements_filter(view.statements, where=where, sources=sources(source), corpus=corpus)
         occ = occ.join(kept.select("doc"), on="doc", how="semi")
     if counts:
-        frame = (occ.group_by("formula").agg(pl.col("doc").n_unique().alias("statements"), pl.len().alias("occurrences"),
-                                             pl.col("date").min().alias("first_date"), pl.col("date").max().alias("last_date"))
-                 .sort(["statements", "formula"], descending=[True, False]))
+        frame = formulae_totals(view, occ)
     else:
-        frame = occ.select("formula", "id", "source", "date", "pos", "start", "end", "text")
+        frame = formulae_dated(view, occ).select("formula", "id", "source", "date", "pos", "start", "end", "text")
     n = limit(limit_)
     emit_result(frame if n is None else frame.head(n), fmt, output, f"formulae in {corpus}", notes)
 

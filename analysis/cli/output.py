@@ -105,14 +105,18 @@ def table_print(columns: dict[str, list], title: str | None = None, numeric: set
 
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title)
+    from ..text.grammar import display_inert
+
+    table = Table(title=None if title is None else Text(display_inert(title)))
     for name, values in columns.items():
         right = (name in numeric if numeric is not None else
                  all(isinstance(v, (int, float)) for v in values if v is not None) and bool(values))
         table.add_column(name, justify="right" if right else "left", overflow="fold")
-    for row in zip(*columns.values(), strict=True):
-        table.add_row(*("" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row))
+    for row in zip(*columns.values(), strict=True):  # cells as plain text: no markup, bidi controls inert
+        table.add_row(*(Text(display_inert("" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))))
+                        for v in row))
     Console(width=None if sys.stdout.isatty() else 100_000).print(table)
 
 
@@ -155,16 +159,18 @@ def kwic_print(frame, language: str) -> None:
     from rich.console import Console
     from rich.text import Text
 
+    from ..text.grammar import display_inert as inert
+
     console = Console()
     rtl = language in RTL
     for row in frame.iter_rows(named=True):  # display only: bounded by --limit
-        console.print(Text(f"{row['date'] or 'undated'}  {row['source']}  {row['id']}", style="dim"))
+        console.print(Text(inert(f"{row['date'] or 'undated'}  {row['source']}  {row['id']}"), style="dim"))
         line = Text()
         if rtl:
             line.append("\u2067")
-        line.append(row["before"] or "")
-        line.append("⟦" + (row["match"] or "") + "⟧", style="bold reverse")
-        line.append(row["after"] or "")
+        line.append(inert(row["before"] or ""))
+        line.append("⟦" + inert(row["match"] or "") + "⟧", style="bold reverse")
+        line.append(inert(row["after"] or ""))
         if rtl:
             line.append("\u2069")
         console.print(line, justify="right" if rtl else "left", no_wrap=False)

@@ -73,9 +73,13 @@ def index_cmd(
     """
     import polars as pl
 
+    from ..phrases.index import index_notes
+
     ix = index_build_shown(corpus, level, store, max_n=max_n, min_statements=min_statements, force=force)
     m = ix.manifest
-    keys = ["corpus", "level", "statements", "tokens", "vocabulary", "ngrams", "maximal", "snapshot_sha256"]
+    notes_print(index_notes(m))
+    keys = ["corpus", "level", "statements", "tokens", "vocabulary", "ngrams", "maximal", "sentences_split",
+            "snapshot_sha256"]
     emit(pl.DataFrame([{k: m.get(k) for k in keys} | {"folder": str(ix.folder)}]), fmt, output, title="phrase index")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_WHERE = {'Lexicon': 'lexicon', 'Formula': 'lexicon', 'Pattern': 'lexicon', 'lexicon_load': 'lexicon', 'lexicon_parse': 'lexicon', 'lexicon_accept': 'lexicon', 'formulae_find': 'match', 'formulae_match': 'match', 'formulae_counts': 'match', 'sequences_find': 'match', 'stream_prepare': 'match', 'Families': 'families', 'families_find': 'families'}
+_WHERE = {'Lexicon': 'lexicon', 'Formula': 'lexicon', 'Pattern': 'lexicon', 'lexicon_load': 'lexicon', 'lexicon_parse': 'lexicon', 'lexicon_accept': 'lexicon', 'formulae_find': 'match', 'formulae_match': 'match', 'formulae_counts': 'match', 'formulae_totals': 'match', 'formulae_dated': 'match', 'sequences_find': 'match', 'stream_prepare': 'match', 'Families': 'families', 'families_find': 'families'}
 
 __all__ = sorted(_WHERE)
 

@@ -240,6 +240,35 @@ def formulae_counts(matches: pl.DataFrame) -> pl.DataFrame:
             .sort("formula", "doc"))
 
 
+def formulae_totals(view: CorpusView, matches: pl.DataFrame) -> pl.DataFrame:
+    """Per formula totals of :func:`formulae_find`'s matches: ``formula``, ``statements``,
+    ``occurrences``, ``first_date``, ``first_id``, ``last_date``, ``last_id`` (first and last
+    attestation in snapshot order, dates as text at their precision: ``1947``, ``2015-07-21``;
+    null when no match is dated). Sorted by statements (descending), then formula."""
+    from ..ingest.periods import date_label_expr
+
+    dated = (matches.select("formula", "doc").unique()
+             .join(view.statements.select("doc", "id", "date", "date_precision"), on="doc", how="left")
+             .filter(pl.col("date").is_not_null()).sort("formula", "doc")
+             .with_columns(date_label_expr().alias("date")))
+    ends = dated.group_by("formula").agg(
+        pl.col("date").first().alias("first_date"), pl.col("id").first().alias("first_id"),
+        pl.col("date").last().alias("last_date"), pl.col("id").last().alias("last_id"))
+    totals = matches.group_by("formula").agg(pl.col("doc").n_unique().cast(pl.UInt32).alias("statements"),
+                                             pl.len().cast(pl.UInt32).alias("occurrences"))
+    return (totals.join(ends, on="formula", how="left")
+            .sort(["statements", "formula"], descending=[True, False]))
+
+
+def formulae_dated(view: CorpusView, matches: pl.DataFrame) -> pl.DataFrame:
+    """:func:`formulae_find`'s matches with ``date`` as text at its precision (``1946``)."""
+    from ..ingest.periods import date_label_expr
+
+    prec = view.statements.select("doc", "date_precision")
+    return (matches.join(prec, on="doc", how="left", maintain_order="left")
+            .with_columns(date_label_expr().alias("date")).drop("date_precision"))
+
+
 def formulae_find(corpus: str | CorpusView, *, store=None, lexicon: Lexicon | None = None,
                   level: str | None = None, formulae: list[str] | None = None) -> pl.DataFrame:
     """Match the lexicon (default ``corpus/formulae.yml``) on a corpus.

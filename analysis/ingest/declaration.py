@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormulaeError
+from ..store import CORPUS_NAME_RE
 from ..vocab import DECLARED_PRECISIONS, INPUT_FORMATS, LINE_BREAKS
 
 FORMATS = INPUT_FORMATS
@@ -46,7 +47,6 @@ KNOWN_KEYS = {
     "name", "format", "path", "paths", "language", "line_breaks", "source", "fields",
     "date", "separator", "aliases", "licence", "license", "description", "citation",
 }
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _LANG_RE = re.compile(r"^[a-z]{2}$")
 
 
@@ -165,7 +165,7 @@ def _parse_head(data: dict, bad, path: Path) -> tuple[str, str, str, str]:
         if key not in data or data[key] in (None, ""):
             raise FormulaeError(f"missing required key '{key}'", file=path)
     name = str(data["name"])
-    if not _NAME_RE.match(name):
+    if not CORPUS_NAME_RE.fullmatch(name):
         raise bad("name", f"{name!r} is not a valid corpus name (lowercase letters, digits, '.', '_', '-')")
     fmt = str(data["format"])
     if fmt not in FORMATS:

@@ -191,9 +191,10 @@ def map_records(df: pl.DataFrame, lines: pl.Series, path: Path, decl: Declaratio
         return pl.lit(None, dtype=pl.String) if not name else _as_text(pl.col(name), df.schema[name])
 
     date_name = fields["date"]
-    if date_name:
-        date, prec = date_exprs(pl.col(date_name), decl)
-        raw_date = pl.col(date_name).cast(pl.String).str.strip_chars()
+    if date_name:  # a date that is a list or an object is text here (then unparseable)
+        as_text = _as_text(pl.col(date_name), df.schema[date_name])
+        date, prec = date_exprs(as_text, decl)
+        raw_date = as_text.cast(pl.String).str.strip_chars()
     else:
         date, prec = pl.lit(None, dtype=pl.Date), pl.lit("none")
         raw_date = pl.lit(None, dtype=pl.String)

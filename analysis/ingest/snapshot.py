@@ -36,9 +36,19 @@ from typing import Any
 import polars as pl
 
 from ..errors import FormulaeError
-from ..store import atomic_dir, corpus_dir, dumps_json, file_sha256, read_json, store_root
+from ..store import (
+    atomic_dir,
+    corpus_dir,
+    dumps_json,
+    file_sha256,
+    read_json,
+    store_lock,
+    store_root,
+)
 from ..text.grammar import LEAD_EMOJI
+from ..vocab import count_check
 from .declaration import Declaration, declaration_load, is_declaration
+from .periods import date_label_expr
 
 SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
     "doc": pl.UInt32(),
@@ -199,12 +209,15 @@ def _build(records: pl.DataFrame, decl: Declaration) -> tuple[pl.DataFrame, pl.D
     return statements, dropped
 
 
-def corpus_ingest(declaration_path: str | Path, store: str | Path | None = None, skip_bad: bool = False) -> IngestResult:
+def corpus_ingest(declaration_path: str | Path, store: str | Path | None = None, skip_bad: bool = False,
+                  allow_empty: bool = False) -> IngestResult:
     """Ingest one declared corpus into ``<store>/<name>/snapshot/`` (atomically).
 
     Reads every input with the declared format's reader, applies the rules above and
     writes statements.parquet, dropped.parquet, manifest.json and ingest_log.json into a
     temporary folder that replaces the previous snapshot only once everything is written.
+    An input that gives no statement at all is an error (the previous snapshot stays)
+    unless ``allow_empty``.
     """
     import io
 
@@ -216,13 +229,18 @@ def corpus_ingest(declaration_path: str | Path, store: str | Path | None = None,
     if statements.height + dropped.height != n_in:  # the accounting invariant
         raise AssertionError(f"records in {n_in} != kept {statements.height} + dropped {dropped.height}")
     log = _log(decl, records, statements, dropped)
+    if statements.height == 0 and not allow_empty:
+        why = ", ".join(f"{k} {v}" for k, v in sorted(log["dropped"].items()))
+        raise FormulaeError(f"no statements: {n_in} records read" + (f", all dropped ({why})" if why else "")
+                            + "; the previous snapshot is kept (--allow-empty writes an empty one)",
+                            file=decl.file)
     inputs = {str(p): file_sha256(p) for p in decl.inputs} if decl.format != "folder" else _folder_hashes(decl)
     buf = io.BytesIO()
     statements.write_parquet(buf, compression="zstd", compression_level=1, statistics=True)
     data = buf.getvalue()
     manifest = _manifest(decl, statements, inputs, hashlib.sha256(data).hexdigest())
     target = corpus_dir(decl.name, store) / "snapshot"
-    with atomic_dir(target) as tmp:
+    with store_lock(target.parent, "snapshot"), atomic_dir(target) as tmp:
         (tmp / "statements.parquet").write_bytes(data)
         dropped.drop("line_known").write_parquet(tmp / "dropped.parquet")
         (tmp / "manifest.json").write_text(dumps_json(manifest), encoding="utf-8")
@@ -357,16 +375,19 @@ def corpus_dropped(name: str, store: str | Path | None = None) -> pl.LazyFrame:
 def corpus_show(name: str, store: str | Path | None = None, *, ids: list[str] | None = None,
                 sources: list[str] | str | None = None, limit: int | None = 20,
                 excerpt: int | None = 80) -> pl.DataFrame:
-    """Statements for reading: doc, id, date, source, title, hashtags and text (an excerpt of
-    ``excerpt`` characters with ``…``, or the full verbatim text when ``excerpt`` is None).
-    An unknown source is an error naming the known ones."""
+    """Statements for reading: doc, id, date (text at its precision), source, title, hashtags
+    and text (an excerpt of ``excerpt`` characters with ``…``, or the full verbatim text when
+    ``excerpt`` is None). An unknown source is an error naming the known ones."""
     from .where import sources_check
 
+    if limit is not None:
+        limit = count_check("--limit", limit)
     lf = corpus_load(name, store)
     if ids:
         lf = lf.filter(pl.col("id").is_in(ids))
     if sources:
-        known = lf.select(pl.col("source").unique().sort()).collect()["source"].drop_nulls().to_list()
+        known = (corpus_load(name, store).select(pl.col("source").unique().sort()).collect()["source"]
+                 .drop_nulls().to_list())
         lf = lf.filter(pl.col("source").is_in(sources_check(sources, known, name)))
     if limit:
         lf = lf.head(limit)
@@ -374,8 +395,8 @@ def corpus_show(name: str, store: str | Path | None = None, *, ids: list[str] | 
     if excerpt is not None:
         flat = text.str.replace_all(r"\s+", " ")
         text = pl.when(flat.str.len_chars() > excerpt).then(flat.str.slice(0, excerpt) + "…").otherwise(flat)
-    return lf.select("doc", "id", "date", "source", "title", pl.col("hashtags").list.join(" "),
-                     text.alias("text")).collect()
+    return lf.select("doc", "id", date_label_expr().alias("date"), "source", "title",
+                     pl.col("hashtags").list.join(" "), text.alias("text")).collect()
 
 
 def corpus_info(name: str, store: str | Path | None = None) -> dict[str, Any]:
@@ -389,16 +410,17 @@ def corpus_info(name: str, store: str | Path | None = None) -> dict[str, Any]:
         t = df.select(expr.alias(label)).drop_nulls().group_by(label).len().sort(label)
         return {str(k): int(v) for k, v in t.iter_rows()}
 
-    first = df["date"].min()
-    last = df["date"].max()
+    dated = df.filter(pl.col("date").is_not_null()).sort("date", "date_precision")
+    ends = dated.select(date_label_expr().alias("d"))["d"]
+    monthly = pl.col("date_precision").is_in(["day", "month"])  # a year-only date has no month
     return {
         "corpus": name,
         "statements": df.height,
-        "first_date": None if first is None else first.isoformat(),
-        "last_date": None if last is None else last.isoformat(),
+        "first_date": ends[0] if len(ends) else None,
+        "last_date": ends[-1] if len(ends) else None,
         "sources": counts(pl.col("source"), "source"),
         "years": counts(pl.col("date").dt.year().cast(pl.String), "year"),
-        "months": counts(pl.col("date").dt.strftime("%Y-%m"), "month"),
+        "months": counts(pl.when(monthly).then(pl.col("date").dt.strftime("%Y-%m")), "month"),
         "languages": counts(pl.col("language"), "language"),
         "date_precision": counts(pl.col("date_precision"), "date_precision"),
         "undated": int(df["date"].null_count()),
@@ -413,7 +435,7 @@ def corpus_info(name: str, store: str | Path | None = None) -> dict[str, Any]:
 
 
 def corpus_ingest_all(folder: str | Path = "corpus", store: str | Path | None = None,
-                      skip_bad: bool = False) -> list[IngestResult]:
+                      skip_bad: bool = False, allow_empty: bool = False) -> list[IngestResult]:
     """Ingest every declaration (``*.yml`` with a ``format`` key) in a folder, sorted by name."""
 
     folder = Path(folder)
@@ -427,4 +449,4 @@ def corpus_ingest_all(folder: str | Path = "corpus", store: str | Path | None = 
         if name in names:
             raise FormulaeError(f"corpus name '{name}' is declared twice (also in {names[name]})", file=p)
         names[name] = p
-    return [corpus_ingest(p, store, skip_bad) for p in decls]
+    return [corpus_ingest(p, store, skip_bad, allow_empty) for p in decls]

@@ -42,7 +42,7 @@ def read_telegram(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.D
     rows: list[dict] = []
     for i, msg in enumerate(data["messages"]):
         line = id_lines[i]
-        row = {"file": shown, "line": line, "drop": None, "detail": None}
+        row = {"file": shown, "line": line, "drop": None, "detail": None, "_pos": i + 1}
         if not isinstance(msg, dict):
             row.update(drop="unparseable", detail="message is not a JSON object")
             rows.append(row)
@@ -52,7 +52,7 @@ def read_telegram(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.D
             rows.append(row)
             continue
         if "text" not in msg:
-            row.update(drop="unparseable", detail="message has no 'text' field")
+            row.update(id=_tg_id(msg), drop="unparseable", detail="message has no 'text' field")
             rows.append(row)
             continue
         flat, tags = _tg_flatten(msg.get("text"))
@@ -87,6 +87,12 @@ def read_telegram(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.D
     bad_date = pl.col("_date").is_not_null() & pl.col("date").is_null() & pl.col("drop").is_null()
     df = df.with_columns(drop=pl.when(bad_date).then(pl.lit("unparseable")).otherwise(pl.col("drop")),
                          detail=pl.when(bad_date).then(pl.lit("unparseable date '") + pl.col("_date") + pl.lit("'"))
+                         .otherwise(pl.col("detail")))
+    # name the message: its position in the export (and id), since a line is not always known
+    where = (pl.lit(" (message ") + pl.col("_pos").cast(pl.String)
+             + pl.when(pl.col("id").is_not_null()).then(pl.lit(", id ") + pl.col("id")).otherwise(pl.lit(""))
+             + pl.lit(")"))
+    df = df.with_columns(detail=pl.when(pl.col("drop") == "unparseable").then(pl.col("detail") + where)
                          .otherwise(pl.col("detail")))
     bad = df.filter(pl.col("drop") == "unparseable")
     if bad.height and not skip_bad:  # the first bad message in file order

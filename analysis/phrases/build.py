@@ -16,7 +16,7 @@ import polars as pl
 
 from ..errors import FormulaeError
 from ..ingest.snapshot import corpus_load, corpus_manifest
-from ..store import atomic_dir, read_json, write_json
+from ..store import atomic_dir, read_json, store_lock, write_json
 from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
@@ -50,10 +50,19 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
     params = {"max_n": max_n, "min_statements": min_statements, "min_len": min_len}
     target = index_dir(corpus, level, store)
     say = progress or (lambda step: None)
-    if not force and (target / "manifest.json").exists():
-        if index_stale(read_json(target / "manifest.json"), manifest, level, params) is None:
-            return index_load(corpus, level, store)
+    # one builder per corpus and level at a time: a second one waits, then reuses
+    with store_lock(target.parent, level):
+        if not force and (target / "manifest.json").exists():
+            if index_stale(read_json(target / "manifest.json"), manifest, level, params) is None:
+                return index_load(corpus, level, store)
+        _index_write(corpus, level, store, manifest, params, say)
+    return index_load(corpus, level, store)
 
+
+def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, say) -> None:
+    """Tokenise, scan and write the index of ``corpus`` at ``level`` (atomically)."""
+    max_n, min_statements, min_len = params["max_n"], params["min_statements"], params["min_len"]
+    target = index_dir(corpus, level, store)
     statements = corpus_load(corpus, store)
     stream, surface_forms, words, analyzer = _forms(statements, manifest, level, say)
     meta = statements.select("doc", "id", "source", "date", "date_precision", "duplicate_of").collect()
@@ -77,6 +86,7 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
         "line_breaks": manifest.get("line_breaks", "paragraph"),
         "tokens": int(len(scan.ids)), "statements": meta.height, "vocabulary": scan.vocab.height,
         "ngrams": scan.ngrams.height, "maximal": scan.maximal.height,
+        "sentences_split": scan.sentences_split, "long_phrases_skipped": scan.long_skipped,
         "sources": sources, "polars_version": pl.__version__, "numpy_version": np.__version__,
         "formulae_version": _formulae_version(),
     }
@@ -93,7 +103,6 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
         if words is not None:
             words.write_parquet(tmp / "words.parquet")
         write_json(tmp / "manifest.json", stamp)
-    return index_load(corpus, level, store)
 
 
 TOKEN_CHUNK = 2000  # statements tokenised at a time while building an index

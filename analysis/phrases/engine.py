@@ -40,8 +40,13 @@ import polars as pl
 
 from . import suffix
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 DEFAULTS = {"max_n": 8, "min_statements": 2, "min_len": 2}
+# Bounds that keep every step linear in the number of tokens on pathological input (a
+# scraped page or OCR dump: megabytes of repetitive text without a sentence mark):
+SENTENCE_MAX = 1000  # a longer sentence is counted as chunks of this many tokens
+EXPAND_BATCH = 1 << 22  # long-phrase ranks expanded at a time (memory bound)
+EXPAND_PER_TOKEN = 8  # long-phrase ranks expanded in all, per token (+ EXPAND_BATCH): time bound
 
 
 @dataclass
@@ -58,6 +63,24 @@ class Scan:
     ngrams: pl.DataFrame
     maximal: pl.DataFrame
     params: dict = field(default_factory=dict)
+    sentences_split: int = 0  # sentences longer than SENTENCE_MAX tokens, counted as chunks
+    long_skipped: int = 0  # long-phrase candidates left out by the expansion bound
+
+
+def sentence_chunks(starts: np.ndarray, n: int, limit: int | None = None) -> tuple[np.ndarray, int]:
+    """Sentence starts with every sentence longer than ``limit`` (default ``SENTENCE_MAX``)
+    tokens cut into chunks of ``limit`` (the last one shorter); and the number of sentences cut."""
+    limit = limit or SENTENCE_MAX
+    starts = np.asarray(starts, np.int64)
+    if len(starts) == 0:
+        return starts, 0
+    length = np.diff(np.append(starts, n))
+    extra = np.maximum(length - 1, 0) // limit
+    n_split = int((extra > 0).sum())
+    if n_split == 0:
+        return starts, 0
+    cuts, _ = suffix.expand_runs(np.zeros(len(starts), np.int64), extra + 1)  # 0..extra per sentence
+    return np.repeat(starts, extra + 1) + cuts * limit, n_split
 
 
 def _encode(stream: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
@@ -132,6 +155,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
         sent_starts = np.flatnonzero(np.concatenate(([True], (doc_of[1:] != doc_of[:-1]) | (sent[1:] != sent[:-1]))))
     else:
         sent_starts = np.zeros(0, np.int64)
+    sent_starts, n_split = sentence_chunks(sent_starts, len(doc_of))
     doc_of = doc_of.astype(np.int32)
     start = stream["start"].to_numpy().astype(np.uint32)
     end = stream["end"].to_numpy().astype(np.uint32)
@@ -223,19 +247,8 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
     del freq_prev, freq_uni
 
     say("long phrases")
-    tail = np.flatnonzero(cl > max_n)
-    lo, hi, h = suffix.lcp_intervals(tail, cl)
-    cm = ((hi - lo + 1) >= min_statements) & ((lcs[hi] - lcs[lo]) > 0) & (h >= min_len)
-    lo, hi, h = lo[cm], hi[cm], h[cm]
-    long_part = None
-    if len(lo):
-        ranks, group = suffix.expand(lo, hi)
-        freq, st, dist, dp = _stats(ranks, group, len(lo), doc_sa, canon, doc_share, has_dupes)
-        ok = dist >= min_statements
-        long_part = pl.DataFrame({
-            "n": h[ok], "sa_lo": lo[ok], "freq": freq[ok], "statements": st[ok],
-            "distinct_statements": dist[ok], "dp": dp[ok], "pos": sa[lo[ok]].astype(np.int64),
-        })
+    long_part, long_skipped = _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes,
+                                            max_n=max_n, min_statements=min_statements, min_len=min_len)
 
     say("tables")
     ngrams = _ngram_table(ng_parts, total)
@@ -244,7 +257,53 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
     return Scan(vocab=vocab, docs=docs_out, ids=ids,
                 start=start, end=end,
                 sent_starts=sent_starts.astype(np.int64), sa=sa, ngrams=ngrams, maximal=maximal,
-                params=params)
+                params=params, sentences_split=n_split, long_skipped=long_skipped)
+
+
+def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes, *, max_n: int,
+                  min_statements: int, min_len: int) -> tuple[pl.DataFrame | None, int]:
+    """Maximal phrases longer than ``max_n``: the closed lcp-intervals with h > max_n.
+
+    Their statistics need every rank of every interval, and nested intervals of repetitive
+    text hold O(tokens x sentence length) ranks in all, so: an interval whose ranks all
+    belong to one statement is dropped first (it cannot be in 2 statements; an O(1) test
+    on prefix sums); the rest are expanded ``EXPAND_BATCH`` ranks at a time, shortest
+    phrases first, up to ``EXPAND_PER_TOKEN`` ranks per token in all. Returns the rows and
+    the number of candidates left out by that bound (0 on ordinary text)."""
+    tail = np.flatnonzero(cl > max_n)
+    lo, hi, h = suffix.lcp_intervals(tail, cl)
+    del tail
+    doc_change = np.zeros(len(sa), np.int32)
+    if len(sa) > 1:
+        doc_change[1:] = doc_sa[1:] != doc_sa[:-1]
+    doc_change = np.cumsum(doc_change, dtype=np.int32)
+    cm = (((hi - lo + 1) >= min_statements) & ((lcs[hi] - lcs[lo]) > 0) & (h >= min_len)
+          & ((doc_change[hi] - doc_change[lo]) > 0))  # spans two statements at least
+    del doc_change
+    lo, hi, h = lo[cm], hi[cm], h[cm]
+    if not len(lo):
+        return None, 0
+    order = np.lexsort((lo, h))  # shortest phrases first
+    lo, hi, h = lo[order], hi[order], h[order]
+    size = np.cumsum(hi - lo + 1)
+    budget = EXPAND_PER_TOKEN * len(sa) + EXPAND_BATCH
+    fits = int(np.searchsorted(size, budget, side="right"))
+    skipped = len(lo) - fits
+    lo, hi, h, size = lo[:fits], hi[:fits], h[:fits], size[:fits]
+    parts = []
+    batch = size // EXPAND_BATCH
+    for b in np.unique(batch).tolist():
+        sel = np.flatnonzero(batch == b)
+        ranks, group = suffix.expand(lo[sel], hi[sel])
+        freq, st, dist, dp = _stats(ranks, group, len(sel), doc_sa, canon, doc_share, has_dupes)
+        del ranks, group
+        ok = dist >= min_statements
+        parts.append(pl.DataFrame({
+            "n": h[sel][ok], "sa_lo": lo[sel][ok], "freq": freq[ok], "statements": st[ok],
+            "distinct_statements": dist[ok], "dp": dp[ok], "pos": sa[lo[sel][ok]].astype(np.int64),
+        }))
+    out = pl.concat(parts).sort("sa_lo", "n") if parts else None
+    return out, skipped
 
 
 NGRAM_SCHEMA = {

@@ -138,6 +138,22 @@ def index_load(corpus: str, level: str | None = None, store=None) -> PhraseIndex
     return PhraseIndex(corpus=corpus, level=level, folder=folder, manifest=manifest, snapshot=snapshot)
 
 
+def index_notes(manifest: dict) -> list[str]:
+    """What the build bounded on pathological input (see :mod:`analysis.phrases.engine`)."""
+    from .engine import SENTENCE_MAX
+
+    notes = []
+    if manifest.get("sentences_split"):
+        notes.append(f"{manifest['sentences_split']:,} sentences longer than {SENTENCE_MAX:,} tokens "
+                     f"(text without sentence marks) were counted as chunks of {SENTENCE_MAX:,} tokens: "
+                     "no phrase crosses a chunk boundary")
+    if manifest.get("long_phrases_skipped"):
+        notes.append(f"{manifest['long_phrases_skipped']:,} candidate maximal phrases longer than "
+                     f"{manifest.get('params', {}).get('max_n', 8)} tokens in highly repetitive text "
+                     "were left out (the build keeps its work linear in the number of tokens)")
+    return notes
+
+
 _SIMPLE = re.compile(r"^\s*(?:[^\W_]+\s*)+$")
 
 

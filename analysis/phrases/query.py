@@ -23,11 +23,11 @@ import re
 import numpy as np
 
 from ..errors import FormulaeError
-from ..ingest.periods import period_keys, period_label, period_label_expr
+from ..ingest.periods import date_label_expr, period_keys, period_label, period_label_expr
 from ..ingest.where import sources_check
 from ..result import Result
 from ..vocab import PERIOD_STEP, PERIODS, PHRASE_SORTS, PRECISIONS, check, precision_rank
-from .index import PhraseIndex, index_load
+from .index import PhraseIndex, index_load, index_notes
 
 _NULL_DAY = np.iinfo(np.int32).min
 QUERY_COLUMNS = ("period", "source", "statements", "occurrences", "tokens", "statements_total", "per_10k")
@@ -73,6 +73,8 @@ def _doc_filter(ix: PhraseIndex, source, date_from, date_to, distinct, where=Non
             notes.append(f"{int((dup & keep).sum())} statements excluded: duplicates of a statement under another source (--distinct)")
         keep &= ~dup
     lo, hi = _day(date_from, "--from", False), _day(date_to, "--to", True)
+    if lo is not None and hi is not None and lo > hi:
+        raise FormulaeError(f"--from {date_from} is after --to {date_to}")
     if lo is not None or hi is not None:
         day = np.asarray(ix.array("doc_day")).astype(np.int64)
         dated = day != _NULL_DAY
@@ -172,7 +174,7 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
                store=None) -> Result:
     """Concordance lines of ``phrase`` in the original wording, sorted by date.
 
-    Columns: ``date``, ``source``, ``id``, ``before``, ``match``, ``after`` (verbatim text
+    Columns: ``date`` (text at its precision: ``1946``, ``2015-07``, ``2015-07-21``), ``source``, ``id``, ``before``, ``match``, ``after`` (verbatim text
     around the match; line breaks shown as ``¶``), ``doc``, ``start``, ``end`` (code-point
     offsets of the match in the statement's text).
     """
@@ -190,7 +192,7 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
               "snapshot_sha256": ix.snapshot.get("snapshot_sha256")}
     ids, _ = ix.phrase_ids(phrase)
     keep, notes = _doc_filter(ix, source, date_from, date_to, distinct, where, store)
-    schema = {"date": pl.Date, "source": pl.String, "id": pl.String, "before": pl.String,
+    schema = {"date": pl.String, "source": pl.String, "id": pl.String, "before": pl.String,
               "match": pl.String, "after": pl.String, "doc": pl.UInt32, "start": pl.UInt32, "end": pl.UInt32}
     if ids is None:
         return Result(pl.DataFrame(schema=schema), params, notes)
@@ -207,11 +209,12 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
     if hits.height == 0:
         return Result(pl.DataFrame(schema=schema), params, notes)
     texts = (corpus_load(corpus, store).filter(pl.col("doc").is_in(hits["doc"].unique().implode()))
-             .select("doc", "id", "source", "date", "text").collect())
+             .select("doc", "id", "source", "date", "date_precision", "text").collect())
     out = (
         hits.join(texts, on="doc", how="left")
         .with_columns(kwic_context(width))
         .sort(["date", "source", "id", "start"], nulls_last=True)
+        .with_columns(date_label_expr().alias("date"))
         .select(list(schema))
     )
     if limit is not None and out.height > limit:
@@ -238,6 +241,8 @@ def phrases_table(corpus: str, *, level: str | None = None, min_statements: int 
     import polars as pl
 
     check("--sort", sort, SORTS)
+    if limit is not None and limit < 0:
+        raise FormulaeError(f"--limit must be 0 (all) or more, got {limit}")
     if by is not None:
         check("--by", by, PERIODS)
     ix = index_load(corpus, level, store)
@@ -245,7 +250,7 @@ def phrases_table(corpus: str, *, level: str | None = None, min_statements: int 
               "maximal": maximal, "by": by, "sort": sort, "limit": limit,
               "snapshot_sha256": ix.snapshot.get("snapshot_sha256")}
     built_k = ix.manifest["params"]["min_statements"]
-    notes = []
+    notes = index_notes(ix.manifest)
     if min_statements < built_k:
         notes.append(f"the index keeps phrases in >= {built_k} statements; --min-statements {min_statements} "
                      f"shows the same rows")

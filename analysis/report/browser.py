@@ -56,6 +56,7 @@ class PageCheck:
     text: str = ""
     tooltip: str | None = None
     screenshot: Path | None = None
+    evaluated: object = None
 
 
 def chromium_path() -> str | None:
@@ -68,11 +69,12 @@ def chromium_path() -> str | None:
 
 
 def page_check(html: Path, screenshot: Path | None = None, *, timeout_ms: int = 20000,
-               hover: str | None = None) -> PageCheck:
+               hover: str | None = None, evaluate: str | None = None) -> PageCheck:
     """Open ``html`` offline, wait until every chart is drawn (or failed), screenshot it.
 
     ``hover``: a chart id (``chart-...``) whose first bar or point is hovered; the tooltip's
-    text is returned in ``.tooltip``.
+    text is returned in ``.tooltip``. ``evaluate``: a JavaScript function run on the page
+    once drawn; its value is returned in ``.evaluated`` (e.g. where characters were laid out).
     """
     exe = chromium_path()
     if exe is None:
@@ -109,6 +111,8 @@ def page_check(html: Path, screenshot: Path | None = None, *, timeout_ms: int = 
             result.charts = page.evaluate(CHART_STATE_JS)
             result.rtl_blocks = page.evaluate(RTL_JS)
             result.text = page.inner_text("body")
+            if evaluate is not None:
+                result.evaluated = page.evaluate(evaluate)
             if hover is not None:
                 mark = page.locator(f"#{hover} svg .mark-rect path, #{hover} svg .mark-symbol path").first
                 mark.hover()

@@ -79,33 +79,24 @@ def section_lifecycle(ctx: ReportContext, formula: str | None) -> HtmlBlock:
     if life.height == 0 or life["statements"][0] is None:
         return note("This formula has no dated occurrence.")
     row = life.row(0, named=True)
-    fmt = _date_format(ctx)
-    facts = {
-        "First attestation": f"{row['first_date'].strftime(fmt)} ({row['first_id']})",
-        "Last attestation": f"{row['last_date'].strftime(fmt)} ({row['last_id']})",
+    facts = {  # dates and periods come as text at their precision (stat_lifecycle)
+        "First attestation": f"{row['first_date']} ({row['first_id']})",
+        "Last attestation": f"{row['last_date']} ({row['last_id']})",
         "Statements using it": row["statements"],
         "Occurrences": row["occurrences"],
         f"Peak {period_unit(ctx)} (per 10k tokens)":
-            f"{row['peak_period'].strftime(fmt) if row.get('peak_period') else '-'} ({(row.get('peak_per_10k') or 0):.2f})",
-        "Change points (new regime from)": ", ".join(d.strftime(fmt) for d in row.get("changes") or [])
+            f"{row.get('peak_period') or '-'} ({(row.get('peak_per_10k') or 0):.2f})",
+        "Change points (new regime from)": ", ".join(row.get("changes") or [])
         or "none detected",
     }
     notes = "".join(f"<p><small>{esc(n)}</small></p>" for n in r.notes)
     by_source = _timeline(ctx, formula, "source").extra["lifecycle"]
     by_source = by_source.sort(["statements", "source"], descending=[True, False]).select(
-        "source", pl.col("first_date").dt.strftime(fmt), "first_id", pl.col("last_date").dt.strftime(fmt),
-        "last_id", "statements", "occurrences", pl.col("peak_period").dt.strftime(fmt),
+        "source", "first_date", "first_id", "last_date",
+        "last_id", "statements", "occurrences", "peak_period",
         pl.col("peak_per_10k").round(3))
     return HtmlBlock(html_facts(facts) + notes + html_table(by_source, name="lifecycle-by-source",
                                                         caption="Lifecycle by source"))
-
-
-def _date_format(ctx: ReportContext) -> str:
-    """strftime format matching the corpus's coarsest date precision."""
-    import polars as pl
-
-    precs = set(ctx.statements.select(pl.col("date_precision").unique()).collect()["date_precision"].to_list())
-    return "%Y" if "year" in precs else "%Y-%m" if "month" in precs else "%Y-%m-%d"
 
 
 def section_formula_timeline(ctx: ReportContext, formula: str | None, top_sources: int = 15) -> HtmlBlock:

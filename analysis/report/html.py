@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ..text.grammar import display_inert
+
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
@@ -59,8 +61,20 @@ _state: dict[str, Any] = {"ids": {}, "setup": False}
 
 
 def esc(value: object) -> str:
-    """Escape any value for HTML text or a quoted attribute (``& < > " '``)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Escape any value for HTML text or a quoted attribute (``& < > " '``); bidi controls
+    are shown as inert marks (``⟨U+202E⟩``: :func:`analysis.text.normalise.display_inert`)."""
+    return html.escape(display_inert("" if value is None else str(value)), quote=True)
+
+
+def _inert(obj: Any) -> Any:
+    """Every string of a chart spec (labels, tooltips, data) with bidi controls made inert."""
+    if isinstance(obj, str):
+        return display_inert(obj)
+    if isinstance(obj, list):
+        return [_inert(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _inert(v) for k, v in obj.items()}
+    return obj
 
 
 def json_for_script(obj: Any) -> str:
@@ -119,7 +133,7 @@ table.fx-table { border-collapse: collapse; margin: .75rem 0; font-size: .92em; 
 table.fx-table caption { caption-side: top; text-align: start; color: #57606a; padding: .25rem 0; }
 table.fx-table th, table.fx-table td { border-bottom: 1px solid #d0d7de; padding: .3rem .6rem; vertical-align: top; text-align: start; }
 table.fx-table th { background: #f6f8fa; font-weight: 600; }
-table.fx-table td.fx-num { text-align: end; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.fx-table td.fx-num { unicode-bidi: isolate; text-align: end; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.fx-table[dir="rtl"] td, table.fx-table[dir="rtl"] th { font-family: var(--fx-ar); }
 .fx-kwic { margin: .4rem 0; padding: .4rem .6rem; border-inline-start: 3px solid #d0d7de; }
 .fx-kwic .fx-kwic-meta { font-family: var(--fx-ui); font-size: .8em; color: #57606a; direction: ltr; text-align: left; }
@@ -285,6 +299,33 @@ def _frame_from_records(records: list[dict]) -> pl.DataFrame:
     return pl.from_dicts(records, infer_schema_length=None)
 
 
+_DATE_FORMAT = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
+_ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}(?:T00:00:00(?:\.0+)?)?$"
+
+
+def date_unit_set(precision: str | None) -> None:
+    """The precision dates are shown at in this page's tables and CSVs (the corpus's
+    coarsest: a year-precision corpus shows ``1946``, never ``1946-01-01``)."""
+    _state["date_unit"] = precision if precision in _DATE_FORMAT else "day"
+
+
+def dates_shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """Date columns (and the ISO datetime strings chart data carry: ``1946-01-01T00:00:00``)
+    as text at the page's date precision (:func:`date_unit_set`)."""
+    import polars as pl
+
+    fmt = _DATE_FORMAT[_state.get("date_unit", "day")]
+    out = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+            out.append(col.dt.strftime(fmt))
+        elif dtype == pl.String and frame.height and frame[name].drop_nulls().str.contains(_ISO_DATETIME).all() \
+                and frame[name].null_count() < frame.height:
+            out.append(col.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).dt.strftime(fmt))
+    return frame.with_columns(out) if out else frame
+
+
 def _write_data(name: str, frame: pl.DataFrame) -> None:
     folder = os.environ.get(ENV_DATA)
     if not folder:
@@ -292,12 +333,12 @@ def _write_data(name: str, frame: pl.DataFrame) -> None:
     from ..store import atomic_file
 
     with atomic_file(Path(folder) / f"{name}.csv", "w") as fh:
-        fh.write(frame.write_csv())
+        fh.write(dates_shown(frame).write_csv())
 
 
 def _csv_link(label: str, filename: str, frame: pl.DataFrame) -> str:
     # The download carries a BOM so spreadsheet programs read Arabic as UTF-8.
-    payload = quote("\ufeff" + frame.write_csv(), safe="")
+    payload = quote("\ufeff" + dates_shown(frame).write_csv(), safe="")
     return (
         f'<a class="fx-csv" download="{esc(filename)}" '
         f'href="data:text/csv;charset=utf-8,{payload}">{esc(label)}</a>'
@@ -329,7 +370,7 @@ def html_chart_spec(spec: dict, *, caption: str | None = None) -> str:
         f'<figure class="fx-figure" id="figure-{cid}">'
         f'<div class="fx-chart" id="chart-{cid}" role="img" aria-label="{esc(desc)}" '
         f'data-fx-spec="chart-{cid}-spec"></div>'
-        f'<script type="application/json" id="chart-{cid}-spec">{json_for_script(spec)}</script>'
+        f'<script type="application/json" id="chart-{cid}-spec">{json_for_script(_inert(spec))}</script>'
         f'<p class="fx-downloads">{"".join(links)}</p>{cap}</figure>'
     )
 
@@ -350,7 +391,8 @@ def _cell(value: Any, dtype: Any) -> str:
         return '<td class="fx-null"></td>'
     if dtype.is_numeric():
         text = f"{value:,.3g}" if isinstance(value, float) else f"{value:,}"
-        return f'<td class="fx-num">{esc(text)}</td>'
+        # a number reads left to right even in a right-to-left table (-1.83, not 1.83-)
+        return f'<td class="fx-num" dir="ltr">{esc(text)}</td>'
     text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
     d = ' dir="rtl"' if is_arabic(text) else ' dir="auto"'
     return f"<td{d}>{esc(text)}</td>"
@@ -373,7 +415,7 @@ def html_table(
 
     tid = unique_id(name or caption or "table")
     _write_data(tid, frame)
-    shown = frame.head(max_rows)
+    shown = dates_shown(frame.head(max_rows))
     columns = {c: shown[c].to_list() for c in shown.columns}  # bounded display rows
     if rtl is None:
         rtl = any(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import FormulaeError
+from ..store import path_shown
 from .html import HtmlBlock, html_facts, html_table, note
 
 
@@ -40,6 +41,11 @@ def report_open(corpus: str, *, level: str | None = None, store: str | None = No
     store = store or os.environ.get("FORMULAE_STORE")
     manifest = corpus_manifest(corpus, store=store)
     statements = corpus_load(corpus, store=store)
+    from ..ingest.periods import coarsest_precision
+    from .html import date_unit_set
+
+    precs = statements.select("date_precision").unique().collect()["date_precision"].to_list()
+    date_unit_set(coarsest_precision(precs))  # dates in tables and CSVs at the corpus's precision
     return ReportContext(corpus=corpus, store=store, manifest=manifest, statements=statements,
                          language=manifest.get("language", "en"), level=level)
 
@@ -111,7 +117,7 @@ def section_facts(ctx: ReportContext) -> HtmlBlock:
         "Texts also published under another source": row["dup"],
         "Characters": row["chars"] or 0,
         "Snapshot sha256": m.get("snapshot_sha256", ""),
-        "Declaration": f"{m.get('declaration', '')} (sha256 {str(m.get('declaration_sha256', ''))[:16]}…)",
+        "Declaration": f"{path_shown(m.get('declaration'), os.environ.get('FORMULAE_PROJECT'))} (sha256 {str(m.get('declaration_sha256', ''))[:16]}…)",
     }
     for key in ("licence", "citation"):
         if m.get(key):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from ..ingest.periods import date_label_expr
 from ..ingest.where import filter_parse
 from ..result import Result
 from ..vocab import default_level
@@ -58,7 +59,7 @@ def stat_reuse(corpus, *, store=None, level: str | None = None, families=None,
         (pl.col("kind") == "passage").sum().cast(pl.UInt32).alias("passages"),
         pl.col("n").filter(pl.col("kind") == "passage").max().fill_null(0).cast(pl.UInt32).alias("longest"),
     )
-    meta = view.statements.select("doc", "id", "date", "source")
+    meta = view.statements.select("doc", "id", date_label_expr().alias("date"), "source")  # dates at their precision
     frame = (agg.join(meta.rename({c: f"{c}_a" for c in meta.columns}), on="doc_a")
              .join(meta.rename({c: f"{c}_b" for c in meta.columns}), on="doc_b")
              .select("doc_a", "doc_b", "id_a", "id_b", "date_a", "date_b", "source_a", "source_b",

@@ -6,11 +6,14 @@ import polars as pl
 
 from .. import measures as stats
 from ..errors import FormulaeError
-from ..ingest.periods import period_expr, period_label_expr
+from ..ingest.periods import date_label_expr, period_expr, period_label_expr
 from ..ingest.where import statements_filter
 from ..result import Result
 from ..vocab import PERIODS, PRECISIONS, check, default_level, precision_rank
 from .items import item_occurrences, view_of
+
+# columns a timeline may be split by (``--group``); one value per statement, few values
+TIMELINE_GROUPS = ("source", "language", "date_precision")
 
 
 def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str | None = "source",
@@ -30,6 +33,8 @@ def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str
     """
     check("--by", by, PERIODS)
     view = view_of(corpus, store)
+    if group is not None:
+        check("--group", group, TIMELINE_GROUPS + ("none",))
     level = level or default_level(view.language)
     occ = item_occurrences(view, item, level=level, families=families)
     st = view.statements.join(view.doc_tokens(level), on="doc", how="left")
@@ -91,25 +96,32 @@ def stat_lifecycle(view, occ: pl.DataFrame, *, item: str, group: str | None, by:
 
     Columns: ``item``, [group], ``first_date``, ``first_id``, ``last_date``, ``last_id``,
     ``statements``, ``occurrences``, ``peak_period``, ``peak_per_10k``, ``changes`` (list of
-    period starts where a new regime begins).
+    periods where a new regime begins). Dates are text at their precision (``1972``,
+    ``2015-07``, ``2015-07-21``), periods as ``formulae query`` labels them. An item with
+    no dated occurrence gives one row of zeros and nulls (no group) or no row.
     """
     gk = [group] if group else []
     docs = (occ.group_by("doc").agg(pl.len().alias("occ"))
-            .join(view.statements.select("doc", "id", "date", *gk), on="doc")
-            .filter(pl.col("date").is_not_null()).sort("date", "id"))
+            .join(view.statements.select("doc", "id", "date", "date_precision", *gk), on="doc")
+            .filter(pl.col("date").is_not_null()).sort("date", "id")
+            .with_columns(date_label_expr().alias("date")))
     agg = [pl.col("date").first().alias("first_date"), pl.col("id").first().alias("first_id"),
            pl.col("date").last().alias("last_date"), pl.col("id").last().alias("last_id"),
            pl.len().cast(pl.UInt32).alias("statements"), pl.col("occ").sum().cast(pl.UInt32).alias("occurrences")]
     out = docs.group_by(gk, maintain_order=True).agg(agg) if gk else docs.select(agg)
-    peak = timeline.filter(pl.col("peak")).select(*gk, pl.col("period").alias("peak_period"),
+    label = period_label_expr(by, "period")
+    peak = timeline.filter(pl.col("peak")).select(*gk, label.alias("peak_period"),
                                                   pl.col("per_10k").alias("peak_per_10k"))
-    ch = (changes.group_by(gk).agg(pl.col("period").sort().alias("changes")) if gk
-          else pl.DataFrame({"changes": [changes["period"].sort().to_list()]},
-                            schema={"changes": pl.List(changes.schema["period"])}))
+    ch = changes.sort("period").with_columns(label.alias("period"))
     if gk:
+        ch = ch.group_by(gk).agg(pl.col("period").alias("changes"))
         out = out.join(peak, on=gk, how="left").join(ch, on=gk, how="left")
     else:
-        out = pl.concat([out, peak.head(1), ch], how="horizontal") if out.height else out
+        ch = pl.DataFrame({"changes": [ch["period"].to_list()]}, schema={"changes": pl.List(pl.String)})
+        if peak.height == 0:  # no occurrence: no peak
+            peak = pl.DataFrame({"peak_period": [None], "peak_per_10k": [None]},
+                                schema={"peak_period": pl.String, "peak_per_10k": pl.Float64})
+        out = pl.concat([out, peak.head(1), ch], how="horizontal")
     return out.with_columns(pl.lit(item).alias("item")).select("item", pl.exclude("item")).sort(gk or "item")
 
 

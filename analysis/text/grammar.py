@@ -10,6 +10,8 @@ polars, no numpy.
 
 from __future__ import annotations
 
+import re
+
 # Gap characters: white space and invisible format marks (bidi marks, BOM, ZW space).
 GAP_CHARS = (
     "\t\n\x0b\x0c\r \x85\xa0\u1680"
@@ -113,3 +115,18 @@ ABBREVIATIONS = (
 # the last two depend on the gap after it.
 FLAG_SEND, FLAG_CLOSE, FLAG_DOT, FLAG_ABBR, FLAG_PBRK, FLAG_ADJ = 1, 2, 4, 8, 16, 32
 
+
+# --- display ------------------------------------------------------------------
+
+# Bidirectional embedding/override/isolate controls: in displayed text they reorder
+# whatever follows them (a report cell showing "Title 11 ((31)trela:tpircsavaj)[x]").
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_BIDI_RE = re.compile(f"[{BIDI_CONTROLS}]")
+
+
+def display_inert(text: str) -> str:
+    """``text`` for display: each bidi control (U+202A-U+202E, U+2066-U+2069) shown as a
+    visible, inert mark ``⟨U+202E⟩``. Display only: the snapshot keeps the verbatim text."""
+    if not text or _BIDI_RE.search(text) is None:
+        return text
+    return _BIDI_RE.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)

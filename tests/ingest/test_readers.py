@@ -310,7 +310,7 @@ def test_telegram_record_errors_and_skip_bad(tmp_path):
     assert df["id"].to_list() == ["1"]
     assert res.log["dropped"] == {"unparseable": 2}
     assert [(s["line"], s["detail"]) for s in res.log["skipped"]] == [
-        (10, "unparseable date 'yesterday'"), (16, "message has no 'text' field")]
+        (10, "unparseable date 'yesterday' (message 2, id 2)"), (16, "message has no 'text' field (message 3, id 3)")]
 
 
 def test_folder_record_error_names_its_file(tmp_path):

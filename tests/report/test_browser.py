@@ -61,3 +61,75 @@ def test_ungd_overview_in_browser(ungd_overview):
     check = _check(ungd_overview, arabic=False, hover="chart-top-formulae")
     assert len(check.charts) >= 8
     assert "occurrences" in check.tooltip
+
+
+# --- spoofed display (issue 11, items 12 and 13) -----------------------------------------
+
+# Where each character of an element's text is drawn: x of the left edge of each glyph.
+GLYPH_X_JS = """
+() => Object.fromEntries(Array.from(document.querySelectorAll('[data-probe]')).map(el => {
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  const xs = [];
+  let node;
+  while ((node = walker.nextNode())) {
+    for (let i = 0; i < node.data.length; i++) {
+      const r = document.createRange();
+      r.setStart(node, i); r.setEnd(node, i + 1);
+      const box = r.getBoundingClientRect();
+      xs.push([node.data[i], box.left]);
+    }
+  }
+  return [el.getAttribute('data-probe'), xs];
+}))
+"""
+
+
+def _probe_page(tmp_path, body: str):
+    from analysis.report.html import page_assets
+
+    page = tmp_path / "probe.html"
+    page.write_text(f"<!doctype html><html><head><meta charset='utf-8'>{page_assets(arabic=True)}</head>"
+                    f"<body>{body}</body></html>", encoding="utf-8")
+    return page_check(page, tmp_path / "probe.png", evaluate=GLYPH_X_JS)
+
+
+def _order(xs, chars: str) -> list[float]:
+    """x of the first glyph of each of ``chars`` (in that order)."""
+    found = {}
+    for ch, x in xs:
+        found.setdefault(ch, x)
+    return [found[c] for c in chars]
+
+
+def test_bidi_controls_are_inert_in_html(tmp_path):
+    """Before: U+202E reached the HTML raw and drew 'Title 11 ((31)trela:tpircsavaj)[x]'."""
+    import polars as pl
+
+    from analysis.report.html import html_kwic, html_table
+
+    spoof = "Title 11 [x](\u202ejavascript:alert(13)) end"
+    table = html_table(pl.DataFrame({"title": [spoof], "n": [1]}), name="spoof")
+    kwic = html_kwic(pl.DataFrame({"date": ["2020"], "source": ["s"], "id": ["i"], "before": ["Title 11 [x]("],
+                                   "match": ["\u202ejavascript"], "after": [":alert(13)) end"]}), name="spoof-kwic")
+    assert "\u202e" not in table + kwic and "⟨U+202E⟩" in table and "⟨U+202E⟩" in kwic
+    body = table.replace("<table", "<table data-probe='table'", 1) + kwic.replace(
+        '<div class="fx-kwic"', "<div data-probe='kwic' class=\"fx-kwic\"", 1)
+    check = _probe_page(tmp_path, body)
+    for probe in ("table", "kwic"):
+        xs = check.evaluated[probe]
+        j, a, v = _order(xs, "jav")
+        assert j < a < v, f"{probe}: 'javascript' is drawn reversed"
+    assert "⟨U+202E⟩javascript" in check.text
+
+
+def test_numbers_read_left_to_right_in_rtl_tables(tmp_path):
+    """Before: -1.83 in an Arabic (dir=rtl) table displayed as 1.83-."""
+    import polars as pl
+
+    from analysis.report.html import html_table
+
+    table = html_table(pl.DataFrame({"الصيغة": ["سلامة أراضي"], "log_ratio": [-1.83]}), name="rtl-numbers")
+    assert 'dir="rtl"' in table
+    check = _probe_page(tmp_path, table.replace('<td class="fx-num"', '<td data-probe="num" class="fx-num"', 1))
+    minus, one, eight = _order(check.evaluated["num"], "-18")
+    assert minus < one < eight, "the number is not drawn left to right"

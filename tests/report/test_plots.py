@@ -123,7 +123,7 @@ def test_html_table_escapes_and_sets_rtl(tmp_path, monkeypatch):
     out = H.html_table(frame, name="t<1>")
     assert "<b>x</b>" not in out and "&lt;b&gt;x&lt;/b&gt;" in out
     assert '<table class="fx-table" dir="rtl">' in out and '<td dir="rtl">سيادة الدولة</td>' in out
-    assert '<td class="fx-num">20,000</td>' in out
+    assert '<td class="fx-num" dir="ltr">20,000</td>' in out  # numbers isolated left to right
     written = (tmp_path / "t-1.csv").read_text(encoding="utf-8")
     assert written == frame.write_csv()
     link = out.split('href="data:text/csv;charset=utf-8,')[1].split('"')[0]

@@ -366,3 +366,51 @@ def test_code_version_covers_the_scanner_and_its_table():
     here = Path(index.__file__).parents[1]
     assert {"text/scanner.py", "text/tokens.py", "text/data/chars.npz", "text/normalise.py"} <= set(index.CODE)
     assert all((here / name).exists() for name in index.CODE)
+
+
+def test_shared_report_carries_no_absolute_path(mfa_overview, xss_overview, project_root):
+    """Before: the overview printed the declaration's absolute path (/home/.../corpus/mfa-ar.yml)."""
+    import json
+
+    for build, shown in ((mfa_overview, "corpus/mfa-ar.yml"), (xss_overview, "xss.yml")):
+        page = build.html.read_text(encoding="utf-8")
+        assert f"{shown} (sha256" in page
+        folder = str(project_root.resolve()) if build is mfa_overview else str(build.folder.parents[1])
+        assert folder not in page, f"{folder} appears in {build.html.name}"
+        manifest = (build.folder / "manifest.json").read_text(encoding="utf-8")
+        assert folder not in manifest and str(project_root.resolve()) not in manifest
+        assert json.loads(manifest)["corpus"] == build.manifest["corpus"]
+        for csv in (build.folder / "data").glob("*.csv"):
+            assert folder not in csv.read_text(encoding="utf-8"), csv.name
+
+
+def test_report_tables_and_csvs_show_dates_at_their_precision(tmp_path, monkeypatch):
+    """Before: a year-precision corpus's report CSVs said 1946-01-01 / 1946-01-01T00:00:00."""
+    import datetime as dt
+
+    import polars as pl
+
+    from analysis.report import html
+
+    monkeypatch.setenv(html.ENV_DATA, str(tmp_path))
+    html.date_unit_set("year")
+    frame = pl.DataFrame({"first": [dt.date(1946, 1, 1)], "period": ["1947-01-01T00:00:00"], "n": [3],
+                          "text": ["not a date"]})
+    table = html.html_table(frame, name="years")
+    assert "<td dir=\"auto\">1946</td>" in table and "1946-01-01" not in table
+    spec = {"datasets": {"d": frame.with_columns(pl.col("first").cast(pl.String)).to_dicts()}, "name": "years-chart"}
+    html.html_chart_spec(spec)
+    for name in ("years.csv", "years-chart.csv"):
+        lines = (tmp_path / name).read_text(encoding="utf-8").splitlines()
+        assert lines[1] == "1946,1947,3,not a date", (name, lines)
+    html.date_unit_set("day")
+    assert "1946-01-01" in html.html_table(frame, name="days")
+
+
+def test_ungd_report_csvs_have_no_day_dates(ungd_formula):
+    """ungd is yearly: no CSV of its drill-down shows a month or a day."""
+    import re
+
+    for csv in sorted((ungd_formula.folder / "data").glob("*.csv")):
+        text = csv.read_text(encoding="utf-8")
+        assert not re.search(r"\b(19|20)\d\d-\d\d-\d\d", text), csv.name
