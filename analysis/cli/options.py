@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import FormulaeError
-from ..vocab import FORMATS, LEVELS, PERIODS, choices
+from ..vocab import FORMATS, LEVELS, PERIODS, choices, count_check
 
 Format = choices("Format", FORMATS)
 Level = choices("Level", LEVELS)
@@ -91,8 +91,6 @@ def sources(option: list[str] | None) -> list[str] | None:
 
 def limit(n: int | None) -> int | None:
     """``--limit``: None for all (0), an error below 0."""
-    if n is None or n == 0:
+    if n is None:
         return None
-    if n < 0:
-        raise FormulaeError(f"--limit must be 0 (all) or more, got {n}")
-    return n
+    return count_check("--limit", n) or None

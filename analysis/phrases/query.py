@@ -185,7 +185,7 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
     if width < 1:
         raise FormulaeError(f"--width must be positive, got {width}")
     if limit is not None and limit < 0:
-        raise FormulaeError(f"--limit must be 0 (all) or more, got {limit}")
+        raise FormulaeError(f"--limit must be 0 or more, got {limit}")
     ix = index_load(corpus, level, store)
     params = {"corpus": corpus, "phrase": phrase, "level": ix.level, "width": width, "source": source,
               "from": date_from, "to": date_to, "distinct": distinct, "limit": limit, "where": where,
@@ -242,7 +242,7 @@ def phrases_table(corpus: str, *, level: str | None = None, min_statements: int 
 
     check("--sort", sort, SORTS)
     if limit is not None and limit < 0:
-        raise FormulaeError(f"--limit must be 0 (all) or more, got {limit}")
+        raise FormulaeError(f"--limit must be 0 or more, got {limit}")
     if by is not None:
         check("--by", by, PERIODS)
     ix = index_load(corpus, level, store)

@@ -91,7 +91,7 @@ def test_200kb_without_punctuation_builds(tmp_path, cli):
     assert "2 sentences longer than 1,000 tokens" in proc.stderr
     m = json.loads(proc.stdout)[0]
     n_words = len(text.split())
-    assert int(m["tokens"]) == 2 * n_words + 1 + 7 and m["sentences_split"] == "2"
+    assert int(m["tokens"]) == 2 * n_words + 1 + 7 and m["sentences_split"] == 2  # JSON numbers are numbers
     # counts stay right: the passage's bigram "member states" once per passage per statement
     out = cli("query", "member states", "--corpus", "long", "--store", store, "--all-time", "-f", "json")
     rows = json.loads(out.stdout)
