@@ -136,3 +136,12 @@ def ungd_overview(ungd: str, store: Path, report_out: Path):
     from analysis.report.build import report_build
 
     return report_build("overview", ungd, store=store, out=report_out, force=True, renderer="builtin")
+
+
+# --- languages (issue 13) ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def cn_mfa(project_root: Path, shared_corpora: Path, store: Path) -> str:
+    """The Chinese MFA spokespersons' answers (``tests/corpora/cn-mfa.yml``, language zh)."""
+    return _ingest(project_root / "tests" / "corpora" / "cn-mfa.yml", store)

@@ -172,7 +172,7 @@ def _forms(statements: pl.LazyFrame, manifest: dict, level: str, say):
         tok = (tokens_build(part, language=manifest["language"],
                             line_breaks=manifest.get("line_breaks", "paragraph"))
                .filter(pl.col("kind").is_in(["word", "number"]))  # only these are ever counted
-               .select("doc", "sent", "start", "end", "kind", "surface", "norm")
+               .select("doc", "sent", "tok", "start", "end", "kind", "surface", "norm")
                .collect())
         if streaming:
             st = tokens_level(tok.lazy(), level).collect()

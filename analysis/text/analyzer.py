@@ -23,8 +23,10 @@ only where the rest is itself a known word:
   ``وفي`` -> ``و + في``.
 
 Stems (level ``stem``): Arabic-script pieces by NLTK's ISRI root stemmer (default)
-or ARLSTem2 (``stemmer="arlstem2"``); Latin by Snowball English, Cyrillic by
-Snowball Russian; numbers unchanged. None of them needs downloaded NLTK data.
+or ARLSTem2 (``stemmer="arlstem2"``); Cyrillic by Snowball Russian; Latin by the
+corpus language's Snowball stemmer (``analysis.vocab.STEMMERS``: French, Spanish,
+German ...), English for a language without one; numbers unchanged. A language
+without a stemmer has no ``stem`` level (``analysis.vocab.language_levels``). None of them needs downloaded NLTK data.
 ISRI gives ``سلامه -> سلم``, ``اراضي/اراضيها -> رضي``, ``سياده/سيادتها -> سيد``.
 """
 
@@ -40,6 +42,9 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import FormulaeError
+from ..vocab import LANGUAGES, STEMMERS as LANGUAGE_STEMMERS
+from ..vocab import check, check_level
+from .grammar import IDEOGRAPH
 from .normalise import normalise
 from .tokens import tokens_build, tokens_level
 
@@ -114,12 +119,29 @@ def _builtin_lexicon() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def stopwords(language: str, *, mode: str = "norm") -> frozenset[str]:
-    """Offline stopword list (stopwordsiso), normalised like the corpus (``norm`` mode)."""
+    """Offline stopword list (stopwordsiso), normalised like the corpus (``norm`` mode);
+    empty for a language stopwordsiso has no list for (nothing is then taken out)."""
     import stopwordsiso
 
+    check("language", language, LANGUAGES)
     if not stopwordsiso.has_lang(language):
-        raise FormulaeError(f"no stopword list for language {language!r}")
+        return frozenset()
     return frozenset(normalise(w, language, mode) for w in stopwordsiso.stopwords(language))
+
+
+def has_stopwords(language: str) -> bool:
+    """Whether stopwordsiso has a list for ``language``."""
+    import stopwordsiso
+
+    return bool(stopwordsiso.has_lang(language))
+
+
+def content_forms(forms: pl.Series, language: str) -> pl.Series:
+    """Per form: a content word (two letters or more, or one ideograph: Chinese is
+    indexed a character a token) and not a stopword of ``language``."""
+    stop = pl.Series(sorted(stopwords(language)), dtype=pl.String).implode()
+    wordy = (forms.str.count_matches(r"\p{L}") >= 2) | forms.str.contains(f"^{IDEOGRAPH}$")
+    return (wordy & ~forms.is_in(stop)).fill_null(False)
 
 
 def aliases_load(path: str | Path, language: str = "ar") -> dict[str, str]:
@@ -223,7 +245,7 @@ class Analyzer:
     ):
         if stemmer not in STEMMERS:
             raise FormulaeError(f"stemmer {stemmer!r} is not one of {', '.join(STEMMERS)}")
-        self.language = language
+        self.language = check("language", language, LANGUAGES)
         self.aliases = dict(aliases or {})
         self.split_article = split_article
         self.stemmer = stemmer
@@ -371,7 +393,8 @@ class Analyzer:
         if _CYRILLIC.search(form):
             return self._stemmer("ru").stem(form) or form
         if _LATIN.search(form):
-            return self._stemmer("en").stem(form) or form
+            own = self.language not in ("ar", "ru") and self.language in LANGUAGE_STEMMERS
+            return self._stemmer(self.language if own else "en").stem(form) or form
         return form
 
     def _stemmer(self, lang: str):
@@ -389,7 +412,7 @@ class Analyzer:
             else:
                 from nltk.stem.snowball import SnowballStemmer
 
-                st = SnowballStemmer("english" if lang == "en" else "russian")
+                st = SnowballStemmer(LANGUAGE_STEMMERS[lang])
             self._stemmers[lang] = st
         return st
 
@@ -436,6 +459,7 @@ class Analyzer:
         """
         if level not in ("norm", "clitic", "stem"):
             raise FormulaeError(f"level {level!r} is not one of norm, clitic, stem")
+        check_level(level, self.language)
         lf = countable
         if self.aliases:
             keys = list(self.aliases)

@@ -48,6 +48,7 @@ from .grammar import (
     FLAG_SEND,
     GAP_CHARS,
     GAP_CLASS,
+    IDEOGRAPH,
     IS_EMOJI,
     IS_URL,
     IS_WORD,
@@ -367,6 +368,30 @@ def _numbering(toks: pl.LazyFrame) -> pl.LazyFrame:
 
 
 
+def _clauses(countable: pl.LazyFrame) -> pl.LazyFrame:
+    """Countable tokens with ``sent`` numbered so that a phrase of characters never
+    bridges punctuation: in text written without spaces (ideographs, a character a
+    token) ``合作、共赢`` is not the formula ``合作共赢``, nor ``“冷战”思维`` ``冷战思维``.
+
+    Where a skipped token (punctuation, emoji) lies between two countable tokens of one
+    sentence and either of them is an ideograph, the stream starts a new ``sent`` there
+    (``sent`` + the number of such breaks before it in the document). Text without
+    ideographs keeps its sentence numbers unchanged; elsewhere punctuation inside a
+    sentence stays transparent as before (``peace, security`` still holds the bigram).
+    """
+    ideo = pl.col("surface").str.contains(f"^{IDEOGRAPH}$")
+    first = (pl.col("doc") != pl.col("doc").shift(1)).fill_null(True)
+    brk = (
+        ~first
+        & (pl.col("sent") == pl.col("sent").shift(1))
+        & (pl.col("tok") - pl.col("tok").shift(1) > 1)
+        & (ideo | ideo.shift(1))
+    ).fill_null(False)
+    n = brk.cast(pl.UInt32).cum_sum()
+    before = n - pl.when(first).then(n).forward_fill()
+    return countable.with_columns((pl.col("sent") + before).alias("sent"))
+
+
 def tokens_level(tokens: pl.LazyFrame | pl.DataFrame, level: str, *, analyzer=None) -> pl.LazyFrame:
     """The form stream of ``level``: ``doc sent pos start end form`` for countable pieces.
 
@@ -378,7 +403,7 @@ def tokens_level(tokens: pl.LazyFrame | pl.DataFrame, level: str, *, analyzer=No
     if level not in LEVELS:
         raise FormulaeError(f"level {level!r} is not one of {', '.join(LEVELS)}")
     lf = tokens.lazy() if isinstance(tokens, pl.DataFrame) else tokens
-    lf = lf.filter(pl.col("kind").is_in(COUNTABLE))
+    lf = _clauses(lf.filter(pl.col("kind").is_in(COUNTABLE)))
     if level == "exact":
         form = pl.col("surface").str.replace_all(r"-[ \t]*\r?\n[ \t]*", "-")
         out = lf.select("doc", "sent", "start", "end", form.alias("form"))
