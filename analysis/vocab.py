@@ -38,6 +38,9 @@ STEMMERS = {
     "nl": "dutch", "nn": "norwegian", "no": "norwegian", "pt": "portuguese",
     "ro": "romanian", "ru": "russian", "sv": "swedish",
 }
+#: Languages written without spaces between words: tokens are characters (the token
+#: grammar does this for Han and kana in any text; listed here for ``formulae languages``).
+CHARACTER_LANGUAGES = ("ja", "zh")
 #: Languages whose proclitics are split at level ``clitic``.
 CLITIC_LANGUAGES = ("ar",)
 #: How a single line break is read: ``paragraph`` (a break) or ``wrap`` (a space).

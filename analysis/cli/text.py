@@ -15,7 +15,7 @@ app = typer.Typer()
 @app.command("tokens")
 def tokens_cmd(
     text: Annotated[str, typer.Argument(help="The text to tokenise (quote it).")],
-    language: Annotated[str, typer.Option("--language", "-l", help="ar, en or ru.")] = "ar",
+    language: Annotated[str, typer.Option("--language", "-l", help="Any ISO 639-1 code (see formulae languages).")] = "ar",
     level: Annotated[str | None, typer.Option("--level", help="exact, norm, clitic or stem (default: clitic for ar, norm otherwise).", show_default=False)] = None,
     line_breaks: Annotated[str, typer.Option("--line-breaks", help="paragraph (a newline ends a paragraph) or wrap (a newline is a space).")] = "paragraph",
     corpus: Annotated[str | None, typer.Option("--corpus", "-c", help="Decide clitic splits with this corpus's vocabulary and alias table.", show_default=False)] = None,

@@ -45,7 +45,7 @@ from ..errors import FormulaeError
 from ..phrases import suffix
 from ..phrases.engine import phrase_strings, phrases_scan
 from ..phrases.view import CorpusView, corpus_view
-from ..text.analyzer import stopwords
+from ..text.analyzer import content_forms
 
 DEFAULTS: dict[str, Any] = {
     "level": "stem", "min_statements": 2, "min_content": 2, "max_seeds": 3000,
@@ -105,9 +105,7 @@ def _content_rows(view, level: str, toks: pl.DataFrame) -> pl.Series:
     if base.height != toks.height:  # pieces differ: fall back to the level's own forms
         base, vocab = view.stream(level)
     forms = vocab.sort("fid")["form"]
-    stop = pl.Series(sorted(stopwords(view.language)), dtype=pl.String).implode()
-    ok = (forms.str.count_matches(r"\p{L}") >= 2) & ~forms.is_in(stop)
-    return ok.fill_null(False).gather(base["fid"]).alias("content")
+    return content_forms(forms, view.language).gather(base["fid"]).alias("content")
 
 
 def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options) -> Families:

@@ -42,8 +42,15 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import FormulaeError
-from ..vocab import LANGUAGES, STEMMERS as LANGUAGE_STEMMERS
-from ..vocab import check, check_level
+from ..vocab import (
+    CHARACTER_LANGUAGES,
+    FULL_LANGUAGES,
+    LANGUAGES,
+    check,
+    check_level,
+    language_levels,
+)
+from ..vocab import STEMMERS as LANGUAGE_STEMMERS
 from .grammar import IDEOGRAPH
 from .normalise import normalise
 from .tokens import tokens_build, tokens_level
@@ -129,11 +136,29 @@ def stopwords(language: str, *, mode: str = "norm") -> frozenset[str]:
     return frozenset(normalise(w, language, mode) for w in stopwordsiso.stopwords(language))
 
 
-def has_stopwords(language: str) -> bool:
-    """Whether stopwordsiso has a list for ``language``."""
+def languages_table(only: Iterable[str] | None = None) -> pl.DataFrame:
+    """One row per ISO 639-1 code (or per code of ``only``, each checked): ``language``,
+    ``levels`` (matching levels it has), ``stemmer``, ``stopwords`` (size of its
+    stopwordsiso list, 0: none), ``tokens`` (``words``, or ``characters`` where the text is
+    written without spaces), ``analyzer`` (``full``: clitics or stems, stopwords, lexicon
+    wordings and month names; ``basic``: the Unicode word grammar at exact and norm)."""
     import stopwordsiso
 
-    return bool(stopwordsiso.has_lang(language))
+    codes = sorted({check("language", c, LANGUAGES) for c in only}) if only else list(LANGUAGES)
+    rows = [
+        {
+            "language": c,
+            "levels": " ".join(language_levels(c)),
+            "stemmer": LANGUAGE_STEMMERS.get(c, ""),
+            "stopwords": len(stopwordsiso.stopwords(c)) if stopwordsiso.has_lang(c) else 0,
+            "tokens": "characters" if c in CHARACTER_LANGUAGES else "words",
+            "analyzer": "full" if c in FULL_LANGUAGES else "basic",
+        }
+        for c in codes
+    ]
+    schema = {"language": pl.String, "levels": pl.String, "stemmer": pl.String,
+              "stopwords": pl.Int64, "tokens": pl.String, "analyzer": pl.String}
+    return pl.DataFrame(rows, schema=schema)
 
 
 def content_forms(forms: pl.Series, language: str) -> pl.Series:
