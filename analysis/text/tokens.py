@@ -31,6 +31,7 @@ Sentence boundaries (documented choices):
 
 from __future__ import annotations
 
+import re
 import sys
 
 import polars as pl
@@ -56,7 +57,7 @@ from .grammar import (
     SENT_END,
     run_pattern,
 )
-from .normalise import normalise_surface_expr
+from .normalise import normalise, normalise_surface_expr
 
 KINDS = ("word", "number", "punct", "emoji", "hashtag", "url", "mention")
 KIND = pl.Enum(sorted(KINDS))  # the dtype of the token table's ``kind`` (sorts as text)
@@ -392,6 +393,84 @@ def _clauses(countable: pl.LazyFrame) -> pl.LazyFrame:
     return countable.with_columns((pl.col("sent") + before).alias("sent"))
 
 
+_HYPHEN_PART = re.compile(r"[^\s\-\u2010\u2011]+")
+#: Bound prefixes whose hyphen is dropped rather than split at, in a word of two parts
+#: (``co-operation`` -> ``cooperation``, ``non-aligned`` -> ``nonaligned``,
+#: ``anti-terrorism``): spelt with or without the hyphen, one word. Every other hyphen
+#: separates words (``non-self-governing`` -> ``non self governing``).
+BOUND_PREFIXES = frozenset(
+    "anti co inter intra macro micro multi neo non post pre re semi socio sub supra trans".split()
+)
+
+
+def _hyphen_parts(surface: str, norm: str) -> list[tuple[str, str, int, int]]:
+    """(norm, surface, start, end) of each part of a hyphenated word (one part: no split)."""
+    norms = norm.split("-")
+    spans = [(m.start(), m.end()) for m in _HYPHEN_PART.finditer(surface)]
+    if len(spans) != len(norms) or not all(norms):
+        return [(norm, surface, 0, len(surface))]
+    parts: list[tuple[str, int, int]] = []
+    for n, (a, b) in zip(norms, spans, strict=True):
+        if len(norms) == 2 and parts and parts[-1][0] in BOUND_PREFIXES:
+            prefix, a, _ = parts.pop()
+            n = prefix + n
+        parts.append((n, a, b))
+    return [(n, surface[a:b], a, b) for n, a, b in parts]
+
+
+def _hyphen_pieces(countable: pl.LazyFrame) -> pl.LazyFrame:
+    """Words with a hyphen inside, one piece per part (levels ``norm`` and above).
+
+    So a hyphenated compound matches its spaced phrase (``new-world-order`` ⇔ ``new world
+    order``) and a dash glued between Arabic words separates them (``الشريفين-يحفظه``);
+    after a bound prefix (:data:`BOUND_PREFIXES`) the hyphen joins instead
+    (``co-operation`` ⇔ ``cooperation``). Every hyphen the grammar lets into a word
+    (- ‐ ‑, and a wrap-mode ``-`` + line break that ``norm`` keeps: ``Secretary-\nGeneral``)
+    counts; an OCR break that ``norm`` joins (``inter-\nnational``) is already gone. Each
+    piece keeps its offsets into the verbatim text. Python runs once per distinct
+    hyphenated surface.
+    """
+    hyph = (
+        countable.filter((pl.col("kind") == "word") & pl.col("norm").str.contains("-", literal=True))
+        .select("surface", "norm")
+        .unique()
+        .sort("surface", "norm")
+        .collect()
+    )
+    if hyph.height == 0:
+        return countable
+    rows = [
+        (surface, norm, *part)
+        for surface, norm in hyph.iter_rows()
+        for part in _hyphen_parts(surface, norm)
+    ]
+    table = (
+        pl.DataFrame(rows, schema={"surface": pl.String, "norm": pl.String, "_n": pl.String,
+                                   "_s": pl.String, "_a": pl.UInt32, "_b": pl.UInt32}, orient="row")
+        .group_by("surface", "norm", maintain_order=True)
+        .agg("_n", "_s", "_a", "_b")
+    )
+    names = countable.collect_schema().names()
+    start = pl.col("start")
+    return (
+        countable.join(table.lazy(), on=["surface", "norm"], how="left", maintain_order="left")
+        .with_columns(
+            pl.col("_n").fill_null(pl.concat_list("norm")),
+            pl.col("_s").fill_null(pl.concat_list("surface")),
+            pl.col("_a").fill_null(pl.concat_list(pl.lit(0, pl.UInt32))),
+            pl.col("_b").fill_null(pl.concat_list((pl.col("end") - start).cast(pl.UInt32))),
+        )
+        .explode(["_n", "_s", "_a", "_b"])
+        .with_columns(
+            pl.col("_n").alias("norm"),
+            pl.col("_s").alias("surface"),
+            (start + pl.col("_a")).alias("start"),
+            (start + pl.col("_b")).alias("end"),
+        )
+        .select(names)
+    )
+
+
 def tokens_level(tokens: pl.LazyFrame | pl.DataFrame, level: str, *, analyzer=None) -> pl.LazyFrame:
     """The form stream of ``level``: ``doc sent pos start end form`` for countable pieces.
 
@@ -404,6 +483,8 @@ def tokens_level(tokens: pl.LazyFrame | pl.DataFrame, level: str, *, analyzer=No
         raise FormulaeError(f"level {level!r} is not one of {', '.join(LEVELS)}")
     lf = tokens.lazy() if isinstance(tokens, pl.DataFrame) else tokens
     lf = _clauses(lf.filter(pl.col("kind").is_in(COUNTABLE)))
+    if level != "exact":
+        lf = _hyphen_pieces(lf)
     if level == "exact":
         form = pl.col("surface").str.replace_all(r"-[ \t]*\r?\n[ \t]*", "-")
         out = lf.select("doc", "sent", "start", "end", form.alias("form"))
