@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..errors import FormulaeError
 from .options import (
     CorpusOpt,
     Format,
@@ -20,6 +21,7 @@ from .options import (
     OutputOpt,
     StoreOpt,
     WhereOpt,
+    value,
 )
 from .output import emit_result
 
@@ -33,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 @app.command("timeline")
 def timeline_cmd(
     item: Annotated[str, typer.Argument(help="Lexicon formula id, family id (fam-...) or a literal phrase.")],
-    corpus: CorpusOpt,
+    corpus: Annotated[list[str], typer.Option("--corpus", "-c", help="Corpus name, as ingested (repeatable: the formula in each corpus, matched with its language's patterns).")],
     by: Annotated[str, typer.Option("--by", help="Period: day, week, month, quarter or year.")] = "year",
     group: Annotated[str, typer.Option("--group", help="Column to split by (source) or 'none'.")] = "source",
     source: Annotated[str | None, typer.Option("--source", help="Only these sources (a|b|c).", show_default=False)] = None,
@@ -47,21 +49,32 @@ def timeline_cmd(
     """Counts, rates (per statement, per 10k tokens) and intervals of a formula per period.
 
     Example: [bold]formulae timeline sovereignty-territorial-integrity --corpus ungdc --by year --source RUS|USA|CHN[/bold]
+
+    Several corpora: [bold]formulae timeline mutual-respect --corpus ungd --corpus cn-mfa[/bold]
     """
+    clauses = [c for c in (where, f"source={source}" if source else None) if c]
+    if len(corpus) > 1:
+        from ..stats.across import stat_timeline_across
+
+        if lifecycle:
+            raise FormulaeError("--lifecycle takes one --corpus")
+        res = stat_timeline_across(corpus, item, store=store, by=by, level=value(level),
+                                   where=" & ".join(clauses) or None)
+        emit_result(res.frame, fmt, output, f"{item} in {', '.join(corpus)} by {by}", res.notes)
+        return
     from ..stats.timeline import stat_timeline
 
-    clauses = [c for c in (where, f"source={source}" if source else None) if c]
-    res = stat_timeline(corpus, item, store=store, by=by, group=None if group == "none" else group,
+    res = stat_timeline(corpus[0], item, store=store, by=by, group=None if group == "none" else group,
                         where=" & ".join(clauses) or None, level=level)
     frame = res.extra["lifecycle"] if lifecycle else res.frame
-    emit_result(frame, fmt, output, f"{item} in {corpus} by {by}", res.notes)
+    emit_result(frame, fmt, output, f"{item} in {corpus[0]} by {by}", res.notes)
 
 
 @app.command("compare")
 def compare_cmd(
-    corpus: CorpusOpt,
-    a: Annotated[str, typer.Option("--a", help="Filter for set A, e.g. 'date<2024-12-08', 'source=RUS', 'year=1970..1979'.")],
-    b: Annotated[str, typer.Option("--b", help="Filter for set B.")],
+    corpus: Annotated[list[str], typer.Option("--corpus", "-c", help="Corpus name, as ingested; twice: corpus A vs corpus B through the lexicon formulae.")],
+    a: Annotated[str | None, typer.Option("--a", help="Filter for set A, e.g. 'date<2024-12-08', 'source=RUS', 'year=1970..1979'.", show_default=False)] = None,
+    b: Annotated[str | None, typer.Option("--b", help="Filter for set B.", show_default=False)] = None,
     bonferroni: Annotated[bool, typer.Option("--bonferroni", help="Significance labels at alpha/m (m = items compared).")] = False,
     phrases: Annotated[bool, typer.Option("--phrases/--no-phrases", help="Include recurring phrases, not only lexicon formulae.")] = True,
     min_statements: Annotated[int, typer.Option("--min-statements", help="Recurring phrases: at least this many statements.")] = 5,
@@ -75,9 +88,22 @@ def compare_cmd(
     """Formulae and recurring phrases in A vs B: G² (Rayson), Log Ratio, document versions, appeared/vanished.
 
     Example: [bold]formulae compare --corpus ungdc --a 'year=1970..1979' --b 'year=2010..2019' --max-p 0.001[/bold]
+
+    Two corpora: [bold]formulae compare --corpus ungd --corpus cn-mfa[/bold] (--a/--b filter each side)
     """
     import polars as pl
 
+    if len(corpus) == 2:
+        from ..stats.across import stat_compare_across
+
+        res = stat_compare_across(corpus[0], corpus[1], store=store, where_a=a, where_b=b, level=value(level))
+        frame = res.frame if max_p is None else res.frame.filter(pl.col("p") < max_p)
+        emit_result(frame.head(top) if top is not None else frame, fmt, output,
+                    f"{corpus[0]} vs {corpus[1]}", res.notes)
+        return
+    if len(corpus) > 2 or a is None or b is None:
+        raise FormulaeError("compare: give one --corpus with --a and --b, or two --corpus")
+    corpus = corpus[0]
     from ..stats.compare import stat_compare
 
     res = stat_compare(corpus, a, b, store=store, level=level, phrases=phrases,

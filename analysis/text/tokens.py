@@ -57,7 +57,7 @@ from .grammar import (
     SENT_END,
     run_pattern,
 )
-from .normalise import normalise, normalise_surface_expr
+from .normalise import normalise_surface_expr
 
 KINDS = ("word", "number", "punct", "emoji", "hashtag", "url", "mention")
 KIND = pl.Enum(sorted(KINDS))  # the dtype of the token table's ``kind`` (sorts as text)
