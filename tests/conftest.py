@@ -145,3 +145,12 @@ def ungd_overview(ungd: str, store: Path, report_out: Path):
 def cn_mfa(project_root: Path, shared_corpora: Path, store: Path) -> str:
     """The Chinese MFA spokespersons' answers (``tests/corpora/cn-mfa.yml``, language zh)."""
     return _ingest(project_root / "tests" / "corpora" / "cn-mfa.yml", store)
+
+
+@pytest.fixture(scope="session")
+def cn_compare(cn_mfa: str, ungd: str, store: Path, report_out: Path):
+    """The compare page: cn-mfa (A, Chinese: the page is lang="zh") beside ungd (B)."""
+    from analysis.report.build import report_build
+
+    return report_build("compare", cn_mfa, other=ungd, store=store, out=report_out, force=True,
+                        renderer="builtin")

@@ -61,3 +61,13 @@ def test_ungd_overview_in_browser(ungd_overview):
     check = _check(ungd_overview, arabic=False, hover="chart-top-formulae")
     assert len(check.charts) >= 8
     assert "occurrences" in check.tooltip
+
+
+def test_compare_page_renders_chinese(cn_compare):
+    """cn-mfa beside ungd: lang="zh", the CJK font embedded, Chinese wordings shown."""
+    page = cn_compare.html.read_text(encoding="utf-8")
+    assert '<html lang="zh"' in page
+    assert 'id="fx-cjk-font"' in page and "Noto Sans CJK SC" in page
+    check = _check(cn_compare, arabic=False)
+    assert len(check.charts) == 1  # rates over time, both sides
+    assert "主权和领土完整" in check.text and "sovereignty and territorial integrity" in check.text
