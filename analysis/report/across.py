@@ -127,6 +127,11 @@ def section_rates(cc: CompareContext, top: int = 4) -> Any:
             frames.append(r.frame.with_columns(pl.lit(f"{label} · {side} ({cc.name(side.lower())})").alias("label")))
     data = pl.concat(frames, how="diagonal_relaxed").select(
         "label", "period", "share", "share_lo", "share_hi", "statements", "statements_total", "occurrences")
+    # where the two sides' periods overlap (two or more), the chart shows the overlap only
+    spans = [f["period"] for f in frames[:2]]
+    lo, hi = max(s.min() for s in spans), min(s.max() for s in spans)
+    if lo is not None and hi is not None and data.filter(pl.col("period").is_between(lo, hi))["period"].n_unique() >= 2:
+        data = data.filter(pl.col("period").is_between(lo, hi))
     return plot_timeline(data, unit=unit, value="share", lo="share_lo", hi="share_hi", name="compare-rates",
                          title=f"Share of statements using the formula per {unit}, A and B (band: 95% Wilson)")
 

@@ -27,9 +27,9 @@ def test_every_chinese_wording_occurs_in_cn_mfa(cn_mfa, store) -> None:
     lex = lexicon_load().for_language("zh")
     assert len(lex.formulae) >= 10
     occ = formulae_find(cn_mfa, store=store, lexicon=lex)
-    found = occ.group_by("formula", "pattern").len()
+    found = occ.explode("patterns").group_by("formula", "patterns").len()
     want = {(f.id, i) for f in lex.formulae for i in range(len(f.patterns))}
-    assert set(zip(found["formula"].to_list(), found["pattern"].to_list(), strict=True)) == want
+    assert set(zip(found["formula"].to_list(), found["patterns"].to_list(), strict=True)) == want
 
 
 def test_timeline_across_two_languages(sides, store) -> None:
