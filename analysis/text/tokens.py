@@ -452,14 +452,11 @@ def _hyphen_pieces(countable: pl.LazyFrame) -> pl.LazyFrame:
     )
     names = countable.collect_schema().names()
     start = pl.col("start")
-    return (
-        countable.join(table.lazy(), on=["surface", "norm"], how="left", maintain_order="left")
-        .with_columns(
-            pl.col("_n").fill_null(pl.concat_list("norm")),
-            pl.col("_s").fill_null(pl.concat_list("surface")),
-            pl.col("_a").fill_null(pl.concat_list(pl.lit(0, pl.UInt32))),
-            pl.col("_b").fill_null(pl.concat_list((pl.col("end") - start).cast(pl.UInt32))),
-        )
+    has = (pl.col("kind") == "word") & pl.col("norm").str.contains("-", literal=True)
+    rows_in = countable.with_row_index("_r")
+    pieces = (
+        rows_in.filter(has)
+        .join(table.lazy(), on=["surface", "norm"], how="inner", maintain_order="left")
         .explode(["_n", "_s", "_a", "_b"])
         .with_columns(
             pl.col("_n").alias("norm"),
@@ -467,6 +464,13 @@ def _hyphen_pieces(countable: pl.LazyFrame) -> pl.LazyFrame:
             (start + pl.col("_a")).alias("start"),
             (start + pl.col("_b")).alias("end"),
         )
+        .select("_r", *names)
+    )
+    # only the hyphenated rows are joined and exploded; a stable sort on the row number
+    # puts their pieces back in place
+    return (
+        pl.concat([rows_in.filter(~has).select("_r", *names), pieces])
+        .sort("_r", maintain_order=True)
         .select(names)
     )
 
