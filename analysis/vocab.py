@@ -14,8 +14,9 @@ from enum import StrEnum
 
 from .errors import FormulaeError
 
-#: Matching levels, from the verbatim surface to the stem (see docs/ARCHITECTURE.md §2).
-LEVELS = ("exact", "norm", "clitic", "stem")
+#: Matching levels, from the verbatim surface to the stem (see docs/ARCHITECTURE.md §2);
+#: ``lemma``: the dictionary form (pymorphy3, Russian), beside the stem.
+LEVELS = ("exact", "norm", "clitic", "stem", "lemma")
 #: Every ISO 639-1 code: a corpus in any of them is tokenised by the Unicode word
 #: grammar and matched at ``exact`` and ``norm`` (Han, Hiragana and Katakana one
 #: character a token, whatever the language).
@@ -41,6 +42,9 @@ STEMMERS = {
 #: Languages written without spaces between words: tokens are characters (the token
 #: grammar does this for Han and kana in any text; listed here for ``formulae languages``).
 CHARACTER_LANGUAGES = ("ja", "zh")
+#: The lemmatiser of each language that has one (``lemma`` level): pymorphy3 with its
+#: OpenCorpora dictionary (offline, a package).
+LEMMATIZERS = {"ru": "pymorphy3"}
 #: Languages whose proclitics are split at level ``clitic``.
 CLITIC_LANGUAGES = ("ar",)
 #: How a single line break is read: ``paragraph`` (a break) or ``wrap`` (a space).
@@ -85,13 +89,15 @@ def default_level(language: str) -> str:
 
 def language_levels(language: str) -> tuple[str, ...]:
     """The matching levels ``language`` has: ``exact`` and ``norm`` for every ISO 639-1
-    code, ``clitic`` where proclitics are split, ``stem`` where a stemmer exists."""
+    code, ``clitic`` where proclitics are split, ``stem`` where a stemmer exists,
+    ``lemma`` where a lemmatiser does."""
     check("language", language, LANGUAGES)
     return tuple(
         lv for lv in LEVELS
         if lv in ("exact", "norm")
         or (lv == "clitic" and language in CLITIC_LANGUAGES)
         or (lv == "stem" and language in STEMMERS)
+        or (lv == "lemma" and language in LEMMATIZERS)
     )
 
 

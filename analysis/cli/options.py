@@ -47,6 +47,7 @@ class Level(StrEnum):
     norm = "norm"
     clitic = "clitic"
     stem = "stem"
+    lemma = "lemma"
 
 
 class By(StrEnum):
@@ -59,7 +60,7 @@ class By(StrEnum):
 
 LevelOpt = Annotated[
     Level | None,
-    typer.Option("--level", "-l", help="Matching level: exact, norm, clitic, stem (default: clitic for Arabic, norm otherwise).",
+    typer.Option("--level", "-l", help="Matching level: exact, norm, clitic, stem, lemma (default: clitic for Arabic, norm otherwise).",
                  show_default=False),
 ]
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources (repeatable).", show_default=False)]

@@ -46,6 +46,7 @@ from ..phrases import suffix
 from ..phrases.engine import phrase_strings, phrases_scan
 from ..phrases.view import CorpusView, corpus_view
 from ..text.analyzer import content_forms
+from ..vocab import default_level, language_levels
 
 DEFAULTS: dict[str, Any] = {
     "level": "stem", "min_statements": 2, "min_content": 2, "max_seeds": 3000,
@@ -122,6 +123,8 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
         raise FormulaeError(f"unknown family option(s) {unknown}; known: {sorted(DEFAULTS)}")
     p = {**DEFAULTS, **options}
     view = corpus if isinstance(corpus, CorpusView) else corpus_view(corpus, store)
+    if "level" not in options and p["level"] not in language_levels(view.language):
+        p["level"] = default_level(view.language)  # the default stem level: norm for Chinese
     toks, vocab = view.stream(p["level"])
     toks = toks.with_columns(_content_rows(view, p["level"], toks))
     notes: list[str] = []

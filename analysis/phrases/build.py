@@ -192,7 +192,7 @@ def _forms(statements: pl.LazyFrame, manifest: dict, level: str, say):
     say(f"forms at level {level}")
     stream = tokens_level(tokens.lazy(), level, analyzer=analyzer).collect()
     words = None
-    if level in ("clitic", "stem"):
+    if level in ("clitic", "stem", "lemma"):
         words = (tokens.lazy().filter(pl.col("kind") == "word").group_by("norm").len()
                  .rename({"len": "count"}).sort("norm").collect())
     say("surface map")

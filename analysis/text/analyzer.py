@@ -22,6 +22,10 @@ only where the rest is itself a known word:
   least two letters. So ``بوتين`` and ``بناءه`` stay whole, ``وسلامة`` -> ``و + سلامه``,
   ``وفي`` -> ``و + في``.
 
+Lemmas (level ``lemma``, Russian): pymorphy3's dictionary form (``рынка`` -> ``рынок``,
+where Snowball gives ``рынк``; ``территориальной целостности`` -> ``территориальный
+целостность``).
+
 Stems (level ``stem``): Arabic-script pieces by NLTK's ISRI root stemmer (default)
 or ARLSTem2 (``stemmer="arlstem2"``); Cyrillic by Snowball Russian; Latin by the
 corpus language's Snowball stemmer (``analysis.vocab.STEMMERS``: French, Spanish,
@@ -284,6 +288,8 @@ class Analyzer:
         self.counts = vocabulary if vocabulary is not None else {}
         self._split: dict[str, tuple[str, ...]] = {}
         self._stem: dict[str, str] = {}
+        self._lemma: dict[str, str] = {}
+        self._morph = None
         self._stemmers: dict[str, object] = {}
 
     # --- construction -------------------------------------------------------
@@ -422,6 +428,21 @@ class Analyzer:
             return self._stemmer(self.language if own else "en").stem(form) or form
         return form
 
+    def lemma(self, form: str) -> str:
+        """The dictionary form of a Cyrillic ``norm`` form (pymorphy3's first parse, ё
+        folded to е as ``norm`` does); anything else unchanged. Memoised."""
+        hit = self._lemma.get(form)
+        if hit is None:
+            hit = form
+            if _CYRILLIC.search(form):
+                if self._morph is None:
+                    import pymorphy3
+
+                    self._morph = pymorphy3.MorphAnalyzer(lang="ru")
+                hit = normalise(self._morph.parse(form)[0].normal_form, "ru") or form
+            self._lemma[form] = hit
+        return hit
+
     def _stemmer(self, lang: str):
         st = self._stemmers.get(lang)
         if st is None:
@@ -469,7 +490,8 @@ class Analyzer:
         pos = 0
         for k, (form, need) in enumerate(zip(forms, letters, strict=True)):
             end = len(surface) if k == len(forms) - 1 else _advance(surface, pos, need)
-            out.append((self.stem(form) if level == "stem" else form, pos, end))
+            out.append((self.stem(form) if level == "stem" else self.lemma(form) if level == "lemma"
+                        else form, pos, end))
             pos = end
         return out
 
@@ -482,8 +504,8 @@ class Analyzer:
         normalisation deletes (diacritics, tatweel: offsets walk the surface);
         everything else is polars.
         """
-        if level not in ("norm", "clitic", "stem"):
-            raise FormulaeError(f"level {level!r} is not one of norm, clitic, stem")
+        if level not in ("norm", "clitic", "stem", "lemma"):
+            raise FormulaeError(f"level {level!r} is not one of norm, clitic, stem, lemma")
         check_level(level, self.language)
         lf = countable
         if self.aliases:
@@ -556,10 +578,11 @@ class Analyzer:
                 pl.col("_f").alias("form"),
             )
         )
-        if level == "stem":
+        if level in ("stem", "lemma"):
             out = out.collect()
             distinct = out["form"].unique().sort().to_list()
-            stems = [self.stem(f) for f in distinct]
+            fn = self.stem if level == "stem" else self.lemma
+            stems = [fn(f) for f in distinct]
             out = out.lazy().with_columns(pl.col("form").replace(distinct, stems))
         return out
 

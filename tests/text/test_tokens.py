@@ -279,7 +279,7 @@ def test_bad_arguments_name_the_value() -> None:
         tokens_level(_build(["x"]), "lemma")
     with pytest.raises(FormulaeError, match="needs an Analyzer"):
         tokens_level(_build(["x"]), "stem")
-    assert set(LEVELS) == {"exact", "norm", "clitic", "stem"}
+    assert set(LEVELS) == {"exact", "norm", "clitic", "stem", "lemma"}
     assert default_level("ar") == "clitic" and default_level("en") == "norm"
 
 
