@@ -101,7 +101,9 @@ def _content_rows(view, level: str, toks: pl.DataFrame) -> pl.Series:
     stems both ``واحد`` 'one' and ``وحدة`` 'unity' to ``وحد``).
     """
 
-    base_level = "clitic" if level == "stem" else level
+    base_level = level
+    if level in ("stem", "lemma"):
+        base_level = "clitic" if "clitic" in language_levels(view.language) else "norm"
     base, vocab = view.stream(base_level)
     if base.height != toks.height:  # pieces differ: fall back to the level's own forms
         base, vocab = view.stream(level)
