@@ -25,6 +25,6 @@ def languages_cmd(
 
     Example: [bold]formulae languages zh fr ar[/bold]
     """
-    from ..text.analyzer import languages_table
+    from ..text.languages import languages_table
 
     emit(languages_table(only), fmt, output, title="languages")

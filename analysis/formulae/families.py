@@ -45,7 +45,7 @@ from ..errors import FormulaeError
 from ..phrases import suffix
 from ..phrases.engine import phrase_strings, phrases_scan
 from ..phrases.view import CorpusView, corpus_view
-from ..text.analyzer import content_forms
+from ..text.languages import content_forms
 from ..vocab import default_level, language_levels
 
 DEFAULTS: dict[str, Any] = {

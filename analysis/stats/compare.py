@@ -10,7 +10,7 @@ from ..errors import FormulaeError
 from ..ingest.where import filter_parse
 from ..phrases.suffix import expand_runs
 from ..result import Result
-from ..text.analyzer import content_forms
+from ..text.languages import content_forms
 from ..vocab import default_level
 from .items import items_per_doc, occurrence_docs, view_of
 

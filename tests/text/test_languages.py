@@ -16,7 +16,8 @@ from analysis.cli import app
 from analysis.errors import FormulaeError
 from analysis.phrases.build import index_build
 from analysis.phrases.query import query_phrase
-from analysis.text.analyzer import Analyzer, languages_table, stopwords
+from analysis.text.analyzer import Analyzer, stopwords
+from analysis.text.languages import languages_table
 from analysis.text.tokens import tokens_build, tokens_level
 from analysis.vocab import LANGUAGES, STEMMERS, check_level, language_levels
 
