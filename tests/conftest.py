@@ -154,3 +154,11 @@ def cn_compare(cn_mfa: str, ungd: str, store: Path, report_out: Path):
 
     return report_build("compare", cn_mfa, other=ungd, store=store, out=report_out, force=True,
                         renderer="builtin")
+
+
+@pytest.fixture(scope="session")
+def cn_overview(cn_mfa: str, store: Path, report_out: Path):
+    """The cn-mfa overview (Chinese throughout: phrases, families, concordance)."""
+    from analysis.report.build import report_build
+
+    return report_build("overview", cn_mfa, store=store, out=report_out, force=True, renderer="builtin")
