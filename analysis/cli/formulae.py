@@ -127,7 +127,7 @@ def families_cmd(
     variants: Annotated[bool, typer.Option("--variants", help="One row per wording instead of one per family.")] = False,
     accept: Annotated[str | None, typer.Option("--accept", help="Write this family into the lexicon (corpus/formulae.yml or --lexicon).", show_default=False)] = None,
     lexicon: Annotated[Path | None, typer.Option("--lexicon", help="Lexicon file for --accept.", show_default=False)] = None,
-    level: Annotated[str, typer.Option("--level", help="Level the variants are grouped at.")] = "stem",
+    level: Annotated[str | None, typer.Option("--level", help="Level the variants are grouped at (default: stem; norm for a language without stems).", show_default=False)] = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
@@ -143,7 +143,7 @@ def families_cmd(
 
     view = corpus_view(corpus, store)
     fam = families_find(view, where=filter_parse(where) if where else None,
-                        min_statements=min_statements, level=level)
+                        min_statements=min_statements, **({"level": level} if level else {}))
     if accept:
         f = lexicon_accept(fam, accept, language=view.language, path=lexicon)
         sys.stderr.write(f"formulae: accepted {f.id} ({len(f.patterns)} patterns) into the lexicon\n")
