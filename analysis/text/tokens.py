@@ -14,8 +14,11 @@ Python loop over rows or characters either way.
 
 Sentence boundaries (documented choices):
 
-* a run of ``. ! ? ؟ ; ؛ …`` ends a sentence; a closing quote or bracket glued to it
-  stays in the ending sentence;
+* a run of ``. ! ? ؟ ; ؛ …`` or of the ideographic / full-width ``。 ！ ？ ； ｡`` ends a
+  sentence; a closing quote or bracket glued to it stays in the ending sentence;
+* Han, Hiragana and Katakana are one token a character (Chinese and Japanese are written
+  without spaces), and in the form streams punctuation next to such a character splits
+  the sentence there (:func:`_clauses`), so a phrase of characters never bridges it;
 * a ``.`` glued to a known abbreviation (``Mr``, ``Dr``, ``No``, ``Art``, ``para``,
   ``г``, ...), to a single capital letter (initials ``J. F.``; not ``I``) or to an
   upper-case dotted acronym (``U.N``, ``U.S.A``) does not end a sentence - so
@@ -479,9 +482,10 @@ def tokens_level(tokens: pl.LazyFrame | pl.DataFrame, level: str, *, analyzer=No
     """The form stream of ``level``: ``doc sent pos start end form`` for countable pieces.
 
     ``exact`` is the verbatim surface (a wrap-mode line break inside a hyphenated word
-    removed); ``norm`` the normalised form with aliases applied; ``clitic`` splits
-    Arabic proclitics into pieces of their own; ``stem`` stems every piece. Levels
-    ``clitic`` and ``stem`` need an :class:`analysis.arabic.Analyzer`.
+    removed); ``norm`` the normalised form with aliases applied, a hyphenated word one
+    piece per part (:func:`_hyphen_pieces`); ``clitic`` splits Arabic proclitics into
+    pieces of their own; ``stem`` stems every piece, ``lemma`` lemmatises it (Russian).
+    Levels ``clitic``, ``stem`` and ``lemma`` need an :class:`analysis.text.analyzer.Analyzer`.
     """
     if level not in LEVELS:
         raise FormulaeError(f"level {level!r} is not one of {', '.join(LEVELS)}")
