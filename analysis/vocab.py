@@ -14,10 +14,39 @@ from enum import StrEnum
 
 from .errors import FormulaeError
 
-#: Matching levels, from the verbatim surface to the stem (see docs/ARCHITECTURE.md §2).
-LEVELS = ("exact", "norm", "clitic", "stem")
-#: Languages with a full analyzer (clitics, stems, stopwords, month names).
-LANGUAGES = ("ar", "en", "ru")
+#: Matching levels, from the verbatim surface to the stem (see docs/ARCHITECTURE.md §2);
+#: ``lemma``: the dictionary form (pymorphy3, Russian), beside the stem.
+LEVELS = ("exact", "norm", "clitic", "stem", "lemma")
+#: Every ISO 639-1 code: a corpus in any of them is tokenised by the Unicode word
+#: grammar and matched at ``exact`` and ``norm`` (Han, Hiragana and Katakana one
+#: character a token, whatever the language).
+LANGUAGES = tuple(
+    """aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr
+    cs cu cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv
+    ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km
+    kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na
+    nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc
+    sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt
+    tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu""".split()
+)
+#: Languages with a full analyzer (clitics or stems, stopwords, month names, lexicon wordings).
+FULL_LANGUAGES = ("ar", "en", "ru")
+#: The stemmer of each language that has one (``stem`` level): NLTK's ISRI root
+#: stemmer for Arabic, Snowball (ships in nltk, no download) for the rest.
+STEMMERS = {
+    "ar": "isri", "da": "danish", "de": "german", "en": "english", "es": "spanish",
+    "fi": "finnish", "fr": "french", "hu": "hungarian", "it": "italian", "nb": "norwegian",
+    "nl": "dutch", "nn": "norwegian", "no": "norwegian", "pt": "portuguese",
+    "ro": "romanian", "ru": "russian", "sv": "swedish",
+}
+#: Languages written without spaces between words: tokens are characters (the token
+#: grammar does this for Han and kana in any text; listed here for ``formulae languages``).
+CHARACTER_LANGUAGES = ("ja", "zh")
+#: The lemmatiser of each language that has one (``lemma`` level): pymorphy3 with its
+#: OpenCorpora dictionary (offline, a package).
+LEMMATIZERS = {"ru": "pymorphy3"}
+#: Languages whose proclitics are split at level ``clitic``.
+CLITIC_LANGUAGES = ("ar",)
 #: How a single line break is read: ``paragraph`` (a break) or ``wrap`` (a space).
 LINE_BREAKS = ("paragraph", "wrap")
 #: Normalisation modes of the token table's ``norm`` column.
@@ -60,9 +89,38 @@ def default_level(language: str) -> str:
     return "clitic" if language == "ar" else "norm"
 
 
+def language_levels(language: str) -> tuple[str, ...]:
+    """The matching levels ``language`` has: ``exact`` and ``norm`` for every ISO 639-1
+    code, ``clitic`` where proclitics are split, ``stem`` where a stemmer exists,
+    ``lemma`` where a lemmatiser does."""
+    check("language", language, LANGUAGES)
+    return tuple(
+        lv for lv in LEVELS
+        if lv in ("exact", "norm")
+        or (lv == "clitic" and language in CLITIC_LANGUAGES)
+        or (lv == "stem" and language in STEMMERS)
+        or (lv == "lemma" and language in LEMMATIZERS)
+    )
+
+
+def check_level(level: str, language: str) -> str:
+    """``level`` if ``language`` has it, else a :class:`FormulaeError` naming the levels it has."""
+    check("--level", level, LEVELS)
+    have = language_levels(language)
+    if level not in have:
+        raise FormulaeError(
+            f"level {level!r} is not available for language {language!r}; it has {', '.join(have)}"
+        )
+    return level
+
+
 def check(kind: str, value: str, allowed: tuple[str, ...]) -> str:
-    """``value`` if it is in ``allowed``, else a :class:`FormulaeError` naming both."""
+    """``value`` if it is in ``allowed``, else a :class:`FormulaeError` naming both
+    (long lists, such as the ISO 639-1 codes, named by what they are)."""
     if value not in allowed:
+        if allowed is LANGUAGES:
+            raise FormulaeError(f"{kind} {value!r} is not an ISO 639-1 code "
+                                "(see `formulae languages`)")
         raise FormulaeError(f"{kind} {value!r} is not one of {', '.join(allowed)}")
     return value
 

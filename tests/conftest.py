@@ -177,3 +177,27 @@ def cli_main(*args: str, cwd: Path | None = None):
 def cli():
     """:func:`cli_main`: ``cli("query", "x", "--corpus", c, "--store", s)``."""
     return cli_main
+# --- languages (issue 13) ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def cn_mfa(project_root: Path, shared_corpora: Path, store: Path) -> str:
+    """The Chinese MFA spokespersons' answers (``tests/corpora/cn-mfa.yml``, language zh)."""
+    return _ingest(project_root / "tests" / "corpora" / "cn-mfa.yml", store)
+
+
+@pytest.fixture(scope="session")
+def cn_compare(cn_mfa: str, ungd: str, store: Path, report_out: Path):
+    """The compare page: cn-mfa (A, Chinese: the page is lang="zh") beside ungd (B)."""
+    from analysis.report.build import report_build
+
+    return report_build("compare", cn_mfa, other=ungd, store=store, out=report_out, force=True,
+                        renderer="builtin")
+
+
+@pytest.fixture(scope="session")
+def cn_overview(cn_mfa: str, store: Path, report_out: Path):
+    """The cn-mfa overview (Chinese throughout: phrases, families, concordance)."""
+    from analysis.report.build import report_build
+
+    return report_build("overview", cn_mfa, store=store, out=report_out, force=True, renderer="builtin")

@@ -8,9 +8,11 @@ from typing import Annotated
 
 import typer
 
+from ..errors import FormulaeError
 from .options import (
     By,
     ByOpt,
+    CorporaOpt,
     CorpusOpt,
     Format,
     FormatOpt,
@@ -34,7 +36,7 @@ app = typer.Typer()
 @app.command("timeline")
 def timeline_cmd(
     item: Annotated[str, typer.Argument(help="Lexicon formula id, family id (fam-...) or a literal phrase.")],
-    corpus: CorpusOpt,
+    corpus: CorporaOpt,
     by: ByOpt = By.year,
     group: Annotated[str, typer.Option("--group", help="Column to split by (source) or 'none'.")] = "source",
     source: SourceOpt = None,
@@ -48,21 +50,34 @@ def timeline_cmd(
     """Counts, rates (per statement, per 10k tokens) and intervals of a formula per period.
 
     Example: [bold]formulae timeline sovereignty-territorial-integrity --corpus ungdc --by year -s RUS -s USA -s CHN[/bold]
+
+    Several corpora: [bold]formulae timeline mutual-respect --corpus ungd --corpus cn-mfa[/bold]
     """
+    if len(corpus) > 1:
+        from ..stats.across import stat_timeline_across
+
+        if lifecycle:
+            raise FormulaeError("--lifecycle takes one --corpus")
+        wanted = sources(source)
+        clauses = [c for c in (where, f"source={'|'.join(wanted)}" if wanted else None) if c]
+        res = stat_timeline_across(corpus, item, store=store, by=value(by) or "year", level=value(level),
+                                   where=" & ".join(clauses) or None)
+        emit_result(res.frame, fmt, output, f"{item} in {', '.join(corpus)} by {value(by) or 'year'}", res.notes)
+        return
     from ..stats.timeline import stat_timeline
 
     unit = value(by) or "year"
-    res = stat_timeline(corpus, item, store=store, by=unit, group=None if group == "none" else group,
+    res = stat_timeline(corpus[0], item, store=store, by=unit, group=None if group == "none" else group,
                         where=where, sources=sources(source), level=value(level))
     frame = res.extra["lifecycle"] if lifecycle else res.frame
-    emit_result(frame, fmt, output, f"{item} in {corpus} by {unit}", res.notes)
+    emit_result(frame, fmt, output, f"{item} in {corpus[0]} by {unit}", res.notes)
 
 
 @app.command("compare")
 def compare_cmd(
-    corpus: CorpusOpt,
-    a: Annotated[str, typer.Option("--a", help="Filter for set A, e.g. 'date<2024-12-08', 'source=RUS', 'year=1970..1979'.")],
-    b: Annotated[str, typer.Option("--b", help="Filter for set B.")],
+    corpus: CorporaOpt,
+    a: Annotated[str | None, typer.Option("--a", help="Filter for set A, e.g. 'date<2024-12-08', 'source=RUS', 'year=1970..1979'.", show_default=False)] = None,
+    b: Annotated[str | None, typer.Option("--b", help="Filter for set B.", show_default=False)] = None,
     bonferroni: Annotated[bool, typer.Option("--bonferroni", help="Significance labels at alpha/m (m = items compared).")] = False,
     phrases: Annotated[bool, typer.Option("--phrases/--no-phrases", help="Include recurring phrases, not only lexicon formulae.")] = True,
     min_statements: Annotated[int, typer.Option("--min-statements", help="Recurring phrases: at least this many statements.")] = 5,
@@ -76,9 +91,22 @@ def compare_cmd(
     """Formulae and recurring phrases in A vs B: G² (Rayson), Log Ratio, document versions, appeared/vanished.
 
     Example: [bold]formulae compare --corpus ungdc --a 'year=1970..1979' --b 'year=2010..2019' --max-p 0.001[/bold]
+
+    Two corpora: [bold]formulae compare --corpus ungd --corpus cn-mfa[/bold] (--a/--b filter each side)
     """
     import polars as pl
 
+    if len(corpus) == 2:
+        from ..stats.across import stat_compare_across
+
+        res = stat_compare_across(corpus[0], corpus[1], store=store, where_a=a, where_b=b, level=value(level))
+        frame = res.frame if max_p is None else res.frame.filter(pl.col("p") < max_p)
+        n = limit(limit_)
+        emit_result(frame if n is None else frame.head(n), fmt, output, f"{corpus[0]} vs {corpus[1]}", res.notes)
+        return
+    if len(corpus) > 2 or a is None or b is None:
+        raise FormulaeError("compare: give one --corpus with --a and --b, or two --corpus")
+    corpus = corpus[0]
     from ..stats.compare import stat_compare
 
     res = stat_compare(corpus, a, b, store=store, level=value(level), phrases=phrases,
@@ -103,7 +131,9 @@ def families_cmd(
     variants: Annotated[bool, typer.Option("--variants", help="One row per wording instead of one per family.")] = False,
     accept: Annotated[str | None, typer.Option("--accept", help="Write this family into the lexicon (corpus/formulae.yml or --lexicon).", show_default=False)] = None,
     lexicon: LexiconOpt = None,
-    level: Annotated[Level, typer.Option("--level", "-l", help="Level the variants are grouped at.")] = "stem",  # type: ignore[valid-type]
+    level: Annotated[Level | None, typer.Option(  # type: ignore[valid-type]
+        "--level", "-l", help="Level the variants are grouped at (default: stem; norm for a language without stems).",
+        show_default=False)] = None,
     limit_: LimitOpt = 0,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
@@ -120,7 +150,7 @@ def families_cmd(
 
     view = corpus_view(corpus, store)
     fam = families_find(view, where=filter_parse(where) if where else None,
-                        min_statements=min_statements, level=value(level))
+                        min_statements=min_statements, **({"level": value(level)} if level else {}))
     if accept:
         f = lexicon_accept(fam, accept, language=view.language, path=lexicon)
         sys.stderr.write(f"formulae: accepted {f.id} ({len(f.patterns)} patterns) into the lexicon\n")

@@ -43,6 +43,9 @@ OutputOpt = Annotated[
                  show_default=False),
 ]
 CorpusOpt = Annotated[str, typer.Option("--corpus", "-c", help="Corpus name, as ingested.")]
+CorporaOpt = Annotated[list[str], typer.Option(
+    "--corpus", "-c", help="Corpus name, as ingested (repeatable: the formula in each corpus, matched with "
+    "its language's patterns).")]
 LevelOpt = Annotated[
     Level | None,  # type: ignore[valid-type]
     typer.Option("--level", "-l", help=f"Matching level: {', '.join(LEVELS)} (default: clitic for Arabic, "

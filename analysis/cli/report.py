@@ -19,9 +19,12 @@ app.add_typer(report_app, name="report")
 def report_build_cmd(
     all_: Annotated[bool, typer.Option("--all", help="Every corpus declared in corpus/*.yml.")] = False,
     corpus: Annotated[list[str] | None, typer.Option("--corpus", "-c", help="Corpus name (repeatable).")] = None,
-    report: Annotated[list[str] | None, typer.Option("--report", "-r", help="overview or formula (repeatable; default both).")] = None,
+    report: Annotated[list[str] | None, typer.Option("--report", "-r", help="overview, formula or compare (repeatable; default overview and formula).")] = None,
     formula: Annotated[str | None, typer.Option("--formula", help="Formula for the drill-down: lexicon name or phrase (default: the corpus's top formula).")] = None,
     level: LevelOpt = None,
+    other: Annotated[str | None, typer.Option("--other", help="compare: side B's corpus (default: the same corpus, with --b).", show_default=False)] = None,
+    a: Annotated[str | None, typer.Option("--a", help="compare: filter for side A, e.g. 'source=赵立坚'.", show_default=False)] = None,
+    b: Annotated[str | None, typer.Option("--b", help="compare: filter for side B.", show_default=False)] = None,
     renderer: Annotated[str, typer.Option("--renderer", help="auto (quarto if on PATH, else built-in), builtin or quarto.")] = "auto",
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if this version exists.")] = False,
     screenshot: Annotated[bool, typer.Option("--screenshot", help="Also save <version>/screenshot.png (needs chromium).")] = False,
@@ -33,6 +36,8 @@ def report_build_cmd(
     """Render reports into reports/_build/<version>/ and update reports/_build/index.html.
 
     Example: [bold]formulae report build --corpus mfa-ar --report overview[/bold]
+
+    Two corpora: [bold]formulae report build --corpus ungd --report compare --other cn-mfa[/bold]
     """
     import polars as pl
 
@@ -43,6 +48,7 @@ def report_build_cmd(
     results = report_build_all(
         None if all_ else list(corpus or []), list(report) if report else None,
         store=store, out=out, level=value(level), formula=formula, force=force, renderer=renderer,
+        other=other, a=a, b=b,
         screenshot=screenshot, progress=lambda msg: sys.stderr.write(msg + "\n"),
     )
     emit(pl.DataFrame({

@@ -45,7 +45,8 @@ from ..errors import FormulaeError
 from ..phrases import suffix
 from ..phrases.engine import phrase_strings, phrases_scan
 from ..phrases.view import CorpusView, corpus_view
-from ..text.analyzer import stopwords
+from ..text.languages import content_forms
+from ..vocab import default_level, language_levels
 
 DEFAULTS: dict[str, Any] = {
     "level": "stem", "min_statements": 2, "min_content": 2, "max_seeds": 3000,
@@ -100,14 +101,14 @@ def _content_rows(view, level: str, toks: pl.DataFrame) -> pl.Series:
     stems both ``واحد`` 'one' and ``وحدة`` 'unity' to ``وحد``).
     """
 
-    base_level = "clitic" if level == "stem" else level
+    base_level = level
+    if level in ("stem", "lemma"):
+        base_level = "clitic" if "clitic" in language_levels(view.language) else "norm"
     base, vocab = view.stream(base_level)
     if base.height != toks.height:  # pieces differ: fall back to the level's own forms
         base, vocab = view.stream(level)
     forms = vocab.sort("fid")["form"]
-    stop = pl.Series(sorted(stopwords(view.language)), dtype=pl.String).implode()
-    ok = (forms.str.count_matches(r"\p{L}") >= 2) & ~forms.is_in(stop)
-    return ok.fill_null(False).gather(base["fid"]).alias("content")
+    return content_forms(forms, view.language).gather(base["fid"]).alias("content")
 
 
 def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options) -> Families:
@@ -124,6 +125,8 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
         raise FormulaeError(f"unknown family option(s) {unknown}; known: {sorted(DEFAULTS)}")
     p = {**DEFAULTS, **options}
     view = corpus if isinstance(corpus, CorpusView) else corpus_view(corpus, store)
+    if "level" not in options and p["level"] not in language_levels(view.language):
+        p["level"] = default_level(view.language)  # the default stem level: norm for Chinese
     toks, vocab = view.stream(p["level"])
     toks = toks.with_columns(_content_rows(view, p["level"], toks))
     notes: list[str] = []

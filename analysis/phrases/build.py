@@ -181,7 +181,7 @@ def _forms(statements: pl.LazyFrame, manifest: dict, level: str, say):
         tok = (tokens_build(part, language=manifest["language"],
                             line_breaks=manifest.get("line_breaks", "paragraph"))
                .filter(pl.col("kind").is_in(["word", "number"]))  # only these are ever counted
-               .select("doc", "sent", "start", "end", "kind", "surface", "norm")
+               .select("doc", "sent", "tok", "start", "end", "kind", "surface", "norm")
                .collect())
         if streaming:
             st = tokens_level(tok.lazy(), level).collect()
@@ -201,7 +201,7 @@ def _forms(statements: pl.LazyFrame, manifest: dict, level: str, say):
     say(f"forms at level {level}")
     stream = tokens_level(tokens.lazy(), level, analyzer=analyzer).collect()
     words = None
-    if level in ("clitic", "stem"):
+    if level in ("clitic", "stem", "lemma"):
         words = (tokens.lazy().filter(pl.col("kind") == "word").group_by("norm").len()
                  .rename({"len": "count"}).sort("norm").collect())
     say("surface map")

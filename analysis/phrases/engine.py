@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from ..text.grammar import IDEOGRAPH
 from . import suffix
 
 ENGINE_VERSION = "2"
@@ -364,6 +365,9 @@ SHORT_PHRASE = 16  # up to this length, phrase strings are built column-wise per
 def phrase_strings(ids: np.ndarray, vocab_forms: pl.Series, pos: np.ndarray, n: np.ndarray) -> pl.Series:
     """Phrase strings (forms joined by single spaces) for rows given by start position and length.
 
+    Between two ideographs (Chinese is indexed a character a token) no space is put:
+    ``人类命运共同体``, not ``人 类 命 运 共 同 体`` (:func:`ideographs_joined`).
+
     Rows of length <= ``SHORT_PHRASE`` are built per length as ``concat_str`` of k gathered
     form columns (no exploded token table: a few hundred MB less for millions of rows);
     longer ones by exploding their tokens and joining per row.
@@ -386,7 +390,16 @@ def phrase_strings(ids: np.ndarray, vocab_forms: pl.Series, pos: np.ndarray, n: 
     out = pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
     inverse = np.empty(len(pos), np.int64)
     inverse[np.concatenate(order)] = np.arange(len(pos))
-    return out.gather(inverse).alias("phrase")
+    return ideographs_joined(out.gather(inverse)).alias("phrase")
+
+
+def ideographs_joined(phrases: pl.Series) -> pl.Series:
+    """Phrase strings with the space between two ideographs taken out (two passes: a
+    pass takes out every other one of a run of such spaces)."""
+    pair = f"({IDEOGRAPH}) ({IDEOGRAPH})"
+    if not phrases.str.contains(pair).any():
+        return phrases
+    return phrases.str.replace_all(pair, "${1}${2}").str.replace_all(pair, "${1}${2}")
 
 
 def _joined_strings(ids: np.ndarray, vocab_forms: pl.Series, pos: np.ndarray, n: np.ndarray) -> pl.Series:

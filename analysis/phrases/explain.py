@@ -7,7 +7,7 @@ import polars as pl
 
 from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
-from ..vocab import LEVELS, check, default_level
+from ..vocab import LEVELS, check, check_level, default_level
 
 
 def tokens_explain(
@@ -27,6 +27,7 @@ def tokens_explain(
     (``forms``: the level's pieces joined by `` + ``; empty for tokens that are not counted).
     """
     level = check("--level", level or default_level(language), LEVELS)
+    check_level(level, language)
     frame = pl.DataFrame({"doc": [0], "text": [text]}, schema={"doc": pl.UInt32, "text": pl.String})
     toks = tokens_build(frame, language=language, line_breaks=line_breaks).collect()
     if corpus is not None:

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import FormulaeError, IndexMissing
 from ..store import corpus_dir, file_sha256, read_json
-from ..vocab import LEVELS, check, default_level
+from ..vocab import LEVELS, check, check_level, default_level
 from . import suffix
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,8 +63,10 @@ def index_dir(corpus: str, level: str, store=None) -> Path:
 
 
 def resolve_level(level: str | None, language: str) -> str:
-    """``level``, or the language's default level; an unknown level is an error."""
-    return check("--level", level or default_level(language), LEVELS)
+    """``level``, or the language's default level; an unknown level, or one the
+    language lacks (``stem`` for Chinese), is an error naming the levels it has."""
+    check("--level", level or default_level(language), LEVELS)
+    return check_level(level or default_level(language), language)
 
 
 def aliases_sha(snapshot: dict) -> str | None:

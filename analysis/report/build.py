@@ -56,7 +56,9 @@ def reports_dir() -> Path:
 def build_dir() -> Path:
     """The default build folder, ``reports/_build``."""
     return reports_dir() / "_build"
-REPORTS = ("overview", "formula")
+REPORTS = ("overview", "formula", "compare")
+#: The reports built for every corpus when none is named (``compare`` needs a second side).
+DEFAULT_REPORTS = ("overview", "formula")
 SUMMARY = "_summary.csv"
 PACKAGES = (
     "polars", "altair", "vl-convert-python", "jupytext", "nbclient", "nbconvert",
@@ -159,8 +161,10 @@ def default_corpora() -> list[str]:
 
 
 def report_params(report: str, corpus: str, *, level: str | None = None,
-                  formula: str | None = None) -> dict[str, Any]:
-    """The parameters passed to a notebook (and hashed into its version)."""
+                  formula: str | None = None, other: str | None = None,
+                  a: str | None = None, b: str | None = None) -> dict[str, Any]:
+    """The parameters passed to a notebook (and hashed into its version). ``compare``
+    takes ``other`` (side B's corpus, default ``corpus``) and the filters ``a`` and ``b``."""
     if report not in REPORTS:
         raise FormulaeError(f"unknown report {report!r}; choose one of {', '.join(REPORTS)}")
     params: dict[str, Any] = {"corpus": corpus}
@@ -168,6 +172,8 @@ def report_params(report: str, corpus: str, *, level: str | None = None,
         params["level"] = level
     if report == "formula" and formula is not None:
         params["formula"] = formula
+    if report == "compare":
+        params.update({k: v for k, v in (("other", other), ("a", a), ("b", b)) if v is not None})
     return params
 
 
@@ -202,6 +208,9 @@ def report_build(
     renderer: str = "auto",
     screenshot: bool = False,
     progress: Any = None,
+    other: str | None = None,
+    a: str | None = None,
+    b: str | None = None,
 ) -> BuildResult:
     """Render ``reports/<report>.qmd`` for ``corpus`` into ``<out>/<version>/``.
 
@@ -214,7 +223,7 @@ def report_build(
     say = progress or (lambda message: None)
     out_root = Path(out) if out is not None else build_dir()
     store_path = store_root(store).resolve()
-    params = report_params(report, corpus, level=level, formula=formula)
+    params = report_params(report, corpus, level=level, formula=formula, other=other, a=a, b=b)
     renderer = _renderer(renderer)
     qmd = reports_dir() / f"{report}.qmd"
     if not qmd.is_file():
@@ -224,8 +233,11 @@ def report_build(
     cmanifest = corpus_manifest(corpus, store=store_path)
     if report == "formula" and formula is not None:
         _check_formula(formula, cmanifest.get("language", "en"))
+    snapshot = cmanifest["snapshot_sha256"]
+    if params.get("other", corpus) != corpus:  # both snapshots decide a compare page
+        snapshot += corpus_manifest(params["other"], store=store_path)["snapshot_sha256"]
     code = code_version()
-    version = report_version(report, params, cmanifest["snapshot_sha256"], code)
+    version = report_version(report, params, snapshot, code)
     folder = out_root / version
     html = folder / f"{report}.html"
     if not force and (folder / "manifest.json").is_file():
@@ -374,7 +386,7 @@ def report_build_all(
     corpora = corpora or default_corpora()
     if not corpora:
         raise FormulaeError("no corpora to report on: corpus/*.yml declares none")
-    return [report_build(r, c, **kwargs) for c in corpora for r in (reports or list(REPORTS))]
+    return [report_build(r, c, **kwargs) for c in corpora for r in (reports or list(DEFAULT_REPORTS))]
 
 
 # --- index and changes -----------------------------------------------------------

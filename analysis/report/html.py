@@ -44,8 +44,16 @@ AR_FONTS = (
 )
 UI_FONTS = (
     'system-ui, -apple-system, "Segoe UI", "Noto Sans", "DejaVu Sans", Arial, '
-    '"Noto Naskh Arabic", "Noto Sans Arabic", sans-serif'
+    '"Noto Naskh Arabic", "Noto Sans Arabic", "Noto Sans CJK SC", sans-serif'
 )
+#: Noto Sans CJK (Debian ``fonts-noto-cjk``): the Simplified Chinese face of the
+#: collection is embedded, subset to the page's characters (:func:`cjk_font_embed`).
+CJK_FONT_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+)
+CJK_FAMILY = "Noto Sans CJK SC"
+_CJK_FACE = 2  # Noto Sans CJK SC in the collection (JP, KR, SC, TC, HK, then Mono)
 FONT_FILES = (
     "/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf",
     "/usr/share/fonts/opentype/noto/NotoNaskhArabic-Regular.ttf",
@@ -53,6 +61,9 @@ FONT_FILES = (
 VL_VERSION = "6.4"  # the Vega-Lite major.minor Altair 6 writes; the bundle must match
 
 _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+# CJK radicals, punctuation, kana, ideographs, full-width forms, and the supplementary ideographs
+_CJK = re.compile(r"[\u2E80-\u9FFF\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFFEF\U00020000-\U0003134F]")
+_ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})")
 _SLUG = re.compile(r"[^a-z0-9]+")
 _state: dict[str, Any] = {"ids": {}, "setup": False}
 
@@ -92,6 +103,45 @@ def json_for_script(obj: Any) -> str:
 def is_arabic(text: str | None) -> bool:
     """True when ``text`` contains Arabic-script letters."""
     return text is not None and _ARABIC.search(text) is not None
+
+
+def is_cjk(text: str | None) -> bool:
+    """True when ``text`` contains Chinese / Japanese characters (Han, kana, full-width forms)."""
+    return bool(text) and _CJK.search(text) is not None
+
+
+def cjk_font_embed(page: str) -> str:
+    """``page`` with an ``@font-face`` for Noto Sans CJK SC, subset to the CJK characters
+    the page holds (as text or as ``\\uXXXX`` escapes in inline JSON), so Chinese shows
+    offline on a machine without CJK fonts. Unchanged when the page has no CJK character
+    or the build machine lacks the font (Debian ``fonts-noto-cjk``; ``.ci/run`` installs it).
+    The style goes before ``</head>`` (or first in the page)."""
+    chars = set(_CJK.findall(page))
+    chars |= {c for c in (chr(int(h, 16)) for h in _ESCAPED.findall(page)) if _CJK.match(c)}
+    path = next((Path(p) for p in CJK_FONT_FILES if Path(p).is_file()), None)
+    if not chars or path is None:
+        return page
+    import io
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(path), fontNumber=_CJK_FACE, lazy=False)
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.notdef_outline = True
+    sub = subset.Subsetter(options)
+    sub.populate(unicodes=sorted(ord(c) for c in chars))
+    sub.subset(font)
+    buf = io.BytesIO()
+    font.save(buf)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    style = (
+        f'<style id="fx-cjk-font">@font-face {{ font-family: "{CJK_FAMILY}"; font-style: normal; '
+        f'font-weight: 400; src: url(data:font/otf;base64,{data}) format("opentype"); }}</style>\n'
+    )
+    at = page.find("</head>")
+    return page[:at] + style + page[at:] if at >= 0 else style + page
 
 
 def text_dir(text: str | None) -> str:
@@ -395,6 +445,8 @@ def _cell(value: Any, dtype: Any) -> str:
         return f'<td class="fx-num" dir="ltr">{esc(text)}</td>'
     text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
     d = ' dir="rtl"' if is_arabic(text) else ' dir="auto"'
+    if is_cjk(text):
+        d += ' lang="zh"'
     return f"<td{d}>{esc(text)}</td>"
 
 
@@ -464,8 +516,9 @@ def html_kwic(frame: pl.DataFrame, *, name: str = "kwic", max_rows: int = 40) ->
             str(cols[c][i]) for c in ("date", "source", "id") if c in cols and cols[c][i] is not None
         )
         d = text_dir(match + left + right)
+        lang = ' lang="zh"' if is_cjk(match) else ""
         lines.append(
-            f'<div class="fx-kwic" dir="{d}"><div class="fx-kwic-meta">{esc(meta)}</div>'
+            f'<div class="fx-kwic" dir="{d}"{lang}><div class="fx-kwic-meta">{esc(meta)}</div>'
             f"<span>… {esc(left)} </span><mark>{esc(match)}</mark><span> {esc(right)} …</span></div>"
         )
     more = (

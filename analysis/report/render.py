@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from ..errors import FormulaeError
-from .html import esc
+from .html import cjk_font_embed, esc
 
 OPTION_LINE = re.compile(r"^\s*#\|\s?(.*)$")
 CHUNK_OPEN = re.compile(r"^\s*```+\s*\{(\w+)[^}]*\}\s*$")
@@ -301,7 +301,7 @@ def render_builtin(
     doc = qmd_read(qmd, project)
     qmd_parameters(doc, params)
     qmd_execute(doc, cwd=Path(qmd).parent, env=env)
-    out_html.write_text(nb_to_html(doc, stamp=stamp, lang=lang), encoding="utf-8")
+    out_html.write_text(cjk_font_embed(nb_to_html(doc, stamp=stamp, lang=lang)), encoding="utf-8")
 
 
 def render_quarto(
@@ -323,4 +323,4 @@ def render_quarto(
     page = out_html.read_text(encoding="utf-8")
     if "</body>" in page:
         page = page.replace("</body>", f"{stamp}\n</body>", 1)
-    out_html.write_text(page, encoding="utf-8")
+    out_html.write_text(cjk_font_embed(page), encoding="utf-8")

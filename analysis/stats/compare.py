@@ -10,7 +10,7 @@ from ..errors import FormulaeError
 from ..ingest.where import filter_parse
 from ..phrases.suffix import expand_runs
 from ..result import Result
-from ..text.analyzer import stopwords
+from ..text.languages import content_forms
 from ..vocab import default_level
 from .items import items_per_doc, occurrence_docs, view_of
 
@@ -20,8 +20,7 @@ from .items import items_per_doc, occurrence_docs, view_of
 def _content_ids(view, level: str):
     """Boolean per vocabulary id of the level: a content form (not a stopword, >= 2 letters)."""
     vocab = view.stream(level)[1].sort("fid")["form"]
-    stop = pl.Series(sorted(stopwords(view.language)), dtype=pl.String).implode()
-    return ((vocab.str.count_matches(r"\p{L}") >= 2) & ~vocab.is_in(stop)).fill_null(False).to_numpy()
+    return content_forms(vocab, view.language).to_numpy()
 
 
 def _phrase_counts(view, level: str, in_a, in_b, min_statements: int, notes: list[str]) -> pl.DataFrame:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_WHERE = {'normalise': 'normalise', 'normalise_expr': 'normalise', 'normalise_surface_expr': 'normalise', 'tokens_build': 'tokens', 'tokens_build_regex': 'tokens', 'tokens_level': 'tokens', 'KIND': 'tokens', 'KINDS': 'tokens', 'COUNTABLE': 'tokens', 'Analyzer': 'analyzer', 'aliases_load': 'analyzer', 'stopwords': 'analyzer', 'CHAR_CLASSES': 'grammar', 'LEAD_EMOJI': 'grammar'}
+_WHERE = {'normalise': 'normalise', 'normalise_expr': 'normalise', 'normalise_surface_expr': 'normalise', 'tokens_build': 'tokens', 'tokens_build_regex': 'tokens', 'tokens_level': 'tokens', 'KIND': 'tokens', 'KINDS': 'tokens', 'COUNTABLE': 'tokens', 'Analyzer': 'analyzer', 'aliases_load': 'analyzer', 'stopwords': 'analyzer', 'CHAR_CLASSES': 'grammar', 'LEAD_EMOJI': 'grammar', 'IDEOGRAPH': 'grammar', 'languages_table': 'languages', 'content_forms': 'languages'}
 
 __all__ = sorted(_WHERE)
 

@@ -22,9 +22,15 @@ only where the rest is itself a known word:
   least two letters. So ``بوتين`` and ``بناءه`` stay whole, ``وسلامة`` -> ``و + سلامه``,
   ``وفي`` -> ``و + في``.
 
+Lemmas (level ``lemma``, Russian): pymorphy3's dictionary form (``рынка`` -> ``рынок``,
+where Snowball gives ``рынк``; ``территориальной целостности`` -> ``территориальный
+целостность``).
+
 Stems (level ``stem``): Arabic-script pieces by NLTK's ISRI root stemmer (default)
-or ARLSTem2 (``stemmer="arlstem2"``); Latin by Snowball English, Cyrillic by
-Snowball Russian; numbers unchanged. None of them needs downloaded NLTK data.
+or ARLSTem2 (``stemmer="arlstem2"``); Cyrillic by Snowball Russian; Latin by the
+corpus language's Snowball stemmer (``analysis.vocab.STEMMERS``: French, Spanish,
+German ...), English for a language without one; numbers unchanged. A language
+without a stemmer has no ``stem`` level (``analysis.vocab.language_levels``). None of them needs downloaded NLTK data.
 ISRI gives ``سلامه -> سلم``, ``اراضي/اراضيها -> رضي``, ``سياده/سيادتها -> سيد``.
 """
 
@@ -40,6 +46,8 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import FormulaeError
+from ..vocab import LANGUAGES, check, check_level
+from ..vocab import STEMMERS as LANGUAGE_STEMMERS
 from .normalise import normalise
 from .tokens import tokens_build, tokens_level
 
@@ -114,11 +122,13 @@ def _builtin_lexicon() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def stopwords(language: str, *, mode: str = "norm") -> frozenset[str]:
-    """Offline stopword list (stopwordsiso), normalised like the corpus (``norm`` mode)."""
+    """Offline stopword list (stopwordsiso), normalised like the corpus (``norm`` mode);
+    empty for a language stopwordsiso has no list for (nothing is then taken out)."""
     import stopwordsiso
 
+    check("language", language, LANGUAGES)
     if not stopwordsiso.has_lang(language):
-        raise FormulaeError(f"no stopword list for language {language!r}")
+        return frozenset()
     return frozenset(normalise(w, language, mode) for w in stopwordsiso.stopwords(language))
 
 
@@ -223,7 +233,7 @@ class Analyzer:
     ):
         if stemmer not in STEMMERS:
             raise FormulaeError(f"stemmer {stemmer!r} is not one of {', '.join(STEMMERS)}")
-        self.language = language
+        self.language = check("language", language, LANGUAGES)
         self.aliases = dict(aliases or {})
         self.split_article = split_article
         self.stemmer = stemmer
@@ -237,6 +247,8 @@ class Analyzer:
         self.counts = vocabulary if vocabulary is not None else {}
         self._split: dict[str, tuple[str, ...]] = {}
         self._stem: dict[str, str] = {}
+        self._lemma: dict[str, str] = {}
+        self._morph = None
         self._stemmers: dict[str, object] = {}
 
     # --- construction -------------------------------------------------------
@@ -371,8 +383,24 @@ class Analyzer:
         if _CYRILLIC.search(form):
             return self._stemmer("ru").stem(form) or form
         if _LATIN.search(form):
-            return self._stemmer("en").stem(form) or form
+            own = self.language not in ("ar", "ru") and self.language in LANGUAGE_STEMMERS
+            return self._stemmer(self.language if own else "en").stem(form) or form
         return form
+
+    def lemma(self, form: str) -> str:
+        """The dictionary form of a Cyrillic ``norm`` form (pymorphy3's first parse, ё
+        folded to е as ``norm`` does); anything else unchanged. Memoised."""
+        hit = self._lemma.get(form)
+        if hit is None:
+            hit = form
+            if _CYRILLIC.search(form):
+                if self._morph is None:
+                    import pymorphy3
+
+                    self._morph = pymorphy3.MorphAnalyzer(lang="ru")
+                hit = normalise(self._morph.parse(form)[0].normal_form, "ru") or form
+            self._lemma[form] = hit
+        return hit
 
     def _stemmer(self, lang: str):
         st = self._stemmers.get(lang)
@@ -389,7 +417,7 @@ class Analyzer:
             else:
                 from nltk.stem.snowball import SnowballStemmer
 
-                st = SnowballStemmer("english" if lang == "en" else "russian")
+                st = SnowballStemmer(LANGUAGE_STEMMERS[lang])
             self._stemmers[lang] = st
         return st
 
@@ -421,7 +449,8 @@ class Analyzer:
         pos = 0
         for k, (form, need) in enumerate(zip(forms, letters, strict=True)):
             end = len(surface) if k == len(forms) - 1 else _advance(surface, pos, need)
-            out.append((self.stem(form) if level == "stem" else form, pos, end))
+            out.append((self.stem(form) if level == "stem" else self.lemma(form) if level == "lemma"
+                        else form, pos, end))
             pos = end
         return out
 
@@ -434,8 +463,9 @@ class Analyzer:
         normalisation deletes (diacritics, tatweel: offsets walk the surface);
         everything else is polars.
         """
-        if level not in ("norm", "clitic", "stem"):
-            raise FormulaeError(f"level {level!r} is not one of norm, clitic, stem")
+        if level not in ("norm", "clitic", "stem", "lemma"):
+            raise FormulaeError(f"level {level!r} is not one of norm, clitic, stem, lemma")
+        check_level(level, self.language)
         lf = countable
         if self.aliases:
             keys = list(self.aliases)
@@ -507,10 +537,11 @@ class Analyzer:
                 pl.col("_f").alias("form"),
             )
         )
-        if level == "stem":
+        if level in ("stem", "lemma"):
             out = out.collect()
             distinct = out["form"].unique().sort().to_list()
-            stems = [self.stem(f) for f in distinct]
+            fn = self.stem if level == "stem" else self.lemma
+            stems = [fn(f) for f in distinct]
             out = out.lazy().with_columns(pl.col("form").replace(distinct, stems))
         return out
 

@@ -27,9 +27,14 @@ GAP_CLASS = "".join(f"\\x{{{ord(c):04X}}}" for c in GAP_CHARS)
 # table made by matching each class against every code point with this same regex
 # engine, so the two implementations cannot disagree on what a class holds.
 _URL_STOP = r"\s<>\"«»\[\]{}|\\^`"
+# Scripts written without spaces between words: each character is a token of its own
+# (Chinese Han, Japanese kana; the iteration mark 々 and the prolonged-sound mark ー),
+# so a phrase query finds a character sequence wherever it occurs in a sentence.
+IDEOGRAPH = r"[\p{Han}\p{Hiragana}\p{Katakana}\x{3005}\x{30FC}]"
 CHAR_CLASSES = {
-    "letter": r"[\p{L}\p{M}]",
-    "wordch": r"[\p{L}\p{M}\p{Nd}]",
+    "letter": f"[[\\p{{L}}\\p{{M}}]--{IDEOGRAPH}]",
+    "wordch": f"[[\\p{{L}}\\p{{M}}\\p{{Nd}}]--{IDEOGRAPH}]",
+    "ideograph": IDEOGRAPH,
     "digit": r"\p{Nd}",
     "w": r"\w",
     "gap": f"[{GAP_CLASS}]",
@@ -47,7 +52,8 @@ CHAR_CLASSES = {
     "num_sep": r"[.,\x{066B}\x{066C}]",
     "join": r"['\x{2019}\-\x{2010}\x{2011}\x{00AD}]",
     "zw": r"[\x{200C}\x{200D}]",
-    "sent_end": r"[.!?\x{061F};\x{061B}\x{2026}]",
+    # ASCII, Arabic, and the full-width / ideographic ends 。！？；｡
+    "sent_end": r"[.!?\x{061F};\x{061B}\x{2026}\x{3002}\x{FF01}\x{FF1F}\x{FF1B}\x{FF61}]",
     "newline": r"[\n\r\x{0B}\x{0C}\x{85}\x{2028}\x{2029}]",
     # the letters of the case-insensitive URL prefixes (``(?i:s)`` also matches ſ)
     "ci_h": "(?i:h)",
@@ -89,6 +95,7 @@ def run_pattern(line_breaks: str) -> str:
             r"#\w+",
             r"\p{Lu}(?:\.\p{Lu})+|\p{Ll}\.(?:\p{Ll}\.)+",  # acronyms / e.g.
             r"\p{Nd}+(?:[.,\x{066B}\x{066C}]\p{Nd}+)*",
+            _C["ideograph"],
             word,
             SENT_END,
             f"[^{GAP_CLASS}]",

@@ -17,7 +17,9 @@ Steps, in order (every language; the maps only touch the characters they name):
    Persian ی -> ي; ک -> ك; ة -> ه; Arabic-Indic and Persian digits -> ASCII;
    Arabic ، ؛ ؟ -> , ; ?; curly quotes -> ' and "; dashes and hyphens -> -;
    Ё/ё -> Е/е (Russian ``norm`` folds ё, as most Russian print does);
-   invisible format marks (LRM, RLM, ZWNJ, ZWJ, BOM, soft hyphen) deleted.
+   invisible format marks (LRM, RLM, ZWNJ, ZWJ, BOM, soft hyphen) deleted;
+   full-width Latin letters and digits (``ＷＨＯ``, ``２０２１``, common in Chinese
+   and Japanese text) -> their ASCII forms (full-width punctuation stays).
    Mode ``norm+`` adds the hamza seats ؤ -> و and ئ -> ي.
 4. Lower-casing (Unicode default ``lower``; the same in Python and polars).
 5. NFC again (so the result is a fixed point: ``normalise(normalise(x)) == normalise(x)``).
@@ -119,6 +121,11 @@ _MAP: dict[str, str] = {
 for _i in range(10):
     _MAP[chr(0x0660 + _i)] = str(_i)  # Arabic-Indic digits
     _MAP[chr(0x06F0 + _i)] = str(_i)  # Persian (extended Arabic-Indic) digits
+for _i in range(26):
+    _MAP[chr(0xFF21 + _i)] = chr(0x41 + _i)  # full-width A-Z
+    _MAP[chr(0xFF41 + _i)] = chr(0x61 + _i)  # full-width a-z
+for _i in range(10):
+    _MAP[chr(0xFF10 + _i)] = str(_i)  # full-width digits
 for _ch in _DELETE:
     _MAP[_ch] = ""
 _MAP_PLUS = {**_MAP, "\u0624": "\u0648", "\u0626": "\u064a"}  # hamza seats ؤ ئ (norm+)

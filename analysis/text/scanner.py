@@ -39,6 +39,7 @@ _BIT = {name: 1 << i for i, name in enumerate(_NAMES)}
 # numba folds module-level integers into the compiled code as constants
 LETTER = _BIT["letter"]
 WORDCH = _BIT["wordch"]
+IDEOGRAPH = _BIT["ideograph"]
 DIGIT = _BIT["digit"]
 W = _BIT["w"]
 GAP = _BIT["gap"]
@@ -206,6 +207,9 @@ def _token_end(cps, t, i, hi, wrap):  # noqa: C901 - one block per alternative
             while k < hi and t[cps[k]] & DIGIT:
                 k += 1
         return k
+    # ideograph: one character a token (Han, kana)
+    if f & IDEOGRAPH:
+        return i + 1
     # letter wordch* (?:(?:join | zw+ | -[ \t]*\r?\n[ \t]* (wrap)) wordch+)*
     if f & LETTER:
         k = kw

@@ -14,8 +14,11 @@ Python loop over rows or characters either way.
 
 Sentence boundaries (documented choices):
 
-* a run of ``. ! ? ؟ ; ؛ …`` ends a sentence; a closing quote or bracket glued to it
-  stays in the ending sentence;
+* a run of ``. ! ? ؟ ; ؛ …`` or of the ideographic / full-width ``。 ！ ？ ； ｡`` ends a
+  sentence; a closing quote or bracket glued to it stays in the ending sentence;
+* Han, Hiragana and Katakana are one token a character (Chinese and Japanese are written
+  without spaces), and in the form streams punctuation next to such a character splits
+  the sentence there (:func:`_clauses`), so a phrase of characters never bridges it;
 * a ``.`` glued to a known abbreviation (``Mr``, ``Dr``, ``No``, ``Art``, ``para``,
   ``г``, ...), to a single capital letter (initials ``J. F.``; not ``I``) or to an
   upper-case dotted acronym (``U.N``, ``U.S.A``) does not end a sentence - so
@@ -31,6 +34,7 @@ Sentence boundaries (documented choices):
 
 from __future__ import annotations
 
+import re
 import sys
 
 import polars as pl
@@ -48,6 +52,7 @@ from .grammar import (
     FLAG_SEND,
     GAP_CHARS,
     GAP_CLASS,
+    IDEOGRAPH,
     IS_EMOJI,
     IS_URL,
     IS_WORD,
@@ -367,18 +372,127 @@ def _numbering(toks: pl.LazyFrame) -> pl.LazyFrame:
 
 
 
+def _clauses(countable: pl.LazyFrame) -> pl.LazyFrame:
+    """Countable tokens with ``sent`` numbered so that a phrase of characters never
+    bridges punctuation: in text written without spaces (ideographs, a character a
+    token) ``合作、共赢`` is not the formula ``合作共赢``, nor ``“冷战”思维`` ``冷战思维``.
+
+    Where a skipped token (punctuation, emoji) lies between two countable tokens of one
+    sentence and either of them is an ideograph, the stream starts a new ``sent`` there
+    (``sent`` + the number of such breaks before it in the document). Text without
+    ideographs keeps its sentence numbers unchanged; elsewhere punctuation inside a
+    sentence stays transparent as before (``peace, security`` still holds the bigram).
+    """
+    ideo = pl.col("surface").str.contains(f"^{IDEOGRAPH}$")
+    first = (pl.col("doc") != pl.col("doc").shift(1)).fill_null(True)
+    brk = (
+        ~first
+        & (pl.col("sent") == pl.col("sent").shift(1))
+        & (pl.col("tok") - pl.col("tok").shift(1) > 1)
+        & (ideo | ideo.shift(1))
+    ).fill_null(False)
+    n = brk.cast(pl.UInt32).cum_sum()
+    before = n - pl.when(first).then(n).forward_fill()
+    return countable.with_columns((pl.col("sent") + before).alias("sent"))
+
+
+_HYPHEN_PART = re.compile(r"[^\s\-\u2010\u2011]+")
+#: Bound prefixes whose hyphen is dropped rather than split at, in a word of two parts
+#: (``co-operation`` -> ``cooperation``, ``non-aligned`` -> ``nonaligned``,
+#: ``anti-terrorism``): spelt with or without the hyphen, one word. Every other hyphen
+#: separates words (``non-self-governing`` -> ``non self governing``).
+BOUND_PREFIXES = frozenset(
+    "anti co inter intra macro micro multi neo non post pre re semi socio sub supra trans".split()
+)
+
+
+def _hyphen_parts(surface: str, norm: str) -> list[tuple[str, str, int, int]]:
+    """(norm, surface, start, end) of each part of a hyphenated word (one part: no split)."""
+    norms = norm.split("-")
+    spans = [(m.start(), m.end()) for m in _HYPHEN_PART.finditer(surface)]
+    if len(spans) != len(norms) or not all(norms):
+        return [(norm, surface, 0, len(surface))]
+    parts: list[tuple[str, int, int]] = []
+    for n, (a, b) in zip(norms, spans, strict=True):
+        if len(norms) == 2 and parts and parts[-1][0] in BOUND_PREFIXES:
+            prefix, a, _ = parts.pop()
+            n = prefix + n
+        parts.append((n, a, b))
+    return [(n, surface[a:b], a, b) for n, a, b in parts]
+
+
+def _hyphen_pieces(countable: pl.LazyFrame) -> pl.LazyFrame:
+    """Words with a hyphen inside, one piece per part (levels ``norm`` and above).
+
+    So a hyphenated compound matches its spaced phrase (``new-world-order`` ⇔ ``new world
+    order``) and a dash glued between Arabic words separates them (``الشريفين-يحفظه``);
+    after a bound prefix (:data:`BOUND_PREFIXES`) the hyphen joins instead
+    (``co-operation`` ⇔ ``cooperation``). Every hyphen the grammar lets into a word
+    (- ‐ ‑, and a wrap-mode ``-`` + line break that ``norm`` keeps: ``Secretary-\nGeneral``)
+    counts; an OCR break that ``norm`` joins (``inter-\nnational``) is already gone. Each
+    piece keeps its offsets into the verbatim text. Python runs once per distinct
+    hyphenated surface.
+    """
+    hyph = (
+        countable.filter((pl.col("kind") == "word") & pl.col("norm").str.contains("-", literal=True))
+        .select("surface", "norm")
+        .unique()
+        .sort("surface", "norm")
+        .collect()
+    )
+    if hyph.height == 0:
+        return countable
+    rows = [
+        (surface, norm, *part)
+        for surface, norm in hyph.iter_rows()
+        for part in _hyphen_parts(surface, norm)
+    ]
+    table = (
+        pl.DataFrame(rows, schema={"surface": pl.String, "norm": pl.String, "_n": pl.String,
+                                   "_s": pl.String, "_a": pl.UInt32, "_b": pl.UInt32}, orient="row")
+        .group_by("surface", "norm", maintain_order=True)
+        .agg("_n", "_s", "_a", "_b")
+    )
+    names = countable.collect_schema().names()
+    start = pl.col("start")
+    has = (pl.col("kind") == "word") & pl.col("norm").str.contains("-", literal=True)
+    rows_in = countable.with_row_index("_r")
+    pieces = (
+        rows_in.filter(has)
+        .join(table.lazy(), on=["surface", "norm"], how="inner", maintain_order="left")
+        .explode(["_n", "_s", "_a", "_b"])
+        .with_columns(
+            pl.col("_n").alias("norm"),
+            pl.col("_s").alias("surface"),
+            (start + pl.col("_a")).alias("start"),
+            (start + pl.col("_b")).alias("end"),
+        )
+        .select("_r", *names)
+    )
+    # only the hyphenated rows are joined and exploded; a stable sort on the row number
+    # puts their pieces back in place
+    return (
+        pl.concat([rows_in.filter(~has).select("_r", *names), pieces])
+        .sort("_r", maintain_order=True)
+        .select(names)
+    )
+
+
 def tokens_level(tokens: pl.LazyFrame | pl.DataFrame, level: str, *, analyzer=None) -> pl.LazyFrame:
     """The form stream of ``level``: ``doc sent pos start end form`` for countable pieces.
 
     ``exact`` is the verbatim surface (a wrap-mode line break inside a hyphenated word
-    removed); ``norm`` the normalised form with aliases applied; ``clitic`` splits
-    Arabic proclitics into pieces of their own; ``stem`` stems every piece. Levels
-    ``clitic`` and ``stem`` need an :class:`analysis.arabic.Analyzer`.
+    removed); ``norm`` the normalised form with aliases applied, a hyphenated word one
+    piece per part (:func:`_hyphen_pieces`); ``clitic`` splits Arabic proclitics into
+    pieces of their own; ``stem`` stems every piece, ``lemma`` lemmatises it (Russian).
+    Levels ``clitic``, ``stem`` and ``lemma`` need an :class:`analysis.text.analyzer.Analyzer`.
     """
     if level not in LEVELS:
         raise FormulaeError(f"level {level!r} is not one of {', '.join(LEVELS)}")
     lf = tokens.lazy() if isinstance(tokens, pl.DataFrame) else tokens
-    lf = lf.filter(pl.col("kind").is_in(COUNTABLE))
+    lf = _clauses(lf.filter(pl.col("kind").is_in(COUNTABLE)))
+    if level != "exact":
+        lf = _hyphen_pieces(lf)
     if level == "exact":
         form = pl.col("surface").str.replace_all(r"-[ \t]*\r?\n[ \t]*", "-")
         out = lf.select("doc", "sent", "start", "end", form.alias("form"))

@@ -30,9 +30,11 @@ def oracle_statements(texts: list[str], phrase: str, language: str, line_breaks:
     """Number of texts containing ``phrase`` (plain-Python reference, see module doc)."""
     words = normalise(phrase, language).split()
     sep = rf"([^\w{re.escape(SENT_END)}]+)"
-    pattern = re.compile(r"(?<![\w'’-])" + sep.join(re.escape(w) for w in words) + r"(?![\w]|[-'’]\w)")
+    # a hyphen separates words at norm (``integrity-Ghana``, ``and-territorial``); an
+    # apostrophe joins them (``world's``)
+    pattern = re.compile(r"(?<![\w'’])" + sep.join(re.escape(w) for w in words) + r"(?![\w]|['’]\w)")
     para = re.compile(r"\n[ \t]*\n") if line_breaks == "wrap" else re.compile(r"[\n\r]")
-    joiners = {"-", "'", "’", "‐", "‑"}
+    joiners = {"'", "’"}
     last = phrase.split()[-1].lower() if phrase.isascii() else None
     hits = 0
     for text in texts:
@@ -106,7 +108,7 @@ def test_unknown_corpus_and_level(store):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("fixture", "phrase", "language", "line_breaks", "occurrences", "golden"), [
-    ("ungdc", "sovereignty and territorial integrity", "en", "wrap", 1439, "GOLDEN_UNGDC"),
+    ("ungdc", "sovereignty and territorial integrity", "en", "wrap", 1441, "GOLDEN_UNGDC"),
     ("saudinewsnet", "العلاقات الثنائية", "ar", "paragraph", 206, "GOLDEN_SAUDI"),
 ])
 def test_golden(request, store, fixture, phrase, language, line_breaks, occurrences, golden):
@@ -122,7 +124,11 @@ def test_golden(request, store, fixture, phrase, language, line_breaks, occurren
 
 
 # produced by the engine and by oracle_statements alike (the oracle reads the snapshot text)
-GOLDEN_UNGDC = 1116  # ungdc speeches containing "sovereignty and territorial integrity" (1,439 occurrences)
+# 1,118 speeches / 1,441 occurrences since hyphens separate words at norm (issue 13): was
+# 1,116 / 1,439; the two new ones are OCR dashes glued to a word, GHA_42_1987 "sovereignty and
+# territorial integrity-\nGhana emphasizes" and DJI_42_1987 "sovereignty and-territorial,
+# integrity of any State"
+GOLDEN_UNGDC = 1118  # ungdc speeches containing "sovereignty and territorial integrity"
 GOLDEN_SAUDI = 167  # saudinewsnet articles containing العلاقات الثنائية (206 occurrences)
 
 

@@ -133,3 +133,21 @@ def test_numbers_read_left_to_right_in_rtl_tables(tmp_path):
     check = _probe_page(tmp_path, table.replace('<td class="fx-num"', '<td data-probe="num" class="fx-num"', 1))
     minus, one, eight = _order(check.evaluated["num"], "-18")
     assert minus < one < eight, "the number is not drawn left to right"
+def test_compare_page_renders_chinese(cn_compare):
+    """cn-mfa beside ungd: lang="zh", the CJK font embedded, Chinese wordings shown."""
+    page = cn_compare.html.read_text(encoding="utf-8")
+    assert '<html lang="zh"' in page
+    assert 'id="fx-cjk-font"' in page and "Noto Sans CJK SC" in page
+    check = _check(cn_compare, arabic=False)
+    assert len(check.charts) == 1  # rates over time, both sides
+    assert "主权和领土完整" in check.text and "sovereignty and territorial integrity" in check.text
+
+
+def test_cn_mfa_overview_in_browser(cn_overview):
+    """A Chinese corpus's overview: lang="zh", the CJK font embedded, every chart drawn."""
+    page = cn_overview.html.read_text(encoding="utf-8")
+    assert '<html lang="zh"' in page and 'id="fx-cjk-font"' in page
+    assert 'lang="zh"' in page.split("</head>", 1)[1]  # Chinese cells and lines marked
+    check = _check(cn_overview, arabic=False)
+    assert len(check.charts) >= 8
+    assert "人类命运共同体" in check.text

@@ -82,6 +82,20 @@ _EDGES = st.sampled_from(
         "\x85",
         "\u2028",
         "\r",
+        "中国",
+        "原则。",
+        "WHO的",
+        "ＷＨＯ１２",
+        "a中",
+        "中-a",
+        "1年",
+        "々ー",
+        "カタカナ",
+        "“冷战”",
+        "！？；",
+        "\uff61",
+        "a@中.b",
+        "#中国",
     ]
 )
 TEXTS = st.lists(st.one_of(_PIECES, _EDGES, st.text(max_size=3)), max_size=40).map("".join)
@@ -198,11 +212,13 @@ def test_char_table_is_the_regex_engines() -> None:
         assert np.all(t[inside] & scan._BIT[big]), f"{small} is not inside {big}"
     assert (t[ord("ſ")] & scan.CI_S) and (t[ord("S")] & scan.CI_S)
     assert set(CHAR_CLASSES) == set(scan._BIT)
+    # ideographs are tokens of one character, never inside a word run
+    assert not np.any((t & scan._BIT["ideograph"]) & (t & (scan._BIT["letter"] | scan._BIT["wordch"])))
 
 
 @pytest.mark.slow
 def test_scanner_equals_regex_on_real_corpora(shared_corpora) -> None:
-    """All of saudinewsnet, the first 1,500 ungdc speeches, the mfa-ar seed posts."""
+    """All of saudinewsnet, the first 1,500 ungdc speeches, the mfa-ar seed posts, cn-mfa."""
     news = pl.read_ndjson(
         shared_corpora / "saudinewsnet" / "saudinewsnet_2015.jsonl.gz", infer_schema_length=None
     ).select(pl.col("content").alias("text"))
@@ -210,7 +226,9 @@ def test_scanner_equals_regex_on_real_corpora(shared_corpora) -> None:
         shared_corpora / "ungdc" / "ungdc_1946_2024.jsonl.gz", n_rows=1500
     ).select("text")
     posts = pl.DataFrame({"text": [(shared_corpora / "mfa-ar-seed" / "posts.txt").read_text()]})
-    cases = ((news, "ar", "paragraph"), (un, "en", "wrap"), (posts, "ar", "paragraph"))
+    cn = pl.read_ndjson(shared_corpora / "cn-mfa" / "cn_mfa_2020_2022h1.jsonl.gz").select("text")
+    cases = ((news, "ar", "paragraph"), (un, "en", "wrap"), (posts, "ar", "paragraph"),
+             (cn, "zh", "paragraph"))
     for frame, language, line_breaks in cases:
         frame = frame.with_row_index("doc")
         kw = {"language": language, "line_breaks": line_breaks}
