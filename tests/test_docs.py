@@ -85,6 +85,9 @@ NOT_RUN = {
 STAND_IN = {"ungdc": "ungd", "tests/corpora/ungdc.yml": "corpus/ungd.yml", "saudinewsnet": "mfa-ar"}
 
 
+EXPECTED_ERRORS: set[tuple[str, ...]] = set()
+
+
 def readme_commands() -> list[list[str]]:
     """Every ``formulae ...`` command in the README's ```sh code blocks, as argv lists
     (comments dropped, a quoted argument may span lines)."""
@@ -102,6 +105,8 @@ def readme_commands() -> list[list[str]]:
             pending = ""
             if argv[:1] == ["formulae"]:
                 commands.append(argv[1:])
+                if "# formulae: error:" in text:  # the README shows this command failing
+                    EXPECTED_ERRORS.add(tuple(argv[1:]))
     # whole commands quoted in the prose (`formulae timeline ... --lifecycle`), not the
     # templates (`formulae timeline ITEM --corpus X ...`)
     for quoted in re.findall(r"`formulae ([^`]+)`", README.replace("\n", " ")):
@@ -150,6 +155,9 @@ def test_readme_command_runs(argv, store, mfa_ar, ungd, cli, project_root):
     if any(name.startswith(k) for k in NOT_RUN):
         pytest.skip(NOT_RUN[next(k for k in NOT_RUN if name.startswith(k))])
     proc = cli(*_stand_in(argv, str(store)), cwd=project_root)
+    if tuple(argv) in EXPECTED_ERRORS:  # shown with its `# formulae: error: ...` line
+        assert proc.returncode == 2 and proc.stderr.startswith("formulae: error: "), (argv, proc.stderr)
+        return
     assert proc.returncode == 0, (argv, proc.stderr[-1500:])
     assert "Traceback" not in proc.stderr
     if argv[:1] == ["formulae"] and "--counts" in argv:
