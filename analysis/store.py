@@ -76,9 +76,16 @@ def path_shown(path: str | Path | None, root: str | Path | None = None) -> str:
 
 
 def umask_mode(mode: int = 0o777) -> int:
-    """``mode`` less the process umask (what ``mkdir``/``open`` would give)."""
-    mask = os.umask(0)
-    os.umask(mask)
+    """``mode`` less the process umask (what ``mkdir``/``open`` would give).
+
+    The umask is read from ``/proc/self/status`` where there is one: setting it to read it
+    (the portable way) would briefly change it for every thread of the process."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        mask = int(re.search(r"^Umask:\s*([0-7]+)", status, re.M).group(1), 8)
+    except (OSError, AttributeError):
+        mask = os.umask(0)
+        os.umask(mask)
     return mode & ~mask
 
 

@@ -260,7 +260,7 @@ def test_bidi_controls_inert_in_cli_but_verbatim_in_snapshot(tmp_path, cli):
     """Before: U+202E reached the terminal raw (tables, kwic) and reversed the text."""
     from analysis.ingest.snapshot import corpus_load
 
-    spoof = "peaceful coexistence \u202ejavascript:alert(1) and \u2067more\u2069 text. peaceful coexistence."
+    spoof = "peaceful coexistence \u202ejavascript:alert(1) and \u2067more\u2069 [red]text[/red]. peaceful coexistence."
     decl = write_corpus(tmp_path, [{"id": "b1", "date": "2020-01-01", "text": spoof},
                                    {"id": "b2", "date": "2020-01-02", "text": "peaceful coexistence again."}],
                         name="bidi")
@@ -271,6 +271,8 @@ def test_bidi_controls_inert_in_cli_but_verbatim_in_snapshot(tmp_path, cli):
         out = ok(cli(*args, *([] if args[0] == "corpus" else ["--corpus", "bidi"]), "--store", store))
         assert "\u202e" not in out and "\u2067" not in out and "\u2069" not in out
         assert "⟨U+202E⟩javascript" in out and "⟨U+2067⟩more⟨U+2069⟩" in out
+        if args[0] == "corpus":
+            assert "[red]text[/red]" in out  # rich markup in a statement is text
     # data formats keep the verbatim text
     assert "\u202e" in ok(cli("kwic", "peaceful coexistence", "--corpus", "bidi", "--store", store, "-f", "json"))
 

@@ -23,7 +23,10 @@ HOSTILE = ["", " ", "bogus", "tiny", "../outside/x", "..", "/etc", "-1", "0", "1
            "day", "decade", "exact", "stem", "clitic", "ar", "xx", "g2", "phrase", "date<2020", "year=2000..1990",
            "source=", "&", "|", "peaceful coexistence", "\u202e", "--", "nan", "-0.5", "1e309", "fam-0000",
            "table", "csv", "json", "parquet", "quick brown", "mutual-respect"]
-FIXED = {"--store", "--output", "--out", "--accept", "--lexicon", "--corpus-dir", "--screenshot", "--all"}
+FIXED = {"--store", "--out", "--accept", "--lexicon", "--corpus-dir", "--screenshot", "--all"}
+# --output: relative paths only (the commands run in a scratch folder): a folder, a file under
+# a file, a missing folder
+OUTPUTS = ["", ".", "o.csv", "new/sub/o.csv", "o.csv/x", "corpus"]
 
 
 def commands() -> dict[tuple[str, ...], list]:
@@ -81,6 +84,8 @@ def value_of(param) -> st.SearchStrategy[str]:
         return st.sampled_from(INTS)
     if kind is float:
         return st.sampled_from(FLOATS)
+    if param.name == "output":
+        return st.sampled_from(OUTPUTS)
     if param.name == "corpus":
         return st.one_of(st.just("tiny"), st.just("tiny"), st.sampled_from(HOSTILE))
     return st.sampled_from(HOSTILE)

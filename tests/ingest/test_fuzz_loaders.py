@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from analysis.errors import FormulaeError
 from analysis.ingest.snapshot import corpus_ingest
 
-FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 DECLS = {
     "rawdump": "format: rawdump\npath: in.txt\nlanguage: ar\ndate: {year: 2025}\n",
