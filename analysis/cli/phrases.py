@@ -56,7 +56,7 @@ def index_cmd(
     max_n: Annotated[int, typer.Option("--max-n", help="Longest n-gram counted in the n-gram table.")] = 8,
     min_statements: Annotated[int, typer.Option("--min-statements", "-k", help="Keep phrases found in at least K distinct statements.")] = 2,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if the index is up to date (every shard too).")] = False,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes tokenising the shards (default: all cores).", show_default=False)] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes tokenising the shards (default: all cores).", show_default=False)] = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Run the shards on this Dask scheduler, tcp://host:port (default: $FORMULAE_SCHEDULER); the store must be on a path every worker shares.", show_default=False)] = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,

@@ -48,7 +48,7 @@ from .shards import (
 def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int = 8,
                 min_statements: int = 2, min_len: int = 2, force: bool = False,
                 progress=None, jobs: int | None = None, scheduler: str | None = None,
-                shard_chars: int = SHARD_CHARS) -> PhraseIndex:
+                shard_chars: int | None = None) -> PhraseIndex:
     """Build (or reuse) the phrase index of ``corpus`` at ``level``; return it loaded.
 
     The index is reused while the snapshot hash, level, parameters and code are unchanged
@@ -56,8 +56,9 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
     of which only those whose statements changed are tokenised again (``force``: all).
     ``jobs`` worker processes (default: all cores) or the Dask ``scheduler``
     (``tcp://host:port``, default ``$FORMULAE_SCHEDULER``) tokenise the shards; the index is
-    the same whatever ``jobs``, ``scheduler`` and ``shard_chars``. ``catalog.json`` lists
-    the shards (statement range, content hash, key, tokens, reused).
+    the same whatever ``jobs``, ``scheduler`` and ``shard_chars`` (default: the stored
+    index's, so boundaries stay put, else ``SHARD_CHARS``). ``catalog.json`` lists the
+    shards (statement range, content hash, key, tokens, reused).
     """
     if min_statements < 2:
         raise FormulaeError(f"--min-statements must be at least 2, got {min_statements}")
@@ -73,6 +74,9 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
             return index_load(corpus, level, store)
 
     statements = corpus_load(corpus, store)
+    if shard_chars is None:
+        have = read_json(target / "catalog.json") if (target / "catalog.json").exists() else {}
+        shard_chars = int(have.get("shard_chars") or SHARD_CHARS)
     say("planning shards")
     tasks = shard_tasks(shard_plan(statements, shard_chars), corpus, store, manifest,
                         shard_kind(level, manifest))

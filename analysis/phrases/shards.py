@@ -53,6 +53,7 @@ from .index import code_sha
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
 SHARD_VERSION = "1"  # layout of a shard folder
 ENV_SCHEDULER = "FORMULAE_SCHEDULER"
+SCHEDULER_TIMEOUT = "20s"  # to connect to a Dask scheduler
 SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
 STREAM_COLS = ("doc", "sent", "pos", "start", "end")
 
@@ -256,7 +257,7 @@ def _run_dask(todo: list[dict], scheduler: str) -> list[dict]:
     except ImportError as exc:  # pragma: no cover - a dependency of the project
         raise FormulaeError(f"--scheduler {scheduler} needs the 'distributed' package: {exc}") from None
     try:
-        client = Client(scheduler, timeout="20s")
+        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         raise FormulaeError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
     with client:
