@@ -33,6 +33,10 @@ from analysis.text.tokens import tokens_build, tokens_level
 SMALL = 1_000_000  # characters a shard: ungd (16.9 M characters) gets 18 shards
 
 
+def recent(record: dict) -> bool:
+    return record["year"] >= 2015
+
+
 def files(folder: Path) -> dict[str, str]:
     """sha256 of every file of an index but its manifest and shard catalog."""
     return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(folder.iterdir())
@@ -67,7 +71,7 @@ def stores(tmp_path_factory, project_root):
     out = {}
     for way in ("single", "pool", "dask"):
         out[way] = tmp_path_factory.mktemp(f"shards-{way}")
-        ingest_copy(project_root, out[way], out[way] / "in", RECENT, keep=lambda r: r["year"] >= 2015)
+        ingest_copy(project_root, out[way], out[way] / "in", RECENT, keep=recent)
     index_build(RECENT, "norm", out["single"], jobs=1, shard_chars=1 << 40)
     index_build(RECENT, "norm", out["pool"], jobs=2, shard_chars=TINY)
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
@@ -143,17 +147,17 @@ def test_incremental_add_a_session(tmp_path, project_root):
 def test_incremental_change_one_statement(tmp_path, project_root):
     """A statement changed in the middle (same length) re-tokenises its own shard only."""
     store = tmp_path / "store"
-    name = ingest_copy(project_root, store, tmp_path / "a", "ungd-edit")
-    index_build(name, "stem", store, jobs=1, shard_chars=SMALL)
+    name = ingest_copy(project_root, store, tmp_path / "a", "ungd-edit", keep=recent)
+    index_build(name, "stem", store, jobs=1, shard_chars=TINY)
 
     def edit(r):
-        return r | {"text": r["text"].replace("peace", "PEACE", 1)} if r["id"] == "FRA_40_1985" else r
+        return r | {"text": r["text"].replace("peace", "PEACE", 1)} if r["id"] == "FRA_75_2020" else r
 
-    ingest_copy(project_root, store, tmp_path / "a", name, edit=edit)
-    doc = corpus_load(name, store).filter(pl.col("id") == "FRA_40_1985").select("doc").collect().item()
-    again = index_build(name, "stem", store, jobs=1, shard_chars=SMALL)
+    ingest_copy(project_root, store, tmp_path / "a", name, keep=recent, edit=edit)
+    doc = corpus_load(name, store).filter(pl.col("id") == "FRA_75_2020").select("doc").collect().item()
+    again = index_build(name, "stem", store, jobs=1)  # the shard size of the stored index
     catalog = read_json(again.folder / "catalog.json")["shards"]
-    assert [(s["lo"] <= doc < s["hi"]) for s in catalog if not s["reused"]] == [True]
+    assert len(catalog) == 20 and [(s["lo"] <= doc < s["hi"]) for s in catalog if not s["reused"]] == [True]
     assert files(again.folder) == files(index_build(name, "stem", store, jobs=1, force=True).folder)
 
 
