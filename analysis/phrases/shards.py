@@ -54,6 +54,7 @@ SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M 
 SHARD_VERSION = "1"  # layout of a shard folder
 ENV_SCHEDULER = "FORMULAE_SCHEDULER"
 SCHEDULER_TIMEOUT = "20s"  # to connect to a Dask scheduler
+SMALL_WORK = 4_000_000  # characters to tokenise below which the default is no worker process
 SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
 STREAM_COLS = ("doc", "sent", "pos", "start", "end")
 
@@ -111,7 +112,7 @@ def shard_tasks(plan: pl.DataFrame, corpus: str, store, manifest: dict, kind: st
         key = hashlib.sha256(f"{stamp}|{row['sha']}".encode()).hexdigest()[:24]
         tasks.append(params | {
             "corpus": corpus, "store": str(Path(corpus_dir(corpus, store).resolve()).parent),
-            "shard": int(row["shard"]), "lo": int(row["lo"]), "hi": int(row["hi"]),
+            "shard": int(row["shard"]), "lo": int(row["lo"]), "hi": int(row["hi"]), "chars": int(row["chars"]),
             "sha": row["sha"], "key": key, "folder": str(root / key), "code_sha": code_sha(),
         })
     return tasks
@@ -209,13 +210,16 @@ def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | N
 
     ``scheduler`` (``tcp://host:port``, else ``$FORMULAE_SCHEDULER``) runs the shards on a
     Dask distributed cluster (the store must be on a path every worker reads and writes);
-    otherwise ``jobs`` worker processes (default: all cores; 1: in this process).
+    otherwise ``jobs`` worker processes (default: all cores, or this process alone for
+    less than ``SMALL_WORK`` characters of text to tokenise; 1: this process).
     """
     say = progress or (lambda step: None)
     _jobs(jobs, 1)
     done = [shard_done(t) if reuse else None for t in tasks]
     todo = [t for t, d in zip(tasks, done, strict=True) if d is None]
     scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None
+    if jobs is None and sum(t["chars"] for t in todo) < SMALL_WORK:
+        jobs = 1  # starting worker processes would take longer than the work
     built: dict[str, dict] = {}
     if todo:
         where = f"on {scheduler}" if scheduler else f"in {_jobs(jobs, len(todo))} process(es)"
