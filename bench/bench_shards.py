@@ -1,8 +1,9 @@
 """Sharded index benchmark on the full ungdc (10,952 speeches, 32 M tokens at ``norm``).
 
-Every step runs in a fresh process (bench/child.py); peak memory is reported for the
-main process and, apart, for the largest worker process (``RUSAGE_CHILDREN`` inside the
-step: the shard workers are its children). Baselines are measured in the same run.
+Every step runs in a fresh process (bench/child.py); peak memory (VmHWM) is reported for
+the main process and, apart, for the largest shard worker process (each worker reports
+its own in the shard catalog; a shard tokenised in the main process counts there).
+Baselines are measured in the same run.
 
 1. floor: a plain read + lowercase + ``\\w+`` tokenise pass over the same file
    (bench_phrases's floor);
@@ -39,18 +40,20 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = (ROOT / ".." / "shared" / "corpora" / "ungdc" / "ungdc_1946_2024.jsonl.gz").resolve()
 DECL = ROOT / "tests" / "corpora" / "ungdc.yml"
 
+# Peak memory is VmHWM (the process's own, since it started its program): ru_maxrss and
+# wait4 carry a parent's size over fork + exec, so a spawned worker would report its parent's.
 BUILD = """
-import json, resource, time
+import json, time
 from analysis.ingest.snapshot import corpus_ingest
 from analysis.phrases.build import index_build
+from analysis.phrases.shards import peak_mb
 corpus_ingest({decl!r}, store={store!r})
 t = time.perf_counter()
 ix = index_build('ungdc', 'norm', {store!r}, jobs={jobs}, shard_chars={shard_chars}, force={force})
 dt = time.perf_counter() - t
 catalog = json.load(open(ix.folder / 'catalog.json'))['shards']
-workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(dt, ix.manifest['tokens'], ix.manifest['shards'], ix.manifest['shards_reused'],
-      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, workers,
+workers = max([s.get('peak_mb', 0) for s in catalog if not s['reused']] + [0])
+print(dt, ix.manifest['tokens'], ix.manifest['shards'], ix.manifest['shards_reused'], peak_mb(), workers,
       ix.manifest['ngrams'], ix.manifest['maximal'])
 """
 
@@ -72,11 +75,9 @@ def write_corpus(folder: Path, keep_year: int | None = None, copies: int = 1) ->
     """A declaration like tests/corpora/ungdc.yml over a rewritten copy of the data."""
     folder.mkdir(parents=True, exist_ok=True)
     span = 2024 - 1946 + 1
-    with gzip.open(DATA, "rt", encoding="utf-8") as src, \
-            gzip.open(folder / "data.jsonl.gz", "wt", encoding="utf-8", compresslevel=1) as dst:
-        rows = [json.loads(line) for line in src]
-        for k in range(copies):
-            for r in rows:
+    with gzip.open(folder / "data.jsonl.gz", "wt", encoding="utf-8", compresslevel=1) as dst:
+        for k in range(copies):  # line by line: this process stays small (its children inherit its peak)
+            for r in map(json.loads, gzip.open(DATA, "rt", encoding="utf-8")):
                 if keep_year is not None and r["year"] > keep_year:
                     continue
                 if k:

@@ -12,7 +12,7 @@ process or on a Dask cluster (:func:`shards_run`), into ``<store>/<corpus>/shard
   vocabulary) it holds the countable tokens (``tokens.parquet``); ``kind`` is ``tokens``.
 
 ``key`` hashes the shard's content (every statement's id, language and text), the
-tokenising parameters and the code (:func:`analysis.phrases.index.code_sha`), so a shard
+tokenising parameters, the polars version and the code (:func:`analysis.phrases.index.code_sha`), so a shard
 whose statements did not change is reused as it is: re-ingesting a corpus with
 statements added or changed re-tokenises only the shards they fall in.
 
@@ -73,7 +73,7 @@ def shard_plan(statements: pl.LazyFrame, shard_chars: int = SHARD_CHARS) -> pl.D
     Whole years go together: a year's statements join the shard of the text that comes
     before it (``shard_chars`` characters a shard, counted from the first statement), and
     a year of more than ``shard_chars`` characters is cut every ``shard_chars`` characters
-    of its own. ``sha`` hashes the shard's statements (id, language, text).
+    of its own. ``sha`` hashes the shard's statements (:func:`row_hashes`).
     """
     if shard_chars < 1:
         raise FormulaeError(f"shard size must be at least 1 character, got {shard_chars}")
@@ -82,23 +82,39 @@ def shard_plan(statements: pl.LazyFrame, shard_chars: int = SHARD_CHARS) -> pl.D
             "doc",
             pl.col("date").dt.year().fill_null(-1).alias("_year"),
             pl.col("text").str.len_chars().fill_null(0).cast(pl.Int64).alias("_chars"),
-            pl.concat_str([pl.col("id"), pl.col("language").fill_null(""), pl.col("text").fill_null("")],
-                          separator="\x1f").alias("_row"),
+            ROW_HASH.alias("_hash"),
         )
+        .collect(engine="streaming")
         .sort("doc")
+    )
+    hashes = rows["_hash"].to_numpy()
+    plan = (
+        rows.lazy()
         .with_columns((pl.col("_chars").cum_sum() - pl.col("_chars")).alias("_before"))
         .with_columns(pl.col("_before").first().over("_year").alias("_year_at"))
         .with_columns((pl.col("_year_at") // shard_chars).alias("_block"),
                       ((pl.col("_before") - pl.col("_year_at")) // shard_chars).alias("_part"))
         .with_columns(pl.struct("_block", "_part").rle_id().cast(pl.UInt32).alias("shard"))
+        .with_row_index("_row")
         .group_by("shard", maintain_order=True)
         .agg(pl.col("doc").min().alias("lo"), (pl.col("doc").max() + 1).alias("hi"),
              pl.len().alias("statements"), pl.col("_chars").sum().alias("chars"),
-             pl.col("_row").str.join("\x1e").alias("_text"))
+             pl.col("_row").min().alias("_first"))
         .collect()
     )
-    sha = [hashlib.sha256(t.encode()).hexdigest() for t in rows["_text"]]  # one per shard
-    return rows.drop("_text").with_columns(pl.Series("sha", sha))
+    sha = [shard_sha(hashes[a:a + k]) for a, k in zip(plan["_first"], plan["statements"], strict=True)]
+    return plan.drop("_first").with_columns(pl.Series("sha", sha, pl.String))
+
+
+# per statement: a 64-bit hash of its id, language and text (polars's hash: a polars
+# upgrade may change it, and then every shard is rebuilt once)
+ROW_HASH = pl.concat_str([pl.col("id"), pl.col("language").fill_null(""), pl.col("text").fill_null("")],
+                         separator="\x1f").hash(seed=0)
+
+
+def shard_sha(hashes: np.ndarray) -> str:
+    """sha256 of a shard: of its statements' row hashes (:data:`ROW_HASH`) in doc order."""
+    return hashlib.sha256(np.ascontiguousarray(hashes, dtype="<u8").tobytes()).hexdigest()
 
 
 def shard_tasks(plan: pl.DataFrame, corpus: str, store, manifest: dict, kind: str) -> list[dict]:
@@ -106,7 +122,8 @@ def shard_tasks(plan: pl.DataFrame, corpus: str, store, manifest: dict, kind: st
     root = corpus_dir(corpus, store).resolve() / "shards" / kind
     params = {"kind": kind, "language": manifest["language"],
               "line_breaks": manifest.get("line_breaks", "paragraph")}
-    stamp = f"{SHARD_VERSION}|{code_sha()}|{params['kind']}|{params['language']}|{params['line_breaks']}"
+    stamp = (f"{SHARD_VERSION}|{code_sha()}|{pl.__version__}|{params['kind']}|{params['language']}|"
+             f"{params['line_breaks']}")
     tasks = []
     for row in plan.iter_rows(named=True):  # one per shard, not per statement
         key = hashlib.sha256(f"{stamp}|{row['sha']}".encode()).hexdigest()[:24]
@@ -139,9 +156,12 @@ def shard_build(task: dict) -> dict:
     lo, hi = task["lo"], task["hi"]
     part = (corpus_load(task["corpus"], task["store"])
             .filter((pl.col("doc") >= lo) & (pl.col("doc") < hi))
+            .select("doc", "id", "language", "text")
             .collect())
-    got = shard_plan(part.lazy().with_columns(pl.lit(None, pl.Date).alias("date")), 1 << 62)
-    if got.height != 1 or got["sha"][0] != task["sha"] or got["statements"][0] != hi - lo:
+    if task["code_sha"] != code_sha():
+        raise FormulaeError(f"shard {task['shard']} of corpus {task['corpus']!r}: this worker runs other "
+                            "formulae code than the client (install the same version everywhere)")
+    if part.height != hi - lo or shard_sha(part.sort("doc").select(ROW_HASH).to_series().to_numpy()) != task["sha"]:
         raise FormulaeError(f"shard {task['shard']} of corpus {task['corpus']!r} (statements {lo}-{hi - 1}) "
                             "changed while indexing; run the command again")
     tok = (tokens_build(part.lazy(), language=task["language"], line_breaks=task["line_breaks"])
@@ -167,7 +187,22 @@ def shard_build(task: dict) -> dict:
             pl.DataFrame({"form": vocab}).write_parquet(tmp / "vocab.parquet")
             stamp["tokens"] = st.height
         write_json(tmp / "shard.json", stamp)
-    return stamp | {"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "pid": os.getpid()}
+    return stamp | {"peak_mb": peak_mb(), "pid": os.getpid()}
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process since it started its program (VmHWM).
+
+    Not ``ru_maxrss``: Linux carries that over a fork and exec, so a worker spawned by a
+    large process would report its parent's size.
+    """
+    try:
+        for text in Path("/proc/self/status").read_text().splitlines():
+            if text.startswith("VmHWM:"):
+                return int(text.split()[1]) / 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
 
 
 def surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:

@@ -178,6 +178,8 @@ def test_errors(ungd, store, monkeypatch):
     tasks = shard_tasks(shard_plan(corpus_load(ungd, store), SMALL), ungd, store, corpus_manifest(ungd, store), "norm")
     with pytest.raises(FormulaeError, match="changed while indexing"):
         shard_build(tasks[0] | {"sha": "0" * 64})
+    with pytest.raises(FormulaeError, match="this worker runs other formulae code"):
+        shard_build(tasks[0] | {"code_sha": "0" * 16})
     with pytest.raises(FormulaeError, match="--jobs must be at least 1"):
         shards_run(tasks, jobs=0)
     monkeypatch.setattr("analysis.phrases.shards.SCHEDULER_TIMEOUT", "1s")
