@@ -140,7 +140,7 @@ def run(work: Path, args) -> None:
     skipped = [k for k in (2, 5, 10) if k not in sizes]
     if skipped:
         print("not run: growth " + ", ".join(f"{k}x" for k in skipped)
-              + f" (the merge step holds one suffix array over all tokens: about "
+              + " (the merge step holds one suffix array over all tokens: about "
               + ", ".join(f"{k * full['main_mb'] / 1024:.0f} GB" for k in skipped) + " in one process)")
 
 
