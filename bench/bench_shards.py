@@ -19,7 +19,7 @@ Baselines are measured in the same run.
    years and sources shifted so nothing is dropped as a duplicate and every count is k
    times the 1x count) - time and peak memory; sizes that do not fit are printed as not run.
 
-    uv run python bench/bench_shards.py [--jobs 2] [--growth 2] [--skip-single]
+    uv run python bench/bench_shards.py [--jobs 2] [--growth 2] [--skip-single] [--base DIR]
 """
 
 from __future__ import annotations
@@ -55,6 +55,21 @@ catalog = json.load(open(ix.folder / 'catalog.json'))['shards']
 workers = max([s.get('peak_mb', 0) for s in catalog if not s['reused']] + [0])
 print(dt, ix.manifest['tokens'], ix.manifest['shards'], ix.manifest['shards_reused'], peak_mb(), workers,
       ix.manifest['ngrams'], ix.manifest['maximal'])
+"""
+
+
+BASE = """
+import sys, time
+sys.path.insert(0, {base!r})
+import analysis
+assert analysis.__file__.startswith({base!r}), analysis.__file__
+from analysis.ingest.snapshot import corpus_ingest
+from analysis.phrases.build import index_build
+corpus_ingest({decl!r}, store={store!r})
+t = time.perf_counter()
+ix = index_build('ungdc', 'norm', {store!r}, force=True)
+hwm = [x for x in open('/proc/self/status') if x.startswith('VmHWM:')][0].split()[1]
+print(time.perf_counter() - t, ix.manifest['tokens'], int(hwm) / 1024)
 """
 
 
@@ -100,6 +115,8 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--growth", default="2", help="synthetic sizes to run (comma separated; 1x is step 2)")
     ap.add_argument("--skip-single", action="store_true")
+    ap.add_argument("--base", help="a checkout of the code before shards (e.g. `git archive cf7af3d`): "
+                    "its index_build is timed in the same run")
     args = ap.parse_args()
     if not DATA.exists():
         sys.exit(f"ungdc not found at {DATA}")
@@ -116,6 +133,13 @@ def run(work: Path, args) -> None:
     full = build(DECL, store, args.jobs, force=True)
     print(line(f"sharded, --jobs {args.jobs}", full) + f"   {full['seconds'] / floor_s:.1f}x the floor", flush=True)
     want = index_files(store)
+    if args.base:
+        out, _ = run_child_code(BASE.format(base=str(Path(args.base).resolve()), decl=str(DECL),
+                                            store=str(work / "base")), "base")
+        same = index_files(work / "base") == want
+        print(f"{'before shards (' + Path(args.base).name + ')':<28} {float(out[0]):>7.1f} s  main "
+              f"{float(out[2]):>6,.0f} MB   {float(out[0]) / floor_s:.1f}x the floor; index files "
+              f"{'IDENTICAL' if same else 'DIFFERENT'} to the sharded build", flush=True)
     if not args.skip_single:
         single = build(DECL, work / "single", 1, shard_chars=1 << 40, force=True)
         same = index_files(work / "single") == want
