@@ -284,10 +284,14 @@ def _jobs(jobs: int | None, n: int) -> int:
 def _run_pool(todo: list[dict], jobs: int) -> list[dict]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     # spawn, not fork: polars's thread pool does not survive a fork
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(shard_build, todo))
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return list(pool.map(shard_build, todo))
+    except BrokenProcessPool as exc:
+        raise FormulaeError(f"a shard worker process died ({exc}; out of memory?): try --jobs 1") from None
 
 
 def _run_dask(todo: list[dict], scheduler: str) -> list[dict]:
