@@ -20,7 +20,7 @@ from ..errors import FormulaeError
 from ..ingest.snapshot import corpus_load, corpus_manifest
 from ..store import atomic_dir, read_json, write_json
 from ..text.analyzer import Analyzer
-from ..text.tokens import tokens_level
+from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
 from .engine import phrases_scan, pos_sorted
 from .index import (
@@ -78,10 +78,10 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
         have = read_json(target / "catalog.json") if (target / "catalog.json").exists() else {}
         shard_chars = int(have.get("shard_chars") or SHARD_CHARS)
     say("planning shards")
-    tasks = shard_tasks(shard_plan(statements, shard_chars), corpus, store, manifest,
-                        shard_kind(level, manifest))
+    kind = shard_kind(level, manifest)
+    tasks = shard_tasks(shard_plan(statements, shard_chars), corpus, store, manifest, kind)
     catalog = shards_run(tasks, jobs=jobs, scheduler=scheduler, progress=say, reuse=not force)
-    stream, surface, words, analyzer = _forms(tasks, catalog, manifest, level, say)
+    stream, surface, words, analyzer = _forms(tasks, catalog, kind, (statements, manifest), level, say)
     meta = statements.select("doc", "id", "source", "date", "date_precision", "duplicate_of").collect()
     canon = (
         meta.join(meta.select(pl.col("id").alias("duplicate_of"), pl.col("doc").alias("_c")),
@@ -119,10 +119,9 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
         scan.maximal.write_parquet(tmp / "maximal.parquet", row_group_size=1 << 18)
         if words is not None:
             words.write_parquet(tmp / "words.parquet")
-        write_json(tmp / "catalog.json", {"kind": tasks[0]["kind"] if tasks else None,
-                                          "shard_chars": shard_chars, "shards": catalog})
+        write_json(tmp / "catalog.json", {"kind": kind, "shard_chars": shard_chars, "shards": catalog})
         write_json(tmp / "manifest.json", stamp)
-    shards_prune(corpus, tasks[0]["kind"], store)
+    shards_prune(corpus, kind, store)
     ix = index_load(corpus, level, store)
     ix.built = True
     return ix
@@ -153,17 +152,21 @@ def _doc_arrays(meta: pl.DataFrame, docs: pl.DataFrame) -> tuple[dict[str, np.nd
     return out, sources
 
 
-def _forms(tasks: list[dict], catalog: list[dict], manifest: dict, level: str, say):
+def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, level: str, say):
     """(form stream, surface map, word counts or None, analyzer or None) from the shards.
 
     Without an Analyzer (``exact``, ``norm`` without aliases) the shards hold encoded form
     streams, merged here; otherwise their countable tokens are merged first, since the
     Analyzer needs the corpus vocabulary.
     """
+    statements, manifest = snapshot
     say(f"merging {len(tasks)} shards")
-    if not tasks or tasks[0]["kind"] != "tokens":
+    if kind != "tokens":
         return *shards_merge_stream(tasks, catalog), None, None
-    tokens = shards_merge_tokens(tasks)
+    tokens = shards_merge_tokens(tasks) if tasks else (  # a snapshot without statements
+        tokens_build(statements, language=manifest["language"], line_breaks=manifest.get("line_breaks", "paragraph"))
+        .filter(pl.lit(False))
+        .select("doc", "sent", "start", "end", "kind", "surface", "norm").collect())
     analyzer = Analyzer.for_corpus(manifest, tokens=tokens.lazy())
     say(f"forms at level {level}")
     stream = tokens_level(tokens.lazy(), level, analyzer=analyzer).collect()

@@ -200,3 +200,14 @@ def test_index_cli_reports_shards(stores):
     assert "shards tokenised: 20 of 20 (statements 0-7, 8-9, 10-17," in r.stderr
     r = runner.invoke(app, [*args, "--force", "--jobs", "0"])
     assert r.exit_code == 2 and "--jobs" in r.output
+
+
+@pytest.mark.parametrize("level", ["norm", "stem"])
+def test_corpus_without_statements(tmp_path, level):
+    (tmp_path / "e.jsonl").write_text('{"id": "a", "text": "   ", "date": "2024-01-01"}\n', encoding="utf-8")
+    (tmp_path / "e.yml").write_text("name: empty-x\nformat: jsonl\npath: e.jsonl\nlanguage: en\n"
+                                    "fields: {id: id, text: text, date: date}\n", encoding="utf-8")
+    name = corpus_ingest(tmp_path / "e.yml", store=tmp_path / "s").corpus
+    ix = index_build(name, level, tmp_path / "s")
+    assert (ix.manifest["statements"], ix.manifest["tokens"], ix.manifest["shards"]) == (0, 0, 0)
+    assert read_json(ix.folder / "catalog.json")["shards"] == []
