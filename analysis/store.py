@@ -5,7 +5,8 @@ Layout (one folder per corpus)::
     <store>/<corpus>/snapshot/statements.parquet   the statement snapshot
     <store>/<corpus>/snapshot/manifest.json        hashes, parameters, versions
     <store>/<corpus>/snapshot/ingest_log.json      records in / kept / dropped by reason
-    <store>/<corpus>/index/<level>/...             phrase index per matching level
+    <store>/<corpus>/index/<level>/...             phrase index per matching level (catalog.json: its shards)
+    <store>/<corpus>/shards/<kind>/<key>/...       tokenised shards the indexes are built from
 
 The store root is, in order: the ``--store`` argument, ``$FORMULAE_STORE``, ``./build``.
 Everything is written atomically: into a temporary sibling, then renamed into place,

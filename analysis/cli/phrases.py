@@ -62,25 +62,40 @@ def index_cmd(
     level: LevelOpt = None,
     max_n: Annotated[int, typer.Option("--max-n", help="Longest n-gram counted in the n-gram table.")] = 8,
     min_statements: Annotated[int, typer.Option("--min-statements", "-k", help="Keep phrases found in at least K distinct statements.")] = 2,
-    force: Annotated[bool, typer.Option("--force", help="Rebuild even if the index is up to date.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if the index is up to date (every shard too).")] = False,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes tokenising the shards (default: all cores).", show_default=False)] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Run the shards on this Dask scheduler, tcp://host:port (default: $FORMULAE_SCHEDULER); the store must be on a path every worker shares.", show_default=False)] = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
-    """Build (or reuse) the phrase index of a corpus at one matching level.
+    """Build (or reuse) the phrase index of a corpus at one matching level, shard by shard.
 
-    Example: [bold]formulae index --corpus ungdc --level norm[/bold]
+    Only the shards whose statements changed since the last build are tokenised again
+    (the table says how many were reused).
+    Example: [bold]formulae index --corpus ungdc --level norm --jobs 2[/bold]
     """
     import polars as pl
 
     from ..phrases.index import index_notes
+    from ..store import read_json
 
-    ix = index_build_shown(corpus, level, store, max_n=max_n, min_statements=min_statements, force=force)
+    ix = index_build_shown(corpus, level, store, max_n=max_n, min_statements=min_statements, force=force,
+                           jobs=jobs, scheduler=scheduler)
     m = ix.manifest
     notes_print(index_notes(m))
     keys = ["corpus", "level", "statements", "tokens", "vocabulary", "ngrams", "maximal", "sentences_split",
-            "snapshot_sha256"]
+            "shards", "shards_reused", "snapshot_sha256"]
     emit(pl.DataFrame([{k: m.get(k) for k in keys} | {"folder": str(ix.folder)}]), fmt, output, title="phrase index")
+    catalog = ix.folder / "catalog.json"
+    if not ix.built:
+        notes_print(["the index was up to date: nothing rebuilt (--force rebuilds it)"])
+    elif catalog.exists():
+        built = [s for s in read_json(catalog)["shards"] if not s["reused"]]
+        notes_print([f"shards tokenised: {len(built)} of {m.get('shards')} (statements "
+                     + ", ".join(f"{s['lo']}-{s['hi'] - 1}" for s in built[:8])
+                     + (", ..." if len(built) > 8 else "") + ")" if built else
+                     f"every shard reused ({m.get('shards')})"])
 
 
 @app.command("query")

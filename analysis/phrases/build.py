@@ -1,6 +1,8 @@
 """Building the phrase index of a corpus at one level (:func:`index_build`).
 
-Statements are tokenised a chunk at a time into the level's form stream, the engine
+Statements are tokenised shard by shard (:mod:`analysis.phrases.shards`: contiguous
+statement ranges, built in worker processes or on a Dask cluster and reused while their
+statements are unchanged), the shards are merged into the level's form stream, the engine
 (:func:`analysis.phrases.engine.phrases_scan`) counts it, and everything is written
 atomically under ``<store>/<corpus>/index/<level>/`` with a manifest stamped by
 :func:`analysis.phrases.index.index_stamp`; an index whose stamp still matches
@@ -20,7 +22,6 @@ from ..store import atomic_dir, read_json, store_lock, write_json
 from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
-from . import suffix
 from .engine import phrases_scan, pos_sorted
 from .index import (
     ARRAYS,
@@ -31,15 +32,33 @@ from .index import (
     index_stamp,
     resolve_level,
 )
+from .shards import (
+    SHARD_CHARS,
+    shard_kind,
+    shard_plan,
+    shard_tasks,
+    shards_merge_stream,
+    shards_merge_tokens,
+    shards_prune,
+    shards_run,
+    surface_forms,
+)
 
 
 def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int = 8,
                 min_statements: int = 2, min_len: int = 2, force: bool = False,
-                progress=None) -> PhraseIndex:
+                progress=None, jobs: int | None = None, scheduler: str | None = None,
+                shard_chars: int | None = None) -> PhraseIndex:
     """Build (or reuse) the phrase index of ``corpus`` at ``level``; return it loaded.
 
     The index is reused while the snapshot hash, level, parameters and code are unchanged
-    (``manifest.json`` records them); otherwise it is rebuilt atomically.
+    (``manifest.json`` records them); otherwise it is rebuilt atomically from its shards,
+    of which only those whose statements changed are tokenised again (``force``: all).
+    ``jobs`` worker processes (default: all cores) or the Dask ``scheduler``
+    (``tcp://host:port``, default ``$FORMULAE_SCHEDULER``) tokenise the shards; the index is
+    the same whatever ``jobs``, ``scheduler`` and ``shard_chars`` (default: the stored
+    index's, so boundaries stay put, else ``SHARD_CHARS``). ``catalog.json`` lists the
+    shards (statement range, content hash, key, tokens, reused).
     """
     if min_statements < 2:
         raise FormulaeError(f"--min-statements must be at least 2, got {min_statements}")
@@ -55,16 +74,27 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
         if not force and (target / "manifest.json").exists():
             if index_stale(read_json(target / "manifest.json"), manifest, level, params) is None:
                 return index_load(corpus, level, store)
-        _index_write(corpus, level, store, manifest, params, say)
-    return index_load(corpus, level, store)
+        _index_write(corpus, level, store, manifest, params, say,
+                     force=force, jobs=jobs, scheduler=scheduler, shard_chars=shard_chars)
+    ix = index_load(corpus, level, store)
+    ix.built = True
+    return ix
 
 
-def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, say) -> None:
-    """Tokenise, scan and write the index of ``corpus`` at ``level`` (atomically)."""
+def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, say, *,
+                 force: bool, jobs: int | None, scheduler: str | None, shard_chars: int | None) -> None:
+    """Tokenise the shards, scan and write the index of ``corpus`` at ``level`` (atomically)."""
     max_n, min_statements, min_len = params["max_n"], params["min_statements"], params["min_len"]
     target = index_dir(corpus, level, store)
     statements = corpus_load(corpus, store)
-    stream, surface_forms, words, analyzer = _forms(statements, manifest, level, say)
+    if shard_chars is None:
+        have = read_json(target / "catalog.json") if (target / "catalog.json").exists() else {}
+        shard_chars = int(have.get("shard_chars") or SHARD_CHARS)
+    say("planning shards")
+    kind = shard_kind(level, manifest)
+    tasks = shard_tasks(shard_plan(statements, shard_chars), corpus, store, manifest, kind)
+    catalog = shards_run(tasks, jobs=jobs, scheduler=scheduler, progress=say, reuse=not force)
+    stream, surface, words, analyzer = _forms(tasks, catalog, kind, (statements, manifest), level, say)
     meta = statements.select("doc", "id", "source", "date", "date_precision", "duplicate_of").collect()
     canon = (
         meta.join(meta.select(pl.col("id").alias("duplicate_of"), pl.col("doc").alias("_c")),
@@ -77,7 +107,7 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
     del stream
     scan = phrases_scan(handoff, meta.select("doc", "canon"), max_n=max_n,
                         min_statements=min_statements, min_len=min_len, progress=say)
-    surf = _surface_map(surface_forms, scan.vocab["form"])
+    surf = _surface_map(surface, scan.vocab["form"])
     say("writing index")
     doc_arrays, sources = _doc_arrays(meta, scan.docs.sort("doc"))
     fp = analyzer.fingerprint() if analyzer is not None else None
@@ -89,6 +119,7 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
         "sentences_split": scan.sentences_split, "long_phrases_skipped": scan.long_skipped,
         "sources": sources, "polars_version": pl.__version__, "numpy_version": np.__version__,
         "formulae_version": _formulae_version(),
+        "shards": len(catalog), "shards_reused": sum(c["reused"] for c in catalog),
     }
     with atomic_dir(target) as tmp:
         for name in ARRAYS:
@@ -102,49 +133,17 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
         scan.maximal.write_parquet(tmp / "maximal.parquet", row_group_size=1 << 18)
         if words is not None:
             words.write_parquet(tmp / "words.parquet")
+        write_json(tmp / "catalog.json", {"kind": kind, "shard_chars": shard_chars, "shards": catalog})
         write_json(tmp / "manifest.json", stamp)
+    shards_prune(corpus, kind, store)
 
 
-TOKEN_CHUNK = 2000  # statements tokenised at a time while building an index
-SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
-
-
-def _surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:
-    """Distinct countable surface -> its forms, exactly as the corpus was processed.
-
-    Lets a query turn simple words into ids without re-running the tokenizer/analyzer
-    (and without importing polars). Surfaces longer than ``SURFACE_MAX`` or with spaces
-    are left to the slow path.
-    """
-    countable = tokens.filter(pl.col("kind").is_in(["word", "number"])).select("doc", "start", "surface")
-    tok_key = (countable["doc"].to_numpy().astype(np.int64) << 32) | countable["start"].to_numpy().astype(np.int64)
-    piece_key = (stream["doc"].to_numpy().astype(np.int64) << 32) | stream["start"].to_numpy().astype(np.int64)
-    piece_tok = np.searchsorted(tok_key, piece_key, side="right") - 1
-    del tok_key, piece_key
-    n_pieces = np.bincount(piece_tok, minlength=countable.height)
-    first_piece = np.cumsum(n_pieces) - n_pieces
-    table = (
-        countable.select("surface")
-        .with_columns(pl.Series("first", first_piece), pl.Series("k", n_pieces))
-        .filter((pl.col("k") > 0) & (pl.col("surface").str.len_chars() <= SURFACE_MAX)
-                & ~pl.col("surface").str.contains(r"\s"))
-        .group_by("surface").agg(pl.col("first").first(), pl.col("k").first())
-        .sort("surface")
-    )
-    k = table["k"].to_numpy().astype(np.int64)
-    first = table["first"].to_numpy().astype(np.int64)
-    piece, row = suffix.expand_runs(first, k)
-    forms = stream["form"].gather(piece)
-    return pl.DataFrame({"row": row, "form": forms}).group_by("row", maintain_order=True).agg("form").select(
-        table["surface"], pl.col("form").alias("forms"))
-
-
-def _surface_map(surface_forms: pl.DataFrame, vocab: pl.Series) -> dict[str, np.ndarray]:
+def _surface_map(surface: pl.DataFrame, vocab: pl.Series) -> dict[str, np.ndarray]:
     """``surf_keys`` (sorted surfaces), ``surf_off`` and ``surf_ids`` (their forms' ids)."""
-    k = surface_forms["forms"].list.len().to_numpy().astype(np.int64)
-    flat = surface_forms["forms"].explode().cast(pl.Enum(vocab)).to_physical().to_numpy().astype(np.uint32)
-    width = max(1, int(surface_forms["surface"].str.len_chars().max() or 1))
-    keys = np.array(surface_forms["surface"].to_list(), dtype=f"<U{width}")
+    k = surface["forms"].list.len().to_numpy().astype(np.int64)
+    flat = surface["forms"].explode().cast(pl.Enum(vocab)).to_physical().to_numpy().astype(np.uint32)
+    width = max(1, int(surface["surface"].str.len_chars().max() or 1))
+    keys = np.array(surface["surface"].to_list(), dtype=f"<U{width}")
     return {"surf_keys": keys, "surf_off": np.concatenate(([0], np.cumsum(k))), "surf_ids": flat}
 
 
@@ -164,39 +163,21 @@ def _doc_arrays(meta: pl.DataFrame, docs: pl.DataFrame) -> tuple[dict[str, np.nd
     return out, sources
 
 
-def _forms(statements: pl.LazyFrame, manifest: dict, level: str, say):
-    """(form stream, surface map, word counts or None, analyzer or None) of a snapshot.
+def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, level: str, say):
+    """(form stream, surface map, word counts or None, analyzer or None) from the shards.
 
-    Statements are tokenised ``TOKEN_CHUNK`` at a time. Without an Analyzer (``exact``,
-    ``norm`` without aliases) each chunk becomes its form stream at once, so the token
-    table of the whole corpus never exists; otherwise the countable tokens are gathered
-    first, since the Analyzer needs the corpus vocabulary.
+    Without an Analyzer (``exact``, ``norm`` without aliases) the shards hold encoded form
+    streams, merged here; otherwise their countable tokens are merged first, since the
+    Analyzer needs the corpus vocabulary.
     """
-    n_statements = statements.select(pl.len()).collect().item()
-    streaming = level == "exact" or (level == "norm" and not manifest.get("aliases"))
-    chunks, streams, surfaces = [], [], []
-    for lo in range(0, max(n_statements, 1), TOKEN_CHUNK):
-        say(f"tokenising statements {lo + 1:,}-{min(lo + TOKEN_CHUNK, n_statements):,} of {n_statements:,}")
-        part = statements.filter((pl.col("doc") >= lo) & (pl.col("doc") < lo + TOKEN_CHUNK))
-        tok = (tokens_build(part, language=manifest["language"],
-                            line_breaks=manifest.get("line_breaks", "paragraph"))
-               .filter(pl.col("kind").is_in(["word", "number"]))  # only these are ever counted
-               .select("doc", "sent", "tok", "start", "end", "kind", "surface", "norm")
-               .collect())
-        if streaming:
-            st = tokens_level(tok.lazy(), level).collect()
-            surfaces.append(_surface_forms(tok, st))
-            streams.append(st.select("doc", "sent", "pos", "start", "end", "form"))
-        else:
-            chunks.append(tok)
-        del tok
-    if streaming:
-        stream = pl.concat(streams, rechunk=True)
-        del streams
-        surface_forms = pl.concat(surfaces).unique("surface", keep="first", maintain_order=True).sort("surface")
-        return stream, surface_forms, None, None
-    tokens = pl.concat(chunks, rechunk=True)
-    del chunks
+    statements, manifest = snapshot
+    say(f"merging {len(tasks)} shards")
+    if kind != "tokens":
+        return *shards_merge_stream(tasks, catalog), None, None
+    tokens = shards_merge_tokens(tasks) if tasks else (  # a snapshot without statements
+        tokens_build(statements, language=manifest["language"], line_breaks=manifest.get("line_breaks", "paragraph"))
+        .filter(pl.lit(False))
+        .select("doc", "sent", "tok", "start", "end", "kind", "surface", "norm").collect())
     analyzer = Analyzer.for_corpus(manifest, tokens=tokens.lazy())
     say(f"forms at level {level}")
     stream = tokens_level(tokens.lazy(), level, analyzer=analyzer).collect()
@@ -207,9 +188,9 @@ def _forms(statements: pl.LazyFrame, manifest: dict, level: str, say):
     say("surface map")
     if not pos_sorted(stream):
         stream = stream.sort("doc", "pos")
-    surface_forms = _surface_forms(tokens, stream)
+    surface = surface_forms(tokens, stream)
     del tokens
-    return stream.select("doc", "sent", "pos", "start", "end", "form"), surface_forms, words, analyzer
+    return stream.select("doc", "sent", "pos", "start", "end", "form"), surface, words, analyzer
 
 
 def _formulae_version() -> str:

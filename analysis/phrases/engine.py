@@ -84,13 +84,40 @@ def sentence_chunks(starts: np.ndarray, n: int, limit: int | None = None) -> tup
     return np.repeat(starts, extra + 1) + cuts * limit, n_split
 
 
-def _encode(stream: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
-    forms = stream["form"]
+@dataclass
+class Encoded:
+    """A form stream with its forms already ids (:func:`stream_encode`, or merged shards).
+
+    ``vocab`` is the sorted distinct forms (a String Series named ``form``): ``ids[i]`` is
+    the rank of token i's form in it. The other arrays are the stream's columns, in
+    (doc, pos) order.
+    """
+
+    vocab: pl.Series
+    ids: np.ndarray  # uint32
+    doc: np.ndarray
+    sent: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+
+def forms_encode(forms: pl.Series) -> tuple[pl.Series, np.ndarray]:
+    """(sorted distinct forms, uint32 id of every form): the one definition of token ids."""
     vocab = forms.unique().sort()
     ids = forms.cast(pl.Enum(vocab)).to_physical().to_numpy().astype(np.uint32, copy=False)
+    return vocab, ids
+
+
+def stream_encode(stream: pl.DataFrame) -> Encoded:
+    """A (doc, pos)-sorted form stream as :class:`Encoded`."""
+    vocab, ids = forms_encode(stream["form"])
+    return Encoded(vocab=vocab, ids=ids, doc=stream["doc"].to_numpy(), sent=stream["sent"].to_numpy(),
+                   start=stream["start"].to_numpy(), end=stream["end"].to_numpy())
+
+
+def _vocab_table(vocab: pl.Series, ids: np.ndarray) -> pl.DataFrame:
     freq = np.bincount(ids, minlength=len(vocab)).astype(np.uint32)
-    table = pl.DataFrame({"id": np.arange(len(vocab), dtype=np.uint32), "form": vocab, "freq": freq})
-    return table, ids
+    return pl.DataFrame({"id": np.arange(len(vocab), dtype=np.uint32), "form": vocab.alias("form"), "freq": freq})
 
 
 def _dp(pair_group, pair_doc, pair_count, freq, doc_share, n_groups):
@@ -130,7 +157,7 @@ def pos_sorted(stream: pl.DataFrame) -> bool:
     return bool(((doc[1:] > doc[:-1]) | ((doc[1:] == doc[:-1]) & (pos[1:] > pos[:-1]))).all()) if len(doc) > 1 else True
 
 
-def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max_n: int = 8,
+def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFrame, *, max_n: int = 8,
                  min_statements: int = 2, min_len: int = 2, progress=None) -> Scan:
     """Count every recurring phrase of a form stream (see the module docstring).
 
@@ -145,21 +172,23 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame, docs: pl.DataFrame, *, max
         stream = stream.pop("stream")
     if isinstance(stream, pl.LazyFrame):
         stream = stream.collect()
-    if not (stream["doc"].is_sorted() and pos_sorted(stream)):
-        stream = stream.sort("doc", "pos")
+    if not isinstance(stream, Encoded):
+        if not (stream["doc"].is_sorted() and pos_sorted(stream)):
+            stream = stream.sort("doc", "pos")
+        say("encoding forms")
+        stream = stream_encode(stream)
     n_docs = docs.height
-    say("encoding forms")
-    vocab, ids = _encode(stream)
-    doc_of = stream["doc"].to_numpy()
-    sent = stream["sent"].to_numpy()
+    vocab, ids = _vocab_table(stream.vocab, stream.ids), stream.ids
+    doc_of = stream.doc
+    sent = stream.sent
     if len(doc_of):
         sent_starts = np.flatnonzero(np.concatenate(([True], (doc_of[1:] != doc_of[:-1]) | (sent[1:] != sent[:-1]))))
     else:
         sent_starts = np.zeros(0, np.int64)
     sent_starts, n_split = sentence_chunks(sent_starts, len(doc_of))
     doc_of = doc_of.astype(np.int32)
-    start = stream["start"].to_numpy().astype(np.uint32)
-    end = stream["end"].to_numpy().astype(np.uint32)
+    start = stream.start.astype(np.uint32)
+    end = stream.end.astype(np.uint32)
     del stream, sent  # the forms are ids now: free the strings before the suffix array
     tokens = np.bincount(doc_of, minlength=n_docs).astype(np.int64)
     total = int(tokens.sum())

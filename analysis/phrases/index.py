@@ -40,7 +40,7 @@ ARRAYS = ("ids", "start", "end", "sent_starts", "sa")
 # The code an index is made by (paths under analysis/): a change to any of it rebuilds
 # stored indexes.
 CODE = (
-    "phrases/suffix.py", "phrases/engine.py", "phrases/build.py", "text/tokens.py",
+    "phrases/suffix.py", "phrases/engine.py", "phrases/build.py", "phrases/shards.py", "text/tokens.py",
     "text/grammar.py", "text/scanner.py", "text/data/chars.npz", "text/normalise.py",
     "text/analyzer.py",
 )
@@ -172,6 +172,7 @@ class PhraseIndex:
     folder: Path
     manifest: dict
     snapshot: dict = field(default_factory=dict)
+    built: bool = False  # True when index_build just (re)built it, False when it was reused
     _arrays: dict = field(default_factory=dict)
     _analyzer: Any = None
 

@@ -132,13 +132,11 @@ GOLDEN_UNGDC = 1118  # ungdc speeches containing "sovereignty and territorial in
 GOLDEN_SAUDI = 167  # saudinewsnet articles containing العلاقات الثنائية (206 occurrences)
 
 
-def test_chunked_tokenising_gives_the_same_index(mfa_index, store, monkeypatch):
-    import analysis.phrases.build as phrases
-
+def test_chunked_tokenising_gives_the_same_index(mfa_index, store):
     whole = index_build(mfa_index, "exact", store, force=True)
     tables = {t: whole.table(t).collect() for t in ("ngrams", "maximal", "vocab", "docs")}
-    monkeypatch.setattr(phrases, "TOKEN_CHUNK", 1)  # one statement at a time
-    chunked = index_build(mfa_index, "exact", store, force=True)
+    chunked = index_build(mfa_index, "exact", store, force=True, shard_chars=1)  # a shard a statement
+    assert chunked.manifest["shards"] == chunked.manifest["statements"] == 2
     for name, frame in tables.items():
         assert chunked.table(name).collect().equals(frame), name
     assert whole.manifest["tokens"] == chunked.manifest["tokens"] > 0

@@ -1,0 +1,360 @@
+"""Shards: the per-token work of an index, split over contiguous statement ranges.
+
+A phrase index is built from a corpus's *shards*: contiguous ranges of statements in
+snapshot order (:func:`shard_plan`). Each shard is tokenised on its own, in a worker
+process or on a Dask cluster (:func:`shards_run`), into ``<store>/<corpus>/shards/<kind>/<key>/``:
+
+* for the levels whose forms need no corpus-wide vocabulary (``exact``; ``norm`` without
+  an alias table) the shard holds its form stream already encoded against its own sorted
+  vocabulary (``stream.parquet``, ``vocab.parquet``) and its surface map
+  (``surface.parquet``); ``kind`` is the level;
+* otherwise (``clitic``, ``stem``, ``norm`` with aliases: the Analyzer needs the corpus
+  vocabulary) it holds the countable tokens (``tokens.parquet``); ``kind`` is ``tokens``.
+
+``key`` hashes the shard's content (every statement's id, language and text), the
+tokenising parameters, the polars version and the code (:func:`analysis.phrases.index.code_sha`), so a shard
+whose statements did not change is reused as it is: re-ingesting a corpus with
+statements added or changed re-tokenises only the shards they fall in.
+
+Merging is exact: the merged vocabulary is the sorted union of the shards' vocabularies
+(a form's id is its rank in it, as in a single build), every shard's ids are mapped
+through it, and the streams are concatenated in statement order
+(:func:`shards_merge_stream`). The suffix array, n-gram table and maximal phrases are
+then computed once over the merged stream (:func:`analysis.phrases.engine.phrases_scan`),
+so the stored index is byte for byte the single-process one, whatever the shard sizes,
+the number of worker processes or the cluster.
+
+Shard boundaries (:func:`shard_plan`) fall between years (of ``date``), about every
+``shard_chars`` characters of text, and inside a year only when the year alone is longer
+than that. Statements added at the end (a new year, or the current one) change the last
+shard only, and new shards follow it; statements added or changed in the middle change
+their own shard, and move a later boundary only where the text before a year start
+crosses a multiple of ``shard_chars``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import resource
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from ..errors import FormulaeError
+from ..ingest.snapshot import corpus_load
+from ..store import atomic_dir, corpus_dir, read_json, write_json
+from ..text.tokens import tokens_build, tokens_level
+from . import suffix
+from .engine import Encoded, forms_encode, pos_sorted
+from .index import code_sha
+
+SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
+SHARD_VERSION = "1"  # layout of a shard folder
+ENV_SCHEDULER = "FORMULAE_SCHEDULER"
+SCHEDULER_TIMEOUT = "20s"  # to connect to a Dask scheduler
+SMALL_WORK = 4_000_000  # characters to tokenise below which the default is no worker process
+SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
+STREAM_COLS = ("doc", "sent", "pos", "start", "end")
+
+
+def shard_kind(level: str, manifest: dict) -> str:
+    """``level`` when its forms are made shard by shard, else ``tokens``."""
+    return level if level == "exact" or (level == "norm" and not manifest.get("aliases")) else "tokens"
+
+
+# --- planning ---------------------------------------------------------------------
+
+
+def shard_plan(statements: pl.LazyFrame, shard_chars: int = SHARD_CHARS) -> pl.DataFrame:
+    """One row per shard: ``shard lo hi statements chars sha`` (docs ``lo <= doc < hi``).
+
+    Whole years go together: a year's statements join the shard of the text that comes
+    before it (``shard_chars`` characters a shard, counted from the first statement), and
+    a year of more than ``shard_chars`` characters is cut every ``shard_chars`` characters
+    of its own. ``sha`` hashes the shard's statements (:func:`row_hashes`).
+    """
+    if shard_chars < 1:
+        raise FormulaeError(f"shard size must be at least 1 character, got {shard_chars}")
+    rows = (
+        statements.select(
+            "doc",
+            pl.col("date").dt.year().fill_null(-1).alias("_year"),
+            pl.col("text").str.len_chars().fill_null(0).cast(pl.Int64).alias("_chars"),
+            ROW_HASH.alias("_hash"),
+        )
+        .collect(engine="streaming")
+        .sort("doc")
+    )
+    hashes = rows["_hash"].to_numpy()
+    plan = (
+        rows.lazy()
+        .with_columns((pl.col("_chars").cum_sum() - pl.col("_chars")).alias("_before"))
+        .with_columns(pl.col("_before").first().over("_year").alias("_year_at"))
+        .with_columns((pl.col("_year_at") // shard_chars).alias("_block"),
+                      ((pl.col("_before") - pl.col("_year_at")) // shard_chars).alias("_part"))
+        .with_columns(pl.struct("_block", "_part").rle_id().cast(pl.UInt32).alias("shard"))
+        .with_row_index("_row")
+        .group_by("shard", maintain_order=True)
+        .agg(pl.col("doc").min().alias("lo"), (pl.col("doc").max() + 1).alias("hi"),
+             pl.len().alias("statements"), pl.col("_chars").sum().alias("chars"),
+             pl.col("_row").min().alias("_first"))
+        .collect()
+    )
+    sha = [shard_sha(hashes[a:a + k]) for a, k in zip(plan["_first"], plan["statements"], strict=True)]
+    return plan.drop("_first").with_columns(pl.Series("sha", sha, pl.String))
+
+
+# per statement: a 64-bit hash of its id, language and text (polars's hash: a polars
+# upgrade may change it, and then every shard is rebuilt once)
+ROW_HASH = pl.concat_str([pl.col("id"), pl.col("language").fill_null(""), pl.col("text").fill_null("")],
+                         separator="\x1f").hash(seed=0)
+
+
+def shard_sha(hashes: np.ndarray) -> str:
+    """sha256 of a shard: of its statements' row hashes (:data:`ROW_HASH`) in doc order."""
+    return hashlib.sha256(np.ascontiguousarray(hashes, dtype="<u8").tobytes()).hexdigest()
+
+
+def shard_tasks(plan: pl.DataFrame, corpus: str, store, manifest: dict, kind: str) -> list[dict]:
+    """One task (a plain dict, sent to a worker) per shard of ``plan``."""
+    root = corpus_dir(corpus, store).resolve() / "shards" / kind
+    params = {"kind": kind, "language": manifest["language"],
+              "line_breaks": manifest.get("line_breaks", "paragraph")}
+    stamp = (f"{SHARD_VERSION}|{code_sha()}|{pl.__version__}|{params['kind']}|{params['language']}|"
+             f"{params['line_breaks']}")
+    tasks = []
+    for row in plan.iter_rows(named=True):  # one per shard, not per statement
+        key = hashlib.sha256(f"{stamp}|{row['sha']}".encode()).hexdigest()[:24]
+        tasks.append(params | {
+            "corpus": corpus, "store": str(Path(corpus_dir(corpus, store).resolve()).parent),
+            "shard": int(row["shard"]), "lo": int(row["lo"]), "hi": int(row["hi"]), "chars": int(row["chars"]),
+            "sha": row["sha"], "key": key, "folder": str(root / key), "code_sha": code_sha(),
+        })
+    return tasks
+
+
+def shard_done(task: dict) -> dict | None:
+    """The stored stamp of a task's shard when it is there and complete, else None."""
+    path = Path(task["folder"]) / "shard.json"
+    if not path.exists():
+        return None
+    have = read_json(path)
+    return have if have.get("key") == task["key"] and have.get("version") == SHARD_VERSION else None
+
+
+# --- one shard (runs in a worker) ---------------------------------------------------
+
+
+def shard_build(task: dict) -> dict:
+    """Tokenise one shard into its folder; return its stamp plus the worker's peak memory.
+
+    Runs in any process that can read the store (a worker, a Dask worker on another
+    machine with the store on a shared path). Docs are stored relative to ``lo``.
+    """
+    lo, hi = task["lo"], task["hi"]
+    part = (corpus_load(task["corpus"], task["store"])
+            .filter((pl.col("doc") >= lo) & (pl.col("doc") < hi))
+            .select("doc", "id", "language", "text")
+            .collect())
+    if task["code_sha"] != code_sha():
+        raise FormulaeError(f"shard {task['shard']} of corpus {task['corpus']!r}: this worker runs other "
+                            "formulae code than the client (install the same version everywhere)")
+    if part.height != hi - lo or shard_sha(part.sort("doc").select(ROW_HASH).to_series().to_numpy()) != task["sha"]:
+        raise FormulaeError(f"shard {task['shard']} of corpus {task['corpus']!r} (statements {lo}-{hi - 1}) "
+                            "changed while indexing; run the command again")
+    tok = (tokens_build(part.lazy(), language=task["language"], line_breaks=task["line_breaks"])
+           .filter(pl.col("kind").is_in(["word", "number"]))  # only these are ever counted
+           .select("doc", "sent", "tok", "start", "end", "kind", "surface", "norm")
+           .collect())
+    del part
+    stamp = {"version": SHARD_VERSION, "key": task["key"], "sha": task["sha"], "kind": task["kind"],
+             "statements": hi - lo, "code_sha": task["code_sha"]}
+    with atomic_dir(Path(task["folder"])) as tmp:
+        if task["kind"] == "tokens":
+            tokens = tok.with_columns(pl.col("doc") - np.uint32(lo))
+            tokens.write_parquet(tmp / "tokens.parquet")
+            stamp["tokens"] = tokens.height
+        else:
+            st = tokens_level(tok.lazy(), task["kind"]).collect()
+            if not pos_sorted(st):
+                st = st.sort("doc", "pos")
+            surface_forms(tok, st).write_parquet(tmp / "surface.parquet")
+            vocab, ids = forms_encode(st["form"])
+            (st.select(pl.col("doc") - np.uint32(lo), *STREAM_COLS[1:]).with_columns(pl.Series("fid", ids))
+             .write_parquet(tmp / "stream.parquet"))
+            pl.DataFrame({"form": vocab}).write_parquet(tmp / "vocab.parquet")
+            stamp["tokens"] = st.height
+        write_json(tmp / "shard.json", stamp)
+    return stamp | {"peak_mb": peak_mb(), "pid": os.getpid()}
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process since it started its program (VmHWM).
+
+    Not ``ru_maxrss``: Linux carries that over a fork and exec, so a worker spawned by a
+    large process would report its parent's size.
+    """
+    try:
+        for text in Path("/proc/self/status").read_text().splitlines():
+            if text.startswith("VmHWM:"):
+                return int(text.split()[1]) / 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
+
+
+def surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:
+    """Distinct countable surface -> its forms, exactly as the corpus was processed.
+
+    Lets a query turn simple words into ids without re-running the tokenizer/analyzer
+    (and without importing polars). Surfaces longer than ``SURFACE_MAX`` or with spaces
+    are left to the slow path.
+    """
+    countable = tokens.filter(pl.col("kind").is_in(["word", "number"])).select("doc", "start", "surface")
+    tok_key = (countable["doc"].to_numpy().astype(np.int64) << 32) | countable["start"].to_numpy().astype(np.int64)
+    piece_key = (stream["doc"].to_numpy().astype(np.int64) << 32) | stream["start"].to_numpy().astype(np.int64)
+    piece_tok = np.searchsorted(tok_key, piece_key, side="right") - 1
+    del tok_key, piece_key
+    n_pieces = np.bincount(piece_tok, minlength=countable.height)
+    first_piece = np.cumsum(n_pieces) - n_pieces
+    table = (
+        countable.select("surface")
+        .with_columns(pl.Series("first", first_piece), pl.Series("k", n_pieces))
+        .filter((pl.col("k") > 0) & (pl.col("surface").str.len_chars() <= SURFACE_MAX)
+                & ~pl.col("surface").str.contains(r"\s"))
+        .group_by("surface").agg(pl.col("first").first(), pl.col("k").first())
+        .sort("surface")
+    )
+    k = table["k"].to_numpy().astype(np.int64)
+    first = table["first"].to_numpy().astype(np.int64)
+    piece, row = suffix.expand_runs(first, k)
+    forms = stream["form"].gather(piece)
+    return pl.DataFrame({"row": row, "form": forms}).group_by("row", maintain_order=True).agg("form").select(
+        table["surface"], pl.col("form").alias("forms"))
+
+
+# --- running the shards -------------------------------------------------------------
+
+
+def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | None = None,
+               progress=None, reuse: bool = True) -> list[dict]:
+    """Build every shard not yet stored (``reuse`` False: every shard); return one catalog
+    entry per task (``shard lo hi sha key tokens reused``, ``peak_mb`` of the worker).
+
+    ``scheduler`` (``tcp://host:port``, else ``$FORMULAE_SCHEDULER``) runs the shards on a
+    Dask distributed cluster (the store must be on a path every worker reads and writes);
+    otherwise ``jobs`` worker processes (default: all cores, or this process alone for
+    less than ``SMALL_WORK`` characters of text to tokenise; 1: this process).
+    """
+    say = progress or (lambda step: None)
+    _jobs(jobs, 1)
+    done = [shard_done(t) if reuse else None for t in tasks]
+    todo = [t for t, d in zip(tasks, done, strict=True) if d is None]
+    scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None
+    if jobs is None and sum(t["chars"] for t in todo) < SMALL_WORK:
+        jobs = 1  # starting worker processes would take longer than the work
+    built: dict[str, dict] = {}
+    if todo:
+        where = f"on {scheduler}" if scheduler else f"in {_jobs(jobs, len(todo))} process(es)"
+        say(f"tokenising {len(todo)} of {len(tasks)} shards {where}")
+        if scheduler:
+            results = _run_dask(todo, scheduler)
+        elif _jobs(jobs, len(todo)) == 1:
+            results = [shard_build(t) for t in todo]
+        else:
+            results = _run_pool(todo, _jobs(jobs, len(todo)))
+        built = {r["key"]: r for r in results}
+    out = []
+    for task, have in zip(tasks, done, strict=True):
+        stamp = have if have is not None else built[task["key"]]
+        out.append({"shard": task["shard"], "lo": task["lo"], "hi": task["hi"], "sha": task["sha"],
+                    "key": task["key"], "tokens": int(stamp["tokens"]), "reused": have is not None}
+                   | ({} if have is not None else {"peak_mb": round(stamp["peak_mb"], 1)}))
+    return out
+
+
+def _jobs(jobs: int | None, n: int) -> int:
+    if jobs is not None and jobs < 1:
+        raise FormulaeError(f"--jobs must be at least 1, got {jobs}")
+    return max(1, min(jobs or os.cpu_count() or 1, n))
+
+
+def _run_pool(todo: list[dict], jobs: int) -> list[dict]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    # spawn, not fork: polars's thread pool does not survive a fork
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return list(pool.map(shard_build, todo))
+    except BrokenProcessPool as exc:
+        raise FormulaeError(f"a shard worker process died ({exc}; out of memory?): try --jobs 1") from None
+
+
+def _run_dask(todo: list[dict], scheduler: str) -> list[dict]:
+    try:
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - a dependency of the project
+        raise FormulaeError(f"--scheduler {scheduler} needs the 'distributed' package: {exc}") from None
+    try:
+        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise FormulaeError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+    with client:
+        futures = client.map(shard_build, todo, key=[f"formulae-shard-{t['key']}" for t in todo], pure=False)
+        return client.gather(futures)
+
+
+# --- merging ---------------------------------------------------------------------
+
+
+def shards_merge_stream(tasks: list[dict], catalog: list[dict]) -> tuple[Encoded, pl.DataFrame]:
+    """The corpus's encoded form stream and surface map, from its shards in order."""
+    folders = [Path(t["folder"]) for t in tasks]
+    vocabs = [pl.read_parquet(f / "vocab.parquet")["form"] for f in folders]
+    vocab = pl.concat(vocabs).unique().sort() if vocabs else pl.Series("form", [], pl.String)
+    n = sum(c["tokens"] for c in catalog)
+    ids = np.empty(n, np.uint32)
+    cols = {c: np.empty(n, np.uint32) for c in ("doc", "sent", "start", "end")}
+    at = 0
+    for task, folder, local in zip(tasks, folders, vocabs, strict=True):
+        part = pl.read_parquet(folder / "stream.parquet")
+        to_global = local.cast(pl.Enum(vocab)).to_physical().to_numpy().astype(np.uint32)
+        k = part.height
+        ids[at:at + k] = to_global[part["fid"].to_numpy()]
+        for c in cols:
+            cols[c][at:at + k] = part[c].to_numpy()
+        cols["doc"][at:at + k] += np.uint32(task["lo"])
+        at += k
+        del part
+    surfaces = [pl.read_parquet(f / "surface.parquet") for f in folders]
+    surface = (pl.concat(surfaces).unique("surface", keep="first", maintain_order=True).sort("surface")
+               if surfaces else pl.DataFrame(schema={"surface": pl.String, "forms": pl.List(pl.String)}))
+    return Encoded(vocab=vocab, ids=ids, **cols), surface
+
+
+def shards_merge_tokens(tasks: list[dict]) -> pl.DataFrame:
+    """The corpus's countable tokens (doc numbers restored), from its shards in order."""
+    parts = [pl.read_parquet(Path(t["folder"]) / "tokens.parquet").with_columns(pl.col("doc") + np.uint32(t["lo"]))
+             for t in tasks]
+    return pl.concat(parts, rechunk=True)  # a snapshot has at least one statement
+
+
+def shards_prune(corpus: str, kind: str, store=None) -> int:
+    """Remove the shard folders of ``kind`` that no index catalog of ``corpus`` names
+    (shards of replaced statements); return how many."""
+    base = corpus_dir(corpus, store)
+    keep = set()
+    for catalog in base.glob("index/*/catalog.json"):
+        keep.update(s["key"] for s in read_json(catalog)["shards"])
+    gone = 0
+    for folder in sorted(base.glob(f"shards/{kind}/*")):
+        if folder.is_dir() and folder.name not in keep and not folder.name.startswith("."):
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+            gone += 1
+    return gone

@@ -1,0 +1,172 @@
+"""Sharded index benchmark on the full ungdc (10,952 speeches, 32 M tokens at ``norm``).
+
+Every step runs in a fresh process (bench/child.py); peak memory (VmHWM) is reported for
+the main process and, apart, for the largest shard worker process (each worker reports
+its own in the shard catalog; a shard tokenised in the main process counts there).
+Baselines are measured in the same run.
+
+1. floor: a plain read + lowercase + ``\\w+`` tokenise pass over the same file
+   (bench_phrases's floor);
+2. sharded: ``index_build`` at ``norm`` from scratch (``--jobs``, default 2; default
+   shard size), the issue's target: at most 3.6x the floor, no process above 1.5 GB;
+3. single: the same index as one shard in one process (what the index was before
+   shards), and the check that both stores hold byte-identical index files;
+4. incremental: the store re-ingested with 1946-2023 only and indexed (not timed: its
+   shards come from step 2), then re-ingested with 2024 and indexed again (timed): the
+   issue's target is at most a fifth of step 2; the result must equal step 2 byte for byte;
+5. ``formulae query`` wall time for the whole process (median of 5) on the sharded index;
+6. growth: synthetic ungdc repeated k times (``--growth 2,5,10``; speeches with ids,
+   years and sources shifted so nothing is dropped as a duplicate and every count is k
+   times the 1x count) - time and peak memory; sizes that do not fit are printed as not run.
+
+    uv run python bench/bench_shards.py [--jobs 2] [--growth 2] [--skip-single] [--base DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_phrases import CHILD, query_wall
+from child import run_child_code
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = (ROOT / ".." / "shared" / "corpora" / "ungdc" / "ungdc_1946_2024.jsonl.gz").resolve()
+DECL = ROOT / "tests" / "corpora" / "ungdc.yml"
+
+# Peak memory is VmHWM (the process's own, since it started its program): ru_maxrss and
+# wait4 carry a parent's size over fork + exec, so a spawned worker would report its parent's.
+BUILD = """
+import json, time
+from analysis.ingest.snapshot import corpus_ingest
+from analysis.phrases.build import index_build
+from analysis.phrases.shards import peak_mb
+corpus_ingest({decl!r}, store={store!r})
+t = time.perf_counter()
+ix = index_build('ungdc', 'norm', {store!r}, jobs={jobs}, shard_chars={shard_chars}, force={force})
+dt = time.perf_counter() - t
+catalog = json.load(open(ix.folder / 'catalog.json'))['shards']
+workers = max([s.get('peak_mb', 0) for s in catalog if not s['reused']] + [0])
+print(dt, ix.manifest['tokens'], ix.manifest['shards'], ix.manifest['shards_reused'], peak_mb(), workers,
+      ix.manifest['ngrams'], ix.manifest['maximal'])
+"""
+
+
+BASE = """
+import sys, time
+sys.path.insert(0, {base!r})
+import analysis
+assert analysis.__file__.startswith({base!r}), analysis.__file__
+from analysis.ingest.snapshot import corpus_ingest
+from analysis.phrases.build import index_build
+corpus_ingest({decl!r}, store={store!r})
+t = time.perf_counter()
+ix = index_build('ungdc', 'norm', {store!r}, force=True)
+hwm = [x for x in open('/proc/self/status') if x.startswith('VmHWM:')][0].split()[1]
+print(time.perf_counter() - t, ix.manifest['tokens'], int(hwm) / 1024)
+"""
+
+
+def build(decl: Path, store: Path, jobs: int, shard_chars: int | None = None, force: bool = False) -> dict:
+    code = BUILD.format(decl=str(decl), store=str(store), jobs=jobs, shard_chars=shard_chars, force=force)
+    out, _ = run_child_code(code, f"build {store.name}")
+    keys = ("seconds", "tokens", "shards", "reused", "main_mb", "worker_mb", "ngrams", "maximal")
+    return dict(zip(keys, map(float, out), strict=True))
+
+
+def index_files(store: Path) -> dict[str, str]:
+    folder = store / "ungdc" / "index" / "norm"
+    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(folder.iterdir())
+            if f.name not in ("manifest.json", "catalog.json")}
+
+
+def write_corpus(folder: Path, keep_year: int | None = None, copies: int = 1) -> Path:
+    """A declaration like tests/corpora/ungdc.yml over a rewritten copy of the data."""
+    folder.mkdir(parents=True, exist_ok=True)
+    span = 2024 - 1946 + 1
+    with gzip.open(folder / "data.jsonl.gz", "wt", encoding="utf-8", compresslevel=1) as dst:
+        for k in range(copies):  # line by line: this process stays small (its children inherit its peak)
+            for r in map(json.loads, gzip.open(DATA, "rt", encoding="utf-8")):
+                if keep_year is not None and r["year"] > keep_year:
+                    continue
+                if k:
+                    r = r | {"id": f"{r['id']}~{k}", "year": r["year"] + k * span,
+                             "country_iso3": f"{r['country_iso3']}~{k}"}
+                dst.write(json.dumps(r, ensure_ascii=False) + "\n")
+    decl = DECL.read_text(encoding="utf-8").replace("../../../shared/corpora/ungdc/ungdc_1946_2024.jsonl.gz",
+                                                    str(folder / "data.jsonl.gz"))
+    (folder / "ungdc.yml").write_text(decl, encoding="utf-8")
+    return folder / "ungdc.yml"
+
+
+def line(label: str, r: dict) -> str:
+    return (f"{label:<28} {r['seconds']:>7.1f} s  main {r['main_mb']:>6,.0f} MB  worker {r['worker_mb']:>6,.0f} MB"
+            f"  {r['tokens']:>12,.0f} tokens  {r['shards']:>3.0f} shards ({r['reused']:.0f} reused)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--growth", default="2", help="synthetic sizes to run (comma separated; 1x is step 2)")
+    ap.add_argument("--skip-single", action="store_true")
+    ap.add_argument("--base", help="a checkout of the code before shards (e.g. `git archive cf7af3d`): "
+                    "its index_build is timed in the same run")
+    args = ap.parse_args()
+    if not DATA.exists():
+        sys.exit(f"ungdc not found at {DATA}")
+    with tempfile.TemporaryDirectory(prefix="bench-shards-") as tmp:
+        work = Path(tmp)
+        run(work, args)
+
+
+def run(work: Path, args) -> None:
+    store = work / "store"
+    floor, fmem = run_child_code(CHILD["floor"].format(data=str(DATA)), "floor")
+    floor_s = float(floor[0])
+    print(f"floor (read + lowercase + \\w+ tokenise)  {floor_s:>7.1f} s  peak {fmem:,.0f} MB", flush=True)
+    full = build(DECL, store, args.jobs, force=True)
+    print(line(f"sharded, --jobs {args.jobs}", full) + f"   {full['seconds'] / floor_s:.1f}x the floor", flush=True)
+    want = index_files(store)
+    if args.base:
+        out, _ = run_child_code(BASE.format(base=str(Path(args.base).resolve()), decl=str(DECL),
+                                            store=str(work / "base")), "base")
+        same = index_files(work / "base") == want
+        print(f"{'before shards (' + Path(args.base).name + ')':<28} {float(out[0]):>7.1f} s  main "
+              f"{float(out[2]):>6,.0f} MB   {float(out[0]) / floor_s:.1f}x the floor; index files "
+              f"{'IDENTICAL' if same else 'DIFFERENT'} to the sharded build", flush=True)
+    if not args.skip_single:
+        single = build(DECL, work / "single", 1, shard_chars=1 << 40, force=True)
+        same = index_files(work / "single") == want
+        print(line("single shard, 1 process", single) + f"   {single['seconds'] / floor_s:.1f}x the floor;"
+              f" index files {'IDENTICAL' if same else 'DIFFERENT'} to the sharded build", flush=True)
+    old = write_corpus(work / "to2023", keep_year=2023)
+    build(old, store, args.jobs)  # the 1946-2023 index (its shards are step 2's)
+    t = time.perf_counter()
+    inc = build(DECL, store, args.jobs)
+    same = index_files(store) == want
+    print(line("incremental: + 2024 session", inc) + f"   {inc['seconds'] / full['seconds']:.2f} of the full build;"
+          f" index files {'IDENTICAL' if same else 'DIFFERENT'} to the full build "
+          f"({time.perf_counter() - t:.1f} s with ingest and process start)", flush=True)
+    print(f"formulae query (whole process, median of 5): {query_wall(str(store), cached=True):.2f} s", flush=True)
+    sizes = [int(x) for x in args.growth.split(",") if x.strip()]
+    print(f"growth  1x: {full['seconds']:.1f} s, main {full['main_mb']:,.0f} MB, worker {full['worker_mb']:,.0f} MB")
+    for k in sizes:
+        decl = write_corpus(work / f"x{k}", copies=k)
+        r = build(decl, work / f"x{k}" / "store", args.jobs, force=True)
+        ok = r["tokens"] == k * full["tokens"]
+        print(line(f"growth {k:>2}x", r) + f"   tokens {'= ' if ok else '!= '}{k} x 1x", flush=True)
+    skipped = [k for k in (2, 5, 10) if k not in sizes]
+    if skipped:
+        print("not run: growth " + ", ".join(f"{k}x" for k in skipped)
+              + " (the merge step holds one suffix array over all tokens: about "
+              + ", ".join(f"{k * full['main_mb'] / 1024:.0f} GB" for k in skipped) + " in one process)")
+
+
+if __name__ == "__main__":
+    main()

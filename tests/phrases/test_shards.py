@@ -1,0 +1,214 @@
+"""Sharded, incremental index: equal byte for byte to one scan of the whole corpus.
+
+On ungd's 2015-2024 speeches: the index built from 20 shards in two worker processes,
+from one shard in this process, and on a Dask ``LocalCluster`` with two worker
+processes, hold identical files; their tables equal one :func:`phrases_scan` of the
+whole corpus's form stream (no shards involved); queries, kwic and phrase tables agree.
+Incremental, on all of ``ungd`` (743 speeches): statements added (the 2024 session) or
+changed re-tokenise only the shards they fall in, and the index equals a from-scratch build.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from analysis.cli import app
+from analysis.errors import FormulaeError
+from analysis.ingest.snapshot import corpus_ingest, corpus_load
+from analysis.phrases.build import index_build
+from analysis.phrases.engine import phrases_scan
+from analysis.phrases.query import phrases_table, query_kwic, query_phrase
+from analysis.phrases.shards import shard_build, shard_plan, shard_tasks, shards_run
+from analysis.store import read_json
+from analysis.text.tokens import tokens_build, tokens_level
+
+SMALL = 1_000_000  # characters a shard: ungd (16.9 M characters) gets 18 shards
+
+
+def recent(record: dict) -> bool:
+    return record["year"] >= 2015
+
+
+def files(folder: Path) -> dict[str, str]:
+    """sha256 of every file of an index but its manifest and shard catalog."""
+    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(folder.iterdir())
+            if f.name not in ("manifest.json", "catalog.json")}
+
+
+def ingest_copy(project_root: Path, store: Path, folder: Path, name: str, keep=None, edit=None) -> str:
+    """Ingest ungd's records (``keep(record)`` only, ``edit(record)`` applied) as ``name``."""
+    rows = [json.loads(line) for line in
+            gzip.open(project_root / "corpus" / "ungd" / "ungd_subset.jsonl.gz", "rt", encoding="utf-8")]
+    rows = [edit(r) if edit else r for r in rows if keep is None or keep(r)]
+    folder.mkdir(parents=True, exist_ok=True)
+    with gzip.open(folder / "records.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    decl = (project_root / "corpus" / "ungd.yml").read_text(encoding="utf-8")
+    decl = decl.replace("name: ungd", f"name: {name}").replace("ungd/ungd_subset.jsonl.gz", "records.jsonl.gz")
+    (folder / f"{name}.yml").write_text(decl, encoding="utf-8")
+    return corpus_ingest(folder / f"{name}.yml", store=store).corpus
+
+
+RECENT = "ungd-recent"  # ungd's speeches of 2015-2024: 100 statements, 2.4 M characters
+TINY = 100_000  # characters a shard: RECENT gets 20 shards (each year of ~167,000 cut once)
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory, project_root):
+    """RECENT at ``norm`` built three ways, each in its own store: one shard in this
+    process, 20 shards in two worker processes, 20 shards on a Dask LocalCluster with two
+    worker processes."""
+    from distributed import LocalCluster
+
+    out = {}
+    for way in ("single", "pool", "dask"):
+        out[way] = tmp_path_factory.mktemp(f"shards-{way}")
+        ingest_copy(project_root, out[way], out[way] / "in", RECENT, keep=recent)
+    index_build(RECENT, "norm", out["single"], jobs=1, shard_chars=1 << 40)
+    index_build(RECENT, "norm", out["pool"], jobs=2, shard_chars=TINY)
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+        index_build(RECENT, "norm", out["dask"], scheduler=cluster.scheduler_address, shard_chars=TINY)
+    return out
+
+
+def test_sharded_builds_are_byte_identical(stores):
+    want = files(stores["single"] / RECENT / "index" / "norm")
+    assert len(want) == 18  # every array and table of the index
+    for way in ("pool", "dask"):
+        folder = stores[way] / RECENT / "index" / "norm"
+        assert files(folder) == want, way
+        catalog = read_json(folder / "catalog.json")["shards"]
+        assert [(s["lo"], s["hi"]) for s in catalog][:4] == [(0, 8), (8, 10), (10, 18), (18, 20)]
+        assert len(catalog) == 20 and catalog[-1]["hi"] == 100
+        assert not any(s["reused"] for s in catalog)
+    single = read_json(stores["single"] / RECENT / "index" / "norm" / "catalog.json")["shards"]
+    assert [(s["lo"], s["hi"]) for s in single] == [(0, 100)]
+
+
+def test_shards_equal_one_scan_of_the_whole_stream(stores):
+    """The reference is the engine on the whole corpus's stream, with no shard code involved."""
+    store = stores["pool"]
+    st = corpus_load(RECENT, store)
+    stream = tokens_level(tokens_build(st, language="en", line_breaks="wrap"), "norm").collect()
+    meta = st.select("doc", "id", "duplicate_of").collect()
+    canon = meta.join(meta.select(pl.col("id").alias("duplicate_of"), pl.col("doc").alias("c")),
+                      on="duplicate_of", how="left", maintain_order="left")
+    docs = meta.select("doc", canon["c"].fill_null(canon["doc"]).cast(pl.UInt32).alias("canon"))
+    scan = phrases_scan(stream.select("doc", "sent", "pos", "start", "end", "form"), docs)
+    ix = index_build(RECENT, "norm", store)
+    assert not ix.built  # reused: the index of the fixture
+    for name in ("ngrams", "maximal", "vocab"):
+        assert ix.table(name).collect().equals(getattr(scan, name)), name
+    for name in ("ids", "sa", "start", "end", "sent_starts"):
+        assert np.array_equal(ix.array(name), getattr(scan, name)), name
+    assert scan.maximal.height > 10_000 and ix.manifest["shards"] == 20
+
+
+@pytest.mark.parametrize("phrase", ["sovereignty and territorial integrity", "the United Nations"])
+def test_queries_agree(stores, phrase):
+    got = {way: (query_phrase(RECENT, phrase, store=s).frame,
+                 query_kwic(RECENT, phrase, store=s, width=40)[0],
+                 phrases_table(RECENT, store=s, maximal=True, limit=500)[0],
+                 phrases_table(RECENT, store=s, n=(3, 3), by="year", limit=50)[0])
+           for way, s in stores.items()}
+    assert got["single"][0]["statements"].sum() > 5
+    for way in ("pool", "dask"):
+        for mine, theirs in zip(got[way], got["single"], strict=True):
+            assert mine.equals(theirs), way
+
+
+def test_incremental_add_a_session(tmp_path, project_root):
+    """Adding the 2024 session re-tokenises the last shard only; the index equals a fresh build."""
+    store = tmp_path / "store"
+    name = ingest_copy(project_root, store, tmp_path / "in", "ungd-inc", keep=lambda r: r["year"] < 2024)
+    first = index_build(name, "norm", store, jobs=1, shard_chars=SMALL)
+    assert first.built and first.manifest["statements"] == 733 and first.manifest["shards_reused"] == 0
+    ingest_copy(project_root, store, tmp_path / "in", name)  # the same records plus 2024
+    again = index_build(name, "norm", store, jobs=1, shard_chars=SMALL)
+    catalog = read_json(again.folder / "catalog.json")["shards"]
+    assert again.manifest["statements"] == 743
+    assert [s["reused"] for s in catalog] == [True] * (len(catalog) - 1) + [False]
+    assert (catalog[-1]["lo"], catalog[-1]["hi"]) == (733, 743)  # 2024 starts a shard of its own here
+    incremental = files(again.folder)
+    fresh = index_build(name, "norm", store, jobs=1, shard_chars=SMALL, force=True)
+    assert fresh.manifest["shards_reused"] == 0
+    assert files(fresh.folder) == incremental
+    assert len(list((store / name / "shards" / "norm").iterdir())) == len(catalog)
+
+
+def test_incremental_change_one_statement(tmp_path, project_root):
+    """A statement changed in the middle (same length) re-tokenises its own shard only."""
+    store = tmp_path / "store"
+    name = ingest_copy(project_root, store, tmp_path / "a", "ungd-edit", keep=recent)
+    index_build(name, "stem", store, jobs=1, shard_chars=TINY)
+
+    def edit(r):
+        return r | {"text": r["text"].replace("peace", "PEACE", 1)} if r["id"] == "FRA_75_2020" else r
+
+    ingest_copy(project_root, store, tmp_path / "a", name, keep=recent, edit=edit)
+    doc = corpus_load(name, store).filter(pl.col("id") == "FRA_75_2020").select("doc").collect().item()
+    again = index_build(name, "stem", store, jobs=1)  # the shard size of the stored index
+    catalog = read_json(again.folder / "catalog.json")["shards"]
+    assert len(catalog) == 20 and [(s["lo"] <= doc < s["hi"]) for s in catalog if not s["reused"]] == [True]
+    assert len(list((store / name / "shards" / "tokens").iterdir())) == 20  # the edited shard's old version pruned
+    assert files(again.folder) == files(index_build(name, "stem", store, jobs=1, force=True).folder)
+
+
+def test_shard_plan_cuts_between_years(ungd, store):
+    plan = shard_plan(corpus_load(ungd, store), SMALL)
+    years = corpus_load(ungd, store).select(pl.col("date").dt.year()).collect().to_series()
+    lo = plan["lo"].to_numpy()[1:]
+    assert (years.gather(lo).to_numpy() != years.gather(lo - 1).to_numpy()).all()  # never inside a year
+    assert plan["statements"].sum() == 743 and plan["sha"].n_unique() == plan.height
+    assert shard_plan(corpus_load(ungd, store), 1 << 40).height == 1
+    with pytest.raises(FormulaeError, match="shard size"):
+        shard_plan(corpus_load(ungd, store), 0)
+
+
+def test_errors(ungd, store, monkeypatch):
+    from analysis.ingest.snapshot import corpus_manifest
+
+    tasks = shard_tasks(shard_plan(corpus_load(ungd, store), SMALL), ungd, store, corpus_manifest(ungd, store), "norm")
+    with pytest.raises(FormulaeError, match="changed while indexing"):
+        shard_build(tasks[0] | {"sha": "0" * 64})
+    with pytest.raises(FormulaeError, match="this worker runs other formulae code"):
+        shard_build(tasks[0] | {"code_sha": "0" * 16})
+    with pytest.raises(FormulaeError, match="--jobs must be at least 1"):
+        shards_run(tasks, jobs=0)
+    monkeypatch.setattr("analysis.phrases.shards.SCHEDULER_TIMEOUT", "1s")
+    with pytest.raises(FormulaeError, match="cannot reach the Dask scheduler tcp://127.0.0.1:9"):
+        shards_run(tasks, scheduler="tcp://127.0.0.1:9", reuse=False)
+
+
+def test_index_cli_reports_shards(stores):
+    runner = CliRunner()
+    args = ["index", "--corpus", RECENT, "--level", "norm", "--store", str(stores["pool"]), "-f", "json"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "up to date" in r.stderr
+    row = json.loads(r.stdout)[0]
+    assert (row["shards"], row["shards_reused"], row["statements"]) == ("20", "0", "100")
+    r = runner.invoke(app, [*args, "--force", "--jobs", "1"])  # shard size: the stored index's
+    assert r.exit_code == 0, r.output
+    assert "shards tokenised: 20 of 20 (statements 0-7, 8-9, 10-17," in r.stderr
+    r = runner.invoke(app, [*args, "--force", "--jobs", "0"])
+    assert r.exit_code == 2 and "--jobs" in r.output
+
+
+@pytest.mark.parametrize("level", ["norm", "stem"])
+def test_corpus_without_statements(tmp_path, level):
+    (tmp_path / "e.jsonl").write_text('{"id": "a", "text": "   ", "date": "2024-01-01"}\n', encoding="utf-8")
+    (tmp_path / "e.yml").write_text("name: empty-x\nformat: jsonl\npath: e.jsonl\nlanguage: en\n"
+                                    "fields: {id: id, text: text, date: date}\n", encoding="utf-8")
+    name = corpus_ingest(tmp_path / "e.yml", store=tmp_path / "s").corpus
+    ix = index_build(name, level, tmp_path / "s")
+    assert (ix.manifest["statements"], ix.manifest["tokens"], ix.manifest["shards"]) == (0, 0, 0)
+    assert read_json(ix.folder / "catalog.json")["shards"] == []
