@@ -115,9 +115,9 @@ def test_shards_equal_one_scan_of_the_whole_stream(stores):
 @pytest.mark.parametrize("phrase", ["sovereignty and territorial integrity", "the United Nations"])
 def test_queries_agree(stores, phrase):
     got = {way: (query_phrase(RECENT, phrase, store=s).frame,
-                 query_kwic(RECENT, phrase, store=s, width=40)[0],
-                 phrases_table(RECENT, store=s, maximal=True, limit=500)[0],
-                 phrases_table(RECENT, store=s, n=(3, 3), by="year", limit=50)[0])
+                 query_kwic(RECENT, phrase, store=s, width=40).frame,
+                 phrases_table(RECENT, store=s, maximal=True, limit=500).frame,
+                 phrases_table(RECENT, store=s, n=(3, 3), by="year", limit=50).frame)
            for way, s in stores.items()}
     assert got["single"][0]["statements"].sum() > 5
     for way in ("pool", "dask"):
@@ -195,7 +195,7 @@ def test_index_cli_reports_shards(stores):
     assert r.exit_code == 0, r.output
     assert "up to date" in r.stderr
     row = json.loads(r.stdout)[0]
-    assert (row["shards"], row["shards_reused"], row["statements"]) == ("20", "0", "100")
+    assert (row["shards"], row["shards_reused"], row["statements"]) == (20, 0, 100)  # JSON numbers
     r = runner.invoke(app, [*args, "--force", "--jobs", "1"])  # shard size: the stored index's
     assert r.exit_code == 0, r.output
     assert "shards tokenised: 20 of 20 (statements 0-7, 8-9, 10-17," in r.stderr
@@ -208,7 +208,7 @@ def test_corpus_without_statements(tmp_path, level):
     (tmp_path / "e.jsonl").write_text('{"id": "a", "text": "   ", "date": "2024-01-01"}\n', encoding="utf-8")
     (tmp_path / "e.yml").write_text("name: empty-x\nformat: jsonl\npath: e.jsonl\nlanguage: en\n"
                                     "fields: {id: id, text: text, date: date}\n", encoding="utf-8")
-    name = corpus_ingest(tmp_path / "e.yml", store=tmp_path / "s").corpus
+    name = corpus_ingest(tmp_path / "e.yml", store=tmp_path / "s", allow_empty=True).corpus
     ix = index_build(name, level, tmp_path / "s")
     assert (ix.manifest["statements"], ix.manifest["tokens"], ix.manifest["shards"]) == (0, 0, 0)
     assert read_json(ix.folder / "catalog.json")["shards"] == []
