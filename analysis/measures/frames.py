@@ -16,6 +16,7 @@ from .scalar import (
 
 __all__ = [
     "g2_expr",
+    "g2_signed_expr",
     "g2_p_expr",
     "significance_expr",
     "log_ratio_expr",
@@ -69,6 +70,16 @@ def g2_expr(a, b, c, d, *, cells: int = 2) -> pl.Expr:
         ).otherwise(0.0)
     valid = (c > 0) & (d > 0) & ((a + b) > 0)
     return pl.when(valid).then(pl.max_horizontal(2.0 * total, pl.lit(0.0))).otherwise(0.0)
+
+
+def g2_signed_expr(a, b, c, d, *, cells: int = 4) -> pl.Expr:
+    """Directional G² as an expression; see :func:`g2_signed` (<= 0 where a <= expected)."""
+    import polars as pl
+
+    value = g2_expr(a, b, c, d, cells=cells)
+    a_, b_, c_, d_ = _e(a), _e(b), _e(c), _e(d)
+    above = a_ > c_ * (a_ + b_) / (c_ + d_)
+    return pl.when(above).then(value).otherwise(-value) + 0.0  # no -0.0
 
 
 def g2_p_expr(value) -> pl.Expr:

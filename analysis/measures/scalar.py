@@ -16,6 +16,10 @@ Measures
                 ``cells=4`` gives the full 2×2 table (adds the "not this phrase"
                 cells c−a and d−b); use it for document frequencies, where the phrase
                 may occur in a large share of the statements.
+``g2_signed``   directional G² for association: the G² of the 2×2 table with the sign
+                of (observed − expected) of its first cell, a − c(a+b)/(c+d); a pair that
+                occurs less often than expected (repulsion) gets a value <= 0, so a
+                ranking by it never puts a repelling pair above an attracting one.
 ``g2_p``        p-value of G² under χ² with 1 degree of freedom: erfc(sqrt(G²/2)).
 ``SIGNIFICANCE``  critical values 3.84 (p<.05), 6.63 (p<.01), 10.83 (p<.001),
                 15.13 (p<.0001); ``g2_critical(alpha, m)`` gives the Bonferroni-corrected
@@ -55,6 +59,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "SIGNIFICANCE",
     "g2",
+    "g2_signed",
     "g2_p",
     "g2_critical",
     "significance_label",
@@ -107,6 +112,15 @@ def g2(a: float, b: float, c: float, d: float, *, cells: int = 2) -> float:
         if rest > 0:
             total += _xlnx_over(c - a, c * rest / n) + _xlnx_over(d - b, d * rest / n)
     return max(0.0, 2.0 * total)
+
+
+def g2_signed(a: float, b: float, c: float, d: float, *, cells: int = 4) -> float:
+    """:func:`g2` signed by the direction of the first cell: negative (or 0) where ``a`` is at
+    or below its expectation c(a+b)/(c+d), positive where it is above (attraction)."""
+    value = g2(a, b, c, d, cells=cells)
+    if c <= 0 or d <= 0 or a + b <= 0:
+        return 0.0
+    return value if a > c * (a + b) / (c + d) else 0.0 - value
 
 
 def _erfc(x: float) -> float:
