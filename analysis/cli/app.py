@@ -16,7 +16,7 @@ import sys
 
 import typer
 
-from . import corpus, formulae, phrases, report, text
+from . import corpus, discovery, formulae, phrases, report, text
 
 app = typer.Typer(
     name="formulae",
@@ -26,7 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-for _group in (corpus, text, phrases, formulae, report):
+for _group in (corpus, text, phrases, formulae, discovery, report):
     app.add_typer(_group.app)
 
 

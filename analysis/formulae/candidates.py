@@ -10,7 +10,7 @@ Method (:func:`formulae_candidates`; every threshold a parameter):
    ``the peaceful settlement of`` becomes ``peaceful settlement``. A core of one word is
    dropped. Distinct cores are the candidates; each takes its counts and association
    from the n-gram table of the index (phrases longer than the index's ``max_n`` are
-   counted in the suffix array and have no association figure).
+   counted through the maximal phrase they were cut from and have no association figure).
 2. **Direction.** ``g2`` is the signed G² of the weaker end split (see
    :mod:`analysis.phrases.engine`); a candidate whose weaker split occurs no more often
    than expected (``g2 <= 0``) is not a candidate.
@@ -72,6 +72,7 @@ AR_NAME_PARTS = "بن ابن بنت ابو أبو آل"
 
 COLUMNS = {
     "rank": "position in the ranking (1 = best)",
+    "id": "stable id (cand- + 10 hex of the SHA-256 of the phrase): formulae candidates --accept ID",
     "phrase": "the candidate (forms at the index level, joined by spaces)",
     "n": "length in tokens",
     "freq": "occurrences in the kept statements",
@@ -109,7 +110,8 @@ def _trim(ids: np.ndarray, content: np.ndarray, pos: np.ndarray, n: np.ndarray):
 
 
 def candidate_pool(ix, language: str, min_statements: int, notes: list[str]) -> pl.DataFrame:
-    """Distinct content cores of the index's maximal phrases: ``n, sa_lo, freq, g2, pmi``."""
+    """Distinct content cores of the index's maximal phrases: ``n, sa_lo, freq, offset, g2, pmi``
+    (occurrences: ``sa[sa_lo : sa_lo + freq] + offset``)."""
     mx = (ix.table("maximal").filter(pl.col("distinct_statements") >= min_statements)
           .select("n", "pos", "sa_lo", "freq").collect())
     ids = np.asarray(ix.array("ids"))
@@ -122,7 +124,6 @@ def candidate_pool(ix, language: str, min_statements: int, notes: list[str]) -> 
                  f"{int((~keep).sum())} have fewer than two words once stopword edges are cut")
     start = (pos + first)[keep]
     m = m[keep]
-    whole = (first[keep] == 0) & (m == n[keep])
     sa_lo_whole = mx["sa_lo"].to_numpy().astype(np.int64)[keep]
     freq_whole = mx["freq"].to_numpy().astype(np.int64)[keep]
     isa = np.empty(len(sa), np.int32)
@@ -142,56 +143,55 @@ def candidate_pool(ix, language: str, min_statements: int, notes: list[str]) -> 
         lo = grams["sa_lo"].to_numpy().astype(np.int64)
         j = np.searchsorted(lo, rank[sel], side="right") - 1
         parts.append(grams[np.unique(j)])
-    parts.append(_long_rows(ix, ids, sa, start, m, whole, sa_lo_whole, freq_whole, max_n, notes))
-    pool = pl.concat([p.select("n", "sa_lo", "freq", "g2", "pmi").cast(
-        {"n": pl.UInt32, "sa_lo": pl.Int64, "freq": pl.Int64, "g2": pl.Float64, "pmi": pl.Float64})
-        for p in parts])
-    pool = pool.unique(["n", "sa_lo"]).sort("n", "sa_lo")
+    long_ = _long_rows(ids, start, m, first[keep], sa_lo_whole, freq_whole, max_n)
+    pool = pl.concat([p.with_columns(pl.lit(0, pl.Int64).alias("offset")).select(
+        "n", "sa_lo", "freq", "offset", "g2", "pmi") for p in parts] + [long_.drop("key")], how="vertical_relaxed")
+    pool = pool.cast({"n": pl.UInt32, "sa_lo": pl.Int64, "freq": pl.Int64, "offset": pl.Int64,
+                      "g2": pl.Float64, "pmi": pl.Float64}).sort("n", "sa_lo", "offset")
     repelled = pool.filter(pl.col("g2") <= 0).height
     if repelled:
         notes.append(f"{repelled} cores whose weaker split occurs no more often than expected (g2 <= 0) left out")
     return pool.filter(pl.col("g2").is_null() | (pl.col("g2") > 0))
 
 
-def _long_rows(ix, ids, sa, start, m, whole, sa_lo_whole, freq_whole, max_n, notes) -> pl.DataFrame:
-    """Cores longer than the index's n-grams: the maximal row itself, or a suffix-array search."""
-    long_ = m > max_n
-    rows = {"n": m[long_ & whole], "sa_lo": sa_lo_whole[long_ & whole], "freq": freq_whole[long_ & whole]}
-    cut = np.flatnonzero(long_ & ~whole)
-    if len(cut) > MAX_LONG:
-        notes.append(f"{len(cut) - MAX_LONG} long trimmed phrases beyond the first {MAX_LONG} left out")
-        cut = cut[:MAX_LONG]
-    ss = np.asarray(ix.array("sent_starts"))
-    extra_lo, extra_freq = [], []
-    for i in cut.tolist():
-        lo, hi = suffix.sa_range(ids, sa, ids[start[i]:start[i] + m[i]], ss)
-        extra_lo.append(lo)
-        extra_freq.append(hi - lo)
-    return pl.DataFrame({
-        "n": np.concatenate([rows["n"], m[cut]]).astype(np.uint32),
-        "sa_lo": np.concatenate([rows["sa_lo"], np.array(extra_lo, np.int64)]),
-        "freq": np.concatenate([rows["freq"], np.array(extra_freq, np.int64)]),
-        "g2": pl.Series([None] * (len(rows["n"]) + len(cut)), dtype=pl.Float64),
-        "pmi": pl.Series([None] * (len(rows["n"]) + len(cut)), dtype=pl.Float64),
-    })
+def _long_rows(ids, start, m, first, sa_lo_whole, freq_whole, max_n) -> pl.DataFrame:
+    """Cores longer than the index's n-grams, counted through the maximal phrase they were cut
+    from (``offset`` = tokens cut at its left edge). A core cut from several phrases keeps
+    the one with most occurrences: exact when the core is itself maximal or always has the
+    same function words around it; a lower bound otherwise (the core then never occurs
+    outside a longer content core, so it is dependent anyway)."""
+    long_ = np.flatnonzero(m > max_n)
+    tpos, trow = suffix.expand_runs(start[long_], m[long_])
+    k = (tpos - start[long_][trow]).astype(np.uint64)
+    h = np.asarray(ids[tpos], np.uint64) * np.uint64(0x9E3779B97F4A7C15) + k * np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(31)
+    key = np.bincount(trow, weights=(h >> np.uint64(12)).astype(np.float64), minlength=len(long_))
+    f = pl.DataFrame({"key": key, "n": m[long_].astype(np.uint32), "sa_lo": sa_lo_whole[long_],
+                      "freq": freq_whole[long_], "offset": first[long_]})
+    f = f.sort(["key", "n", "freq", "sa_lo"], descending=[False, False, True, False]).unique(
+        ["key", "n"], keep="first", maintain_order=True)
+    return f.with_columns(pl.lit(None, pl.Float64).alias("g2"), pl.lit(None, pl.Float64).alias("pmi"))
 
 
 def _occurrences(ix, pool: pl.DataFrame):
-    """(candidate row, start position) of every occurrence, and whether it is independent."""
+    """(candidate row, start position) of every occurrence, and whether it is independent.
+
+    An occurrence (p, e) lies inside a longer one when another occurrence starts at p and
+    ends after e, or starts before p and ends at or after e."""
     sa = ix.array("sa")
     lo = pool["sa_lo"].to_numpy().astype(np.int64)
     fr = pool["freq"].to_numpy().astype(np.int64)
     rank, row = suffix.expand_runs(lo, fr)
     pos = np.asarray(sa[rank], np.int64)
     del rank
-    end = pos + pool["n"].to_numpy().astype(np.int64)[row]
-    # sorted by start, longer first: an occurrence is inside a longer one iff an earlier
-    # occurrence in this order ends at or after its end
-    order = np.lexsort((-end, pos))
-    e_sorted = end[order]
-    reach = np.maximum.accumulate(e_sorted)
-    inside = np.zeros(len(pos), bool)
-    inside[order[1:]] = reach[:-1] >= e_sorted[1:]
+    pos += pool["offset"].to_numpy().astype(np.int64)[row]
+    end = (pos + pool["n"].to_numpy().astype(np.int64)[row]).astype(np.int32)
+    best = np.zeros(len(sa) + 1, np.int32)
+    np.maximum.at(best, pos, end)
+    reach = np.maximum.accumulate(best)
+    before = np.concatenate(([0], reach[:-1]))
+    del reach
+    inside = (before[pos] >= end) | (best[pos] > end)
     return row, pos, ~inside
 
 
@@ -255,42 +255,76 @@ def _counts(ix, view, pool, by, where, notes) -> tuple[pl.DataFrame, dict]:
         pl.Series("period_share", _per_candidate(per[dated], row[dated], m) / max(n_periods, 1)),
         pl.Series("dp", _dp(row, doc, tokens, m)),
     )
-    first = np.cumsum(np.bincount(row, minlength=m)) - np.bincount(row, minlength=m)
-    return frame, {"unit": unit, "periods": n_periods, "row": row, "pos": pos, "first": first}
+    counts = np.bincount(row, minlength=m)
+    return frame, {"unit": unit, "periods": n_periods, "pos": pos, "counts": counts,
+                   "first": np.cumsum(counts) - counts}
 
 
-def _names(ix, view, frame: pl.DataFrame, occ: dict, content: np.ndarray, language: str) -> np.ndarray:
-    """The ``name`` flag of each row (see the module docstring)."""
-    m = frame.height
-    n = frame["n"].to_numpy().astype(np.int64)
+def _names(ix, view, frame: pl.DataFrame, rows: np.ndarray, occ: dict, content: np.ndarray,
+           language: str) -> np.ndarray:
+    """The ``name`` flag of the frame rows ``rows`` (see the module docstring)."""
+    if language == "ar":
+        return _names_arabic(ix, frame[rows], content)
     ids = ix.array("ids")
-    if language == "ar" or not len(occ["pos"]):
-        return _names_arabic(ix, frame, occ, content)
-    counts = np.bincount(occ["row"], minlength=m)
-    k = np.minimum(counts, 3)
-    srow = np.repeat(np.arange(m), k)
-    sidx = occ["first"][srow] + (np.arange(len(srow)) - (np.cumsum(k) - k)[srow])
+    n = frame["n"].to_numpy().astype(np.int64)[rows]
+    r = len(rows)
+    k = np.minimum(occ["counts"][rows], 3)
+    srow = np.repeat(np.arange(r), k)
+    sidx = occ["first"][rows][srow] + (np.arange(len(srow)) - (np.cumsum(k) - k)[srow])
     spos = occ["pos"][sidx]
     tpos, tocc = suffix.expand_runs(spos, n[srow])
     is_content = content[np.asarray(ids[tpos], np.int64)]
-    starts_sentence = np.zeros(len(ids), bool)
-    starts_sentence[np.asarray(ix.array("sent_starts"), np.int64)] = True
-    judged = is_content & ~starts_sentence[tpos]
+    sent_starts = np.asarray(ix.array("sent_starts"), np.int64)
+    at_start = sent_starts[np.minimum(np.searchsorted(sent_starts, tpos), len(sent_starts) - 1)] == tpos
+    judged = is_content & ~at_start
     tpos, tocc = tpos[judged], tocc[judged]
     doc = ix.doc_of(tpos)
-    texts = view.texts().collect().sort("doc")["text"]
+    need = np.unique(doc)
+    texts = (view.texts().filter(pl.col("doc").is_in(pl.Series(need, dtype=pl.UInt32).implode()))
+             .collect().sort("doc"))
+    at = np.searchsorted(texts["doc"].to_numpy(), doc)
     start = np.asarray(ix.array("start"), np.int64)[tpos]
-    ch = pl.DataFrame({"t": texts.gather(doc), "s": start}).select(
+    ch = pl.DataFrame({"t": texts["text"].gather(at), "s": start}).select(
         pl.col("t").str.slice(pl.col("s"), 1).alias("c"))["c"]
     upper = (ch != ch.str.to_lowercase()).fill_null(False).to_numpy()
     lower_occ = np.bincount(tocc, weights=~upper, minlength=len(srow)) > 0  # a content word in lower case
     judged_occ = np.bincount(tocc, minlength=len(srow)) > 0
-    name_votes = np.bincount(srow, weights=judged_occ & ~lower_occ, minlength=m)
-    votes = np.bincount(srow, weights=judged_occ, minlength=m)
+    name_votes = np.bincount(srow, weights=judged_occ & ~lower_occ, minlength=r)
+    votes = np.bincount(srow, weights=judged_occ, minlength=r)
     return (votes > 0) & (name_votes * 2 > votes)
 
 
-def _names_arabic(ix, frame, occ, content) -> np.ndarray:
+def _rank(ix, view, frame: pl.DataFrame, occ: dict, content, language: str, names: bool,
+          limit: int | None) -> pl.DataFrame:
+    """Score, name flags and order. Names only lower a score (``NAME_WEIGHT``), so they are
+    judged for the best rows by the unweighted score, more rows at a time, until the first
+    ``limit`` rows by the weighted score are certain (all rows when ``limit`` is None)."""
+    frame = frame.with_columns(score_expr(weighted=False).alias("_s0")).sort(
+        ["_s0", "statements", "n", "sa_lo"], descending=[True, True, False, False])
+    order_occ = dict(occ)
+    s0 = frame["_s0"].to_numpy()
+    orig = frame["_row"].to_numpy()
+    order_occ["counts"], order_occ["first"] = occ["counts"][orig], occ["first"][orig]
+    name = np.zeros(frame.height, bool)
+    done = 0
+    m = frame.height if limit is None else min(frame.height, max(4 * limit, 200))
+    while True:
+        name[done:m] = _names(ix, view, frame, np.arange(done, m), order_occ, content, language)
+        done = m
+        w = np.where(name[:m], NAME_WEIGHT, 1.0) * s0[:m]
+        kept = w[~name[:m]] if not names else w
+        if m == frame.height or (limit is not None and len(kept) >= limit
+                                 and np.sort(kept)[::-1][limit - 1] >= s0[m]):
+            break
+        m = min(frame.height, 2 * m)
+    frame = frame.head(m).with_columns(pl.Series("name", name[:m]))
+    if not names:
+        frame = frame.filter(~pl.col("name"))
+    return frame.with_columns(score_expr()).sort(
+        ["score", "statements", "n", "sa_lo"], descending=[True, True, False, False]).drop("_s0")
+
+
+def _names_arabic(ix, frame, content) -> np.ndarray:
     """Arabic: the first content word is a name head, or a word is a name part (بن, آل)."""
     from ..text.normalise import normalise
 
@@ -298,7 +332,8 @@ def _names_arabic(ix, frame, occ, content) -> np.ndarray:
     if m == 0:
         return np.zeros(0, bool)
     n = frame["n"].to_numpy().astype(np.int64)
-    pos = np.asarray(ix.array("sa"), np.int64)[frame["sa_lo"].to_numpy().astype(np.int64)]
+    pos = (np.asarray(ix.array("sa"), np.int64)[frame["sa_lo"].to_numpy().astype(np.int64)]
+           + frame["offset"].to_numpy())
     tpos, trow = suffix.expand_runs(pos, n)
     tid = np.asarray(ix.array("ids")[tpos], np.int64)
     forms = ix.table("vocab").select("id", "form").collect().sort("id")["form"]
@@ -311,13 +346,21 @@ def _names_arabic(ix, frame, occ, content) -> np.ndarray:
     return head | (np.bincount(trow, weights=parts[tid], minlength=m) > 0)
 
 
-def score_expr() -> pl.Expr:
-    """The documented score (module docstring, step 4) as an expression."""
+def candidate_id(phrase: str) -> str:
+    """The stable id of a candidate phrase: ``cand-`` + 10 hex of its SHA-256."""
+    import hashlib
+
+    return "cand-" + hashlib.sha256(phrase.encode("utf-8")).hexdigest()[:10]
+
+
+def score_expr(*, weighted: bool = True) -> pl.Expr:
+    """The documented score (module docstring, step 4) as an expression (``weighted``
+    False: without the name weight, so no ``name`` column is needed)."""
     assoc = pl.when(pl.col("g2").is_null()).then(1.0).otherwise(
         pl.min_horizontal((pl.col("g2") + 1.0).log10() / 3.0, pl.lit(1.0)))
     spread = (1.0 - pl.col("dp")) * pl.col("period_share").sqrt()
     length = (pl.col("n").cast(pl.Float64) + 1.0).log(2)
-    weight = pl.when(pl.col("name")).then(NAME_WEIGHT).otherwise(1.0)
+    weight = pl.when(pl.col("name")).then(NAME_WEIGHT).otherwise(1.0) if weighted else pl.lit(1.0)
     return ((pl.col("independent_statements").cast(pl.Float64) + 1.0).log(2) * assoc * spread
             * length * weight).alias("score")
 
@@ -342,24 +385,62 @@ def formulae_candidates(corpus, *, store=None, level: str | None = None, where: 
     content = _content(ix, view.language)
     pool = candidate_pool(ix, view.language, min_statements, notes)
     frame, occ = _counts(ix, view, pool, by, where, notes)
-    frame = frame.with_columns(pl.Series("name", _names(ix, view, frame, occ, content, view.language)))
-    frame = frame.filter(pl.col("statements") >= min_statements)
-    if not names:
-        notes.append(f"{int(frame['name'].sum())} proper-name sequences left out (--no-names)")
-        frame = frame.filter(~pl.col("name"))
-    frame = frame.with_columns(score_expr()).sort(
-        ["score", "statements", "n", "sa_lo"], descending=[True, True, False, False])
+    frame = frame.with_row_index("_row").filter(pl.col("statements") >= min_statements)
     total = frame.height
+    frame = _rank(ix, view, frame, occ, content, view.language, names, limit)
+    if not names:
+        notes.append(f"{total - frame.height} proper-name sequences left out (--no-names)"
+                     if limit is None else "proper-name sequences left out (--no-names)")
+        total = frame.height if limit is None else total
     if reference is not None:
         frame = _reference(frame, ix, reference, store, level, notes)
     if limit is not None and total > limit:
         frame = frame.head(limit)
         notes.append(f"showing {limit} of {total} candidates (--limit)")
     frame = frame.with_columns(pl.Series("pos", np.asarray(ix.array("sa"), np.int64)[
-        frame["sa_lo"].to_numpy().astype(np.int64)]))
+        frame["sa_lo"].to_numpy().astype(np.int64)] + frame["offset"].to_numpy()))
     frame = frame.with_columns(ix.phrases(frame), pl.int_range(1, frame.height + 1, dtype=pl.UInt32).alias("rank"))
+    frame = frame.with_columns(pl.Series("id", [candidate_id(p) for p in frame["phrase"].to_list()], dtype=pl.String))
     cols = [c for c in COLUMNS if c in frame.columns] + [c for c in frame.columns if c.startswith("ref_")]
     params = {"corpus": view.name, "level": level, "min_statements": min_statements, "by": occ["unit"],
               "periods": occ["periods"], "names": names, "reference": reference, "candidates": total,
               "snapshot_sha256": view.snapshot_sha256}
     return Result(frame.select(cols), params, notes)
+
+
+def _reference(frame: pl.DataFrame, ix, reference: str, store, level: str, notes: list[str]) -> pl.DataFrame:
+    """Keyness of each row against a reference corpus's index (``ref_*`` columns).
+
+    ``ref_freq``: occurrences of the same forms in the reference; ``ref_g2`` (Rayson,
+    signed: negative where the candidate is relatively more frequent in the reference),
+    ``ref_p``, ``ref_sig`` (Bonferroni, m = rows tested); ``ref_log_ratio``: Hardie's Log Ratio,
+    conservative: 0 unless ``ref_g2`` passes the Bonferroni critical value."""
+    from ..measures import g2_critical, g2_signed_expr, stat_keyness
+    from ..phrases.index import index_load
+
+    ref = index_load(reference, level, store)
+    pos = (np.asarray(ix.array("sa"), np.int64)[frame["sa_lo"].to_numpy().astype(np.int64)]
+           + frame["offset"].to_numpy())
+    phrases = ix.phrases(frame.with_columns(pl.Series("pos", pos)))
+    ids, sa, ss = ref.array("ids"), ref.array("sa"), ref.array("sent_starts")
+    vocab = ref.table("vocab").select("form", "id").collect()
+    lookup = dict(zip(vocab["form"].to_list(), vocab["id"].to_list(), strict=True))
+    counts = []
+    for phrase in phrases.to_list():  # one binary search per row (rows <= the ranked head)
+        want = [lookup.get(f) for f in phrase.split(" ")]
+        if any(w is None for w in want):
+            counts.append(0)
+            continue
+        lo, hi = suffix.sa_range(ids, sa, np.array(want, np.uint32), ss)
+        counts.append(hi - lo)
+    size_a = float(np.asarray(ix.array("doc_tokens")).sum())
+    size_b = float(ref.manifest["tokens"])
+    m = frame.height
+    notes.append(f"keyness against {reference!r} ({int(size_b)} tokens), Bonferroni over {m} candidates")
+    out = frame.with_columns(pl.Series("ref_freq", counts, dtype=pl.UInt32))
+    out = stat_keyness(out, a="freq", b="ref_freq", size_a=size_a, size_b=size_b, prefix="ref_", m=m)
+    crit = g2_critical(0.05, max(m, 1))
+    return out.with_columns(
+        g2_signed_expr("freq", "ref_freq", size_a, size_b, cells=2).alias("ref_g2"),
+        pl.when(pl.col("ref_g2") >= crit).then(pl.col("ref_log_ratio")).otherwise(0.0).alias("ref_log_ratio"),
+    )

@@ -339,12 +339,10 @@ def lexicon_accept(families, family_id: str, *, language: str, path: str | Path 
     and layout of the existing file are kept. Raises if the id is already there.
     """
     import polars as pl
-    import yaml
 
     path = Path(path) if path is not None else lexicon_default_path()
     row = families.get(family_id).row(0, named=True)
-    current = lexicon_load(path)
-    if any(f.id == family_id for f in current.formulae):
+    if any(f.id == family_id for f in lexicon_load(path).formulae):
         raise FormulaeError(f"family {family_id!r} is already in the lexicon", file=path)
     variants = (families.variants.filter(pl.col("family") == family_id)
                 .head(max_variants)["variant"].to_list())
@@ -354,10 +352,24 @@ def lexicon_accept(families, family_id: str, *, language: str, path: str | Path 
         text = " ".join(text.split())
         if text and text not in clean:
             clean.append(text)
-    entry = {"id": family_id, "label": row["canonical"],
-             "note": f"accepted from families: signature '{row['signature']}', "
-                     f"{row['statements']} statements, {row['variants']} wordings",
-             "patterns": [{"lang": language, "phrase": t} for t in clean]}
+    note = (f"accepted from families: signature '{row['signature']}', "
+            f"{row['statements']} statements, {row['variants']} wordings")
+    return lexicon_add(family_id, row["canonical"], clean, language=language, path=path, note=note)
+
+
+def lexicon_add(formula_id: str, label: str, phrases: list[str], *, language: str,
+                path: str | Path | None = None, note: str = "") -> Formula:
+    """Append a formula (literal phrases) to the lexicon file, validated first, atomically.
+
+    Comments and layout of the existing file are kept. Raises if the id is already there."""
+    import yaml
+
+    path = Path(path) if path is not None else lexicon_default_path()
+    current = lexicon_load(path)
+    if any(f.id == formula_id for f in current.formulae):
+        raise FormulaeError(f"formula {formula_id!r} is already in the lexicon", file=path)
+    entry = {"id": formula_id, "label": label, "note": note,
+             "patterns": [{"lang": language, "phrase": t} for t in phrases]}
     block = yaml.safe_dump([entry], allow_unicode=True, sort_keys=False, width=1000)
     block = "".join("  " + line if line.strip() else line for line in block.splitlines(True))
     text = path.read_text(encoding="utf-8")
@@ -365,4 +377,4 @@ def lexicon_accept(families, family_id: str, *, language: str, path: str | Path 
     updated = lexicon_parse(_yaml_with_lines(new_text, str(path)), str(path))  # validate first
     with atomic_file(path, "w") as fh:
         fh.write(new_text)
-    return updated.get(family_id)
+    return updated.get(formula_id)

@@ -243,3 +243,18 @@ def test_stat_bursts_and_changepoints_frames():
         "formula": ["f"] * 6, "period": list(range(6)),
         "count": [1, 1, 1, 30, 1, 1], "exposure": [100] * 6}), series="formula")
     assert b["burst"].to_list() == [False, False, False, True, False, False]
+
+
+def test_g2_signed_sign_and_polars_twin():
+    import polars as pl
+
+    cases = [(30, 10, 100, 1000), (1, 50, 100, 1000), (10, 100, 100, 1000), (0, 5, 10, 10), (5, 5, 0, 10)]
+    for a, b, c, d in cases:
+        value = stats.g2_signed(a, b, c, d)
+        assert abs(value) == pytest.approx(stats.g2(a, b, c, d, cells=4))
+        expected = c * (a + b) / (c + d) if c + d else 0
+        assert (value > 0) == (a > expected and stats.g2(a, b, c, d, cells=4) > 0)
+    frame = pl.DataFrame(cases, schema=["a", "b", "c", "d"], orient="row")
+    got = frame.select(stats.g2_signed_expr("a", "b", "c", "d"))[:, 0].to_list()
+    assert got == pytest.approx([stats.g2_signed(*x) for x in cases])
+    assert stats.g2_signed(10, 100, 100, 1000) == 0.0  # exactly as expected: neither sign
