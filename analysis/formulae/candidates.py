@@ -45,7 +45,6 @@ Method (:func:`formulae_candidates`; every threshold a parameter):
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
