@@ -217,14 +217,18 @@ def _doc_table(view: CorpusView, by: str | None, where: pl.Expr | None, notes: l
     ok = (st["date"].is_not_null() & st["date_precision"].is_in(
         [p for p in PERIODS if precision_rank(p) <= precision_rank(by)])).fill_null(False).to_numpy()
     days = st["date"].cast(pl.Int32).fill_null(0).to_numpy()
-    period = np.where(ok, period_keys(days, by), -1)
+    keys = period_keys(days, by)
+    used, dense = np.unique(keys[ok], return_inverse=True)  # dense 0..P-1 (keys may be < 0)
+    period = np.full(st.height, -1, np.int64)
+    period[ok] = dense
     n_periods = len(np.unique(period[ok & kept]))
+    del used
     return kept, source, period, by, n_periods
 
 
-def _dp(row, doc, kept_tokens, n_rows) -> np.ndarray:
-    """Gries's DP of each row over the kept statements (shares by tokens)."""
-    g, d, c = suffix.group_doc_counts(row, doc, len(kept_tokens))
+def _dp(g, d, c, kept_tokens, n_rows) -> np.ndarray:
+    """Gries's DP of each row over the kept statements (shares by tokens), from the distinct
+    (row ``g``, doc ``d``, count ``c``) pairs."""
     total = kept_tokens.sum()
     share = kept_tokens / total if total else kept_tokens.astype(float)
     freq = np.bincount(g, weights=c, minlength=n_rows)
@@ -237,24 +241,26 @@ def _dp(row, doc, kept_tokens, n_rows) -> np.ndarray:
 def _counts(ix, view, pool, by, where, notes) -> tuple[pl.DataFrame, dict]:
     """The counting ingredients of every pool row, from its occurrences in the kept statements."""
     row, pos, indep = _occurrences(ix, pool)
-    doc = ix.doc_of(pos)
+    n_docs = view.statements.height
+    doc_tokens = np.asarray(ix.array("doc_tokens"), np.int64)
+    doc = np.repeat(np.arange(len(doc_tokens), dtype=np.int32), doc_tokens)[pos]
     kept, source, period, unit, n_periods = _doc_table(view, by, where, notes)
-    keep = kept[doc]
-    row, pos, indep, doc = row[keep], pos[keep], indep[keep], doc[keep]
+    if where is not None:
+        keep = kept[doc]
+        row, pos, indep, doc = row[keep], pos[keep], indep[keep], doc[keep]
     m = pool.height
-    tokens = np.asarray(ix.array("doc_tokens"), np.float64) * kept
-    per = period[doc]
-    dated = per >= 0
-    frame = pool.rename({"freq": "freq_all"}).with_columns(
-        pl.Series("freq", np.bincount(row, minlength=m), dtype=pl.UInt32),
-        pl.Series("independent", np.bincount(row, weights=indep, minlength=m).astype(np.int64), dtype=pl.UInt32),
-        pl.Series("statements", _per_candidate(doc, row, m), dtype=pl.UInt32),
-        pl.Series("independent_statements", _per_candidate(doc[indep], row[indep], m), dtype=pl.UInt32),
-        pl.Series("sources", _per_candidate(source[doc], row, m), dtype=pl.UInt32),
-        pl.Series("period_share", _per_candidate(per[dated], row[dated], m) / max(n_periods, 1)),
-        pl.Series("dp", _dp(row, doc, tokens, m)),
-    )
+    g, d, c = suffix.group_doc_counts(row, doc, n_docs)  # distinct (row, doc) pairs
+    dated = period[d] >= 0
     counts = np.bincount(row, minlength=m)
+    frame = pool.rename({"freq": "freq_all"}).with_columns(
+        pl.Series("freq", counts, dtype=pl.UInt32),
+        pl.Series("independent", np.bincount(row, weights=indep, minlength=m).astype(np.int64), dtype=pl.UInt32),
+        pl.Series("statements", np.bincount(g, minlength=m), dtype=pl.UInt32),
+        pl.Series("independent_statements", _per_candidate(doc[indep], row[indep], m), dtype=pl.UInt32),
+        pl.Series("sources", _per_candidate(source[d], g, m), dtype=pl.UInt32),
+        pl.Series("period_share", _per_candidate(period[d][dated], g[dated], m) / max(n_periods, 1)),
+        pl.Series("dp", _dp(g, d, c, doc_tokens * kept, m)),
+    )
     return frame, {"unit": unit, "periods": n_periods, "pos": pos, "counts": counts,
                    "first": np.cumsum(counts) - counts}
 

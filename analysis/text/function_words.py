@@ -28,6 +28,8 @@ amongst through throughout during before after against without within along acro
 behind beyond toward towards around near off out up down via per despite except
 all any some each every few many much more most other another several own same
 there here where when why how whereby wherein thereby therefore thus hence however
+again once ever never still even already now rather quite almost perhaps indeed often
+always sometimes ago
 let
 """.split()
 
