@@ -9,6 +9,8 @@ in the same run and on the same stored index:
   matches a formula when, with function words cut from both edges, it is the formula's
   forms at the index level (so ``the peaceful settlement of disputes`` in the g2 list
   counts for ``peaceful settlement of disputes``: the baseline is not penalised for edges);
+- families: wall time and peak memory of ``families_find`` (stem index built first, not
+  timed), number of families, the largest family's wordings, mean cohesion;
 - speed: wall time of ``formulae_candidates`` (full corpus, each in a fresh process) beside
   the baseline of opening the index and reading its maximal-phrase table, and of the
   ``phrases --sort g2`` query; peak resident memory of each process.
@@ -68,6 +70,25 @@ res = formulae_candidates({corpus!r}, store={store!r}, limit=500)
 print(time.perf_counter() - t)
 print(J(res.frame["phrase"].to_list()))
 print(J(res.frame["name"].to_list()))
+"""
+
+FAMILIES = """
+import time
+t = time.perf_counter()
+from analysis.formulae.families import families_find
+from analysis.phrases.view import CorpusView
+view = CorpusView({corpus!r}, {store!r}, rebuild=False)
+view.index("stem")
+t0 = time.perf_counter()
+fam = families_find(view)
+print(time.perf_counter() - t0, fam.frame.height, int(fam.frame["variants"].max()),
+      round(float(fam.frame["cohesion"].mean()), 3))
+"""
+
+PREPARE_STEM = """
+from analysis.phrases.build import index_build
+index_build({corpus!r}, "stem", {store!r})
+print("ok")
 """
 
 GOLD = """
@@ -135,6 +156,10 @@ def main() -> None:
                   f"candidates {score(json.loads(c_json), known, edges)[1]:.2f}")
         missed = sorted(forms - set(cand[2]))
         print(f"  not in the first 500 candidates: {'; '.join(missed) or '-'}")
+        run_child_code(PREPARE_STEM.format(corpus=corpus, store=store), "stem index")
+        (t_f, n_f, big, coh), mb_f = run_child_code(FAMILIES.format(corpus=corpus, store=store), "families")
+        print(f"  families (stem index built): {float(t_f):.1f} s, peak {mb_f:.0f} MB; {n_f} families, "
+              f"largest {big} wordings, mean cohesion {coh}")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,12 @@ Measures
                 regularised incomplete gamma function (no scipy needed).
 ``bursts``      burst test: each period of a series against the rest of the series
                 (Rayson G², Bonferroni over the number of periods, positive direction).
+``mann_kendall``  monotonic trend test of a series x_1..x_n (Mann 1945, Kendall 1975):
+                S = Σ_{i<j} sign(x_j − x_i); Var(S) = [n(n−1)(2n+5) − Σ_t t(t−1)(2t+5)]/18
+                over groups of t tied values; z = (S − sign(S))/sqrt(Var S) (continuity
+                correction); two-sided p = erfc(|z|/√2); Kendall's tau = S / (n(n−1)/2).
+``theil_sen``   Sen's (1968) slope: the median of (x_j − x_i)/(j − i) over all i < j
+                (units of the series per period).
 ``changepoints``  binary segmentation of a count series with exposures: the split that
                 maximises G² between the rates before and after is kept while its
                 G² ≥ threshold (default 10.83, p<.001) and both sides have at least
@@ -72,6 +78,8 @@ __all__ = [
     "poisson_interval",
     "bursts",
     "changepoints",
+    "mann_kendall",
+    "theil_sen",
     "significance_thresholds",
     "p_label",
     "changepoint_splits",
@@ -380,3 +388,35 @@ def _best_split(k, n, lo, hi, min_size):
     return best
 
 
+
+
+def mann_kendall(values: Sequence[float]) -> dict[str, float]:
+    """Mann-Kendall trend test: ``s``, ``var``, ``z``, ``p`` (two-sided), ``tau``.
+
+    Fewer than 3 values: no test (s = 0, p = 1)."""
+    x = [float(v) for v in values]
+    n = len(x)
+    if n < 3:
+        return {"s": 0.0, "var": 0.0, "z": 0.0, "p": 1.0, "tau": 0.0}
+    s = 0.0
+    for i in range(n - 1):
+        xi = x[i]
+        for j in range(i + 1, n):
+            s += (x[j] > xi) - (x[j] < xi)
+    ties: dict[float, int] = {}
+    for v in x:
+        ties[v] = ties.get(v, 0) + 1
+    var = (n * (n - 1) * (2 * n + 5) - sum(t * (t - 1) * (2 * t + 5) for t in ties.values())) / 18.0
+    z = 0.0 if var <= 0 or s == 0 else (s - math.copysign(1.0, s)) / math.sqrt(var)
+    p = _erfc(abs(z) / math.sqrt(2.0)) if var > 0 else 1.0
+    return {"s": s, "var": var, "z": z, "p": min(1.0, p), "tau": s / (n * (n - 1) / 2)}
+
+
+def theil_sen(values: Sequence[float]) -> float:
+    """Sen's slope of a series at periods 0..n-1 (0.0 for fewer than two values)."""
+    x = [float(v) for v in values]
+    slopes = sorted((x[j] - x[i]) / (j - i) for i in range(len(x)) for j in range(i + 1, len(x)))
+    if not slopes:
+        return 0.0
+    m = len(slopes) // 2
+    return slopes[m] if len(slopes) % 2 else 0.5 * (slopes[m - 1] + slopes[m])

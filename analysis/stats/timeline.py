@@ -15,7 +15,7 @@ from .items import item_occurrences, view_of
 
 def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str | None = "source",
                   where: str | None = None, level: str | None = None, families=None,
-                  level_conf: float = 0.95) -> Result:
+                  level_conf: float = 0.95, min_tokens: int = 1000) -> Result:
     """Counts and rates of one formula / family / phrase per period (and group).
 
     Columns: [group], ``period`` (Date, start of the period), ``label`` (the period as
@@ -25,7 +25,10 @@ def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str
     tokens) with exact Poisson ``per_10k_lo``/``per_10k_hi``, ``peak`` (the group's highest
     ``per_10k``; ties: earliest), ``burst`` (see :func:`analysis.stats.stat_bursts`).
     ``.extra['changes']``: change points (:func:`analysis.stats.stat_changepoints`);
-    ``.extra['lifecycle']``: see :func:`stat_lifecycle`.
+    ``.extra['lifecycle']``: see :func:`stat_lifecycle`, with the trend of ``per_10k``
+    (:func:`analysis.measures.stat_trend`: Mann-Kendall and Sen's slope over the periods
+    with at least ``min_tokens`` tokens): ``periods_used``, ``trend``, ``trend_p``, ``tau``,
+    ``slope`` (per 10k tokens per period).
     """
     check("--by", by, PERIODS)
     view = view_of(corpus, store)
@@ -83,8 +86,16 @@ def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str
         changes = changes.drop("_all")
     life = stat_lifecycle(view, occ.join(st.select("doc"), on="doc", how="semi"), item=item,
                           group=group, by=by, timeline=frame, changes=changes)
+    trend = stats.stat_trend(tmp.rename({"exposure": "tokens_total"}), series=series, period="period",
+                             min_exposure=min_tokens)
+    life = (life.join(trend, on=gk, how="left") if gk
+            else pl.concat([life, trend.drop("_all")], how="horizontal") if life.height else life)
+    short = frame.filter(pl.col("tokens_total") < min_tokens).height
+    if short:
+        notes.append(f"{short} periods with fewer than {min_tokens} tokens not used for the trend")
     params = {"corpus": view.name, "item": item, "by": by, "group": group, "where": where,
-              "level": level, "confidence": level_conf, "snapshot_sha256": view.snapshot_sha256}
+              "level": level, "confidence": level_conf, "min_tokens": min_tokens,
+              "snapshot_sha256": view.snapshot_sha256}
     return Result(frame, params, notes, {"changes": changes, "lifecycle": life})
 
 
