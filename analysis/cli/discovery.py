@@ -1,5 +1,7 @@
 """The ``formulae`` discovery commands: ``candidates`` (formula candidates ranked from the
-phrase index). A thin layer over :func:`analysis.formulae.candidates.formulae_candidates`.
+phrase index) and ``frames`` (phrase frames with one open slot). Thin layers over
+:func:`analysis.formulae.candidates.formulae_candidates` and
+:func:`analysis.phrases.frames.phrases_frames`.
 """
 
 from __future__ import annotations
@@ -61,3 +63,28 @@ def candidates_cmd(
         sys.stderr.write(f"formulae: accepted {f.id} ({r['phrase']}) into the lexicon\n")
         return
     emit_result(res.frame, fmt, output, f"formula candidates in {corpus}", res.notes)
+
+
+@app.command("frames")
+def frames_cmd(
+    corpus: CorpusOpt,
+    max_n: Annotated[int, typer.Option("--max-n", help="Longest n-gram a frame is read from (3..8).")] = 5,
+    min_fillers: Annotated[int, typer.Option("--min-fillers", help="At least this many distinct fillers.")] = 3,
+    min_statements: Annotated[int, typer.Option("--min-statements", help="Frames: in at least this many statements.")] = 10,
+    max_top_share: Annotated[float, typer.Option("--max-top-share", help="No filler with more than this share of the occurrences (an open slot, not one phrase).")] = 0.8,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Show the first N frames by occurrences (0: all).")] = 100,
+    level: LevelOpt = None,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Phrase frames: recurring n-grams with one open slot of 1 or 2 tokens, and their fillers.
+
+    Example: [bold]formulae frames --corpus ungdc -n 20[/bold]
+    """
+    from ..phrases.frames import phrases_frames
+
+    res = phrases_frames(corpus, store=store, level=value(level) if level else None, max_n=max_n,
+                         min_fillers=min_fillers, min_statements=min_statements,
+                         max_top_share=max_top_share, limit=None if limit == 0 else limit)
+    emit_result(res.frame, fmt, output, f"phrase frames in {corpus}", res.notes)

@@ -33,14 +33,16 @@ Method (:func:`formulae_candidates`; every threshold a parameter):
    that do not begin a sentence (``General Assembly``, ``Middle East``). Arabic script has
    no case: a phrase is a name when its first content word is a title, a place or an
    institution head from :data:`AR_NAME_HEADS` (``المملكة``, ``خادم``, ``الأمير``, ``وزارة``,
-   ``مكة`` ...) or when it holds a part of a personal name from :data:`AR_NAME_PARTS`
-   (``بن``, ``آل``: ``سلمان بن عبدالعزيز``). A heuristic: names without such a word
-   (``الولايات المتحدة``) are not flagged.
+   ``مكة``, ``الولايات``, ``الأمم``, ``تنظيم`` ...) or when it holds a part of a personal
+   name from :data:`AR_NAME_PARTS` (``بن``, ``آل``, ``عبد``: ``سلمان بن عبدالعزيز``). A
+   heuristic with a short list: names without such a word are not flagged.
 6. **Reference** (optional): counts of each candidate in a reference corpus's index,
    token keyness ``ref_g2`` (Rayson) and conservative Log Ratio ``ref_log_ratio``
    (the Log Ratio bound of the 1 − α/m Wilson-style interval is not used: the
    conservative value is the Log Ratio shrunk to 0 unless G² passes the Bonferroni
    critical value for m = number of candidates), ``ref_sig``.
+7. **Trend** (rows shown): Mann-Kendall and Sen's slope of the rate per 10k tokens over the
+   ``--by`` periods (zeros included; periods under ``min_tokens`` tokens not used).
 """
 
 from __future__ import annotations
@@ -66,8 +68,9 @@ AR_NAME_HEADS = """
 المملكة مملكة الملك الامير الأمير امير أمير الشيخ شيخ خادم ولي سمو صاحب معالي فخامة
 مدينة محافظة منطقة امارة إمارة جامعة شركة مستشفى مطار ميناء مجلس هيئة وزارة وزير
 مؤسسة مركز بنك صندوق جمعية مجمع نادي كلية معهد مكة المدينة الرياض جدة الدمام
+الولايات الشرق الأمم الحرمين الاتحاد تنظيم حزب جماعة قناة صحيفة
 """
-AR_NAME_PARTS = "بن ابن بنت ابو أبو آل"
+AR_NAME_PARTS = "بن ابن بنت ابو أبو آل عبد"
 
 COLUMNS = {
     "rank": "position in the ranking (1 = best)",
@@ -84,6 +87,9 @@ COLUMNS = {
     "g2": "signed G² of the weaker end split (whole corpus; null above the index's max n)",
     "pmi": "PMI of the weaker end split (whole corpus)",
     "name": "proper-name sequence (see module docstring)",
+    "trend": "Mann-Kendall trend of the rate per 10k tokens over the periods (--by): rising, falling, no trend",
+    "trend_p": "its two-sided p-value",
+    "slope": "Sen's slope of the rate (per 10k tokens per period)",
     "score": "log2(1+independent_statements) * assoc * (1-dp) * sqrt(period_share) * log2(1+n) * name weight",
 }
 
@@ -262,7 +268,8 @@ def _counts(ix, view, pool, by, where, notes) -> tuple[pl.DataFrame, dict]:
         pl.Series("dp", _dp(g, d, c, doc_tokens * kept, m)),
     )
     return frame, {"unit": unit, "periods": n_periods, "pos": pos, "counts": counts,
-                   "first": np.cumsum(counts) - counts}
+                   "first": np.cumsum(counts) - counts, "doc": doc, "period": period,
+                   "tokens": doc_tokens * kept}
 
 
 def _names(ix, view, frame: pl.DataFrame, rows: np.ndarray, occ: dict, content: np.ndarray,
@@ -351,6 +358,32 @@ def _names_arabic(ix, frame, content) -> np.ndarray:
     return head | (np.bincount(trow, weights=parts[tid], minlength=m) > 0)
 
 
+def _trends(rows: np.ndarray, occ: dict, min_tokens: int, notes: list[str]) -> pl.DataFrame:
+    """``trend``, ``trend_p``, ``slope`` of the rows' rates per period (zeros included), over
+    the periods with at least ``min_tokens`` tokens (:func:`analysis.measures.stat_trend`)."""
+    from ..measures import stat_trend
+
+    period, tokens = occ["period"], occ["tokens"]
+    n_p = int(period.max()) + 1 if len(period) and period.max() >= 0 else 0
+    dated = period >= 0
+    per_tokens = np.bincount(period[dated], weights=tokens[dated], minlength=n_p)
+    idx, which = suffix.expand_runs(occ["first"][rows], occ["counts"][rows])
+    p = period[occ["doc"][idx]]
+    counts = np.zeros((len(rows), n_p))
+    np.add.at(counts, (which[p >= 0], p[p >= 0]), 1)
+    grid = pl.DataFrame({
+        "r": np.repeat(np.arange(len(rows)), n_p), "period": np.tile(np.arange(n_p), len(rows)),
+        "per_10k": (counts * 1e4 / np.maximum(per_tokens, 1)).ravel(),
+        "tokens_total": np.tile(per_tokens, len(rows)),
+    })
+    unused = int((per_tokens < min_tokens).sum())
+    if unused:
+        notes.append(f"{unused} periods with fewer than {min_tokens} tokens not used for the trend")
+    out = stat_trend(grid, series="r", min_exposure=min_tokens)
+    full = pl.DataFrame({"r": np.arange(len(rows))}).join(out, on="r", how="left")
+    return full.select("trend", "trend_p", "slope")
+
+
 def candidate_id(phrase: str) -> str:
     """The stable id of a candidate phrase: ``cand-`` + 10 hex of its SHA-256."""
     import hashlib
@@ -373,13 +406,14 @@ def score_expr(*, weighted: bool = True) -> pl.Expr:
 def formulae_candidates(corpus, *, store=None, level: str | None = None, where: pl.Expr | None = None,
                         by: str | None = None, names: bool = True, reference: str | None = None,
                         min_statements: int = DEFAULTS["min_statements"],
-                        limit: int | None = DEFAULTS["limit"]) -> Result:
+                        limit: int | None = DEFAULTS["limit"], min_tokens: int = 1000) -> Result:
     """Formula candidates of a corpus (a name or a :class:`CorpusView`), ranked by ``score``.
 
     ``where``: a statement filter (:func:`analysis.ingest.where.filter_parse`); ``by``:
     the period unit of ``period_share`` (default: by the corpus's date span); ``names``
     False leaves out proper-name sequences; ``reference``: a corpus whose index gives the
-    keyness columns. Columns in :data:`COLUMNS`; see the module docstring for the method.
+    keyness columns; ``min_tokens``: periods with fewer tokens are not used for the trend.
+    Columns in :data:`COLUMNS`; see the module docstring for the method.
     """
     if min_statements < 2:
         raise FormulaeError(f"--min-statements must be at least 2, got {min_statements}")
@@ -402,6 +436,7 @@ def formulae_candidates(corpus, *, store=None, level: str | None = None, where: 
     if limit is not None and total > limit:
         frame = frame.head(limit)
         notes.append(f"showing {limit} of {total} candidates (--limit)")
+    frame = pl.concat([frame, _trends(frame["_row"].to_numpy(), occ, min_tokens, notes)], how="horizontal")
     frame = frame.with_columns(pl.Series("pos", np.asarray(ix.array("sa"), np.int64)[
         frame["sa_lo"].to_numpy().astype(np.int64)] + frame["offset"].to_numpy()))
     frame = frame.with_columns(ix.phrases(frame), pl.int_range(1, frame.height + 1, dtype=pl.UInt32).alias("rank"))
