@@ -87,6 +87,7 @@ print(time.perf_counter() - t0, fam.frame.height, int(fam.frame["variants"].max(
 
 PREPARE_STEM = """
 from analysis.phrases.build import index_build
+index_build({corpus!r}, "clitic", {store!r})
 index_build({corpus!r}, "stem", {store!r})
 print("ok")
 """

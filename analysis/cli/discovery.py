@@ -27,7 +27,7 @@ def candidates_cmd(
     by: Annotated[str | None, typer.Option("--by", help="Period unit of period_share: day, week, month, quarter or year (default: by the date span).", show_default=False)] = None,
     min_statements: Annotated[int, typer.Option("--min-statements", help="Candidates: in at least this many statements.")] = 5,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Show the first N candidates (0: all).")] = 100,
-    accept: Annotated[str | None, typer.Option("--accept", help="Write this candidate (its id) into the lexicon (corpus/formulae.yml or --lexicon).", show_default=False)] = None,
+    accept: Annotated[str | None, typer.Option("--accept", help="Write this candidate (its id, among the first --limit rows) into the lexicon (corpus/formulae.yml or --lexicon).", show_default=False)] = None,
     lexicon: Annotated[Path | None, typer.Option("--lexicon", help="Lexicon file for --accept.", show_default=False)] = None,
     level: LevelOpt = None,
     store: StoreOpt = None,
@@ -47,7 +47,7 @@ def candidates_cmd(
     res = formulae_candidates(view, store=store, level=value(level) if level else None,
                               where=filter_parse(where) if where else None, by=by, names=names,
                               reference=reference, min_statements=min_statements,
-                              limit=None if accept or limit == 0 else limit)
+                              limit=None if limit == 0 else limit)
     if accept:
         import polars as pl
 
@@ -55,8 +55,8 @@ def candidates_cmd(
 
         row = res.frame.filter(pl.col("id") == accept)
         if row.height == 0:
-            raise FormulaeError(f"unknown candidate {accept!r} ({res.params['candidates']} candidates "
-                                "with these parameters)")
+            raise FormulaeError(f"unknown candidate {accept!r}: not among the first {res.frame.height} of "
+                                f"{res.params['candidates']} candidates with these parameters (raise --limit)")
         r = row.row(0, named=True)
         f = lexicon_add(accept, r["phrase"], [r["phrase"]], language=view.language, path=lexicon,
                         note=f"accepted from candidates: {r['statements']} statements, score {r['score']:.2f}")

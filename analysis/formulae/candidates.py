@@ -37,10 +37,10 @@ Method (:func:`formulae_candidates`; every threshold a parameter):
    name from :data:`AR_NAME_PARTS` (``بن``, ``آل``, ``عبد``: ``سلمان بن عبدالعزيز``). A
    heuristic with a short list: names without such a word are not flagged.
 6. **Reference** (optional): counts of each candidate in a reference corpus's index,
-   token keyness ``ref_g2`` (Rayson) and conservative Log Ratio ``ref_log_ratio``
-   (the Log Ratio bound of the 1 − α/m Wilson-style interval is not used: the
-   conservative value is the Log Ratio shrunk to 0 unless G² passes the Bonferroni
-   critical value for m = number of candidates), ``ref_sig``.
+   token keyness ``ref_g2`` (Rayson, signed), ``ref_p``, ``ref_sig`` and a conservative
+   Log Ratio ``ref_log_ratio``: Hardie's Log Ratio, set to 0 unless ``|ref_g2|`` passes
+   the Bonferroni critical value at α = .05 for m = the candidates tested (the ranked
+   head, at least ``limit`` rows).
 7. **Trend** (rows shown): Mann-Kendall and Sen's slope of the rate per 10k tokens over the
    ``--by`` periods (zeros included; periods under ``min_tokens`` tokens not used).
 """
@@ -136,7 +136,7 @@ def candidate_pool(ix, language: str, min_statements: int, notes: list[str]) -> 
     rank = isa[start].astype(np.int64)
     del isa
     max_n = int(ix.manifest["params"]["max_n"])
-    ng = (ix.table("ngrams").filter(pl.col("n").is_between(2, max_n))
+    ng = (ix.table("ngrams").filter(pl.col("n").is_between(2, max_n) & (pl.col("distinct_statements") >= min_statements))
           .select("n", "sa_lo", "freq", "g2", "pmi").collect())
     parts = []
     short = m <= max_n
@@ -454,7 +454,7 @@ def _reference(frame: pl.DataFrame, ix, reference: str, store, level: str, notes
     ``ref_freq``: occurrences of the same forms in the reference; ``ref_g2`` (Rayson,
     signed: negative where the candidate is relatively more frequent in the reference),
     ``ref_p``, ``ref_sig`` (Bonferroni, m = rows tested); ``ref_log_ratio``: Hardie's Log Ratio,
-    conservative: 0 unless ``ref_g2`` passes the Bonferroni critical value."""
+    conservative: 0 unless ``|ref_g2|`` passes the Bonferroni critical value (α = .05)."""
     from ..measures import g2_critical, g2_signed_expr, stat_keyness
     from ..phrases.index import index_load
 
@@ -482,5 +482,5 @@ def _reference(frame: pl.DataFrame, ix, reference: str, store, level: str, notes
     crit = g2_critical(0.05, max(m, 1))
     return out.with_columns(
         g2_signed_expr("freq", "ref_freq", size_a, size_b, cells=2).alias("ref_g2"),
-        pl.when(pl.col("ref_g2") >= crit).then(pl.col("ref_log_ratio")).otherwise(0.0).alias("ref_log_ratio"),
+        pl.when(pl.col("ref_g2").abs() >= crit).then(pl.col("ref_log_ratio")).otherwise(0.0).alias("ref_log_ratio"),
     )

@@ -159,7 +159,7 @@ def _label(ix, vocab: pl.Series, frames: pl.DataFrame, members: pl.DataFrame) ->
             for p, kk, ww, nn in zip(*(top[c].to_list() for c in ("pos", "k", "width", "n")), strict=True)]
     top = top.with_columns(pl.Series("frame", text))
     return (frames.join(top, on="key").with_columns((pl.col("_top") / pl.col("freq")).alias("top_share"))
-            .sort(["statements", "fillers", "key"], descending=[True, True, False])
+            .sort(["freq", "fillers", "key"], descending=[True, True, False])
             .select("frame", pl.col("n").cast(pl.UInt8), pl.col("width").cast(pl.UInt8),
                     pl.col("fillers").cast(pl.UInt32), "top_fillers", "top_share",
                     pl.col("freq").cast(pl.UInt32), "statements"))

@@ -68,6 +68,25 @@ def test_known_formulae_rank_and_names_are_flagged(ungdc_ix, store, top):
     assert not flag["international community"] and not flag["territorial integrity"]
     # names never lead: the name weight keeps them below unflagged rows of equal strength
     assert not any(full.head(10)["name"].to_list())
+    trend = dict(zip(full["phrase"].to_list(), full["trend"].to_list(), strict=True))
+    assert trend["climate change"] == "rising" and trend["economic and social"] == "falling"
+
+
+def test_reference_keyness(ungdc_ix, ungd, store):
+    from analysis.measures import g2_critical
+    from analysis.phrases.index import index_load
+
+    index_build(ungd, "norm", store)
+    res = formulae_candidates(ungdc_ix, store=store, limit=30, reference=ungd)
+    f = res.frame
+    assert {"ref_freq", "ref_g2", "ref_p", "ref_sig", "ref_log_ratio"} <= set(f.columns)
+    crit = g2_critical(0.05, 30)
+    assert f.filter((pl.col("ref_g2").abs() < crit) & (pl.col("ref_log_ratio") != 0)).height == 0
+    assert f.filter((pl.col("ref_g2") * pl.col("ref_log_ratio")) < 0).height == 0  # one direction
+    ref = index_load(ungd, "norm", store)
+    for phrase, count in zip(f["phrase"].head(5).to_list(), f["ref_freq"].head(5).to_list(), strict=True):
+        assert len(ref.find(ref.forms_of(phrase))) == count
+    assert any("keyness against" in n for n in res.notes)
 
 
 def test_independent_frequency_discounts_subphrases(ungdc_ix, store):
