@@ -86,17 +86,24 @@ def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str
         changes = changes.drop("_all")
     life = stat_lifecycle(view, occ.join(st.select("doc"), on="doc", how="semi"), item=item,
                           group=group, by=by, timeline=frame, changes=changes)
-    trend = stats.stat_trend(tmp.rename({"exposure": "tokens_total"}), series=series, period="period",
-                             min_exposure=min_tokens)
-    life = (life.join(trend, on=gk, how="left") if gk
-            else pl.concat([life, trend.drop("_all")], how="horizontal") if life.height else life)
-    short = frame.filter(pl.col("tokens_total") < min_tokens).height
-    if short:
-        notes.append(f"{short} periods with fewer than {min_tokens} tokens not used for the trend")
+    life = _with_trend(life, tmp, series, gk, min_tokens, notes)
     params = {"corpus": view.name, "item": item, "by": by, "group": group, "where": where,
               "level": level, "confidence": level_conf, "min_tokens": min_tokens,
               "snapshot_sha256": view.snapshot_sha256}
     return Result(frame, params, notes, {"changes": changes, "lifecycle": life})
+
+
+def _with_trend(life: pl.DataFrame, series_frame: pl.DataFrame, series: list[str], gk: list[str],
+                min_tokens: int, notes: list[str]) -> pl.DataFrame:
+    """The lifecycle with the trend columns of :func:`analysis.measures.stat_trend`."""
+    data = series_frame.rename({"exposure": "tokens_total"})
+    trend = stats.stat_trend(data, series=series, period="period", min_exposure=min_tokens)
+    short = data.filter(pl.col("tokens_total") < min_tokens).height
+    if short:
+        notes.append(f"{short} periods with fewer than {min_tokens} tokens not used for the trend")
+    if gk:
+        return life.join(trend, on=gk, how="left")
+    return pl.concat([life, trend.drop("_all")], how="horizontal") if life.height else life
 
 
 def stat_lifecycle(view, occ: pl.DataFrame, *, item: str, group: str | None, by: str,

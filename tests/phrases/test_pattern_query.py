@@ -80,3 +80,13 @@ def test_grammar_units():
         ("word", "a"), ("alt", (["b", "c d"], True)), ("gap", (0, 2)), ("word", "e")]
     with pytest.raises(ValueError, match="gap"):
         pattern_parse("a *{0,9} b")
+
+
+def test_timeline_lifecycle_has_the_trend(ungdc_ix, store):
+    rising = stat_timeline(ungdc_ix, "climate change", store=store, group=None).extra["lifecycle"].row(0, named=True)
+    assert rising["trend"] == "rising" and rising["tau"] > 0.5 and rising["slope"] > 0 and rising["trend_p"] < 1e-6
+    falling = stat_timeline(ungdc_ix, "general and complete disarmament", store=store, group=None)
+    row = falling.extra["lifecycle"].row(0, named=True)
+    assert row["trend"] == "falling" and row["tau"] < 0 and row["periods_used"] == 79
+    few = stat_timeline(ungdc_ix, "climate change", store=store, group=None, min_tokens=10**9)
+    assert few.extra["lifecycle"]["trend"][0] == "too short" and any("not used for the trend" in n for n in few.notes)
