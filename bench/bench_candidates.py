@@ -108,11 +108,15 @@ DEVSET = ROOT / "tests" / "data" / "formulae_devset.yml"
 
 
 def trim(phrase: str, edges: frozenset[str]) -> str:
-    """``phrase`` without function words at either edge."""
+    """``phrase`` without function words (or tokens of fewer than two letters, as the
+    candidates' content rule) at either edge."""
+    def cut(w: str) -> bool:
+        return w in edges or sum(c.isalpha() for c in w) < 2
+
     words = phrase.split()
-    while words and words[0] in edges:
+    while words and cut(words[0]):
         words.pop(0)
-    while words and words[-1] in edges:
+    while words and cut(words[-1]):
         words.pop()
     return " ".join(words)
 
