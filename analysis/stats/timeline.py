@@ -103,7 +103,11 @@ def _with_trend(life: pl.DataFrame, series_frame: pl.DataFrame, series: list[str
         notes.append(f"{short} periods with fewer than {min_tokens} tokens not used for the trend")
     if gk:
         return life.join(trend, on=gk, how="left")
-    return pl.concat([life, trend.drop("_all")], how="horizontal") if life.height else life
+    trend = trend.drop("_all")
+    if trend.height == 0:  # no period with enough tokens
+        trend = pl.DataFrame({"periods_used": [0], "trend": ["too short"], "trend_p": [None], "tau": [None],
+                              "slope": [None]}, schema=trend.schema)
+    return pl.concat([life, trend], how="horizontal") if life.height else life
 
 
 def stat_lifecycle(view, occ: pl.DataFrame, *, item: str, group: str | None, by: str,
