@@ -25,8 +25,10 @@ Method (``families_find``; every threshold is a parameter, defaults in :data:`DE
    (connected components made one family of 4,597 wordings on saudinewsnet).
    Overlapping spans of one family in one statement are merged; ``cohesion`` is the
    share of the family's occurrences that hold its centre. A family with more than
-   ``max_variants`` wordings is split into its seeds; a seed that still has more is
-   reduced to its own span (no extension through core forms).
+   ``max_variants`` wordings whose cohesion is below ``min_cohesion`` (a grab-bag: most
+   occurrences lack the centre) is split into its seeds; a family still over
+   ``max_variants`` keeps its most widespread wordings and the occurrences of the rarer
+   ones are left out (a note counts them).
 5. **Output.** Per family: a stable ``family`` id (``fam-`` + 10 hex of the SHA-256 of the
    signature - the sorted seed and core forms - and the family's seed phrases), the ``canonical`` wording (the variant in
    most statements; ties: more occurrences, shorter, alphabetical), the ``signature``,
@@ -56,7 +58,7 @@ from ..text.analyzer import stopwords
 DEFAULTS: dict[str, Any] = {
     "level": "stem", "min_statements": 2, "min_content": 2, "max_seeds": 3000,
     "window": 6, "max_gap": 2, "core_share": 0.5, "core_sample": 300, "merge_share": 0.5, "max_n": 8,
-    "max_variants": 100,
+    "max_variants": 100, "min_cohesion": 0.5,
 }
 
 COLUMNS = {
@@ -263,7 +265,7 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
             last = np.where(hit, dist, last)
         ext[side] = last
     occ = pl.DataFrame({"o": np.arange(len(r0), dtype=np.int64), "seed": srow.astype(np.uint32),
-                        "doc": doc[r0], "a": r0 - ext["left"], "b": r1 + ext["right"], "a0": r0, "b0": r1})
+                        "doc": doc[r0], "a": r0 - ext["left"], "b": r1 + ext["right"]})
     core_df = core.select(pl.col("seed").cast(pl.UInt32), (pl.col("key") % n_voc).alias("fid"))
     own = pl.DataFrame({"seed": (own_keys // n_voc).astype(np.uint32), "fid": own_keys % n_voc})
     return _group(occ, seeds, core_df, own, forms, ids, stream, docmap, view, p, notes)
@@ -325,23 +327,16 @@ def _group(occ, seeds, core, own, forms, ids, stream, docmap, view, p, notes) ->
     fams = _build(occ, label, *args)
     # oversized families split: first into their seeds, then to the seeds' own spans
     limit = p["max_variants"]
-    for step in ("seeds", "spans"):
-        big = fams.frame.filter(pl.col("variants") > limit)["family"]
-        if big.len() == 0:
-            break
+    # oversized and loose families (most occurrences without the centre) split into their seeds
+    big = fams.frame.filter((pl.col("variants") > limit) & (pl.col("cohesion") < p["min_cohesion"]))["family"]
+    if big.len():
         labs = fams.extra.filter(pl.col("family").is_in(big.implode()))["fam"]
         hit = label.filter(pl.col("lab").is_in(labs.implode()))["seed"]
-        sub = occ.filter(pl.col("seed").is_in(hit.implode()))
-        if step == "seeds":
-            sub_label = label.filter(pl.col("seed").is_in(hit.implode())).with_columns(pl.col("seed").alias("lab"))
-            label = pl.concat([label.filter(~pl.col("seed").is_in(hit.implode())), sub_label])
-        else:
-            sub = sub.with_columns(pl.col("a0").alias("a"), pl.col("b0").alias("b"))
-            occ = pl.concat([occ.filter(~pl.col("seed").is_in(hit.implode())), sub])
-        notes.append(f"{big.len()} families over {limit} wordings split "
-                     + ("into their seeds" if step == "seeds" else "to their seeds' own spans"))
-        part = _build(sub, label, *args)
-        fams = _merge(fams, big, part)
+        sub_label = label.filter(pl.col("seed").is_in(hit.implode())).with_columns(pl.col("seed").alias("lab"))
+        label = pl.concat([label.filter(~pl.col("seed").is_in(hit.implode())), sub_label])
+        notes.append(f"{big.len()} families over {limit} wordings with cohesion below "
+                     f"{p['min_cohesion']} split into their seeds")
+        fams = _merge(fams, big, _build(occ.filter(pl.col("seed").is_in(hit.implode())), label, *args))
     big = fams.frame.filter(pl.col("variants") > limit)["family"]
     if big.len():
         fams = _cap_wordings(fams, big, limit, notes)
