@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from . import corpus, formulae, languages, phrases, report, text
+from . import corpus, discovery, formulae, languages, phrases, report, text
 
 app = typer.Typer(
     name="formulae",
@@ -27,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-for _group in (corpus, text, phrases, formulae, report, languages):
+for _group in (corpus, text, phrases, formulae, discovery, report, languages):
     app.add_typer(_group.app)
 
 

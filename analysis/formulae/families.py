@@ -19,10 +19,18 @@ Method (``families_find``; every threshold is a parameter, defaults in :data:`DE
    forms in its context whose links are separated by at most ``max_gap`` other tokens
    (inserted modifiers); the verbatim text of that span is the occurrence's wording.
 4. **Families.** Seeds whose spans overlap in at least ``merge_share`` of the smaller
-   seed's occurrences are linked; families are the connected components (label
-   propagation). Overlapping spans of one family in one statement are merged.
+   seed's occurrences are linked. A family grows around one seed: seeds are taken in
+   order (most widespread first), a seed not yet taken becomes a *centre* and takes every
+   untaken seed linked to the centre itself - never through a chain of neighbours
+   (connected components made one family of 4,597 wordings on saudinewsnet).
+   Overlapping spans of one family in one statement are merged; ``cohesion`` is the
+   share of the family's occurrences that hold its centre. A family with more than
+   ``max_variants`` wordings whose cohesion is below ``min_cohesion`` (a grab-bag: most
+   occurrences lack the centre) is split into its seeds; a family still over
+   ``max_variants`` keeps its most widespread wordings and the occurrences of the rarer
+   ones are left out (a note counts them).
 5. **Output.** Per family: a stable ``family`` id (``fam-`` + 10 hex of the SHA-256 of the
-   signature: the sorted seed and core forms), the ``canonical`` wording (the variant in
+   signature - the sorted seed and core forms - and the family's seed phrases), the ``canonical`` wording (the variant in
    most statements; ties: more occurrences, shorter, alphabetical), the ``signature``,
    counts, and per variant the statements that use it.
 
@@ -51,16 +59,18 @@ from ..vocab import default_level, language_levels
 DEFAULTS: dict[str, Any] = {
     "level": "stem", "min_statements": 2, "min_content": 2, "max_seeds": 3000,
     "window": 6, "max_gap": 2, "core_share": 0.5, "core_sample": 300, "merge_share": 0.5, "max_n": 8,
+    "max_variants": 100, "min_cohesion": 0.5,
 }
 
 COLUMNS = {
     "frame": {
-        "family": "stable id (fam-<hash of signature>)",
+        "family": "stable id (fam-<hash of signature and seeds>)",
         "canonical": "the wording used in most statements (verbatim)",
         "signature": "sorted seed + core forms at the family level",
         "statements": "distinct statements with any wording of the family",
         "occurrences": "occurrences (overlaps merged)",
         "variants": "number of distinct wordings",
+        "cohesion": "share of the family's occurrences that hold its centre seed (1 = every wording grew from it)",
         "seeds": "the recurring phrases (forms) the family grew from",
     },
     "variants": {
@@ -83,6 +93,7 @@ class Families:
     occurrences: pl.DataFrame
     params: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    extra: Any = None  # (fam, family): the centre seed number of each family id
 
     def get(self, family: str) -> pl.DataFrame:
 
@@ -287,6 +298,21 @@ def _blocks(occ: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     return occ[order].with_columns(pl.Series("blk", np.cumsum(new).astype(np.uint32)))
 
 
+def seed_centres(n_seeds: int, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Seed-centred growth: seeds in order (most widespread first); a seed not yet taken
+    becomes a centre and takes every untaken seed linked to *it* (a member never recruits),
+    so a family never grows through a chain of neighbours. ``seed`` -> ``lab`` (its centre)."""
+    lab = np.arange(n_seeds, dtype=np.int64)
+    taken = np.zeros(n_seeds, bool)
+    edges = pairs.select("seed", "other").sort("seed", "other")
+    seed, other = edges["seed"].to_numpy().astype(np.int64), edges["other"].to_numpy().astype(np.int64)
+    for s, o in zip(seed.tolist(), other.tolist(), strict=True):  # edges, not corpus rows
+        if not taken[s] and not taken[o]:
+            taken[o] = True
+            lab[o] = s
+    return pl.DataFrame({"seed": np.arange(n_seeds), "lab": lab}, schema={"seed": pl.UInt32, "lab": pl.UInt32})
+
+
 def _group(occ, seeds, core, own, forms, ids, stream, docmap, view, p, notes) -> Families:
     # 4. link seeds whose spans overlap
     blk = _blocks(occ, ["doc"])
@@ -298,26 +324,67 @@ def _group(occ, seeds, core, own, forms, ids, stream, docmap, view, p, notes) ->
     n_occ = occ.group_by("seed").agg(pl.len().alias("m"))
     pairs = (pairs.join(n_occ, on="seed").join(n_occ.rename({"seed": "other", "m": "m2"}), on="other")
              .filter(pl.col("both") >= p["merge_share"] * pl.min_horizontal("m", "m2")))
-    # connected components: union-find over the (few) linking pairs, root = smallest seed
-    parent = list(range(seeds.height))
+    label = seed_centres(seeds.height, pairs)
+    occ = occ.with_columns(pl.col("seed").cast(pl.UInt32))
+    args = (seeds, core, own, forms, ids, stream, docmap, view)
+    fams = _build(occ, label, *args)
+    # oversized families split: first into their seeds, then to the seeds' own spans
+    limit = p["max_variants"]
+    # oversized and loose families (most occurrences without the centre) split into their seeds
+    big = fams.frame.filter((pl.col("variants") > limit) & (pl.col("cohesion") < p["min_cohesion"]))["family"]
+    if big.len():
+        labs = fams.extra.filter(pl.col("family").is_in(big.implode()))["fam"]
+        hit = label.filter(pl.col("lab").is_in(labs.implode()))["seed"]
+        sub_label = label.filter(pl.col("seed").is_in(hit.implode())).with_columns(pl.col("seed").alias("lab"))
+        label = pl.concat([label.filter(~pl.col("seed").is_in(hit.implode())), sub_label])
+        notes.append(f"{big.len()} families over {limit} wordings with cohesion below "
+                     f"{p['min_cohesion']} split into their seeds")
+        fams = _merge(fams, big, _build(occ.filter(pl.col("seed").is_in(hit.implode())), label, *args))
+    big = fams.frame.filter(pl.col("variants") > limit)["family"]
+    if big.len():
+        fams = _cap_wordings(fams, big, limit, notes)
+    fams.notes = notes
+    return fams
 
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
 
-    for a, b in pairs.select("seed", "other").sort("seed", "other").iter_rows():  # edges, not corpus rows
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    label = pl.DataFrame({"seed": range(seeds.height), "lab": [root(x) for x in range(seeds.height)]},
-                         schema={"seed": pl.UInt32, "lab": pl.UInt32})
-    occ = occ.with_columns(pl.col("seed").cast(pl.UInt32)).join(label, on="seed")
+def _cap_wordings(fams: Families, big: pl.Series, limit: int, notes: list[str]) -> Families:
+    """Families still over ``limit`` wordings keep their ``limit`` most widespread ones;
+    the occurrences of the others are left out (and counted in a note)."""
+    keep = fams.variants.filter(~pl.col("family").is_in(big.implode())
+                                | (pl.int_range(pl.len()).over("family") < limit))
+    occ = fams.occurrences.join(keep.select("family", "variant"), on=["family", "variant"], how="semi")
+    notes.append(f"{big.len()} families still over {limit} wordings keep their {limit} most widespread; "
+                 f"{fams.occurrences.height - occ.height} occurrences of rarer wordings left out")
+    counts = occ.filter(pl.col("family").is_in(big.implode())).group_by("family").agg(
+        pl.col("doc").n_unique().cast(pl.UInt32).alias("statements"), pl.len().cast(pl.UInt32).alias("occurrences"),
+        pl.col("variant").n_unique().cast(pl.UInt32).alias("variants"))
+    frame = fams.frame.update(counts, on="family").sort(["statements", "occurrences", "family"],
+                                                         descending=[True, True, False])
+    return Families(frame, keep, occ, extra=fams.extra)
+
+
+def _merge(fams: Families, drop: pl.Series, part: Families) -> Families:
+    """``fams`` without the families ``drop``, plus ``part`` (tables re-sorted)."""
+    def keep(f: pl.DataFrame) -> pl.DataFrame:
+        return f.filter(~pl.col("family").is_in(drop.implode()))
+
+    return Families(
+        pl.concat([keep(fams.frame), part.frame]).sort(["statements", "occurrences", "family"],
+                                                        descending=[True, True, False]),
+        pl.concat([keep(fams.variants), part.variants]).sort(
+            ["family", "statements", "occurrences", "variant"], descending=[False, True, True, False]),
+        pl.concat([keep(fams.occurrences), part.occurrences]).sort("family", "doc", "pos"),
+        extra=pl.concat([keep(fams.extra), part.extra]))
+
+
+def _build(occ, label, seeds, core, own, forms, ids, stream, docmap, view) -> Families:
+    """Families from seed occurrences and each seed's centre (``label``)."""
+    occ = occ.join(label, on="seed")
     # 5. family occurrences: merge overlapping spans of one family
     fo = _blocks(occ.rename({"lab": "fam"}), ["fam", "doc"])
     fo = fo.group_by("blk").agg(pl.col("fam").first(), pl.col("doc").first(),
-                                pl.col("a").min(), pl.col("b").max())
+                                pl.col("a").min(), pl.col("b").max(),
+                                (pl.col("seed") == pl.col("fam")).any().alias("centre"))
     start = stream["start"].to_numpy()
     end = stream["end"].to_numpy()
     sent = stream["sent"].to_numpy()
@@ -345,9 +412,7 @@ def _group(occ, seeds, core, own, forms, ids, stream, docmap, view, p, notes) ->
              .join(label, on="seed").select("lab", "fid").unique().join(form_of, on="fid"))
     sig = sig_f.group_by("lab").agg(pl.col("form").unique().sort().str.join(" ").alias("signature"))
     seed_txt = seeds.select(pl.col("seed").cast(pl.UInt32), "pos", "n").join(label, on="seed")
-    fams = _assemble(fo, sig, seed_txt, forms, ids)
-    fams.notes = notes
-    return fams
+    return _assemble(fo, sig, seed_txt, forms, ids)
 
 
 def _assemble(fo, sig, seed_txt, forms, ids) -> Families:
@@ -361,22 +426,25 @@ def _assemble(fo, sig, seed_txt, forms, ids) -> Families:
              .group_by("fam", maintain_order=True).agg(pl.col("variant").first().alias("canonical")))
     frame = (fo.group_by("fam").agg(pl.col("orig").n_unique().alias("statements"),
                                     pl.len().alias("occurrences"),
-                                    pl.col("variant").n_unique().alias("variants"))
+                                    pl.col("variant").n_unique().alias("variants"),
+                                    pl.col("centre").mean().alias("cohesion"))
              .join(canon, on="fam").join(sig.rename({"lab": "fam"}), on="fam", how="left"))
-    frame = frame.with_columns(
-        pl.col("signature").map_batches(
-            lambda s: pl.Series([f"fam-{hashlib.sha256(x.encode()).hexdigest()[:10]}" for x in s.to_list()]),
-            return_dtype=pl.String).alias("family"))
-    # seed phrases per family (forms)
-
+    # seed phrases per family (forms); the id hashes the signature and the seeds (a seed is
+    # in one family only, so ids are unique even where two families share a signature)
     st = seed_txt.sort("seed")
     st = st.with_columns(phrase_strings(ids, forms, st["pos"].to_numpy(),
                                         st["n"].to_numpy()).alias("seed_phrase"))
     seeds_by = st.group_by("lab").agg(pl.col("seed_phrase").sort().alias("seeds")).rename({"lab": "fam"})
     frame = frame.join(seeds_by, on="fam", how="left")
+    key = pl.concat_str([pl.col("signature").fill_null(""), pl.col("seeds").list.join("|")], separator="|")
+    frame = frame.with_columns(key.map_batches(
+        lambda s: pl.Series([f"fam-{hashlib.sha256(x.encode()).hexdigest()[:10]}" for x in s.to_list()]),
+        return_dtype=pl.String).alias("family"))
     fam_id = frame.select("fam", "family")
+    extra = fam_id
     frame = (frame.select("family", "canonical", "signature", pl.col("statements").cast(pl.UInt32),
-                          pl.col("occurrences").cast(pl.UInt32), pl.col("variants").cast(pl.UInt32), "seeds")
+                          pl.col("occurrences").cast(pl.UInt32), pl.col("variants").cast(pl.UInt32),
+                          "cohesion", "seeds")
              .sort(["statements", "occurrences", "family"], descending=[True, True, False]))
     variants = (variants.join(fam_id, on="fam")
                 .select("family", "variant", pl.col("statements").cast(pl.UInt32),
@@ -388,13 +456,13 @@ def _assemble(fo, sig, seed_txt, forms, ids) -> Families:
                            pl.col("pos_end").cast(pl.UInt32), pl.col("start").cast(pl.UInt32),
                            pl.col("end").cast(pl.UInt32), "variant")
                    .sort("family", "doc", "pos"))
-    return Families(frame, variants, occurrences)
+    return Families(frame, variants, occurrences, extra=extra)
 
 
 def _empty(params, notes) -> Families:
     frame = pl.DataFrame(schema={"family": pl.String, "canonical": pl.String, "signature": pl.String,
                                  "statements": pl.UInt32, "occurrences": pl.UInt32,
-                                 "variants": pl.UInt32, "seeds": pl.List(pl.String)})
+                                 "variants": pl.UInt32, "cohesion": pl.Float64, "seeds": pl.List(pl.String)})
     variants = pl.DataFrame(schema={"family": pl.String, "variant": pl.String, "statements": pl.UInt32,
                                     "occurrences": pl.UInt32, "docs": pl.List(pl.UInt32),
                                     "ids": pl.List(pl.String)})

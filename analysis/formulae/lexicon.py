@@ -17,26 +17,21 @@ Matching is :mod:`analysis.formulae.match`.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import FormulaeError
 from ..store import atomic_file
+from ..text.pattern import MAX_EXPANSIONS, MAX_GAP, pattern_parse, pattern_sequences  # noqa: F401 (the grammar lives in text.pattern)
 from ..vocab import LANGUAGES, LEVELS
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
-MAX_EXPANSIONS = 512
-MAX_GAP = 8
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_ELEMENT_RE = re.compile(r"\([^()]*\)\??|\S+")
-_GAP_RE = re.compile(r"^\*(?:\{(\d+),(\d+)\})?$")
 
 
 ENV_LEXICON = "FORMULAE_LEXICON"
@@ -255,80 +250,14 @@ def _parse_pattern(p: Any, fid: str, path: str, fline: int | None) -> Pattern:
     return Pattern("all", tuple(i.strip() for i in items), lang, level, window, ordered, line)
 
 
-def _parse_elements(text: str) -> list[tuple[str, Any]]:
-    """Split pattern text into elements: ("word", w), ("alt", [alts], optional), ("gap", lo, hi)."""
-    out: list[tuple[str, Any]] = []
-    for tok in _ELEMENT_RE.findall(text):
-        if re.fullmatch(r"\([^()]*\)\??", tok):
-            optional = tok.endswith("?")
-            body = tok[1:-2] if optional else tok[1:-1]
-            alts = [a.strip() for a in body.split("|")]
-            if not all(alts):
-                raise ValueError(f"empty alternative in {tok!r}")
-            out.append(("alt", (alts, optional)))
-        elif (m := _GAP_RE.match(tok)) is not None:
-            lo, hi = (1, 1) if m.group(1) is None else (int(m.group(1)), int(m.group(2)))
-            if lo > hi or hi > MAX_GAP:
-                raise ValueError(f"gap {tok!r} must be *{{lo,hi}} with lo <= hi <= {MAX_GAP}")
-            out.append(("gap", (lo, hi)))
-        elif "*" in tok or "(" in tok or ")" in tok or "|" in tok:
-            raise ValueError(f"cannot read {tok!r} (use (a|b), word?, * or *{{0,3}})")
-        elif tok.endswith("?") and len(tok) > 1:
-            out.append(("alt", ([tok[:-1]], True)))
-        else:
-            out.append(("word", tok))
-    if not out:
-        raise ValueError("empty pattern")
-    if out[0][0] == "gap" or out[-1][0] == "gap":
-        raise ValueError("a pattern cannot start or end with a gap")
-    return out
-
-
 def _check_syntax(text: str, fid: str, path: str, line: int | None) -> None:
     try:
-        _parse_elements(text)
+        pattern_parse(text)
     except ValueError as exc:
         raise FormulaeError(f"formula {fid!r}: pattern {text!r}: {exc}", file=path, line=line) from None
 
 
 # ----------------------------------------------------------------------- expansion
-
-
-def pattern_sequences(text: str, to_forms: Callable[[str], list[str]]) -> list[tuple[str | None, ...]]:
-    """Expand pattern text into the fixed token sequences it stands for.
-
-    ``to_forms`` turns a word (or alternative) into forms at the matching level; ``None``
-    in a sequence is a wildcard slot. Sequences are deduplicated and sorted; raises
-    ``ValueError`` past :data:`MAX_EXPANSIONS` or when a sequence starts/ends with a gap.
-    """
-    choices: list[list[tuple[str | None, ...]]] = []
-    for kind, val in _parse_elements(text):
-        if kind == "word":
-            word: tuple[str | None, ...] = tuple(to_forms(val))
-            choices.append([word])
-        elif kind == "alt":
-            alts, optional = val
-            opts: list[tuple[str | None, ...]] = [tuple(to_forms(a)) for a in alts]
-            if optional:
-                opts.append(())
-            choices.append(opts)
-        else:
-            lo, hi = val
-            choices.append([(None,) * k for k in range(lo, hi + 1)])
-    total = 1
-    for c in choices:
-        total *= len(c)
-        if total > MAX_EXPANSIONS:
-            raise ValueError(f"pattern {text!r} expands to more than {MAX_EXPANSIONS} sequences")
-    seqs = set()
-    for combo in itertools.product(*choices):
-        seq = tuple(itertools.chain.from_iterable(combo))
-        if not seq:
-            continue
-        if seq[0] is None or seq[-1] is None:
-            raise ValueError(f"pattern {text!r}: a gap would start or end the match")
-        seqs.add(seq)
-    return sorted(seqs, key=lambda s: tuple("" if x is None else x for x in s))
 
 
 def lexicon_accept(families, family_id: str, *, language: str, path: str | Path | None = None,
@@ -339,12 +268,10 @@ def lexicon_accept(families, family_id: str, *, language: str, path: str | Path 
     and layout of the existing file are kept. Raises if the id is already there.
     """
     import polars as pl
-    import yaml
 
     path = Path(path) if path is not None else lexicon_default_path()
     row = families.get(family_id).row(0, named=True)
-    current = lexicon_load(path)
-    if any(f.id == family_id for f in current.formulae):
+    if any(f.id == family_id for f in lexicon_load(path).formulae):
         raise FormulaeError(f"family {family_id!r} is already in the lexicon", file=path)
     variants = (families.variants.filter(pl.col("family") == family_id)
                 .head(max_variants)["variant"].to_list())
@@ -354,10 +281,24 @@ def lexicon_accept(families, family_id: str, *, language: str, path: str | Path 
         text = " ".join(text.split())
         if text and text not in clean:
             clean.append(text)
-    entry = {"id": family_id, "label": row["canonical"],
-             "note": f"accepted from families: signature '{row['signature']}', "
-                     f"{row['statements']} statements, {row['variants']} wordings",
-             "patterns": [{"lang": language, "phrase": t} for t in clean]}
+    note = (f"accepted from families: signature '{row['signature']}', "
+            f"{row['statements']} statements, {row['variants']} wordings")
+    return lexicon_add(family_id, row["canonical"], clean, language=language, path=path, note=note)
+
+
+def lexicon_add(formula_id: str, label: str, phrases: list[str], *, language: str,
+                path: str | Path | None = None, note: str = "") -> Formula:
+    """Append a formula (literal phrases) to the lexicon file, validated first, atomically.
+
+    Comments and layout of the existing file are kept. Raises if the id is already there."""
+    import yaml
+
+    path = Path(path) if path is not None else lexicon_default_path()
+    current = lexicon_load(path)
+    if any(f.id == formula_id for f in current.formulae):
+        raise FormulaeError(f"formula {formula_id!r} is already in the lexicon", file=path)
+    entry = {"id": formula_id, "label": label, "note": note,
+             "patterns": [{"lang": language, "phrase": t} for t in phrases]}
     block = yaml.safe_dump([entry], allow_unicode=True, sort_keys=False, width=1000)
     block = "".join("  " + line if line.strip() else line for line in block.splitlines(True))
     text = path.read_text(encoding="utf-8")
@@ -365,4 +306,4 @@ def lexicon_accept(families, family_id: str, *, language: str, path: str | Path 
     updated = lexicon_parse(_yaml_with_lines(new_text, str(path)), str(path))  # validate first
     with atomic_file(path, "w") as fh:
         fh.write(new_text)
-    return updated.get(family_id)
+    return updated.get(formula_id)

@@ -26,8 +26,9 @@ import polars as pl
 
 from ..errors import FormulaeError
 from ..phrases.view import CorpusView, corpus_view
+from ..text.pattern import pattern_sequences
 from ..vocab import default_level
-from .lexicon import Lexicon, lexicon_load, pattern_sequences
+from .lexicon import Lexicon, lexicon_load
 
 # ----------------------------------------------------------------------- matching
 

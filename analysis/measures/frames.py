@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING
 from .scalar import (
     changepoint_splits,
     g2_critical,
+    mann_kendall,
     p_label,
     poisson_interval,
     significance_thresholds,
+    theil_sen,
 )
 
 __all__ = [
     "g2_expr",
+    "g2_signed_expr",
     "g2_p_expr",
     "significance_expr",
     "log_ratio_expr",
@@ -27,6 +30,7 @@ __all__ = [
     "stat_poisson_interval",
     "stat_bursts",
     "stat_changepoints",
+    "stat_trend",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -69,6 +73,16 @@ def g2_expr(a, b, c, d, *, cells: int = 2) -> pl.Expr:
         ).otherwise(0.0)
     valid = (c > 0) & (d > 0) & ((a + b) > 0)
     return pl.when(valid).then(pl.max_horizontal(2.0 * total, pl.lit(0.0))).otherwise(0.0)
+
+
+def g2_signed_expr(a, b, c, d, *, cells: int = 4) -> pl.Expr:
+    """Directional G² as an expression; see :func:`g2_signed` (<= 0 where a <= expected)."""
+    import polars as pl
+
+    value = g2_expr(a, b, c, d, cells=cells)
+    a_, b_, c_, d_ = _e(a), _e(b), _e(c), _e(d)
+    above = a_ > c_ * (a_ + b_) / (c_ + d_)
+    return pl.when(above).then(value).otherwise(-value) + 0.0  # no -0.0
 
 
 def g2_p_expr(value) -> pl.Expr:
@@ -274,3 +288,30 @@ def stat_changepoints(frame, *, series: str | list[str], period: str = "period",
             rows["g2_split"].append(value)
     schema = {**{c: df.schema[c] for c in [*keys, period]}, "g2_split": pl.Float64}
     return pl.DataFrame(rows, schema=schema)
+
+
+def stat_trend(frame, *, series: str | list[str], period: str = "period", value: str = "per_10k",
+               exposure: str | None = "tokens_total", min_exposure: float = 0.0, alpha: float = 0.05):
+    """Monotonic trend of ``value`` over ``period`` per series: Mann-Kendall and Sen's slope.
+
+    Periods whose ``exposure`` is below ``min_exposure`` are not used (too few tokens for
+    a rate). One row per series: ``periods_used``, ``trend`` (``rising`` / ``falling`` where
+    p < ``alpha``, else ``no trend``; ``too short`` under 3 periods), ``trend_p``, ``tau``,
+    ``slope`` (Sen's slope of ``value`` per period). One Python call per series (series
+    are few; the periods of a series are a short list).
+    """
+    import polars as pl
+
+    keys = [series] if isinstance(series, str) else list(series)
+    data = frame if exposure is None else frame.filter(pl.col(exposure) >= min_exposure)
+    groups = data.sort(keys + [period]).group_by(keys, maintain_order=True).agg(pl.col(value).alias("_v"))
+    rows = []
+    for vals in groups["_v"].to_list():
+        mk = mann_kendall(vals)
+        label = ("too short" if len(vals) < 3 else "no trend" if mk["p"] >= alpha
+                 else "rising" if mk["s"] > 0 else "falling")
+        rows.append({"periods_used": len(vals), "trend": label, "trend_p": mk["p"], "tau": mk["tau"],
+                     "slope": theil_sen(vals)})
+    out = pl.DataFrame(rows, schema={"periods_used": pl.UInt32, "trend": pl.String, "trend_p": pl.Float64,
+                                     "tau": pl.Float64, "slope": pl.Float64})
+    return pl.concat([groups.drop("_v"), out], how="horizontal")

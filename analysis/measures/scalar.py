@@ -16,6 +16,10 @@ Measures
                 ``cells=4`` gives the full 2×2 table (adds the "not this phrase"
                 cells c−a and d−b); use it for document frequencies, where the phrase
                 may occur in a large share of the statements.
+``g2_signed``   directional G² for association: the G² of the 2×2 table with the sign
+                of (observed − expected) of its first cell, a − c(a+b)/(c+d); a pair that
+                occurs less often than expected (repulsion) gets a value <= 0, so a
+                ranking by it never puts a repelling pair above an attracting one.
 ``g2_p``        p-value of G² under χ² with 1 degree of freedom: erfc(sqrt(G²/2)).
 ``SIGNIFICANCE``  critical values 3.84 (p<.05), 6.63 (p<.01), 10.83 (p<.001),
                 15.13 (p<.0001); ``g2_critical(alpha, m)`` gives the Bonferroni-corrected
@@ -35,6 +39,12 @@ Measures
                 regularised incomplete gamma function (no scipy needed).
 ``bursts``      burst test: each period of a series against the rest of the series
                 (Rayson G², Bonferroni over the number of periods, positive direction).
+``mann_kendall``  monotonic trend test of a series x_1..x_n (Mann 1945, Kendall 1975):
+                S = Σ_{i<j} sign(x_j − x_i); Var(S) = [n(n−1)(2n+5) − Σ_t t(t−1)(2t+5)]/18
+                over groups of t tied values; z = (S − sign(S))/sqrt(Var S) (continuity
+                correction); two-sided p = erfc(|z|/√2); Kendall's tau = S / (n(n−1)/2).
+``theil_sen``   Sen's (1968) slope: the median of (x_j − x_i)/(j − i) over all i < j
+                (units of the series per period).
 ``changepoints``  binary segmentation of a count series with exposures: the split that
                 maximises G² between the rates before and after is kept while its
                 G² ≥ threshold (default 10.83, p<.001) and both sides have at least
@@ -55,6 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "SIGNIFICANCE",
     "g2",
+    "g2_signed",
     "g2_p",
     "g2_critical",
     "significance_label",
@@ -67,6 +78,8 @@ __all__ = [
     "poisson_interval",
     "bursts",
     "changepoints",
+    "mann_kendall",
+    "theil_sen",
     "significance_thresholds",
     "p_label",
     "changepoint_splits",
@@ -107,6 +120,15 @@ def g2(a: float, b: float, c: float, d: float, *, cells: int = 2) -> float:
         if rest > 0:
             total += _xlnx_over(c - a, c * rest / n) + _xlnx_over(d - b, d * rest / n)
     return max(0.0, 2.0 * total)
+
+
+def g2_signed(a: float, b: float, c: float, d: float, *, cells: int = 4) -> float:
+    """:func:`g2` signed by the direction of the first cell: negative (or 0) where ``a`` is at
+    or below its expectation c(a+b)/(c+d), positive where it is above (attraction)."""
+    value = g2(a, b, c, d, cells=cells)
+    if c <= 0 or d <= 0 or a + b <= 0:
+        return 0.0
+    return value if a > c * (a + b) / (c + d) else 0.0 - value
 
 
 def _erfc(x: float) -> float:
@@ -366,3 +388,35 @@ def _best_split(k, n, lo, hi, min_size):
     return best
 
 
+
+
+def mann_kendall(values: Sequence[float]) -> dict[str, float]:
+    """Mann-Kendall trend test: ``s``, ``var``, ``z``, ``p`` (two-sided), ``tau``.
+
+    Fewer than 3 values: no test (s = 0, p = 1)."""
+    x = [float(v) for v in values]
+    n = len(x)
+    if n < 3:
+        return {"s": 0.0, "var": 0.0, "z": 0.0, "p": 1.0, "tau": 0.0}
+    s = 0.0
+    for i in range(n - 1):
+        xi = x[i]
+        for j in range(i + 1, n):
+            s += (x[j] > xi) - (x[j] < xi)
+    ties: dict[float, int] = {}
+    for v in x:
+        ties[v] = ties.get(v, 0) + 1
+    var = (n * (n - 1) * (2 * n + 5) - sum(t * (t - 1) * (2 * t + 5) for t in ties.values())) / 18.0
+    z = 0.0 if var <= 0 or s == 0 else (s - math.copysign(1.0, s)) / math.sqrt(var)
+    p = _erfc(abs(z) / math.sqrt(2.0)) if var > 0 else 1.0
+    return {"s": s, "var": var, "z": z, "p": min(1.0, p), "tau": s / (n * (n - 1) / 2)}
+
+
+def theil_sen(values: Sequence[float]) -> float:
+    """Sen's slope of a series at periods 0..n-1 (0.0 for fewer than two values)."""
+    x = [float(v) for v in values]
+    slopes = sorted((x[j] - x[i]) / (j - i) for i in range(len(x)) for j in range(i + 1, len(x)))
+    if not slopes:
+        return 0.0
+    m = len(slopes) // 2
+    return slopes[m] if len(slopes) % 2 else 0.5 * (slopes[m - 1] + slopes[m])

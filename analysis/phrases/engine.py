@@ -23,8 +23,13 @@ suffix-array slice ``sa[sa_lo : sa_lo + freq]`` (stored), so
 
 Association measures of a phrase w1..wn use its two end splits, (w1 | w2..wn) and
 (w1..wn-1 | wn), and keep the weaker value of each measure: ``g2`` is Dunning's
-log-likelihood of the 2x2 table (``stats.g2_expr`` with ``cells=4``), ``log_dice`` and
-``pmi`` as in ``stats``; N = number of tokens. Maximal phrases longer than ``max_n`` have
+log-likelihood of the 2x2 table, **signed** (``measures.g2_signed_expr``, ``cells=4``):
+positive where the two parts occur together more often than expected (f_a f_b / N),
+negative where they repel (``the the``, ``the of``), so the weaker split of a phrase with
+one repelling split is negative and a ranking by ``g2`` never puts a repelling pair above
+an attracting one. ``pmi`` as in ``measures`` (negative where a split repels);
+``log_dice`` as in ``measures`` where both splits attract (pmi > 0), else null (logDice
+has no sign, so a repelling pair would otherwise get a value); N = number of tokens. Maximal phrases longer than ``max_n`` have
 no association measures (null).
 
 The stored index (``index.py`` layout, see :func:`index_build`) lives in
@@ -346,11 +351,11 @@ MAXIMAL_SCHEMA = {k: v for k, v in NGRAM_SCHEMA.items() if k != "gram"} | {"n": 
 
 def _ngram_part(frame: pl.DataFrame, n: int, big_n: float) -> pl.DataFrame:
     """One n's rows with their association measures, in the final dtypes (minus ``gram``)."""
-    from ..measures import g2_expr, log_dice_expr, pmi_expr
+    from ..measures import g2_signed_expr, log_dice_expr, pmi_expr
 
     def measures(fa: str, fb: str) -> list[pl.Expr]:
         return [
-            g2_expr("freq", pl.col(fb) - pl.col("freq"), fa, big_n - pl.col(fa), cells=4),
+            g2_signed_expr("freq", pl.col(fb) - pl.col("freq"), fa, big_n - pl.col(fa), cells=4),
             log_dice_expr("freq", fa, fb),
             pmi_expr("freq", fa, fb, big_n),
         ]
@@ -359,8 +364,9 @@ def _ngram_part(frame: pl.DataFrame, n: int, big_n: float) -> pl.DataFrame:
         m1, m2 = measures("f_a1", "f_b1"), measures("f_a2", "f_b2")
         frame = frame.with_columns(
             pl.min_horizontal(m1[0], m2[0]).alias("g2"),
-            pl.min_horizontal(m1[1], m2[1]).alias("log_dice"),
             pl.min_horizontal(m1[2], m2[2]).alias("pmi"),
+        ).with_columns(  # logDice only where both splits attract (it has no sign of its own)
+            pl.when(pl.col("pmi") > 0).then(pl.min_horizontal(m1[1], m2[1])).alias("log_dice"),
         )
     else:
         frame = frame.with_columns(pl.lit(None, pl.Float64).alias(c) for c in ("g2", "log_dice", "pmi"))

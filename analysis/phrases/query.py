@@ -26,6 +26,7 @@ from ..errors import FormulaeError
 from ..ingest.periods import date_label_expr, period_keys, period_label, period_label_expr
 from ..ingest.where import sources_check
 from ..result import Result
+from ..text.pattern import is_pattern, pattern_sequences
 from ..vocab import PERIOD_STEP, PERIODS, PHRASE_SORTS, PRECISIONS, check, precision_rank
 from .index import PhraseIndex, index_load, index_notes
 
@@ -86,6 +87,65 @@ def _doc_filter(ix: PhraseIndex, source, date_from, date_to, distinct, where=Non
     return keep, notes
 
 
+def phrase_positions(ix: PhraseIndex, phrase: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """First and last token positions of every match of ``phrase`` (a literal phrase or a
+    pattern of :mod:`analysis.text.pattern`), sorted by start; and notes.
+
+    A pattern matches where any of its sequences does (the union of its literal wordings);
+    at one start position the longest match is kept. Syntax the grammar cannot read is a
+    :class:`FormulaeError` naming it, never dropped."""
+    notes: list[str] = []
+    empty = np.zeros(0, np.int64)
+    if not is_pattern(phrase):
+        ids, forms = ix.phrase_ids(phrase)
+        if ids is None:
+            if forms:
+                notes.append("a word of the phrase never occurs in the corpus at this level")
+            return empty, empty, notes
+        pos = ix.find_ids(ids)
+        return pos, pos + len(ids) - 1, notes
+    try:
+        seqs = pattern_sequences(phrase, ix.forms_of)
+    except ValueError as exc:
+        raise FormulaeError(f"phrase pattern {phrase!r}: {exc}") from None
+    starts, ends = [empty], [empty]
+    for seq in seqs:
+        hit = _sequence_positions(ix, seq)
+        if hit is not None:
+            starts.append(hit)
+            ends.append(hit + len(seq) - 1)
+    s, e = np.concatenate(starts), np.concatenate(ends)
+    order = np.lexsort((-e, s))
+    s, e = s[order], e[order]
+    first = np.ones(len(s), bool)
+    first[1:] = s[1:] != s[:-1]
+    notes.append(f"pattern: {len(seqs)} wordings, {int(first.sum())} matches")
+    return s[first], e[first], notes
+
+
+def _sequence_positions(ix: PhraseIndex, seq: tuple[str | None, ...]) -> np.ndarray | None:
+    """Start positions of one fixed sequence (``None`` = any one token) inside a sentence."""
+    fixed = [j for j, f in enumerate(seq) if f is not None]
+    ids = ix.ids_of([seq[j] for j in fixed])
+    if ids is None:
+        return None
+    lead = 0
+    while lead < len(seq) and seq[lead] is not None:
+        lead += 1
+    pos = ix.find_ids(ids[:lead])
+    if lead == len(seq) or len(pos) == 0:
+        return pos
+    tokens = ix.array("ids")
+    ss = np.asarray(ix.array("sent_starts"), np.int64)
+    nxt = np.searchsorted(ss, pos, side="right")
+    sent_end = np.where(nxt < len(ss), ss[np.minimum(nxt, len(ss) - 1)], len(tokens))
+    ok = pos + len(seq) <= sent_end
+    for k, j in enumerate(fixed[lead:], start=lead):
+        at = np.minimum(pos + j, len(tokens) - 1)
+        ok &= np.asarray(tokens[at]) == ids[k]
+    return pos[ok]
+
+
 def query_phrase(corpus: str, phrase: str, *, level: str | None = None, by: str | None = "year",
                  source=None, date_from: str | None = None, date_to: str | None = None,
                  distinct: bool = False, where: str | None = None, store=None) -> Result:
@@ -95,15 +155,11 @@ def query_phrase(corpus: str, phrase: str, *, level: str | None = None, by: str 
     if not phrase.strip():
         raise FormulaeError("the phrase is empty")
     ix = index_load(corpus, level, store)
-    ids, forms = ix.phrase_ids(phrase)
+    pos, _, found = phrase_positions(ix, phrase)
     keep, notes = _doc_filter(ix, source, date_from, date_to, distinct, where, store)
+    notes = found + notes
     n_docs = len(keep)
-    occ = np.zeros(n_docs, np.int64)
-    if ids is not None:
-        pos = ix.find_ids(ids)
-        occ = np.bincount(ix.doc_of(pos), minlength=n_docs)
-    elif forms:
-        notes.append("a word of the phrase never occurs in the corpus at this level")
+    occ = np.bincount(ix.doc_of(pos), minlength=n_docs) if len(pos) else np.zeros(n_docs, np.int64)
     tokens = np.asarray(ix.array("doc_tokens"))
     src = np.asarray(ix.array("doc_source")).astype(np.int64)
     if by is None:
@@ -190,21 +246,20 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
     params = {"corpus": corpus, "phrase": phrase, "level": ix.level, "width": width, "source": source,
               "from": date_from, "to": date_to, "distinct": distinct, "limit": limit, "where": where,
               "snapshot_sha256": ix.snapshot.get("snapshot_sha256")}
-    ids, _ = ix.phrase_ids(phrase)
+    pos, last, found = phrase_positions(ix, phrase)
     keep, notes = _doc_filter(ix, source, date_from, date_to, distinct, where, store)
+    notes = found + notes
     schema = {"date": pl.String, "source": pl.String, "id": pl.String, "before": pl.String,
               "match": pl.String, "after": pl.String, "doc": pl.UInt32, "start": pl.UInt32, "end": pl.UInt32}
-    if ids is None:
+    if len(pos) == 0:
         return Result(pl.DataFrame(schema=schema), params, notes)
-    pos = ix.find_ids(ids)
     docs = ix.doc_of(pos)
     sel = keep[docs]
-    pos, docs = pos[sel], docs[sel]
-    m = len(ids)
+    pos, last, docs = pos[sel], last[sel], docs[sel]
     hits = pl.DataFrame({
         "doc": docs.astype(np.uint32),
         "start": np.asarray(ix.array("start"))[pos].astype(np.uint32),
-        "end": np.asarray(ix.array("end"))[pos + m - 1].astype(np.uint32),
+        "end": np.asarray(ix.array("end"))[last].astype(np.uint32),
     })
     if hits.height == 0:
         return Result(pl.DataFrame(schema=schema), params, notes)

@@ -272,14 +272,62 @@ def section_families(ctx: ReportContext, top: int = 15, variants: int = 5) -> Ht
                               name="top-families")
     ids = frame.head(top)["family"].implode()
     var = (fam.variants.filter(pl.col("family").is_in(ids))
-           .join(frame.select("family", pl.col("canonical")), on="family")
+           .join(frame.select("family", pl.col("canonical"), *(["cohesion"] if "cohesion" in frame.columns else [])),
+                 on="family")
            .sort(["family", "statements", "occurrences", "variant"], descending=[False, True, True, False])
            .group_by("family", maintain_order=True).head(variants)
            .join(frame.head(top).with_row_index("rank").select("family", "rank"), on="family")
            .sort(["rank", "statements", "variant"], descending=[False, True, False])
-           .select("canonical", "variant", "statements", "occurrences", "family"))
+           .select("canonical", "variant", "statements", "occurrences", "family",
+                   *(["cohesion"] if "cohesion" in frame.columns else [])))
     return HtmlBlock(html_chart(chart) + html_table(var, name="family-variants",
-                                               caption=f"Main wordings of the top {top} families"))
+                                               caption=f"Main wordings of the top {top} families (cohesion: share "
+                                                       "of the family's occurrences holding its centre seed)"))
+
+
+def candidates(ctx: ReportContext, limit: int = 200) -> Any:
+    """The corpus's formula candidates (:func:`analysis.formulae.candidates.formulae_candidates`)."""
+    if "candidates" not in ctx.cache:
+        from ..formulae.candidates import formulae_candidates
+
+        ctx.cache["candidates"] = formulae_candidates(view_of(ctx), store=ctx.store, level=ctx.level,
+                                                      by=period_unit(ctx), limit=limit).frame
+    return ctx.cache["candidates"]
+
+
+def section_candidates(ctx: ReportContext, top: int = 25) -> HtmlBlock:
+    """Formula candidates found without a lexicon: the first ``top`` that are not proper
+    names, then the names among the first rows (flagged, never leading)."""
+    import polars as pl
+
+    frame = candidates(ctx)
+    cols = ["phrase", "n", "statements", "independent_statements", "period_share", "dp", "g2", "trend", "score"]
+    lead = frame.filter(~pl.col("name")).head(top).select(cols)
+    names = frame.head(2 * top).filter(pl.col("name")).select("phrase", "statements", "score")
+    return HtmlBlock(html_table(lead, name="candidates",
+                                caption=f"Formula candidates (forms at level {ctx.level or 'default'}; "
+                                        "score = log2(1 + independent statements) x association x (1 - DP) x "
+                                        "sqrt(period share) x log2(1 + length); proper names set apart)")
+                     + html_table(names, name="candidate-names",
+                                  caption="Proper-name sequences among the first candidates (flagged, not leading)"))
+
+
+def section_trends(ctx: ReportContext, top: int = 12) -> HtmlBlock:
+    """Emerging and fading formulae: candidates with a monotonic trend (Mann-Kendall,
+    p < .05, Sen's slope), and those that appear or vanish within the corpus's span."""
+    import polars as pl
+
+    frame = candidates(ctx).filter(~pl.col("name"))
+    cols = ["phrase", "statements", "trend_p", "slope"]
+    up = frame.filter(pl.col("trend") == "rising").sort(["slope", "phrase"], descending=[True, False]).head(top)
+    down = frame.filter(pl.col("trend") == "falling").sort(["slope", "phrase"]).head(top)
+    if up.height == 0 and down.height == 0:
+        return note("No candidate has a significant monotonic trend (or the corpus has too few periods).")
+    return HtmlBlock(html_table(up.select(cols), name="emerging",
+                                caption=f"Emerging: rising rate per 10k tokens by {period_unit(ctx)} "
+                                        "(Mann-Kendall p < .05; slope = Sen's slope per period)")
+                     + html_table(down.select(cols), name="fading",
+                                  caption="Fading: falling rate per 10k tokens"))
 
 
 def section_phrases(ctx: ReportContext, top: int = 25, min_n: tuple[int, ...] = (6, 4, 2)) -> HtmlBlock:

@@ -71,8 +71,10 @@ def stat_compare(corpus, a: str, b: str, *, store=None, level: str | None = None
 
     Columns: ``kind`` (formula / family / phrase), ``item``, ``label``, ``a_occ``, ``b_occ``
     (occurrences), ``a_st``, ``b_st`` (statements), ``a_per_10k``, ``b_per_10k``; token
-    keyness ``g2`` (Rayson), ``p``, ``sig``, ``log_ratio`` (A relative to B; zero counts
-    smoothed to 0.5); statement keyness ``df_g2`` (full 2×2 table), ``df_p``, ``df_sig``,
+    keyness ``g2`` (Rayson; two-sided on purpose - keyness asks "A or B?", so an item
+    key for either side ranks high - its direction is the sign of ``log_ratio``, unlike
+    the signed association ``g2`` of the phrase index), ``p``, ``sig``, ``log_ratio``
+    (A relative to B; zero counts smoothed to 0.5); statement keyness ``df_g2`` (full 2×2 table), ``df_p``, ``df_sig``,
     ``df_log_ratio``; ``status``: ``appeared in B`` (0 in A, ≥ ``min_count`` in B),
     ``vanished in B`` (the reverse) or ``both``. Sorted by g2 desc, item.
     With ``bonferroni`` the ``sig`` labels use α/m, m = number of items compared.

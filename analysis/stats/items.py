@@ -11,6 +11,7 @@ from ..formulae.lexicon import lexicon_load
 from ..formulae.match import formulae_counts, formulae_find, sequences_find
 from ..phrases.suffix import expand_runs
 from ..phrases.view import CorpusView, corpus_view
+from ..text.pattern import is_pattern, pattern_sequences
 from ..vocab import default_level
 
 
@@ -20,7 +21,8 @@ def view_of(corpus, store) -> CorpusView:
 
 
 def item_occurrences(view, item: str, *, level: str | None = None, families=None) -> pl.DataFrame:
-    """Occurrences (doc, pos, start, end) of a lexicon formula id, family id or literal phrase."""
+    """Occurrences (doc, pos, start, end) of a lexicon formula id, family id, literal phrase
+    or phrase pattern (:mod:`analysis.text.pattern`: the union of its wordings)."""
     level = level or default_level(view.language)
     if families is not None and item.startswith("fam-"):
         families.get(item)
@@ -28,6 +30,14 @@ def item_occurrences(view, item: str, *, level: str | None = None, families=None
     lex = lexicon_load().for_language(view.language)
     if any(f.id == item for f in lex.formulae):
         return formulae_find(view, lexicon=lex, level=level, formulae=[item]).select("doc", "pos", "start", "end")
+    if is_pattern(item):  # the phrase language of analysis.text.pattern: union of its wordings
+        try:
+            seqs = pattern_sequences(item, lambda w: view.analyzer.query_forms(w, level))
+        except ValueError as exc:
+            raise FormulaeError(f"phrase pattern {item!r}: {exc}") from None
+        hits = sequences_find(view.stream(level), dict(enumerate(seqs)))
+        return (hits.sort(["doc", "pos", "end"], descending=[False, False, True])
+                .unique(["doc", "pos"], keep="first", maintain_order=True).select("doc", "pos", "start", "end"))
     forms = view.analyzer.query_forms(item, level)
     if not forms:
         raise FormulaeError(f"{item!r} is neither a formula id of the lexicon nor a phrase with words")

@@ -19,7 +19,7 @@ TIMELINE_GROUPS = ("source", "language", "date_precision")
 def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str | None = "source",
                   where: str | None = None, sources: list[str] | None = None,
                   level: str | None = None, families=None,
-                  level_conf: float = 0.95) -> Result:
+                  level_conf: float = 0.95, min_tokens: int = 1000) -> Result:
     """Counts and rates of one formula / family / phrase per period (and group).
 
     Columns: [group], ``period`` (Date, start of the period), ``label`` (the period as
@@ -29,7 +29,10 @@ def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str
     tokens) with exact Poisson ``per_10k_lo``/``per_10k_hi``, ``peak`` (the group's highest
     ``per_10k``; ties: earliest), ``burst`` (see :func:`analysis.stats.stat_bursts`).
     ``.extra['changes']``: change points (:func:`analysis.stats.stat_changepoints`);
-    ``.extra['lifecycle']``: see :func:`stat_lifecycle`.
+    ``.extra['lifecycle']``: see :func:`stat_lifecycle`, with the trend of ``per_10k``
+    (:func:`analysis.measures.stat_trend`: Mann-Kendall and Sen's slope over the periods
+    with at least ``min_tokens`` tokens): ``periods_used``, ``trend``, ``trend_p``, ``tau``,
+    ``slope`` (per 10k tokens per period).
     """
     check("--by", by, PERIODS)
     view = view_of(corpus, store)
@@ -85,9 +88,28 @@ def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str
         changes = changes.drop("_all")
     life = stat_lifecycle(view, occ.join(st.select("doc"), on="doc", how="semi"), item=item,
                           group=group, by=by, timeline=frame, changes=changes)
+    life = _with_trend(life, tmp, series, gk, min_tokens, notes)
     params = {"corpus": view.name, "item": item, "by": by, "group": group, "where": where, "sources": sources,
-              "level": level, "confidence": level_conf, "snapshot_sha256": view.snapshot_sha256}
+              "level": level, "confidence": level_conf, "min_tokens": min_tokens,
+              "snapshot_sha256": view.snapshot_sha256}
     return Result(frame, params, notes, {"changes": changes, "lifecycle": life})
+
+
+def _with_trend(life: pl.DataFrame, series_frame: pl.DataFrame, series: list[str], gk: list[str],
+                min_tokens: int, notes: list[str]) -> pl.DataFrame:
+    """The lifecycle with the trend columns of :func:`analysis.measures.stat_trend`."""
+    data = series_frame.rename({"exposure": "tokens_total"})
+    trend = stats.stat_trend(data, series=series, period="period", min_exposure=min_tokens)
+    short = data.filter(pl.col("tokens_total") < min_tokens).height
+    if short:
+        notes.append(f"{short} periods with fewer than {min_tokens} tokens not used for the trend")
+    if gk:
+        return life.join(trend, on=gk, how="left")
+    trend = trend.drop("_all")
+    if trend.height == 0:  # no period with enough tokens
+        trend = pl.DataFrame({"periods_used": [0], "trend": ["too short"], "trend_p": [None], "tau": [None],
+                              "slope": [None]}, schema=trend.schema)
+    return pl.concat([life, trend], how="horizontal") if life.height else life
 
 
 def stat_lifecycle(view, occ: pl.DataFrame, *, item: str, group: str | None, by: str,

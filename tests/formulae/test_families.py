@@ -42,7 +42,7 @@ def test_known_variant_pairs(fam):
 
 def test_frame_columns_and_determinism(fam, mfa_ar, store):
     assert fam.frame.columns == ["family", "canonical", "signature", "statements", "occurrences",
-                                 "variants", "seeds"]
+                                 "variants", "cohesion", "seeds"]
     assert fam.variants.columns == ["family", "variant", "statements", "occurrences", "docs", "ids"]
     again = families_find(mfa_ar, store=store)
     assert again.frame.equals(fam.frame) and again.variants.equals(fam.variants)
@@ -71,3 +71,24 @@ def test_accept_writes_lexicon(fam, tmp_path, project_root):
     with pytest.raises(FormulaeError, match="already in the lexicon"):
         lexicon_accept(fam, fid, language="ar", path=lex)
     assert lexicon_load(lex).get(fid).label == fam.get(fid)["canonical"][0]
+
+
+def test_centres_do_not_chain():
+    from analysis.formulae.families import seed_centres
+
+    # 0-1 and 1-2 linked, 0-2 not: 2 must not join 0's family through 1
+    pairs = pl.DataFrame({"seed": [0, 1, 3], "other": [1, 2, 4]}, schema={"seed": pl.UInt32, "other": pl.UInt32})
+    lab = dict(seed_centres(5, pairs).iter_rows())
+    assert lab == {0: 0, 1: 0, 2: 2, 3: 3, 4: 3}
+
+
+@pytest.mark.parametrize("corpus", ["saudinewsnet", "ungdc"])
+def test_largest_family_at_most_100_wordings(corpus, request, store):
+    name = request.getfixturevalue(corpus)
+    fam = families_find(name, store=store)
+    assert fam.frame.height > 100
+    assert fam.frame["variants"].max() <= 100
+    assert fam.frame["family"].n_unique() == fam.frame.height
+    assert fam.frame["cohesion"].is_between(0, 1).all()
+    per = fam.variants.group_by("family").len()
+    assert per["len"].max() <= 100

@@ -243,3 +243,59 @@ def test_stat_bursts_and_changepoints_frames():
         "formula": ["f"] * 6, "period": list(range(6)),
         "count": [1, 1, 1, 30, 1, 1], "exposure": [100] * 6}), series="formula")
     assert b["burst"].to_list() == [False, False, False, True, False, False]
+
+
+def test_g2_signed_sign_and_polars_twin():
+    import polars as pl
+
+    cases = [(30, 10, 100, 1000), (1, 50, 100, 1000), (10, 100, 100, 1000), (0, 5, 10, 10), (5, 5, 0, 10)]
+    for a, b, c, d in cases:
+        value = stats.g2_signed(a, b, c, d)
+        assert abs(value) == pytest.approx(stats.g2(a, b, c, d, cells=4))
+        expected = c * (a + b) / (c + d) if c + d else 0
+        assert (value > 0) == (a > expected and stats.g2(a, b, c, d, cells=4) > 0)
+    frame = pl.DataFrame(cases, schema=["a", "b", "c", "d"], orient="row")
+    got = frame.select(stats.g2_signed_expr("a", "b", "c", "d"))[:, 0].to_list()
+    assert got == pytest.approx([stats.g2_signed(*x) for x in cases])
+    assert stats.g2_signed(10, 100, 100, 1000) == 0.0  # exactly as expected: neither sign
+
+
+def test_mann_kendall_worked_example_and_ties():
+    mk = stats.mann_kendall([1, 2, 3, 4, 5])
+    assert mk["s"] == 10 and mk["tau"] == 1.0
+    assert mk["var"] == pytest.approx(5 * 4 * 15 / 18)
+    assert mk["z"] == pytest.approx(9 / math.sqrt(5 * 4 * 15 / 18))
+    assert mk["p"] == pytest.approx(0.02747, abs=2e-4)  # two-sided normal tail of z = 2.205
+    tied = stats.mann_kendall([1, 1, 2, 2, 3])  # ties: two groups of 2
+    assert tied["s"] == 8 and tied["var"] == pytest.approx((5 * 4 * 15 - 2 * (2 * 1 * 9)) / 18)
+    assert stats.mann_kendall([3, 2]) == {"s": 0.0, "var": 0.0, "z": 0.0, "p": 1.0, "tau": 0.0}
+    assert stats.mann_kendall([2, 2, 2, 2])["p"] == 1.0
+
+
+@given(st.lists(st.integers(-5, 5), min_size=3, max_size=25))
+@settings(max_examples=60, deadline=None)
+def test_mann_kendall_and_sen_against_oracle(xs):
+    n = len(xs)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    s = sum((xs[j] > xs[i]) - (xs[j] < xs[i]) for i, j in pairs)
+    mk = stats.mann_kendall(xs)
+    assert mk["s"] == s and mk["tau"] == pytest.approx(s / len(pairs))
+    assert 0.0 <= mk["p"] <= 1.0
+    assert stats.mann_kendall(xs[::-1])["s"] == -s  # reversing the series flips the sign
+    slopes = sorted((xs[j] - xs[i]) / (j - i) for i, j in pairs)
+    mid = len(slopes) // 2
+    want = slopes[mid] if len(slopes) % 2 else (slopes[mid - 1] + slopes[mid]) / 2
+    assert stats.theil_sen(xs) == pytest.approx(want)
+    assert stats.theil_sen([2 * x + 7 for x in range(n)]) == pytest.approx(2.0)
+
+
+def test_stat_trend_uses_only_periods_with_enough_tokens():
+    import polars as pl
+
+    frame = pl.DataFrame({"g": ["a"] * 6 + ["b"] * 2, "period": [1, 2, 3, 4, 5, 6, 1, 2],
+                          "per_10k": [1.0, 2.0, 3.0, 4.0, 5.0, 0.0, 1.0, 2.0],
+                          "tokens_total": [500, 500, 500, 500, 500, 10, 500, 500]})
+    out = stats.stat_trend(frame, series="g", min_exposure=100).sort("g")
+    assert out["periods_used"].to_list() == [5, 2]
+    assert out["trend"].to_list() == ["rising", "too short"]
+    assert out["slope"][0] == pytest.approx(1.0)

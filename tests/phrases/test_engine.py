@@ -130,7 +130,8 @@ def test_association_and_dp_match_stats():
     row = sc.ngrams.filter(pl.col("n") == 2).to_dicts()[0]  # "a b"
     n_tok = 12
     f_ab, f_a, f_b = 3, 4, 4
-    want_g2 = stats.g2(f_ab, f_b - f_ab, f_a, n_tok - f_a, cells=4)
+    want_g2 = stats.g2_signed(f_ab, f_b - f_ab, f_a, n_tok - f_a, cells=4)
+    assert want_g2 > 0  # "a b" attract
     assert row["freq"] == 3 and math.isclose(row["g2"], want_g2)
     assert math.isclose(row["log_dice"], stats.log_dice(f_ab, f_a, f_b))
     assert math.isclose(row["pmi"], stats.pmi(f_ab, f_a, f_b, n_tok))
@@ -182,3 +183,19 @@ def test_suffix_array_matches_naive_sort(top):
         mism = np.flatnonzero(a[:k] != b[:k])
         assert min(cl[r], sent_end[sa[r]] - sa[r], sent_end[sa[r - 1]] - sa[r - 1]) == min(
             mism[0] if len(mism) else k, sent_end[sa[r]] - sa[r], sent_end[sa[r - 1]] - sa[r - 1])
+
+
+def test_repelled_pair_has_negative_g2_and_no_log_dice():
+    # "x y": x and y are frequent but rarely adjacent -> observed < expected, G² signed < 0
+    sent = [["x", "q", "y"], ["y", "r", "x"], ["x", "y"]]
+    docs = [sent * 3, sent * 3, [["x", "y"], ["x", "s", "y", "x", "t", "y", "x", "u", "y"]] * 3]
+    sc = phrases_scan(make_stream(docs), doc_table(3), max_n=2, min_statements=2)
+    vocab = sc.vocab["form"].to_list()
+    xy = [r for r in sc.ngrams.filter(pl.col("n") == 2).to_dicts()
+          if tuple(vocab[int(t)] for t in sc.ids[r["pos"]:r["pos"] + 2]) == ("x", "y")][0]
+    n_tok = len(sc.ids)
+    f_x, f_y = int((sc.ids == vocab.index("x")).sum()), int((sc.ids == vocab.index("y")).sum())
+    want = stats.g2_signed(xy["freq"], f_y - xy["freq"], f_x, n_tok - f_x, cells=4)
+    assert xy["freq"] < f_x * f_y / n_tok and want < 0
+    assert math.isclose(xy["g2"], min(want, stats.g2_signed(xy["freq"], f_y - xy["freq"], f_x, n_tok - f_x, cells=4)))
+    assert xy["pmi"] < 0 and xy["log_dice"] is None

@@ -1,0 +1,146 @@
+"""Formula candidates on the real ungdc corpus (golden properties) and the thin CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from analysis.cli import app
+from analysis.errors import FormulaeError
+from analysis.formulae.candidates import candidate_id, formulae_candidates
+from analysis.ingest.where import filter_parse
+from analysis.phrases.build import index_build
+from analysis.phrases.query import phrases_table
+from analysis.text.function_words import function_words
+
+DEVSET = Path(__file__).resolve().parent.parent / "data" / "formulae_devset.yml"
+
+
+@pytest.fixture(scope="module")
+def ungdc_ix(ungdc, store):
+    index_build(ungdc, "norm", store)
+    return ungdc
+
+
+@pytest.fixture(scope="module")
+def top(ungdc_ix, store):
+    return formulae_candidates(ungdc_ix, store=store, limit=100)
+
+
+def test_top_100_has_no_function_word_edge(top):
+    edges = function_words("en")
+    words = [p.split(" ") for p in top.frame["phrase"].to_list()]
+    assert len(words) == 100
+    assert [w for w in words if w[0] in edges or w[-1] in edges] == []
+    assert all(len(w) >= 2 for w in words)
+
+
+def test_top_100_only_attracting_pairs(top):
+    f = top.frame
+    assert f.filter(pl.col("g2").is_null() & (pl.col("n") <= 8)).height == 0
+    assert f.filter(pl.col("g2") <= 0).height == 0
+    assert f.filter(pl.col("pmi") <= 0).height == 0
+
+
+def test_ingredients_are_consistent(top):
+    f = top.frame
+    assert f.filter(pl.col("independent") > pl.col("freq")).height == 0
+    assert f.filter(pl.col("independent_statements") > pl.col("statements")).height == 0
+    assert f.filter(pl.col("sources") > pl.col("statements")).height == 0
+    assert f.filter(~pl.col("period_share").is_between(0, 1) | ~pl.col("dp").is_between(0, 1)).height == 0
+    assert f["score"].to_list() == sorted(f["score"].to_list(), reverse=True)
+    assert f["rank"].to_list() == list(range(1, 101))
+    assert f["id"].to_list() == [candidate_id(p) for p in f["phrase"].to_list()]
+
+
+def test_known_formulae_rank_and_names_are_flagged(ungdc_ix, store, top):
+    phrases = top.frame["phrase"].to_list()
+    for formula in ("international peace and security", "territorial integrity", "rule of law"):
+        assert formula in phrases
+    full = formulae_candidates(ungdc_ix, store=store, limit=400).frame
+    flag = dict(zip(full["phrase"].to_list(), full["name"].to_list(), strict=True))
+    assert flag["united nations"] and flag["security council"] and flag["middle east"]
+    assert not flag["international community"] and not flag["territorial integrity"]
+    # names never lead: the name weight keeps them below unflagged rows of equal strength
+    assert not any(full.head(10)["name"].to_list())
+    trend = dict(zip(full["phrase"].to_list(), full["trend"].to_list(), strict=True))
+    assert trend["climate change"] == "rising" and trend["economic and social"] == "falling"
+
+
+def test_reference_keyness(ungdc_ix, ungd, store):
+    from analysis.measures import g2_critical
+    from analysis.phrases.index import index_load
+
+    index_build(ungd, "norm", store)
+    res = formulae_candidates(ungdc_ix, store=store, limit=30, reference=ungd)
+    f = res.frame
+    assert {"ref_freq", "ref_g2", "ref_p", "ref_sig", "ref_log_ratio"} <= set(f.columns)
+    crit = g2_critical(0.05, 30)
+    assert f.filter((pl.col("ref_g2").abs() < crit) & (pl.col("ref_log_ratio") != 0)).height == 0
+    assert f.filter((pl.col("ref_g2") * pl.col("ref_log_ratio")) < 0).height == 0  # one direction
+    ref = index_load(ungd, "norm", store)
+    for phrase, count in zip(f["phrase"].head(5).to_list(), f["ref_freq"].head(5).to_list(), strict=True):
+        assert len(ref.find(ref.forms_of(phrase))) == count
+    assert any("keyness against" in n for n in res.notes)
+
+
+def test_independent_frequency_discounts_subphrases(ungdc_ix, store):
+    f = formulae_candidates(ungdc_ix, store=store, limit=None).frame
+    row = {p: r for p, r in zip(f["phrase"].to_list(), f.iter_rows(named=True), strict=True)}
+    longer, shorter = row["maintenance of international peace and security"], row["maintenance of international peace"]
+    assert shorter["freq"] >= longer["freq"]
+    assert shorter["independent"] <= shorter["freq"] - longer["freq"]  # inside the longer one: dependent
+    assert row["international peace and security"]["independent"] < row["international peace and security"]["freq"]
+
+
+def test_no_names_and_where(ungdc_ix, store):
+    res = formulae_candidates(ungdc_ix, store=store, names=False, where=filter_parse("year=1990..1999"), limit=50)
+    f = res.frame
+    assert f.height == 50 and not any(f["name"].to_list())
+    assert any("kept by --where" in n for n in res.notes)
+    assert res.params["by"] == "year" and res.params["periods"] == 10
+    assert f["period_share"].max() <= 1.0
+
+
+def test_phrases_sort_g2_never_ranks_repelled_pairs(ungdc_ix, store):
+    frame, _ = phrases_table(ungdc_ix, maximal=True, sort="g2", limit=300, store=store)
+    assert frame.filter(pl.col("g2") <= 0).height == 0
+    assert "the the" not in frame["phrase"].to_list() and "the of" not in frame["phrase"].to_list()
+    bottom, _ = phrases_table(ungdc_ix, n=(2, 2), sort="g2", limit=None, store=store)
+    the_the = bottom.filter(pl.col("phrase") == "the the")
+    assert the_the.height == 1 and the_the["g2"][0] < 0 and the_the["log_dice"][0] is None
+
+
+def test_devset_entries_are_documented_and_occur(ungdc_ix, store):
+    from analysis.phrases.index import index_load
+
+    data = yaml.safe_load(DEVSET.read_text(encoding="utf-8"))
+    assert set(data) == {"ungdc", "saudinewsnet"}
+    for corpus in data.values():
+        for e in corpus["formulae"]:
+            assert e["why"].strip() and e["found"] in ("known", "corpus"), e
+    ix = index_load(ungdc_ix, "norm", store)
+    missing = [e["phrase"] for e in data["ungdc"]["formulae"] if len(ix.find(ix.forms_of(e["phrase"]))) < 5]
+    assert missing == []
+
+
+def test_cli_candidates_json_and_accept(ungdc_ix, store, tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(app, ["candidates", "--corpus", ungdc_ix, "--store", str(store), "-n", "5", "-f", "json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert len(rows) == 5 and rows[0]["rank"] == 1 and {"phrase", "independent", "name", "score"} <= set(rows[0])
+    lex = tmp_path / "lex.yml"
+    lex.write_text((DEVSET.parent.parent.parent / "corpus" / "formulae.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    r = runner.invoke(app, ["candidates", "--corpus", ungdc_ix, "--store", str(store), "--accept", rows[0]["id"],
+                            "--lexicon", str(lex)])
+    assert r.exit_code == 0, r.output
+    assert rows[0]["id"] in lex.read_text(encoding="utf-8") and rows[0]["phrase"] in lex.read_text(encoding="utf-8")
+    r = runner.invoke(app, ["candidates", "--corpus", ungdc_ix, "--store", str(store), "--accept", "cand-0000000000",
+                            "--lexicon", str(lex)])
+    assert isinstance(r.exception, FormulaeError) and "unknown candidate" in str(r.exception)
