@@ -56,7 +56,7 @@ import time, json
 J = {j}
 t = time.perf_counter()
 from analysis.phrases.query import phrases_table
-frame, _ = phrases_table({corpus!r}, maximal=True, sort="g2", limit=500, store={store!r})
+frame = phrases_table({corpus!r}, maximal=True, sort="g2", limit=500, store={store!r}).frame
 print(time.perf_counter() - t)
 print(J(frame["phrase"].to_list()))
 """

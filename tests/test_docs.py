@@ -155,7 +155,7 @@ def test_readme_shows_commands():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("argv", readme_commands(), ids=lambda a: " ".join(a)[:60])
-def test_readme_command_runs(argv, store, mfa_ar, ungd, cli, project_root, tmp_path):
+def test_readme_command_runs(argv, store, mfa_ar, ungd, cn_mfa, cli, project_root, tmp_path):
     """Before: `formulae formulae --counts` lacked the first/last ids the README promised."""
     name = " ".join(argv)
     if any(name.startswith(k) for k in NOT_RUN):

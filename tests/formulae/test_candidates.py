@@ -108,10 +108,10 @@ def test_no_names_and_where(ungdc_ix, store):
 
 
 def test_phrases_sort_g2_never_ranks_repelled_pairs(ungdc_ix, store):
-    frame, _ = phrases_table(ungdc_ix, maximal=True, sort="g2", limit=300, store=store)
+    frame = phrases_table(ungdc_ix, maximal=True, sort="g2", limit=300, store=store).frame
     assert frame.filter(pl.col("g2") <= 0).height == 0
     assert "the the" not in frame["phrase"].to_list() and "the of" not in frame["phrase"].to_list()
-    bottom, _ = phrases_table(ungdc_ix, n=(2, 2), sort="g2", limit=None, store=store)
+    bottom = phrases_table(ungdc_ix, n=(2, 2), sort="g2", limit=None, store=store).frame
     the_the = bottom.filter(pl.col("phrase") == "the the")
     assert the_the.height == 1 and the_the["g2"][0] < 0 and the_the["log_dice"][0] is None
 

@@ -29,23 +29,25 @@ def test_frames_are_open_slots_with_content_edges(frames):
         assert 1 <= words.count("*") <= 2
     assert f.filter((pl.col("fillers") < 3) | (pl.col("top_share") > 0.8) | (pl.col("statements") < 10)).height == 0
     assert f["freq"].to_list() == sorted(f["freq"].to_list(), reverse=True)
-    assert "assembly at its * session" in f["frame"].to_list()
+    # "forty-fifth" is two forms at norm since hyphens separate words (issue 13): the
+    # ordinal is two forms, so the session frames are "forty * session" (fifth, sixth, ...)
+    assert {"forty * session", "sixty * session", "session * * assembly"} <= set(f["frame"].to_list())
 
 
 def test_filler_counts_match_the_index(frames, ungdc, store):
     ix = index_load(ungdc, "norm", store)
-    row = frames.frame.filter(pl.col("frame") == "assembly at its * session").row(0, named=True)
+    row = frames.frame.filter(pl.col("frame") == "forty * session").row(0, named=True)
     total = 0
     for part in row["top_fillers"].split("; "):
         filler, count = part.rsplit(" (", 1)
-        found = len(ix.find(ix.forms_of(f"assembly at its {filler} session")))
+        found = len(ix.find(ix.forms_of(f"forty {filler} session")))
         assert found == int(count.rstrip(")")), filler
         total += found
     assert total <= row["freq"]
-    pos = ix.find(ix.forms_of("assembly at its"))
+    pos = ix.find(ix.forms_of("forty"))
     ids = np.asarray(ix.array("ids"))
     session = ix.ids_of(["session"])[0]
-    assert row["freq"] <= int((ids[np.minimum(pos + 4, len(ids) - 1)] == session).sum())
+    assert row["freq"] <= int((ids[np.minimum(pos + 2, len(ids) - 1)] == session).sum())
 
 
 def test_frame_errors(ungdc, store):

@@ -46,7 +46,7 @@ def test_pattern_query_is_union_of_literal_wordings(ungdc_ix, store, pattern, wo
     res = query_phrase(ungdc_ix, pattern, by=None, store=store)
     assert sum(res.columns["occurrences"]) == count
     assert sum(res.columns["statements"]) == len(docs)
-    lines, _ = query_kwic(ungdc_ix, pattern, store=store)
+    lines = query_kwic(ungdc_ix, pattern, store=store).frame
     assert lines.height == count
     firsts = {re.findall(r"\w[\w-]*", m.lower())[0] for m in lines["match"].to_list()}
     assert firsts <= {w.split()[0] for w in wordings}
