@@ -83,7 +83,10 @@ def umask_mode(mode: int = 0o777) -> int:
     (the portable way) would briefly change it for every thread of the process."""
     try:
         status = Path("/proc/self/status").read_text()
-        mask = int(re.search(r"^Umask:\s*([0-7]+)", status, re.M).group(1), 8)
+        found = re.search(r"^Umask:\s*([0-7]+)", status, re.M)
+        if found is None:
+            raise AttributeError("no Umask line")
+        mask = int(found.group(1), 8)
     except (OSError, AttributeError):
         mask = os.umask(0)
         os.umask(mask)

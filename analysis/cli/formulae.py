@@ -106,10 +106,11 @@ def compare_cmd(
         return
     if len(corpus) > 2 or a is None or b is None:
         raise FormulaeError("compare: give one --corpus with --a and --b, or two --corpus")
-    corpus = corpus[0]
     from ..stats.compare import stat_compare
 
-    res = stat_compare(corpus, a, b, store=store, level=value(level), phrases=phrases,
+    name = corpus[0]
+
+    res = stat_compare(name, a, b, store=store, level=value(level), phrases=phrases,
                        phrase_min_statements=min_statements, bonferroni=bonferroni)
     frame = res.frame
     if max_p is not None:
@@ -120,7 +121,7 @@ def compare_cmd(
     p = res.params
     notes = [*res.notes, f"A: {p['a_statements']} statements, {p['a_tokens']} tokens; "
                          f"B: {p['b_statements']} statements, {p['b_tokens']} tokens"]
-    emit_result(frame, fmt, output, f"{corpus}: A={a} vs B={b}", notes)
+    emit_result(frame, fmt, output, f"{name}: A={a} vs B={b}", notes)
 
 
 @app.command("families")

@@ -155,7 +155,7 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
     if where is None:
         # the whole corpus: the stored phrase index already has the maximal phrases
         ix = view.index(p["level"])
-        scan = SimpleNamespace(
+        scan: Any = SimpleNamespace(  # the parts of a Scan the families need
             ids=np.asarray(ix.array("ids")), sa=ix.array("sa"),
             vocab=ix.table("vocab").select("id", "form").collect(),
             maximal=ix.table("maximal").filter(pl.col("distinct_statements") >= p["min_statements"]).collect())

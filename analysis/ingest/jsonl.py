@@ -22,7 +22,8 @@ def read_jsonl(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Data
         df = pl.read_ndjson(path, infer_schema_length=1000)
     except Exception:
         df = None
-    cache: dict[str, bytes | list[bytes]] = {}
+    cache: dict[str, bytes] = {}
+    split: dict[str, list[bytes]] = {}
 
     def raw() -> bytes:
         if "raw" not in cache:
@@ -30,9 +31,9 @@ def read_jsonl(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.Data
         return cache["raw"]
 
     def locate_null(line: int) -> bool:
-        if "lines" not in cache:  # split once: called for every record with a null text
-            cache["lines"] = raw().split(b"\n")
-        obj = json.loads(cache["lines"][line - 1])
+        if "lines" not in split:  # split once: called for every record with a null text
+            split["lines"] = raw().split(b"\n")
+        obj = json.loads(split["lines"][line - 1])
         return decl.field_for("text") not in obj
 
     if df is not None:

@@ -91,7 +91,7 @@ def read_input(path: Path) -> bytes:
     return out[0] if len(out) == 1 else b"".join(out)
 
 
-def decode_utf8(raw: bytes, path: Path) -> str:
+def decode_utf8(raw: bytes, path: Path | str) -> str:
     """Decode UTF-8 strictly (a leading BOM is skipped); errors name the line."""
     try:
         text = raw.decode("utf-8")
@@ -100,7 +100,7 @@ def decode_utf8(raw: bytes, path: Path) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def utf8_error(raw: bytes, exc: UnicodeDecodeError, path: Path, offset: int = 0) -> FormulaeError:
+def utf8_error(raw: bytes, exc: UnicodeDecodeError, path: Path | str, offset: int = 0) -> FormulaeError:
     start = offset + exc.start
     line = raw.count(b"\n", 0, start) + 1
     col = start - (raw.rfind(b"\n", 0, start) + 1) + 1

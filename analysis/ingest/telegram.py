@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -42,7 +43,7 @@ def read_telegram(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.D
     rows: list[dict] = []
     for i, msg in enumerate(data["messages"]):
         line = id_lines[i]
-        row = {"file": shown, "line": line, "drop": None, "detail": None, "_pos": i + 1}
+        row: dict[str, Any] = {"file": shown, "line": line, "drop": None, "detail": None, "_pos": i + 1}
         if not isinstance(msg, dict):
             row.update(drop="unparseable", detail="message is not a JSON object")
             rows.append(row)
@@ -55,7 +56,8 @@ def read_telegram(path: Path, decl: Declaration, skip_bad: bool = False) -> pl.D
             row.update(id=_tg_id(msg), drop="unparseable", detail="message has no 'text' field")
             rows.append(row)
             continue
-        flat, tags = _tg_flatten(msg.get("text"))
+        flat, found = _tg_flatten(msg.get("text"))
+        tags: list[str] | None = found
         entities = msg.get("text_entities")
         if isinstance(entities, list):
             tags = [e.get("text", "") for e in entities if isinstance(e, dict) and e.get("type") == "hashtag"]

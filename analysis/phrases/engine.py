@@ -216,7 +216,8 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
 
     say("n-grams")
     ng_parts, mx_parts = [], []
-    freq_prev = freq_uni = None  # per position: freq of the (n-1)-gram / word starting there
+    # per position: freq of the (n-1)-gram / word starting there (set by the n = 1 pass)
+    freq_prev = freq_uni = np.zeros(0, np.uint32)
     offset = 0  # rows of the n-gram table so far
     big_n = float(max(total, 1))
     for n in range(1, max_n + 1):

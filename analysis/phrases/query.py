@@ -126,7 +126,7 @@ def phrase_positions(ix: PhraseIndex, phrase: str) -> tuple[np.ndarray, np.ndarr
 def _sequence_positions(ix: PhraseIndex, seq: tuple[str | None, ...]) -> np.ndarray | None:
     """Start positions of one fixed sequence (``None`` = any one token) inside a sentence."""
     fixed = [j for j, f in enumerate(seq) if f is not None]
-    ids = ix.ids_of([seq[j] for j in fixed])
+    ids = ix.ids_of([f for f in seq if f is not None])
     if ids is None:
         return None
     lead = 0

@@ -347,7 +347,7 @@ def shards_prune(corpus: str, kind: str, store=None) -> int:
     """Remove the shard folders of ``kind`` that no index catalog of ``corpus`` names
     (shards of replaced statements); return how many."""
     base = corpus_dir(corpus, store)
-    keep = set()
+    keep: set[str] = set()
     for catalog in base.glob("index/*/catalog.json"):
         keep.update(s["key"] for s in read_json(catalog)["shards"])
     gone = 0

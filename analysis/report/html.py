@@ -107,7 +107,7 @@ def is_arabic(text: str | None) -> bool:
 
 def is_cjk(text: str | None) -> bool:
     """True when ``text`` contains Chinese / Japanese characters (Han, kana, full-width forms)."""
-    return bool(text) and _CJK.search(text) is not None
+    return text is not None and _CJK.search(text) is not None
 
 
 def cjk_font_embed(page: str) -> str:

@@ -42,6 +42,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -248,7 +249,7 @@ class Analyzer:
         self._split: dict[str, tuple[str, ...]] = {}
         self._stem: dict[str, str] = {}
         self._lemma: dict[str, str] = {}
-        self._morph = None
+        self._morph: Any = None  # pymorphy3.MorphAnalyzer, loaded on first use
         self._stemmers: dict[str, object] = {}
 
     # --- construction -------------------------------------------------------

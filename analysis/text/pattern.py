@@ -48,8 +48,7 @@ def pattern_parse(text: str) -> list[tuple[str, Any]]:
             if not all(alts):
                 raise ValueError(f"empty alternative in {tok!r}")
             out.append(("alt", (alts, optional)))
-        elif _GAP_RE.match(tok):
-            m = _GAP_RE.match(tok)
+        elif (m := _GAP_RE.match(tok)) is not None:
             lo, hi = (1, 1) if m.group(1) is None else (int(m.group(1)), int(m.group(2)))
             if lo > hi or hi > MAX_GAP:
                 raise ValueError(f"gap {tok!r} must be *{{lo,hi}} with lo <= hi <= {MAX_GAP}")
@@ -80,7 +79,7 @@ def pattern_sequences(text: str, to_forms: Callable[[str], list[str]]) -> list[t
             choices.append([tuple(to_forms(val))])
         elif kind == "alt":
             alts, optional = val
-            opts = [tuple(to_forms(a)) for a in alts]
+            opts: list[tuple[str | None, ...]] = [tuple(to_forms(a)) for a in alts]
             if optional:
                 opts.append(())
             choices.append(opts)
