@@ -184,25 +184,15 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
 
 
 def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
+    """Families from the maximal phrases of a scan: 1. seeds (:func:`_seed_table`);
+    2. each seed's core forms, estimated on a sample of its occurrences; 3. every
+    occurrence extended through the chain of core forms; 4. grouped around centre seeds
+    (:func:`_group`)."""
     ids = np.asarray(scan.ids)
     forms = scan.vocab.sort("id")["form"]
     is_content = stream["content"].to_numpy()
-    mx = scan.maximal
-    if mx.height == 0:
-        notes.append("no recurring phrases")
-        return _empty({}, notes)
-    pos = mx["pos"].to_numpy().astype(np.int64)
-    n = mx["n"].to_numpy().astype(np.int64)
-    tok, row = suffix.expand_runs(pos, n)
-    n_content = np.bincount(row, weights=is_content[tok], minlength=len(pos))
-    mx = mx.with_columns(pl.Series("n_content", n_content.astype(np.int64)))
-    seeds = (mx.with_row_index("_r").filter(pl.col("n_content") >= p["min_content"])
-             .sort(["distinct_statements", "freq", "n", "sa_lo"], descending=[True, True, True, False])
-             .head(p["max_seeds"]))
-    dropped = mx.height - seeds.height
-    notes.append(f"{mx.height} maximal recurring phrases; {seeds.height} used as seeds "
-                 f"({dropped} with fewer than {p['min_content']} content forms or past max_seeds)")
-    if seeds.height == 0:
+    seeds = _seed_table(scan.maximal, is_content, p, notes)
+    if seeds is None:
         return _empty({}, notes)
     seeds = seeds.with_row_index("seed")
     # occurrences of each seed: suffix-array slice sa[sa_lo : sa_lo + freq]
@@ -271,7 +261,27 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
                         "doc": doc[r0], "a": r0 - ext["left"], "b": r1 + ext["right"]})
     core_df = core.select(pl.col("seed").cast(pl.UInt32), (pl.col("key") % n_voc).alias("fid"))
     own = pl.DataFrame({"seed": (own_keys // n_voc).astype(np.uint32), "fid": own_keys % n_voc})
-    return _group(occ, seeds, core_df, own, forms, ids, stream, docmap, view, p, notes)
+    return _group(occ, seeds, core_df, own, _Corpus(forms, ids, stream, docmap, view, p, notes))
+
+
+def _seed_table(mx: pl.DataFrame, is_content: np.ndarray, p: dict, notes: list[str]) -> pl.DataFrame | None:
+    """The maximal phrases used as seeds: at least ``min_content`` content forms, the
+    ``max_seeds`` most widespread (None, with a note, when there is none)."""
+    if mx.height == 0:
+        notes.append("no recurring phrases")
+        return None
+    pos = mx["pos"].to_numpy().astype(np.int64)
+    n = mx["n"].to_numpy().astype(np.int64)
+    tok, row = suffix.expand_runs(pos, n)
+    n_content = np.bincount(row, weights=is_content[tok], minlength=len(pos))
+    mx = mx.with_columns(pl.Series("n_content", n_content.astype(np.int64)))
+    seeds = (mx.with_row_index("_r").filter(pl.col("n_content") >= p["min_content"])
+             .sort(["distinct_statements", "freq", "n", "sa_lo"], descending=[True, True, True, False])
+             .head(p["max_seeds"]))
+    dropped = mx.height - seeds.height
+    notes.append(f"{mx.height} maximal recurring phrases; {seeds.height} used as seeds "
+                 f"({dropped} with fewer than {p['min_content']} content forms or past max_seeds)")
+    return seeds if seeds.height else None
 
 
 def _blocks(occ: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
@@ -313,7 +323,24 @@ def seed_centres(n_seeds: int, pairs: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame({"seed": np.arange(n_seeds), "lab": lab}, schema={"seed": pl.UInt32, "lab": pl.UInt32})
 
 
-def _group(occ, seeds, core, own, forms, ids, stream, docmap, view, p, notes) -> Families:
+@dataclass
+class _Corpus:
+    """What grouping needs of the corpus: vocabulary forms, token ids, the form stream,
+    doc numbering, the view, the parameters and the notes being written."""
+
+    forms: pl.Series
+    ids: np.ndarray
+    stream: pl.DataFrame
+    docmap: pl.DataFrame
+    view: Any
+    p: dict
+    notes: list[str]
+
+
+def _group(occ, seeds, core, own, corpus: _Corpus) -> Families:
+    """Families around centre seeds (occurrences, seeds, their core and own forms)."""
+    forms, ids, stream, docmap = corpus.forms, corpus.ids, corpus.stream, corpus.docmap
+    view, p, notes = corpus.view, corpus.p, corpus.notes
     # 4. link seeds whose spans overlap
     blk = _blocks(occ, ["doc"])
     bs = blk.select("blk", "seed").unique()

@@ -169,6 +169,11 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
     ``docs`` has one row per statement: ``doc`` (UInt32, 0..D-1 in order) and
     ``canon`` (the doc whose text this one duplicates, else itself).
     ``progress(step: str)`` is called between steps when given.
+
+    1. encode the forms as ids and mark sentence starts (long sentences chunked); 2. the
+    suffix array, its capped LCPs and left-diverse prefixes; 3. n-grams n = 1..``max_n``
+    (:func:`_ngram_passes`); 4. maximal phrases longer than ``max_n``
+    (:func:`_long_phrases`); 5. the tables.
     """
     say = progress or (lambda step: None)
     if min_statements < 2 or max_n < 1 or min_len < 1:
@@ -215,6 +220,28 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
     del at_start, doc_of
 
     say("n-grams")
+    ng_parts, mx_parts = _ngram_passes(ids, sa, cl, lcs, doc_sa, canon, doc_share, has_dupes, total,
+                                       max_n=max_n, min_statements=min_statements, min_len=min_len)
+
+    say("long phrases")
+    long_part, long_skipped = _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes,
+                                            max_n=max_n, min_statements=min_statements, min_len=min_len)
+
+    say("tables")
+    ngrams = _ngram_table(ng_parts, total)
+    maximal = _maximal_table(mx_parts, long_part, ngrams)
+    params = {"max_n": max_n, "min_statements": min_statements, "min_len": min_len}
+    return Scan(vocab=vocab, docs=docs_out, ids=ids,
+                start=start, end=end,
+                sent_starts=sent_starts.astype(np.int64), sa=sa, ngrams=ngrams, maximal=maximal,
+                params=params, sentences_split=n_split, long_skipped=long_skipped)
+
+
+def _ngram_passes(ids, sa, cl, lcs, doc_sa, canon, doc_share, has_dupes, total: int, *, max_n: int,
+                  min_statements: int, min_len: int) -> tuple[list[pl.DataFrame], list[np.ndarray]]:
+    """The n-gram table's parts for n = 1..``max_n`` and, per n, the rows that are maximal
+    (closed) phrases. One pass per n over the suffix array: ranks whose capped LCP with
+    the previous rank is >= n form the groups of one n-gram each."""
     ng_parts, mx_parts = [], []
     # per position: freq of the (n-1)-gram / word starting there (set by the n = 1 pass)
     freq_prev = freq_uni = np.zeros(0, np.uint32)
@@ -281,19 +308,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
             del fp
         del ranks, gid, lo, hi, freq, st, dist, dp, pos, part
     del freq_prev, freq_uni
-
-    say("long phrases")
-    long_part, long_skipped = _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes,
-                                            max_n=max_n, min_statements=min_statements, min_len=min_len)
-
-    say("tables")
-    ngrams = _ngram_table(ng_parts, total)
-    maximal = _maximal_table(mx_parts, long_part, ngrams)
-    params = {"max_n": max_n, "min_statements": min_statements, "min_len": min_len}
-    return Scan(vocab=vocab, docs=docs_out, ids=ids,
-                start=start, end=end,
-                sent_starts=sent_starts.astype(np.int64), sa=sa, ngrams=ngrams, maximal=maximal,
-                params=params, sentences_split=n_split, long_skipped=long_skipped)
+    return ng_parts, mx_parts
 
 
 def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes, *, max_n: int,

@@ -462,7 +462,8 @@ class Analyzer:
         Python runs once per distinct ``norm`` form (clitic split), once per distinct
         piece (stem) and once per distinct split token whose surface has letters that
         normalisation deletes (diacritics, tatweel: offsets walk the surface);
-        everything else is polars.
+        everything else is polars. 1. aliases; 2. the clitic pieces of each token and
+        their offsets (:meth:`_with_splits`); 3. one row per piece; 4. stems or lemmas.
         """
         if level not in ("norm", "clitic", "stem", "lemma"):
             raise FormulaeError(f"level {level!r} is not one of norm, clitic, stem, lemma")
@@ -474,6 +475,39 @@ class Analyzer:
         if level == "norm":
             return lf.select("doc", "sent", "start", "end", pl.col("norm").alias("form"))
         lf = lf.select("doc", "sent", "start", "end", "surface", "norm").collect().lazy()
+        lf = self._with_splits(lf)
+        ends = pl.col("_k").list.eval(pl.element().cum_sum())
+        starts = pl.col("_k").list.eval(pl.element().cum_sum() - pl.element())
+        width = (pl.col("end") - pl.col("start")).cast(pl.UInt32)
+        out = (
+            lf.with_columns(
+                pl.col("_f").fill_null(pl.concat_list(pl.col("norm"))),
+                pl.coalesce(pl.col("_os"), starts, pl.concat_list(pl.lit(0, pl.UInt32))).alias(
+                    "_s"
+                ),
+                pl.coalesce(pl.col("_oe"), ends, pl.concat_list(width)).alias("_e"),
+            )
+            .explode(["_f", "_s", "_e"])
+            .select(
+                "doc",
+                "sent",
+                (pl.col("start") + pl.col("_s")).alias("start"),
+                (pl.col("start") + pl.col("_e")).alias("end"),
+                pl.col("_f").alias("form"),
+            )
+        )
+        if level in ("stem", "lemma"):
+            out = out.collect()
+            distinct = out["form"].unique().sort().to_list()
+            fn = self.stem if level == "stem" else self.lemma
+            stems = [fn(f) for f in distinct]
+            out = out.lazy().with_columns(pl.col("form").replace(distinct, stems))
+        return out
+
+    def _with_splits(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+        """``lf`` with the clitic pieces of each token (``_f`` forms, ``_k`` lengths in the
+        norm) and, where the surface and norm differ in length, the pieces' offsets in the
+        surface (``_os``, ``_oe``); null where the token does not split."""
         # only an Arabic word of 3+ letters that begins with a proclitic letter can split
         norms = (
             lf.select(pl.col("norm").unique())
@@ -518,33 +552,7 @@ class Analyzer:
             ["surface", "norm"],
         )
         lf = lf.join(odd_table.lazy(), on=["surface", "norm"], how="left", maintain_order="left")
-        ends = pl.col("_k").list.eval(pl.element().cum_sum())
-        starts = pl.col("_k").list.eval(pl.element().cum_sum() - pl.element())
-        width = (pl.col("end") - pl.col("start")).cast(pl.UInt32)
-        out = (
-            lf.with_columns(
-                pl.col("_f").fill_null(pl.concat_list(pl.col("norm"))),
-                pl.coalesce(pl.col("_os"), starts, pl.concat_list(pl.lit(0, pl.UInt32))).alias(
-                    "_s"
-                ),
-                pl.coalesce(pl.col("_oe"), ends, pl.concat_list(width)).alias("_e"),
-            )
-            .explode(["_f", "_s", "_e"])
-            .select(
-                "doc",
-                "sent",
-                (pl.col("start") + pl.col("_s")).alias("start"),
-                (pl.col("start") + pl.col("_e")).alias("end"),
-                pl.col("_f").alias("form"),
-            )
-        )
-        if level in ("stem", "lemma"):
-            out = out.collect()
-            distinct = out["form"].unique().sort().to_list()
-            fn = self.stem if level == "stem" else self.lemma
-            stems = [fn(f) for f in distinct]
-            out = out.lazy().with_columns(pl.col("form").replace(distinct, stems))
-        return out
+        return lf
 
     def query_forms(self, phrase: str, level: str) -> list[str]:
         """A query phrase as forms at ``level``, processed exactly like the corpus."""
