@@ -38,7 +38,7 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import FormulaeError
-from ..vocab import PRECISIONS, precision_rank
+from ..vocab import PERIOD_STEP, PRECISIONS, precision_rank
 from .declaration import Declaration
 
 RECORD_SCHEMA: dict[str, pl.DataType] = {
@@ -147,7 +147,7 @@ def date_exprs(raw: pl.Expr, decl: Declaration) -> tuple[pl.Expr, pl.Expr]:
     prec = pl.when(date.is_null()).then(pl.lit("none")).otherwise(prec)
     if decl.date_precision is not None:
         want = decl.date_precision
-        coarse = {"month": date.dt.truncate("1mo"), "year": date.dt.truncate("1y"), "day": date}[want]
+        coarse = date if want == "day" else date.dt.truncate(PERIOD_STEP[want])
         ranks = {p: precision_rank(p) for p in PRECISIONS}
         finer = prec.replace_strict(ranks, default=9, return_dtype=pl.Int8) < precision_rank(want)
         date = pl.when(finer).then(coarse).otherwise(date)
