@@ -62,7 +62,10 @@ def test_manifest_records_inputs_and_versions(mfa_overview, mfa_ar, store):
         assert m["packages"][pkg]
     assert "commit" in m["git"] and re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", m["build_time"])
     assert "overview.html" in m["files"]
-    assert m["notes"] == ["One source only: no source comparison."]  # every visible note is recorded
+    assert m["notes"] == [  # every visible note is recorded (two statements: no trend to test)
+        "One source only: no source comparison.",
+        "No candidate has a significant monotonic trend (or the corpus has too few periods).",
+    ]
     assert "data/statements-by-period.csv" in m["data_tables"]
     stmts = (mfa_overview.folder / "data" / "statements-by-period.csv").read_text().splitlines()
     assert stmts[0] == "period,source,statements" and len(stmts) == 3  # two posts on two days
