@@ -86,3 +86,19 @@ def test_architecture_tree_lists_every_module():
                if p.name not in ("__init__.py", "__main__.py")}
     assert _tree(PACKAGE.parent / "docs" / "ARCHITECTURE.md") == modules
     assert _tree(PACKAGE.parent / "README.md") == modules
+
+
+def test_no_submodule_imports_its_eager_package():
+    """A package ``__init__`` that imports a submodule eagerly, and that submodule doing
+    ``from . import x`` (an import of the package itself), is a cycle grimp does not list
+    (it was ``analysis.cli`` <-> ``analysis.cli.app``)."""
+    cycles = []
+    for init in PACKAGE.rglob("__init__.py"):
+        eager = {n.module for n in ast.parse(init.read_text()).body
+                 if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module}
+        for name in eager:
+            mod = init.parent / f"{name}.py"
+            if mod.exists() and any(isinstance(n, ast.ImportFrom) and n.level == 1 and n.module is None
+                                    for n in ast.walk(ast.parse(mod.read_text()))):
+                cycles.append(f"{init.parent.name} <-> {init.parent.name}.{name}")
+    assert cycles == []

@@ -17,7 +17,13 @@ from typing import Annotated
 
 import typer
 
-from . import corpus, discovery, formulae, languages, phrases, report, text
+from .corpus import app as corpus_commands
+from .discovery import app as discovery_commands
+from .formulae import app as formulae_commands
+from .languages import app as languages_commands
+from .phrases import app as phrases_commands
+from .report import app as report_commands
+from .text import app as text_commands
 
 app = typer.Typer(
     name="formulae",
@@ -27,8 +33,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-for _group in (corpus, text, phrases, formulae, discovery, report, languages):
-    app.add_typer(_group.app)
+for _group in (corpus_commands, text_commands, phrases_commands, formulae_commands,
+               discovery_commands, report_commands, languages_commands):
+    app.add_typer(_group)
 
 
 def _version(show: bool) -> None:
