@@ -45,8 +45,8 @@ import polars as pl
 
 from ..text.grammar import IDEOGRAPH
 from . import suffix
+from .suffix import ENGINE_VERSION  # noqa: F401  (re-exported: the version of what this engine writes)
 
-ENGINE_VERSION = "2"
 DEFAULTS = {"max_n": 8, "min_statements": 2, "min_len": 2}
 # Bounds that keep every step linear in the number of tokens on pathological input (a
 # scraped page or OCR dump: megabytes of repetitive text without a sentence mark):

@@ -32,7 +32,7 @@ from . import suffix
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
-from .engine import ENGINE_VERSION, phrase_strings
+from .suffix import ENGINE_VERSION
 
 # --- the stored index -----------------------------------------------------------
 
@@ -269,6 +269,8 @@ class PhraseIndex:
     def phrases(self, frame: pl.DataFrame) -> pl.Series:
         """Phrase strings for rows with ``pos`` and ``n``."""
         vocab = self.table("vocab").select("form").collect().to_series()
+        from .engine import phrase_strings  # polars: not on the query path
+
         return phrase_strings(self.array("ids"), vocab, frame["pos"].to_numpy(), frame["n"].to_numpy())
 
 

@@ -21,6 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# The version of the index the engine writes (its arrays' order, its tables): part of every
+# index stamp (:func:`analysis.phrases.index.code_sha`). Here, not in engine.py, so that the
+# query path (index.py) reads it without importing polars.
+ENGINE_VERSION = "2"
+
 
 def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Suffix array and LCP (``cl`` convention) of an unsigned token-id array.

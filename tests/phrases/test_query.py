@@ -153,3 +153,20 @@ def test_kwic_context_is_one_definition():
         kwic_context(100)
     )
     assert wide["before"][0] == "أكد الوزير  على ¶ " and wide["after"][0] == " ¶ سوريا. ثم"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_query_process_imports_no_polars(sample, store, fmt):
+    """`formulae query` of words the corpus has (the surface map) is numpy alone (the whole process stays under half a
+    second): a fresh interpreter runs the console entry point and lists what it imported."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from analysis.cli import main; sys.argv = ['formulae', *sys.argv[1:]]\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "heavy = ('polars', 'pyarrow', 'altair', 'numba', 'pandas', 'pydivsufsort', 'distributed')\n"
+            "print('LOADED', *sorted(m for m in heavy if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, "query", "روسيا", "--corpus", sample, "--level", "stem",
+                          "--by", "year", "--store", str(store), "-f", fmt], capture_output=True, text=True, check=True)
+    assert "415" in out.stdout and "24" in out.stdout  # the query ran: 10 occurrences in 415 tokens (240.96 per 10k)
+    assert out.stdout.splitlines()[-1] == "LOADED", out.stdout.splitlines()[-1]
