@@ -38,6 +38,7 @@ from .shards import (
     shard_plan,
     shard_tasks,
     shards_merge_stream,
+    shards_merge_suffix,
     shards_merge_tokens,
     shards_prune,
     shards_run,
@@ -94,7 +95,8 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
     kind = shard_kind(level, manifest)
     tasks = shard_tasks(shard_plan(statements, shard_chars), corpus, store, manifest, kind)
     catalog = shards_run(tasks, jobs=jobs, scheduler=scheduler, progress=say, reuse=not force)
-    stream, surface, words, analyzer = _forms(tasks, catalog, kind, (statements, manifest), level, say)
+    stream, surface, words, analyzer = _forms(tasks, catalog, kind, (statements, manifest), level, say,
+                                              (jobs, scheduler))
     meta = statements.select("doc", "id", "source", "date", "date_precision", "duplicate_of").collect()
     canon = (
         meta.join(meta.select(pl.col("id").alias("duplicate_of"), pl.col("doc").alias("_c")),
@@ -163,17 +165,20 @@ def _doc_arrays(meta: pl.DataFrame, docs: pl.DataFrame) -> tuple[dict[str, np.nd
     return out, sources
 
 
-def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, level: str, say):
+def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, level: str, say, where: tuple):
     """(form stream, surface map, word counts or None, analyzer or None) from the shards.
 
     Without an Analyzer (``exact``, ``norm`` without aliases) the shards hold encoded form
-    streams, merged here; otherwise their countable tokens are merged first, since the
-    Analyzer needs the corpus vocabulary.
+    streams and their suffix arrays, merged here (the suffix array by pieces, in ``where``
+    = (jobs, scheduler)); otherwise their countable tokens are merged first, since the
+    Analyzer needs the corpus vocabulary (and the engine sorts the suffixes in this process).
     """
     statements, manifest = snapshot
     say(f"merging {len(tasks)} shards")
     if kind != "tokens":
-        return *shards_merge_stream(tasks, catalog), None, None
+        stream, surface = shards_merge_stream(tasks, catalog)
+        stream.suffix = shards_merge_suffix(tasks, catalog, stream, jobs=where[0], scheduler=where[1], progress=say)
+        return stream, surface, None, None
     tokens = shards_merge_tokens(tasks) if tasks else (  # a snapshot without statements
         tokens_build(statements, language=manifest["language"], line_breaks=manifest.get("line_breaks", "paragraph"))
         .filter(pl.lit(False))

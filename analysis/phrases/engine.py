@@ -104,6 +104,16 @@ class Encoded:
     sent: np.ndarray
     start: np.ndarray
     end: np.ndarray
+    suffix: tuple[np.ndarray, np.ndarray] | None = None  # (sa, cl) when already known (merged shards)
+
+
+def sentence_starts(doc: np.ndarray, sent: np.ndarray) -> tuple[np.ndarray, int]:
+    """First position of every sentence of a (doc, pos)-sorted stream, long sentences cut
+    into chunks (:func:`sentence_chunks`); and the number of sentences cut."""
+    if not len(doc):
+        return np.zeros(0, np.int64), 0
+    starts = np.flatnonzero(np.concatenate(([True], (doc[1:] != doc[:-1]) | (sent[1:] != sent[:-1]))))
+    return sentence_chunks(starts, len(doc))
 
 
 def forms_encode(forms: pl.Series) -> tuple[pl.Series, np.ndarray]:
@@ -190,16 +200,12 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
     n_docs = docs.height
     vocab, ids = _vocab_table(stream.vocab, stream.ids), stream.ids
     doc_of = stream.doc
-    sent = stream.sent
-    if len(doc_of):
-        sent_starts = np.flatnonzero(np.concatenate(([True], (doc_of[1:] != doc_of[:-1]) | (sent[1:] != sent[:-1]))))
-    else:
-        sent_starts = np.zeros(0, np.int64)
-    sent_starts, n_split = sentence_chunks(sent_starts, len(doc_of))
+    sent_starts, n_split = sentence_starts(doc_of, stream.sent)
     doc_of = doc_of.astype(np.int32)
     start = stream.start.astype(np.uint32)
     end = stream.end.astype(np.uint32)
-    del stream, sent  # the forms are ids now: free the strings before the suffix array
+    stream_sa = stream.suffix
+    del stream  # the forms are ids now: free the strings before the suffix array
     tokens = np.bincount(doc_of, minlength=n_docs).astype(np.int64)
     total = int(tokens.sum())
     doc_share = tokens / total if total else np.zeros(n_docs)
@@ -211,8 +217,10 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
     )
 
     say("suffix array")
-    sa, cl = suffix.suffix_array(ids, sent_starts)
-    cl = suffix.lcp_capped(cl, sa, suffix.rem_from_starts(sent_starts, len(ids)))
+    if stream_sa is None:
+        sa, cl = suffix.suffix_array(ids, sent_starts)
+    else:  # merged from the shards' suffix arrays (shards.sa_merge): the same order and LCPs
+        sa, cl = stream_sa
     at_start = np.zeros(len(ids), bool)
     at_start[sent_starts] = True
     lcs = suffix.left_diverse_prefix(ids, sa, at_start)

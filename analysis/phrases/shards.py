@@ -34,6 +34,7 @@ crosses a multiple of ``shard_chars``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import resource
@@ -47,11 +48,11 @@ from ..ingest.snapshot import corpus_load
 from ..store import atomic_dir, corpus_dir, read_json, write_json
 from ..text.tokens import tokens_build, tokens_level
 from . import suffix
-from .engine import Encoded, forms_encode, pos_sorted
+from .engine import Encoded, forms_encode, pos_sorted, sentence_starts
 from .index import code_sha
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
-SHARD_VERSION = "1"  # layout of a shard folder
+SHARD_VERSION = "2"  # layout of a shard folder (2: with its suffix array)
 ENV_SCHEDULER = "FORMULAE_SCHEDULER"
 SCHEDULER_TIMEOUT = "20s"  # to connect to a Dask scheduler
 SMALL_WORK = 4_000_000  # characters to tokenise below which the default is no worker process
@@ -186,6 +187,13 @@ def shard_build(task: dict) -> dict:
              .write_parquet(tmp / "stream.parquet"))
             pl.DataFrame({"form": vocab}).write_parquet(tmp / "vocab.parquet")
             stamp["tokens"] = st.height
+            # the shard's suffix array in the canonical order (suffix.suffix_array), local ids
+            starts, _ = sentence_starts(st["doc"].to_numpy(), st["sent"].to_numpy())
+            del st
+            sa, cl = suffix.suffix_array(ids, starts)
+            np.save(tmp / "sa.npy", sa)
+            np.save(tmp / "lcp.npy", cl.astype(np.uint16))  # in-sentence: at most SENTENCE_MAX
+            np.save(tmp / "first.npy", np.concatenate(([0], np.cumsum(np.bincount(ids, minlength=len(vocab))))))
         write_json(tmp / "shard.json", stamp)
     return stamp | {"peak_mb": peak_mb(), "pid": os.getpid()}
 
@@ -260,11 +268,11 @@ def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | N
         where = f"on {scheduler}" if scheduler else f"in {_jobs(jobs, len(todo))} process(es)"
         say(f"tokenising {len(todo)} of {len(tasks)} shards {where}")
         if scheduler:
-            results = _run_dask(todo, scheduler)
+            results = _run_dask(shard_build, todo, scheduler, [f"formulae-shard-{t['key']}" for t in todo])
         elif _jobs(jobs, len(todo)) == 1:
             results = [shard_build(t) for t in todo]
         else:
-            results = _run_pool(todo, _jobs(jobs, len(todo)))
+            results = _run_pool(shard_build, todo, _jobs(jobs, len(todo)))
         built = {r["key"]: r for r in results}
     out = []
     for task, have in zip(tasks, done, strict=True):
@@ -281,7 +289,7 @@ def _jobs(jobs: int | None, n: int) -> int:
     return max(1, min(jobs or os.cpu_count() or 1, n))
 
 
-def _run_pool(todo: list[dict], jobs: int) -> list[dict]:
+def _run_pool(fn, todo: list[dict], jobs: int) -> list[dict]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -289,12 +297,12 @@ def _run_pool(todo: list[dict], jobs: int) -> list[dict]:
     # spawn, not fork: polars's thread pool does not survive a fork
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            return list(pool.map(shard_build, todo))
+            return list(pool.map(fn, todo))
     except BrokenProcessPool as exc:
         raise FormulaeError(f"a shard worker process died ({exc}; out of memory?): try --jobs 1") from None
 
 
-def _run_dask(todo: list[dict], scheduler: str) -> list[dict]:
+def _run_dask(fn, todo: list[dict], scheduler: str, keys: list[str]) -> list[dict]:
     try:
         from distributed import Client
     except ImportError as exc:  # pragma: no cover - a dependency of the project
@@ -304,7 +312,7 @@ def _run_dask(todo: list[dict], scheduler: str) -> list[dict]:
     except (OSError, TimeoutError) as exc:
         raise FormulaeError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
     with client:
-        futures = client.map(shard_build, todo, key=[f"formulae-shard-{t['key']}" for t in todo], pure=False)
+        futures = client.map(fn, todo, key=keys, pure=False)
         return client.gather(futures)
 
 
@@ -333,7 +341,178 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict]) -> tuple[Encoded
     surfaces = [pl.read_parquet(f / "surface.parquet") for f in folders]
     surface = (pl.concat(surfaces).unique("surface", keep="first", maintain_order=True).sort("surface")
                if surfaces else pl.DataFrame(schema={"surface": pl.String, "forms": pl.List(pl.String)}))
-    return Encoded(vocab=vocab, ids=ids, **cols), surface
+    return Encoded(vocab=vocab, ids=ids, doc=cols["doc"], sent=cols["sent"], start=cols["start"],
+                   end=cols["end"]), surface
+
+
+PIECE_TOKENS = 4_000_000  # tokens a piece of the merged suffix array holds (about; one first token may hold more)
+SMALL_MERGE = 2_000_000  # tokens below which the default merges in this process
+
+
+def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded, *, jobs: int | None = None,
+                        scheduler: str | None = None, progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """The corpus's suffix array and LCP (:func:`analysis.phrases.suffix.suffix_array`'s
+    order), merged from its shards' suffix arrays; ``stream`` is the merged stream.
+
+    Range partitioning on the first token: piece j covers the global ids ``[a_j, a_j+1)``
+    (balanced by token count, ``PIECE_TOKENS`` a piece); from every shard it takes the
+    slice of its suffix array that starts with those ids (shard order = text order) and
+    merges them (:func:`sa_merge`). Pieces are independent (the LCP across a piece
+    boundary is 0: the first tokens differ) and run like the shards: in ``jobs`` worker
+    processes or on the Dask ``scheduler``, each reading the global ids and sentence ends
+    from a scratch folder beside the shards and writing its own piece there.
+    """
+    import shutil
+    import tempfile
+
+    say = progress or (lambda step: None)
+    n = len(stream.ids)
+    if n == 0:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    counts = np.bincount(stream.ids, minlength=len(stream.vocab))
+    before = np.concatenate(([0], np.cumsum(counts)))
+    n_pieces = max(1, -(-n // PIECE_TOKENS))
+    cuts = np.unique(np.searchsorted(before, np.arange(n_pieces + 1) * (n / n_pieces), side="left"))
+    cuts[0], cuts[-1] = 0, len(counts)
+    cuts = np.unique(cuts)
+    root = Path(tasks[0]["folder"]).parent
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".merge-", dir=root))  # pruning skips dot folders
+    try:
+        np.save(scratch / "ids.npy", stream.ids)
+        starts, _ = sentence_starts(stream.doc, stream.sent)
+        np.save(scratch / "rem.npy", suffix.rem_from_starts(starts, n).astype(np.uint16))
+        del starts
+        parts, tok0 = [], 0
+        for k, (task, entry) in enumerate(zip(tasks, catalog, strict=True)):
+            local = pl.read_parquet(Path(task["folder"]) / "vocab.parquet")["form"]
+            np.save(scratch / f"map{k}.npy", local.cast(pl.Enum(stream.vocab)).to_physical().to_numpy().astype(np.int64))
+            parts.append({"folder": task["folder"], "map": str(scratch / f"map{k}.npy"), "tok0": tok0})
+            tok0 += int(entry["tokens"])
+        pieces: list[dict] = [{"scratch": str(scratch), "piece": j, "a": int(a), "b": int(b), "offset": int(before[a]),
+                   "size": int(before[b] - before[a]), "shards": parts}
+                  for j, (a, b) in enumerate(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))]
+        if jobs is None and n < SMALL_MERGE:
+            jobs = 1
+        where = f"on {scheduler}" if scheduler else f"in {_jobs(jobs, len(pieces))} process(es)"
+        say(f"merging the shards' suffix arrays: {len(pieces)} pieces {where}")
+        if scheduler:
+            _run_dask(piece_merge, pieces, scheduler, [f"formulae-piece-{scratch.name}-{p['piece']}" for p in pieces])
+        elif _jobs(jobs, len(pieces)) == 1:
+            for piece in pieces:
+                piece_merge(piece)
+        else:
+            _run_pool(piece_merge, pieces, _jobs(jobs, len(pieces)))
+        sa, cl = np.empty(n, np.int32), np.empty(n, np.int32)
+        for piece in pieces:
+            at, k = int(piece["offset"]), int(piece["size"])
+            sa[at:at + k] = np.load(scratch / f"sa{piece['piece']}.npy")
+            cl[at:at + k] = np.load(scratch / f"cl{piece['piece']}.npy")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return sa, cl
+
+
+def piece_merge(piece: dict) -> dict:
+    """Merge one piece of the suffix array from the shards' slices (runs in a worker)."""
+    scratch = Path(piece["scratch"])
+    ids = np.asarray(np.load(scratch / "ids.npy", mmap_mode="r"))
+    rem = np.asarray(np.load(scratch / "rem.npy", mmap_mode="r"))
+    runs = []
+    for part in piece["shards"]:
+        to_global = np.load(part["map"])
+        first = np.load(Path(part["folder"]) / "first.npy")
+        r0, r1 = (int(first[i]) for i in np.searchsorted(to_global, [piece["a"], piece["b"]]))
+        if r1 > r0:
+            sa = np.load(Path(part["folder"]) / "sa.npy", mmap_mode="r")[r0:r1].astype(np.int64) + part["tok0"]
+            runs.append((sa, np.load(Path(part["folder"]) / "lcp.npy", mmap_mode="r")[r0:r1].astype(np.int32)))
+    sa, cl = sa_merge(runs, ids, rem)
+    if len(sa) != piece["size"]:
+        raise FormulaeError(f"suffix-array piece {piece['piece']}: {len(sa)} suffixes, {piece['size']} expected "
+                            "(a shard changed while indexing?); run the command again")
+    np.save(scratch / f"sa{piece['piece']}.npy", sa.astype(np.int32))
+    np.save(scratch / f"cl{piece['piece']}.npy", cl)
+    return {"piece": piece["piece"], "peak_mb": peak_mb(), "pid": os.getpid()}
+
+
+def sa_merge(runs: list[tuple[np.ndarray, np.ndarray]], ids: np.ndarray, rem: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Merge sorted runs of suffixes (positions into ``ids``, with their LCP arrays), given
+    in text order, into one run in the canonical order (in-sentence suffix, then position);
+    ``rem[p]``: tokens left in p's sentence. Pairwise, LCP-aware (:func:`_lcp_merge`, compiled)."""
+    if not runs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int32)
+    runs = [(sa, cl.copy()) for sa, cl in runs]
+    while len(runs) > 1:
+        nxt = []
+        for i in range(0, len(runs) - 1, 2):
+            (sa_a, cl_a), (sa_b, cl_b) = runs[i], runs[i + 1]
+            cl_a[0] = cl_b[0] = 0
+            out_sa, out_cl = np.empty(len(sa_a) + len(sa_b), np.int64), np.empty(len(sa_a) + len(sa_b), np.int32)
+            _merge_kernel()(sa_a, cl_a, sa_b, cl_b, ids, rem, out_sa, out_cl)
+            nxt.append((out_sa, out_cl))
+        if len(runs) % 2:
+            nxt.append(runs[-1])
+        runs = nxt
+    sa, cl = runs[0]
+    cl[0] = 0
+    return sa, cl
+
+
+@functools.cache
+def _merge_kernel():
+    """:func:`_lcp_merge` compiled (numba, cached on disk), on first use."""
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(_lcp_merge)
+
+
+def _lcp_merge(sa_a, cl_a, sa_b, cl_b, ids, rem, out_sa, out_cl):  # pragma: no cover - numba
+    """Merge two sorted runs; ``a`` precedes ``b`` in the text (equal suffixes: ``a`` first).
+
+    ``la``/``lb``: the LCP of each run's head with the last suffix put out. The head
+    sharing more with it is the smaller; only on a tie are tokens compared, from there."""
+    na, nb = len(sa_a), len(sa_b)
+    i = j = k = 0
+    la = lb = 0
+    while i < na and j < nb:
+        if la == lb:
+            pa, pb = sa_a[i], sa_b[j]
+            ra, rb = rem[pa], rem[pb]
+            m = min(ra, rb)
+            h = la
+            while h < m and ids[pa + h] == ids[pb + h]:
+                h += 1
+            a_first = ids[pa + h] < ids[pb + h] if h < m else ra <= rb
+            if a_first:
+                out_sa[k], out_cl[k] = pa, la
+                i += 1
+                lb = h
+                la = cl_a[i] if i < na else 0
+            else:
+                out_sa[k], out_cl[k] = pb, lb
+                j += 1
+                la = h
+                lb = cl_b[j] if j < nb else 0
+        elif la > lb:
+            out_sa[k], out_cl[k] = sa_a[i], la
+            i += 1
+            la = cl_a[i] if i < na else 0
+        else:
+            out_sa[k], out_cl[k] = sa_b[j], lb
+            j += 1
+            lb = cl_b[j] if j < nb else 0
+        k += 1
+    while i < na:
+        out_sa[k], out_cl[k] = sa_a[i], la
+        i += 1
+        la = cl_a[i] if i < na else 0
+        k += 1
+    while j < nb:
+        out_sa[k], out_cl[k] = sa_b[j], lb
+        j += 1
+        lb = cl_b[j] if j < nb else 0
+        k += 1
 
 
 def shards_merge_tokens(tasks: list[dict]) -> pl.DataFrame:

@@ -9,9 +9,9 @@ puts all occurrences of any phrase into one contiguous slice of the suffix array
 * maximal recurring phrases are the *lcp-intervals* of the array (Abouelhoda et al.
   2004): runs of ranks sharing exactly h tokens, which no right extension keeps whole.
 
-Phrases never cross a sentence boundary: the LCP between two suffixes is capped at the
-number of tokens left in either suffix's sentence (:func:`lcp_capped`), so a "common
-prefix" stops where a sentence, paragraph or statement ends.
+Phrases never cross a sentence boundary: every sentence ends with its own separator
+(:func:`suffix_array`), so a "common prefix" stops where a sentence, paragraph or
+statement ends, and suffixes with equal in-sentence text keep their text order.
 
 Conventions: ``sa[r]`` is the text position of rank r; ``cl[r]`` is the (capped) LCP of
 ranks r-1 and r (``cl[0] = 0``); intervals are ``[lo, hi]`` inclusive ranks.
@@ -28,16 +28,19 @@ ENGINE_VERSION = "2"
 
 
 def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Suffix array and LCP (``cl`` convention) of an unsigned token-id array.
+    """Suffix array and in-sentence LCP (``cl`` convention) of an unsigned token-id array.
 
-    With ``sent_starts`` (first position of every sentence), a separator that sorts
-    before every token is put after each sentence, so that all suffixes whose
-    *in-sentence* prefix starts with a phrase form one contiguous slice. The returned
-    array holds token positions only; its LCP may still run past a sentence end
-    (cap it with :func:`lcp_capped`).
+    The order is canonical and local: a suffix's key is its *in-sentence* token sequence
+    (a sentence starts at each of ``sent_starts``; default: one sentence), then its
+    position. Each sentence is followed by its own separator, smaller than every token
+    and increasing with the sentence (sentence k: k, token id t: t + number of
+    sentences), so the sort never reads past a sentence end and equal in-sentence
+    suffixes keep their text order; the LCP stops at the sentence end by itself.
+    Sorting the suffixes of a contiguous part of the text this way gives the same
+    relative order as sorting the whole, and a monotonic renumbering of the ids keeps it:
+    the suffix arrays of shards merge into the whole one (:func:`analysis.phrases.shards.sa_merge`).
     """
     from pydivsufsort import kasai
-
 
     ids = np.ascontiguousarray(ids, dtype=np.uint32)
     n = len(ids)
@@ -48,18 +51,22 @@ def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tupl
     starts = np.asarray(sent_starts, np.int64)
     s = len(starts)
     ends = np.append(starts[1:], n)
+    if int(ids.max()) + s >= 1 << 32:
+        raise ValueError("suffix_array: more token ids and sentences than 2**32")
     # position of token p in the extended text: p + index of its sentence
-    ext = np.arange(n, dtype=np.int32) + np.repeat(np.arange(s, dtype=np.int32), ends - starts)
-    text = np.zeros(n + s, np.uint32)
-    text[ext] = ids + 1
-    sep = ext[ends - 1].astype(np.int64) + 1  # the separator after each sentence
+    ext = np.arange(n, dtype=np.int64) + np.repeat(np.arange(s, dtype=np.int64), ends - starts)
+    text = np.empty(n + s, np.uint32)
+    text[ext] = ids
+    text[ext] += np.uint32(s)
+    sep = ext[ends - 1] + 1  # the separator after each sentence
     del ext
-    if n + s < 2 or text.min() == text.max():  # pydivsufsort cannot sort a constant array
+    text[sep] = np.arange(s, dtype=np.uint32)
+    if n + s < 2:  # pydivsufsort cannot sort a one-element array
         return np.zeros(n, np.int32), np.zeros(n, np.int32)
     sa = _divsufsort(text)
-    lcp = kasai(text, sa)  # lcp[r] = LCP(sa[r], sa[r+1])
+    lcp = kasai(text, sa)  # lcp[r] = LCP(sa[r], sa[r+1]): within one sentence (separators are unique)
     del text
-    # separators (id 0) sort first: the first s ranks are the separator suffixes
+    # separators (0..s-1) sort first: the first s ranks are the separator suffixes
     sa, lcp = sa[s:], lcp[s:]
     cl = np.empty(n, np.int32)
     cl[0] = 0
@@ -99,17 +106,6 @@ def rem_from_starts(starts: np.ndarray, n: int) -> np.ndarray:
     ends = np.append(starts[1:], np.int32(n))
     end_at = np.repeat(ends, ends - starts)
     return end_at - np.arange(n, dtype=np.int32)
-
-
-def lcp_capped(cl: np.ndarray, sa: np.ndarray, rem: np.ndarray) -> np.ndarray:
-    """Cap each LCP at the tokens left in both suffixes' sentences."""
-    if len(cl) == 0:
-        return cl
-    r = rem[sa]
-    out = np.minimum(cl, r)
-    out[1:] = np.minimum(out[1:], r[:-1])
-    out[0] = 0
-    return out
 
 
 def _compare(ids: np.ndarray, start: int, pattern: np.ndarray, sent_starts: np.ndarray) -> int:

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from analysis.cli import app
 from analysis.errors import FormulaeError
 from analysis.ingest.snapshot import corpus_ingest, corpus_load
+from analysis.phrases import shards
 from analysis.phrases.build import index_build
 from analysis.phrases.engine import phrases_scan
 from analysis.phrases.query import phrases_table, query_kwic, query_phrase
@@ -64,8 +65,8 @@ TINY = 100_000  # characters a shard: RECENT gets 20 shards (each year of ~167,0
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory, project_root):
     """RECENT at ``norm`` built three ways, each in its own store: one shard in this
-    process, 20 shards in two worker processes, 20 shards on a Dask LocalCluster with two
-    worker processes."""
+    process, 20 shards (and 9 suffix-array pieces) in two worker processes, the same on a
+    Dask LocalCluster with two worker processes."""
     from distributed import LocalCluster
 
     out = {}
@@ -73,9 +74,11 @@ def stores(tmp_path_factory, project_root):
         out[way] = tmp_path_factory.mktemp(f"shards-{way}")
         ingest_copy(project_root, out[way], out[way] / "in", RECENT, keep=recent)
     index_build(RECENT, "norm", out["single"], jobs=1, shard_chars=1 << 40)
-    index_build(RECENT, "norm", out["pool"], jobs=2, shard_chars=TINY)
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
-        index_build(RECENT, "norm", out["dask"], scheduler=cluster.scheduler_address, shard_chars=TINY)
+    with pytest.MonkeyPatch.context() as mp:  # the suffix array merged in 9 pieces, in the workers
+        mp.setattr(shards, "PIECE_TOKENS", 50_000)
+        index_build(RECENT, "norm", out["pool"], jobs=2, shard_chars=TINY)
+        with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+            index_build(RECENT, "norm", out["dask"], scheduler=cluster.scheduler_address, shard_chars=TINY)
     return out
 
 
@@ -212,3 +215,43 @@ def test_corpus_without_statements(tmp_path, level):
     ix = index_build(name, level, tmp_path / "s")
     assert (ix.manifest["statements"], ix.manifest["tokens"], ix.manifest["shards"]) == (0, 0, 0)
     assert read_json(ix.folder / "catalog.json")["shards"] == []
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch, seed):
+    """Shards' suffix arrays (local ids), merged piece by piece, equal the suffix array and
+    LCP of the whole text: repeats across shards, equal sentences (ties in text order),
+    words only some shards have, many pieces."""
+    from analysis.phrases import shards as sh
+    from analysis.phrases import suffix
+    from analysis.phrases.engine import Encoded, sentence_starts
+
+    rng = np.random.default_rng(seed)
+    doc = np.repeat(np.arange(40), rng.integers(1, 60, 40))
+    n = len(doc)
+    ids = rng.zipf(1.3, n).astype(np.int64) % 300
+    ids[200:260] = ids[20:80]  # long repeats, inside and across shards
+    ids[n - 50:] = ids[100:150]
+    sent = np.cumsum(rng.random(n) < 0.15).astype(np.uint32)
+    vocab = pl.Series("form", [f"w{i:04d}" for i in range(300)])
+    stream = Encoded(vocab=vocab, ids=ids.astype(np.uint32), doc=doc.astype(np.uint32), sent=sent,
+                     start=np.zeros(n, np.uint32), end=np.zeros(n, np.uint32))
+    want_sa, want_cl = suffix.suffix_array(stream.ids, sentence_starts(stream.doc, stream.sent)[0])
+    cuts = np.flatnonzero(np.diff(doc)) + 1
+    bounds = [0, *sorted(rng.choice(cuts, 6, replace=False).tolist()), n]
+    tasks, catalog = [], []
+    for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        folder = tmp_path / f"shard{k}"
+        folder.mkdir()
+        local_vocab, local = np.unique(ids[a:b], return_inverse=True)
+        sa, cl = suffix.suffix_array(local.astype(np.uint32), sentence_starts(doc[a:b], sent[a:b])[0])
+        np.save(folder / "sa.npy", sa)
+        np.save(folder / "lcp.npy", cl.astype(np.uint16))
+        np.save(folder / "first.npy", np.concatenate(([0], np.cumsum(np.bincount(local, minlength=len(local_vocab))))))
+        pl.DataFrame({"form": vocab.gather(local_vocab)}).write_parquet(folder / "vocab.parquet")
+        tasks.append({"folder": str(folder)})
+        catalog.append({"tokens": b - a})
+    monkeypatch.setattr(sh, "PIECE_TOKENS", 97)  # about 20 pieces
+    sa, cl = sh.shards_merge_suffix(tasks, catalog, stream, jobs=1)
+    assert np.array_equal(sa, want_sa) and np.array_equal(cl, want_cl)
+    assert not list(tmp_path.glob(".merge-*"))  # the scratch folder is gone
