@@ -51,8 +51,9 @@ corpus_ingest({decl!r}, store={store!r})
 t = time.perf_counter()
 ix = index_build('ungdc', 'norm', {store!r}, jobs={jobs}, shard_chars={shard_chars}, force={force})
 dt = time.perf_counter() - t
-catalog = json.load(open(ix.folder / 'catalog.json'))['shards']
-workers = max([s.get('peak_mb', 0) for s in catalog if not s['reused']] + [0])
+cat = json.load(open(ix.folder / 'catalog.json'))
+catalog = cat['shards']
+workers = max([s.get('peak_mb', 0) for s in catalog if not s['reused']] + [(cat.get('suffix_merge') or {{}}).get('peak_mb', 0), 0])
 print(dt, ix.manifest['tokens'], ix.manifest['shards'], ix.manifest['shards_reused'], peak_mb(), workers,
       ix.manifest['ngrams'], ix.manifest['maximal'])
 """

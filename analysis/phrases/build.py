@@ -95,8 +95,9 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
     kind = shard_kind(level, manifest)
     tasks = shard_tasks(shard_plan(statements, shard_chars), corpus, store, manifest, kind)
     catalog = shards_run(tasks, jobs=jobs, scheduler=scheduler, progress=say, reuse=not force)
+    merge: dict = {}  # how the suffix array was merged (catalog.json)
     stream, surface, words, analyzer = _forms(tasks, catalog, kind, (statements, manifest), level, say,
-                                              (jobs, scheduler))
+                                              (jobs, scheduler, merge))
     meta = statements.select("doc", "id", "source", "date", "date_precision", "duplicate_of").collect()
     canon = (
         meta.join(meta.select(pl.col("id").alias("duplicate_of"), pl.col("doc").alias("_c")),
@@ -135,7 +136,8 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
         scan.maximal.write_parquet(tmp / "maximal.parquet", row_group_size=1 << 18)
         if words is not None:
             words.write_parquet(tmp / "words.parquet")
-        write_json(tmp / "catalog.json", {"kind": kind, "shard_chars": shard_chars, "shards": catalog})
+        write_json(tmp / "catalog.json", {"kind": kind, "shard_chars": shard_chars, "shards": catalog,
+                                          "suffix_merge": merge or None})
         write_json(tmp / "manifest.json", stamp)
     shards_prune(corpus, kind, store)
 
@@ -170,14 +172,16 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
 
     Without an Analyzer (``exact``, ``norm`` without aliases) the shards hold encoded form
     streams and their suffix arrays, merged here (the suffix array by pieces, in ``where``
-    = (jobs, scheduler)); otherwise their countable tokens are merged first, since the
+    = (jobs, scheduler, a dict told how)); otherwise their countable tokens are merged first, since the
     Analyzer needs the corpus vocabulary (and the engine sorts the suffixes in this process).
     """
     statements, manifest = snapshot
     say(f"merging {len(tasks)} shards")
     if kind != "tokens":
         stream, surface = shards_merge_stream(tasks, catalog)
-        stream.suffix = shards_merge_suffix(tasks, catalog, stream, jobs=where[0], scheduler=where[1], progress=say)
+        *suffix, info = shards_merge_suffix(tasks, catalog, stream, jobs=where[0], scheduler=where[1], progress=say)
+        stream.suffix = (suffix[0], suffix[1])
+        where[2].update(info)
         return stream, surface, None, None
     tokens = shards_merge_tokens(tasks) if tasks else (  # a snapshot without statements
         tokens_build(statements, language=manifest["language"], line_breaks=manifest.get("line_breaks", "paragraph"))

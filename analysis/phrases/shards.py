@@ -350,7 +350,7 @@ SMALL_MERGE = 2_000_000  # tokens below which the default merges in this process
 
 
 def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded, *, jobs: int | None = None,
-                        scheduler: str | None = None, progress=None) -> tuple[np.ndarray, np.ndarray]:
+                        scheduler: str | None = None, progress=None) -> tuple[np.ndarray, np.ndarray, dict]:
     """The corpus's suffix array and LCP (:func:`analysis.phrases.suffix.suffix_array`'s
     order), merged from its shards' suffix arrays; ``stream`` is the merged stream.
 
@@ -360,7 +360,8 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     merges them (:func:`sa_merge`). Pieces are independent (the LCP across a piece
     boundary is 0: the first tokens differ) and run like the shards: in ``jobs`` worker
     processes or on the Dask ``scheduler``, each reading the global ids and sentence ends
-    from a scratch folder beside the shards and writing its own piece there.
+    from a scratch folder beside the shards and writing its own piece there. The third
+    value tells ``pieces`` and the largest piece worker's ``peak_mb`` (0 when merged here).
     """
     import shutil
     import tempfile
@@ -368,7 +369,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     say = progress or (lambda step: None)
     n = len(stream.ids)
     if n == 0:
-        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+        return np.zeros(0, np.int32), np.zeros(0, np.int32), {"pieces": 0, "peak_mb": 0.0}
     counts = np.bincount(stream.ids, minlength=len(stream.vocab))
     before = np.concatenate(([0], np.cumsum(counts)))
     n_pieces = max(1, -(-n // PIECE_TOKENS))
@@ -397,12 +398,12 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         where = f"on {scheduler}" if scheduler else f"in {_jobs(jobs, len(pieces))} process(es)"
         say(f"merging the shards' suffix arrays: {len(pieces)} pieces {where}")
         if scheduler:
-            _run_dask(piece_merge, pieces, scheduler, [f"formulae-piece-{scratch.name}-{p['piece']}" for p in pieces])
+            done = _run_dask(piece_merge, pieces, scheduler,
+                             [f"formulae-piece-{scratch.name}-{p['piece']}" for p in pieces])
         elif _jobs(jobs, len(pieces)) == 1:
-            for piece in pieces:
-                piece_merge(piece)
+            done = [piece_merge(piece) | {"peak_mb": 0.0} for piece in pieces]
         else:
-            _run_pool(piece_merge, pieces, _jobs(jobs, len(pieces)))
+            done = _run_pool(piece_merge, pieces, _jobs(jobs, len(pieces)))
         sa, cl = np.empty(n, np.int32), np.empty(n, np.int32)
         for piece in pieces:
             at, k = int(piece["offset"]), int(piece["size"])
@@ -410,7 +411,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
             cl[at:at + k] = np.load(scratch / f"cl{piece['piece']}.npy")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return sa, cl
+    return sa, cl, {"pieces": len(pieces), "peak_mb": round(max(d["peak_mb"] for d in done), 1)}
 
 
 def piece_merge(piece: dict) -> dict:

@@ -92,6 +92,8 @@ def test_sharded_builds_are_byte_identical(stores):
         assert [(s["lo"], s["hi"]) for s in catalog][:4] == [(0, 8), (8, 10), (10, 18), (18, 20)]
         assert len(catalog) == 20 and catalog[-1]["hi"] == 100
         assert not any(s["reused"] for s in catalog)
+        merge = read_json(folder / "catalog.json")["suffix_merge"]
+        assert merge["pieces"] > 1 and merge["peak_mb"] > 0  # merged by pieces, in the workers
     single = read_json(stores["single"] / RECENT / "index" / "norm" / "catalog.json")["shards"]
     assert [(s["lo"], s["hi"]) for s in single] == [(0, 100)]
 
@@ -252,6 +254,7 @@ def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch,
         tasks.append({"folder": str(folder)})
         catalog.append({"tokens": b - a})
     monkeypatch.setattr(sh, "PIECE_TOKENS", 97)  # about 20 pieces
-    sa, cl = sh.shards_merge_suffix(tasks, catalog, stream, jobs=1)
+    sa, cl, info = sh.shards_merge_suffix(tasks, catalog, stream, jobs=1)
+    assert info["pieces"] > 10
     assert np.array_equal(sa, want_sa) and np.array_equal(cl, want_cl)
     assert not list(tmp_path.glob(".merge-*"))  # the scratch folder is gone
