@@ -175,3 +175,27 @@ def test_devset_chinese_entries_occur(cn) -> None:
     sentences = [SENTENCE.split(t) for t in texts]
     rare = [e["phrase"] for e in entries if sum(any(e["phrase"] in s for s in ss) for ss in sentences) < 5]
     assert rare == []
+
+
+def test_cli_phrases_and_candidates_whole(cn, store) -> None:
+    """The must-show of the issue, through the CLI: `phrases --maximal` and `candidates` on
+    cn-mfa list the multi-character formulae whole (statements as the oracle counts them)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    corpus, _ = cn
+    want = {"干涉中国内政": 298, "一个中国原则": 238, "人类命运共同体": 193, "互利共赢": 191,
+            "合作共赢": 149, "主权和领土完整": 138}
+    runner = CliRunner()
+    r = runner.invoke(app, ["phrases", "--corpus", corpus, "--store", str(store), "--maximal",
+                            "-n", "1500", "-f", "json"])
+    assert r.exit_code == 0, r.output
+    rows = {x["phrase"]: x["statements"] for x in json.loads(r.stdout)}
+    assert {p: rows.get(p) for p in want} == want
+    r = runner.invoke(app, ["candidates", "--corpus", corpus, "--store", str(store), "-n", "150", "-f", "json"])
+    assert r.exit_code == 0, r.output
+    rows = {x["phrase"]: x["statements"] for x in json.loads(r.stdout)}
+    assert {p: rows.get(p) for p in want} == want
