@@ -3,7 +3,6 @@ boundaries, word-level families, lexicon wordings as user words; on cn-mfa and s
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -199,3 +198,37 @@ def test_cli_phrases_and_candidates_whole(cn, store) -> None:
     assert r.exit_code == 0, r.output
     rows = {x["phrase"]: x["statements"] for x in json.loads(r.stdout)}
     assert {p: rows.get(p) for p in want} == want
+
+
+TINY = ["我们坚持一个中国原则，推动构建人类命运共同体。中方坚决反对干涉中国内政。",
+        "中方坚持一个中国原则。我们推动构建人类命运共同体，反对干涉中国内政。",
+        "坚持一个中国原则是基础。推动构建人类命运共同体！干涉中国内政不得人心。", ""]
+
+
+def _tiny(tmp_path, texts: list[str]) -> tuple[str, str]:
+    import json
+
+    from analysis.ingest.snapshot import corpus_ingest
+
+    rows = [{"id": f"z{i}", "date": f"2021-0{i + 1}-01", "source": "s", "text": t} for i, t in enumerate(texts)]
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                      encoding="utf-8")
+    (tmp_path / "zh.yml").write_text("name: tiny-zh\nformat: jsonl\npath: c.jsonl\nlanguage: zh\n"
+                                     "fields: {id: id, text: text, date: date, source: source}\n", encoding="utf-8")
+    store = str(tmp_path / "S")
+    return corpus_ingest(tmp_path / "zh.yml", store=store).corpus, store
+
+
+def test_tiny_chinese_corpus(tmp_path) -> None:
+    corpus, store = _tiny(tmp_path, TINY)
+    res = formulae_candidates(corpus, store=store, min_statements=2)
+    assert dict(zip(res.frame["phrase"].to_list(), res.frame["statements"].to_list(), strict=True)) == {
+        "推动构建人类命运共同体": 3, "坚持一个中国原则": 3, "干涉中国内政": 3, "反对干涉中国内政": 2}
+    fams = families_find(corpus, store=store)
+    assert set(fams.frame["canonical"].to_list()) == {"反对干涉中国内政", "推动构建人类命运共同体", "坚持一个中国原则"}
+
+
+def test_chinese_corpus_without_repeats(tmp_path) -> None:
+    corpus, store = _tiny(tmp_path, ["一个中国原则。", "人类命运共同体。"])
+    assert formulae_candidates(corpus, store=store, min_statements=2).frame.height == 0
+    assert families_find(corpus, store=store).frame.height == 0
