@@ -42,6 +42,9 @@ STEMMERS = {
 #: Languages written without spaces between words: tokens are characters (the token
 #: grammar does this for Han and kana in any text; listed here for ``formulae languages``).
 CHARACTER_LANGUAGES = ("ja", "zh")
+#: Character languages whose words come from a segmenter (jieba, :mod:`analysis.text.segment`)
+#: where word-level steps need words (candidate edges, families); the index stays by character.
+SEGMENTED_LANGUAGES = ("zh",)
 #: The lemmatiser of each language that has one (``lemma`` level): pymorphy3 with its
 #: OpenCorpora dictionary (offline, a package).
 LEMMATIZERS = {"ru": "pymorphy3"}

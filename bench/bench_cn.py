@@ -11,7 +11,12 @@ process, each step ``REPEATS`` times (median reported, with the spread):
   compiled scanner and with the regular expression (every token with offsets, kind,
   paragraph and sentence numbers and the normalised form), collected;
 * ``index norm``: :func:`analysis.phrases.build.index_build` at ``norm`` on the ingested
-  snapshot (tokenise, form stream, suffix array, n-grams, maximal phrases), forced.
+  snapshot (tokenise, form stream, suffix array, n-grams, maximal phrases), forced;
+* ``jieba words``: :func:`analysis.text.segment.word_spans`, every text segmented once by
+  jieba with the lexicon's Chinese wordings as user words (dictionary loaded before);
+* ``word flags``: the same plus :func:`analysis.text.segment.word_flags` on the index's
+  token stream (what :meth:`CorpusView.word_flags` computes once and caches beside the
+  index, for candidate edges and word-level families).
 
 Characters per second are over the characters of the texts. Wall and process CPU time
 are both printed (the machine is shared; CPU time is disturbed least by others' load).
@@ -66,12 +71,28 @@ def main() -> None:
     n_tokens = tokens("scan")().height  # also compiles / loads the scanner once
     store = Path(tempfile.mkdtemp(prefix="bench-cn-"))
     corpus = corpus_ingest(DECLARATION, store=store).corpus
+    from analysis.formulae.lexicon import lexicon_user_words
+    from analysis.phrases.view import CorpusView
+    from analysis.text.segment import segmenter, word_flags, word_spans
+
+    user = lexicon_user_words("zh")
+    segmenter(user, store / ".cache" / "jieba")  # dictionary load, not timed
+    index_build(corpus, "norm", store)
+    toks, _ = CorpusView(corpus, store, rebuild=False).stream("norm")
+    snap = pl.read_parquet(store / corpus / "snapshot" / "statements.parquet").sort("doc")["text"].to_list()
+
+    def flags():
+        spans = word_spans(snap, user, store / ".cache" / "jieba")
+        return word_flags(spans, toks["doc"].to_numpy(), toks["start"].to_numpy(), toks["end"].to_numpy())
+
     steps = {
         "read": lambda: pl.read_ndjson(DATA),
         "python pass": python_pass,
         "tokens scan": tokens("scan"),
         "tokens regex": tokens("regex"),
         "index norm": lambda: index_build(corpus, "norm", store, force=True),
+        "jieba words": lambda: word_spans(snap, user, store / ".cache" / "jieba"),
+        "word flags": flags,
     }
     print(f"cn-mfa: {len(texts):,} answers, {chars:,} characters, {n_tokens:,} tokens "
           f"(load {' '.join(f'{x:.1f}' for x in os.getloadavg())})")

@@ -58,10 +58,12 @@ from ..phrases import suffix
 from ..phrases.view import CorpusView, corpus_view
 from ..result import Result
 from ..text.function_words import function_words
-from ..vocab import PERIODS, check, default_level, precision_rank
+from ..vocab import PERIODS, SEGMENTED_LANGUAGES, check, default_level, precision_rank
+from .lexicon import lexicon_user_words
 
 DEFAULTS: dict[str, Any] = {"min_statements": 5, "limit": 100}
 NAME_WEIGHT = 0.25
+MIN_WORD_CHARS = 4  # Chinese: a core of one word needs this many characters (互利共赢, 一个中国原则)
 MAX_LONG = 20_000  # phrases longer than the index's n-grams counted one by one, at most
 
 AR_NAME_HEADS = """
@@ -114,16 +116,59 @@ def _trim(ids: np.ndarray, content: np.ndarray, pos: np.ndarray, n: np.ndarray):
     return np.where(last >= 0, first, 0), length
 
 
-def candidate_pool(ix, language: str, min_statements: int, notes: list[str]) -> pl.DataFrame:
+def _trim_words(words: dict[str, np.ndarray], pos: np.ndarray, n: np.ndarray):
+    """:func:`_trim` for text indexed a character a token, on its segmenter's words (the
+    per-token flags of :meth:`analysis.phrases.view.CorpusView.word_flags`): the core begins
+    where a content word begins and ends where a content word ends, so no word is cut in
+    half and no function word is at an edge; a core of one word shorter than
+    :data:`MIN_WORD_CHARS` tokens has length 0."""
+    ptok, prow = suffix.expand_runs(pos, n)
+    k = ptok - pos[prow]
+    offs = np.cumsum(n) - n
+    if not len(offs):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    big = np.int64(1 << 40)
+    content = words["content"][ptok]
+    first = np.minimum.reduceat(np.where(words["begin"][ptok] & content, k, big), offs)
+    last = np.maximum.reduceat(np.where(words["finish"][ptok] & content, k, -1), offs)
+    inside = (k >= first[prow]) & (k <= last[prow])
+    n_words = np.bincount(prow, weights=words["begin"][ptok] & inside, minlength=len(pos))
+    length = np.where(last >= first, last - first + 1, 0)
+    length = np.where((n_words >= 2) | (length >= MIN_WORD_CHARS), length, 0)
+    return np.where(length > 0, first, 0), length
+
+
+def _word_aligned(frame: pl.DataFrame, occ: dict, words: dict[str, np.ndarray],
+                  notes: list[str]) -> pl.DataFrame:
+    """Rows whose edges fall on word boundaries, with a content word at each edge, in most
+    of their occurrences (the segmenter's words depend on the context: ``国政府`` is cut
+    from ``美国政府``)."""
+    counts = occ["counts"]
+    n = frame["n"].to_numpy().astype(np.int64)
+    rows = frame["_row"].to_numpy().astype(np.int64)
+    idx, which = suffix.expand_runs(occ["first"][rows], counts[rows])
+    a = occ["pos"][idx]
+    b = a + n[which] - 1
+    ok = words["begin"][a] & words["finish"][b] & words["content"][a] & words["content"][b]
+    share = np.bincount(which, weights=ok, minlength=len(rows)) / np.maximum(counts[rows], 1)
+    keep = share > 0.5
+    notes.append(f"{int((~keep).sum())} candidates left out: in most occurrences an edge cuts a word "
+                 "or is a function word")
+    return frame.filter(pl.Series(keep))
+
+
+def candidate_pool(ix, language: str, min_statements: int, notes: list[str],
+                   words: dict[str, np.ndarray] | None = None) -> pl.DataFrame:
     """Distinct content cores of the index's maximal phrases: ``n, sa_lo, freq, offset, g2, pmi``
-    (occurrences: ``sa[sa_lo : sa_lo + freq] + offset``)."""
+    (occurrences: ``sa[sa_lo : sa_lo + freq] + offset``). ``words``: per-token word flags
+    of a segmented language (Chinese): edges are judged on its words (:func:`_trim_words`)."""
     mx = (ix.table("maximal").filter(pl.col("distinct_statements") >= min_statements)
           .select("n", "pos", "sa_lo", "freq").collect())
     ids = np.asarray(ix.array("ids"))
     sa = np.asarray(ix.array("sa"))
     content = _content(ix, language)
     pos, n = mx["pos"].to_numpy().astype(np.int64), mx["n"].to_numpy().astype(np.int64)
-    first, m = _trim(ids, content, pos, n)
+    first, m = _trim(ids, content, pos, n) if words is None else _trim_words(words, pos, n)
     keep = m >= 2
     notes.append(f"{mx.height} maximal phrases in >= {min_statements} statements; "
                  f"{int((~keep).sum())} have fewer than two words once stopword edges are cut")
@@ -422,9 +467,15 @@ def formulae_candidates(corpus, *, store=None, level: str | None = None, where: 
     ix = view.index(level)
     notes: list[str] = []
     content = _content(ix, view.language)
-    pool = candidate_pool(ix, view.language, min_statements, notes)
+    words = None
+    if view.language in SEGMENTED_LANGUAGES:
+        words = view.word_flags(level, lexicon_user_words(view.language))
+        notes.append("edges judged on jieba words (lexicon wordings added as user words)")
+    pool = candidate_pool(ix, view.language, min_statements, notes, words)
     frame, occ = _counts(ix, view, pool, by, where, notes)
     frame = frame.with_row_index("_row").filter(pl.col("statements") >= min_statements)
+    if words is not None:
+        frame = _word_aligned(frame, occ, words, notes)
     total = frame.height
     frame = _rank(ix, view, frame, occ, content, view.language, names, limit)
     if not names:

@@ -54,7 +54,8 @@ from ..phrases import suffix
 from ..phrases.engine import phrase_strings, phrases_scan
 from ..phrases.view import CorpusView, corpus_view
 from ..text.languages import content_forms
-from ..vocab import default_level, language_levels
+from ..vocab import SEGMENTED_LANGUAGES, default_level, language_levels
+from .lexicon import lexicon_user_words
 
 DEFAULTS: dict[str, Any] = {
     "level": "stem", "min_statements": 2, "min_content": 2, "max_seeds": 3000,
@@ -138,9 +139,16 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
     view = corpus if isinstance(corpus, CorpusView) else corpus_view(corpus, store)
     if "level" not in options and p["level"] not in language_levels(view.language):
         p["level"] = default_level(view.language)  # the default stem level: norm for Chinese
-    toks, vocab = view.stream(p["level"])
-    toks = toks.with_columns(_content_rows(view, p["level"], toks))
     notes: list[str] = []
+    words = view.language in SEGMENTED_LANGUAGES  # Chinese: families of jieba words
+    if words:
+        toks, vocab = view.word_stream(p["level"], lexicon_user_words(view.language))
+        toks = toks.with_columns(content_forms(vocab.sort("fid")["form"], view.language)
+                                 .gather(toks["fid"]).alias("content"))
+        notes.append("families of jieba words (lexicon wordings added as user words)")
+    else:
+        toks, vocab = view.stream(p["level"])
+        toks = toks.with_columns(_content_rows(view, p["level"], toks))
     statements = view.statements
     if where is not None:
         keep = statements.filter(where)
@@ -152,7 +160,7 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
     if statements.height < 2:
         notes.append("fewer than two statements: no families")
         return _empty(params, notes)
-    if where is None:
+    if where is None and not words:
         # the whole corpus: the stored phrase index already has the maximal phrases
         ix = view.index(p["level"])
         scan: Any = SimpleNamespace(  # the parts of a Scan the families need
@@ -162,7 +170,8 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
         docmap = statements.select("doc", "id", "duplicate_of").sort("doc").with_columns(pl.col("doc").alias("d"))
         stream = toks
     else:
-        # a subset: count its recurring phrases afresh (phrases_scan wants docs 0..D-1)
+        # a subset, or words (the index is by character): count the recurring phrases afresh
+        # (phrases_scan wants docs 0..D-1)
         docmap = statements.select("doc", "id", "duplicate_of").sort("doc").with_row_index("d")
         canon = (docmap.join(docmap.select(pl.col("id").alias("duplicate_of"), pl.col("d").alias("c")),
                              on="duplicate_of", how="left")

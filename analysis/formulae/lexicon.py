@@ -116,6 +116,30 @@ class Lexicon:
         return pl.DataFrame(rows, schema=schema)
 
 
+def lexicon_words(lexicon: Lexicon, lang: str) -> tuple[str, ...]:
+    """Every fixed wording of the lexicon's ``lang`` patterns, words joined without spaces
+    (``不干涉 (别国|他国)? 内政`` -> ``不干涉内政``, ``不干涉别国内政``, ``不干涉他国内政``):
+    the user words of a word segmenter for text written without spaces (Chinese). Wordings
+    with a gap (``*``) are left out. Sorted, distinct."""
+    out: set[str] = set()
+    for f in lexicon.formulae:
+        for p in f.patterns:
+            if p.lang != lang:
+                continue
+            for item in p.items:
+                for seq in pattern_sequences(item, lambda w: w.split()):
+                    if seq and None not in seq:
+                        out.add("".join(w for w in seq if w is not None))
+    return tuple(sorted(out))
+
+
+def lexicon_user_words(lang: str) -> tuple[str, ...]:
+    """:func:`lexicon_words` of the default lexicon (:func:`lexicon_default_path`); none when
+    there is no lexicon file."""
+    path = lexicon_default_path()
+    return lexicon_words(lexicon_load(path), lang) if path.exists() else ()
+
+
 # ----------------------------------------------------------------------- loading
 
 

@@ -44,6 +44,7 @@ class CorpusView:
         self._analyzer = None
         self._index: dict[str, Any] = {}
         self._streams: dict[str, tuple] = {}
+        self._words: dict[tuple, dict] = {}
         self.cache: dict[tuple, Any] = {}  # derived results (e.g. lexicon matches) per parameters
 
     @property
@@ -77,6 +78,69 @@ class CorpusView:
         if level not in self._streams:
             self._streams[level] = _stream_from_index(self.index(level))
         return self._streams[level]
+
+    def word_flags(self, level: str, user_words=()) -> dict[str, np.ndarray]:
+        """Per token of the level's index, jieba word flags (:func:`analysis.text.segment.word_flags`:
+        ``begin``, ``finish``, ``content``) for text written without spaces (Chinese).
+
+        Each text is segmented once, with ``user_words`` (the lexicon's wordings) added;
+        the flags are cached beside the index as ``words-<key>.npz`` (the key hashes jieba's
+        version and the user words; a rebuilt index drops them). A folder that cannot be
+        written only costs the cache."""
+        from ..errors import FormulaeError
+        from ..store import atomic_file, store_root
+        from ..text.segment import user_words_key, word_flags, word_spans
+
+        ix = self.index(level)
+        key = (level, user_words_key(user_words))
+        if key in self._words:
+            return self._words[key]
+        path = ix.folder / f"words-{key[1]}.npz"
+        if path.exists():
+            with np.load(path) as z:
+                flags = {k: z[k] for k in z.files}
+        else:
+            toks, _ = self.stream(level)
+            texts = self.texts().sort("doc").collect()
+            if not np.array_equal(texts["doc"].to_numpy(), np.arange(texts.height)):
+                raise FormulaeError(f"corpus {self.name!r}: snapshot docs are not 0..n-1; re-ingest it")
+            spans = word_spans(texts["text"].to_list(), user_words, store_root(self.store) / ".cache" / "jieba")
+            flags = word_flags(spans, toks["doc"].to_numpy(), toks["start"].to_numpy(), toks["end"].to_numpy(),
+                               self.language)
+            try:
+                with atomic_file(path) as fh:
+                    np.savez(fh, begin=flags["begin"], finish=flags["finish"], content=flags["content"])
+                for other in ix.folder.glob("words-*.npz"):  # other user words: one cache kept
+                    if other != path:
+                        other.unlink(missing_ok=True)
+            except (FormulaeError, OSError):  # read-only index folder: computed again next time
+                pass
+        self._words[key] = flags
+        return flags
+
+    def word_stream(self, level: str, user_words=()):
+        """(tokens, vocab) like :meth:`stream`, one row per jieba word instead of per
+        character (text written without spaces): a word is the characters from one
+        :meth:`word_flags` ``begin`` to the next (never across a sentence); ``form`` is the
+        characters' forms joined, ``start``/``end`` span the word, ``pos`` counts words."""
+        toks, vocab = self.stream(level)
+        flags = self.word_flags(level, user_words)
+        new = (pl.Series(flags["begin"]) | (toks["doc"] != toks["doc"].shift(1)).fill_null(True)
+               | (toks["sent"] != toks["sent"].shift(1)).fill_null(True))
+        forms = vocab.sort("fid")["form"]
+        words = (toks.select("doc", "sent", "start", "end", forms.gather(toks["fid"]).alias("form"),
+                             (new.cast(pl.UInt32).cum_sum() - 1).alias("w"))
+                 .group_by("w", maintain_order=True)
+                 .agg(pl.col("doc").first(), pl.col("sent").first(), pl.col("start").first(),
+                      pl.col("end").last(), pl.col("form").str.join("")))
+        wvocab = (words.select(pl.col("form").unique().sort())
+                  .with_row_index("fid").select("form", pl.col("fid").cast(pl.UInt32)))
+        first = (pl.col("doc") != pl.col("doc").shift(1)).fill_null(True)
+        row = pl.int_range(pl.len(), dtype=pl.UInt32)
+        words = (words.join(wvocab, on="form", how="left", maintain_order="left")
+                 .with_columns((row - pl.when(first).then(row).forward_fill()).alias("pos"))
+                 .select("doc", "sent", "pos", "start", "end", "fid"))
+        return words, wvocab
 
     def doc_tokens(self, level: str):
         docs = self.index(level).table("docs").select("doc", "tokens").collect()

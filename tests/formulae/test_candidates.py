@@ -120,7 +120,7 @@ def test_devset_entries_are_documented_and_occur(ungdc_ix, store):
     from analysis.phrases.index import index_load
 
     data = yaml.safe_load(DEVSET.read_text(encoding="utf-8"))
-    assert set(data) == {"ungdc", "saudinewsnet"}
+    assert set(data) == {"ungdc", "saudinewsnet", "cn-mfa"}
     for corpus in data.values():
         for e in corpus["formulae"]:
             assert e["why"].strip() and e["found"] in ("known", "corpus"), e
