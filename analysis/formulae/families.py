@@ -258,8 +258,7 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
     seed_tok = pl.DataFrame({"seed": orow[c_ok].astype(np.uint32), "fid": ids[otok[c_ok]].astype(np.int64),
                              "i": otok[c_ok] - spos[orow[c_ok]]})
     seed_keys = np.unique(orow[c_ok] * n_voc + ids[otok[c_ok]].astype(np.int64))
-    adm = _admitted(scan, view, p, seed_tok)
-    adm_keys = np.unique(adm["seed"].to_numpy().astype(np.int64) * n_voc + adm["fid"].to_numpy())
+    adm_keys = _admitted(scan, view, p, seed_tok, n_voc)
     free_keys = np.union1d(core_keys, seed_keys)  # no change: the seed's own and its core forms
 
     def has(keys: np.ndarray, seed_of: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -281,9 +280,14 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
         for dist in range(1, w + 1):
             r, ok = at(base, sign * dist)
             alive &= ok & ((dist - last) <= step)
-            free = is_content[r] & has(free_keys, srow, r)
-            change = is_content[r] & ~free
-            admitted = change & has(adm_keys, srow, r)
+            look = np.flatnonzero(alive & is_content[r])  # only live spans at a content form
+            free = np.zeros(len(r), bool)
+            free[look] = has(free_keys, srow[look], r[look])
+            change = np.zeros(len(r), bool)
+            change[look] = ~free[look]
+            admitted = np.zeros(len(r), bool)
+            cl = look[change[look]]
+            admitted[cl] = has(adm_keys, srow[cl], r[cl])
             pending += alive & admitted
             alive &= ~(change & ~admitted) & (pending <= budget)
             hit = alive & free
@@ -295,28 +299,31 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
                         "doc": doc[r0], "a": r0 - ext["left"], "b": r1 + ext["right"]})
     core_df = core.select(pl.col("seed").cast(pl.UInt32), (pl.col("key") % n_voc).alias("fid"))
     own = pl.DataFrame({"seed": (own_keys // n_voc).astype(np.uint32), "fid": own_keys % n_voc})
-    roles = _roles(seed_tok, core_df, adm)
-    return _group(occ, seeds, core_df, own, _Corpus(forms, ids, stream, docmap, view, p, notes, roles, seed_tok))
+    return _group(occ, seeds, core_df, own,
+                  _Corpus(forms, ids, stream, docmap, view, p, notes, seed_tok, core_df, adm_keys, n_voc))
 
 
-def _admitted(scan, view, p: dict, seed_tok: pl.DataFrame) -> pl.DataFrame:
-    """(seed, fid): the forms a phrase frame admits beside one of the seed's content forms
-    (:func:`analysis.phrases.frames.frames_slot_pairs` on the corpus's index at the family
-    level, matched to the scan's vocabulary by form)."""
+def _admitted(scan, view, p: dict, seed_tok: pl.DataFrame, n_voc: int) -> np.ndarray:
+    """Sorted keys ``seed * n_voc + fid``: the content forms a phrase frame admits beside
+    one of the seed's content forms (:func:`analysis.phrases.frames.frames_slot_pairs` on
+    the corpus's index at the family level, matched to the scan's vocabulary by form)."""
     from ..phrases.frames import frames_slot_pairs
 
     ix = view.index(p["level"])
     ivocab = ix.table("vocab").select(pl.col("id").cast(pl.Int64).alias("iid"), "form").collect()
     svocab = scan.vocab.select(pl.col("id").cast(pl.Int64).alias("fid"), "form").join(ivocab, on="form")
     anchors = seed_tok.select("fid").unique().join(svocab, on="fid")["iid"].to_numpy()
-    pairs = frames_slot_pairs(ix, anchors=anchors, max_n=min(5, p["max_n"]),
-                              min_statements=p["min_statements"])
+    pairs = frames_slot_pairs(ix, anchors=anchors, max_n=min(5, p["max_n"]), min_statements=p["min_statements"])
     to_scan = svocab.select("iid", "fid")
     pairs = (pairs.select(pl.col("anchor").cast(pl.Int64), pl.col("filler").cast(pl.Int64))
              .join(to_scan.rename({"iid": "anchor", "fid": "a"}), on="anchor")
-             .join(to_scan.rename({"iid": "filler"}), on="filler"))
-    return (seed_tok.select("seed", pl.col("fid").alias("a")).unique().join(pairs.select("a", "fid"), on="a")
-            .select("seed", "fid").unique())
+             .join(to_scan.rename({"iid": "filler"}), on="filler").sort("a", "fid"))
+    a, f = pairs["a"].to_numpy(), pairs["fid"].to_numpy()
+    st = seed_tok.select("seed", "fid").unique()
+    sa, sf = st["seed"].to_numpy().astype(np.int64), st["fid"].to_numpy()
+    lo, hi = np.searchsorted(a, sf, "left"), np.searchsorted(a, sf, "right")
+    idx, row = suffix.expand_runs(lo, hi - lo)  # each seed form x the fillers beside it
+    return np.sort(sa[row] * n_voc + f[idx])
 
 
 def _roles(seed_tok: pl.DataFrame, core: pl.DataFrame, adm: pl.DataFrame) -> pl.DataFrame:
@@ -401,8 +408,18 @@ class _Corpus:
     view: Any
     p: dict
     notes: list[str]
-    roles: pl.DataFrame  # (seed, fid) -> role, see _roles
     seed_tok: pl.DataFrame  # (seed, fid, i): the seeds' content forms in order
+    core: pl.DataFrame  # (seed, fid): each seed's core forms
+    adm_keys: np.ndarray  # sorted seed * n_voc + fid: the forms frames admit beside the seed
+    n_voc: int
+
+    def roles_for(self, tok: pl.DataFrame) -> pl.DataFrame:
+        """The roles (:func:`_roles`) of the (seed, fid) pairs of ``tok``."""
+        pair = tok.select("seed", "fid").unique()
+        key = pair["seed"].to_numpy().astype(np.int64) * self.n_voc + pair["fid"].to_numpy()
+        i = np.minimum(np.searchsorted(self.adm_keys, key), max(len(self.adm_keys) - 1, 0))
+        hit = self.adm_keys[i] == key if len(self.adm_keys) else np.zeros(len(key), bool)
+        return _roles(self.seed_tok, self.core, pair.filter(pl.Series(hit)))
 
 
 def _group(occ, seeds, core, own, corpus: _Corpus) -> Families:
@@ -421,7 +438,8 @@ def _group(occ, seeds, core, own, corpus: _Corpus) -> Families:
     # the formal check: a seed joins only a seed whose core it matches (core_match)
     pairs = pairs.sort("seed", "other").with_row_index("g")
     tok = pairs.select("g", "seed", "other").join(corpus.seed_tok.rename({"seed": "other"}), on="other")
-    chk = match_table(tok.select("g", "seed", "fid", "i"), corpus.roles, p)
+    tok = tok.select("g", "seed", "fid", "i")
+    chk = match_table(tok, corpus.roles_for(tok), p)
     linked = pairs.join(chk.filter(pl.col("ok")).select("g"), on="g", how="semi")
     notes.append(f"{pairs.height} pairs of seeds overlap; {linked.height} match the other seed's core "
                  f"(<= {p['max_insert']} insertions, <= {p['max_subst']} substitution, admitted by frames)")
@@ -525,11 +543,16 @@ def _check_wordings(fo: pl.DataFrame, a: np.ndarray, b: np.ndarray, corpus: _Cor
     if fo.height == 0:
         return fo.with_columns(pl.lit(None, pl.String).alias("kind"), pl.lit(None, pl.String).alias("filler"))
     rows, g = suffix.expand_runs(a, np.maximum(b - a + 1, 0))
-    keep = corpus.stream["content"].to_numpy()[rows]
     fam = fo["fam"].to_numpy()
-    tok = pl.DataFrame({"g": g[keep].astype(np.int64), "seed": fam[g[keep]].astype(np.uint32),
-                        "fid": corpus.ids[rows[keep]].astype(np.int64), "i": rows[keep]})
-    chk = match_table(tok, corpus.roles, corpus.p)
+    tok = pl.DataFrame({"g": g.astype(np.int64), "seed": fam[g].astype(np.uint32),
+                        "fid": corpus.ids[rows].astype(np.int64), "i": rows,
+                        "content": corpus.stream["content"].to_numpy()[rows]})
+    roles = corpus.roles_for(tok)
+    # a function word is no change, but a seed or core form counts wherever it stands (one
+    # stem can be a stopword in one place and a content word in another: وحد)
+    tok = (tok.join(roles.select("seed", "fid", "role"), on=["seed", "fid"], how="left")
+           .filter(pl.col("content") | pl.col("role").is_in([0, 1])).select("g", "seed", "fid", "i"))
+    chk = match_table(tok, roles, corpus.p)
     form_of = pl.DataFrame({"f": np.arange(len(corpus.forms), dtype=np.int64), "form": corpus.forms})
     filler = (chk.select("g", "changes").explode("changes").with_row_index("_o")
               .join(form_of, left_on="changes", right_on="f", how="left").sort("_o")

@@ -168,8 +168,8 @@ def _label(ix, vocab: pl.Series, frames: pl.DataFrame, members: pl.DataFrame) ->
 def frames_slot_pairs(ix, *, anchors: np.ndarray | None = None, max_n: int = 5, min_fillers: int = 2,
                       min_statements: int = 2) -> pl.DataFrame:
     """What the frames admit next to a form: ``(anchor, filler)`` token-id pairs such that
-    ``filler`` fills the open slot (1 or 2 tokens: a bounded skip-gram) of a frame of the
-    index ``ix`` whose fixed tokens hold the content token ``anchor``.
+    the content token ``filler`` fills the open slot (1 or 2 tokens: a bounded skip-gram) of
+    a frame of the index ``ix`` whose fixed tokens hold the content token ``anchor``.
 
     Frames as in :func:`phrases_frames` (content tokens at both edges, at least two fixed
     content tokens) read from n-grams of 3..``max_n`` tokens in at least ``min_statements``
@@ -208,8 +208,10 @@ def frames_slot_pairs(ix, *, anchors: np.ndarray | None = None, max_n: int = 5, 
             anchor = np.asarray(ids[pos + j], np.int64)
             ok = content[anchor]
             for f in range(int(k), int(k) + int(width)):
-                pairs.append(pl.DataFrame({"key": key[ok], "anchor": anchor[ok].astype(np.uint32),
-                                           "filler": np.asarray(ids[pos[ok] + f], np.uint32)}))
+                filler = np.asarray(ids[pos + f], np.int64)
+                keep = ok & content[filler]
+                pairs.append(pl.DataFrame({"key": key[keep], "anchor": anchor[keep].astype(np.uint32),
+                                           "filler": filler[keep].astype(np.uint32)}))
     if not pairs:
         return empty
     return (pl.concat(pairs).unique().group_by("anchor", "filler").agg(pl.len().cast(pl.UInt32).alias("frames"))
