@@ -68,7 +68,7 @@ from ..phrases.engine import phrase_strings, phrases_scan
 from ..phrases.view import CorpusView, corpus_view
 from ..text.languages import content_forms
 from ..vocab import default_level, language_levels
-from .match import match_table
+from .match import core_roles, match_table
 
 DEFAULTS: dict[str, Any] = {
     "level": "stem", "min_statements": 2, "min_content": 2, "max_seeds": 3000,
@@ -326,17 +326,6 @@ def _admitted(scan, view, p: dict, seed_tok: pl.DataFrame, n_voc: int) -> np.nda
     return np.sort(sa[row] * n_voc + f[idx])
 
 
-def _roles(seed_tok: pl.DataFrame, core: pl.DataFrame, adm: pl.DataFrame) -> pl.DataFrame:
-    """(seed, fid) -> role: 0 a form of the seed (``rank``: its first place), 1 a core form,
-    2 a form the frames admit beside the seed (a change allowed); absent: not allowed."""
-    own = seed_tok.group_by("seed", "fid").agg(pl.col("i").min().alias("rank")).with_columns(pl.lit(0).alias("role"))
-    other = pl.concat([core.with_columns(pl.lit(1).alias("role")), adm.with_columns(pl.lit(2).alias("role"))])
-    other = other.select(pl.col("seed").cast(pl.UInt32), pl.col("fid").cast(pl.Int64), "role",
-                         pl.lit(None, pl.Int64).alias("rank"))
-    return (pl.concat([own.select("seed", "fid", "role", pl.col("rank").cast(pl.Int64)), other])
-            .sort("seed", "fid", "role").unique(["seed", "fid"], keep="first"))
-
-
 def _seed_table(mx: pl.DataFrame, is_content: np.ndarray, p: dict, notes: list[str]) -> pl.DataFrame | None:
     """The maximal phrases used as seeds: at least ``min_content`` content forms, the
     ``max_seeds`` most widespread (None, with a note, when there is none)."""
@@ -414,12 +403,12 @@ class _Corpus:
     n_voc: int
 
     def roles_for(self, tok: pl.DataFrame) -> pl.DataFrame:
-        """The roles (:func:`_roles`) of the (seed, fid) pairs of ``tok``."""
+        """The roles (:func:`analysis.formulae.match.core_roles`) of the (seed, fid) pairs of ``tok``."""
         pair = tok.select("seed", "fid").unique()
         key = pair["seed"].to_numpy().astype(np.int64) * self.n_voc + pair["fid"].to_numpy()
         i = np.minimum(np.searchsorted(self.adm_keys, key), max(len(self.adm_keys) - 1, 0))
         hit = self.adm_keys[i] == key if len(self.adm_keys) else np.zeros(len(key), bool)
-        return _roles(self.seed_tok, self.core, pair.filter(pl.Series(hit)))
+        return core_roles(self.seed_tok, self.core, pair.filter(pl.Series(hit)))
 
 
 def _group(occ, seeds, core, own, corpus: _Corpus) -> Families:

@@ -365,3 +365,14 @@ def match_table(tokens: pl.DataFrame, roles: pl.DataFrame, p: dict) -> pl.DataFr
     kind = (pl.when(pl.col("m") > 0).then(pl.lit("substitution")).when(pl.col("c") > 0).then(pl.lit("insertion"))
             .when(pl.col("in_order").fill_null(True)).then(pl.lit("exact")).otherwise(pl.lit("permutation")))
     return out.select("g", ok.alias("ok"), kind.alias("kind"), "changes")
+
+
+def core_roles(seed_tok: pl.DataFrame, core: pl.DataFrame, adm: pl.DataFrame) -> pl.DataFrame:
+    """(seed, fid) -> role: 0 a form of the seed (``rank``: its first place), 1 a core form,
+    2 a form the frames admit beside the seed (a change allowed); absent: not allowed."""
+    own = seed_tok.group_by("seed", "fid").agg(pl.col("i").min().alias("rank")).with_columns(pl.lit(0).alias("role"))
+    other = pl.concat([core.with_columns(pl.lit(1).alias("role")), adm.with_columns(pl.lit(2).alias("role"))])
+    other = other.select(pl.col("seed").cast(pl.UInt32), pl.col("fid").cast(pl.Int64), "role",
+                         pl.lit(None, pl.Int64).alias("rank"))
+    return (pl.concat([own.select("seed", "fid", "role", pl.col("rank").cast(pl.Int64)), other])
+            .sort("seed", "fid", "role").unique(["seed", "fid"], keep="first"))

@@ -278,11 +278,14 @@ def section_families(ctx: ReportContext, top: int = 15, variants: int = 5) -> Ht
            .group_by("family", maintain_order=True).head(variants)
            .join(frame.head(top).with_row_index("rank").select("family", "rank"), on="family")
            .sort(["rank", "statements", "variant"], descending=[False, True, False])
-           .select("canonical", "variant", "statements", "occurrences", "family",
+           .select("canonical", "variant", *[c for c in ("kind", "filler") if c in fam.variants.columns],
+                   "statements", "occurrences", "family",
                    *(["cohesion"] if "cohesion" in frame.columns else [])))
     return HtmlBlock(html_chart(chart) + html_table(var, name="family-variants",
-                                               caption=f"Main wordings of the top {top} families (cohesion: share "
-                                                       "of the family's occurrences holding its centre seed)"))
+                                               caption=f"Main wordings of the top {top} families (kind: how a wording "
+                                                       "differs from the centre seed; filler: the inserted or "
+                                                       "substituted forms, each admitted by a phrase frame; cohesion: "
+                                                       "share of the family's occurrences holding its centre seed)"))
 
 
 def candidates(ctx: ReportContext, limit: int = 3000) -> Any:

@@ -72,3 +72,12 @@ def test_section_escapes_untrusted_text(mfa_ar, store):
     markup = section_trends(ctx).markup
     assert "<script>" not in markup and "&lt;script&gt;" in markup
     assert 'id="table-appeared' in markup and "No candidate vanished within the span." in markup
+
+
+def test_families_section_shows_kind_and_filler(mfa_ar, store):
+    from analysis.report.sections import section_families
+
+    markup = section_families(report_open(mfa_ar, store=str(store))).markup
+    head = re.search(r'id="table-family-variants.*?<thead>(.*?)</thead>', markup, re.S).group(1)
+    assert re.findall(r"<th>(.*?)</th>", head)[:4] == ["canonical", "variant", "kind", "filler"]
+    assert "وحدة وسلامة أراضي وسيادة" in markup and "cohesion" in head
