@@ -33,8 +33,11 @@ Method (``families_find``; every threshold is a parameter, defaults in :data:`DE
    are taken in order (most widespread first), a seed not yet taken becomes a *centre* and
    takes every untaken seed linked to the centre itself - never through a chain of
    neighbours (connected components made one family of 4,597 wordings on saudinewsnet).
-   Overlapping spans of one family in one statement are merged, and a merged wording
-   that does not match its centre's core by the same rule is left out (a note counts
+   A member seed's occurrence keeps its bare span (its own core is not the centre's); the
+   centre's occurrences keep their extension. Overlapping spans of one family in one
+   statement are merged, and a merged span that does not match its centre's core by the
+   same rule (checked before function-word pieces are trimmed from its ends: one stem can
+   be a stopword in one place and a content word in another) is left out (a note counts
    them); each wording is labelled with its ``kind`` (``exact``, ``permutation``,
    ``insertion``, ``substitution``) and ``filler`` (the inserted or substituted forms).
    ``cohesion`` is the share of the family's occurrences that hold its centre. A family
@@ -296,7 +299,7 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
             pending = np.where(hit, 0, pending)
         ext[side] = last
     occ = pl.DataFrame({"o": np.arange(len(r0), dtype=np.int64), "seed": srow.astype(np.uint32),
-                        "doc": doc[r0], "a": r0 - ext["left"], "b": r1 + ext["right"]})
+                        "doc": doc[r0], "a": r0 - ext["left"], "b": r1 + ext["right"], "a0": r0, "b0": r1})
     core_df = core.select(pl.col("seed").cast(pl.UInt32), (pl.col("key") % n_voc).alias("fid"))
     own = pl.DataFrame({"seed": (own_keys // n_voc).astype(np.uint32), "fid": own_keys % n_voc})
     return _group(occ, seeds, core_df, own,
@@ -489,7 +492,10 @@ def _build(occ, label, seeds, core, own, corpus: _Corpus) -> Families:
     """Families from seed occurrences and each seed's centre (``label``); a merged wording
     that does not match its centre's core (:func:`match_table`) is left out."""
     forms, ids, stream, docmap, view = corpus.forms, corpus.ids, corpus.stream, corpus.docmap, corpus.view
-    occ = occ.join(label, on="seed")
+    # a member's occurrence is its bare seed span (extended by its own core it could hold
+    # forms beyond the centre's core); the centre's occurrences keep their extension
+    occ = occ.join(label, on="seed").with_columns(
+        pl.when(pl.col("seed") == pl.col("lab")).then(pl.col(c)).otherwise(pl.col(f"{c}0")).alias(c) for c in "ab")
     # 5. family occurrences: merge overlapping spans of one family
     fo = _blocks(occ.rename({"lab": "fam"}), ["fam", "doc"])
     fo = fo.group_by("blk").agg(pl.col("fam").first(), pl.col("doc").first(),
@@ -509,7 +515,7 @@ def _build(occ, label, seeds, core, own, corpus: _Corpus) -> Families:
         a, b = np.where(ok, fa, a), np.where(ok, lb, b)
     fo = fo.with_columns(pl.Series("start", start[a]), pl.Series("end", end[b]),
                          pl.Series("sent", sent[a]), pl.Series("pos", pos[a]), pl.Series("pos_end", pos[b]))
-    fo = _check_wordings(fo, a, b, corpus)
+    fo = _check_wordings(fo, fo["a"].to_numpy().astype(np.int64), fo["b"].to_numpy().astype(np.int64), corpus)
     texts = view.texts().collect()
     fo = (fo.join(docmap.select(pl.col("d").alias("doc"), pl.col("doc").alias("orig"), "id"), on="doc")
           .join(texts.rename({"doc": "orig"}), on="orig", how="left")

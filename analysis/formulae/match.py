@@ -309,7 +309,7 @@ def _find(view: CorpusView, lex: Lexicon, level: str) -> pl.DataFrame:
     return occ.sort("formula", "doc", "pos")
 
 
-KINDS = ("exact", "permutation", "insertion", "substitution")
+KINDS = ("exact", "permutation", "insertion", "substitution")  # the kinds of wording core_match tells
 
 
 def core_match(seed: Sequence[str], wording: Sequence[str], core: Collection[str] = (),
@@ -359,7 +359,8 @@ def match_table(tokens: pl.DataFrame, roles: pl.DataFrame, p: dict) -> pl.DataFr
                                change.sum().alias("c"), pl.col("role").is_null().sum().alias("bad"),
                                pl.col("fid").filter(change).alias("changes"))
            .join(size, on="seed").join(order, on="g", how="left")
-           .with_columns((pl.col("n_seed") - pl.col("hits")).alias("m")))
+           .with_columns((pl.col("n_seed").cast(pl.Int64) - pl.col("hits")).alias("m"),
+                         pl.col("c").cast(pl.Int64)))
     ok = ((pl.col("m") <= p["max_subst"]) & (pl.col("c") >= pl.col("m"))
           & (pl.col("c") - pl.col("m") <= p["max_insert"]) & (pl.col("bad") == 0))
     kind = (pl.when(pl.col("m") > 0).then(pl.lit("substitution")).when(pl.col("c") > 0).then(pl.lit("insertion"))
