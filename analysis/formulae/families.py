@@ -71,7 +71,7 @@ from ..phrases.engine import phrase_strings, phrases_scan
 from ..phrases.view import CorpusView, corpus_view
 from ..text.languages import content_forms
 from ..vocab import default_level, language_levels
-from .match import core_roles, match_table
+from .match import core_roles, match_table, seed_centres
 
 DEFAULTS: dict[str, Any] = {
     "level": "stem", "min_statements": 2, "min_content": 2, "max_seeds": 3000,
@@ -373,21 +373,6 @@ def _blocks(occ: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     return occ[order].with_columns(pl.Series("blk", np.cumsum(new).astype(np.uint32)))
 
 
-def seed_centres(n_seeds: int, pairs: pl.DataFrame) -> pl.DataFrame:
-    """Seed-centred growth: seeds in order (most widespread first); a seed not yet taken
-    becomes a centre and takes every untaken seed linked to *it* (a member never recruits),
-    so a family never grows through a chain of neighbours. ``seed`` -> ``lab`` (its centre)."""
-    lab = np.arange(n_seeds, dtype=np.int64)
-    taken = np.zeros(n_seeds, bool)
-    edges = pairs.select("seed", "other").sort("seed", "other")
-    seed, other = edges["seed"].to_numpy().astype(np.int64), edges["other"].to_numpy().astype(np.int64)
-    for s, o in zip(seed.tolist(), other.tolist(), strict=True):  # edges, not corpus rows
-        if not taken[s] and not taken[o]:
-            taken[o] = True
-            lab[o] = s
-    return pl.DataFrame({"seed": np.arange(n_seeds), "lab": lab}, schema={"seed": pl.UInt32, "lab": pl.UInt32})
-
-
 @dataclass
 class _Corpus:
     """What grouping needs of the corpus: vocabulary forms, token ids, the form stream,
@@ -492,10 +477,18 @@ def _build(occ, label, seeds, core, own, corpus: _Corpus) -> Families:
     """Families from seed occurrences and each seed's centre (``label``); a merged wording
     that does not match its centre's core (:func:`match_table`) is left out."""
     forms, ids, stream, docmap, view = corpus.forms, corpus.ids, corpus.stream, corpus.docmap, corpus.view
-    # a member's occurrence is its bare seed span (extended by its own core it could hold
-    # forms beyond the centre's core); the centre's occurrences keep their extension
-    occ = occ.join(label, on="seed").with_columns(
-        pl.when(pl.col("seed") == pl.col("lab")).then(pl.col(c)).otherwise(pl.col(f"{c}0")).alias(c) for c in "ab")
+    # a member's occurrence keeps the span its own core extended where that matches the
+    # centre's core, else its bare seed span
+    occ = occ.join(label, on="seed")
+    mem = (occ["seed"] != occ["lab"]).to_numpy()
+    if mem.any():
+        sub = occ.filter(pl.Series(mem))
+        chk = _span_check(sub["a"].to_numpy().astype(np.int64), sub["b"].to_numpy().astype(np.int64),
+                          sub["lab"].to_numpy(), corpus).sort("g")
+        bare = np.zeros(occ.height, bool)
+        bare[np.flatnonzero(mem)[chk.filter(~pl.col("ok"))["g"].to_numpy()]] = True
+        occ = occ.with_columns(pl.when(pl.Series(bare)).then(pl.col(f"{c}0")).otherwise(pl.col(c)).alias(c)
+                               for c in "ab")
     # 5. family occurrences: merge overlapping spans of one family
     fo = _blocks(occ.rename({"lab": "fam"}), ["fam", "doc"])
     fo = fo.group_by("blk").agg(pl.col("fam").first(), pl.col("doc").first(),
@@ -532,22 +525,27 @@ def _build(occ, label, seeds, core, own, corpus: _Corpus) -> Families:
     return _assemble(fo, sig, seed_txt, forms, ids)
 
 
+def _span_check(a: np.ndarray, b: np.ndarray, centre: np.ndarray, corpus: _Corpus) -> pl.DataFrame:
+    """:func:`match_table` of the spans ``a``..``b`` (pieces) against their ``centre`` seeds.
+
+    A function word is no change, but a seed or core form counts wherever it stands (one
+    stem can be a stopword in one place and a content word in another: وحد)."""
+    rows, g = suffix.expand_runs(a, np.maximum(b - a + 1, 0))
+    tok = pl.DataFrame({"g": g.astype(np.int64), "seed": centre[g].astype(np.uint32),
+                        "fid": corpus.ids[rows].astype(np.int64), "i": rows,
+                        "content": corpus.stream["content"].to_numpy()[rows]})
+    roles = corpus.roles_for(tok)
+    tok = (tok.join(roles.select("seed", "fid", "role"), on=["seed", "fid"], how="left")
+           .filter(pl.col("content") | pl.col("role").is_in([0, 1])).select("g", "seed", "fid", "i"))
+    return match_table(tok, roles, corpus.p)
+
+
 def _check_wordings(fo: pl.DataFrame, a: np.ndarray, b: np.ndarray, corpus: _Corpus) -> pl.DataFrame:
     """Family occurrences (pieces ``a``..``b``) whose wording matches the core of the
     family's centre, with the ``kind`` of variant and the ``filler`` (changed forms)."""
     if fo.height == 0:
         return fo.with_columns(pl.lit(None, pl.String).alias("kind"), pl.lit(None, pl.String).alias("filler"))
-    rows, g = suffix.expand_runs(a, np.maximum(b - a + 1, 0))
-    fam = fo["fam"].to_numpy()
-    tok = pl.DataFrame({"g": g.astype(np.int64), "seed": fam[g].astype(np.uint32),
-                        "fid": corpus.ids[rows].astype(np.int64), "i": rows,
-                        "content": corpus.stream["content"].to_numpy()[rows]})
-    roles = corpus.roles_for(tok)
-    # a function word is no change, but a seed or core form counts wherever it stands (one
-    # stem can be a stopword in one place and a content word in another: وحد)
-    tok = (tok.join(roles.select("seed", "fid", "role"), on=["seed", "fid"], how="left")
-           .filter(pl.col("content") | pl.col("role").is_in([0, 1])).select("g", "seed", "fid", "i"))
-    chk = match_table(tok, roles, corpus.p)
+    chk = _span_check(a, b, fo["fam"].to_numpy(), corpus)
     form_of = pl.DataFrame({"f": np.arange(len(corpus.forms), dtype=np.int64), "form": corpus.forms})
     filler = (chk.select("g", "changes").explode("changes").with_row_index("_o")
               .join(form_of, left_on="changes", right_on="f", how="left").sort("_o")

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ..errors import FormulaeError
@@ -377,3 +378,18 @@ def core_roles(seed_tok: pl.DataFrame, core: pl.DataFrame, adm: pl.DataFrame) ->
                          pl.lit(None, pl.Int64).alias("rank"))
     return (pl.concat([own.select("seed", "fid", "role", pl.col("rank").cast(pl.Int64)), other])
             .sort("seed", "fid", "role").unique(["seed", "fid"], keep="first"))
+
+
+def seed_centres(n_seeds: int, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Seed-centred growth: seeds in order (most widespread first); a seed not yet taken
+    becomes a centre and takes every untaken seed linked to *it* (a member never recruits),
+    so a family never grows through a chain of neighbours. ``seed`` -> ``lab`` (its centre)."""
+    lab = np.arange(n_seeds, dtype=np.int64)
+    taken = np.zeros(n_seeds, bool)
+    edges = pairs.select("seed", "other").sort("seed", "other")
+    seed, other = edges["seed"].to_numpy().astype(np.int64), edges["other"].to_numpy().astype(np.int64)
+    for s, o in zip(seed.tolist(), other.tolist(), strict=True):  # edges, not corpus rows
+        if not taken[s] and not taken[o]:
+            taken[o] = True
+            lab[o] = s
+    return pl.DataFrame({"seed": np.arange(n_seeds), "lab": lab}, schema={"seed": pl.UInt32, "lab": pl.UInt32})
