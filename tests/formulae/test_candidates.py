@@ -180,7 +180,7 @@ def test_by_year_per_period_table_equals_the_timeline(ungdc_ix, store):
     assert any("fewer than 500000 tokens not used" in n for n in strict.notes)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json", "parquet", "table"])
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
 def test_cli_candidates_by_every_format(ungdc_ix, store, tmp_path, fmt):
     out = tmp_path / f"by.{fmt}"
     r = CliRunner().invoke(app, ["candidates", "--corpus", ungdc_ix, "--store", str(store), "--by", "year",

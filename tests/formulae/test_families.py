@@ -156,7 +156,7 @@ def test_core_match_kinds():
     assert core_match(s, ["all", "peaceful", "settlement", "disputes"], core={"all"}) == ("exact", [])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(seed=st.lists(st.sampled_from("abcde"), min_size=1, max_size=4),
        wordings=st.lists(_words.filter(bool), min_size=1, max_size=4),
        core=st.sets(st.sampled_from("abcdefg"), max_size=2), admitted=st.sets(st.sampled_from("abcdefg"), max_size=5))

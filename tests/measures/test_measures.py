@@ -301,7 +301,7 @@ def test_stat_trend_uses_only_periods_with_enough_tokens():
     assert out["slope"][0] == pytest.approx(1.0)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.integers(0, 9).flatmap(lambda n: st.lists(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.25]),
                                                               min_size=n, max_size=n), min_size=1, max_size=4)))
 def test_trend_many_equals_the_scalar_tests(rows):
