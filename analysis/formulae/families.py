@@ -478,9 +478,9 @@ def _build(occ, label, seeds, core, own, corpus: _Corpus) -> Families:
     that does not match its centre's core (:func:`match_table`) is left out."""
     forms, ids, stream, docmap, view = corpus.forms, corpus.ids, corpus.stream, corpus.docmap, corpus.view
     # a member's occurrence keeps the span its own core extended where that matches the
-    # centre's core, else its bare seed span
+    # centre's core, else its bare seed span (which matched when the member joined)
     occ = occ.join(label, on="seed")
-    mem = (occ["seed"] != occ["lab"]).to_numpy()
+    mem = ((occ["seed"] != occ["lab"]) & ((occ["a"] != occ["a0"]) | (occ["b"] != occ["b0"]))).to_numpy()
     if mem.any():
         sub = occ.filter(pl.Series(mem))
         chk = _span_check(sub["a"].to_numpy().astype(np.int64), sub["b"].to_numpy().astype(np.int64),

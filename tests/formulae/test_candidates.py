@@ -168,7 +168,7 @@ def test_by_year_per_period_table_equals_the_timeline(ungdc_ix, store):
     got = ti.select("period", "tokens_total", "freq", "statements", "per_10k").filter(pl.col("tokens_total") > 0)
     from polars.testing import assert_frame_equal
 
-    assert_frame_equal(got, want.filter(pl.col("tokens_total") > 0), check_dtypes=False, rtol=1e-12)
+    assert_frame_equal(got, want.filter(pl.col("tokens_total") > 0), check_dtypes=False, rel_tol=1e-12)
     life = tl.extra["lifecycle"].row(0, named=True)
     assert (y1990["trend"], y1990["changes"]) == (life["trend"], life["changes"]) == (
         "rising", ["1956", "1974", "1987", "1997", "2022"])
