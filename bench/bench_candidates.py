@@ -10,7 +10,8 @@ in the same run and on the same stored index:
   forms at the index level (so ``the peaceful settlement of disputes`` in the g2 list
   counts for ``peaceful settlement of disputes``: the baseline is not penalised for edges);
 - families: wall time and peak memory of ``families_find`` (stem index built first, not
-  timed), number of families, the largest family's wordings, mean cohesion;
+  timed), number of families, the largest family's wordings, mean cohesion, and the
+  wordings by kind (exact / permutation / insertion / substitution);
 - speed: wall time of ``formulae_candidates`` (full corpus, each in a fresh process) beside
   the baseline of opening the index and reading its maximal-phrase table, and of the
   ``phrases --sort g2`` query; peak resident memory of each process.
@@ -89,8 +90,9 @@ if view.language == "zh":
     view.word_flags("norm", lexicon_user_words("zh"))  # jieba words, computed once, not timed
 t0 = time.perf_counter()
 fam = families_find(view)
+kinds = dict(fam.variants.group_by("kind").len().sort("kind").iter_rows())
 print(time.perf_counter() - t0, fam.frame.height, int(fam.frame["variants"].max()),
-      round(float(fam.frame["cohesion"].mean()), 3))
+      round(float(fam.frame["cohesion"].mean()), 3), "/".join(f"{{k}}:{{v}}" for k, v in kinds.items()))
 """
 
 PREPARE_STEM = """
@@ -187,10 +189,10 @@ def main() -> None:
         level = "norm" if language in SEGMENTED_LANGUAGES else "stem"
         if level == "stem":
             run_child_code(PREPARE_STEM.format(corpus=corpus, store=store), "stem index")
-        (t_f, n_f, big, coh), mb_f = run_child_code(FAMILIES.format(corpus=corpus, store=store, level=level),
-                                                    "families")
+        (t_f, n_f, big, coh, kinds), mb_f = run_child_code(FAMILIES.format(corpus=corpus, store=store, level=level),
+                                                           "families")
         print(f"  families ({level} index built): {float(t_f):.1f} s, peak {mb_f:.0f} MB; {n_f} families, "
-              f"largest {big} wordings, mean cohesion {coh}")
+              f"largest {big} wordings, mean cohesion {coh}; wordings by kind {kinds}")
 
 
 if __name__ == "__main__":

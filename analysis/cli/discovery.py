@@ -24,7 +24,8 @@ def candidates_cmd(
     names: Annotated[bool, typer.Option("--names/--no-names", help="Keep proper-name sequences (flagged in the name column) or leave them out.")] = True,
     reference: Annotated[str | None, typer.Option("--reference", help="Reference corpus (indexed at the same level): adds keyness columns ref_*.", show_default=False)] = None,
     where: WhereOpt = None,
-    by: Annotated[str | None, typer.Option("--by", help="Period unit of period_share: day, week, month, quarter or year (default: by the date span).", show_default=False)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Period: day, week, month, quarter or year. Prints one row per candidate and period (freq, statements, per_10k; used = the period has >= --min-tokens tokens) with each candidate's trend and change points. Default: the ranking, periods by the date span.", show_default=False)] = None,
+    min_tokens: Annotated[int, typer.Option("--min-tokens", help="Periods with fewer tokens are not used for the trend and change points.")] = 1000,
     min_statements: Annotated[int, typer.Option("--min-statements", help="Candidates: in at least this many statements.")] = 5,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Show the first N candidates (0: all).")] = 100,
     accept: Annotated[str | None, typer.Option("--accept", help="Write this candidate (its id, among the first --limit rows) into the lexicon (corpus/formulae.yml or --lexicon).", show_default=False)] = None,
@@ -36,7 +37,7 @@ def candidates_cmd(
 ) -> None:
     """Formula candidates: recurring phrases ranked as formulae, each ingredient of the score a column.
 
-    Example: [bold]formulae candidates --corpus ungdc --no-names -n 20[/bold]; then [bold]formulae candidates --corpus ungdc --accept cand-...[/bold]
+    Example: [bold]formulae candidates --corpus ungdc --no-names -n 20[/bold]; then [bold]formulae candidates --corpus ungdc --accept cand-...[/bold]; one row per candidate and year: [bold]formulae candidates --corpus ungdc --by year -n 5 -f csv[/bold]
     """
     from ..formulae.candidates import formulae_candidates
     from ..formulae.lexicon import lexicon_add
@@ -47,7 +48,7 @@ def candidates_cmd(
     res = formulae_candidates(view, store=store, level=value(level) if level else None,
                               where=filter_parse(where) if where else None, by=by, names=names,
                               reference=reference, min_statements=min_statements,
-                              limit=None if limit == 0 else limit)
+                              limit=None if limit == 0 else limit, min_tokens=min_tokens)
     if accept:
         import polars as pl
 
@@ -61,6 +62,9 @@ def candidates_cmd(
         f = lexicon_add(accept, r["phrase"], [r["phrase"]], language=view.language, path=lexicon,
                         note=f"accepted from candidates: {r['statements']} statements, score {r['score']:.2f}")
         sys.stderr.write(f"formulae: accepted {f.id} ({r['phrase']}) into the lexicon\n")
+        return
+    if by is not None:
+        emit_result(res.extra["periods"], fmt, output, f"formula candidates in {corpus} by {by}", res.notes)
         return
     emit_result(res.frame, fmt, output, f"formula candidates in {corpus}", res.notes)
 

@@ -41,8 +41,11 @@ Method (:func:`formulae_candidates`; every threshold a parameter):
    Log Ratio ``ref_log_ratio``: Hardie's Log Ratio, set to 0 unless ``|ref_g2|`` passes
    the Bonferroni critical value at α = .05 for m = the candidates tested (the ranked
    head, at least ``limit`` rows).
-7. **Trend** (rows shown): Mann-Kendall and Sen's slope of the rate per 10k tokens over the
-   ``--by`` periods (zeros included; periods under ``min_tokens`` tokens not used).
+7. **Periods and trend** (rows shown): each row's occurrences, statements and rate per 10k
+   tokens in every ``--by`` period (zeros included) are ``.extra["periods"]``; a period
+   with fewer than ``min_tokens`` tokens is marked ``used = false`` and not used for the
+   Mann-Kendall trend, Sen's slope or the change points (``changes``: the periods where
+   a new regime of the rate begins, Poisson G² splits as in ``formulae timeline``).
 """
 
 from __future__ import annotations
@@ -92,6 +95,7 @@ COLUMNS = {
     "trend": "Mann-Kendall trend of the rate per 10k tokens over the periods (--by): rising, falling, no trend",
     "trend_p": "its two-sided p-value",
     "slope": "Sen's slope of the rate (per 10k tokens per period)",
+    "changes": "change points: periods where a new regime of the rate begins (Poisson G² splits, used periods)",
     "score": "log2(1+independent_statements) * assoc * (1-dp) * sqrt(period_share) * log2(1+n) * name weight",
 }
 
@@ -273,8 +277,7 @@ def _doc_table(view: CorpusView, by: str | None, where: pl.Expr | None, notes: l
     period = np.full(st.height, -1, np.int64)
     period[ok] = dense
     n_periods = len(np.unique(period[ok & kept]))
-    del used
-    return kept, source, period, by, n_periods
+    return kept, source, period, by, n_periods, used
 
 
 def _dp(g, d, c, kept_tokens, n_rows) -> np.ndarray:
@@ -295,7 +298,7 @@ def _counts(ix, view, pool, by, where, notes) -> tuple[pl.DataFrame, dict]:
     n_docs = view.statements.height
     doc_tokens = np.asarray(ix.array("doc_tokens"), np.int64)
     doc = np.repeat(np.arange(len(doc_tokens), dtype=np.int32), doc_tokens)[pos]
-    kept, source, period, unit, n_periods = _doc_table(view, by, where, notes)
+    kept, source, period, unit, n_periods, keys = _doc_table(view, by, where, notes)
     if where is not None:
         keep = kept[doc]
         row, pos, indep, doc = row[keep], pos[keep], indep[keep], doc[keep]
@@ -314,7 +317,7 @@ def _counts(ix, view, pool, by, where, notes) -> tuple[pl.DataFrame, dict]:
     )
     return frame, {"unit": unit, "periods": n_periods, "pos": pos, "counts": counts,
                    "first": np.cumsum(counts) - counts, "doc": doc, "period": period,
-                   "tokens": doc_tokens * kept}
+                   "tokens": doc_tokens * kept, "keys": keys}
 
 
 def _names(ix, view, frame: pl.DataFrame, rows: np.ndarray, occ: dict, content: np.ndarray,
@@ -403,30 +406,48 @@ def _names_arabic(ix, frame, content) -> np.ndarray:
     return head | (np.bincount(trow, weights=parts[tid], minlength=m) > 0)
 
 
-def _trends(rows: np.ndarray, occ: dict, min_tokens: int, notes: list[str]) -> pl.DataFrame:
-    """``trend``, ``trend_p``, ``slope`` of the rows' rates per period (zeros included), over
-    the periods with at least ``min_tokens`` tokens (:func:`analysis.measures.stat_trend`)."""
-    from ..measures import stat_trend
+def _periods(rows: np.ndarray, occ: dict, min_tokens: int, notes: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows' counts per period (zeros included) and their trend.
 
-    period, tokens = occ["period"], occ["tokens"]
-    n_p = int(period.max()) + 1 if len(period) and period.max() >= 0 else 0
+    Returns (per-period table: ``r``, ``period``, ``tokens_total``, ``used`` (the period
+    has at least ``min_tokens`` tokens), ``freq``, ``statements``, ``per_10k``; trend per
+    ``r``: ``trend``, ``trend_p``, ``slope`` (:func:`analysis.measures.stat_trend`, used
+    periods only) and ``changes``, the periods where a new regime begins
+    (:func:`analysis.measures.stat_changepoints`, used periods only))."""
+    from ..ingest.periods import period_label
+    from ..measures import stat_changepoints, stat_trend
+
+    period, tokens, unit = occ["period"], occ["tokens"], occ["unit"]
+    n_p, m = len(occ["keys"]), len(rows)
     dated = period >= 0
     per_tokens = np.bincount(period[dated], weights=tokens[dated], minlength=n_p)
     idx, which = suffix.expand_runs(occ["first"][rows], occ["counts"][rows])
-    p = period[occ["doc"][idx]]
-    counts = np.zeros((len(rows), n_p))
-    np.add.at(counts, (which[p >= 0], p[p >= 0]), 1)
+    doc = occ["doc"][idx]
+    p = period[doc]
+    counts = np.bincount(which[p >= 0] * n_p + p[p >= 0], minlength=m * n_p)
+    n_docs = int(doc.max(initial=0)) + 1
+    pair = np.unique(which[p >= 0].astype(np.int64) * n_docs + doc[p >= 0])  # distinct (row, doc)
+    st = np.bincount((pair // n_docs) * n_p + period[pair % n_docs], minlength=m * n_p)
+    labels = [period_label(int(k), unit) for k in occ["keys"]]
     grid = pl.DataFrame({
-        "r": np.repeat(np.arange(len(rows)), n_p), "period": np.tile(np.arange(n_p), len(rows)),
-        "per_10k": (counts * 1e4 / np.maximum(per_tokens, 1)).ravel(),
-        "tokens_total": np.tile(per_tokens, len(rows)),
-    })
+        "r": np.repeat(np.arange(m), n_p), "_p": np.tile(np.arange(n_p), m),
+        "period": pl.Series(labels * m, dtype=pl.String),
+        "tokens_total": np.tile(per_tokens, m).astype(np.int64),
+        "freq": counts.astype(np.uint32), "statements": st.astype(np.uint32),
+        "per_10k": (counts.reshape(m, n_p) * 1e4 / np.maximum(per_tokens, 1)).ravel(),
+    }).with_columns((pl.col("tokens_total") >= min_tokens).alias("used"))
     unused = int((per_tokens < min_tokens).sum())
     if unused:
         notes.append(f"{unused} periods with fewer than {min_tokens} tokens not used for the trend")
-    out = stat_trend(grid, series="r", min_exposure=min_tokens)
-    full = pl.DataFrame({"r": np.arange(len(rows))}).join(out, on="r", how="left")
-    return full.select("trend", "trend_p", "slope")
+    used = grid.filter(pl.col("used"))
+    trend = stat_trend(used, series="r", period="_p", min_exposure=min_tokens)
+    cp = stat_changepoints(used.rename({"freq": "count", "tokens_total": "exposure"}), series="r", period="_p")
+    cp = (cp.sort("r", "_p").with_columns(pl.col("_p").replace_strict(list(range(n_p)), labels, return_dtype=pl.String))
+          .group_by("r", maintain_order=True).agg(pl.col("_p").alias("changes")))
+    full = (pl.DataFrame({"r": np.arange(m)}).join(trend, on="r", how="left").join(cp, on="r", how="left")
+            .with_columns(pl.col("changes").fill_null(pl.lit([], pl.List(pl.String)))).sort("r"))
+    return (grid.select("r", "period", "tokens_total", "used", "freq", "statements", "per_10k"),
+            full.select("trend", "trend_p", "slope", "changes"))
 
 
 def candidate_id(phrase: str) -> str:
@@ -487,7 +508,8 @@ def formulae_candidates(corpus, *, store=None, level: str | None = None, where: 
     if limit is not None and total > limit:
         frame = frame.head(limit)
         notes.append(f"showing {limit} of {total} candidates (--limit)")
-    frame = pl.concat([frame, _trends(frame["_row"].to_numpy(), occ, min_tokens, notes)], how="horizontal")
+    per_period, trend = _periods(frame["_row"].to_numpy(), occ, min_tokens, notes)
+    frame = pl.concat([frame, trend], how="horizontal")
     frame = frame.with_columns(pl.Series("pos", np.asarray(ix.array("sa"), np.int64)[
         frame["sa_lo"].to_numpy().astype(np.int64)] + frame["offset"].to_numpy()))
     frame = frame.with_columns(ix.phrases(frame), pl.int_range(1, frame.height + 1, dtype=pl.UInt32).alias("rank"))
@@ -496,7 +518,10 @@ def formulae_candidates(corpus, *, store=None, level: str | None = None, where: 
     params = {"corpus": view.name, "level": level, "min_statements": min_statements, "by": occ["unit"],
               "periods": occ["periods"], "names": names, "reference": reference, "candidates": total,
               "snapshot_sha256": view.snapshot_sha256}
-    return Result(frame.select(cols), params, notes)
+    head = frame.select("rank", "id", "phrase", "trend", "trend_p", "slope", "changes")
+    per_period = (per_period.join(head.with_row_index("r").with_columns(pl.col("r").cast(pl.Int64)), on="r")
+                  .sort("rank", "r").select("rank", "id", "phrase", pl.exclude("rank", "id", "phrase", "r")))
+    return Result(frame.select(cols), params, notes, {"periods": per_period})
 
 
 def _reference(frame: pl.DataFrame, ix, reference: str, store, level: str, notes: list[str]) -> pl.DataFrame:

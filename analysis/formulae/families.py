@@ -15,18 +15,34 @@ Method (``families_find``; every threshold is a parameter, defaults in :data:`DE
    the seed even where the wording changes (reordering, inflection, inserted words). The
    core is estimated on at most ``core_sample`` occurrences per seed (the first ones in
    suffix-array order, a deterministic sample); spans use every occurrence.
-3. **Variant span.** Each occurrence is extended, on each side, through the chain of core
-   forms in its context whose links are separated by at most ``max_gap`` other tokens
-   (inserted modifiers); the verbatim text of that span is the occurrence's wording.
+3. **Variant span.** Each occurrence is extended, on each side, through the chain of
+   *free* forms in its context (the seed's own content forms and its core forms) whose
+   links are separated by at most ``max_gap`` other tokens. A content form on the way that
+   is not free is an *insertion*: it must be admitted by a phrase frame - it fills the open
+   slot of a frame (:func:`analysis.phrases.frames.frames_slot_pairs`, n-grams in at least
+   ``min_statements`` statements with at least two fillers) whose fixed tokens hold one of
+   the seed's content forms - and an occurrence takes at most ``max_insert`` insertions
+   (left side first); a form no frame admits ends the span. The verbatim text of the
+   span is the occurrence's wording.
 4. **Families.** Seeds whose spans overlap in at least ``merge_share`` of the smaller
-   seed's occurrences are linked. A family grows around one seed: seeds are taken in
-   order (most widespread first), a seed not yet taken becomes a *centre* and takes every
-   untaken seed linked to the centre itself - never through a chain of neighbours
-   (connected components made one family of 4,597 wordings on saudinewsnet).
-   Overlapping spans of one family in one statement are merged; ``cohesion`` is the
-   share of the family's occurrences that hold its centre. A family with more than
-   ``max_variants`` wordings whose cohesion is below ``min_cohesion`` (a grab-bag: most
-   occurrences lack the centre) is split into its seeds; a family still over
+   seed's occurrences are paired; a pair links only when the later seed's content forms
+   match the core of the earlier one by the membership rule
+   (:func:`analysis.formulae.match.core_match`: the seed's content forms in order or
+   permuted, core forms free, at most ``max_insert`` insertions and ``max_subst``
+   substitution, each change admitted by a frame). A family grows around one seed: seeds
+   are taken in order (most widespread first), a seed not yet taken becomes a *centre* and
+   takes every untaken seed linked to the centre itself - never through a chain of
+   neighbours (connected components made one family of 4,597 wordings on saudinewsnet).
+   A member seed's occurrence keeps its bare span (its own core is not the centre's); the
+   centre's occurrences keep their extension. Overlapping spans of one family in one
+   statement are merged, and a merged span that does not match its centre's core by the
+   same rule (checked before function-word pieces are trimmed from its ends: one stem can
+   be a stopword in one place and a content word in another) is left out (a note counts
+   them); each wording is labelled with its ``kind`` (``exact``, ``permutation``,
+   ``insertion``, ``substitution``) and ``filler`` (the inserted or substituted forms).
+   ``cohesion`` is the share of the family's occurrences that hold its centre. A family
+   with more than ``max_variants`` wordings whose cohesion is below ``min_cohesion`` (a
+   grab-bag: most occurrences lack the centre) is split into its seeds; a family still over
    ``max_variants`` keeps its most widespread wordings and the occurrences of the rarer
    ones are left out (a note counts them).
 5. **Output.** Per family: a stable ``family`` id (``fam-`` + 10 hex of the SHA-256 of the
@@ -56,11 +72,12 @@ from ..phrases.view import CorpusView, corpus_view
 from ..text.languages import content_forms
 from ..vocab import SEGMENTED_LANGUAGES, default_level, language_levels
 from .lexicon import lexicon_user_words
+from .match import core_roles, match_table, seed_centres, span_blocks
 
 DEFAULTS: dict[str, Any] = {
     "level": "stem", "min_statements": 2, "min_content": 2, "max_seeds": 3000,
     "window": 6, "max_gap": 2, "core_share": 0.5, "core_sample": 300, "merge_share": 0.5, "max_n": 8,
-    "max_variants": 100, "min_cohesion": 0.5,
+    "max_variants": 100, "min_cohesion": 0.5, "max_insert": 2, "max_subst": 1,
 }
 
 COLUMNS = {
@@ -76,6 +93,8 @@ COLUMNS = {
     },
     "variants": {
         "family": "family id", "variant": "verbatim wording (whitespace collapsed)",
+        "kind": "how it differs from the centre seed: exact, permutation, insertion or substitution",
+        "filler": "the inserted or substituted forms (each admitted by a phrase frame; null: none)",
         "statements": "distinct statements using it", "occurrences": "occurrences",
         "docs": "sorted doc numbers of the statements", "ids": "their statement ids",
     },
@@ -246,31 +265,77 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
             .join(sampled, on="seed").filter(pl.col("k") >= need)
             .filter(~pl.col("key").is_in(pl.Series(own_keys).implode())))
     core_keys = np.sort(core["key"].to_numpy())
+    # the seeds' content forms (with repeats, in order) and what the frames admit beside them
+    c_ok = is_content[otok]
+    seed_tok = pl.DataFrame({"seed": orow[c_ok].astype(np.uint32), "fid": ids[otok[c_ok]].astype(np.int64),
+                             "i": otok[c_ok] - spos[orow[c_ok]]})
+    seed_keys = np.unique(orow[c_ok] * n_voc + ids[otok[c_ok]].astype(np.int64))
+    adm_keys = _admitted(scan, view, p, seed_tok, n_voc)
+    free_keys = np.union1d(core_keys, seed_keys)  # no change: the seed's own and its core forms
 
-    def is_core(seed_of: np.ndarray, r: np.ndarray) -> np.ndarray:
-        if len(core_keys) == 0:
+    def has(keys: np.ndarray, seed_of: np.ndarray, r: np.ndarray) -> np.ndarray:
+        if len(keys) == 0:
             return np.zeros(len(r), bool)
         key = seed_of * n_voc + ids[r].astype(np.int64)
-        i = np.minimum(np.searchsorted(core_keys, key), len(core_keys) - 1)
-        return core_keys[i] == key
+        i = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+        return keys[i] == key
 
-    # extend every occurrence through the chain of core forms (links <= max_gap apart)
+    # extend every occurrence through the chain of free forms (links <= max_gap apart); a
+    # content form on the way is an insertion: admitted by a frame, at most max_insert in all
     step = p["max_gap"] + 1
     ext = {}
+    budget = np.full(len(r0), int(p["max_insert"]), np.int64)
     for side, base, sign in (("left", r0, -1), ("right", r1, 1)):
         last = np.zeros(len(base), np.int64)
         alive = np.ones(len(base), bool)
+        pending = np.zeros(len(base), np.int64)
         for dist in range(1, w + 1):
             r, ok = at(base, sign * dist)
             alive &= ok & ((dist - last) <= step)
-            hit = alive & is_content[r] & is_core(srow, r)
+            look = np.flatnonzero(alive & is_content[r])  # only live spans at a content form
+            free = np.zeros(len(r), bool)
+            free[look] = has(free_keys, srow[look], r[look])
+            change = np.zeros(len(r), bool)
+            change[look] = ~free[look]
+            admitted = np.zeros(len(r), bool)
+            cl = look[change[look]]
+            admitted[cl] = has(adm_keys, srow[cl], r[cl])
+            pending += alive & admitted
+            alive &= ~(change & ~admitted) & (pending <= budget)
+            hit = alive & free
             last = np.where(hit, dist, last)
+            budget = np.where(hit, budget - pending, budget)
+            pending = np.where(hit, 0, pending)
         ext[side] = last
     occ = pl.DataFrame({"o": np.arange(len(r0), dtype=np.int64), "seed": srow.astype(np.uint32),
-                        "doc": doc[r0], "a": r0 - ext["left"], "b": r1 + ext["right"]})
+                        "doc": doc[r0], "a": r0 - ext["left"], "b": r1 + ext["right"], "a0": r0, "b0": r1})
     core_df = core.select(pl.col("seed").cast(pl.UInt32), (pl.col("key") % n_voc).alias("fid"))
     own = pl.DataFrame({"seed": (own_keys // n_voc).astype(np.uint32), "fid": own_keys % n_voc})
-    return _group(occ, seeds, core_df, own, _Corpus(forms, ids, stream, docmap, view, p, notes))
+    return _group(occ, seeds, core_df, own,
+                  _Corpus(forms, ids, stream, docmap, view, p, notes, seed_tok, core_df, adm_keys, n_voc))
+
+
+def _admitted(scan, view, p: dict, seed_tok: pl.DataFrame, n_voc: int) -> np.ndarray:
+    """Sorted keys ``seed * n_voc + fid``: the content forms a phrase frame admits beside
+    one of the seed's content forms (:func:`analysis.phrases.frames.frames_slot_pairs` on
+    the corpus's index at the family level, matched to the scan's vocabulary by form)."""
+    from ..phrases.frames import frames_slot_pairs
+
+    ix = view.index(p["level"])
+    ivocab = ix.table("vocab").select(pl.col("id").cast(pl.Int64).alias("iid"), "form").collect()
+    svocab = scan.vocab.select(pl.col("id").cast(pl.Int64).alias("fid"), "form").join(ivocab, on="form")
+    anchors = seed_tok.select("fid").unique().join(svocab, on="fid")["iid"].to_numpy()
+    pairs = frames_slot_pairs(ix, anchors=anchors, max_n=min(5, p["max_n"]), min_statements=p["min_statements"])
+    to_scan = svocab.select("iid", "fid")
+    pairs = (pairs.select(pl.col("anchor").cast(pl.Int64), pl.col("filler").cast(pl.Int64))
+             .join(to_scan.rename({"iid": "anchor", "fid": "a"}), on="anchor")
+             .join(to_scan.rename({"iid": "filler"}), on="filler").sort("a", "fid"))
+    a, f = pairs["a"].to_numpy(), pairs["fid"].to_numpy()
+    st = seed_tok.select("seed", "fid").unique()
+    sa, sf = st["seed"].to_numpy().astype(np.int64), st["fid"].to_numpy()
+    lo, hi = np.searchsorted(a, sf, "left"), np.searchsorted(a, sf, "right")
+    idx, row = suffix.expand_runs(lo, hi - lo)  # each seed form x the fillers beside it
+    return np.sort(sa[row] * n_voc + f[idx])
 
 
 def _seed_table(mx: pl.DataFrame, is_content: np.ndarray, p: dict, notes: list[str]) -> pl.DataFrame | None:
@@ -293,45 +358,6 @@ def _seed_table(mx: pl.DataFrame, is_content: np.ndarray, p: dict, notes: list[s
     return seeds if seeds.height else None
 
 
-def _blocks(occ: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """Sort spans by (keys, a, b) and number the runs of overlapping spans (``blk``).
-
-    numpy: within each key group, a span opens a new block when it starts after the
-    running maximum end of the spans before it (offset trick for a grouped running max).
-    """
-    g = np.zeros(occ.height, np.int64)
-    for k in keys:
-        col = occ[k].to_numpy().astype(np.int64)
-        g = g * (int(col.max()) + 1 if len(col) else 1) + col
-    a = occ["a"].to_numpy().astype(np.int64)
-    b = occ["b"].to_numpy().astype(np.int64)
-    order = np.lexsort((b, a, g))
-    g, a, b = g[order], a[order], b[order]
-    big = int(b.max()) + 1 if len(b) else 1
-    g_rank = np.concatenate(([0], np.cumsum(g[1:] != g[:-1]))) if len(g) else g
-    run = np.maximum.accumulate(b + g_rank * big) - g_rank * big
-    prev = np.concatenate(([-1], run[:-1]))
-    new = np.ones(len(g), bool)
-    if len(g):
-        new[1:] = (g[1:] != g[:-1]) | (a[1:] > prev[1:])
-    return occ[order].with_columns(pl.Series("blk", np.cumsum(new).astype(np.uint32)))
-
-
-def seed_centres(n_seeds: int, pairs: pl.DataFrame) -> pl.DataFrame:
-    """Seed-centred growth: seeds in order (most widespread first); a seed not yet taken
-    becomes a centre and takes every untaken seed linked to *it* (a member never recruits),
-    so a family never grows through a chain of neighbours. ``seed`` -> ``lab`` (its centre)."""
-    lab = np.arange(n_seeds, dtype=np.int64)
-    taken = np.zeros(n_seeds, bool)
-    edges = pairs.select("seed", "other").sort("seed", "other")
-    seed, other = edges["seed"].to_numpy().astype(np.int64), edges["other"].to_numpy().astype(np.int64)
-    for s, o in zip(seed.tolist(), other.tolist(), strict=True):  # edges, not corpus rows
-        if not taken[s] and not taken[o]:
-            taken[o] = True
-            lab[o] = s
-    return pl.DataFrame({"seed": np.arange(n_seeds), "lab": lab}, schema={"seed": pl.UInt32, "lab": pl.UInt32})
-
-
 @dataclass
 class _Corpus:
     """What grouping needs of the corpus: vocabulary forms, token ids, the form stream,
@@ -344,14 +370,25 @@ class _Corpus:
     view: Any
     p: dict
     notes: list[str]
+    seed_tok: pl.DataFrame  # (seed, fid, i): the seeds' content forms in order
+    core: pl.DataFrame  # (seed, fid): each seed's core forms
+    adm_keys: np.ndarray  # sorted seed * n_voc + fid: the forms frames admit beside the seed
+    n_voc: int
+
+    def roles_for(self, tok: pl.DataFrame) -> pl.DataFrame:
+        """The roles (:func:`analysis.formulae.match.core_roles`) of the (seed, fid) pairs of ``tok``."""
+        pair = tok.select("seed", "fid").unique()
+        key = pair["seed"].to_numpy().astype(np.int64) * self.n_voc + pair["fid"].to_numpy()
+        i = np.minimum(np.searchsorted(self.adm_keys, key), max(len(self.adm_keys) - 1, 0))
+        hit = self.adm_keys[i] == key if len(self.adm_keys) else np.zeros(len(key), bool)
+        return core_roles(self.seed_tok, self.core, pair.filter(pl.Series(hit)))
 
 
 def _group(occ, seeds, core, own, corpus: _Corpus) -> Families:
     """Families around centre seeds (occurrences, seeds, their core and own forms)."""
-    forms, ids, stream, docmap = corpus.forms, corpus.ids, corpus.stream, corpus.docmap
-    view, p, notes = corpus.view, corpus.p, corpus.notes
+    p, notes = corpus.p, corpus.notes
     # 4. link seeds whose spans overlap
-    blk = _blocks(occ, ["doc"])
+    blk = span_blocks(occ, ["doc"])
     bs = blk.select("blk", "seed").unique()
     bs = bs.filter(pl.len().over("blk") > 1)  # only blocks where two seeds meet can link them
     pairs = (bs.join(bs.rename({"seed": "other"}), on="blk")
@@ -360,9 +397,17 @@ def _group(occ, seeds, core, own, corpus: _Corpus) -> Families:
     n_occ = occ.group_by("seed").agg(pl.len().alias("m"))
     pairs = (pairs.join(n_occ, on="seed").join(n_occ.rename({"seed": "other", "m": "m2"}), on="other")
              .filter(pl.col("both") >= p["merge_share"] * pl.min_horizontal("m", "m2")))
-    label = seed_centres(seeds.height, pairs)
+    # the formal check: a seed joins only a seed whose core it matches (core_match)
+    pairs = pairs.sort("seed", "other").with_row_index("g")
+    tok = pairs.select("g", "seed", "other").join(corpus.seed_tok.rename({"seed": "other"}), on="other")
+    tok = tok.select("g", "seed", "fid", "i")
+    chk = match_table(tok, corpus.roles_for(tok), p)
+    linked = pairs.join(chk.filter(pl.col("ok")).select("g"), on="g", how="semi")
+    notes.append(f"{pairs.height} pairs of seeds overlap; {linked.height} match the other seed's core "
+                 f"(<= {p['max_insert']} insertions, <= {p['max_subst']} substitution, admitted by frames)")
+    label = seed_centres(seeds.height, linked)
     occ = occ.with_columns(pl.col("seed").cast(pl.UInt32))
-    args = (seeds, core, own, forms, ids, stream, docmap, view)
+    args = (seeds, core, own, corpus)
     fams = _build(occ, label, *args)
     # oversized families split: first into their seeds, then to the seeds' own spans
     limit = p["max_variants"]
@@ -413,11 +458,24 @@ def _merge(fams: Families, drop: pl.Series, part: Families) -> Families:
         extra=pl.concat([keep(fams.extra), part.extra]))
 
 
-def _build(occ, label, seeds, core, own, forms, ids, stream, docmap, view) -> Families:
-    """Families from seed occurrences and each seed's centre (``label``)."""
+def _build(occ, label, seeds, core, own, corpus: _Corpus) -> Families:
+    """Families from seed occurrences and each seed's centre (``label``); a merged wording
+    that does not match its centre's core (:func:`match_table`) is left out."""
+    forms, ids, stream, docmap, view = corpus.forms, corpus.ids, corpus.stream, corpus.docmap, corpus.view
+    # a member's occurrence keeps the span its own core extended where that matches the
+    # centre's core, else its bare seed span (which matched when the member joined)
     occ = occ.join(label, on="seed")
+    mem = ((occ["seed"] != occ["lab"]) & ((occ["a"] != occ["a0"]) | (occ["b"] != occ["b0"]))).to_numpy()
+    if mem.any():
+        sub = occ.filter(pl.Series(mem))
+        chk = _span_check(sub["a"].to_numpy().astype(np.int64), sub["b"].to_numpy().astype(np.int64),
+                          sub["lab"].to_numpy(), corpus).sort("g")
+        bare = np.zeros(occ.height, bool)
+        bare[np.flatnonzero(mem)[chk.filter(~pl.col("ok"))["g"].to_numpy()]] = True
+        occ = occ.with_columns(pl.when(pl.Series(bare)).then(pl.col(f"{c}0")).otherwise(pl.col(c)).alias(c)
+                               for c in "ab")
     # 5. family occurrences: merge overlapping spans of one family
-    fo = _blocks(occ.rename({"lab": "fam"}), ["fam", "doc"])
+    fo = span_blocks(occ.rename({"lab": "fam"}), ["fam", "doc"])
     fo = fo.group_by("blk").agg(pl.col("fam").first(), pl.col("doc").first(),
                                 pl.col("a").min(), pl.col("b").max(),
                                 (pl.col("seed") == pl.col("fam")).any().alias("centre"))
@@ -435,6 +493,7 @@ def _build(occ, label, seeds, core, own, forms, ids, stream, docmap, view) -> Fa
         a, b = np.where(ok, fa, a), np.where(ok, lb, b)
     fo = fo.with_columns(pl.Series("start", start[a]), pl.Series("end", end[b]),
                          pl.Series("sent", sent[a]), pl.Series("pos", pos[a]), pl.Series("pos_end", pos[b]))
+    fo = _check_wordings(fo, fo["a"].to_numpy().astype(np.int64), fo["b"].to_numpy().astype(np.int64), corpus)
     texts = view.texts().collect()
     fo = (fo.join(docmap.select(pl.col("d").alias("doc"), pl.col("doc").alias("orig"), "id"), on="doc")
           .join(texts.rename({"doc": "orig"}), on="orig", how="left")
@@ -451,10 +510,45 @@ def _build(occ, label, seeds, core, own, forms, ids, stream, docmap, view) -> Fa
     return _assemble(fo, sig, seed_txt, forms, ids)
 
 
+def _span_check(a: np.ndarray, b: np.ndarray, centre: np.ndarray, corpus: _Corpus) -> pl.DataFrame:
+    """:func:`match_table` of the spans ``a``..``b`` (pieces) against their ``centre`` seeds.
+
+    A function word is no change, but a seed or core form counts wherever it stands (one
+    stem can be a stopword in one place and a content word in another: وحد)."""
+    rows, g = suffix.expand_runs(a, np.maximum(b - a + 1, 0))
+    tok = pl.DataFrame({"g": g.astype(np.int64), "seed": centre[g].astype(np.uint32),
+                        "fid": corpus.ids[rows].astype(np.int64), "i": rows,
+                        "content": corpus.stream["content"].to_numpy()[rows]})
+    roles = corpus.roles_for(tok)
+    tok = (tok.join(roles.select("seed", "fid", "role"), on=["seed", "fid"], how="left")
+           .filter(pl.col("content") | pl.col("role").is_in([0, 1])).select("g", "seed", "fid", "i"))
+    return match_table(tok, roles, corpus.p)
+
+
+def _check_wordings(fo: pl.DataFrame, a: np.ndarray, b: np.ndarray, corpus: _Corpus) -> pl.DataFrame:
+    """Family occurrences (pieces ``a``..``b``) whose wording matches the core of the
+    family's centre, with the ``kind`` of variant and the ``filler`` (changed forms)."""
+    if fo.height == 0:
+        return fo.with_columns(pl.lit(None, pl.String).alias("kind"), pl.lit(None, pl.String).alias("filler"))
+    chk = _span_check(a, b, fo["fam"].to_numpy(), corpus)
+    form_of = pl.DataFrame({"f": np.arange(len(corpus.forms), dtype=np.int64), "form": corpus.forms})
+    filler = (chk.select("g", "changes").explode("changes").with_row_index("_o")
+              .join(form_of, left_on="changes", right_on="f", how="left").sort("_o")
+              .group_by("g", maintain_order=True).agg(pl.col("form").drop_nulls().str.join(" ").alias("filler")))
+    out = (fo.with_row_index("g").with_columns(pl.col("g").cast(pl.Int64))
+           .join(chk.select("g", "ok", "kind"), on="g", how="left").join(filler, on="g", how="left")
+           .filter(pl.col("ok").fill_null(False)).drop("g", "ok"))
+    if out.height < fo.height:
+        corpus.notes.append(f"{fo.height - out.height} family occurrences whose wording does not match the "
+                            "core of the family's centre seed left out")
+    return out
+
+
 def _assemble(fo, sig, seed_txt, forms, ids) -> Families:
-    ids_doc = fo.select("fam", "variant", pl.col("orig").alias("d"), "id")
+    ids_doc = fo.select("fam", "variant", "kind", "filler", pl.col("orig").alias("d"), "id")
     variants = (ids_doc.group_by("fam", "variant")
-                .agg(pl.col("d").n_unique().alias("statements"), pl.len().alias("occurrences"),
+                .agg(pl.col("kind").first(), pl.col("filler").first(),
+                     pl.col("d").n_unique().alias("statements"), pl.len().alias("occurrences"),
                      pl.col("d").unique().sort().alias("docs"), pl.col("id").unique().sort().alias("ids")))
     canon = (variants.with_columns(pl.col("variant").str.len_chars().alias("_l"))
              .sort(["fam", "statements", "occurrences", "_l", "variant"],
@@ -483,7 +577,7 @@ def _assemble(fo, sig, seed_txt, forms, ids) -> Families:
                           "cohesion", "seeds")
              .sort(["statements", "occurrences", "family"], descending=[True, True, False]))
     variants = (variants.join(fam_id, on="fam")
-                .select("family", "variant", pl.col("statements").cast(pl.UInt32),
+                .select("family", "variant", "kind", "filler", pl.col("statements").cast(pl.UInt32),
                         pl.col("occurrences").cast(pl.UInt32), pl.col("docs").cast(pl.List(pl.UInt32)), "ids")
                 .sort(["family", "statements", "occurrences", "variant"], descending=[False, True, True, False]))
     occurrences = (fo.join(fam_id, on="fam")
@@ -499,7 +593,8 @@ def _empty(params, notes) -> Families:
     frame = pl.DataFrame(schema={"family": pl.String, "canonical": pl.String, "signature": pl.String,
                                  "statements": pl.UInt32, "occurrences": pl.UInt32,
                                  "variants": pl.UInt32, "cohesion": pl.Float64, "seeds": pl.List(pl.String)})
-    variants = pl.DataFrame(schema={"family": pl.String, "variant": pl.String, "statements": pl.UInt32,
+    variants = pl.DataFrame(schema={"family": pl.String, "variant": pl.String, "kind": pl.String,
+                                    "filler": pl.String, "statements": pl.UInt32,
                                     "occurrences": pl.UInt32, "docs": pl.List(pl.UInt32),
                                     "ids": pl.List(pl.String)})
     occ = pl.DataFrame(schema={"family": pl.String, "doc": pl.UInt32, "id": pl.String, "sent": pl.UInt32,

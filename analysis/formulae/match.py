@@ -15,13 +15,18 @@ Output columns of :func:`formulae_match` (one row per formula occurrence):
 ``formula`` (id), ``doc``, ``sent``, ``pos`` (first piece), ``pos_end`` (last piece),
 ``start``/``end`` (code-point offsets into the verbatim text), ``patterns`` (sorted list of
 the pattern indices that matched there).
+
+The membership rule of variant families is here too: :func:`core_match` (one wording
+against a seed's core, the documented rule) and :func:`match_table` (the same for many
+wordings at once, as polars; a property test holds the two equal).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ..errors import FormulaeError
@@ -305,3 +310,110 @@ def _find(view: CorpusView, lex: Lexicon, level: str) -> pl.DataFrame:
     return occ.sort("formula", "doc", "pos")
 
 
+KINDS = ("exact", "permutation", "insertion", "substitution")  # the kinds of wording core_match tells
+
+
+def core_match(seed: Sequence[str], wording: Sequence[str], core: Collection[str] = (),
+               admitted: Collection[str] | None = None, *, max_insert: int = 2,
+               max_subst: int = 1) -> tuple[str, list[str]] | None:
+    """The membership rule of a family: does ``wording`` match the core of ``seed``?
+
+    ``seed`` and ``wording`` are sequences of content forms (at the family level);
+    ``core`` the forms that travel with the seed (step 2: they may surround it freely);
+    ``admitted`` the forms a phrase frame admits next to the seed (step 3; None: any
+    form). Every form of the wording that is neither a seed form nor a core form is a
+    *change*; the wording matches when, with ``m`` the seed forms it lacks and ``c`` its
+    changes: ``m <= max_subst`` (a lacking form is substituted, never just dropped:
+    ``c >= m``), ``c - m <= max_insert`` (the rest are insertions) and every change is
+    admitted. Returns ``(kind, changes)`` or None; ``kind``: ``substitution`` (m > 0),
+    ``insertion`` (c > 0), ``permutation`` (the seed forms in another order: first
+    occurrences compared), else ``exact``. Order and repetition of seed and core forms
+    never matter for membership, so a wording matches in order or permuted.
+    """
+    forms = set(seed)
+    changes = [w for w in wording if w not in forms and w not in core]
+    missing = len(forms - set(wording))
+    if missing > max_subst or len(changes) < missing or len(changes) - missing > max_insert:
+        return None
+    if admitted is not None and any(w not in admitted for w in changes):
+        return None
+    if missing:
+        return "substitution", changes
+    if changes:
+        return "insertion", changes
+    rank = {w: i for i, w in reversed(list(enumerate(seed)))}
+    seen = list(dict.fromkeys(w for w in wording if w in forms))
+    return ("exact" if [rank[w] for w in seen] == sorted(rank[w] for w in seen) else "permutation"), []
+
+
+def match_table(tokens: pl.DataFrame, roles: pl.DataFrame, p: dict) -> pl.DataFrame:
+    """:func:`core_match` for many wordings at once: ``tokens`` (``g`` wording, ``seed`` its
+    centre, ``fid`` a content form, ``i`` its place) -> per ``g``: ``ok``, ``kind`` and
+    ``changes`` (the fids of the inserted or substituted forms, in order)."""
+    size = roles.filter(pl.col("role") == 0).group_by("seed").len("n_seed")
+    t = tokens.join(roles, on=["seed", "fid"], how="left").sort("g", "i")
+    first = t.filter(pl.col("role") == 0).unique(["g", "fid"], keep="first").sort("g", "i")
+    order = first.group_by("g").agg((pl.col("rank").diff().fill_null(1) > 0).all().alias("in_order"))
+    change = pl.col("role").is_null() | (pl.col("role") == 2)
+    out = (t.group_by("g").agg(pl.col("seed").first(),
+                               pl.col("fid").filter(pl.col("role") == 0).n_unique().alias("hits"),
+                               change.sum().alias("c"), pl.col("role").is_null().sum().alias("bad"),
+                               pl.col("fid").filter(change).alias("changes"))
+           .join(size, on="seed").join(order, on="g", how="left")
+           .with_columns((pl.col("n_seed").cast(pl.Int64) - pl.col("hits")).alias("m"),
+                         pl.col("c").cast(pl.Int64)))
+    ok = ((pl.col("m") <= p["max_subst"]) & (pl.col("c") >= pl.col("m"))
+          & (pl.col("c") - pl.col("m") <= p["max_insert"]) & (pl.col("bad") == 0))
+    kind = (pl.when(pl.col("m") > 0).then(pl.lit("substitution")).when(pl.col("c") > 0).then(pl.lit("insertion"))
+            .when(pl.col("in_order").fill_null(True)).then(pl.lit("exact")).otherwise(pl.lit("permutation")))
+    return out.select("g", ok.alias("ok"), kind.alias("kind"), "changes")
+
+
+def core_roles(seed_tok: pl.DataFrame, core: pl.DataFrame, adm: pl.DataFrame) -> pl.DataFrame:
+    """(seed, fid) -> role: 0 a form of the seed (``rank``: its first place), 1 a core form,
+    2 a form the frames admit beside the seed (a change allowed); absent: not allowed."""
+    own = seed_tok.group_by("seed", "fid").agg(pl.col("i").min().alias("rank")).with_columns(pl.lit(0).alias("role"))
+    other = pl.concat([core.with_columns(pl.lit(1).alias("role")), adm.with_columns(pl.lit(2).alias("role"))])
+    other = other.select(pl.col("seed").cast(pl.UInt32), pl.col("fid").cast(pl.Int64), "role",
+                         pl.lit(None, pl.Int64).alias("rank"))
+    return (pl.concat([own.select("seed", "fid", "role", pl.col("rank").cast(pl.Int64)), other])
+            .sort("seed", "fid", "role").unique(["seed", "fid"], keep="first"))
+
+
+def seed_centres(n_seeds: int, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Seed-centred growth: seeds in order (most widespread first); a seed not yet taken
+    becomes a centre and takes every untaken seed linked to *it* (a member never recruits),
+    so a family never grows through a chain of neighbours. ``seed`` -> ``lab`` (its centre)."""
+    lab = np.arange(n_seeds, dtype=np.int64)
+    taken = np.zeros(n_seeds, bool)
+    edges = pairs.select("seed", "other").sort("seed", "other")
+    seed, other = edges["seed"].to_numpy().astype(np.int64), edges["other"].to_numpy().astype(np.int64)
+    for s, o in zip(seed.tolist(), other.tolist(), strict=True):  # edges, not corpus rows
+        if not taken[s] and not taken[o]:
+            taken[o] = True
+            lab[o] = s
+    return pl.DataFrame({"seed": np.arange(n_seeds), "lab": lab}, schema={"seed": pl.UInt32, "lab": pl.UInt32})
+
+
+def span_blocks(occ: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Sort spans by (keys, a, b) and number the runs of overlapping spans (``blk``).
+
+    numpy: within each key group, a span opens a new block when it starts after the
+    running maximum end of the spans before it (offset trick for a grouped running max).
+    """
+    g = np.zeros(occ.height, np.int64)
+    for k in keys:
+        col = occ[k].to_numpy().astype(np.int64)
+        g = g * (int(col.max()) + 1 if len(col) else 1) + col
+    a = occ["a"].to_numpy().astype(np.int64)
+    b = occ["b"].to_numpy().astype(np.int64)
+    order = np.lexsort((b, a, g))
+    g, a, b = g[order], a[order], b[order]
+    big = int(b.max()) + 1 if len(b) else 1
+    g_rank = np.concatenate(([0], np.cumsum(g[1:] != g[:-1]))) if len(g) else g
+    run = np.maximum.accumulate(b + g_rank * big) - g_rank * big
+    prev = np.concatenate(([-1], run[:-1]))
+    new = np.ones(len(g), bool)
+    if len(g):
+        new[1:] = (g[1:] != g[:-1]) | (a[1:] > prev[1:])
+    return occ[order].with_columns(pl.Series("blk", np.cumsum(new).astype(np.uint32)))

@@ -13,7 +13,7 @@ from .scalar import (
     p_label,
     poisson_interval,
     significance_thresholds,
-    theil_sen,
+    trend_many,
 )
 
 __all__ = [
@@ -305,13 +305,19 @@ def stat_trend(frame, *, series: str | list[str], period: str = "period", value:
     keys = [series] if isinstance(series, str) else list(series)
     data = frame if exposure is None else frame.filter(pl.col(exposure) >= min_exposure)
     groups = data.sort(keys + [period]).group_by(keys, maintain_order=True).agg(pl.col(value).alias("_v"))
-    rows = []
-    for vals in groups["_v"].to_list():
-        mk = mann_kendall(vals)
-        label = ("too short" if len(vals) < 3 else "no trend" if mk["p"] >= alpha
-                 else "rising" if mk["s"] > 0 else "falling")
-        rows.append({"periods_used": len(vals), "trend": label, "trend_p": mk["p"], "tau": mk["tau"],
-                     "slope": theil_sen(vals)})
+    vals_all = groups["_v"].to_list()
+    rows: list[dict] = [{} for _ in vals_all]
+    by_len: dict[int, list[int]] = {}
+    for k, vals in enumerate(vals_all):  # series of one length are tested together (numpy)
+        by_len.setdefault(len(vals), []).append(k)
+    for length, ks in by_len.items():
+        res = trend_many([vals_all[k] for k in ks]) if length else None
+        for q, k in enumerate(ks):
+            mk = {"s": res["s"][q], "p": res["p"][q], "tau": res["tau"][q]} if res else mann_kendall([])
+            label = ("too short" if length < 3 else "no trend" if mk["p"] >= alpha
+                     else "rising" if mk["s"] > 0 else "falling")
+            rows[k] = {"periods_used": length, "trend": label, "trend_p": mk["p"], "tau": mk["tau"],
+                       "slope": res["slope"][q] if res else 0.0}
     out = pl.DataFrame(rows, schema={"periods_used": pl.UInt32, "trend": pl.String, "trend_p": pl.Float64,
                                      "tau": pl.Float64, "slope": pl.Float64})
     return pl.concat([groups.drop("_v"), out], how="horizontal")

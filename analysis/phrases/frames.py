@@ -163,3 +163,56 @@ def _label(ix, vocab: pl.Series, frames: pl.DataFrame, members: pl.DataFrame) ->
             .select("frame", pl.col("n").cast(pl.UInt8), pl.col("width").cast(pl.UInt8),
                     pl.col("fillers").cast(pl.UInt32), "top_fillers", "top_share",
                     pl.col("freq").cast(pl.UInt32), "statements"))
+
+
+def frames_slot_pairs(ix, *, anchors: np.ndarray | None = None, max_n: int = 5, min_fillers: int = 2,
+                      min_statements: int = 2) -> pl.DataFrame:
+    """What the frames admit next to a form: ``(anchor, filler)`` token-id pairs such that
+    the content token ``filler`` fills the open slot (1 or 2 tokens: a bounded skip-gram) of
+    a frame of the index ``ix`` whose fixed tokens hold the content token ``anchor``.
+
+    Frames as in :func:`phrases_frames` (content tokens at both edges, at least two fixed
+    content tokens) read from n-grams of 3..``max_n`` tokens in at least ``min_statements``
+    distinct statements, with at least ``min_fillers`` distinct fillers; no top-share or
+    frame-statements threshold (a family wording is checked on its own counts).
+    ``anchors`` (token ids) keeps only the n-grams holding one of them. Columns ``anchor``,
+    ``filler`` (UInt32 ids), ``frames`` (how many frames admit the pair); sorted.
+    """
+    vocab = ix.table("vocab").select("id", "form").collect().sort("id")["form"]
+    stop = pl.Series(sorted(function_words(ix.snapshot.get("language", "en"))), dtype=pl.String).implode()
+    content = ((vocab.str.count_matches(r"\p{L}") >= 2) & ~vocab.is_in(stop)).fill_null(False).to_numpy()
+    parts = []
+    for n, (rows, tok) in _ngram_tokens(ix, 3, max_n, min_statements).items():
+        if anchors is not None and len(tok):
+            keep = np.isin(tok, anchors).any(axis=1)
+            rows, tok = rows.filter(pl.Series(keep)), tok[keep]
+        for width in (1, 2):
+            for k in range(1, n - width):
+                fixed = [j for j in range(n) if not k <= j < k + width]
+                part = _frames_at(rows, tok, fixed, k, width, n, content, 2)
+                if part is not None:
+                    parts.append(part.select("key", "pos", "k", "width", "n"))
+    empty = pl.DataFrame(schema={"anchor": pl.UInt32, "filler": pl.UInt32, "frames": pl.UInt32})
+    if not parts:
+        return empty
+    members = pl.concat(parts)
+    members = members.filter(pl.len().over("key") >= min_fillers)
+    ids = ix.array("ids")
+    pairs = []
+    for (n, k, width), m in members.partition_by(["n", "k", "width"], as_dict=True).items():
+        pos = m["pos"].to_numpy().astype(np.int64)
+        key = m["key"].to_numpy()
+        for j in range(int(n)):
+            if k <= j < k + width:
+                continue
+            anchor = np.asarray(ids[pos + j], np.int64)
+            ok = content[anchor]
+            for f in range(int(k), int(k) + int(width)):
+                filler = np.asarray(ids[pos + f], np.int64)
+                keep = ok & content[filler]
+                pairs.append(pl.DataFrame({"key": key[keep], "anchor": anchor[keep].astype(np.uint32),
+                                           "filler": filler[keep].astype(np.uint32)}))
+    if not pairs:
+        return empty
+    return (pl.concat(pairs).unique().group_by("anchor", "filler").agg(pl.len().cast(pl.UInt32).alias("frames"))
+            .sort("anchor", "filler"))

@@ -278,21 +278,31 @@ def section_families(ctx: ReportContext, top: int = 15, variants: int = 5) -> Ht
            .group_by("family", maintain_order=True).head(variants)
            .join(frame.head(top).with_row_index("rank").select("family", "rank"), on="family")
            .sort(["rank", "statements", "variant"], descending=[False, True, False])
-           .select("canonical", "variant", "statements", "occurrences", "family",
+           .select("canonical", "variant", *[c for c in ("kind", "filler") if c in fam.variants.columns],
+                   "statements", "occurrences", "family",
                    *(["cohesion"] if "cohesion" in frame.columns else [])))
     return HtmlBlock(html_chart(chart) + html_table(var, name="family-variants",
-                                               caption=f"Main wordings of the top {top} families (cohesion: share "
-                                                       "of the family's occurrences holding its centre seed)"))
+                                               caption=f"Main wordings of the top {top} families (kind: how a wording "
+                                                       "differs from the centre seed; filler: the inserted or "
+                                                       "substituted forms, each admitted by a phrase frame; cohesion: "
+                                                       "share of the family's occurrences holding its centre seed)"))
 
 
-def candidates(ctx: ReportContext, limit: int = 200) -> Any:
-    """The corpus's formula candidates (:func:`analysis.formulae.candidates.formulae_candidates`)."""
-    if "candidates" not in ctx.cache:
+def candidates(ctx: ReportContext, limit: int = 3000) -> Any:
+    """The corpus's formula candidates (:func:`analysis.formulae.candidates.formulae_candidates`):
+    the ranked table; the whole result (per-period counts in ``.extra``) is cached too."""
+    return candidates_result(ctx, limit).frame
+
+
+def candidates_result(ctx: ReportContext, limit: int = 3000) -> Any:
+    """The cached :class:`~analysis.result.Result` of the candidates (first ``limit`` rows:
+    enough for formulae that appeared late, whose period share keeps their score low)."""
+    if ("candidates", limit) not in ctx.cache:
         from ..formulae.candidates import formulae_candidates
 
-        ctx.cache["candidates"] = formulae_candidates(view_of(ctx), store=ctx.store, level=ctx.level,
-                                                      by=period_unit(ctx), limit=limit).frame
-    return ctx.cache["candidates"]
+        ctx.cache[("candidates", limit)] = formulae_candidates(view_of(ctx), store=ctx.store, level=ctx.level,
+                                                               by=period_unit(ctx), limit=limit)
+    return ctx.cache[("candidates", limit)]
 
 
 def section_candidates(ctx: ReportContext, top: int = 25) -> HtmlBlock:
@@ -314,20 +324,39 @@ def section_candidates(ctx: ReportContext, top: int = 25) -> HtmlBlock:
 
 def section_trends(ctx: ReportContext, top: int = 12) -> HtmlBlock:
     """Emerging and fading formulae: candidates with a monotonic trend (Mann-Kendall,
-    p < .05, Sen's slope), and those that appear or vanish within the corpus's span."""
+    p < .05, Sen's slope), and those that appeared or vanished within the corpus's span
+    (:func:`analysis.stats.timeline.stat_emergence`; proper names flagged, listed after
+    the other candidates)."""
     import polars as pl
 
-    frame = candidates(ctx).filter(~pl.col("name"))
+    from ..stats.timeline import stat_emergence
+
+    res = candidates_result(ctx)
+    frame = res.frame.filter(~pl.col("name"))
     cols = ["phrase", "statements", "trend_p", "slope"]
     up = frame.filter(pl.col("trend") == "rising").sort(["slope", "phrase"], descending=[True, False]).head(top)
     down = frame.filter(pl.col("trend") == "falling").sort(["slope", "phrase"]).head(top)
-    if up.height == 0 and down.height == 0:
+    per = res.extra["periods"].join(res.frame.select("id", "name"), on="id")
+    life, _ = stat_emergence(per.select("phrase", "name", "period", "used", "freq", "statements"))
+    if up.height == 0 and down.height == 0 and life.height == 0:
         return note("No candidate has a significant monotonic trend (or the corpus has too few periods).")
-    return HtmlBlock(html_table(up.select(cols), name="emerging",
-                                caption=f"Emerging: rising rate per 10k tokens by {period_unit(ctx)} "
-                                        "(Mann-Kendall p < .05; slope = Sen's slope per period)")
-                     + html_table(down.select(cols), name="fading",
-                                  caption="Fading: falling rate per 10k tokens"))
+    unit = period_unit(ctx)
+    out = ""
+    if up.height or down.height:
+        out += (html_table(up.select(cols), name="emerging",
+                           caption=f"Emerging: rising rate per 10k tokens by {unit} "
+                                   "(Mann-Kendall p < .05; slope = Sen's slope per period)")
+                + html_table(down.select(cols), name="fading", caption="Fading: falling rate per 10k tokens"))
+    for status, caption in (("appeared", f"Appeared: first attested in the last third of the {unit}s "
+                                         "with enough tokens, never before"),
+                            ("vanished", f"Vanished: attested in the first third of the {unit}s, "
+                                         "absent from the last third")):
+        rows = (life.filter(pl.col("status") == status).sort(["name", "statements", "phrase"],
+                                                               descending=[False, True, False])
+                .head(2 * top).drop("status"))
+        out += html_table(rows, name=status, caption=caption + " (names flagged, listed last)") if rows.height \
+            else note(f"No candidate {status} within the span.").markup
+    return HtmlBlock(out)
 
 
 def section_phrases(ctx: ReportContext, top: int = 25, min_n: tuple[int, ...] = (6, 4, 2)) -> HtmlBlock:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_WHERE = {'stat_timeline': 'timeline', 'stat_lifecycle': 'timeline', 'stat_compare': 'compare', 'stat_reuse': 'reuse', 'REUSE_MAX_DOCS': 'reuse', 'item_occurrences': 'items', 'stat_timeline_across': 'across', 'stat_compare_across': 'across'}
+_WHERE = {'stat_timeline': 'timeline', 'stat_lifecycle': 'timeline', 'stat_emergence': 'timeline', 'stat_compare': 'compare', 'stat_reuse': 'reuse', 'REUSE_MAX_DOCS': 'reuse', 'item_occurrences': 'items', 'stat_timeline_across': 'across', 'stat_compare_across': 'across'}
 
 __all__ = sorted(_WHERE)
 

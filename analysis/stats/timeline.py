@@ -147,3 +147,42 @@ def stat_lifecycle(view, occ: pl.DataFrame, *, item: str, group: str | None, by:
     return out.with_columns(pl.lit(item).alias("item")).select("item", pl.exclude("item")).sort(gk or "item")
 
 
+
+
+def stat_emergence(periods: pl.DataFrame, *, key: str = "phrase") -> tuple[pl.DataFrame, list[str]]:
+    """Items that appeared or vanished within the span of a per-period table.
+
+    ``periods``: one row per item (``key``) and period (``period`` labels that sort in time
+    order, ``used``: the period has enough tokens, ``freq``, ``statements``), as
+    ``formulae candidates --by`` gives it. Of the used periods, the *last third* is the last
+    ``max(1, P // 3)`` of them and the *first third* the first as many. An item
+    **appeared** when its first attestation (any period, used or not) lies in the last
+    third, and **vanished** when it is attested in the first third and in no period from
+    the last third on. One row per such item: ``status``, ``key``, ``first_period``,
+    ``last_period``, ``periods`` (attested), ``freq``, ``statements`` (sums over the
+    periods), sorted by status, statements desc, key. Fewer than three used periods: no
+    rows (a note says so). Other columns of the first row of an item (e.g. ``name``)
+    are kept.
+    """
+    used = periods.filter(pl.col("used"))["period"].unique().sort().to_list()
+    if len(used) < 3:
+        return periods.head(0).select(key), [f"{len(used)} periods with enough tokens: too few to tell "
+                                            "what appeared or vanished"]
+    third = max(1, len(used) // 3)
+    late, early_end = used[-third], used[third - 1]
+    extra = [c for c in periods.columns
+             if c not in (key, "period", "used", "freq", "statements", "tokens_total", "per_10k")]
+    att = periods.filter(pl.col("freq") > 0)
+    per = (att.sort("period").group_by(key, maintain_order=True).agg(
+        pl.col("period").first().alias("first_period"), pl.col("period").last().alias("last_period"),
+        pl.len().cast(pl.UInt32).alias("periods"), pl.col("freq").sum().cast(pl.UInt32).alias("freq"),
+        pl.col("statements").sum().cast(pl.UInt32).alias("statements"),
+        (pl.col("used") & (pl.col("period") <= early_end)).any().alias("_early"),
+        *[pl.col(c).first() for c in extra]))
+    status = (pl.when(pl.col("first_period") >= late).then(pl.lit("appeared"))
+              .when(pl.col("_early") & (pl.col("last_period") < late)).then(pl.lit("vanished")))
+    out = (per.with_columns(status.alias("status")).filter(pl.col("status").is_not_null())
+           .sort(["status", "statements", key], descending=[False, True, False])
+           .select("status", key, "first_period", "last_period", "periods", "freq", "statements", *extra))
+    return out, [f"last third: the {third} periods from {late} of {len(used)} with enough tokens; "
+                 f"first third: to {early_end}"]

@@ -144,3 +144,49 @@ def test_cli_candidates_json_and_accept(ungdc_ix, store, tmp_path):
     r = runner.invoke(app, ["candidates", "--corpus", ungdc_ix, "--store", str(store), "--accept", "cand-0000000000",
                             "--lexicon", str(lex)])
     assert isinstance(r.exception, FormulaeError) and "unknown candidate" in str(r.exception)
+
+
+def test_by_year_per_period_table_equals_the_timeline(ungdc_ix, store):
+    from analysis.stats.timeline import stat_timeline
+
+    res = formulae_candidates(ungdc_ix, store=store, by="year", limit=100)
+    per = res.extra["periods"]
+    assert per.columns == ["rank", "id", "phrase", "period", "tokens_total", "used", "freq", "statements",
+                           "per_10k", "trend", "trend_p", "slope", "changes"]
+    assert per.height == 100 * 79 and res.params["periods"] == 79  # every candidate x every year, zeros kept
+    # per candidate, the periods add up to its counts (every ungdc speech is dated)
+    sums = per.group_by("id").agg(pl.col("freq").sum(), pl.col("statements").sum())
+    both = res.frame.select("id", "freq", "statements").join(sums, on="id", suffix="_p")
+    assert both.filter((pl.col("freq") != pl.col("freq_p")) | (pl.col("statements") != pl.col("statements_p"))).height == 0
+    # golden, and equal to formulae timeline's counts, trend and change points (another code path)
+    ti = per.filter(pl.col("phrase") == "territorial integrity")
+    y1990 = ti.filter(pl.col("period") == "1990").row(0, named=True)
+    assert (y1990["tokens_total"], y1990["freq"], y1990["statements"]) == (482857, 95, 65)
+    tl = stat_timeline(ungdc_ix, "territorial integrity", store=store, by="year", group=None)
+    want = tl.frame.select(pl.col("label").alias("period"), pl.col("tokens_total").cast(pl.Int64),
+                           pl.col("occurrences").alias("freq"), "statements", "per_10k")
+    got = ti.select("period", "tokens_total", "freq", "statements", "per_10k").filter(pl.col("tokens_total") > 0)
+    from polars.testing import assert_frame_equal
+
+    assert_frame_equal(got, want.filter(pl.col("tokens_total") > 0), check_dtypes=False, rel_tol=1e-12)
+    life = tl.extra["lifecycle"].row(0, named=True)
+    assert (y1990["trend"], y1990["changes"]) == (life["trend"], life["changes"]) == (
+        "rising", ["1956", "1974", "1987", "1997", "2022"])
+    assert y1990["slope"] == pytest.approx(life["slope"]) and y1990["trend_p"] == pytest.approx(life["trend_p"])
+    # the minimum-tokens rule: with 500,000 tokens a year only the big years are used
+    strict = formulae_candidates(ungdc_ix, store=store, by="year", limit=3, min_tokens=500_000)
+    used = strict.extra["periods"].filter(pl.col("used"))
+    assert used["tokens_total"].min() >= 500_000 and used.height < strict.extra["periods"].height
+    assert any("fewer than 500000 tokens not used" in n for n in strict.notes)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_cli_candidates_by_every_format(ungdc_ix, store, tmp_path, fmt):
+    out = tmp_path / f"by.{fmt}"
+    r = CliRunner().invoke(app, ["candidates", "--corpus", ungdc_ix, "--store", str(store), "--by", "year",
+                                 "-n", "2", "-f", fmt, "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    frame = (pl.read_parquet(out) if fmt == "parquet" else pl.read_json(out) if fmt == "json"
+             else pl.read_csv(out))
+    assert frame.height == 2 * 79 and {"period", "per_10k", "used", "trend", "slope", "changes"} <= set(frame.columns)
+    assert frame["period"].cast(pl.String).head(2).to_list() == ["1946", "1947"] and frame["rank"].max() == 2

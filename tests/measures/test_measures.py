@@ -299,3 +299,19 @@ def test_stat_trend_uses_only_periods_with_enough_tokens():
     assert out["periods_used"].to_list() == [5, 2]
     assert out["trend"].to_list() == ["rising", "too short"]
     assert out["slope"][0] == pytest.approx(1.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 9).flatmap(lambda n: st.lists(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.25]),
+                                                              min_size=n, max_size=n), min_size=1, max_size=4)))
+def test_trend_many_equals_the_scalar_tests(rows):
+    import numpy as np
+
+    from analysis.measures.scalar import mann_kendall, theil_sen, trend_many
+
+    got = trend_many(np.array(rows).reshape(len(rows), -1))
+    for q, r in enumerate(rows):
+        mk = mann_kendall(r)
+        assert got["s"][q] == mk["s"] and got["tau"][q] == pytest.approx(mk["tau"])
+        assert got["p"][q] == pytest.approx(mk["p"], rel=1e-12, abs=1e-15)
+        assert got["slope"][q] == pytest.approx(theil_sen(r), rel=1e-12, abs=1e-15)

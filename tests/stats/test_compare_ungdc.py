@@ -76,7 +76,12 @@ def test_territorial_integrity_family(view):
     assert len(fid) == 1
     wordings = set(fam.variants.filter(pl.col("family") == fid[0])["variant"].to_list())
     assert {"territorial integrity and sovereignty", "independence, sovereignty and territorial integrity",
-            "sovereignty, territorial integrity and political independence"} <= wordings
+            "territorial integrity and political independence"} <= wordings
+    # three forms beyond the centre's core (sovereignty, political, independence) are more
+    # than the two insertions the membership rule allows (core_match)
+    assert "sovereignty, territorial integrity and political independence" not in wordings
+    kinds = dict(fam.variants.filter(pl.col("family") == fid[0]).select("variant", "kind").iter_rows())
+    assert kinds["territorial integrity"] == "exact" and kinds["sovereignty and territorial integrity"] == "insertion"
 
 
 def test_saudinewsnet_was_families(saudinewsnet, store):
@@ -87,7 +92,7 @@ def test_saudinewsnet_was_families(saudinewsnet, store):
     fam = families_find(saudinewsnet, store=store, where=pl.col("source") == "was", level="norm",
                         min_statements=3)
     top = fam.frame.row(0, named=True)
-    assert top["statements"] >= 340 and top["variants"] >= 20
+    assert top["statements"] >= 340 and top["variants"] >= 10  # 14: wordings beyond two insertions left out
     assert "الموافق" in top["canonical"]
     wordings = fam.variants.filter(pl.col("family") == top["family"])["variant"].to_list()
     assert any("أغسطس" in w for w in wordings) and any("اغسطس" in w for w in wordings)
