@@ -422,15 +422,24 @@ def theil_sen(values: Sequence[float]) -> float:
     return slopes[m] if len(slopes) % 2 else 0.5 * (slopes[m - 1] + slopes[m])
 
 
+# pairwise differences held at once by trend_many (8 bytes each, a few copies): ~64 MB a chunk
+TREND_CELLS = 1 << 23
+
+
 def trend_many(rows) -> dict[str, list[float]]:
     """:func:`mann_kendall` (``s``, ``p``, ``tau``) and :func:`theil_sen` (``slope``) of
     many series of one length at once (``rows``: a 2-D array, one series per row; numpy,
-    O(n²) per row without a Python loop over pairs). Equal to the scalar functions row by
+    O(n²) per row without a Python loop over pairs, in chunks of rows so that memory stays
+    bounded by ``TREND_CELLS``, not by the number of series). Equal to the scalar functions row by
     row (tested)."""
     import numpy as np
 
     x = np.asarray(rows, dtype=np.float64)
     m, n = x.shape
+    per_chunk = max(1, TREND_CELLS // max(1, n * (n - 1) // 2))
+    if m > per_chunk:  # bounded memory: the pairwise differences of at most TREND_CELLS cells at once
+        parts = [trend_many(x[k:k + per_chunk]) for k in range(0, m, per_chunk)]
+        return {key: [v for part in parts for v in part[key]] for key in ("s", "p", "tau", "slope")}
     if n < 3:
         return {"s": [0.0] * m, "p": [1.0] * m, "tau": [0.0] * m, "slope": [theil_sen(r) for r in x.tolist()]}
     i, j = np.triu_indices(n, 1)
