@@ -45,6 +45,10 @@ from .shards import (
     surface_forms,
 )
 
+# The n-gram passes run piece by piece in the workers with the suffix-array merge (the
+# parent only assembles the tables); False: in this process over all tokens (the oracle).
+PIECE_SCAN = True
+
 
 def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int = 8,
                 min_statements: int = 2, min_len: int = 2, force: bool = False,
@@ -95,9 +99,6 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
     kind = shard_kind(level, manifest)
     tasks = shard_tasks(shard_plan(statements, shard_chars), corpus, store, manifest, kind)
     catalog = shards_run(tasks, jobs=jobs, scheduler=scheduler, progress=say, reuse=not force)
-    merge: dict = {}  # how the suffix array was merged (catalog.json)
-    stream, surface, words, analyzer = _forms(tasks, catalog, kind, (statements, manifest), level, say,
-                                              (jobs, scheduler, merge))
     meta = statements.select("doc", "id", "source", "date", "date_precision", "duplicate_of").collect()
     canon = (
         meta.join(meta.select(pl.col("id").alias("duplicate_of"), pl.col("doc").alias("_c")),
@@ -106,6 +107,9 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
         .to_series()
     )
     meta = meta.with_columns(canon)
+    merge: dict = params | {"canon": canon.to_numpy()}  # the pieces count with it; then: how they merged
+    stream, surface, words, analyzer = _forms(tasks, catalog, kind, (statements, manifest), level, say,
+                                              (jobs, scheduler, merge))
     handoff = {"stream": stream}  # phrases_scan pops it: no name here may keep the forms alive
     del stream
     scan = phrases_scan(handoff, meta.select("doc", "canon"), max_n=max_n,
@@ -172,15 +176,20 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
 
     Without an Analyzer (``exact``, ``norm`` without aliases) the shards hold encoded form
     streams and their suffix arrays, merged here (the suffix array by pieces, in ``where``
-    = (jobs, scheduler, a dict told how)); otherwise their countable tokens are merged first, since the
-    Analyzer needs the corpus vocabulary (and the engine sorts the suffixes in this process).
+    = (jobs, scheduler, a dict: in, the scan's ``canon`` and parameters; out, how it
+    merged), the pieces counting the n-grams too unless ``PIECE_SCAN`` is off); otherwise
+    their countable tokens are merged first, since the Analyzer needs the corpus vocabulary
+    (and the engine sorts the suffixes and counts in this process).
     """
     statements, manifest = snapshot
+    scan = dict(where[2])  # canon and the parameters, for the pieces' n-gram passes
+    where[2].clear()
     say(f"merging {len(tasks)} shards")
     if kind != "tokens":
         stream, surface = shards_merge_stream(tasks, catalog)
-        *suffix, info = shards_merge_suffix(tasks, catalog, stream, jobs=where[0], scheduler=where[1], progress=say)
-        stream.suffix = (suffix[0], suffix[1])
+        sa, cl, info = shards_merge_suffix(tasks, catalog, stream, jobs=where[0], scheduler=where[1], progress=say,
+                                           scan=scan if PIECE_SCAN else None)
+        stream.suffix, stream.tables = (sa, cl), info.pop("tables", None)
         where[2].update(info)
         return stream, surface, None, None
     tokens = shards_merge_tokens(tasks) if tasks else (  # a snapshot without statements
