@@ -49,6 +49,7 @@ from . import suffix
 from .suffix import ENGINE_VERSION  # noqa: F401  (re-exported: the version of what this engine writes)
 
 DEFAULTS = {"max_n": 8, "min_statements": 2, "min_len": 2}
+TABLE_ROW_GROUP = 1 << 18  # rows of a row group of the stored ngrams/maximal tables
 # Bounds that keep every step linear in the number of tokens on pathological input (a
 # scraped page or OCR dump: megabytes of repetitive text without a sentence mark):
 SENTENCE_MAX = 1000  # a longer sentence is counted as chunks of this many tokens
@@ -72,6 +73,7 @@ class Scan:
     params: dict = field(default_factory=dict)
     sentences_split: int = 0  # sentences longer than SENTENCE_MAX tokens, counted as chunks
     long_skipped: int = 0  # long-phrase candidates left out by the expansion bound
+    tables: dict | None = None  # ngrams/maximal written to tables["folder"] by pieces (then empty here)
 
 
 def sentence_chunks(starts: np.ndarray, n: int, limit: int | None = None) -> tuple[np.ndarray, int]:
@@ -106,7 +108,7 @@ class Encoded:
     start: np.ndarray
     end: np.ndarray
     suffix: tuple[np.ndarray, np.ndarray | None] | None = None  # (sa, cl) when already known (merged shards)
-    tables: tuple | None = None  # (ngrams, maximal, long_skipped) when counted by pieces (pieces_tables)
+    tables: dict | None = None  # the tables already written by pieces (shards.tables_build's answer)
 
 
 def sentence_starts(doc: np.ndarray, sent: np.ndarray) -> tuple[np.ndarray, int]:
@@ -225,11 +227,11 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
     )
 
     params = {"max_n": max_n, "min_statements": min_statements, "min_len": min_len}
-    if tables is not None and stream_sa is not None:  # counted piece by piece (pieces_tables)
-        ngrams, maximal, long_skipped = tables
+    if tables is not None and stream_sa is not None:  # counted and written piece by piece (pieces_tables)
         return Scan(vocab=vocab, docs=docs_out, ids=ids, start=start, end=end,
-                    sent_starts=sent_starts.astype(np.int64), sa=stream_sa[0], ngrams=ngrams, maximal=maximal,
-                    params=params, sentences_split=n_split, long_skipped=long_skipped)
+                    sent_starts=sent_starts.astype(np.int64), sa=stream_sa[0], ngrams=pl.DataFrame(schema=NGRAM_SCHEMA),
+                    maximal=pl.DataFrame(schema=MAXIMAL_SCHEMA), params=params, sentences_split=n_split,
+                    long_skipped=int(tables["long_skipped"]), tables=tables)
     say("suffix array")
     if stream_sa is None:
         sa, cl = suffix.suffix_array(ids, sent_starts)
@@ -423,7 +425,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray,
     canon, share, counts = ctx["canon"], ctx["doc_share"], ctx["counts"]
     has_dupes = bool((canon != np.arange(len(canon))).any())
     max_n, ms, ml = ctx["max_n"], ctx["min_statements"], ctx["min_len"]
-    parts, prev_rank = [], np.zeros(0, np.uint32)
+    prev_rank = np.zeros(0, np.uint32)
     for n in range(1, max_n + 1):
         got = _pass(n, cl, lcs, doc_sa, canon, share, has_dupes, ms, ml)
         if got is None:
@@ -435,7 +437,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray,
         if n >= 2:
             frame.update(f_a1=counts[np.asarray(ids[pos])].astype(np.uint32), f_a2=prev_rank[lo],
                          f_b2=counts[np.asarray(ids[pos + n - 1])].astype(np.uint32))
-        parts.append(pl.DataFrame(frame).filter(pl.Series(ok)))
+        pl.DataFrame(frame).filter(pl.Series(ok)).write_parquet(out / f"ng{piece}_{n}.parquet")
         if n < max_n:
             okr = ok[gid]
             prev_rank = np.zeros(len(p), np.uint32)
@@ -445,8 +447,6 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray,
             np.savez(out / f"fq{piece}_{n}.npz", at=at[order], freq=freq[gid[okr]][order].astype(np.uint32))
         del got, ranks, gid, lo, freq, st, dist, dp, closed, ok, frame
     del prev_rank
-    if parts:
-        pl.concat(parts, how="diagonal").write_parquet(out / f"ng{piece}.parquet")  # n = 1: no f_*
     lo, hi, h = cands = _long_candidates(cl, p, lcs, doc_sa, max_n=max_n, min_statements=ms, min_len=ml)
     np.save(out / f"cand{piece}.npy", np.stack([h, lo + offset, hi - lo + 1]))
     # at most the whole text's budget here: that holds every candidate the global cut keeps
@@ -461,9 +461,9 @@ def pieces_tables(out: Path, pieces: int, total: int, max_n: int) -> tuple[pl.Da
     tables as one :func:`phrases_scan`, rows in its order (by n, then rank)."""
     big_n = float(max(total, 1))
     parts, mx = [], []
-    names = [out / f"ng{j}.parquet" for j in range(pieces) if (out / f"ng{j}.parquet").exists()]
     for n in range(1, max_n + 1):
-        raw = pl.concat([pl.scan_parquet(f).filter(pl.col("n") == n) for f in names]).collect() if names else None
+        names = [out / f"ng{j}_{n}.parquet" for j in range(pieces) if (out / f"ng{j}_{n}.parquet").exists()]
+        raw = pl.concat([pl.read_parquet(f) for f in names], rechunk=True) if names else None
         if raw is None or raw.height == 0:
             break
         if n >= 2:  # f_b1: the freq of the (n-1)-gram at pos + 1, from the piece that holds it

@@ -49,6 +49,7 @@ from ..store import atomic_dir, corpus_dir, read_json, write_json
 from ..text.tokens import tokens_build, tokens_level
 from . import suffix
 from .engine import (
+    TABLE_ROW_GROUP,
     Encoded,
     doc_weights,
     forms_encode,
@@ -403,7 +404,8 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
             tokens, share = doc_weights(stream.doc, len(scan["canon"]))
             np.savez(scratch / "ctx.npz", doc_first=np.concatenate(([0], np.cumsum(tokens)[:-1])),
                      canon=np.asarray(scan["canon"], np.int32), doc_share=share, counts=counts)
-            scan = {k: int(scan[k]) for k in ("max_n", "min_statements", "min_len")} | {"total": n}
+            scan = {k: int(scan[k]) for k in ("max_n", "min_statements", "min_len")} | {
+                "total": n, "dest": scan.get("dest")}
         parts, tok0 = [], 0
         for k, (task, entry) in enumerate(zip(tasks, catalog, strict=True)):
             local = pl.read_parquet(Path(task["folder"]) / "vocab.parquet")["form"]
@@ -415,15 +417,10 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
                   for j, (a, b) in enumerate(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))]
         if jobs is None and n < SMALL_MERGE:
             jobs = 1
-        where = f"on {scheduler}" if scheduler else f"in {_jobs(jobs, len(pieces))} process(es)"
-        say(f"merging the shards' suffix arrays: {len(pieces)} pieces {where}")
-        if scheduler:
-            done = _run_dask(piece_merge, pieces, scheduler,
-                             [f"formulae-piece-{scratch.name}-{p['piece']}" for p in pieces])
-        elif _jobs(jobs, len(pieces)) == 1:
-            done = [piece_merge(piece) | {"peak_mb": 0.0} for piece in pieces]
-        else:
-            done = _run_pool(piece_merge, pieces, _jobs(jobs, len(pieces)))
+        jobs = _jobs(jobs, len(pieces))
+        where = f"on {scheduler}" if scheduler else f"in {jobs} process(es)"
+        say(f"merging the shards' suffix arrays{' and counting' if scan else ''}: {len(pieces)} pieces {where}")
+        done = _dispatch(piece_merge, pieces, jobs, scheduler, f"formulae-piece-{scratch.name}")
         sa = np.empty(n, np.int32)
         cl = np.empty(n, np.int32) if scan is None else None
         for piece in pieces:
@@ -432,9 +429,14 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
             if cl is not None:
                 cl[at:at + k] = np.load(scratch / f"cl{piece['piece']}.npy")
         info: dict = {"pieces": len(pieces), "peak_mb": round(max(d["peak_mb"] for d in done), 1)}
-        if scan is not None:
-            say("n-gram and maximal tables from the pieces")
+        if scan is not None and scan["dest"] is None:
             info["tables"] = pieces_tables(scratch, len(pieces), n, scan["max_n"])
+        elif scan is not None:  # in a worker too: the parent never holds the tables
+            say("n-gram and maximal tables from the pieces")
+            task = {"scratch": str(scratch), "pieces": len(pieces), "total": n, "max_n": scan["max_n"],
+                    "dest": scan["dest"], "piece": "tables"}
+            info["tables"] = _dispatch(tables_build, [task], jobs, scheduler, f"formulae-tables-{scratch.name}")[0]
+            info["peak_mb"] = round(max(info["peak_mb"], info["tables"].pop("peak_mb")), 1)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return sa, cl, info
@@ -466,6 +468,28 @@ def piece_merge(piece: dict) -> dict:
         del runs
         piece_scan(sa, cl, ids, rem, arrays | piece["scan"], scratch, piece["piece"], piece["offset"])
     return {"piece": piece["piece"], "peak_mb": peak_mb(), "pid": os.getpid()}
+
+
+def tables_build(task: dict) -> dict:
+    """Write the n-gram and maximal tables (``ngrams.parquet``, ``maximal.parquet``) into
+    ``task['dest']`` from the pieces' counts (:func:`analysis.phrases.engine.pieces_tables`;
+    runs in a worker); return their row counts, ``long_skipped`` and the worker's peak."""
+    ngrams, maximal, skipped = pieces_tables(Path(task["scratch"]), task["pieces"], task["total"], task["max_n"])
+    dest = Path(task["dest"])
+    ngrams.write_parquet(dest / "ngrams.parquet", row_group_size=TABLE_ROW_GROUP)
+    maximal.write_parquet(dest / "maximal.parquet", row_group_size=TABLE_ROW_GROUP)
+    return {"folder": str(dest), "ngrams": ngrams.height, "maximal": maximal.height, "long_skipped": skipped,
+            "peak_mb": peak_mb(), "pid": os.getpid()}
+
+
+def _dispatch(fn, todo: list[dict], jobs: int, scheduler: str | None, key: str) -> list[dict]:
+    """``fn`` over ``todo`` on the Dask ``scheduler``, else in ``jobs`` worker processes
+    (at most one a task), or here when ``jobs`` is 1 (peak 0: this process's own)."""
+    if scheduler:
+        return _run_dask(fn, todo, scheduler, [f"{key}-{t['piece']}" for t in todo])
+    if jobs == 1:
+        return [fn(t) | {"peak_mb": 0.0} for t in todo]
+    return _run_pool(fn, todo, min(jobs, len(todo)))
 
 
 def sa_merge(runs: list[tuple[np.ndarray, np.ndarray]], ids: np.ndarray, rem: np.ndarray

@@ -65,15 +65,20 @@ TINY = 100_000  # characters a shard: RECENT gets 20 shards (each year of ~167,0
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory, project_root):
     """RECENT at ``norm`` built three ways, each in its own store: one shard in this
-    process, 20 shards (and 9 suffix-array pieces) in two worker processes, the same on a
-    Dask LocalCluster with two worker processes."""
+    process, counted by one pass over all tokens (``PIECE_SCAN`` off: the one-process
+    engine), 20 shards (and 9 suffix-array pieces, counting their n-grams) in two worker
+    processes, the same on a Dask LocalCluster with two worker processes."""
     from distributed import LocalCluster
+
+    from analysis.phrases import build
 
     out = {}
     for way in ("single", "pool", "dask"):
         out[way] = tmp_path_factory.mktemp(f"shards-{way}")
         ingest_copy(project_root, out[way], out[way] / "in", RECENT, keep=recent)
-    index_build(RECENT, "norm", out["single"], jobs=1, shard_chars=1 << 40)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(build, "PIECE_SCAN", False)
+        index_build(RECENT, "norm", out["single"], jobs=1, shard_chars=1 << 40)
     with pytest.MonkeyPatch.context() as mp:  # the suffix array merged in 9 pieces, in the workers
         mp.setattr(shards, "PIECE_TOKENS", 50_000)
         index_build(RECENT, "norm", out["pool"], jobs=2, shard_chars=TINY)
@@ -93,7 +98,8 @@ def test_sharded_builds_are_byte_identical(stores):
         assert len(catalog) == 20 and catalog[-1]["hi"] == 100
         assert not any(s["reused"] for s in catalog)
         merge = read_json(folder / "catalog.json")["suffix_merge"]
-        assert merge["pieces"] > 1 and merge["peak_mb"] > 0  # merged by pieces, in the workers
+        assert merge["pieces"] > 1 and merge["peak_mb"] > 0  # merged and counted by pieces, in the workers
+        assert not list((folder.parent).glob(".tables-*"))  # the tables worker's folder is gone
     single = read_json(stores["single"] / RECENT / "index" / "norm" / "catalog.json")["shards"]
     assert [(s["lo"], s["hi"]) for s in single] == [(0, 100)]
 
