@@ -437,7 +437,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray,
         if n >= 2:
             frame.update(f_a1=counts[np.asarray(ids[pos])].astype(np.uint32), f_a2=prev_rank[lo],
                          f_b2=counts[np.asarray(ids[pos + n - 1])].astype(np.uint32))
-        pl.DataFrame(frame).filter(pl.Series(ok)).write_parquet(out / f"ng{piece}_{n}.parquet")
+        pl.DataFrame(frame).filter(pl.Series(ok)).write_ipc(out / f"ng{piece}_{n}.arrow")
         if n < max_n:
             okr = ok[gid]
             prev_rank = np.zeros(len(p), np.uint32)
@@ -453,7 +453,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray,
     rows, _ = _long_phrases(cl, p, lcs, doc_sa, canon, share, has_dupes, max_n=max_n, min_statements=ms,
                             min_len=ml, budget=EXPAND_PER_TOKEN * ctx["total"] + EXPAND_BATCH, cands=cands)
     if rows is not None:
-        rows.with_columns(pl.col("sa_lo") + offset).write_parquet(out / f"long{piece}.parquet")
+        rows.with_columns(pl.col("sa_lo") + offset).write_ipc(out / f"long{piece}.arrow")
 
 
 def pieces_tables(out: Path, pieces: int, total: int, max_n: int) -> tuple[pl.DataFrame, pl.DataFrame, int]:
@@ -462,8 +462,8 @@ def pieces_tables(out: Path, pieces: int, total: int, max_n: int) -> tuple[pl.Da
     big_n = float(max(total, 1))
     parts, mx = [], []
     for n in range(1, max_n + 1):
-        names = [out / f"ng{j}_{n}.parquet" for j in range(pieces) if (out / f"ng{j}_{n}.parquet").exists()]
-        raw = pl.concat([pl.read_parquet(f) for f in names], rechunk=True) if names else None
+        names = [out / f"ng{j}_{n}.arrow" for j in range(pieces) if (out / f"ng{j}_{n}.arrow").exists()]
+        raw = pl.concat([pl.read_ipc(f) for f in names], rechunk=True) if names else None
         if raw is None or raw.height == 0:
             break
         if n >= 2:  # f_b1: the freq of the (n-1)-gram at pos + 1, from the piece that holds it
@@ -489,7 +489,8 @@ def pieces_tables(out: Path, pieces: int, total: int, max_n: int) -> tuple[pl.Da
     order = np.lexsort((lo, h))  # the global cut of the expansion budget (_long_phrases)
     fits = int(np.searchsorted(np.cumsum(size[order]), EXPAND_PER_TOKEN * total + EXPAND_BATCH, side="right"))
     kept = h[order[:fits]] * (total + 1) + lo[order[:fits]]
-    longs = [pl.read_parquet(out / f"long{j}.parquet") for j in range(pieces) if (out / f"long{j}.parquet").exists()]
+    longs = [pl.read_ipc(out / f"long{j}.arrow") for j in range(pieces)
+             if (out / f"long{j}.arrow").exists()]
     long_part = pl.concat(longs) if longs else None
     if long_part is not None:
         key = long_part["n"].to_numpy() * (total + 1) + long_part["sa_lo"].to_numpy()
