@@ -412,7 +412,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray,
     corpus-wide arrays (``doc_first``, ``canon``, ``doc_share``, unigram ``counts``) and
     ``total``, ``max_n``, ``min_statements``, ``min_len``. Everything of a row is local but
     ``f_b1``, the freq of the (n-1)-gram at pos + 1 (another piece's): each piece writes the
-    freq of its kept n-grams at their positions (``fq<piece>_<n>.npz``) for the parent.
+    freq of its kept n-grams at their positions (``fq<piece>_<n>.npz``) for the tables.
     ``f_a1``/``f_b2`` (kept words) are unigram counts, ``f_a2`` the (n-1)-gram group holding rank lo.
     """
     p = sa.astype(np.int64)
@@ -483,7 +483,8 @@ def pieces_tables(out: Path, pieces: int, total: int, max_n: int) -> tuple[pl.Da
         del raw
     ngrams = _ngram_table(parts, total)
     del parts
-    short = [np.flatnonzero(np.concatenate(mx))] if mx else []
+    rows = np.flatnonzero(np.concatenate(mx)) if mx else np.zeros(0, np.int64)
+    short = [rows] if len(rows) else []  # as _ngram_passes: no part without a closed row
     cand = [np.load(out / f"cand{j}.npy") for j in range(pieces) if (out / f"cand{j}.npy").exists()]
     h, lo, size = np.concatenate(cand, axis=1) if cand else np.zeros((3, 0), np.int64)
     order = np.lexsort((lo, h))  # the global cut of the expansion budget (_long_phrases)
