@@ -11,7 +11,11 @@ atomically under ``<store>/<corpus>/index/<level>/`` with a manifest stamped by
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -22,7 +26,7 @@ from ..store import atomic_dir, read_json, store_lock, write_json
 from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
-from .engine import phrases_scan, pos_sorted
+from .engine import TABLE_ROW_GROUP, phrases_scan, pos_sorted
 from .index import (
     ARRAYS,
     PhraseIndex,
@@ -44,6 +48,10 @@ from .shards import (
     shards_run,
     surface_forms,
 )
+
+# The n-gram passes run piece by piece in the workers with the suffix-array merge (the
+# parent only assembles the tables); False: in this process over all tokens (the oracle).
+PIECE_SCAN = True
 
 
 def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int = 8,
@@ -85,7 +93,6 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
 def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, say, *,
                  force: bool, jobs: int | None, scheduler: str | None, shard_chars: int | None) -> None:
     """Tokenise the shards, scan and write the index of ``corpus`` at ``level`` (atomically)."""
-    max_n, min_statements, min_len = params["max_n"], params["min_statements"], params["min_len"]
     target = index_dir(corpus, level, store)
     statements = corpus_load(corpus, store)
     if shard_chars is None:
@@ -95,9 +102,6 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
     kind = shard_kind(level, manifest)
     tasks = shard_tasks(shard_plan(statements, shard_chars), corpus, store, manifest, kind)
     catalog = shards_run(tasks, jobs=jobs, scheduler=scheduler, progress=say, reuse=not force)
-    merge: dict = {}  # how the suffix array was merged (catalog.json)
-    stream, surface, words, analyzer = _forms(tasks, catalog, kind, (statements, manifest), level, say,
-                                              (jobs, scheduler, merge))
     meta = statements.select("doc", "id", "source", "date", "date_precision", "duplicate_of").collect()
     canon = (
         meta.join(meta.select(pl.col("id").alias("duplicate_of"), pl.col("doc").alias("_c")),
@@ -106,6 +110,22 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
         .to_series()
     )
     meta = meta.with_columns(canon)
+    tables = Path(tempfile.mkdtemp(prefix=".tables-", dir=target.parent))  # the pieces' tables, moved in
+    merge: dict = params | {"canon": canon.to_numpy(), "dest": str(tables)}  # in: how to count; out: how it merged
+    try:
+        _index_scan_write(corpus, level, store, (manifest, params, say), (tasks, catalog, kind, shard_chars),
+                          (statements, meta), (jobs, scheduler, merge))
+    finally:
+        shutil.rmtree(tables, ignore_errors=True)
+    shards_prune(corpus, kind, store)
+
+
+def _index_scan_write(corpus: str, level: str, store, how: tuple, shards: tuple, snap: tuple, where: tuple) -> None:
+    """Merge the shards, count (:func:`phrases_scan`) and write the index (atomically)."""
+    (manifest, params, say), (tasks, catalog, kind, shard_chars), (statements, meta) = how, shards, snap
+    max_n, min_statements, min_len = params["max_n"], params["min_statements"], params["min_len"]
+    target, merge = index_dir(corpus, level, store), where[2]
+    stream, surface, words, analyzer = _forms(tasks, catalog, kind, (statements, manifest), level, say, where)
     handoff = {"stream": stream}  # phrases_scan pops it: no name here may keep the forms alive
     del stream
     scan = phrases_scan(handoff, meta.select("doc", "canon"), max_n=max_n,
@@ -118,7 +138,8 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
         "corpus": corpus, "language": manifest["language"],
         "line_breaks": manifest.get("line_breaks", "paragraph"),
         "tokens": int(len(scan.ids)), "statements": meta.height, "vocabulary": scan.vocab.height,
-        "ngrams": scan.ngrams.height, "maximal": scan.maximal.height,
+        "ngrams": (scan.tables or {}).get("ngrams", scan.ngrams.height),
+        "maximal": (scan.tables or {}).get("maximal", scan.maximal.height),
         "sentences_split": scan.sentences_split, "long_phrases_skipped": scan.long_skipped,
         "sources": sources, "polars_version": pl.__version__, "numpy_version": np.__version__,
         "formulae_version": _formulae_version(),
@@ -132,14 +153,16 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
         scan.vocab.write_parquet(tmp / "vocab.parquet")
         meta.join(scan.docs.select("doc", "tokens", "first"), on="doc", how="left").sort("doc").write_parquet(
             tmp / "docs.parquet")
-        scan.ngrams.write_parquet(tmp / "ngrams.parquet", row_group_size=1 << 18)
-        scan.maximal.write_parquet(tmp / "maximal.parquet", row_group_size=1 << 18)
+        for name in ("ngrams", "maximal"):
+            if scan.tables is not None:  # written by the pieces' tables worker
+                os.replace(Path(scan.tables["folder"]) / f"{name}.parquet", tmp / f"{name}.parquet")
+            else:
+                getattr(scan, name).write_parquet(tmp / f"{name}.parquet", row_group_size=TABLE_ROW_GROUP)
         if words is not None:
             words.write_parquet(tmp / "words.parquet")
         write_json(tmp / "catalog.json", {"kind": kind, "shard_chars": shard_chars, "shards": catalog,
                                           "suffix_merge": merge or None})
         write_json(tmp / "manifest.json", stamp)
-    shards_prune(corpus, kind, store)
 
 
 def _surface_map(surface: pl.DataFrame, vocab: pl.Series) -> dict[str, np.ndarray]:
@@ -172,15 +195,20 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
 
     Without an Analyzer (``exact``, ``norm`` without aliases) the shards hold encoded form
     streams and their suffix arrays, merged here (the suffix array by pieces, in ``where``
-    = (jobs, scheduler, a dict told how)); otherwise their countable tokens are merged first, since the
-    Analyzer needs the corpus vocabulary (and the engine sorts the suffixes in this process).
+    = (jobs, scheduler, a dict: in, the scan's ``canon`` and parameters; out, how it
+    merged), the pieces counting the n-grams too unless ``PIECE_SCAN`` is off); otherwise
+    their countable tokens are merged first, since the Analyzer needs the corpus vocabulary
+    (and the engine sorts the suffixes and counts in this process).
     """
     statements, manifest = snapshot
+    scan = dict(where[2])  # canon and the parameters, for the pieces' n-gram passes
+    where[2].clear()
     say(f"merging {len(tasks)} shards")
     if kind != "tokens":
         stream, surface = shards_merge_stream(tasks, catalog)
-        *suffix, info = shards_merge_suffix(tasks, catalog, stream, jobs=where[0], scheduler=where[1], progress=say)
-        stream.suffix = (suffix[0], suffix[1])
+        sa, cl, info = shards_merge_suffix(tasks, catalog, stream, jobs=where[0], scheduler=where[1], progress=say,
+                                           scan=scan if PIECE_SCAN else None)
+        stream.suffix, stream.tables = (sa, cl), info.pop("tables", None)
         where[2].update(info)
         return stream, surface, None, None
     tokens = shards_merge_tokens(tasks) if tasks else (  # a snapshot without statements

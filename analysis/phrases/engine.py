@@ -39,6 +39,7 @@ The stored index (``index.py`` layout, see :func:`index_build`) lives in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -48,6 +49,7 @@ from . import suffix
 from .suffix import ENGINE_VERSION  # noqa: F401  (re-exported: the version of what this engine writes)
 
 DEFAULTS = {"max_n": 8, "min_statements": 2, "min_len": 2}
+TABLE_ROW_GROUP = 1 << 18  # rows of a row group of the stored ngrams/maximal tables
 # Bounds that keep every step linear in the number of tokens on pathological input (a
 # scraped page or OCR dump: megabytes of repetitive text without a sentence mark):
 SENTENCE_MAX = 1000  # a longer sentence is counted as chunks of this many tokens
@@ -71,6 +73,7 @@ class Scan:
     params: dict = field(default_factory=dict)
     sentences_split: int = 0  # sentences longer than SENTENCE_MAX tokens, counted as chunks
     long_skipped: int = 0  # long-phrase candidates left out by the expansion bound
+    tables: dict | None = None  # ngrams/maximal written to tables["folder"] by pieces (then empty here)
 
 
 def sentence_chunks(starts: np.ndarray, n: int, limit: int | None = None) -> tuple[np.ndarray, int]:
@@ -104,7 +107,8 @@ class Encoded:
     sent: np.ndarray
     start: np.ndarray
     end: np.ndarray
-    suffix: tuple[np.ndarray, np.ndarray] | None = None  # (sa, cl) when already known (merged shards)
+    suffix: tuple[np.ndarray, np.ndarray | None] | None = None  # (sa, cl) when already known (merged shards)
+    tables: dict | None = None  # the tables already written by pieces (shards.tables_build's answer)
 
 
 def sentence_starts(doc: np.ndarray, sent: np.ndarray) -> tuple[np.ndarray, int]:
@@ -167,6 +171,13 @@ def _stats(ranks, group, n_groups, doc_sa, canon, doc_share, has_dupes):
     return freq, statements, distinct, dp
 
 
+def doc_weights(doc_of: np.ndarray, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tokens of every statement (int64) and its share of all tokens (DP's expected share)."""
+    tokens = np.bincount(doc_of, minlength=n_docs).astype(np.int64)
+    total = int(tokens.sum())
+    return tokens, (tokens / total if total else np.zeros(n_docs))
+
+
 def pos_sorted(stream: pl.DataFrame) -> bool:
     doc, pos = stream["doc"].to_numpy(), stream["pos"].to_numpy()
     return bool(((doc[1:] > doc[:-1]) | ((doc[1:] == doc[:-1]) & (pos[1:] > pos[:-1]))).all()) if len(doc) > 1 else True
@@ -204,11 +215,10 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
     doc_of = doc_of.astype(np.int32)
     start = stream.start.astype(np.uint32)
     end = stream.end.astype(np.uint32)
-    stream_sa = stream.suffix
+    stream_sa, tables = stream.suffix, stream.tables
     del stream  # the forms are ids now: free the strings before the suffix array
-    tokens = np.bincount(doc_of, minlength=n_docs).astype(np.int64)
+    tokens, doc_share = doc_weights(doc_of, n_docs)
     total = int(tokens.sum())
-    doc_share = tokens / total if total else np.zeros(n_docs)
     canon = docs["canon"].to_numpy().astype(np.int32)
     has_dupes = bool((canon != np.arange(n_docs)).any())
     first = np.concatenate(([0], np.cumsum(tokens)[:-1])) if n_docs else np.zeros(0, np.int64)
@@ -216,11 +226,18 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
         pl.Series("tokens", tokens, dtype=pl.UInt32), pl.Series("first", first, dtype=pl.UInt64)
     )
 
+    params = {"max_n": max_n, "min_statements": min_statements, "min_len": min_len}
+    if tables is not None and stream_sa is not None:  # counted and written piece by piece (pieces_tables)
+        return Scan(vocab=vocab, docs=docs_out, ids=ids, start=start, end=end,
+                    sent_starts=sent_starts.astype(np.int64), sa=stream_sa[0], ngrams=pl.DataFrame(schema=NGRAM_SCHEMA),
+                    maximal=pl.DataFrame(schema=MAXIMAL_SCHEMA), params=params, sentences_split=n_split,
+                    long_skipped=int(tables["long_skipped"]), tables=tables)
     say("suffix array")
     if stream_sa is None:
         sa, cl = suffix.suffix_array(ids, sent_starts)
     else:  # merged from the shards' suffix arrays (shards.sa_merge): the same order and LCPs
-        sa, cl = stream_sa
+        sa, merged_cl = stream_sa
+        cl = merged_cl if merged_cl is not None else suffix.suffix_array(ids, sent_starts)[1]
     at_start = np.zeros(len(ids), bool)
     at_start[sent_starts] = True
     lcs = suffix.left_diverse_prefix(ids, sa, at_start)
@@ -238,59 +255,69 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
     say("tables")
     ngrams = _ngram_table(ng_parts, total)
     maximal = _maximal_table(mx_parts, long_part, ngrams)
-    params = {"max_n": max_n, "min_statements": min_statements, "min_len": min_len}
     return Scan(vocab=vocab, docs=docs_out, ids=ids,
                 start=start, end=end,
                 sent_starts=sent_starts.astype(np.int64), sa=sa, ngrams=ngrams, maximal=maximal,
                 params=params, sentences_split=n_split, long_skipped=long_skipped)
 
 
+def _pass(n: int, cl, lcs, doc_sa, canon, doc_share, has_dupes, min_statements: int, min_len: int):
+    """The n-grams of one pass: ranks whose capped LCP with the previous rank is >= n form
+    the groups of one n-gram each; groups in fewer than ``min_statements`` ranks are
+    dropped. None when no group is left; else (ranks, gid, lo, freq, statements, distinct,
+    dp, closed, ok), ``ok``: in ``min_statements`` distinct statements at least."""
+    # int32 ranks and group ids throughout (n < 2**31), temporaries freed before the next
+    ge = cl >= n  # rank r continues the group of rank r-1
+    member = ge.copy()
+    member[:-1] |= ge[1:]
+    ranks = np.flatnonzero(member).astype(np.int32)
+    del member
+    if len(ranks) == 0:
+        return None
+    starts = ~ge[ranks]
+    del ge
+    gid = np.cumsum(starts, dtype=np.int32)
+    gid -= 1
+    count = np.bincount(gid)
+    keep = count >= min_statements
+    if not keep.all():
+        sel = keep[gid]
+        ranks, starts = ranks[sel], starts[sel]
+        gid = (np.cumsum(keep, dtype=np.int32) - 1)[gid[sel]]
+        del sel
+    n_groups = int(keep.sum())
+    del count, keep
+    if n_groups == 0:
+        return None
+    lo = ranks[starts].astype(np.int64)
+    freq, st, dist, dp = _stats(ranks, gid, n_groups, doc_sa, canon, doc_share, has_dupes)
+    hi = lo + freq - 1
+    flag = cl[ranks] == n
+    flag &= ~starts
+    right = np.zeros(n_groups, bool)
+    right[gid[flag]] = True
+    del flag, starts
+    closed = right & ((lcs[hi] - lcs[lo]) > 0) & (n >= min_len)
+    return ranks, gid, lo, freq, st, dist, dp, closed, dist >= min_statements
+
+
 def _ngram_passes(ids, sa, cl, lcs, doc_sa, canon, doc_share, has_dupes, total: int, *, max_n: int,
                   min_statements: int, min_len: int) -> tuple[list[pl.DataFrame], list[np.ndarray]]:
     """The n-gram table's parts for n = 1..``max_n`` and, per n, the rows that are maximal
-    (closed) phrases. One pass per n over the suffix array: ranks whose capped LCP with
-    the previous rank is >= n form the groups of one n-gram each."""
+    (closed) phrases. One pass per n over the suffix array (:func:`_pass`)."""
     ng_parts, mx_parts = [], []
     # per position: freq of the (n-1)-gram / word starting there (set by the n = 1 pass)
     freq_prev = freq_uni = np.zeros(0, np.uint32)
     offset = 0  # rows of the n-gram table so far
     big_n = float(max(total, 1))
     for n in range(1, max_n + 1):
-        # int32 ranks and group ids throughout (n < 2**31), temporaries freed before the next
-        ge = cl >= n  # rank r continues the group of rank r-1
-        member = ge.copy()
-        member[:-1] |= ge[1:]
-        ranks = np.flatnonzero(member).astype(np.int32)
-        del member
-        if len(ranks) == 0:
+        got = _pass(n, cl, lcs, doc_sa, canon, doc_share, has_dupes, min_statements, min_len)
+        if got is None:
             break
-        starts = ~ge[ranks]
-        del ge
-        gid = np.cumsum(starts, dtype=np.int32)
-        gid -= 1
-        count = np.bincount(gid)
-        keep = count >= min_statements
-        if not keep.all():
-            sel = keep[gid]
-            ranks, starts = ranks[sel], starts[sel]
-            gid = (np.cumsum(keep, dtype=np.int32) - 1)[gid[sel]]
-            del sel
-        n_groups = int(keep.sum())
-        del count, keep
-        if n_groups == 0:
-            break
-        lo = ranks[starts].astype(np.int64)
-        freq, st, dist, dp = _stats(ranks, gid, n_groups, doc_sa, canon, doc_share, has_dupes)
-        hi = lo + freq - 1
-        flag = cl[ranks] == n
-        flag &= ~starts
-        right = np.zeros(n_groups, bool)
-        right[gid[flag]] = True
-        del flag, starts
-        closed = right & ((lcs[hi] - lcs[lo]) > 0) & (n >= min_len)
-        ok = dist >= min_statements
+        ranks, gid, lo, freq, st, dist, dp, closed, ok = got
+        del got
         pos = sa[lo].astype(np.int64)
-        frame = {"n": np.full(n_groups, n, np.uint8), "freq": freq, "statements": st,
+        frame = {"n": np.full(len(lo), n, np.uint8), "freq": freq, "statements": st,
                  "distinct_statements": dist, "dp": dp, "sa_lo": lo, "pos": pos}
         if n >= 2:  # association: the two end splits (w1 | w2..wn) and (w1..wn-1 | wn)
             frame.update(f_a1=freq_uni[pos], f_b1=freq_prev[pos + 1],
@@ -314,21 +341,14 @@ def _ngram_passes(ids, sa, cl, lcs, doc_sa, canon, doc_share, has_dupes, total: 
                 freq_uni = fp
             freq_prev = fp
             del fp
-        del ranks, gid, lo, hi, freq, st, dist, dp, pos, part
+        del ranks, gid, lo, freq, st, dist, dp, pos, part
     del freq_prev, freq_uni
     return ng_parts, mx_parts
 
 
-def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes, *, max_n: int,
-                  min_statements: int, min_len: int) -> tuple[pl.DataFrame | None, int]:
-    """Maximal phrases longer than ``max_n``: the closed lcp-intervals with h > max_n.
-
-    Their statistics need every rank of every interval, and nested intervals of repetitive
-    text hold O(tokens x sentence length) ranks in all, so: an interval whose ranks all
-    belong to one statement is dropped first (it cannot be in 2 statements; an O(1) test
-    on prefix sums); the rest are expanded ``EXPAND_BATCH`` ranks at a time, shortest
-    phrases first, up to ``EXPAND_PER_TOKEN`` ranks per token in all. Returns the rows and
-    the number of candidates left out by that bound (0 on ordinary text)."""
+def _long_candidates(cl, sa, lcs, doc_sa, *, max_n: int, min_statements: int, min_len: int):
+    """(lo, hi, h) of the closed lcp-intervals with h > ``max_n`` that can be in two
+    statements, shortest phrases first (then by rank)."""
     tail = np.flatnonzero(cl > max_n)
     lo, hi, h = suffix.lcp_intervals(tail, cl)
     del tail
@@ -340,12 +360,29 @@ def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes, *, max_n: in
           & ((doc_change[hi] - doc_change[lo]) > 0))  # spans two statements at least
     del doc_change
     lo, hi, h = lo[cm], hi[cm], h[cm]
+    order = np.lexsort((lo, h))  # shortest phrases first
+    return lo[order], hi[order], h[order]
+
+
+def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes, *, max_n: int,
+                  min_statements: int, min_len: int, budget: int | None = None,
+                  cands: tuple | None = None) -> tuple[pl.DataFrame | None, int]:
+    """Maximal phrases longer than ``max_n``: the closed lcp-intervals with h > max_n.
+
+    Their statistics need every rank of every interval, and nested intervals of repetitive
+    text hold O(tokens x sentence length) ranks in all, so: an interval whose ranks all
+    belong to one statement is dropped first (it cannot be in 2 statements; an O(1) test
+    on prefix sums); the rest are expanded ``EXPAND_BATCH`` ranks at a time, shortest
+    phrases first, up to ``budget`` ranks in all (default ``EXPAND_PER_TOKEN`` per token
+    plus ``EXPAND_BATCH``). Returns the rows and the number of candidates left out by that
+    bound (0 on ordinary text). ``cands``: :func:`_long_candidates`, when already known."""
+    lo, hi, h = cands or _long_candidates(cl, sa, lcs, doc_sa, max_n=max_n, min_statements=min_statements,
+                                          min_len=min_len)
     if not len(lo):
         return None, 0
-    order = np.lexsort((lo, h))  # shortest phrases first
-    lo, hi, h = lo[order], hi[order], h[order]
     size = np.cumsum(hi - lo + 1)
-    budget = EXPAND_PER_TOKEN * len(sa) + EXPAND_BATCH
+    if budget is None:
+        budget = EXPAND_PER_TOKEN * len(sa) + EXPAND_BATCH
     fits = int(np.searchsorted(size, budget, side="right"))
     skipped = len(lo) - fits
     lo, hi, h, size = lo[:fits], hi[:fits], h[:fits], size[:fits]
@@ -363,6 +400,103 @@ def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes, *, max_n: in
         }))
     out = pl.concat(parts).sort("sa_lo", "n") if parts else None
     return out, skipped
+
+
+def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray, ctx: dict, out: Path,
+               piece: int, offset: int) -> None:
+    """The n-gram passes and long phrases of one piece of the merged suffix array (ranks
+    ``offset..``; a piece covers whole first tokens, so every n-gram group and lcp-interval
+    lies inside one), written to ``out`` for :func:`pieces_tables`.
+
+    ``ids``/``rem`` (tokens left in the sentence) are the whole text's, ``ctx`` the small
+    corpus-wide arrays (``doc_first``, ``canon``, ``doc_share``, unigram ``counts``) and
+    ``total``, ``max_n``, ``min_statements``, ``min_len``. Everything of a row is local but
+    ``f_b1``, the freq of the (n-1)-gram at pos + 1 (another piece's): each piece writes the
+    freq of its kept n-grams at their positions (``fq<piece>_<n>.npz``) for the tables.
+    ``f_a1``/``f_b2`` (kept words) are unigram counts, ``f_a2`` the (n-1)-gram group holding rank lo.
+    """
+    p = sa.astype(np.int64)
+    before = np.maximum(p - 1, 0)
+    prev = np.asarray(ids[before]).astype(np.int64)
+    prev[(p == 0) | (np.asarray(rem[before]) == 1)] = -1  # a sentence start has no left neighbour
+    lcs = suffix.left_diverse(prev)
+    del prev, before
+    doc_sa = (np.searchsorted(ctx["doc_first"], p, side="right") - 1).astype(np.int32)
+    canon, share, counts = ctx["canon"], ctx["doc_share"], ctx["counts"]
+    has_dupes = bool((canon != np.arange(len(canon))).any())
+    max_n, ms, ml = ctx["max_n"], ctx["min_statements"], ctx["min_len"]
+    prev_rank = np.zeros(0, np.uint32)
+    for n in range(1, max_n + 1):
+        got = _pass(n, cl, lcs, doc_sa, canon, share, has_dupes, ms, ml)
+        if got is None:
+            break
+        ranks, gid, lo, freq, st, dist, dp, closed, ok = got
+        pos = p[lo]
+        frame = {"n": np.full(len(lo), n, np.uint8), "freq": freq, "statements": st, "distinct_statements": dist,
+                 "dp": dp, "sa_lo": lo + offset, "pos": pos, "mx": closed}
+        if n >= 2:
+            frame.update(f_a1=counts[np.asarray(ids[pos])].astype(np.uint32), f_a2=prev_rank[lo],
+                         f_b2=counts[np.asarray(ids[pos + n - 1])].astype(np.uint32))
+        pl.DataFrame(frame).filter(pl.Series(ok)).write_ipc(out / f"ng{piece}_{n}.arrow")
+        if n < max_n:
+            okr = ok[gid]
+            prev_rank = np.zeros(len(p), np.uint32)
+            prev_rank[ranks[okr]] = freq[gid[okr]]
+            at = p[ranks[okr]]
+            order = np.argsort(at)
+            np.savez(out / f"fq{piece}_{n}.npz", at=at[order], freq=freq[gid[okr]][order].astype(np.uint32))
+        del got, ranks, gid, lo, freq, st, dist, dp, closed, ok, frame
+    del prev_rank
+    lo, hi, h = cands = _long_candidates(cl, p, lcs, doc_sa, max_n=max_n, min_statements=ms, min_len=ml)
+    np.save(out / f"cand{piece}.npy", np.stack([h, lo + offset, hi - lo + 1]))
+    # at most the whole text's budget here: that holds every candidate the global cut keeps
+    rows, _ = _long_phrases(cl, p, lcs, doc_sa, canon, share, has_dupes, max_n=max_n, min_statements=ms,
+                            min_len=ml, budget=EXPAND_PER_TOKEN * ctx["total"] + EXPAND_BATCH, cands=cands)
+    if rows is not None:
+        rows.with_columns(pl.col("sa_lo") + offset).write_ipc(out / f"long{piece}.arrow")
+
+
+def pieces_tables(out: Path, pieces: int, total: int, max_n: int) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """(ngrams, maximal, long_skipped) from the pieces' files (:func:`piece_scan`): the same
+    tables as one :func:`phrases_scan`, rows in its order (by n, then rank)."""
+    big_n = float(max(total, 1))
+    parts, mx = [], []
+    for n in range(1, max_n + 1):
+        names = [out / f"ng{j}_{n}.arrow" for j in range(pieces) if (out / f"ng{j}_{n}.arrow").exists()]
+        raw = pl.concat([pl.read_ipc(f) for f in names], rechunk=True) if names else None
+        if raw is None or raw.height == 0:
+            break
+        if n >= 2:  # f_b1: the freq of the (n-1)-gram at pos + 1, from the piece that holds it
+            q = raw["pos"].to_numpy() + 1
+            order = np.argsort(q)
+            qs, f_b1 = q[order], np.zeros(len(q), np.uint32)
+            for j in range(pieces):
+                if (out / f"fq{j}_{n - 1}.npz").exists():
+                    with np.load(out / f"fq{j}_{n - 1}.npz") as fq:
+                        at, freq = fq["at"], fq["freq"]
+                    k = np.minimum(np.searchsorted(qs, at), len(qs) - 1)
+                    hit = qs[k] == at
+                    f_b1[order[k[hit]]] = freq[hit]
+            raw = raw.with_columns(pl.Series("f_b1", f_b1))
+        mx.append(raw["mx"].to_numpy())
+        parts.append(_ngram_part(raw, n, big_n))
+        del raw
+    ngrams = _ngram_table(parts, total)
+    del parts
+    rows = np.flatnonzero(np.concatenate(mx)) if mx else np.zeros(0, np.int64)
+    short = [rows] if len(rows) else []  # as _ngram_passes: no part without a closed row
+    cand = [np.load(out / f"cand{j}.npy") for j in range(pieces) if (out / f"cand{j}.npy").exists()]
+    h, lo, size = np.concatenate(cand, axis=1) if cand else np.zeros((3, 0), np.int64)
+    order = np.lexsort((lo, h))  # the global cut of the expansion budget (_long_phrases)
+    fits = int(np.searchsorted(np.cumsum(size[order]), EXPAND_PER_TOKEN * total + EXPAND_BATCH, side="right"))
+    kept = h[order[:fits]] * (total + 1) + lo[order[:fits]]
+    longs = [pl.read_ipc(out / f"long{j}.arrow") for j in range(pieces)
+             if (out / f"long{j}.arrow").exists()]
+    long_part = pl.concat(longs) if longs else None
+    if long_part is not None:
+        key = long_part["n"].to_numpy() * (total + 1) + long_part["sa_lo"].to_numpy()
+        long_part = long_part.filter(pl.Series(np.isin(key, kept))).sort("sa_lo", "n")
+    return ngrams, _maximal_table(short, long_part, ngrams), len(lo) - fits
 
 
 NGRAM_SCHEMA = {

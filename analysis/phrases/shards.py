@@ -48,7 +48,16 @@ from ..ingest.snapshot import corpus_load
 from ..store import atomic_dir, corpus_dir, read_json, write_json
 from ..text.tokens import tokens_build, tokens_level
 from . import suffix
-from .engine import Encoded, forms_encode, pos_sorted, sentence_starts
+from .engine import (
+    TABLE_ROW_GROUP,
+    Encoded,
+    doc_weights,
+    forms_encode,
+    piece_scan,
+    pieces_tables,
+    pos_sorted,
+    sentence_starts,
+)
 from .index import code_sha
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
@@ -350,7 +359,8 @@ SMALL_MERGE = 2_000_000  # tokens below which the default merges in this process
 
 
 def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded, *, jobs: int | None = None,
-                        scheduler: str | None = None, progress=None) -> tuple[np.ndarray, np.ndarray, dict]:
+                        scheduler: str | None = None, progress=None, scan: dict | None = None
+                        ) -> tuple[np.ndarray, np.ndarray | None, dict]:
     """The corpus's suffix array and LCP (:func:`analysis.phrases.suffix.suffix_array`'s
     order), merged from its shards' suffix arrays; ``stream`` is the merged stream.
 
@@ -362,6 +372,12 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     processes or on the Dask ``scheduler``, each reading the global ids and sentence ends
     from a scratch folder beside the shards and writing its own piece there. The third
     value tells ``pieces`` and the largest piece worker's ``peak_mb`` (0 when merged here).
+
+    With ``scan`` (``canon`` of every statement, ``max_n``, ``min_statements``, ``min_len``)
+    each piece also runs the n-gram passes and long phrases over its ranks
+    (:func:`analysis.phrases.engine.piece_scan`) and the parent only assembles the tables
+    (:func:`analysis.phrases.engine.pieces_tables`): they come back as ``tables`` in the
+    third value, and the LCP array is not kept (None).
     """
     import shutil
     import tempfile
@@ -384,6 +400,12 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         starts, _ = sentence_starts(stream.doc, stream.sent)
         np.save(scratch / "rem.npy", suffix.rem_from_starts(starts, n).astype(np.uint16))
         del starts
+        if scan is not None:
+            tokens, share = doc_weights(stream.doc, len(scan["canon"]))
+            np.savez(scratch / "ctx.npz", doc_first=np.concatenate(([0], np.cumsum(tokens)[:-1])),
+                     canon=np.asarray(scan["canon"], np.int32), doc_share=share, counts=counts)
+            scan = {k: int(scan[k]) for k in ("max_n", "min_statements", "min_len")} | {
+                "total": n, "dest": scan.get("dest")}
         parts, tok0 = [], 0
         for k, (task, entry) in enumerate(zip(tasks, catalog, strict=True)):
             local = pl.read_parquet(Path(task["folder"]) / "vocab.parquet")["form"]
@@ -391,27 +413,33 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
             parts.append({"folder": task["folder"], "map": str(scratch / f"map{k}.npy"), "tok0": tok0})
             tok0 += int(entry["tokens"])
         pieces: list[dict] = [{"scratch": str(scratch), "piece": j, "a": int(a), "b": int(b), "offset": int(before[a]),
-                   "size": int(before[b] - before[a]), "shards": parts}
+                   "size": int(before[b] - before[a]), "shards": parts, "scan": scan}
                   for j, (a, b) in enumerate(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))]
         if jobs is None and n < SMALL_MERGE:
             jobs = 1
-        where = f"on {scheduler}" if scheduler else f"in {_jobs(jobs, len(pieces))} process(es)"
-        say(f"merging the shards' suffix arrays: {len(pieces)} pieces {where}")
-        if scheduler:
-            done = _run_dask(piece_merge, pieces, scheduler,
-                             [f"formulae-piece-{scratch.name}-{p['piece']}" for p in pieces])
-        elif _jobs(jobs, len(pieces)) == 1:
-            done = [piece_merge(piece) | {"peak_mb": 0.0} for piece in pieces]
-        else:
-            done = _run_pool(piece_merge, pieces, _jobs(jobs, len(pieces)))
-        sa, cl = np.empty(n, np.int32), np.empty(n, np.int32)
+        jobs = _jobs(jobs, len(pieces))
+        where = f"on {scheduler}" if scheduler else f"in {jobs} process(es)"
+        say(f"merging the shards' suffix arrays{' and counting' if scan else ''}: {len(pieces)} pieces {where}")
+        done = _dispatch(piece_merge, pieces, jobs, scheduler, f"formulae-piece-{scratch.name}")
+        sa = np.empty(n, np.int32)
+        cl = np.empty(n, np.int32) if scan is None else None
         for piece in pieces:
             at, k = int(piece["offset"]), int(piece["size"])
             sa[at:at + k] = np.load(scratch / f"sa{piece['piece']}.npy")
-            cl[at:at + k] = np.load(scratch / f"cl{piece['piece']}.npy")
+            if cl is not None:
+                cl[at:at + k] = np.load(scratch / f"cl{piece['piece']}.npy")
+        info: dict = {"pieces": len(pieces), "peak_mb": round(max(d["peak_mb"] for d in done), 1)}
+        if scan is not None and scan["dest"] is None:
+            info["tables"] = pieces_tables(scratch, len(pieces), n, scan["max_n"])
+        elif scan is not None:  # in a worker too: the parent never holds the tables
+            say("n-gram and maximal tables from the pieces")
+            task = {"scratch": str(scratch), "pieces": len(pieces), "total": n, "max_n": scan["max_n"],
+                    "dest": scan["dest"], "piece": "tables"}
+            info["tables"] = _dispatch(tables_build, [task], jobs, scheduler, f"formulae-tables-{scratch.name}")[0]
+            info["peak_mb"] = round(max(info["peak_mb"], info["tables"].pop("peak_mb")), 1)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return sa, cl, {"pieces": len(pieces), "peak_mb": round(max(d["peak_mb"] for d in done), 1)}
+    return sa, cl, info
 
 
 def piece_merge(piece: dict) -> dict:
@@ -432,8 +460,36 @@ def piece_merge(piece: dict) -> dict:
         raise FormulaeError(f"suffix-array piece {piece['piece']}: {len(sa)} suffixes, {piece['size']} expected "
                             "(a shard changed while indexing?); run the command again")
     np.save(scratch / f"sa{piece['piece']}.npy", sa.astype(np.int32))
-    np.save(scratch / f"cl{piece['piece']}.npy", cl)
+    if piece.get("scan") is None:
+        np.save(scratch / f"cl{piece['piece']}.npy", cl)
+    else:  # the n-gram passes and long phrases of this piece's ranks
+        with np.load(scratch / "ctx.npz") as ctx:
+            arrays = {k: ctx[k] for k in ctx.files}
+        del runs
+        piece_scan(sa, cl, ids, rem, arrays | piece["scan"], scratch, piece["piece"], piece["offset"])
     return {"piece": piece["piece"], "peak_mb": peak_mb(), "pid": os.getpid()}
+
+
+def tables_build(task: dict) -> dict:
+    """Write the n-gram and maximal tables (``ngrams.parquet``, ``maximal.parquet``) into
+    ``task['dest']`` from the pieces' counts (:func:`analysis.phrases.engine.pieces_tables`;
+    runs in a worker); return their row counts, ``long_skipped`` and the worker's peak."""
+    ngrams, maximal, skipped = pieces_tables(Path(task["scratch"]), task["pieces"], task["total"], task["max_n"])
+    dest = Path(task["dest"])
+    ngrams.write_parquet(dest / "ngrams.parquet", row_group_size=TABLE_ROW_GROUP)
+    maximal.write_parquet(dest / "maximal.parquet", row_group_size=TABLE_ROW_GROUP)
+    return {"folder": str(dest), "ngrams": ngrams.height, "maximal": maximal.height, "long_skipped": skipped,
+            "peak_mb": peak_mb(), "pid": os.getpid()}
+
+
+def _dispatch(fn, todo: list[dict], jobs: int, scheduler: str | None, key: str) -> list[dict]:
+    """``fn`` over ``todo`` on the Dask ``scheduler``, else in ``jobs`` worker processes
+    (at most one a task), or here when ``jobs`` is 1 (peak 0: this process's own)."""
+    if scheduler:
+        return _run_dask(fn, todo, scheduler, [f"{key}-{t['piece']}" for t in todo])
+    if jobs == 1:
+        return [fn(t) | {"peak_mb": 0.0} for t in todo]
+    return _run_pool(fn, todo, min(jobs, len(todo)))
 
 
 def sa_merge(runs: list[tuple[np.ndarray, np.ndarray]], ids: np.ndarray, rem: np.ndarray

@@ -194,15 +194,19 @@ def left_diverse_prefix(ids: np.ndarray, sa: np.ndarray, rem_start: np.ndarray) 
     suffix always counts as different. An interval [lo, hi] is left-maximal iff
     ``cs[hi] - cs[lo] > 0``.
     """
-    n = len(sa)
-    prev = np.empty(n, np.int64)
     p = sa.astype(np.int64)
-    prev[:] = ids[np.maximum(p - 1, 0)]
+    prev = np.asarray(ids[np.maximum(p - 1, 0)]).astype(np.int64)
     prev[rem_start[p]] = -1
+    del p
+    return left_diverse(prev)
+
+
+def left_diverse(prev: np.ndarray) -> np.ndarray:
+    """:func:`left_diverse_prefix` from the left neighbour token of each rank (-1: none)."""
+    n = len(prev)
     d = np.zeros(n, np.int32)
     if n > 1:
         d[1:] = (prev[1:] != prev[:-1]) | (prev[1:] < 0) | (prev[:-1] < 0)
-    del prev, p
     return np.cumsum(d, dtype=np.int32)
 
 

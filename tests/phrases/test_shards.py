@@ -65,15 +65,20 @@ TINY = 100_000  # characters a shard: RECENT gets 20 shards (each year of ~167,0
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory, project_root):
     """RECENT at ``norm`` built three ways, each in its own store: one shard in this
-    process, 20 shards (and 9 suffix-array pieces) in two worker processes, the same on a
-    Dask LocalCluster with two worker processes."""
+    process, counted by one pass over all tokens (``PIECE_SCAN`` off: the one-process
+    engine), 20 shards (and 9 suffix-array pieces, counting their n-grams) in two worker
+    processes, the same on a Dask LocalCluster with two worker processes."""
     from distributed import LocalCluster
+
+    from analysis.phrases import build
 
     out = {}
     for way in ("single", "pool", "dask"):
         out[way] = tmp_path_factory.mktemp(f"shards-{way}")
         ingest_copy(project_root, out[way], out[way] / "in", RECENT, keep=recent)
-    index_build(RECENT, "norm", out["single"], jobs=1, shard_chars=1 << 40)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(build, "PIECE_SCAN", False)
+        index_build(RECENT, "norm", out["single"], jobs=1, shard_chars=1 << 40)
     with pytest.MonkeyPatch.context() as mp:  # the suffix array merged in 9 pieces, in the workers
         mp.setattr(shards, "PIECE_TOKENS", 50_000)
         index_build(RECENT, "norm", out["pool"], jobs=2, shard_chars=TINY)
@@ -93,7 +98,8 @@ def test_sharded_builds_are_byte_identical(stores):
         assert len(catalog) == 20 and catalog[-1]["hi"] == 100
         assert not any(s["reused"] for s in catalog)
         merge = read_json(folder / "catalog.json")["suffix_merge"]
-        assert merge["pieces"] > 1 and merge["peak_mb"] > 0  # merged by pieces, in the workers
+        assert merge["pieces"] > 1 and merge["peak_mb"] > 0  # merged and counted by pieces, in the workers
+        assert not list((folder.parent).glob(".tables-*"))  # the tables worker's folder is gone
     single = read_json(stores["single"] / RECENT / "index" / "norm" / "catalog.json")["shards"]
     assert [(s["lo"], s["hi"]) for s in single] == [(0, 100)]
 
@@ -219,12 +225,11 @@ def test_corpus_without_statements(tmp_path, level):
     assert read_json(ix.folder / "catalog.json")["shards"] == []
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch, seed):
-    """Shards' suffix arrays (local ids), merged piece by piece, equal the suffix array and
-    LCP of the whole text: repeats across shards, equal sentences (ties in text order),
-    words only some shards have, many pieces."""
-    from analysis.phrases import shards as sh
+def random_shards(folder: Path, seed: int, breaks: float = 0.15):
+    """A random text of 40 statements (long repeats inside and across shards, equal
+    sentences, words only some shards have) as 7 shards with their suffix arrays, the way
+    :func:`shards.shard_build` stores them: (whole stream, tasks, catalog). ``breaks``: the
+    chance that a sentence ends after a token."""
     from analysis.phrases import suffix
     from analysis.phrases.engine import Encoded, sentence_starts
 
@@ -234,27 +239,66 @@ def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch,
     ids = rng.zipf(1.3, n).astype(np.int64) % 300
     ids[200:260] = ids[20:80]  # long repeats, inside and across shards
     ids[n - 50:] = ids[100:150]
-    sent = np.cumsum(rng.random(n) < 0.15).astype(np.uint32)
+    sent = np.cumsum(rng.random(n) < breaks).astype(np.uint32)  # a sentence ends after a token
     vocab = pl.Series("form", [f"w{i:04d}" for i in range(300)])
     stream = Encoded(vocab=vocab, ids=ids.astype(np.uint32), doc=doc.astype(np.uint32), sent=sent,
                      start=np.zeros(n, np.uint32), end=np.zeros(n, np.uint32))
-    want_sa, want_cl = suffix.suffix_array(stream.ids, sentence_starts(stream.doc, stream.sent)[0])
     cuts = np.flatnonzero(np.diff(doc)) + 1
     bounds = [0, *sorted(rng.choice(cuts, 6, replace=False).tolist()), n]
     tasks, catalog = [], []
     for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-        folder = tmp_path / f"shard{k}"
-        folder.mkdir()
+        shard = folder / f"shard{k}"
+        shard.mkdir()
         local_vocab, local = np.unique(ids[a:b], return_inverse=True)
         sa, cl = suffix.suffix_array(local.astype(np.uint32), sentence_starts(doc[a:b], sent[a:b])[0])
-        np.save(folder / "sa.npy", sa)
-        np.save(folder / "lcp.npy", cl.astype(np.uint16))
-        np.save(folder / "first.npy", np.concatenate(([0], np.cumsum(np.bincount(local, minlength=len(local_vocab))))))
-        pl.DataFrame({"form": vocab.gather(local_vocab)}).write_parquet(folder / "vocab.parquet")
-        tasks.append({"folder": str(folder)})
+        np.save(shard / "sa.npy", sa)
+        np.save(shard / "lcp.npy", cl.astype(np.uint16))
+        np.save(shard / "first.npy", np.concatenate(([0], np.cumsum(np.bincount(local, minlength=len(local_vocab))))))
+        pl.DataFrame({"form": vocab.gather(local_vocab)}).write_parquet(shard / "vocab.parquet")
+        tasks.append({"folder": str(shard)})
         catalog.append({"tokens": b - a})
+    return stream, tasks, catalog
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch, seed):
+    """Shards' suffix arrays (local ids), merged piece by piece, equal the suffix array and
+    LCP of the whole text."""
+    from analysis.phrases import shards as sh
+    from analysis.phrases import suffix
+    from analysis.phrases.engine import sentence_starts
+
+    stream, tasks, catalog = random_shards(tmp_path, seed)
+    want_sa, want_cl = suffix.suffix_array(stream.ids, sentence_starts(stream.doc, stream.sent)[0])
     monkeypatch.setattr(sh, "PIECE_TOKENS", 97)  # about 20 pieces
     sa, cl, info = sh.shards_merge_suffix(tasks, catalog, stream, jobs=1)
     assert info["pieces"] > 10
     assert np.array_equal(sa, want_sa) and np.array_equal(cl, want_cl)
     assert not list(tmp_path.glob(".merge-*"))  # the scratch folder is gone
+
+
+@pytest.mark.parametrize(("seed", "max_n", "budget"), [(0, 3, False), (1, 8, False), (2, 2, True), (3, 4, True)])
+def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, max_n, budget):
+    """The n-gram passes and long phrases run piece by piece (about 20 pieces) give the
+    n-gram and maximal tables of one :func:`phrases_scan` of the whole stream exactly (rows,
+    order, floats), duplicated statements included; with the long-phrase expansion budget
+    hit (``budget``), the same rows are left out and counted."""
+    from analysis.phrases import engine
+    from analysis.phrases import shards as sh
+
+    stream, tasks, catalog = random_shards(tmp_path, seed, breaks=0.04)  # long sentences: long phrases
+    canon = np.arange(40, dtype=np.uint32)
+    canon[[7, 30]] = [3, 12]  # two statements duplicate others
+    docs = pl.DataFrame({"doc": np.arange(40, dtype=np.uint32), "canon": canon})
+    if budget:  # some of the long candidates fit, not all
+        monkeypatch.setattr(engine, "EXPAND_PER_TOKEN", 0)
+        monkeypatch.setattr(engine, "EXPAND_BATCH", 24)
+    whole = engine.phrases_scan(stream, docs, max_n=max_n)
+    monkeypatch.setattr(sh, "PIECE_TOKENS", 97)
+    sa, cl, info = sh.shards_merge_suffix(tasks, catalog, stream, jobs=1, scan={
+        "canon": canon, "max_n": max_n, "min_statements": 2, "min_len": 2})
+    ngrams, maximal, skipped = info["tables"]
+    assert info["pieces"] >= 8 and cl is None and np.array_equal(sa, whole.sa)
+    assert whole.ngrams.height > 100 and whole.maximal.filter(pl.col("n") > max_n).height > 1
+    assert (skipped > 0) == budget and skipped == whole.long_skipped
+    assert ngrams.equals(whole.ngrams) and maximal.equals(whole.maximal)
