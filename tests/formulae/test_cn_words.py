@@ -138,9 +138,12 @@ def test_families_are_made_of_words(cn, store) -> None:
     sigs = fams.frame["signature"].str.split(" ")
     assert sigs.list.eval(pl.element() == "一个中国原则").list.any().any()
     assert not sigs.list.eval(pl.element().is_in(["类", "运"])).list.any().any()
-    # 推动构建人类命运共同体 (203 statements) and the bilateral 中巴/中非命运共同体 are two families
+    # 推动构建人类命运共同体 and the bilateral 中巴/中非命运共同体 are different families. Under
+    # the membership rule (issue 12) the seed 构建人类命运共同体 keeps 143 statements (203 when
+    # seeds linked by overlap alone): the seed 推动构建 does not match its core, so it makes a
+    # family of its own (150 statements) with the same canonical wording (a known limit).
     top = fams.frame.filter(pl.col("seeds").list.contains("构建人类命运共同体"))
-    assert top["canonical"].to_list() == ["推动构建人类命运共同体"] and top["statements"].item() == 203
+    assert top["canonical"].to_list() == ["推动构建人类命运共同体"] and top["statements"].item() == 143
     other = fams.frame.filter(pl.col("seeds").list.contains("中巴命运共同体"))
     assert other.height == 1 and other["family"].item() != top["family"].item()
     # a wording is verbatim text of the statement
