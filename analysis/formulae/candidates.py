@@ -450,6 +450,10 @@ def _periods(rows: np.ndarray, occ: dict, min_tokens: int, notes: list[str]) -> 
             full.select("trend", "trend_p", "slope", "changes"))
 
 
+# candidates whose per-period counts and trend are computed (the first, by rank)
+TREND_ROWS = 5000
+
+
 def candidate_id(phrase: str) -> str:
     """The stable id of a candidate phrase: ``cand-`` + 10 hex of its SHA-256."""
     import hashlib
@@ -508,7 +512,12 @@ def formulae_candidates(corpus, *, store=None, level: str | None = None, where: 
     if limit is not None and total > limit:
         frame = frame.head(limit)
         notes.append(f"showing {limit} of {total} candidates (--limit)")
-    per_period, trend = _periods(frame["_row"].to_numpy(), occ, min_tokens, notes)
+    per_period, trend = _periods(frame["_row"].to_numpy()[:TREND_ROWS], occ, min_tokens, notes)
+    if frame.height > TREND_ROWS:  # bounded work: a per-period grid of every row of ungdc took 7 GB
+        rest = frame.height - TREND_ROWS
+        trend = trend.vstack(pl.DataFrame([pl.Series(c, [None] * rest, dtype=trend.schema[c]) for c in trend.columns]))
+        notes.append(f"trend, slope, change points and the per-period table for the first {TREND_ROWS:,} "
+                     f"candidates only (null for the other {rest:,})")
     frame = pl.concat([frame, trend], how="horizontal")
     frame = frame.with_columns(pl.Series("pos", np.asarray(ix.array("sa"), np.int64)[
         frame["sa_lo"].to_numpy().astype(np.int64)] + frame["offset"].to_numpy()))

@@ -190,3 +190,17 @@ def test_cli_candidates_by_every_format(ungdc_ix, store, tmp_path, fmt):
              else pl.read_csv(out))
     assert frame.height == 2 * 79 and {"period", "per_10k", "used", "trend", "slope", "changes"} <= set(frame.columns)
     assert frame["period"].cast(pl.String).head(2).to_list() == ["1946", "1947"] and frame["rank"].max() == 2
+
+
+def test_trends_are_bounded_to_the_first_rows(ungdc_ix, store, monkeypatch):
+    """Per-period counts and trends are computed for the first TREND_ROWS candidates only
+    (a grid of every candidate x year of ungdc once took 7 GB); the rest say so (null + note)."""
+    from analysis.formulae import candidates
+
+    monkeypatch.setattr(candidates, "TREND_ROWS", 50)
+    res = formulae_candidates(ungdc_ix, store=store, limit=120, by="year")
+    f = res.frame
+    assert f.height == 120
+    assert f["trend"].head(50).null_count() == 0 and f["trend"].tail(70).null_count() == 70
+    assert any("first 50 candidates only" in n for n in res.notes)
+    assert res.extra["periods"]["rank"].max() == 50
