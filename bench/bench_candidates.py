@@ -106,7 +106,7 @@ GOLD = """
 import json, yaml
 J = {j}
 import polars as pl
-from analysis.phrases.engine import ideographs_joined
+from analysis.phrases.strings import ideographs_joined
 from analysis.phrases.index import index_load
 ix = index_load({corpus!r}, None, {store!r})
 entries = yaml.safe_load(open({devset!r}, encoding="utf-8"))[{corpus!r}]["formulae"]

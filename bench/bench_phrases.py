@@ -84,7 +84,8 @@ print(time.perf_counter() - t, n)
 """,
     "engine": """
 import time, numpy as np, polars as pl
-from analysis.phrases.engine import phrase_strings, phrases_scan
+from analysis.phrases.engine import phrases_scan
+from analysis.phrases.strings import phrase_strings
 st = pl.read_parquet({work!r} + '/subset.parquet')
 nd = int(st['doc'].max()) + 1
 docs = pl.DataFrame({{'doc': np.arange(nd, dtype=np.uint32), 'canon': np.arange(nd, dtype=np.uint32)}})

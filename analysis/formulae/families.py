@@ -67,7 +67,8 @@ import polars as pl
 
 from ..errors import FormulaeError
 from ..phrases import suffix
-from ..phrases.engine import phrase_strings, phrases_scan
+from ..phrases.engine import phrases_scan
+from ..phrases.strings import phrase_strings
 from ..phrases.view import CorpusView, corpus_view
 from ..text.languages import content_forms
 from ..vocab import SEGMENTED_LANGUAGES, default_level, language_levels
@@ -116,7 +117,6 @@ class Families:
     extra: Any = None  # (fam, family): the centre seed number of each family id
 
     def get(self, family: str) -> pl.DataFrame:
-
         out = self.frame.filter(pl.col("family") == family)
         if out.height == 0:
             raise FormulaeError(f"unknown family {family!r} ({self.frame.height} families found "
@@ -124,22 +124,23 @@ class Families:
         return out
 
 
-def _content_rows(view, level: str, toks: pl.DataFrame) -> pl.Series:
+def _content_rows(view, level: str, toks: pl.DataFrame, words: pl.DataFrame | None = None) -> pl.Series:
     """Per row of the level's stream: is this piece a content word?
 
     Decided on the piece's ``clitic`` form (``norm`` for other languages / levels), not
     on its stem, so a stopword never hides a content word with the same stem (ISRI
-    stems both ``واحد`` 'one' and ``وحدة`` 'unity' to ``وحد``).
-    """
-
-    base_level = level
-    if level in ("stem", "lemma"):
-        base_level = "clitic" if "clitic" in language_levels(view.language) else "norm"
-    base, vocab = view.stream(base_level)
-    if base.height != toks.height:  # pieces differ: fall back to the level's own forms
-        base, vocab = view.stream(level)
-    forms = vocab.sort("fid")["form"]
-    return content_forms(forms, view.language).gather(base["fid"]).alias("content")
+    stems both ``واحد`` 'one' and ``وحدة`` 'unity' to ``وحد``); with ``words`` (a word
+    stream's vocabulary: Chinese), on the words."""
+    if words is not None:
+        base, vocab = toks, words
+    else:
+        base_level = level
+        if level in ("stem", "lemma"):
+            base_level = "clitic" if "clitic" in language_levels(view.language) else "norm"
+        base, vocab = view.stream(base_level)
+        if base.height != toks.height:  # pieces differ: fall back to the level's own forms
+            base, vocab = view.stream(level)
+    return content_forms(vocab.sort("fid")["form"], view.language).gather(base["fid"]).alias("content")
 
 
 def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options) -> Families:
@@ -149,10 +150,8 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
     restricts the statements (a polars expression over the statements table, e.g.
     ``pl.col("source") == "was"``). ``options`` override :data:`DEFAULTS`.
     """
-
     unknown = sorted(set(options) - set(DEFAULTS))
     if unknown:
-
         raise FormulaeError(f"unknown family option(s) {unknown}; known: {sorted(DEFAULTS)}")
     p = {**DEFAULTS, **options}
     view = corpus if isinstance(corpus, CorpusView) else corpus_view(corpus, store)
@@ -162,12 +161,10 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
     words = view.language in SEGMENTED_LANGUAGES  # Chinese: families of jieba words
     if words:
         toks, vocab = view.word_stream(p["level"], lexicon_user_words(view.language))
-        toks = toks.with_columns(content_forms(vocab.sort("fid")["form"], view.language)
-                                 .gather(toks["fid"]).alias("content"))
         notes.append("families of jieba words (lexicon wordings added as user words)")
     else:
         toks, vocab = view.stream(p["level"])
-        toks = toks.with_columns(_content_rows(view, p["level"], toks))
+    toks = toks.with_columns(_content_rows(view, p["level"], toks, vocab if words else None))
     statements = view.statements
     if where is not None:
         keep = statements.filter(where)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_WHERE = {'phrases_scan': 'engine', 'phrase_strings': 'engine', 'index_build': 'build', 'PhraseIndex': 'index', 'index_load': 'index', 'query_phrase': 'query', 'query_kwic': 'query', 'phrases_table': 'query', 'kwic_context': 'query', 'CorpusView': 'view', 'corpus_view': 'view', 'tokens_explain': 'explain'}
+_WHERE = {'phrases_scan': 'engine', 'phrase_strings': 'strings', 'index_build': 'build', 'PhraseIndex': 'index', 'index_load': 'index', 'query_phrase': 'query', 'query_kwic': 'query', 'phrases_table': 'query', 'kwic_context': 'query', 'CorpusView': 'view', 'corpus_view': 'view', 'tokens_explain': 'explain'}
 
 __all__ = sorted(_WHERE)
 

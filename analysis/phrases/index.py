@@ -269,7 +269,7 @@ class PhraseIndex:
     def phrases(self, frame: pl.DataFrame) -> pl.Series:
         """Phrase strings for rows with ``pos`` and ``n``."""
         vocab = self.table("vocab").select("form").collect().to_series()
-        from .engine import phrase_strings  # polars: not on the query path
+        from .strings import phrase_strings  # polars: not on the query path
 
         return phrase_strings(self.array("ids"), vocab, frame["pos"].to_numpy(), frame["n"].to_numpy())
 

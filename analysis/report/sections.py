@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import polars as pl
+
 from ..errors import FormulaeError
 from ..store import path_shown
 from .html import HtmlBlock, html_facts, html_table, note
@@ -85,8 +87,6 @@ def section_title(ctx: ReportContext) -> HtmlBlock:
 
 def section_facts(ctx: ReportContext) -> HtmlBlock:
     """Corpus facts: statements, sources, dates, precision, undated, duplicates, size."""
-    import polars as pl
-
     s = ctx.statements
     row = s.select(
         pl.len().alias("statements"),
@@ -145,8 +145,6 @@ def section_lengths(ctx: ReportContext) -> Any:
 
 def section_sample(ctx: ReportContext, n: int = 5) -> HtmlBlock:
     """The first ``n`` statements (date, source, id, title, opening words), escaped."""
-    import polars as pl
-
     frame = (
         ctx.statements.head(n).select(
             date_label(), "source", "id", pl.col("title"),
@@ -163,8 +161,6 @@ def section_sample(ctx: ReportContext, n: int = 5) -> HtmlBlock:
 
 def date_label() -> Any:
     """``date`` as text at its precision: ``1970`` for a year, ``2025-01`` for a month."""
-    import polars as pl
-
     from ..ingest.periods import date_label_expr
 
     return (pl.when(pl.col("date").is_null()).then(pl.lit("undated"))
@@ -180,8 +176,6 @@ def view_of(ctx: ReportContext) -> Any:
 
 
 def period_unit(ctx: ReportContext) -> str:
-    import polars as pl
-
     from ..ingest.periods import coarsest_precision, period_auto
 
     if "unit" not in ctx.cache:
@@ -194,8 +188,6 @@ def period_unit(ctx: ReportContext) -> str:
 
 def matches(ctx: ReportContext) -> Any:
     """Lexicon matches (one row per occurrence) with the formula's ``label``."""
-    import polars as pl
-
     if "matches" not in ctx.cache:
         from ..formulae.lexicon import lexicon_load
         from ..formulae.match import formulae_find
@@ -210,8 +202,6 @@ def matches(ctx: ReportContext) -> Any:
 
 def formula_table(ctx: ReportContext) -> Any:
     """One row per lexicon formula found: statements, occurrences, first and last date, sources."""
-    import polars as pl
-
     return (
         matches(ctx).group_by("formula", "label")
         .agg(pl.col("doc").n_unique().alias("statements"), pl.len().alias("occurrences"),
@@ -242,22 +232,14 @@ def section_formulae(ctx: ReportContext, top: int = 20) -> HtmlBlock:
     t = formula_table(ctx)
     if t.height == 0:
         return note("No formula of the lexicon occurs in this corpus.")
-    summary_write(t.select(pl_col("label").alias("formula"), "statements"))
+    summary_write(t.select(pl.col("label").alias("formula"), "statements"))
     chart = plot_top_formulae(t.drop("formula"), label="label", top=top,
                               title="Lexicon formulae: statements using each")
     return HtmlBlock(html_chart(chart) + html_table(t, name="formulae", caption="Lexicon formulae found"))
 
 
-def pl_col(name: str) -> Any:
-    import polars as pl
-
-    return pl.col(name)
-
-
 def section_families(ctx: ReportContext, top: int = 15, variants: int = 5) -> HtmlBlock:
     """Automatic variant families: the most widespread, and their main wordings."""
-    import polars as pl
-
     from .html import html_chart, summary_write
     from .plots import plot_top_formulae
 
@@ -272,15 +254,12 @@ def section_families(ctx: ReportContext, top: int = 15, variants: int = 5) -> Ht
                               name="top-families")
     ids = frame.head(top)["family"].implode()
     var = (fam.variants.filter(pl.col("family").is_in(ids))
-           .join(frame.select("family", pl.col("canonical"), *(["cohesion"] if "cohesion" in frame.columns else [])),
-                 on="family")
+           .join(frame.select("family", "canonical", "cohesion"), on="family")
            .sort(["family", "statements", "occurrences", "variant"], descending=[False, True, True, False])
            .group_by("family", maintain_order=True).head(variants)
            .join(frame.head(top).with_row_index("rank").select("family", "rank"), on="family")
            .sort(["rank", "statements", "variant"], descending=[False, True, False])
-           .select("canonical", "variant", *[c for c in ("kind", "filler") if c in fam.variants.columns],
-                   "statements", "occurrences", "family",
-                   *(["cohesion"] if "cohesion" in frame.columns else [])))
+           .select("canonical", "variant", "kind", "filler", "statements", "occurrences", "family", "cohesion"))
     return HtmlBlock(html_chart(chart) + html_table(var, name="family-variants",
                                                caption=f"Main wordings of the top {top} families (kind: how a wording "
                                                        "differs from the centre seed; filler: the inserted or "
@@ -288,15 +267,10 @@ def section_families(ctx: ReportContext, top: int = 15, variants: int = 5) -> Ht
                                                        "share of the family's occurrences holding its centre seed)"))
 
 
-def candidates(ctx: ReportContext, limit: int = 3000) -> Any:
-    """The corpus's formula candidates (:func:`analysis.formulae.candidates.formulae_candidates`):
-    the ranked table; the whole result (per-period counts in ``.extra``) is cached too."""
-    return candidates_result(ctx, limit).frame
-
-
 def candidates_result(ctx: ReportContext, limit: int = 3000) -> Any:
-    """The cached :class:`~analysis.result.Result` of the candidates (first ``limit`` rows:
-    enough for formulae that appeared late, whose period share keeps their score low)."""
+    """The cached :class:`~analysis.result.Result` of the corpus's formula candidates
+    (:func:`analysis.formulae.candidates.formulae_candidates`; first ``limit`` rows: enough
+    for formulae that appeared late, whose period share keeps their score low)."""
     if ("candidates", limit) not in ctx.cache:
         from ..formulae.candidates import formulae_candidates
 
@@ -308,9 +282,7 @@ def candidates_result(ctx: ReportContext, limit: int = 3000) -> Any:
 def section_candidates(ctx: ReportContext, top: int = 25) -> HtmlBlock:
     """Formula candidates found without a lexicon: the first ``top`` that are not proper
     names, then the names among the first rows (flagged, never leading)."""
-    import polars as pl
-
-    frame = candidates(ctx)
+    frame = candidates_result(ctx).frame
     cols = ["phrase", "n", "statements", "independent_statements", "period_share", "dp", "g2", "trend", "score"]
     lead = frame.filter(~pl.col("name")).head(top).select(cols)
     names = frame.head(2 * top).filter(pl.col("name")).select("phrase", "statements", "score")
@@ -327,8 +299,6 @@ def section_trends(ctx: ReportContext, top: int = 12) -> HtmlBlock:
     p < .05, Sen's slope), and those that appeared or vanished within the corpus's span
     (:func:`analysis.stats.timeline.stat_emergence`; proper names flagged, listed after
     the other candidates)."""
-    import polars as pl
-
     from ..stats.timeline import stat_emergence
 
     res = candidates_result(ctx)
@@ -365,8 +335,6 @@ def section_phrases(ctx: ReportContext, top: int = 25, min_n: tuple[int, ...] = 
     Formulae are long: the longest length threshold in ``min_n`` that still gives ``top``
     phrases is used (6+ words on a large corpus, down to 2+ on a tiny one).
     """
-    import polars as pl
-
     from ..phrases.build import index_build
 
     ix = index_build(ctx.corpus, ctx.level, ctx.store)
@@ -385,8 +353,6 @@ def section_phrases(ctx: ReportContext, top: int = 25, min_n: tuple[int, ...] = 
 
 
 def _tokens_per_period(ctx: ReportContext, unit: str) -> Any:
-    import polars as pl
-
     from ..ingest.periods import period_expr
 
     view = view_of(ctx)
@@ -401,8 +367,6 @@ def _tokens_per_period(ctx: ReportContext, unit: str) -> Any:
 
 def section_heatmap(ctx: ReportContext, top: int = 15) -> Any:
     """Formula × period heatmap of occurrences per 10,000 tokens (top formulae)."""
-    import polars as pl
-
     from ..ingest.periods import period_expr
     from .plots import plot_heatmap
 
@@ -422,8 +386,6 @@ def section_heatmap(ctx: ReportContext, top: int = 15) -> Any:
 
 def section_timelines(ctx: ReportContext, top: int = 4) -> Any:
     """Timelines (per 10k tokens, exact Poisson band) of the most widespread formulae."""
-    import polars as pl
-
     from ..stats.timeline import stat_timeline
     from .plots import plot_timeline
 
@@ -443,8 +405,6 @@ def section_timelines(ctx: ReportContext, top: int = 4) -> Any:
 
 def section_dispersion(ctx: ReportContext, top: int = 8, formula: str | None = None) -> Any:
     """Dispersion of the top formulae (or one) across the statements in date order."""
-    import polars as pl
-
     from .plots import plot_dispersion
 
     occ = matches(ctx)
@@ -464,8 +424,6 @@ def section_dispersion(ctx: ReportContext, top: int = 8, formula: str | None = N
 def kwic_frame(ctx: ReportContext, formula: str, width: int = 80) -> Any:
     """Concordance lines of a lexicon formula in the original wording (date order),
     built like the CLI's ``formulae kwic`` (:func:`analysis.query.kwic_context`)."""
-    import polars as pl
-
     from ..phrases.query import kwic_context
 
     occ = matches(ctx).filter(pl.col("formula") == formula)
@@ -488,7 +446,7 @@ def section_kwic(ctx: ReportContext, formula: str | None = None, n: int = 30) ->
     if formula is None:
         return note("No formula to show in context.")
     frame = kwic_frame(ctx, formula)
-    label = matches(ctx).filter(pl_col("formula") == formula)["label"][0]
+    label = matches(ctx).filter(pl.col("formula") == formula)["label"][0]
     return HtmlBlock(f"<p>Formula <b dir='auto'>{esc(label)}</b>: {frame.height:,} occurrences.</p>"
                  + html_kwic(frame, name=f"kwic-{formula}", max_rows=n))
 
@@ -502,8 +460,6 @@ def reuse_frame(ctx: ReportContext, max_statements: int = 30,
     none (it would add k²/2 pairs that say only that the formula is common), as in
     :func:`analysis.compare.stat_reuse`; their labels are the third item.
     """
-    import polars as pl
-
     from ..stats.reuse import REUSE_MAX_DOCS
 
     max_docs = REUSE_MAX_DOCS if max_docs is None else max_docs
@@ -554,8 +510,6 @@ def section_reuse(ctx: ReportContext, max_docs: int | None = None) -> HtmlBlock:
 
 def compare_split(ctx: ReportContext) -> tuple[str, str, str] | None:
     """Two periods to compare: before / from the median statement date (filters + caption)."""
-    import polars as pl
-
     dates = ctx.statements.select(pl.col("date").drop_nulls().sort()).collect()["date"]
     if dates.n_unique() < 2:
         return None
@@ -578,8 +532,6 @@ def section_compare(ctx: ReportContext, top: int = 12) -> HtmlBlock:
 
 def section_compare_sources(ctx: ReportContext, top: int = 12) -> HtmlBlock:
     """Keyness of formulae and families between the two sources with most statements."""
-    import polars as pl
-
     big = (ctx.statements.group_by("source").agg(pl.len().alias("n"))
            .sort(["n", "source"], descending=[True, False]).head(2).collect())
     if big.height < 2:
@@ -592,8 +544,6 @@ def section_compare_sources(ctx: ReportContext, top: int = 12) -> HtmlBlock:
 
 def compare_html(ctx: ReportContext, a: str, b: str, *, top: int = 12, name: str = "keyness") -> HtmlBlock:
     """Keyness bars + appeared / vanished lists + the keyness table for filters ``a`` vs ``b``."""
-    import polars as pl
-
     from ..stats.compare import stat_compare
     from .html import esc, html_chart
     from .plots import plot_keyness

@@ -23,27 +23,9 @@ def run_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """The console entry point in this process: argv in, exit status and output out."""
-    import contextlib
-    import io
-    import os
+    from conftest import cli_main
 
-    from analysis.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    old_cwd, old_argv = os.getcwd(), sys.argv
-    code = 0
-    try:
-        os.chdir(cwd)
-        sys.argv = ["formulae", *args]
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main()
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    finally:
-        os.chdir(old_cwd)
-        sys.argv = old_argv
-    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+    return cli_main(*args, cwd=cwd)
 
 
 def fails(proc: subprocess.CompletedProcess, pattern: str) -> str:

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from analysis import measures as stats
 from analysis.phrases import suffix
-from analysis.phrases.engine import phrase_strings, phrases_scan
+from analysis.phrases.engine import phrases_scan
+from analysis.phrases.strings import phrase_strings
 
 
 def make_stream(docs: list[list[list[str]]]) -> pl.DataFrame:
