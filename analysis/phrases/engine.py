@@ -107,7 +107,7 @@ class Encoded:
     start: np.ndarray
     end: np.ndarray
     suffix: tuple[np.ndarray, np.ndarray | None] | None = None  # (sa, cl) when already known (merged shards)
-    tables: dict | None = None  # the tables already written by pieces (shards.tables_build's answer)
+    tables: dict | None = None  # the tables already written by pieces (shards._tables's answer)
 
 
 def sentence_starts(doc: np.ndarray, sent: np.ndarray) -> tuple[np.ndarray, int]:
@@ -234,7 +234,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
     say("suffix array")
     if stream_sa is None:
         sa, cl = suffix.suffix_array(ids, sent_starts)
-    else:  # merged from the shards' suffix arrays (shards.sa_merge): the same order and LCPs
+    else:  # merged from the shards' suffix arrays (suffix.sa_merge): the same order and LCPs
         sa, merged_cl = stream_sa
         cl = merged_cl if merged_cl is not None else suffix.suffix_array(ids, sent_starts)[1]
     at_start = np.zeros(len(ids), bool)
@@ -405,13 +405,15 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray,
                piece: int, offset: int) -> None:
     """The n-gram passes and long phrases of one piece of the merged suffix array (ranks
     ``offset..``; a piece covers whole first tokens, so every n-gram group and lcp-interval
-    lies inside one), written to ``out`` for :func:`pieces_tables`.
+    lies inside one), written to ``out`` for :mod:`analysis.phrases.tables`.
 
-    ``ids``/``rem`` (tokens left in the sentence) are the whole text's, ``ctx`` the small
-    corpus-wide arrays (``doc_first``, ``canon``, ``doc_share``, unigram ``counts``) and
+    ``ids``/``rem`` (tokens left in the sentence) are the whole text's, ``ctx`` the
+    statement of every position (``doc``, memory-mapped), the small corpus-wide arrays
+    (``canon``, ``doc_share``, unigram ``counts``) and
     ``total``, ``max_n``, ``min_statements``, ``min_len``. Everything of a row is local but
     ``f_b1``, the freq of the (n-1)-gram at pos + 1 (another piece's): each piece writes the
-    freq of its kept n-grams at their positions (``fq<piece>_<n>.npz``) for the tables.
+    freq of its kept n-grams at their positions (``fq<piece>_<n>.npz``) for the tables
+    (:mod:`analysis.phrases.tables`).
     ``f_a1``/``f_b2`` (kept words) are unigram counts, ``f_a2`` the (n-1)-gram group holding rank lo.
     """
     p = sa.astype(np.int64)
@@ -420,7 +422,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray,
     prev[(p == 0) | (np.asarray(rem[before]) == 1)] = -1  # a sentence start has no left neighbour
     lcs = suffix.left_diverse(prev)
     del prev, before
-    doc_sa = (np.searchsorted(ctx["doc_first"], p, side="right") - 1).astype(np.int32)
+    doc_sa = np.asarray(ctx["doc"][p], np.int32)  # the statement of each rank
     canon, share, counts = ctx["canon"], ctx["doc_share"], ctx["counts"]
     has_dupes = bool((canon != np.arange(len(canon))).any())
     max_n, ms, ml = ctx["max_n"], ctx["min_statements"], ctx["min_len"]
@@ -441,9 +443,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray,
             okr = ok[gid]
             prev_rank = np.zeros(len(p), np.uint32)
             prev_rank[ranks[okr]] = freq[gid[okr]]
-            at = p[ranks[okr]]
-            order = np.argsort(at)
-            np.savez(out / f"fq{piece}_{n}.npz", at=at[order], freq=freq[gid[okr]][order].astype(np.uint32))
+            np.savez(out / f"fq{piece}_{n}.npz", at=p[ranks[okr]], freq=freq[gid[okr]].astype(np.uint32))
         del got, ranks, gid, lo, freq, st, dist, dp, closed, ok, frame
     del prev_rank
     lo, hi, h = cands = _long_candidates(cl, p, lcs, doc_sa, max_n=max_n, min_statements=ms, min_len=ml)
@@ -453,49 +453,6 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray,
                             min_len=ml, budget=EXPAND_PER_TOKEN * ctx["total"] + EXPAND_BATCH, cands=cands)
     if rows is not None:
         rows.with_columns(pl.col("sa_lo") + offset).write_ipc(out / f"long{piece}.arrow")
-
-
-def pieces_tables(out: Path, pieces: int, total: int, max_n: int) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """(ngrams, maximal, long_skipped) from the pieces' files (:func:`piece_scan`): the same
-    tables as one :func:`phrases_scan`, rows in its order (by n, then rank)."""
-    big_n = float(max(total, 1))
-    parts, mx = [], []
-    for n in range(1, max_n + 1):
-        names = [out / f"ng{j}_{n}.arrow" for j in range(pieces) if (out / f"ng{j}_{n}.arrow").exists()]
-        raw = pl.concat([pl.read_ipc(f) for f in names], rechunk=True) if names else None
-        if raw is None or raw.height == 0:
-            break
-        if n >= 2:  # f_b1: the freq of the (n-1)-gram at pos + 1, from the piece that holds it
-            q = raw["pos"].to_numpy() + 1
-            order = np.argsort(q)
-            qs, f_b1 = q[order], np.zeros(len(q), np.uint32)
-            for j in range(pieces):
-                if (out / f"fq{j}_{n - 1}.npz").exists():
-                    with np.load(out / f"fq{j}_{n - 1}.npz") as fq:
-                        at, freq = fq["at"], fq["freq"]
-                    k = np.minimum(np.searchsorted(qs, at), len(qs) - 1)
-                    hit = qs[k] == at
-                    f_b1[order[k[hit]]] = freq[hit]
-            raw = raw.with_columns(pl.Series("f_b1", f_b1))
-        mx.append(raw["mx"].to_numpy())
-        parts.append(_ngram_part(raw, n, big_n))
-        del raw
-    ngrams = _ngram_table(parts, total)
-    del parts
-    rows = np.flatnonzero(np.concatenate(mx)) if mx else np.zeros(0, np.int64)
-    short = [rows] if len(rows) else []  # as _ngram_passes: no part without a closed row
-    cand = [np.load(out / f"cand{j}.npy") for j in range(pieces) if (out / f"cand{j}.npy").exists()]
-    h, lo, size = np.concatenate(cand, axis=1) if cand else np.zeros((3, 0), np.int64)
-    order = np.lexsort((lo, h))  # the global cut of the expansion budget (_long_phrases)
-    fits = int(np.searchsorted(np.cumsum(size[order]), EXPAND_PER_TOKEN * total + EXPAND_BATCH, side="right"))
-    kept = h[order[:fits]] * (total + 1) + lo[order[:fits]]
-    longs = [pl.read_ipc(out / f"long{j}.arrow") for j in range(pieces)
-             if (out / f"long{j}.arrow").exists()]
-    long_part = pl.concat(longs) if longs else None
-    if long_part is not None:
-        key = long_part["n"].to_numpy() * (total + 1) + long_part["sa_lo"].to_numpy()
-        long_part = long_part.filter(pl.Series(np.isin(key, kept))).sort("sa_lo", "n")
-    return ngrams, _maximal_table(short, long_part, ngrams), len(lo) - fits
 
 
 NGRAM_SCHEMA = {

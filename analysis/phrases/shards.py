@@ -34,7 +34,7 @@ crosses a multiple of ``shard_chars``.
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import hashlib
 import os
 import resource
@@ -49,16 +49,15 @@ from ..store import atomic_dir, corpus_dir, read_json, write_json
 from ..text.tokens import tokens_build, tokens_level
 from . import suffix
 from .engine import (
-    TABLE_ROW_GROUP,
     Encoded,
     doc_weights,
     forms_encode,
     piece_scan,
-    pieces_tables,
     pos_sorted,
     sentence_starts,
 )
 from .index import code_sha
+from .tables import level_table, pieces_tables, table_write
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
 SHARD_VERSION = "2"  # layout of a shard folder (2: with its suffix array)
@@ -299,14 +298,30 @@ def _jobs(jobs: int | None, n: int) -> int:
 
 
 def _run_pool(fn, todo: list[dict], jobs: int) -> list[dict]:
+    with _workers(jobs, None) as pool:
+        return _pool_map(pool, fn, todo)
+
+
+@contextlib.contextmanager
+def _workers(jobs: int, scheduler: str | None):
+    """A pool of ``jobs`` spawned worker processes for the steps run inside (one start for
+    all of them); None with a Dask ``scheduler`` or one job (the work runs there or here)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+
+    if scheduler or jobs == 1:
+        yield None
+        return
+    # spawn, not fork: polars's thread pool does not survive a fork
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
+
+
+def _pool_map(pool, fn, todo: list[dict]) -> list[dict]:
     from concurrent.futures.process import BrokenProcessPool
 
-    # spawn, not fork: polars's thread pool does not survive a fork
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            return list(pool.map(fn, todo))
+        return list(pool.map(fn, todo))
     except BrokenProcessPool as exc:
         raise FormulaeError(f"a shard worker process died ({exc}; out of memory?): try --jobs 1") from None
 
@@ -367,7 +382,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     Range partitioning on the first token: piece j covers the global ids ``[a_j, a_j+1)``
     (balanced by token count, ``PIECE_TOKENS`` a piece); from every shard it takes the
     slice of its suffix array that starts with those ids (shard order = text order) and
-    merges them (:func:`sa_merge`). Pieces are independent (the LCP across a piece
+    merges them (:func:`analysis.phrases.suffix.sa_merge`). Pieces are independent (the LCP across a piece
     boundary is 0: the first tokens differ) and run like the shards: in ``jobs`` worker
     processes or on the Dask ``scheduler``, each reading the global ids and sentence ends
     from a scratch folder beside the shards and writing its own piece there. The third
@@ -401,9 +416,9 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         np.save(scratch / "rem.npy", suffix.rem_from_starts(starts, n).astype(np.uint16))
         del starts
         if scan is not None:
-            tokens, share = doc_weights(stream.doc, len(scan["canon"]))
-            np.savez(scratch / "ctx.npz", doc_first=np.concatenate(([0], np.cumsum(tokens)[:-1])),
-                     canon=np.asarray(scan["canon"], np.int32), doc_share=share, counts=counts)
+            np.save(scratch / "doc.npy", stream.doc)
+            _, share = doc_weights(stream.doc, len(scan["canon"]))
+            np.savez(scratch / "ctx.npz", canon=np.asarray(scan["canon"], np.int32), doc_share=share, counts=counts)
             scan = {k: int(scan[k]) for k in ("max_n", "min_statements", "min_len")} | {
                 "total": n, "dest": scan.get("dest")}
         parts, tok0 = [], 0
@@ -420,23 +435,22 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         jobs = _jobs(jobs, len(pieces))
         where = f"on {scheduler}" if scheduler else f"in {jobs} process(es)"
         say(f"merging the shards' suffix arrays{' and counting' if scan else ''}: {len(pieces)} pieces {where}")
-        done = _dispatch(piece_merge, pieces, jobs, scheduler, f"formulae-piece-{scratch.name}")
-        sa = np.empty(n, np.int32)
-        cl = np.empty(n, np.int32) if scan is None else None
-        for piece in pieces:
-            at, k = int(piece["offset"]), int(piece["size"])
-            sa[at:at + k] = np.load(scratch / f"sa{piece['piece']}.npy")
-            if cl is not None:
-                cl[at:at + k] = np.load(scratch / f"cl{piece['piece']}.npy")
-        info: dict = {"pieces": len(pieces), "peak_mb": round(max(d["peak_mb"] for d in done), 1)}
-        if scan is not None and scan["dest"] is None:
-            info["tables"] = pieces_tables(scratch, len(pieces), n, scan["max_n"])
-        elif scan is not None:  # in a worker too: the parent never holds the tables
-            say("n-gram and maximal tables from the pieces")
-            task = {"scratch": str(scratch), "pieces": len(pieces), "total": n, "max_n": scan["max_n"],
-                    "dest": scan["dest"], "piece": "tables"}
-            info["tables"] = _dispatch(tables_build, [task], jobs, scheduler, f"formulae-tables-{scratch.name}")[0]
-            info["peak_mb"] = round(max(info["peak_mb"], info["tables"].pop("peak_mb")), 1)
+        with _workers(jobs, scheduler) as pool:
+            done = _dispatch(piece_merge, pieces, jobs, scheduler, f"formulae-piece-{scratch.name}", pool)
+            sa = np.empty(n, np.int32)
+            cl = np.empty(n, np.int32) if scan is None else None
+            for piece in pieces:
+                at, k = int(piece["offset"]), int(piece["size"])
+                sa[at:at + k] = np.load(scratch / f"sa{piece['piece']}.npy")
+                if cl is not None:
+                    cl[at:at + k] = np.load(scratch / f"cl{piece['piece']}.npy")
+            info: dict = {"pieces": len(pieces), "peak_mb": round(max(d["peak_mb"] for d in done), 1)}
+            if scan is not None and scan["dest"] is None:
+                info["tables"] = pieces_tables(scratch, len(pieces), n, scan["max_n"])
+            elif scan is not None:  # in workers too: the parent never holds the tables
+                say("n-gram and maximal tables from the pieces")
+                info["tables"] = _tables(scratch, len(pieces), n, scan, (jobs, scheduler, pool))
+                info["peak_mb"] = round(max(info["peak_mb"], info["tables"].pop("peak_mb")), 1)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return sa, cl, info
@@ -455,7 +469,7 @@ def piece_merge(piece: dict) -> dict:
         if r1 > r0:
             sa = np.load(Path(part["folder"]) / "sa.npy", mmap_mode="r")[r0:r1].astype(np.int64) + part["tok0"]
             runs.append((sa, np.load(Path(part["folder"]) / "lcp.npy", mmap_mode="r")[r0:r1].astype(np.int32)))
-    sa, cl = sa_merge(runs, ids, rem)
+    sa, cl = suffix.sa_merge(runs, ids, rem)
     if len(sa) != piece["size"]:
         raise FormulaeError(f"suffix-array piece {piece['piece']}: {len(sa)} suffixes, {piece['size']} expected "
                             "(a shard changed while indexing?); run the command again")
@@ -464,112 +478,51 @@ def piece_merge(piece: dict) -> dict:
         np.save(scratch / f"cl{piece['piece']}.npy", cl)
     else:  # the n-gram passes and long phrases of this piece's ranks
         with np.load(scratch / "ctx.npz") as ctx:
-            arrays = {k: ctx[k] for k in ctx.files}
+            arrays = {k: ctx[k] for k in ctx.files} | {"doc": np.load(scratch / "doc.npy", mmap_mode="r")}
         del runs
         piece_scan(sa, cl, ids, rem, arrays | piece["scan"], scratch, piece["piece"], piece["offset"])
     return {"piece": piece["piece"], "peak_mb": peak_mb(), "pid": os.getpid()}
 
 
-def tables_build(task: dict) -> dict:
-    """Write the n-gram and maximal tables (``ngrams.parquet``, ``maximal.parquet``) into
-    ``task['dest']`` from the pieces' counts (:func:`analysis.phrases.engine.pieces_tables`;
-    runs in a worker); return their row counts, ``long_skipped`` and the worker's peak."""
-    ngrams, maximal, skipped = pieces_tables(Path(task["scratch"]), task["pieces"], task["total"], task["max_n"])
-    dest = Path(task["dest"])
-    ngrams.write_parquet(dest / "ngrams.parquet", row_group_size=TABLE_ROW_GROUP)
-    maximal.write_parquet(dest / "maximal.parquet", row_group_size=TABLE_ROW_GROUP)
-    return {"folder": str(dest), "ngrams": ngrams.height, "maximal": maximal.height, "long_skipped": skipped,
-            "peak_mb": peak_mb(), "pid": os.getpid()}
+def _tables(scratch: Path, pieces: int, total: int, scan: dict, where: tuple) -> dict:
+    """Write ``ngrams.parquet`` and ``maximal.parquet`` into ``scan['dest']`` from the
+    pieces' counts (:mod:`analysis.phrases.tables`: one task a level, then one a table, in
+    the workers ``where`` = (jobs, scheduler, pool)); return their row counts,
+    ``long_skipped``, the folder and the largest worker's peak."""
+    jobs, scheduler, pool = where
+    base = {"scratch": str(scratch), "pieces": pieces, "total": total}
+    levels = [base | {"piece": f"level{n}", "n": n} for n in range(1, scan["max_n"] + 1)]
+    done = _dispatch(table_task, levels, jobs, scheduler, f"formulae-tables-{scratch.name}", pool)
+    heights = [d["rows"] for d in done]
+    writes = [base | {"piece": which, "which": which, "heights": heights, "dest": scan["dest"]}
+              for which in ("ngrams", "maximal")]
+    done += (wrote := _dispatch(table_task, writes, jobs, scheduler, f"formulae-tables-{scratch.name}", pool))
+    return {"folder": scan["dest"], "ngrams": wrote[0]["ngrams"], "maximal": wrote[1]["maximal"],
+            "long_skipped": wrote[1]["long_skipped"], "peak_mb": max(d["peak_mb"] for d in done)}
 
 
-def _dispatch(fn, todo: list[dict], jobs: int, scheduler: str | None, key: str) -> list[dict]:
+def table_task(task: dict) -> dict:
+    """One step of the tables (runs in a worker): level ``n`` (:func:`level_table`) or the
+    ``which`` table written into ``dest`` (:func:`table_write`)."""
+    out = Path(task["scratch"])
+    if "n" in task:
+        got = {"rows": level_table(out, task["pieces"], task["n"], task["total"])}
+    else:
+        got = table_write(out, task["which"], task["heights"], task["pieces"], task["total"], Path(task["dest"]))
+    return got | {"peak_mb": peak_mb(), "pid": os.getpid()}
+
+
+def _dispatch(fn, todo: list[dict], jobs: int, scheduler: str | None, key: str, pool=None) -> list[dict]:
     """``fn`` over ``todo`` on the Dask ``scheduler``, else in ``jobs`` worker processes
-    (at most one a task), or here when ``jobs`` is 1 (peak 0: this process's own)."""
+    (``pool`` when given, else at most one a task), or here when ``jobs`` is 1 (peak 0:
+    this process's own)."""
     if scheduler:
         return _run_dask(fn, todo, scheduler, [f"{key}-{t['piece']}" for t in todo])
     if jobs == 1:
         return [fn(t) | {"peak_mb": 0.0} for t in todo]
+    if pool is not None:
+        return _pool_map(pool, fn, todo)
     return _run_pool(fn, todo, min(jobs, len(todo)))
-
-
-def sa_merge(runs: list[tuple[np.ndarray, np.ndarray]], ids: np.ndarray, rem: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """Merge sorted runs of suffixes (positions into ``ids``, with their LCP arrays), given
-    in text order, into one run in the canonical order (in-sentence suffix, then position);
-    ``rem[p]``: tokens left in p's sentence. Pairwise, LCP-aware (:func:`_lcp_merge`, compiled)."""
-    if not runs:
-        return np.zeros(0, np.int64), np.zeros(0, np.int32)
-    runs = [(sa, cl.copy()) for sa, cl in runs]
-    while len(runs) > 1:
-        nxt = []
-        for i in range(0, len(runs) - 1, 2):
-            (sa_a, cl_a), (sa_b, cl_b) = runs[i], runs[i + 1]
-            cl_a[0] = cl_b[0] = 0
-            out_sa, out_cl = np.empty(len(sa_a) + len(sa_b), np.int64), np.empty(len(sa_a) + len(sa_b), np.int32)
-            _merge_kernel()(sa_a, cl_a, sa_b, cl_b, ids, rem, out_sa, out_cl)
-            nxt.append((out_sa, out_cl))
-        if len(runs) % 2:
-            nxt.append(runs[-1])
-        runs = nxt
-    sa, cl = runs[0]
-    cl[0] = 0
-    return sa, cl
-
-
-@functools.cache
-def _merge_kernel():
-    """:func:`_lcp_merge` compiled (numba, cached on disk), on first use."""
-    import numba
-
-    return numba.njit(cache=True, nogil=True)(_lcp_merge)
-
-
-def _lcp_merge(sa_a, cl_a, sa_b, cl_b, ids, rem, out_sa, out_cl):  # pragma: no cover - numba
-    """Merge two sorted runs; ``a`` precedes ``b`` in the text (equal suffixes: ``a`` first).
-
-    ``la``/``lb``: the LCP of each run's head with the last suffix put out. The head
-    sharing more with it is the smaller; only on a tie are tokens compared, from there."""
-    na, nb = len(sa_a), len(sa_b)
-    i = j = k = 0
-    la = lb = 0
-    while i < na and j < nb:
-        if la == lb:
-            pa, pb = sa_a[i], sa_b[j]
-            ra, rb = rem[pa], rem[pb]
-            m = min(ra, rb)
-            h = la
-            while h < m and ids[pa + h] == ids[pb + h]:
-                h += 1
-            a_first = ids[pa + h] < ids[pb + h] if h < m else ra <= rb
-            if a_first:
-                out_sa[k], out_cl[k] = pa, la
-                i += 1
-                lb = h
-                la = cl_a[i] if i < na else 0
-            else:
-                out_sa[k], out_cl[k] = pb, lb
-                j += 1
-                la = h
-                lb = cl_b[j] if j < nb else 0
-        elif la > lb:
-            out_sa[k], out_cl[k] = sa_a[i], la
-            i += 1
-            la = cl_a[i] if i < na else 0
-        else:
-            out_sa[k], out_cl[k] = sa_b[j], lb
-            j += 1
-            lb = cl_b[j] if j < nb else 0
-        k += 1
-    while i < na:
-        out_sa[k], out_cl[k] = sa_a[i], la
-        i += 1
-        la = cl_a[i] if i < na else 0
-        k += 1
-    while j < nb:
-        out_sa[k], out_cl[k] = sa_b[j], lb
-        j += 1
-        lb = cl_b[j] if j < nb else 0
-        k += 1
 
 
 def shards_merge_tokens(tasks: list[dict]) -> pl.DataFrame:

@@ -19,6 +19,8 @@ ranks r-1 and r (``cl[0] = 0``); intervals are ``[lo, hi]`` inclusive ranks.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 # The version of the index the engine writes (its arrays' order, its tables): part of every
@@ -38,7 +40,7 @@ def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tupl
     suffixes keep their text order; the LCP stops at the sentence end by itself.
     Sorting the suffixes of a contiguous part of the text this way gives the same
     relative order as sorting the whole, and a monotonic renumbering of the ids keeps it:
-    the suffix arrays of shards merge into the whole one (:func:`analysis.phrases.shards.sa_merge`).
+    the suffix arrays of shards merge into the whole one (:func:`sa_merge`).
     """
     from pydivsufsort import kasai
 
@@ -254,3 +256,83 @@ def lcp_intervals(ranks: np.ndarray, cl: np.ndarray) -> tuple[np.ndarray, np.nda
     key = (start.astype(np.uint64) << np.uint64(32)) | v.astype(np.uint64)
     _, first = np.unique(key, return_index=True)
     return ranks[start[first]].astype(np.int64) - 1, ranks[end[first]].astype(np.int64), v[first]
+
+
+def sa_merge(runs: list[tuple[np.ndarray, np.ndarray]], ids: np.ndarray, rem: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Merge sorted runs of suffixes (positions into ``ids``, with their LCP arrays), given
+    in text order, into one run in the canonical order (in-sentence suffix, then position);
+    ``rem[p]``: tokens left in p's sentence. Pairwise, LCP-aware (:func:`_lcp_merge`, compiled)."""
+    if not runs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int32)
+    runs = [(sa, cl.copy()) for sa, cl in runs]
+    while len(runs) > 1:
+        nxt = []
+        for i in range(0, len(runs) - 1, 2):
+            (sa_a, cl_a), (sa_b, cl_b) = runs[i], runs[i + 1]
+            cl_a[0] = cl_b[0] = 0
+            out_sa, out_cl = np.empty(len(sa_a) + len(sa_b), np.int64), np.empty(len(sa_a) + len(sa_b), np.int32)
+            _merge_kernel()(sa_a, cl_a, sa_b, cl_b, ids, rem, out_sa, out_cl)
+            nxt.append((out_sa, out_cl))
+        if len(runs) % 2:
+            nxt.append(runs[-1])
+        runs = nxt
+    sa, cl = runs[0]
+    cl[0] = 0
+    return sa, cl
+
+
+@functools.cache
+def _merge_kernel():
+    """:func:`_lcp_merge` compiled (numba, cached on disk), on first use."""
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(_lcp_merge)
+
+
+def _lcp_merge(sa_a, cl_a, sa_b, cl_b, ids, rem, out_sa, out_cl):  # pragma: no cover - numba
+    """Merge two sorted runs; ``a`` precedes ``b`` in the text (equal suffixes: ``a`` first).
+
+    ``la``/``lb``: the LCP of each run's head with the last suffix put out. The head
+    sharing more with it is the smaller; only on a tie are tokens compared, from there."""
+    na, nb = len(sa_a), len(sa_b)
+    i = j = k = 0
+    la = lb = 0
+    while i < na and j < nb:
+        if la == lb:
+            pa, pb = sa_a[i], sa_b[j]
+            ra, rb = rem[pa], rem[pb]
+            m = min(ra, rb)
+            h = la
+            while h < m and ids[pa + h] == ids[pb + h]:
+                h += 1
+            a_first = ids[pa + h] < ids[pb + h] if h < m else ra <= rb
+            if a_first:
+                out_sa[k], out_cl[k] = pa, la
+                i += 1
+                lb = h
+                la = cl_a[i] if i < na else 0
+            else:
+                out_sa[k], out_cl[k] = pb, lb
+                j += 1
+                la = h
+                lb = cl_b[j] if j < nb else 0
+        elif la > lb:
+            out_sa[k], out_cl[k] = sa_a[i], la
+            i += 1
+            la = cl_a[i] if i < na else 0
+        else:
+            out_sa[k], out_cl[k] = sa_b[j], lb
+            j += 1
+            lb = cl_b[j] if j < nb else 0
+        k += 1
+    while i < na:
+        out_sa[k], out_cl[k] = sa_a[i], la
+        i += 1
+        la = cl_a[i] if i < na else 0
+        k += 1
+    while j < nb:
+        out_sa[k], out_cl[k] = sa_b[j], lb
+        j += 1
+        lb = cl_b[j] if j < nb else 0
+        k += 1

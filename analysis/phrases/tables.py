@@ -1,0 +1,98 @@
+"""The n-gram and maximal tables of a sharded build, from the counting pieces' files.
+
+Each piece of the merged suffix array (:func:`analysis.phrases.engine.piece_scan`) writes,
+per n, its kept n-grams (``ng<piece>_<n>.arrow``) and the freq of each at its positions
+(``fq<piece>_<n>.npz``), plus its long-phrase candidates and rows. The tables are made
+from them in two parallel steps, so no process holds more than one n's rows while
+counting and the two tables are written side by side:
+
+1. :func:`level_table`, one task per n: ``f_b1`` (the freq of the (n-1)-gram at pos + 1,
+   in whatever piece holds it) and the association measures (``engine._ngram_part``),
+   written as ``lvl<n>.arrow`` with the rows that are maximal (``mx<n>.npy``);
+2. :func:`table_write`, one task per table: ``ngrams.parquet`` (every level in order, the
+   ``gram`` row index) and ``maximal.parquet`` (the maximal rows of the levels, then the
+   long phrases kept by the whole text's expansion budget).
+
+The result is the table of one :func:`analysis.phrases.engine.phrases_scan` over the
+whole text, rows in its order (by n, then rank), byte for byte once written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from . import engine  # its expansion budget is read when used (tests change it)
+from .engine import TABLE_ROW_GROUP, _maximal_table, _ngram_part, _ngram_table
+
+
+def level_table(out: Path, pieces: int, n: int, total: int) -> int:
+    """Level ``n`` of the n-gram table from the pieces' rows: ``lvl<n>.arrow`` and the
+    maximal rows (``mx<n>.npy``, row numbers within the level) in ``out``; returns its rows."""
+    names = [out / f"ng{j}_{n}.arrow" for j in range(pieces) if (out / f"ng{j}_{n}.arrow").exists()]
+    raw = pl.concat([pl.read_ipc(f) for f in names], rechunk=True) if names else None
+    if raw is None or raw.height == 0:
+        return 0
+    if n >= 2:  # f_b1: the freq of the (n-1)-gram at pos + 1, from the piece that holds it
+        at_pos = np.zeros(total + 1, np.uint32)  # dense: 4 bytes a token, no sort of the positions
+        for j in range(pieces):
+            if (out / f"fq{j}_{n - 1}.npz").exists():
+                with np.load(out / f"fq{j}_{n - 1}.npz") as fq:
+                    at_pos[fq["at"]] = fq["freq"]
+        raw = raw.with_columns(pl.Series("f_b1", at_pos[raw["pos"].to_numpy() + 1]))
+        del at_pos
+    np.save(out / f"mx{n}.npy", np.flatnonzero(raw["mx"].to_numpy()))
+    _ngram_part(raw, n, float(max(total, 1))).write_ipc(out / f"lvl{n}.arrow")
+    return raw.height
+
+
+def _kept(heights: list[int]) -> list[int]:
+    """The heights of the levels kept: n = 1.. up to the first empty one (as the
+    one-process passes stop)."""
+    return heights[:heights.index(0)] if 0 in heights else list(heights)
+
+
+def table_write(out: Path, which: str, heights: list[int], pieces: int, total: int, dest: Path) -> dict:
+    """Write ``dest/<which>.parquet`` (``ngrams`` or ``maximal``) from the levels; return
+    its row count (and, for ``maximal``, ``long_skipped``)."""
+    frame, extra = table_frame(out, which, heights, pieces, total)
+    frame.write_parquet(dest / f"{which}.parquet", row_group_size=TABLE_ROW_GROUP)
+    return {which: frame.height} | extra
+
+
+def table_frame(out: Path, which: str, heights: list[int], pieces: int, total: int) -> tuple[pl.DataFrame, dict]:
+    """The ``ngrams`` or ``maximal`` table (see :func:`table_write`) and its extras."""
+    kept = _kept(heights)
+    ngrams = _ngram_table([pl.read_ipc(out / f"lvl{n}.arrow")
+                           for n in range(1, len(kept) + 1)], total)
+    if which == "ngrams":
+        return ngrams, {}
+    offsets = np.concatenate(([0], np.cumsum(kept)))
+    rows = [np.load(out / f"mx{n}.npy") + offsets[n - 1] for n in range(1, len(kept) + 1)]
+    rows = [np.concatenate(rows)] if rows and sum(map(len, rows)) else []  # as _ngram_passes
+    cand = [np.load(out / f"cand{j}.npy") for j in range(pieces) if (out / f"cand{j}.npy").exists()]
+    h, lo, size = np.concatenate(cand, axis=1) if cand else np.zeros((3, 0), np.int64)
+    order = np.lexsort((lo, h))  # the global cut of the expansion budget (engine._long_phrases)
+    fits = int(np.searchsorted(np.cumsum(size[order]), engine.EXPAND_PER_TOKEN * total + engine.EXPAND_BATCH, side="right"))
+    chosen = h[order[:fits]] * (total + 1) + lo[order[:fits]]
+    longs = [pl.read_ipc(out / f"long{j}.arrow") for j in range(pieces)
+             if (out / f"long{j}.arrow").exists()]
+    long_part = pl.concat(longs) if longs else None
+    if long_part is not None:
+        key = long_part["n"].to_numpy() * (total + 1) + long_part["sa_lo"].to_numpy()
+        long_part = long_part.filter(pl.Series(np.isin(key, chosen))).sort("sa_lo", "n")
+    return _maximal_table(rows, long_part, ngrams), {"long_skipped": len(lo) - fits}
+
+
+def pieces_tables(out: Path, pieces: int, total: int, max_n: int) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """(ngrams, maximal, long_skipped) in this process: the same tables as the two steps."""
+    heights = []
+    for n in range(1, max_n + 1):
+        heights.append(level_table(out, pieces, n, total))
+        if not heights[-1]:
+            break
+    ngrams, _ = table_frame(out, "ngrams", heights, pieces, total)
+    maximal, extra = table_frame(out, "maximal", heights, pieces, total)
+    return ngrams, maximal, extra["long_skipped"]
