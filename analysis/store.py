@@ -239,3 +239,45 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    """``dst`` the same file as ``src`` (a hard link; a copy where links are refused)."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def array_sink(n: int, dtypes: dict, into: Path | None):
+    """(put(name, chunk), close() -> arrays): chunks appended in order to arrays of ``n``
+    items, in memory, or written to ``into``/<name>.npy (np.save's format, byte for byte)
+    and opened as read-only memory maps by ``close``: arrays larger than memory, built a
+    chunk at a time."""
+    import numpy as np
+    at = dict.fromkeys(dtypes, 0)
+    arrays = {k: np.empty(n, t) for k, t in dtypes.items()} if into is None else {}
+    files = {}
+    if into is not None:
+        for k, t in dtypes.items():
+            header = np.lib.format.open_memmap(into / f"{k}.npy", mode="w+", dtype=t, shape=(n,))
+            offset = header.offset
+            del header
+            files[k] = open(into / f"{k}.npy", "r+b")  # noqa: SIM115 - closed by close()
+            files[k].seek(offset)
+
+    def put(name: str, chunk: np.ndarray) -> None:
+        if into is None:
+            arrays[name][at[name]:at[name] + len(chunk)] = chunk
+        else:
+            np.ascontiguousarray(chunk, dtypes[name]).tofile(files[name])
+        at[name] += len(chunk)
+
+    def close() -> dict:
+        for f in files.values():
+            f.close()
+        if into is not None:
+            arrays.update({k: np.load(into / f"{k}.npy", mmap_mode="r") for k in dtypes})
+        return arrays
+
+    return put, close

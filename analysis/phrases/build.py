@@ -47,6 +47,7 @@ from .shards import (
     shards_prune,
     shards_run,
     surface_forms,
+    workers,
 )
 
 # The n-gram passes run piece by piece in the workers with the suffix-array merge (the
@@ -101,6 +102,16 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
     say("planning shards")
     kind = shard_kind(level, manifest)
     tasks = shard_tasks(shard_plan(statements, shard_chars), corpus, store, manifest, kind)
+    with workers(max(1, jobs or os.cpu_count() or 1), scheduler):  # one pool for every step (started when needed)
+        _index_steps(corpus, level, store, (manifest, params, say, statements),
+                     (tasks, kind, shard_chars), (jobs, scheduler, force))
+    shards_prune(corpus, kind, store)
+
+
+def _index_steps(corpus: str, level: str, store, how: tuple, plan: tuple, run: tuple) -> None:
+    """Tokenise the shards, merge and count them, and write the index (atomically)."""
+    (manifest, params, say, statements), (tasks, kind, shard_chars), (jobs, scheduler, force) = how, plan, run
+    target = index_dir(corpus, level, store)
     catalog = shards_run(tasks, jobs=jobs, scheduler=scheduler, progress=say, reuse=not force)
     meta = statements.select("doc", "id", "source", "date", "date_precision", "duplicate_of").collect()
     canon = (
@@ -117,7 +128,6 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
                           (statements, meta), (jobs, scheduler, merge))
     finally:
         shutil.rmtree(tables, ignore_errors=True)
-    shards_prune(corpus, kind, store)
 
 
 def _index_scan_write(corpus: str, level: str, store, how: tuple, shards: tuple, snap: tuple, where: tuple) -> None:
@@ -147,7 +157,12 @@ def _index_scan_write(corpus: str, level: str, store, how: tuple, shards: tuple,
     }
     with atomic_dir(target) as tmp:
         for name in ARRAYS:
-            np.save(tmp / f"{name}.npy", getattr(scan, name))
+            arr = getattr(scan, name)
+            staged = arr.filename if isinstance(arr, np.memmap) else None
+            if staged is not None and Path(staged).name == f"{name}.npy":  # written in place already
+                os.replace(staged, tmp / f"{name}.npy")
+            else:
+                np.save(tmp / f"{name}.npy", arr)
         for name, arr in (surf | doc_arrays).items():
             np.save(tmp / f"{name}.npy", arr)
         scan.vocab.write_parquet(tmp / "vocab.parquet")
@@ -205,7 +220,8 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
     where[2].clear()
     say(f"merging {len(tasks)} shards")
     if kind != "tokens":
-        stream, surface = shards_merge_stream(tasks, catalog)
+        # the pieces' path: the token arrays go to the staging folder shard by shard
+        stream, surface = shards_merge_stream(tasks, catalog, into=Path(scan["dest"]) if PIECE_SCAN else None)
         sa, cl, info = shards_merge_suffix(tasks, catalog, stream, jobs=where[0], scheduler=where[1], progress=say,
                                            scan=scan if PIECE_SCAN else None)
         stream.suffix, stream.tables = (sa, cl), info.pop("tables", None)

@@ -108,6 +108,14 @@ class Encoded:
     end: np.ndarray
     suffix: tuple[np.ndarray, np.ndarray | None] | None = None  # (sa, cl) when already known (merged shards)
     tables: dict | None = None  # the tables already written by pieces (shards._tables's answer)
+    # merged into files shard by shard (shards.shards_merge_stream(into=...)): the arrays are
+    # read-only memory maps of ``staged``/<name>.npy, never read whole here, and what is
+    # needed of them was counted shard by shard
+    staged: str | None = None
+    counts: np.ndarray | None = None  # tokens of each form
+    starts: np.ndarray | None = None  # sentence starts (sentence_starts) and the sentences cut
+    n_split: int = 0
+    doc_tokens: np.ndarray | None = None  # tokens of each statement
 
 
 def sentence_starts(doc: np.ndarray, sent: np.ndarray) -> tuple[np.ndarray, int]:
@@ -133,8 +141,8 @@ def stream_encode(stream: pl.DataFrame) -> Encoded:
                    start=stream["start"].to_numpy(), end=stream["end"].to_numpy())
 
 
-def _vocab_table(vocab: pl.Series, ids: np.ndarray) -> pl.DataFrame:
-    freq = np.bincount(ids, minlength=len(vocab)).astype(np.uint32)
+def _vocab_table(vocab: pl.Series, ids: np.ndarray, counts: np.ndarray | None = None) -> pl.DataFrame:
+    freq = (np.bincount(ids, minlength=len(vocab)) if counts is None else counts).astype(np.uint32)
     return pl.DataFrame({"id": np.arange(len(vocab), dtype=np.uint32), "form": vocab.alias("form"), "freq": freq})
 
 
@@ -170,9 +178,10 @@ def _stats(ranks, group, n_groups, doc_sa, canon, doc_share, has_dupes):
     return freq, statements, distinct, dp
 
 
-def doc_weights(doc_of: np.ndarray, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
-    """Tokens of every statement (int64) and its share of all tokens (DP's expected share)."""
-    tokens = np.bincount(doc_of, minlength=n_docs).astype(np.int64)
+def doc_weights(doc_of: np.ndarray, n_docs: int, tokens: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Tokens of every statement (int64; counted from ``doc_of`` unless given) and its
+    share of all tokens (DP's expected share)."""
+    tokens = (np.bincount(doc_of, minlength=n_docs) if tokens is None else tokens).astype(np.int64)
     total = int(tokens.sum())
     return tokens, (tokens / total if total else np.zeros(n_docs))
 
@@ -208,15 +217,17 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
         say("encoding forms")
         stream = stream_encode(stream)
     n_docs = docs.height
-    vocab, ids = _vocab_table(stream.vocab, stream.ids), stream.ids
-    doc_of = stream.doc
-    sent_starts, n_split = sentence_starts(doc_of, stream.sent)
-    doc_of = doc_of.astype(np.int32)
-    start = stream.start.astype(np.uint32)
-    end = stream.end.astype(np.uint32)
-    stream_sa, tables = stream.suffix, stream.tables
+    ids, doc_of, staged = stream.ids, stream.doc, stream.staged is not None
+    vocab = _vocab_table(stream.vocab, ids, stream.counts)
+    if staged and stream.starts is not None:
+        sent_starts, n_split = stream.starts, stream.n_split
+    else:
+        sent_starts, n_split = sentence_starts(doc_of, stream.sent)
+    start = stream.start.astype(np.uint32, copy=False)  # a staged memory map stays one
+    end = stream.end.astype(np.uint32, copy=False)
+    stream_sa, tables, doc_tokens = stream.suffix, stream.tables, stream.doc_tokens
     del stream  # the forms are ids now: free the strings before the suffix array
-    tokens, doc_share = doc_weights(doc_of, n_docs)
+    tokens, doc_share = doc_weights(doc_of, n_docs, doc_tokens)
     total = int(tokens.sum())
     canon = docs["canon"].to_numpy().astype(np.int32)
     has_dupes = bool((canon != np.arange(n_docs)).any())
@@ -231,6 +242,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
                     sent_starts=sent_starts.astype(np.int64), sa=stream_sa[0], ngrams=pl.DataFrame(schema=NGRAM_SCHEMA),
                     maximal=pl.DataFrame(schema=MAXIMAL_SCHEMA), params=params, sentences_split=n_split,
                     long_skipped=int(tables["long_skipped"]), tables=tables)
+    doc_of = doc_of.astype(np.int32)
     say("suffix array")
     if stream_sa is None:
         sa, cl = suffix.suffix_array(ids, sent_starts)
@@ -252,8 +264,8 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
                                             max_n=max_n, min_statements=min_statements, min_len=min_len)
 
     say("tables")
-    ngrams = _ngram_table(ng_parts, total)
-    maximal = _maximal_table(mx_parts, long_part, ngrams)
+    ngrams = ngram_table(ng_parts, total)
+    maximal = maximal_table(mx_parts, long_part, ngrams)
     return Scan(vocab=vocab, docs=docs_out, ids=ids,
                 start=start, end=end,
                 sent_starts=sent_starts.astype(np.int64), sa=sa, ngrams=ngrams, maximal=maximal,
@@ -321,7 +333,7 @@ def _ngram_passes(ids, sa, cl, lcs, doc_sa, canon, doc_share, has_dupes, total: 
         if n >= 2:  # association: the two end splits (w1 | w2..wn) and (w1..wn-1 | wn)
             frame.update(f_a1=freq_uni[pos], f_b1=freq_prev[pos + 1],
                          f_a2=freq_prev[pos], f_b2=freq_uni[pos + n - 1])
-        part = _ngram_part(pl.DataFrame(frame).filter(pl.Series(ok)), n, big_n)
+        part = ngram_part(pl.DataFrame(frame).filter(pl.Series(ok)), n, big_n)
         del frame
         ng_parts.append(part)
         if (closed & ok).any():
@@ -463,7 +475,7 @@ NGRAM_SCHEMA = {
 MAXIMAL_SCHEMA = {k: v for k, v in NGRAM_SCHEMA.items() if k != "gram"} | {"n": pl.UInt32}
 
 
-def _ngram_part(frame: pl.DataFrame, n: int, big_n: float) -> pl.DataFrame:
+def ngram_part(frame: pl.DataFrame, n: int, big_n: float) -> pl.DataFrame:
     """One n's rows with their association measures, in the final dtypes (minus ``gram``)."""
     from ..measures import g2_signed_expr, log_dice_expr, pmi_expr
 
@@ -487,14 +499,14 @@ def _ngram_part(frame: pl.DataFrame, n: int, big_n: float) -> pl.DataFrame:
     return frame.select([pl.col(c).cast(t) for c, t in NGRAM_SCHEMA.items() if c != "gram"])
 
 
-def _ngram_table(parts: list[pl.DataFrame], total: int) -> pl.DataFrame:
+def ngram_table(parts: list[pl.DataFrame], total: int) -> pl.DataFrame:
     if not parts:
         return pl.DataFrame(schema=NGRAM_SCHEMA)
     frame = pl.concat(parts, rechunk=False).with_row_index("gram")  # parts come in (n, sa_lo) order
     return frame.select([pl.col(c).cast(t) for c, t in NGRAM_SCHEMA.items()])
 
 
-def _maximal_table(short_rows: list[np.ndarray], long_part: pl.DataFrame | None,
+def maximal_table(short_rows: list[np.ndarray], long_part: pl.DataFrame | None,
                    ngrams: pl.DataFrame) -> pl.DataFrame:
     frames = []
     if short_rows:

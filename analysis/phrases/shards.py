@@ -45,7 +45,7 @@ import polars as pl
 
 from ..errors import FormulaeError
 from ..ingest.snapshot import corpus_load
-from ..store import atomic_dir, corpus_dir, read_json, write_json
+from ..store import array_sink, atomic_dir, corpus_dir, link_or_copy, read_json, write_json
 from ..text.tokens import tokens_build, tokens_level
 from . import suffix
 from .engine import (
@@ -298,23 +298,33 @@ def _jobs(jobs: int | None, n: int) -> int:
 
 
 def _run_pool(fn, todo: list[dict], jobs: int) -> list[dict]:
-    with _workers(jobs, None) as pool:
+    with workers(jobs, None) as pool:
         return _pool_map(pool, fn, todo)
 
 
+_ACTIVE: list = []  # the pool of the build running in this process (workers), reused by its steps
+
+
 @contextlib.contextmanager
-def _workers(jobs: int, scheduler: str | None):
-    """A pool of ``jobs`` spawned worker processes for the steps run inside (one start for
-    all of them); None with a Dask ``scheduler`` or one job (the work runs there or here)."""
+def workers(jobs: int, scheduler: str | None = None):
+    """A pool of ``jobs`` spawned worker processes for every step run inside (tokenising,
+    suffix-array pieces, tables): processes start when first needed and serve all steps
+    (one start, one import of the libraries each); an enclosing pool is reused. None with
+    a Dask ``scheduler`` or one job (the work runs there or here)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     if scheduler or jobs == 1:
         yield None
-        return
-    # spawn, not fork: polars's thread pool does not survive a fork
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield pool
+    elif _ACTIVE:
+        yield _ACTIVE[-1]
+    else:  # spawn, not fork: polars's thread pool does not survive a fork
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            _ACTIVE.append(pool)
+            try:
+                yield pool
+            finally:
+                _ACTIVE.pop()
 
 
 def _pool_map(pool, fn, todo: list[dict]) -> list[dict]:
@@ -343,30 +353,58 @@ def _run_dask(fn, todo: list[dict], scheduler: str, keys: list[str]) -> list[dic
 # --- merging ---------------------------------------------------------------------
 
 
-def shards_merge_stream(tasks: list[dict], catalog: list[dict]) -> tuple[Encoded, pl.DataFrame]:
-    """The corpus's encoded form stream and surface map, from its shards in order."""
+def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | None = None
+                        ) -> tuple[Encoded, pl.DataFrame]:
+    """The corpus's encoded form stream and surface map, from its shards in order.
+
+    With ``into`` (a folder), the token arrays are written there shard by shard and never
+    held whole in this process: ``ids``, ``start`` and ``end`` as the index stores them,
+    ``doc`` and ``rem`` (tokens left in the sentence) for the suffix-array pieces; the
+    stream's arrays are read-only memory maps of them (``staged``), and the form counts,
+    sentence starts and statement lengths come counted shard by shard (a statement never
+    spans two shards, so they equal the whole stream's).
+    """
     folders = [Path(t["folder"]) for t in tasks]
     vocabs = [pl.read_parquet(f / "vocab.parquet")["form"] for f in folders]
     vocab = pl.concat(vocabs).unique().sort() if vocabs else pl.Series("form", [], pl.String)
     n = sum(c["tokens"] for c in catalog)
-    ids = np.empty(n, np.uint32)
-    cols = {c: np.empty(n, np.uint32) for c in ("doc", "sent", "start", "end")}
+    into = into if n else None  # (no memory map of an empty array)
+    names = dict.fromkeys(("ids", "doc", "start", "end"), np.uint32) | (
+        {"rem": np.uint16} if into else {"sent": np.uint32})
+    put, close = array_sink(n, names, into)
+    counts, starts, n_split, doc_tokens = np.zeros(len(vocab), np.int64), [], 0, []
     at = 0
-    for task, folder, local in zip(tasks, folders, vocabs, strict=True):
-        part = pl.read_parquet(folder / "stream.parquet")
-        to_global = local.cast(pl.Enum(vocab)).to_physical().to_numpy().astype(np.uint32)
-        k = part.height
-        ids[at:at + k] = to_global[part["fid"].to_numpy()]
-        for c in cols:
-            cols[c][at:at + k] = part[c].to_numpy()
-        cols["doc"][at:at + k] += np.uint32(task["lo"])
-        at += k
-        del part
+    try:
+        for task, folder, local in zip(tasks, folders, vocabs, strict=True):
+            part = pl.read_parquet(folder / "stream.parquet")
+            to_global = local.cast(pl.Enum(vocab)).to_physical().to_numpy().astype(np.uint32)
+            ids, doc, sent = to_global[part["fid"].to_numpy()], part["doc"].to_numpy(), part["sent"].to_numpy()
+            put("ids", ids)
+            put("doc", doc + np.uint32(task["lo"]))
+            put("start", part["start"].to_numpy())
+            put("end", part["end"].to_numpy())
+            if into:
+                first, cut = sentence_starts(doc, sent)
+                put("rem", suffix.rem_from_starts(first, part.height).astype(np.uint16))
+                starts.append(first + at)
+                n_split += cut
+                doc_tokens.append(np.bincount(doc, minlength=task["hi"] - task["lo"]))
+                counts += np.bincount(ids, minlength=len(vocab))
+            else:
+                put("sent", sent)
+            at += part.height
+            del part, ids, doc, sent
+    finally:
+        arrays = close()
     surfaces = [pl.read_parquet(f / "surface.parquet") for f in folders]
     surface = (pl.concat(surfaces).unique("surface", keep="first", maintain_order=True).sort("surface")
                if surfaces else pl.DataFrame(schema={"surface": pl.String, "forms": pl.List(pl.String)}))
-    return Encoded(vocab=vocab, ids=ids, doc=cols["doc"], sent=cols["sent"], start=cols["start"],
-                   end=cols["end"]), surface
+    if into is None:
+        return Encoded(vocab=vocab, ids=arrays["ids"], doc=arrays["doc"], sent=arrays["sent"],
+                       start=arrays["start"], end=arrays["end"]), surface
+    return Encoded(vocab=vocab, ids=arrays["ids"], doc=arrays["doc"], sent=np.zeros(0, np.uint32),
+                   start=arrays["start"], end=arrays["end"], staged=str(into), counts=counts,
+                   starts=np.concatenate(starts), n_split=n_split, doc_tokens=np.concatenate(doc_tokens)), surface
 
 
 PIECE_TOKENS = 4_000_000  # tokens a piece of the merged suffix array holds (about; one first token may hold more)
@@ -401,7 +439,8 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     n = len(stream.ids)
     if n == 0:
         return np.zeros(0, np.int32), np.zeros(0, np.int32), {"pieces": 0, "peak_mb": 0.0}
-    counts = np.bincount(stream.ids, minlength=len(stream.vocab))
+    staged = Path(stream.staged) if stream.staged else None
+    counts = stream.counts if stream.counts is not None else np.bincount(stream.ids, minlength=len(stream.vocab))
     before = np.concatenate(([0], np.cumsum(counts)))
     n_pieces = max(1, -(-n // PIECE_TOKENS))
     cuts = np.unique(np.searchsorted(before, np.arange(n_pieces + 1) * (n / n_pieces), side="left"))
@@ -411,13 +450,17 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".merge-", dir=root))  # pruning skips dot folders
     try:
-        np.save(scratch / "ids.npy", stream.ids)
-        starts, _ = sentence_starts(stream.doc, stream.sent)
-        np.save(scratch / "rem.npy", suffix.rem_from_starts(starts, n).astype(np.uint16))
-        del starts
-        if scan is not None:
+        if staged:  # written shard by shard (shards_merge_stream): the pieces read them there
+            for name in ("ids", "rem", "doc"):
+                link_or_copy(staged / f"{name}.npy", scratch / f"{name}.npy")
+        else:
+            np.save(scratch / "ids.npy", stream.ids)
+            starts, _ = sentence_starts(stream.doc, stream.sent)
+            np.save(scratch / "rem.npy", suffix.rem_from_starts(starts, n).astype(np.uint16))
             np.save(scratch / "doc.npy", stream.doc)
-            _, share = doc_weights(stream.doc, len(scan["canon"]))
+            del starts
+        if scan is not None:
+            _, share = doc_weights(stream.doc, len(scan["canon"]), stream.doc_tokens)
             np.savez(scratch / "ctx.npz", canon=np.asarray(scan["canon"], np.int32), doc_share=share, counts=counts)
             scan = {k: int(scan[k]) for k in ("max_n", "min_statements", "min_len")} | {
                 "total": n, "dest": scan.get("dest")}
@@ -435,15 +478,15 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         jobs = _jobs(jobs, len(pieces))
         where = f"on {scheduler}" if scheduler else f"in {jobs} process(es)"
         say(f"merging the shards' suffix arrays{' and counting' if scan else ''}: {len(pieces)} pieces {where}")
-        with _workers(jobs, scheduler) as pool:
+        with workers(jobs, scheduler) as pool:
             done = _dispatch(piece_merge, pieces, jobs, scheduler, f"formulae-piece-{scratch.name}", pool)
-            sa = np.empty(n, np.int32)
-            cl = np.empty(n, np.int32) if scan is None else None
-            for piece in pieces:
-                at, k = int(piece["offset"]), int(piece["size"])
-                sa[at:at + k] = np.load(scratch / f"sa{piece['piece']}.npy")
-                if cl is not None:
-                    cl[at:at + k] = np.load(scratch / f"cl{piece['piece']}.npy")
+            put, close = array_sink(n, {"sa": np.int32} | ({} if scan else {"cl": np.int32}), staged)
+            for piece in pieces:  # in rank order
+                put("sa", np.load(scratch / f"sa{piece['piece']}.npy"))
+                if scan is None:
+                    put("cl", np.load(scratch / f"cl{piece['piece']}.npy"))
+            merged = close()
+            sa, cl = merged["sa"], merged.get("cl")
             info: dict = {"pieces": len(pieces), "peak_mb": round(max(d["peak_mb"] for d in done), 1)}
             if scan is not None and scan["dest"] is None:
                 info["tables"] = pieces_tables(scratch, len(pieces), n, scan["max_n"])

@@ -7,7 +7,7 @@ from them in two parallel steps, so no process holds more than one n's rows whil
 counting and the two tables are written side by side:
 
 1. :func:`level_table`, one task per n: ``f_b1`` (the freq of the (n-1)-gram at pos + 1,
-   in whatever piece holds it) and the association measures (``engine._ngram_part``),
+   in whatever piece holds it) and the association measures (``engine.ngram_part``),
    written as ``lvl<n>.arrow`` with the rows that are maximal (``mx<n>.npy``);
 2. :func:`table_write`, one task per table: ``ngrams.parquet`` (every level in order, the
    ``gram`` row index) and ``maximal.parquet`` (the maximal rows of the levels, then the
@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from . import engine  # its expansion budget is read when used (tests change it)
-from .engine import TABLE_ROW_GROUP, _maximal_table, _ngram_part, _ngram_table
+from .engine import TABLE_ROW_GROUP, maximal_table, ngram_part, ngram_table
 
 
 def level_table(out: Path, pieces: int, n: int, total: int) -> int:
@@ -44,7 +44,7 @@ def level_table(out: Path, pieces: int, n: int, total: int) -> int:
         raw = raw.with_columns(pl.Series("f_b1", at_pos[raw["pos"].to_numpy() + 1]))
         del at_pos
     np.save(out / f"mx{n}.npy", np.flatnonzero(raw["mx"].to_numpy()))
-    _ngram_part(raw, n, float(max(total, 1))).write_ipc(out / f"lvl{n}.arrow")
+    ngram_part(raw, n, float(max(total, 1))).write_ipc(out / f"lvl{n}.arrow")
     return raw.height
 
 
@@ -65,7 +65,7 @@ def table_write(out: Path, which: str, heights: list[int], pieces: int, total: i
 def table_frame(out: Path, which: str, heights: list[int], pieces: int, total: int) -> tuple[pl.DataFrame, dict]:
     """The ``ngrams`` or ``maximal`` table (see :func:`table_write`) and its extras."""
     kept = _kept(heights)
-    ngrams = _ngram_table([pl.read_ipc(out / f"lvl{n}.arrow")
+    ngrams = ngram_table([pl.read_ipc(out / f"lvl{n}.arrow")
                            for n in range(1, len(kept) + 1)], total)
     if which == "ngrams":
         return ngrams, {}
@@ -83,7 +83,7 @@ def table_frame(out: Path, which: str, heights: list[int], pieces: int, total: i
     if long_part is not None:
         key = long_part["n"].to_numpy() * (total + 1) + long_part["sa_lo"].to_numpy()
         long_part = long_part.filter(pl.Series(np.isin(key, chosen))).sort("sa_lo", "n")
-    return _maximal_table(rows, long_part, ngrams), {"long_skipped": len(lo) - fits}
+    return maximal_table(rows, long_part, ngrams), {"long_skipped": len(lo) - fits}
 
 
 def pieces_tables(out: Path, pieces: int, total: int, max_n: int) -> tuple[pl.DataFrame, pl.DataFrame, int]:
