@@ -1,7 +1,7 @@
 """Sharded index benchmark on the full ungdc (10,952 speeches, 32 M tokens at ``norm``).
 
-Every step runs in a fresh process (bench/child.py); peak memory (VmHWM, reset after the
-step's ingest: the index build's own) is reported for the main process and, apart, for
+Every step runs in a fresh process (bench/child.py), the ingest before it in a process of
+its own; peak memory (VmHWM: the index build's own) is reported for the main process and, apart, for
 the largest worker process (shard, suffix-array piece or tables) (each worker reports
 its own in the shard catalog; a shard tokenised in the main process counts there).
 Baselines are measured in the same run.
@@ -44,15 +44,19 @@ DECL = ROOT / "tests" / "corpora" / "ungdc.yml"
 
 # Peak memory is VmHWM (the process's own, since it started its program): ru_maxrss and
 # wait4 carry a parent's size over fork + exec, so a spawned worker would report its parent's.
+INGEST = """
+from analysis.ingest.snapshot import corpus_ingest
+corpus_ingest({decl!r}, store={store!r})
+print(0)
+"""
+
+# the build in a process of its own (after the ingest's): its peak is the build's alone
 BUILD = """
 import json, time
-from analysis.ingest.snapshot import corpus_ingest
 from analysis.phrases.build import index_build
 from analysis.phrases.shards import peak_mb
 from analysis.phrases import build as _build
 _build.PIECE_SCAN = {piece_scan}
-corpus_ingest({decl!r}, store={store!r})
-open('/proc/self/clear_refs', 'w').write('5')  # VmHWM from here: the index build's own peak, not the ingest's
 t = time.perf_counter()
 ix = index_build('ungdc', 'norm', {store!r}, jobs={jobs}, shard_chars={shard_chars}, force={force})
 dt = time.perf_counter() - t
@@ -81,8 +85,8 @@ print(time.perf_counter() - t, ix.manifest['tokens'], int(hwm) / 1024)
 
 def build(decl: Path, store: Path, jobs: int, shard_chars: int | None = None, force: bool = False,
           piece_scan: bool = True) -> dict:
-    code = BUILD.format(decl=str(decl), store=str(store), jobs=jobs, shard_chars=shard_chars, force=force,
-                        piece_scan=piece_scan)
+    run_child_code(INGEST.format(decl=str(decl), store=str(store)), f"ingest {store.name}")
+    code = BUILD.format(store=str(store), jobs=jobs, shard_chars=shard_chars, force=force, piece_scan=piece_scan)
     out, _ = run_child_code(code, f"build {store.name}")
     keys = ("seconds", "tokens", "shards", "reused", "main_mb", "worker_mb", "ngrams", "maximal")
     return dict(zip(keys, map(float, out), strict=True))

@@ -365,8 +365,10 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
     spans two shards, so they equal the whole stream's).
     """
     folders = [Path(t["folder"]) for t in tasks]
-    vocabs = [pl.read_parquet(f / "vocab.parquet")["form"] for f in folders]
-    vocab = pl.concat(vocabs).unique().sort() if vocabs else pl.Series("form", [], pl.String)
+    vocab = pl.Series("form", [], pl.String)  # united a shard at a time: never shards x vocabulary here
+    for folder in folders:
+        vocab = pl.concat([vocab, pl.read_parquet(folder / "vocab.parquet")["form"]]).unique()
+    vocab = vocab.sort()
     n = sum(c["tokens"] for c in catalog)
     into = into if n else None  # (no memory map of an empty array)
     names = dict.fromkeys(("ids", "doc", "start", "end"), np.uint32) | (
@@ -375,7 +377,8 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
     counts, starts, n_split, doc_tokens = np.zeros(len(vocab), np.int64), [], 0, []
     at = 0
     try:
-        for task, folder, local in zip(tasks, folders, vocabs, strict=True):
+        for task, folder in zip(tasks, folders, strict=True):
+            local = pl.read_parquet(folder / "vocab.parquet")["form"]
             part = pl.read_parquet(folder / "stream.parquet")
             to_global = local.cast(pl.Enum(vocab)).to_physical().to_numpy().astype(np.uint32)
             ids, doc, sent = to_global[part["fid"].to_numpy()], part["doc"].to_numpy(), part["sent"].to_numpy()
@@ -396,9 +399,11 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
             del part, ids, doc, sent
     finally:
         arrays = close()
-    surfaces = [pl.read_parquet(f / "surface.parquet") for f in folders]
-    surface = (pl.concat(surfaces).unique("surface", keep="first", maintain_order=True).sort("surface")
-               if surfaces else pl.DataFrame(schema={"surface": pl.String, "forms": pl.List(pl.String)}))
+    surface = pl.DataFrame(schema={"surface": pl.String, "forms": pl.List(pl.String)})
+    for folder in folders:  # the first shard's forms of a surface win, as in one pass over all
+        surface = pl.concat([surface, pl.read_parquet(folder / "surface.parquet")]).unique(
+            "surface", keep="first", maintain_order=True)
+    surface = surface.sort("surface")
     if into is None:
         return Encoded(vocab=vocab, ids=arrays["ids"], doc=arrays["doc"], sent=arrays["sent"],
                        start=arrays["start"], end=arrays["end"]), surface
