@@ -328,10 +328,14 @@ def workers(jobs: int, scheduler: str | None = None):
 
 
 def _pool_map(pool, fn, todo: list[dict]) -> list[dict]:
+    """``fn`` over ``todo`` in the pool, the largest tasks (``size`` or ``chars``) first so
+    that the largest is not the last one started; results in ``todo``'s order."""
     from concurrent.futures.process import BrokenProcessPool
 
+    order = sorted(range(len(todo)), key=lambda i: -int(todo[i].get("size", todo[i].get("chars", 0))))
     try:
-        return list(pool.map(fn, todo))
+        done = dict(zip(order, pool.map(fn, [todo[i] for i in order]), strict=True))
+        return [done[i] for i in range(len(todo))]
     except BrokenProcessPool as exc:
         raise FormulaeError(f"a shard worker process died ({exc}; out of memory?): try --jobs 1") from None
 
