@@ -169,7 +169,7 @@ def _index_scan_write(corpus: str, level: str, store, how: tuple, shards: tuple,
         meta.join(scan.docs.select("doc", "tokens", "first"), on="doc", how="left").sort("doc").write_parquet(
             tmp / "docs.parquet")
         for name in ("ngrams", "maximal"):
-            if scan.tables is not None:  # written by the pieces' tables worker
+            if scan.tables is not None:  # written by the table steps (tables.py) in the workers
                 os.replace(Path(scan.tables["folder"]) / f"{name}.parquet", tmp / f"{name}.parquet")
             else:
                 getattr(scan, name).write_parquet(tmp / f"{name}.parquet", row_group_size=TABLE_ROW_GROUP)

@@ -19,10 +19,12 @@ statements added or changed re-tokenises only the shards they fall in.
 Merging is exact: the merged vocabulary is the sorted union of the shards' vocabularies
 (a form's id is its rank in it, as in a single build), every shard's ids are mapped
 through it, and the streams are concatenated in statement order
-(:func:`shards_merge_stream`). The suffix array, n-gram table and maximal phrases are
-then computed once over the merged stream (:func:`analysis.phrases.engine.phrases_scan`),
-so the stored index is byte for byte the single-process one, whatever the shard sizes,
-the number of worker processes or the cluster.
+(:func:`shards_merge_stream`, into files a shard at a time). The shards' suffix arrays
+are merged by first-word pieces that count their own n-grams
+(:func:`shards_merge_suffix`), and the tables are made from the pieces
+(:mod:`analysis.phrases.tables`), so the stored index is byte for byte the one of
+:func:`analysis.phrases.engine.phrases_scan` over the whole stream, whatever the shard
+sizes, the number of worker processes or the cluster.
 
 Shard boundaries (:func:`shard_plan`) fall between years (of ``date``), about every
 ``shard_chars`` characters of text, and inside a year only when the year alone is longer
@@ -435,11 +437,14 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     from a scratch folder beside the shards and writing its own piece there. The third
     value tells ``pieces`` and the largest piece worker's ``peak_mb`` (0 when merged here).
 
-    With ``scan`` (``canon`` of every statement, ``max_n``, ``min_statements``, ``min_len``)
-    each piece also runs the n-gram passes and long phrases over its ranks
-    (:func:`analysis.phrases.engine.piece_scan`) and the parent only assembles the tables
-    (:func:`analysis.phrases.engine.pieces_tables`): they come back as ``tables`` in the
-    third value, and the LCP array is not kept (None).
+    With ``scan`` (``canon`` of every statement, ``max_n``, ``min_statements``, ``min_len``,
+    ``dest``) each piece also runs the n-gram passes and long phrases over its ranks
+    (:func:`analysis.phrases.engine.piece_scan`), and the tables are made from them
+    (:mod:`analysis.phrases.tables`): written into ``dest`` by the workers (their row counts
+    come back as ``tables`` in the third value), or made here when ``dest`` is None (the
+    frames come back); the LCP array is not kept (None). A ``staged`` stream
+    (:func:`shards_merge_stream` with ``into``) is read from its files, and the suffix array
+    is written beside them (returned memory-mapped).
     """
     import shutil
     import tempfile

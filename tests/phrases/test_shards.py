@@ -99,7 +99,7 @@ def test_sharded_builds_are_byte_identical(stores):
         assert not any(s["reused"] for s in catalog)
         merge = read_json(folder / "catalog.json")["suffix_merge"]
         assert merge["pieces"] > 1 and merge["peak_mb"] > 0  # merged and counted by pieces, in the workers
-        assert not list((folder.parent).glob(".tables-*"))  # the tables worker's folder is gone
+        assert not list((folder.parent).glob(".tables-*"))  # the staging folder is gone
     single = read_json(stores["single"] / RECENT / "index" / "norm" / "catalog.json")["shards"]
     assert [(s["lo"], s["hi"]) for s in single] == [(0, 100)]
 
