@@ -223,6 +223,7 @@ GROUP_ORDER = ["ungdc", "ungdc-stem", "reports", "saudinewsnet-stem", "saudinews
 
 def xdist_group_of(item: pytest.Item) -> str | None:
     """The group a test belongs to (see above), or None: any worker may run it."""
+    # (a module path as group name: xdist cuts the group at the last "@" after any "]")
     names = set(getattr(item, "fixturenames", ()))
     params = getattr(getattr(item, "callspec", None), "params", {})
     corpora = names | {v for v in params.values() if isinstance(v, str)}  # request.getfixturevalue(param)
@@ -233,6 +234,11 @@ def xdist_group_of(item: pytest.Item) -> str | None:
             # the families' default level (stem) needs an index of its own
             stem = item.originalname == "test_largest_family_at_most_100_wordings"  # type: ignore[attr-defined]
             return f"{corpus}-stem" if stem else corpus
+    # a module-scoped fixture (e.g. test_shards' three sharded builds) is set up once per
+    # worker that runs a test of the module: keep such a module on one worker
+    defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    if any(d.scope == "module" for ds in defs.values() for d in ds):
+        return item.nodeid.split("::", 1)[0]
     return None
 
 
@@ -267,7 +273,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         from _pytest.nodeid import NodeId  # pytest >= 9.2; before it, xdist's own suffix works
     except ImportError:
         NodeId = None  # noqa: N806
-    if config.getvalue("loadgroup") and NodeId is not None:
+    if config.getoption("loadgroup", default=False) and NodeId is not None:
         for item in items:
             g = group(item)
             if g is not None and not item.nodeid.endswith(f"@{g}") and isinstance(getattr(item, "_id", None), NodeId):
