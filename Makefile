@@ -10,6 +10,8 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen
+# test workers (pytest-xdist); `make test TEST_WORKERS=0` runs the suite in one process
+TEST_WORKERS ?= 2
 VENV_STAMP := .venv/.synced
 
 .PHONY: help setup corpora report test check lint types bench clean
@@ -34,7 +36,7 @@ report: corpora
 	$(RUN) formulae report build --all
 
 test: setup
-	$(RUN) pytest -q
+	$(RUN) pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 lint: setup
 	$(RUN) ruff check analysis tests bench

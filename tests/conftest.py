@@ -201,3 +201,81 @@ def cn_overview(cn_mfa: str, store: Path, report_out: Path):
     from analysis.report.build import report_build
 
     return report_build("overview", cn_mfa, store=store, out=report_out, force=True, renderer="builtin")
+
+
+# --- parallel runs (pytest-xdist, `make test` runs two workers) ----------------------
+#
+# Each worker has its own session fixtures and store. Tests that share an expensive
+# session resource (a phrase index of a full real corpus, the rendered reports) are kept on
+# one worker by an ``xdist_group``, so it is built once per run, not once per worker; under
+# xdist the groups come first, longest first, so the two workers start with the long
+# chains and the short tests fill in around them (`--dist loadgroup --no-loadscope-reorder`).
+# A serial run (plain `pytest`) keeps the collection order and ignores the groups.
+
+REPORT_FIXTURES = {"mfa_overview", "xss_overview", "mfa_formula", "ungd_formula", "ungd_overview",
+                   "cn_compare", "cn_overview"}
+# longest first (seconds on this machine, serial): ungdc's norm index and the candidates,
+# frames, pattern and compare tests on it (~220); ungdc's stem index and families (~180);
+# the reports and their browser checks (~140); saudinewsnet's stem index and families (~100);
+# saudinewsnet's norm index, token layer and goldens (~85)
+GROUP_ORDER = ["ungdc", "ungdc-stem", "reports", "saudinewsnet-stem", "saudinewsnet"]
+
+
+def xdist_group_of(item: pytest.Item) -> str | None:
+    """The group a test belongs to (see above), or None: any worker may run it."""
+    # (a module path as group name: xdist cuts the group at the last "@" after any "]")
+    names = set(getattr(item, "fixturenames", ()))
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    corpora = names | {v for v in params.values() if isinstance(v, str)}  # request.getfixturevalue(param)
+    if names & REPORT_FIXTURES:
+        return "reports"
+    for corpus in ("ungdc", "saudinewsnet"):
+        if corpus in corpora:
+            # the families' default level (stem) needs an index of its own
+            stem = item.originalname == "test_largest_family_at_most_100_wordings"  # type: ignore[attr-defined]
+            return f"{corpus}-stem" if stem else corpus
+    # a module-scoped fixture (e.g. test_shards' three sharded builds) is set up once per
+    # worker that runs a test of the module: keep such a module on one worker
+    defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    if any(d.scope == "module" for ds in defs.values() for d in ds):
+        return item.nodeid.split("::", 1)[0]
+    return None
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Under xdist, mark the test with its group (here, before xdist's own
+    ``pytest_collection_modifyitems`` reads the marks)."""
+    import os
+
+    if os.environ.get("PYTEST_XDIST_WORKER") and (group := xdist_group_of(item)) is not None:
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(trylast=True)  # after xdist's own hook
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, the groups first, in GROUP_ORDER (stable: collection order within each).
+
+    xdist 3.8 tells the controller a test's group by appending ``@group`` to its node id
+    (``item._nodeid``); pytest 9.2 keeps node ids in ``item._id``, so the suffix is lost and
+    the groups are silently ignored (pytest-xdist issue 1386, fix proposed in PR 1388). Until
+    a release has it, the suffix is set here the way that fix does."""
+    import os
+
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    rank = {g: i for i, g in enumerate(GROUP_ORDER)}
+
+    def group(item: pytest.Item) -> str | None:
+        mark = item.get_closest_marker("xdist_group")
+        return str(mark.args[0]) if mark else None
+
+    try:
+        from _pytest.nodeid import NodeId  # pytest >= 9.2; before it, xdist's own suffix works
+    except ImportError:
+        NodeId = None  # noqa: N806
+    if config.getoption("loadgroup", default=False) and NodeId is not None:
+        for item in items:
+            g = group(item)
+            if g is not None and not item.nodeid.endswith(f"@{g}") and isinstance(getattr(item, "_id", None), NodeId):
+                item._id = NodeId.parse(f"{item.nodeid}@{g}")
+    items.sort(key=lambda item: rank.get(group(item) or "", len(rank)))
