@@ -73,7 +73,7 @@ _state: dict[str, Any] = {"ids": {}, "setup": False}
 
 def esc(value: object) -> str:
     """Escape any value for HTML text or a quoted attribute (``& < > " '``); bidi controls
-    are shown as inert marks (``⟨U+202E⟩``: :func:`analysis.text.normalise.display_inert`)."""
+    are shown as inert marks (``⟨U+202E⟩``: :func:`analysis.text.grammar.display_inert`)."""
     return html.escape(display_inert("" if value is None else str(value)), quote=True)
 
 

@@ -102,13 +102,18 @@ def test_json_for_script_is_inert_and_round_trips(text):
     assert json.loads(out) == {"t": text}
 
 
-@given(st.text())
+@given(st.text() | st.text(alphabet="a<&\u202a\u202e\u2066\u2069\u200f"))
 def test_esc_leaves_no_markup(text):
-    out = H.esc(text)
-    assert not set("<>\"'") & set(out)
+    """No markup character survives, and unescaping gives the text back with its bidi
+    controls shown as inert marks (esc's promise), everything else unchanged."""
     import html
 
-    assert html.unescape(out) == text
+    from analysis.text.grammar import display_inert
+
+    out = H.esc(text)
+    assert not set("<>\"'") & set(out)
+    assert html.unescape(out) == display_inert(text)
+    assert not set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069") & set(out)  # no raw control
 
 
 def test_script_safe_neutralises_closing_tags():
