@@ -264,7 +264,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
                                             max_n=max_n, min_statements=min_statements, min_len=min_len)
 
     say("tables")
-    ngrams = ngram_table(ng_parts, total)
+    ngrams = ngram_table(ng_parts)
     maximal = maximal_table(mx_parts, long_part, ngrams)
     return Scan(vocab=vocab, docs=docs_out, ids=ids,
                 start=start, end=end,
@@ -499,7 +499,8 @@ def ngram_part(frame: pl.DataFrame, n: int, big_n: float) -> pl.DataFrame:
     return frame.select([pl.col(c).cast(t) for c, t in NGRAM_SCHEMA.items() if c != "gram"])
 
 
-def ngram_table(parts: list[pl.DataFrame], total: int) -> pl.DataFrame:
+def ngram_table(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The n-gram table from its parts (one a length, in order) with the ``gram`` row index."""
     if not parts:
         return pl.DataFrame(schema=NGRAM_SCHEMA)
     frame = pl.concat(parts, rechunk=False).with_row_index("gram")  # parts come in (n, sa_lo) order

@@ -65,8 +65,7 @@ def table_write(out: Path, which: str, heights: list[int], pieces: int, total: i
 def table_frame(out: Path, which: str, heights: list[int], pieces: int, total: int) -> tuple[pl.DataFrame, dict]:
     """The ``ngrams`` or ``maximal`` table (see :func:`table_write`) and its extras."""
     kept = _kept(heights)
-    ngrams = ngram_table([pl.read_ipc(out / f"lvl{n}.arrow")
-                           for n in range(1, len(kept) + 1)], total)
+    ngrams = ngram_table([pl.read_ipc(out / f"lvl{n}.arrow") for n in range(1, len(kept) + 1)])
     if which == "ngrams":
         return ngrams, {}
     offsets = np.concatenate(([0], np.cumsum(kept)))
