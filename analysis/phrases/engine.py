@@ -217,9 +217,9 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
         say("encoding forms")
         stream = stream_encode(stream)
     n_docs = docs.height
-    ids, doc_of, staged = stream.ids, stream.doc, stream.staged is not None
+    ids, doc_of = stream.ids, stream.doc
     vocab = _vocab_table(stream.vocab, ids, stream.counts)
-    if staged and stream.starts is not None:
+    if stream.starts is not None:  # counted shard by shard (a staged stream)
         sent_starts, n_split = stream.starts, stream.n_split
     else:
         sent_starts, n_split = sentence_starts(doc_of, stream.sent)

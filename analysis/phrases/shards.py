@@ -300,6 +300,7 @@ def _jobs(jobs: int | None, n: int) -> int:
 
 
 def _run_pool(fn, todo: list[dict], jobs: int) -> list[dict]:
+    """``fn`` over ``todo`` in the enclosing :func:`workers` pool, else a pool of ``jobs``."""
     with workers(jobs, None) as pool:
         return _pool_map(pool, fn, todo)
 
@@ -428,23 +429,18 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     """The corpus's suffix array and LCP (:func:`analysis.phrases.suffix.suffix_array`'s
     order), merged from its shards' suffix arrays; ``stream`` is the merged stream.
 
-    Range partitioning on the first token: piece j covers the global ids ``[a_j, a_j+1)``
-    (balanced by token count, ``PIECE_TOKENS`` a piece); from every shard it takes the
-    slice of its suffix array that starts with those ids (shard order = text order) and
-    merges them (:func:`analysis.phrases.suffix.sa_merge`). Pieces are independent (the LCP across a piece
-    boundary is 0: the first tokens differ) and run like the shards: in ``jobs`` worker
-    processes or on the Dask ``scheduler``, each reading the global ids and sentence ends
-    from a scratch folder beside the shards and writing its own piece there. The third
-    value tells ``pieces`` and the largest piece worker's ``peak_mb`` (0 when merged here).
+    Piece j covers the global first ids ``[a_j, a_j+1)`` (about ``PIECE_TOKENS`` tokens):
+    the slices of the shards' suffix arrays starting with them, merged
+    (:func:`analysis.phrases.suffix.sa_merge`). Pieces are independent (LCP 0 across a
+    boundary) and run like the shards, reading the global ids, sentence ends and statements
+    from a scratch folder. Third value: ``pieces`` and the largest worker's ``peak_mb``.
 
-    With ``scan`` (``canon`` of every statement, ``max_n``, ``min_statements``, ``min_len``,
-    ``dest``) each piece also runs the n-gram passes and long phrases over its ranks
-    (:func:`analysis.phrases.engine.piece_scan`), and the tables are made from them
-    (:mod:`analysis.phrases.tables`): written into ``dest`` by the workers (their row counts
-    come back as ``tables`` in the third value), or made here when ``dest`` is None (the
-    frames come back); the LCP array is not kept (None). A ``staged`` stream
-    (:func:`shards_merge_stream` with ``into``) is read from its files, and the suffix array
-    is written beside them (returned memory-mapped).
+    With ``scan`` (``canon``, ``max_n``, ``min_statements``, ``min_len``, ``dest``) each
+    piece also counts its ranks (:func:`analysis.phrases.engine.piece_scan`) and the tables
+    are made from the pieces (:mod:`analysis.phrases.tables`): written into ``dest`` by the
+    workers (row counts in ``tables``), or here when ``dest`` is None (the frames); the LCP
+    is then not kept (None). A ``staged`` stream is read from its files, and the suffix
+    array is written beside them (returned memory-mapped).
     """
     import shutil
     import tempfile
@@ -492,8 +488,8 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         jobs = _jobs(jobs, len(pieces))
         where = f"on {scheduler}" if scheduler else f"in {jobs} process(es)"
         say(f"merging the shards' suffix arrays{' and counting' if scan else ''}: {len(pieces)} pieces {where}")
-        with workers(jobs, scheduler) as pool:
-            done = _dispatch(piece_merge, pieces, jobs, scheduler, f"formulae-piece-{scratch.name}", pool)
+        with workers(jobs, scheduler):  # one pool for the pieces and the tables
+            done = _dispatch(piece_merge, pieces, jobs, scheduler, f"formulae-piece-{scratch.name}")
             put, close = array_sink(n, {"sa": np.int32} | ({} if scan else {"cl": np.int32}), staged)
             for piece in pieces:  # in rank order
                 put("sa", np.load(scratch / f"sa{piece['piece']}.npy"))
@@ -506,7 +502,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
                 info["tables"] = pieces_tables(scratch, len(pieces), n, scan["max_n"])
             elif scan is not None:  # in workers too: the parent never holds the tables
                 say("n-gram and maximal tables from the pieces")
-                info["tables"] = _tables(scratch, len(pieces), n, scan, (jobs, scheduler, pool))
+                info["tables"] = _tables(scratch, len(pieces), n, scan, (jobs, scheduler))
                 info["peak_mb"] = round(max(info["peak_mb"], info["tables"].pop("peak_mb")), 1)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -544,16 +540,16 @@ def piece_merge(piece: dict) -> dict:
 def _tables(scratch: Path, pieces: int, total: int, scan: dict, where: tuple) -> dict:
     """Write ``ngrams.parquet`` and ``maximal.parquet`` into ``scan['dest']`` from the
     pieces' counts (:mod:`analysis.phrases.tables`: one task a level, then one a table, in
-    the workers ``where`` = (jobs, scheduler, pool)); return their row counts,
+    the workers ``where`` = (jobs, scheduler)); return their row counts,
     ``long_skipped``, the folder and the largest worker's peak."""
-    jobs, scheduler, pool = where
+    jobs, scheduler = where
     base = {"scratch": str(scratch), "pieces": pieces, "total": total}
     levels = [base | {"piece": f"level{n}", "n": n} for n in range(1, scan["max_n"] + 1)]
-    done = _dispatch(table_task, levels, jobs, scheduler, f"formulae-tables-{scratch.name}", pool)
+    done = _dispatch(table_task, levels, jobs, scheduler, f"formulae-tables-{scratch.name}")
     heights = [d["rows"] for d in done]
     writes = [base | {"piece": which, "which": which, "heights": heights, "dest": scan["dest"]}
               for which in ("ngrams", "maximal")]
-    done += (wrote := _dispatch(table_task, writes, jobs, scheduler, f"formulae-tables-{scratch.name}", pool))
+    done += (wrote := _dispatch(table_task, writes, jobs, scheduler, f"formulae-tables-{scratch.name}"))
     return {"folder": scan["dest"], "ngrams": wrote[0]["ngrams"], "maximal": wrote[1]["maximal"],
             "long_skipped": wrote[1]["long_skipped"], "peak_mb": max(d["peak_mb"] for d in done)}
 
@@ -569,16 +565,14 @@ def table_task(task: dict) -> dict:
     return got | {"peak_mb": peak_mb(), "pid": os.getpid()}
 
 
-def _dispatch(fn, todo: list[dict], jobs: int, scheduler: str | None, key: str, pool=None) -> list[dict]:
+def _dispatch(fn, todo: list[dict], jobs: int, scheduler: str | None, key: str) -> list[dict]:
     """``fn`` over ``todo`` on the Dask ``scheduler``, else in ``jobs`` worker processes
-    (``pool`` when given, else at most one a task), or here when ``jobs`` is 1 (peak 0:
-    this process's own)."""
+    (the enclosing :func:`workers` pool, else at most one a task), or here when ``jobs``
+    is 1 (peak 0: this process's own)."""
     if scheduler:
         return _run_dask(fn, todo, scheduler, [f"{key}-{t['piece']}" for t in todo])
     if jobs == 1:
         return [fn(t) | {"peak_mb": 0.0} for t in todo]
-    if pool is not None:
-        return _pool_map(pool, fn, todo)
     return _run_pool(fn, todo, min(jobs, len(todo)))
 
 
