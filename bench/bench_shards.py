@@ -54,7 +54,7 @@ print(0)
 BUILD = """
 import json, time
 from analysis.phrases.build import index_build
-from analysis.phrases.shards import peak_mb
+from analysis.phrases.pool import peak_mb
 from analysis.phrases import build as _build
 _build.PIECE_SCAN = {piece_scan}
 t = time.perf_counter()
@@ -62,9 +62,12 @@ ix = index_build('ungdc', 'norm', {store!r}, jobs={jobs}, shard_chars={shard_cha
 dt = time.perf_counter() - t
 cat = json.load(open(ix.folder / 'catalog.json'))
 catalog = cat['shards']
-workers = max([s.get('peak_mb', 0) for s in catalog if not s['reused']] + [(cat.get('suffix_merge') or {{}}).get('peak_mb', 0), 0])
-print(dt, ix.manifest['tokens'], ix.manifest['shards'], ix.manifest['shards_reused'], peak_mb(), workers,
-      ix.manifest['ngrams'], ix.manifest['maximal'])
+tasks = [(s.get('peak_mb', 0), s.get('anon_mb', 0), 'shard ' + str(s['shard'])) for s in catalog if not s['reused']]
+merge = cat.get('suffix_merge') or {{}}
+tasks.append((merge.get('peak_mb', 0), merge.get('anon_mb', 0), merge.get('task', 'merge')))
+top = max(tasks)  # the largest task by peak (its own high-water mark: pool.measured)
+print(dt, ix.manifest['tokens'], ix.manifest['shards'], ix.manifest['shards_reused'], peak_mb(), top[0],
+      ix.manifest['ngrams'], ix.manifest['maximal'], max(t[1] for t in tasks), top[2].replace(' ', '_'))
 """
 
 
@@ -88,8 +91,8 @@ def build(decl: Path, store: Path, jobs: int, shard_chars: int | None = None, fo
     run_child_code(INGEST.format(decl=str(decl), store=str(store)), f"ingest {store.name}")
     code = BUILD.format(store=str(store), jobs=jobs, shard_chars=shard_chars, force=force, piece_scan=piece_scan)
     out, _ = run_child_code(code, f"build {store.name}")
-    keys = ("seconds", "tokens", "shards", "reused", "main_mb", "worker_mb", "ngrams", "maximal")
-    return dict(zip(keys, map(float, out), strict=True))
+    keys = ("seconds", "tokens", "shards", "reused", "main_mb", "worker_mb", "ngrams", "maximal", "anon_mb")
+    return dict(zip(keys, map(float, out[:-1]), strict=True)) | {"largest": out[-1]}
 
 
 def index_files(store: Path) -> dict[str, str]:
@@ -119,6 +122,7 @@ def write_corpus(folder: Path, keep_year: int | None = None, copies: int = 1) ->
 
 def line(label: str, r: dict) -> str:
     return (f"{label:<28} {r['seconds']:>7.1f} s  main {r['main_mb']:>6,.0f} MB  worker {r['worker_mb']:>6,.0f} MB"
+            f" ({r['largest'].replace('_', ' ')}; anonymous at most {r['anon_mb']:,.0f} MB)"
             f"  {r['tokens']:>12,.0f} tokens  {r['shards']:>3.0f} shards ({r['reused']:.0f} reused)")
 
 
@@ -127,6 +131,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--growth", default="2", help="synthetic sizes to run (comma separated; 1x is step 2)")
     ap.add_argument("--skip-single", action="store_true")
+    ap.add_argument("--growth-only", action="store_true", help="the floor and the growth sizes only")
     ap.add_argument("--base", help="a checkout of the code before shards (e.g. `git archive cf7af3d`): "
                     "its index_build is timed in the same run")
     args = ap.parse_args()
@@ -142,6 +147,8 @@ def run(work: Path, args) -> None:
     floor, fmem = run_child_code(CHILD["floor"].format(data=str(DATA)), "floor")
     floor_s = float(floor[0])
     print(f"floor (read + lowercase + \\w+ tokenise)  {floor_s:>7.1f} s  peak {fmem:,.0f} MB", flush=True)
+    if args.growth_only:
+        return growth(work, args, None)
     full = build(DECL, store, args.jobs, force=True)
     print(line(f"sharded, --jobs {args.jobs}", full) + f"   {full['seconds'] / floor_s:.1f}x the floor", flush=True)
     want = index_files(store)
@@ -166,13 +173,20 @@ def run(work: Path, args) -> None:
           f" index files {'IDENTICAL' if same else 'DIFFERENT'} to the full build "
           f"({time.perf_counter() - t:.1f} s with ingest and process start)", flush=True)
     print(f"formulae query (whole process, median of 5): {query_wall(str(store), cached=True):.2f} s", flush=True)
+    print(line("growth  1x", full), flush=True)
+    growth(work, args, full)
+
+
+def growth(work: Path, args, full: dict | None) -> None:
     sizes = [int(x) for x in args.growth.split(",") if x.strip()]
-    print(f"growth  1x: {full['seconds']:.1f} s, main {full['main_mb']:,.0f} MB, worker {full['worker_mb']:,.0f} MB")
     for k in sizes:
         decl = write_corpus(work / f"x{k}", copies=k)
         r = build(decl, work / f"x{k}" / "store", args.jobs, force=True)
-        ok = r["tokens"] == k * full["tokens"]
-        print(line(f"growth {k:>2}x", r) + f"   tokens {'= ' if ok else '!= '}{k} x 1x", flush=True)
+        ok = "" if full is None else f"   tokens {'= ' if r['tokens'] == k * full['tokens'] else '!= '}{k} x 1x"
+        print(line(f"growth {k:>2}x", r) + ok, flush=True)
+        import shutil
+
+        shutil.rmtree(work / f"x{k}", ignore_errors=True)  # the next size needs the disk
     skipped = [k for k in (2, 5, 10) if k not in sizes]
     if skipped:
         print("not run: growth " + ", ".join(f"{k}x" for k in skipped))

@@ -36,6 +36,7 @@ from .index import (
     index_stamp,
     resolve_level,
 )
+from .pool import workers
 from .shards import (
     SHARD_CHARS,
     shard_kind,
@@ -47,7 +48,6 @@ from .shards import (
     shards_prune,
     shards_run,
     surface_forms,
-    workers,
 )
 
 # The n-gram passes run piece by piece in the workers with the suffix-array merge (the

@@ -36,10 +36,8 @@ crosses a multiple of ``shard_chars``.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import resource
 from pathlib import Path
 
 import numpy as np
@@ -59,12 +57,12 @@ from .engine import (
     sentence_starts,
 )
 from .index import code_sha
+from .pool import jobs_count, largest, run_tasks, workers
 from .tables import level_table, pieces_tables, table_write
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
 SHARD_VERSION = "2"  # layout of a shard folder (2: with its suffix array)
 ENV_SCHEDULER = "FORMULAE_SCHEDULER"
-SCHEDULER_TIMEOUT = "20s"  # to connect to a Dask scheduler
 SMALL_WORK = 4_000_000  # characters to tokenise below which the default is no worker process
 SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
 STREAM_COLS = ("doc", "sent", "pos", "start", "end")
@@ -205,22 +203,7 @@ def shard_build(task: dict) -> dict:
             np.save(tmp / "lcp.npy", cl.astype(np.uint16))  # in-sentence: at most SENTENCE_MAX
             np.save(tmp / "first.npy", np.concatenate(([0], np.cumsum(np.bincount(ids, minlength=len(vocab))))))
         write_json(tmp / "shard.json", stamp)
-    return stamp | {"peak_mb": peak_mb(), "pid": os.getpid()}
-
-
-def peak_mb() -> float:
-    """Peak resident memory of this process since it started its program (VmHWM).
-
-    Not ``ru_maxrss``: Linux carries that over a fork and exec, so a worker spawned by a
-    large process would report its parent's size.
-    """
-    try:
-        for text in Path("/proc/self/status").read_text().splitlines():
-            if text.startswith("VmHWM:"):
-                return int(text.split()[1]) / 1024
-    except OSError:  # pragma: no cover - not Linux
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
+    return stamp
 
 
 def surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:
@@ -267,7 +250,7 @@ def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | N
     less than ``SMALL_WORK`` characters of text to tokenise; 1: this process).
     """
     say = progress or (lambda step: None)
-    _jobs(jobs, 1)
+    jobs_count(jobs, 1)
     done = [shard_done(t) if reuse else None for t in tasks]
     todo = [t for t, d in zip(tasks, done, strict=True) if d is None]
     scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None
@@ -275,86 +258,18 @@ def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | N
         jobs = 1  # starting worker processes would take longer than the work
     built: dict[str, dict] = {}
     if todo:
-        where = f"on {scheduler}" if scheduler else f"in {_jobs(jobs, len(todo))} process(es)"
+        where = f"on {scheduler}" if scheduler else f"in {jobs_count(jobs, len(todo))} process(es)"
         say(f"tokenising {len(todo)} of {len(tasks)} shards {where}")
-        if scheduler:
-            results = _run_dask(shard_build, todo, scheduler, [f"formulae-shard-{t['key']}" for t in todo])
-        elif _jobs(jobs, len(todo)) == 1:
-            results = [shard_build(t) for t in todo]
-        else:
-            results = _run_pool(shard_build, todo, _jobs(jobs, len(todo)))
+        results = run_tasks(shard_build, todo, jobs_count(jobs, len(todo)), scheduler,
+                            [f"formulae-shard-{t['key']}" for t in todo])
         built = {r["key"]: r for r in results}
     out = []
     for task, have in zip(tasks, done, strict=True):
         stamp = have if have is not None else built[task["key"]]
         out.append({"shard": task["shard"], "lo": task["lo"], "hi": task["hi"], "sha": task["sha"],
                     "key": task["key"], "tokens": int(stamp["tokens"]), "reused": have is not None}
-                   | ({} if have is not None else {"peak_mb": round(stamp["peak_mb"], 1)}))
+                   | ({} if have is not None else {k: stamp[k] for k in ("peak_mb", "anon_mb")}))
     return out
-
-
-def _jobs(jobs: int | None, n: int) -> int:
-    if jobs is not None and jobs < 1:
-        raise FormulaeError(f"--jobs must be at least 1, got {jobs}")
-    return max(1, min(jobs or os.cpu_count() or 1, n))
-
-
-def _run_pool(fn, todo: list[dict], jobs: int) -> list[dict]:
-    """``fn`` over ``todo`` in the enclosing :func:`workers` pool, else a pool of ``jobs``."""
-    with workers(jobs, None) as pool:
-        return _pool_map(pool, fn, todo)
-
-
-_ACTIVE: list = []  # the pool of the build running in this process (workers), reused by its steps
-
-
-@contextlib.contextmanager
-def workers(jobs: int, scheduler: str | None = None):
-    """A pool of ``jobs`` spawned worker processes for every step run inside (tokenising,
-    suffix-array pieces, tables): processes start when first needed and serve all steps
-    (one start, one import of the libraries each); an enclosing pool is reused. None with
-    a Dask ``scheduler`` or one job (the work runs there or here)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    if scheduler or jobs == 1:
-        yield None
-    elif _ACTIVE:
-        yield _ACTIVE[-1]
-    else:  # spawn, not fork: polars's thread pool does not survive a fork
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            _ACTIVE.append(pool)
-            try:
-                yield pool
-            finally:
-                _ACTIVE.pop()
-
-
-def _pool_map(pool, fn, todo: list[dict]) -> list[dict]:
-    """``fn`` over ``todo`` in the pool, the largest tasks (``size`` or ``chars``) first so
-    that the largest is not the last one started; results in ``todo``'s order."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    order = sorted(range(len(todo)), key=lambda i: -int(todo[i].get("size", todo[i].get("chars", 0))))
-    try:
-        done = dict(zip(order, pool.map(fn, [todo[i] for i in order]), strict=True))
-        return [done[i] for i in range(len(todo))]
-    except BrokenProcessPool as exc:
-        raise FormulaeError(f"a shard worker process died ({exc}; out of memory?): try --jobs 1") from None
-
-
-def _run_dask(fn, todo: list[dict], scheduler: str, keys: list[str]) -> list[dict]:
-    try:
-        from distributed import Client
-    except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise FormulaeError(f"--scheduler {scheduler} needs the 'distributed' package: {exc}") from None
-    try:
-        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
-    except (OSError, TimeoutError) as exc:
-        raise FormulaeError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
-    with client:
-        futures = client.map(fn, todo, key=keys, pure=False)
-        return client.gather(futures)
 
 
 # --- merging ---------------------------------------------------------------------
@@ -433,7 +348,8 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     the slices of the shards' suffix arrays starting with them, merged
     (:func:`analysis.phrases.suffix.sa_merge`). Pieces are independent (LCP 0 across a
     boundary) and run like the shards, reading the global ids, sentence ends and statements
-    from a scratch folder. Third value: ``pieces`` and the largest worker's ``peak_mb``.
+    from a scratch folder. Third value: ``pieces`` and the largest task's ``peak_mb``,
+    ``anon_mb`` and name (``task``: :func:`analysis.phrases.pool.largest`).
 
     With ``scan`` (``canon``, ``max_n``, ``min_statements``, ``min_len``, ``dest``) each
     piece also counts its ranks (:func:`analysis.phrases.engine.piece_scan`) and the tables
@@ -448,7 +364,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     say = progress or (lambda step: None)
     n = len(stream.ids)
     if n == 0:
-        return np.zeros(0, np.int32), np.zeros(0, np.int32), {"pieces": 0, "peak_mb": 0.0}
+        return np.zeros(0, np.int32), np.zeros(0, np.int32), {"pieces": 0, "peak_mb": 0.0, "anon_mb": 0.0}
     staged = Path(stream.staged) if stream.staged else None
     counts = stream.counts if stream.counts is not None else np.bincount(stream.ids, minlength=len(stream.vocab))
     before = np.concatenate(([0], np.cumsum(counts)))
@@ -485,11 +401,12 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
                   for j, (a, b) in enumerate(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))]
         if jobs is None and n < SMALL_MERGE:
             jobs = 1
-        jobs = _jobs(jobs, len(pieces))
+        jobs = jobs_count(jobs, len(pieces))
         where = f"on {scheduler}" if scheduler else f"in {jobs} process(es)"
         say(f"merging the shards' suffix arrays{' and counting' if scan else ''}: {len(pieces)} pieces {where}")
         with workers(jobs, scheduler):  # one pool for the pieces and the tables
-            done = _dispatch(piece_merge, pieces, jobs, scheduler, f"formulae-piece-{scratch.name}")
+            done = run_tasks(piece_merge, pieces, jobs, scheduler,
+                             [f"formulae-piece-{scratch.name}-{p['piece']}" for p in pieces])
             put, close = array_sink(n, {"sa": np.int32} | ({} if scan else {"cl": np.int32}), staged)
             for piece in pieces:  # in rank order
                 put("sa", np.load(scratch / f"sa{piece['piece']}.npy"))
@@ -497,13 +414,15 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
                     put("cl", np.load(scratch / f"cl{piece['piece']}.npy"))
             merged = close()
             sa, cl = merged["sa"], merged.get("cl")
-            info: dict = {"pieces": len(pieces), "peak_mb": round(max(d["peak_mb"] for d in done), 1)}
+            info: dict = {"pieces": len(pieces)} | largest(done, "piece")
             if scan is not None and scan["dest"] is None:
                 info["tables"] = pieces_tables(scratch, len(pieces), n, scan["max_n"])
             elif scan is not None:  # in workers too: the parent never holds the tables
                 say("n-gram and maximal tables from the pieces")
                 info["tables"] = _tables(scratch, len(pieces), n, scan, (jobs, scheduler))
-                info["peak_mb"] = round(max(info["peak_mb"], info["tables"].pop("peak_mb")), 1)
+                top = info["tables"].pop("largest")
+                if top["peak_mb"] > info["peak_mb"]:
+                    info |= top
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return sa, cl, info
@@ -534,7 +453,7 @@ def piece_merge(piece: dict) -> dict:
             arrays = {k: ctx[k] for k in ctx.files} | {"doc": np.load(scratch / "doc.npy", mmap_mode="r")}
         del runs
         piece_scan(sa, cl, ids, rem, arrays | piece["scan"], scratch, piece["piece"], piece["offset"])
-    return {"piece": piece["piece"], "peak_mb": peak_mb(), "pid": os.getpid()}
+    return {"piece": piece["piece"]}
 
 
 def _tables(scratch: Path, pieces: int, total: int, scan: dict, where: tuple) -> dict:
@@ -545,13 +464,14 @@ def _tables(scratch: Path, pieces: int, total: int, scan: dict, where: tuple) ->
     jobs, scheduler = where
     base = {"scratch": str(scratch), "pieces": pieces, "total": total}
     levels = [base | {"piece": f"level{n}", "n": n} for n in range(1, scan["max_n"] + 1)]
-    done = _dispatch(table_task, levels, jobs, scheduler, f"formulae-tables-{scratch.name}")
+    done = run_tasks(table_task, levels, jobs, scheduler, [f"formulae-tables-{scratch.name}-{t['piece']}" for t in levels])
     heights = [d["rows"] for d in done]
     writes = [base | {"piece": which, "which": which, "heights": heights, "dest": scan["dest"]}
               for which in ("ngrams", "maximal")]
-    done += (wrote := _dispatch(table_task, writes, jobs, scheduler, f"formulae-tables-{scratch.name}"))
+    done += (wrote := run_tasks(table_task, writes, jobs, scheduler,
+                                [f"formulae-tables-{scratch.name}-{t['piece']}" for t in writes]))
     return {"folder": scan["dest"], "ngrams": wrote[0]["ngrams"], "maximal": wrote[1]["maximal"],
-            "long_skipped": wrote[1]["long_skipped"], "peak_mb": max(d["peak_mb"] for d in done)}
+            "long_skipped": wrote[1]["long_skipped"], "largest": largest(done, "tables")}
 
 
 def table_task(task: dict) -> dict:
@@ -562,18 +482,7 @@ def table_task(task: dict) -> dict:
         got = {"rows": level_table(out, task["pieces"], task["n"], task["total"])}
     else:
         got = table_write(out, task["which"], task["heights"], task["pieces"], task["total"], Path(task["dest"]))
-    return got | {"peak_mb": peak_mb(), "pid": os.getpid()}
-
-
-def _dispatch(fn, todo: list[dict], jobs: int, scheduler: str | None, key: str) -> list[dict]:
-    """``fn`` over ``todo`` on the Dask ``scheduler``, else in ``jobs`` worker processes
-    (the enclosing :func:`workers` pool, else at most one a task), or here when ``jobs``
-    is 1 (peak 0: this process's own)."""
-    if scheduler:
-        return _run_dask(fn, todo, scheduler, [f"{key}-{t['piece']}" for t in todo])
-    if jobs == 1:
-        return [fn(t) | {"peak_mb": 0.0} for t in todo]
-    return _run_pool(fn, todo, min(jobs, len(todo)))
+    return got
 
 
 def shards_merge_tokens(tasks: list[dict]) -> pl.DataFrame:

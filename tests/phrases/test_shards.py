@@ -194,7 +194,7 @@ def test_errors(ungd, store, monkeypatch):
         shard_build(tasks[0] | {"code_sha": "0" * 16})
     with pytest.raises(FormulaeError, match="--jobs must be at least 1"):
         shards_run(tasks, jobs=0)
-    monkeypatch.setattr("analysis.phrases.shards.SCHEDULER_TIMEOUT", "1s")
+    monkeypatch.setattr("analysis.phrases.pool.SCHEDULER_TIMEOUT", "1s")
     with pytest.raises(FormulaeError, match="cannot reach the Dask scheduler tcp://127.0.0.1:9"):
         shards_run(tasks, scheduler="tcp://127.0.0.1:9", reuse=False)
 

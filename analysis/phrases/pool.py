@@ -1,0 +1,156 @@
+"""Where a build's tasks run: here, in spawned worker processes, or on a Dask cluster.
+
+Every step of a sharded build (tokenising the shards, the suffix-array pieces, the table
+steps) is a list of plain-dict tasks handed to :func:`run_tasks`. One pool of worker
+processes serves all steps of a build (:func:`workers`), and every task run in a worker
+is measured on its own (:func:`measured`): its peak resident memory (the kernel's
+high-water mark, reset when the task starts) and the largest anonymous (not file-backed)
+part of it, sampled. The difference is memory-mapped index files read by the task: page
+cache that the kernel shares between the workers and can drop under pressure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import resource
+import threading
+from pathlib import Path
+
+from ..errors import FormulaeError
+
+SCHEDULER_TIMEOUT = "20s"  # to connect to a Dask scheduler
+SAMPLE_SECONDS = 0.02  # how often a task's anonymous memory is read (its peak is the largest sample)
+_ACTIVE: list = []  # the pool of the build running in this process (workers), reused by its steps
+_PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 4 / 1024
+
+
+def jobs_count(jobs: int | None, n: int) -> int:
+    """Worker processes for ``n`` tasks: ``jobs`` (default all cores), at most ``n``."""
+    if jobs is not None and jobs < 1:
+        raise FormulaeError(f"--jobs must be at least 1, got {jobs}")
+    return max(1, min(jobs or os.cpu_count() or 1, n))
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process (VmHWM: since it started its program, or since
+    :func:`measured` last reset it).
+
+    Not ``ru_maxrss``: Linux carries that over a fork and exec, so a worker spawned by a
+    large process would report its parent's size.
+    """
+    try:
+        for text in Path("/proc/self/status").read_text().splitlines():
+            if text.startswith("VmHWM:"):
+                return int(text.split()[1]) / 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
+
+
+def anon_mb() -> float:
+    """Resident memory of this process that is not file-backed or shared, now (statm)."""
+    try:
+        fields = Path("/proc/self/statm").read_text().split()
+        return (int(fields[1]) - int(fields[2])) * _PAGE_MB
+    except (OSError, IndexError, ValueError):  # pragma: no cover - not Linux
+        return 0.0
+
+
+def measured(fn, task: dict, reset: bool = True) -> dict:
+    """``fn(task)`` in a worker, with ``peak_mb`` (the high-water mark of this task alone
+    where the kernel lets it be reset, else of the process so far), ``anon_mb`` (the
+    largest anonymous memory sampled while it ran), ``pid`` and ``task`` (its piece or
+    shard) added to its answer. ``reset`` False (Dask: tasks share a worker process):
+    the peak is the process's so far."""
+    if reset:
+        with contextlib.suppress(OSError):  # "5": reset the peak resident set size (Linux 4.0+)
+            Path("/proc/self/clear_refs").write_text("5")
+    top = [anon_mb()]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(SAMPLE_SECONDS):
+            top[0] = max(top[0], anon_mb())
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    try:
+        got = fn(task)
+    finally:
+        stop.set()
+        watcher.join()
+    top[0] = max(top[0], anon_mb())
+    return got | {"peak_mb": round(peak_mb(), 1), "anon_mb": round(top[0], 1), "pid": os.getpid(),
+                  "task": str(task.get("piece", task.get("shard", "")))}
+
+
+@contextlib.contextmanager
+def workers(jobs: int, scheduler: str | None = None):
+    """A pool of ``jobs`` spawned worker processes for every step run inside (tokenising,
+    suffix-array pieces, tables): processes start when first needed and serve all steps
+    (one start, one import of the libraries each); an enclosing pool is reused. None with
+    a Dask ``scheduler`` or one job (the work runs there or here)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if scheduler or jobs == 1:
+        yield None
+    elif _ACTIVE:
+        yield _ACTIVE[-1]
+    else:  # spawn, not fork: polars's thread pool does not survive a fork
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            _ACTIVE.append(pool)
+            try:
+                yield pool
+            finally:
+                _ACTIVE.pop()
+
+
+def run_tasks(fn, todo: list[dict], jobs: int, scheduler: str | None, keys: list[str]) -> list[dict]:
+    """``fn`` over ``todo`` (answers in its order): on the Dask ``scheduler`` (task names
+    ``keys``), else in ``jobs`` worker processes (the enclosing :func:`workers` pool, else
+    a pool of at most one a task), or here when ``jobs`` is 1 (``peak_mb`` then this
+    process's own, ``anon_mb`` not measured: 0)."""
+    if scheduler:
+        return _run_dask(functools.partial(measured, fn, reset=False), todo, scheduler, keys)
+    if jobs == 1:
+        return [fn(t) | {"peak_mb": round(peak_mb(), 1), "anon_mb": 0.0, "pid": os.getpid(),
+                         "task": str(t.get("piece", t.get("shard", "")))} for t in todo]
+    with workers(min(jobs, len(todo)), None) as pool:
+        return _pool_map(pool, functools.partial(measured, fn), todo)
+
+
+def largest(done: list[dict], label: str) -> dict:
+    """The largest task of a step by peak memory: ``{peak_mb, anon_mb, task}``."""
+    top = max(done, key=lambda d: (d.get("peak_mb", 0.0), d.get("anon_mb", 0.0)), default={})
+    return {"peak_mb": top.get("peak_mb", 0.0), "anon_mb": top.get("anon_mb", 0.0),
+            "task": f"{label} {top.get('task', '')}".strip()}
+
+
+def _pool_map(pool, fn, todo: list[dict]) -> list[dict]:
+    """``fn`` over ``todo`` in the pool, the largest tasks (``size`` or ``chars``) first so
+    that the largest is not the last one started; results in ``todo``'s order."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    order = sorted(range(len(todo)), key=lambda i: -int(todo[i].get("size", todo[i].get("chars", 0))))
+    try:
+        done = dict(zip(order, pool.map(fn, [todo[i] for i in order]), strict=True))
+        return [done[i] for i in range(len(todo))]
+    except BrokenProcessPool as exc:
+        raise FormulaeError(f"a worker process died ({exc}; out of memory?): try --jobs 1") from None
+
+
+def _run_dask(fn, todo: list[dict], scheduler: str, keys: list[str]) -> list[dict]:
+    try:
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - a dependency of the project
+        raise FormulaeError(f"--scheduler {scheduler} needs the 'distributed' package: {exc}") from None
+    try:
+        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise FormulaeError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+    with client:
+        futures = client.map(fn, todo, key=keys, pure=False)
+        return client.gather(futures)
