@@ -157,7 +157,7 @@ def _dp(pair_group, pair_doc, pair_count, freq, doc_share, n_groups):
     )
 
 
-def _stats(ranks, group, n_groups, doc_sa, canon, doc_share, has_dupes):
+def group_stats(ranks, group, n_groups, doc_sa, canon, doc_share, has_dupes):
     """freq, statements, distinct statements and DP of groups of ranks (group ids sorted).
 
     ``doc_sa[r]`` is the statement of the suffix at rank r.
@@ -301,7 +301,7 @@ def _pass(n: int, cl, lcs, doc_sa, canon, doc_share, has_dupes, min_statements: 
     if n_groups == 0:
         return None
     lo = ranks[starts].astype(np.int64)
-    freq, st, dist, dp = _stats(ranks, gid, n_groups, doc_sa, canon, doc_share, has_dupes)
+    freq, st, dist, dp = group_stats(ranks, gid, n_groups, doc_sa, canon, doc_share, has_dupes)
     hi = lo + freq - 1
     flag = cl[ranks] == n
     flag &= ~starts
@@ -402,7 +402,7 @@ def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes, *, max_n: in
     for b in np.unique(batch).tolist():
         sel = np.flatnonzero(batch == b)
         ranks, group = suffix.expand(lo[sel], hi[sel])
-        freq, st, dist, dp = _stats(ranks, group, len(sel), doc_sa, canon, doc_share, has_dupes)
+        freq, st, dist, dp = group_stats(ranks, group, len(sel), doc_sa, canon, doc_share, has_dupes)
         del ranks, group
         ok = dist >= min_statements
         parts.append(pl.DataFrame({
@@ -414,7 +414,7 @@ def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes, *, max_n: in
 
 
 def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray, ctx: dict, out: Path,
-               piece: int, offset: int) -> None:
+               piece: int, offset: int, word: int | None = None) -> None:
     """The n-gram passes and long phrases of one piece of the merged suffix array (ranks
     ``offset..``; a piece covers whole first tokens, so every n-gram group and lcp-interval
     lies inside one), written to ``out`` for :mod:`analysis.phrases.tables`.
@@ -427,19 +427,33 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray,
     freq of its kept n-grams at their positions (``fq<piece>_<n>.npz``) for the tables
     (:mod:`analysis.phrases.tables`).
     ``f_a1``/``f_b2`` (kept words) are unigram counts, ``f_a2`` the (n-1)-gram group holding rank lo.
+
+    ``word``: the piece is one part of a word's suffixes split by their second token (a word
+    too frequent for one piece; every n-gram of n >= 2 still lies in one part). Its one-word
+    row then needs all parts: the part writes what the row is made of (``uni<piece>.npz``:
+    the statement of every rank, its first position and the left neighbours at both ends,
+    for :func:`analysis.phrases.tables.level_table`), and the word's freq (its unigram
+    count) stands for the group's wherever a longer n-gram needs it.
     """
     p = sa.astype(np.int64)
     before = np.maximum(p - 1, 0)
     prev = np.asarray(ids[before]).astype(np.int64)
     prev[(p == 0) | (np.asarray(rem[before]) == 1)] = -1  # a sentence start has no left neighbour
     lcs = suffix.left_diverse(prev)
-    del prev, before
+    del before
     doc_sa = np.asarray(ctx["doc"][p], np.int32)  # the statement of each rank
     canon, share, counts = ctx["canon"], ctx["doc_share"], ctx["counts"]
     has_dupes = bool((canon != np.arange(len(canon))).any())
     max_n, ms, ml = ctx["max_n"], ctx["min_statements"], ctx["min_len"]
     prev_rank = np.zeros(0, np.uint32)
-    for n in range(1, max_n + 1):
+    if word is not None:  # the one-word row is made from every part's (tables.level_table)
+        np.savez(out / f"uni{piece}.npz", word=word, lo=offset, docs=doc_sa, pos0=p[0], prev_ends=prev[[0, -1]],
+                 diverse=lcs[-1] > lcs[0])
+        prev_rank = np.full(len(p), counts[word], np.uint32)  # f_a2 of the bigrams: kept ones only
+        if max_n > 1:  # (a kept n-gram's words are kept: in as many statements at least)
+            np.savez(out / f"fq{piece}_1.npz", at=p, freq=prev_rank)
+    del prev
+    for n in range(1 if word is None else 2, max_n + 1):
         got = _pass(n, cl, lcs, doc_sa, canon, share, has_dupes, ms, ml)
         if got is None:
             break

@@ -61,7 +61,7 @@ from .pool import jobs_count, largest, run_tasks, workers
 from .tables import level_table, pieces_tables, table_write
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
-SHARD_VERSION = "2"  # layout of a shard folder (2: with its suffix array)
+SHARD_VERSION = "3"  # layout of a shard folder (2: with its suffix array; 3: and second tokens)
 ENV_SCHEDULER = "FORMULAE_SCHEDULER"
 SMALL_WORK = 4_000_000  # characters to tokenise below which the default is no worker process
 SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
@@ -195,15 +195,25 @@ def shard_build(task: dict) -> dict:
              .write_parquet(tmp / "stream.parquet"))
             pl.DataFrame({"form": vocab}).write_parquet(tmp / "vocab.parquet")
             stamp["tokens"] = st.height
-            # the shard's suffix array in the canonical order (suffix.suffix_array), local ids
             starts, _ = sentence_starts(st["doc"].to_numpy(), st["sent"].to_numpy())
             del st
-            sa, cl = suffix.suffix_array(ids, starts)
-            np.save(tmp / "sa.npy", sa)
-            np.save(tmp / "lcp.npy", cl.astype(np.uint16))  # in-sentence: at most SENTENCE_MAX
-            np.save(tmp / "first.npy", np.concatenate(([0], np.cumsum(np.bincount(ids, minlength=len(vocab))))))
+            shard_suffix_write(tmp, ids, starts, len(vocab))
         write_json(tmp / "shard.json", stamp)
     return stamp
+
+
+def shard_suffix_write(folder: Path, ids: np.ndarray, starts: np.ndarray, n_vocab: int) -> None:
+    """A shard's suffix array in the canonical order (:func:`analysis.phrases.suffix.suffix_array`,
+    local ids ``ids``, sentences at ``starts``) into ``folder``: ``sa.npy``, ``lcp.npy``,
+    ``first.npy`` (the first rank of each id) and ``second.npy`` (every suffix's second
+    token, -1 where the sentence ends: to split a word's suffixes, :func:`word_parts`)."""
+    sa, cl = suffix.suffix_array(ids, starts)
+    np.save(folder / "sa.npy", sa)
+    np.save(folder / "lcp.npy", cl.astype(np.uint16))  # in-sentence: at most SENTENCE_MAX
+    np.save(folder / "first.npy", np.concatenate(([0], np.cumsum(np.bincount(ids, minlength=n_vocab)))))
+    nxt = np.minimum(sa.astype(np.int64) + 1, max(len(ids) - 1, 0))
+    np.save(folder / "second.npy", np.where(suffix.rem_from_starts(starts, len(ids))[sa] > 1,
+                                            ids[nxt].astype(np.int32), np.int32(-1)))
 
 
 def surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:
@@ -371,7 +381,8 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     n_pieces = max(1, -(-n // PIECE_TOKENS))
     cuts = np.unique(np.searchsorted(before, np.arange(n_pieces + 1) * (n / n_pieces), side="left"))
     cuts[0], cuts[-1] = 0, len(counts)
-    cuts = np.unique(cuts)
+    heavy = np.flatnonzero(counts > PIECE_TOKENS)  # a piece of their own, split by the second token
+    cuts = np.unique(np.concatenate((cuts, heavy, heavy + 1)))
     root = Path(tasks[0]["folder"]).parent
     root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".merge-", dir=root))  # pruning skips dot folders
@@ -387,7 +398,8 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
             del starts
         if scan is not None:
             _, share = doc_weights(stream.doc, len(scan["canon"]), stream.doc_tokens)
-            np.savez(scratch / "ctx.npz", canon=np.asarray(scan["canon"], np.int32), doc_share=share, counts=counts)
+            np.savez(scratch / "ctx.npz", canon=np.asarray(scan["canon"], np.int32), doc_share=share, counts=counts,
+                     min_statements=int(scan["min_statements"]), min_len=int(scan["min_len"]))
             scan = {k: int(scan[k]) for k in ("max_n", "min_statements", "min_len")} | {
                 "total": n, "dest": scan.get("dest")}
         parts, tok0 = [], 0
@@ -396,9 +408,15 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
             np.save(scratch / f"map{k}.npy", local.cast(pl.Enum(stream.vocab)).to_physical().to_numpy().astype(np.int64))
             parts.append({"folder": task["folder"], "map": str(scratch / f"map{k}.npy"), "tok0": tok0})
             tok0 += int(entry["tokens"])
-        pieces: list[dict] = [{"scratch": str(scratch), "piece": j, "a": int(a), "b": int(b), "offset": int(before[a]),
-                   "size": int(before[b] - before[a]), "shards": parts, "scan": scan}
-                  for j, (a, b) in enumerate(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))]
+        pieces: list[dict] = []
+        for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+            common = {"scratch": str(scratch), "a": a, "b": b, "shards": parts, "scan": scan}
+            split = word_parts(a, parts, len(counts)) if b == a + 1 and counts[a] > PIECE_TOKENS else []
+            for lo, hi, c0, c1 in split:
+                pieces.append(common | {"piece": len(pieces), "offset": int(before[a]) + lo, "size": hi - lo,
+                                        "second": [c0, c1], "part": int(lo > 0)})
+            if not split:
+                pieces.append(common | {"piece": len(pieces), "offset": int(before[a]), "size": int(before[b] - before[a])})
         if jobs is None and n < SMALL_MERGE:
             jobs = 1
         jobs = jobs_count(jobs, len(pieces))
@@ -414,7 +432,8 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
                     put("cl", np.load(scratch / f"cl{piece['piece']}.npy"))
             merged = close()
             sa, cl = merged["sa"], merged.get("cl")
-            info: dict = {"pieces": len(pieces)} | largest(done, "piece")
+            info: dict = {"pieces": len(pieces), "words_split": len({p["a"] for p in pieces if "second" in p})
+                          } | largest(done, "piece")
             if scan is not None and scan["dest"] is None:
                 info["tables"] = pieces_tables(scratch, len(pieces), n, scan["max_n"])
             elif scan is not None:  # in workers too: the parent never holds the tables
@@ -428,6 +447,36 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     return sa, cl, info
 
 
+def word_parts(word: int, parts: list[dict], n_vocab: int) -> list[tuple[int, int, int, int]]:
+    """A word's suffixes split by their second token into parts of about ``PIECE_TOKENS``:
+    ``(lo, hi, c0, c1)``, ranks ``lo..hi-1`` counted from the word's first, holding the
+    second tokens ``c0 <= id + 1 < c1`` (0: the sentence ends after the word, which sorts
+    first). Empty when the suffixes cannot be split (one second token)."""
+    hist = np.zeros(n_vocab + 1, np.int64)
+    for part in parts:  # the word's slice of each shard's second tokens, mapped to global ids
+        to_global = np.load(part["map"])
+        at = int(np.searchsorted(to_global, word))
+        if at == len(to_global) or to_global[at] != word:
+            continue
+        first = np.load(Path(part["folder"]) / "first.npy")
+        hist += np.bincount(_second_keys(part, to_global, int(first[at]), int(first[at + 1])), minlength=n_vocab + 1)
+    cum = np.concatenate(([0], np.cumsum(hist)))  # cum[c]: suffixes whose key is below c
+    total = int(cum[-1])
+    want = np.arange(1, -(-total // PIECE_TOKENS)) * (total / -(-total // PIECE_TOKENS))
+    cs = np.unique(np.searchsorted(cum, want, side="left"))
+    cs = cs[(cum[cs] > 0) & (cum[cs] < total)]
+    cs = cs[np.unique(cum[cs], return_index=True)[1]]  # no empty part
+    bounds = [0, *cs.tolist(), n_vocab + 1]
+    return [(int(cum[c0]), int(cum[c1]), c0, c1) for c0, c1 in zip(bounds[:-1], bounds[1:], strict=True)
+            ] if len(bounds) > 2 else []
+
+
+def _second_keys(part: dict, to_global: np.ndarray, r0: int, r1: int) -> np.ndarray:
+    """The second-token keys (global id + 1, 0: none) of a shard's ranks ``r0..r1-1``."""
+    second = np.asarray(np.load(Path(part["folder"]) / "second.npy", mmap_mode="r")[r0:r1])
+    return np.where(second >= 0, to_global[np.maximum(second, 0)] + 1, 0)
+
+
 def piece_merge(piece: dict) -> dict:
     """Merge one piece of the suffix array from the shards' slices (runs in a worker)."""
     scratch = Path(piece["scratch"])
@@ -438,6 +487,9 @@ def piece_merge(piece: dict) -> dict:
         to_global = np.load(part["map"])
         first = np.load(Path(part["folder"]) / "first.npy")
         r0, r1 = (int(first[i]) for i in np.searchsorted(to_global, [piece["a"], piece["b"]]))
+        if "second" in piece and r1 > r0:  # one part of a word's suffixes, by their second token
+            q0, q1 = np.searchsorted(_second_keys(part, to_global, r0, r1), piece["second"])
+            r0, r1 = r0 + int(q0), r0 + int(q1)
         if r1 > r0:
             sa = np.load(Path(part["folder"]) / "sa.npy", mmap_mode="r")[r0:r1].astype(np.int64) + part["tok0"]
             runs.append((sa, np.load(Path(part["folder"]) / "lcp.npy", mmap_mode="r")[r0:r1].astype(np.int32)))
@@ -447,12 +499,15 @@ def piece_merge(piece: dict) -> dict:
                             "(a shard changed while indexing?); run the command again")
     np.save(scratch / f"sa{piece['piece']}.npy", sa.astype(np.int32))
     if piece.get("scan") is None:
+        if piece.get("part"):  # not a word's first part: it shares the word with the rank before
+            cl[0] = 1
         np.save(scratch / f"cl{piece['piece']}.npy", cl)
     else:  # the n-gram passes and long phrases of this piece's ranks
         with np.load(scratch / "ctx.npz") as ctx:
             arrays = {k: ctx[k] for k in ctx.files} | {"doc": np.load(scratch / "doc.npy", mmap_mode="r")}
         del runs
-        piece_scan(sa, cl, ids, rem, arrays | piece["scan"], scratch, piece["piece"], piece["offset"])
+        piece_scan(sa, cl, ids, rem, arrays | piece["scan"], scratch, piece["piece"], piece["offset"],
+                   word=piece["a"] if "second" in piece else None)
     return {"piece": piece["piece"]}
 
 

@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from . import engine  # its expansion budget is read when used (tests change it)
-from .engine import TABLE_ROW_GROUP, maximal_table, ngram_part, ngram_table
+from .engine import TABLE_ROW_GROUP, group_stats, maximal_table, ngram_part, ngram_table
 
 
 def level_table(out: Path, pieces: int, n: int, total: int) -> int:
@@ -33,6 +33,8 @@ def level_table(out: Path, pieces: int, n: int, total: int) -> int:
     maximal rows (``mx<n>.npy``, row numbers within the level) in ``out``; returns its rows."""
     names = [out / f"ng{j}_{n}.arrow" for j in range(pieces) if (out / f"ng{j}_{n}.arrow").exists()]
     raw = pl.concat([pl.read_ipc(f) for f in names], rechunk=True) if names else None
+    if n == 1:
+        raw = split_words(out, pieces, raw)
     if raw is None or raw.height == 0:
         return 0
     if n >= 2:  # f_b1: the freq of the (n-1)-gram at pos + 1, from the piece that holds it
@@ -46,6 +48,45 @@ def level_table(out: Path, pieces: int, n: int, total: int) -> int:
     np.save(out / f"mx{n}.npy", np.flatnonzero(raw["mx"].to_numpy()))
     ngram_part(raw, n, float(max(total, 1))).write_ipc(out / f"lvl{n}.arrow")
     return raw.height
+
+
+def split_words(out: Path, pieces: int, raw: pl.DataFrame | None) -> pl.DataFrame | None:
+    """Level 1's rows with those of the words split over several pieces
+    (:func:`analysis.phrases.engine.piece_scan`'s ``word``) made from their parts, in rank order.
+
+    A word's row is the one of one group over all its ranks: the statements of its ranks
+    concatenated (freq, statements, DP), left-maximal where any part is or where two parts
+    meet with different left neighbours (or a sentence start), right-maximal always (its
+    parts hold different second tokens).
+    """
+    names = [out / f"uni{j}.npz" for j in range(pieces) if (out / f"uni{j}.npz").exists()]
+    if not names:
+        return raw
+    parts: dict[int, list[dict]] = {}
+    for name in names:  # in rank order
+        with np.load(name) as z:
+            parts.setdefault(int(z["word"]), []).append({k: z[k] for k in z.files})
+    with np.load(out / "ctx.npz") as ctx:
+        canon, share = ctx["canon"], ctx["doc_share"]
+        min_statements, min_len = int(ctx["min_statements"]), int(ctx["min_len"])
+    has_dupes = bool((canon != np.arange(len(canon))).any())
+    rows = []
+    for got in parts.values():
+        docs = np.concatenate([g["docs"] for g in got])
+        freq, st, dist, dp = group_stats(np.arange(len(docs)), np.zeros(len(docs), np.int32), 1, docs, canon,
+                                         share, has_dupes)
+        ends = np.concatenate([g["prev_ends"] for g in got])[1:-1].reshape(-1, 2)  # (last of a part, first of the next)
+        left = any(bool(g["diverse"]) for g in got) or bool(((ends[:, 0] != ends[:, 1]) | (ends < 0).any(1)).any())
+        rows.append((int(freq[0]), int(st[0]), int(dist[0]), float(dp[0]), int(got[0]["lo"]), int(got[0]["pos0"]),
+                     left and len(got) > 1 and 1 >= min_len))
+    words = pl.DataFrame(rows, orient="row", schema={
+        "freq": pl.Int64, "statements": pl.Int64, "distinct_statements": pl.Int64, "dp": pl.Float64,
+        "sa_lo": pl.Int64, "pos": pl.Int64, "mx": pl.Boolean})
+    words = words.filter(pl.col("distinct_statements") >= min_statements).select(
+        pl.lit(1, pl.UInt8).alias("n"), pl.all())
+    if raw is None:
+        return words.sort("sa_lo")
+    return pl.concat([raw, words.cast(dict(raw.schema))]).sort("sa_lo")
 
 
 def _kept(heights: list[int]) -> list[int]:

@@ -27,7 +27,13 @@ from analysis.phrases import shards
 from analysis.phrases.build import index_build
 from analysis.phrases.engine import phrases_scan
 from analysis.phrases.query import phrases_table, query_kwic, query_phrase
-from analysis.phrases.shards import shard_build, shard_plan, shard_tasks, shards_run
+from analysis.phrases.shards import (
+    shard_build,
+    shard_plan,
+    shard_suffix_write,
+    shard_tasks,
+    shards_run,
+)
 from analysis.store import read_json
 from analysis.text.tokens import tokens_build, tokens_level
 
@@ -66,7 +72,7 @@ TINY = 100_000  # characters a shard: RECENT gets 20 shards (each year of ~167,0
 def stores(tmp_path_factory, project_root):
     """RECENT at ``norm`` built three ways, each in its own store: one shard in this
     process, counted by one pass over all tokens (``PIECE_SCAN`` off: the one-process
-    engine), 20 shards (and 9 suffix-array pieces, counting their n-grams) in two worker
+    engine), 20 shards (and about 30 suffix-array pieces, counting their n-grams) in two worker
     processes, the same on a Dask LocalCluster with two worker processes."""
     from distributed import LocalCluster
 
@@ -79,8 +85,8 @@ def stores(tmp_path_factory, project_root):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(build, "PIECE_SCAN", False)
         index_build(RECENT, "norm", out["single"], jobs=1, shard_chars=1 << 40)
-    with pytest.MonkeyPatch.context() as mp:  # the suffix array merged in 9 pieces, in the workers
-        mp.setattr(shards, "PIECE_TOKENS", 50_000)
+    with pytest.MonkeyPatch.context() as mp:  # the suffix array merged in about 30 pieces, in the workers
+        mp.setattr(shards, "PIECE_TOKENS", 10_000)  # "the" and "of": split by the second word
         index_build(RECENT, "norm", out["pool"], jobs=2, shard_chars=TINY)
         with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
             index_build(RECENT, "norm", out["dask"], scheduler=cluster.scheduler_address, shard_chars=TINY)
@@ -99,6 +105,7 @@ def test_sharded_builds_are_byte_identical(stores):
         assert not any(s["reused"] for s in catalog)
         merge = read_json(folder / "catalog.json")["suffix_merge"]
         assert merge["pieces"] > 1 and merge["peak_mb"] > 0  # merged and counted by pieces, in the workers
+        assert merge["words_split"] > 0 and merge["task"].startswith(("piece", "tables"))  # "the": split
         assert not list((folder.parent).glob(".tables-*"))  # the staging folder is gone
     single = read_json(stores["single"] / RECENT / "index" / "norm" / "catalog.json")["shards"]
     assert [(s["lo"], s["hi"]) for s in single] == [(0, 100)]
@@ -230,7 +237,6 @@ def random_shards(folder: Path, seed: int, breaks: float = 0.15):
     sentences, words only some shards have) as 7 shards with their suffix arrays, the way
     :func:`shards.shard_build` stores them: (whole stream, tasks, catalog). ``breaks``: the
     chance that a sentence ends after a token."""
-    from analysis.phrases import suffix
     from analysis.phrases.engine import Encoded, sentence_starts
 
     rng = np.random.default_rng(seed)
@@ -250,10 +256,7 @@ def random_shards(folder: Path, seed: int, breaks: float = 0.15):
         shard = folder / f"shard{k}"
         shard.mkdir()
         local_vocab, local = np.unique(ids[a:b], return_inverse=True)
-        sa, cl = suffix.suffix_array(local.astype(np.uint32), sentence_starts(doc[a:b], sent[a:b])[0])
-        np.save(shard / "sa.npy", sa)
-        np.save(shard / "lcp.npy", cl.astype(np.uint16))
-        np.save(shard / "first.npy", np.concatenate(([0], np.cumsum(np.bincount(local, minlength=len(local_vocab))))))
+        shard_suffix_write(shard, local.astype(np.uint32), sentence_starts(doc[a:b], sent[a:b])[0], len(local_vocab))
         pl.DataFrame({"form": vocab.gather(local_vocab)}).write_parquet(shard / "vocab.parquet")
         tasks.append({"folder": str(shard)})
         catalog.append({"tokens": b - a})
@@ -261,7 +264,8 @@ def random_shards(folder: Path, seed: int, breaks: float = 0.15):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch, seed):
+@pytest.mark.parametrize("piece_tokens", [97, 19])
+def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch, seed, piece_tokens):
     """Shards' suffix arrays (local ids), merged piece by piece, equal the suffix array and
     LCP of the whole text."""
     from analysis.phrases import shards as sh
@@ -270,15 +274,18 @@ def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch,
 
     stream, tasks, catalog = random_shards(tmp_path, seed)
     want_sa, want_cl = suffix.suffix_array(stream.ids, sentence_starts(stream.doc, stream.sent)[0])
-    monkeypatch.setattr(sh, "PIECE_TOKENS", 97)  # about 20 pieces
+    # about 20 pieces; with 19, the words of more than 19 suffixes are split by their second token
+    monkeypatch.setattr(sh, "PIECE_TOKENS", piece_tokens)
     sa, cl, info = sh.shards_merge_suffix(tasks, catalog, stream, jobs=1)
-    assert info["pieces"] > 10
+    assert info["pieces"] > 10 and (info["words_split"] >= 5) == (piece_tokens < 97)
     assert np.array_equal(sa, want_sa) and np.array_equal(cl, want_cl)
     assert not list(tmp_path.glob(".merge-*"))  # the scratch folder is gone
 
 
-@pytest.mark.parametrize(("seed", "max_n", "budget"), [(0, 3, False), (1, 8, False), (2, 2, True), (3, 4, True)])
-def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, max_n, budget):
+@pytest.mark.parametrize(("seed", "max_n", "budget", "piece_tokens"),
+                         [(0, 3, False, 97), (1, 8, False, 97), (2, 2, True, 97), (3, 4, True, 97),
+                          (4, 3, False, 19), (5, 8, False, 19), (6, 1, False, 19), (3, 4, True, 19)])
+def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, max_n, budget, piece_tokens):
     """The n-gram passes and long phrases run piece by piece (about 20 pieces) give the
     n-gram and maximal tables of one :func:`phrases_scan` of the whole stream exactly (rows,
     order, floats), duplicated statements included; with the long-phrase expansion budget
@@ -294,11 +301,12 @@ def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, ma
         monkeypatch.setattr(engine, "EXPAND_PER_TOKEN", 0)
         monkeypatch.setattr(engine, "EXPAND_BATCH", 24)
     whole = engine.phrases_scan(stream, docs, max_n=max_n)
-    monkeypatch.setattr(sh, "PIECE_TOKENS", 97)
+    monkeypatch.setattr(sh, "PIECE_TOKENS", piece_tokens)  # 19: words split by their second token
     sa, cl, info = sh.shards_merge_suffix(tasks, catalog, stream, jobs=1, scan={
         "canon": canon, "max_n": max_n, "min_statements": 2, "min_len": 2})
     ngrams, maximal, skipped = info["tables"]
     assert info["pieces"] >= 8 and cl is None and np.array_equal(sa, whole.sa)
+    assert (info["words_split"] >= 5) == (piece_tokens < 97)
     assert whole.ngrams.height > 100 and whole.maximal.filter(pl.col("n") > max_n).height > 1
     assert (skipped > 0) == budget and skipped == whole.long_skipped
     assert ngrams.equals(whole.ngrams) and maximal.equals(whole.maximal)
