@@ -423,10 +423,11 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray,
     statement of every position (``doc``, memory-mapped), the small corpus-wide arrays
     (``canon``, ``doc_share``, unigram ``counts``) and
     ``total``, ``max_n``, ``min_statements``, ``min_len``. Everything of a row is local but
-    ``f_b1``, the freq of the (n-1)-gram at pos + 1 (another piece's): each piece writes the
-    freq of its kept n-grams at their positions (``fq<piece>_<n>.npz``) for the tables
-    (:mod:`analysis.phrases.tables`).
-    ``f_a1``/``f_b2`` (kept words) are unigram counts, ``f_a2`` the (n-1)-gram group holding rank lo.
+    ``f_b1``, the freq of its last n-1 tokens (another piece's row): rows of n >= 2 carry
+    their tokens (``t0``.. ``t<n-1>``), by which the tables find it
+    (:func:`analysis.phrases.tables.level_table`). A kept n-gram's parts are kept (they are
+    in as many statements at least), so ``f_a1``/``f_b2`` (and ``f_b1`` for bigrams) are
+    unigram counts and ``f_a2`` is the (n-1)-gram group holding rank lo.
 
     ``word``: the piece is one part of a word's suffixes split by their second token (a word
     too frequent for one piece; every n-gram of n >= 2 still lies in one part). Its one-word
@@ -449,27 +450,28 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray,
     if word is not None:  # the one-word row is made from every part's (tables.level_table)
         np.savez(out / f"uni{piece}.npz", word=word, lo=offset, docs=doc_sa, pos0=p[0], prev_ends=prev[[0, -1]],
                  diverse=lcs[-1] > lcs[0])
-        prev_rank = np.full(len(p), counts[word], np.uint32)  # f_a2 of the bigrams: kept ones only
-        if max_n > 1:  # (a kept n-gram's words are kept: in as many statements at least)
-            np.savez(out / f"fq{piece}_1.npz", at=p, freq=prev_rank)
+        prev_rank = np.full(len(p), counts[word], np.uint32)  # f_a2 of the bigrams
     del prev
     for n in range(1 if word is None else 2, max_n + 1):
         got = _pass(n, cl, lcs, doc_sa, canon, share, has_dupes, ms, ml)
         if got is None:
             break
         ranks, gid, lo, freq, st, dist, dp, closed, ok = got
-        pos = p[lo]
-        frame = {"n": np.full(len(lo), n, np.uint8), "freq": freq, "statements": st, "distinct_statements": dist,
-                 "dp": dp, "sa_lo": lo + offset, "pos": pos, "mx": closed}
+        lo, pos = lo[ok], p[lo[ok]]  # the kept rows
+        frame = {"n": np.full(len(lo), n, np.uint8), "freq": freq[ok], "statements": st[ok],
+                 "distinct_statements": dist[ok], "dp": dp[ok], "sa_lo": lo + offset, "pos": pos, "mx": closed[ok]}
         if n >= 2:
-            frame.update(f_a1=counts[np.asarray(ids[pos])].astype(np.uint32), f_a2=prev_rank[lo],
-                         f_b2=counts[np.asarray(ids[pos + n - 1])].astype(np.uint32))
-        pl.DataFrame(frame).filter(pl.Series(ok)).write_ipc(out / f"ng{piece}_{n}.arrow")
+            toks = {f"t{k}": np.asarray(ids[pos + k]) for k in range(n)}
+            frame.update(f_a1=counts[toks["t0"]].astype(np.uint32), f_a2=prev_rank[lo],
+                         f_b2=counts[toks[f"t{n - 1}"]].astype(np.uint32))
+            if n == 2:
+                frame["f_b1"] = counts[toks["t1"]].astype(np.uint32)
+            frame |= toks
+        pl.DataFrame(frame).write_ipc(out / f"ng{piece}_{n}.arrow")
         if n < max_n:
             okr = ok[gid]
             prev_rank = np.zeros(len(p), np.uint32)
             prev_rank[ranks[okr]] = freq[gid[okr]]
-            np.savez(out / f"fq{piece}_{n}.npz", at=p[ranks[okr]], freq=freq[gid[okr]].astype(np.uint32))
         del got, ranks, gid, lo, freq, st, dist, dp, closed, ok, frame
     del prev_rank
     lo, hi, h = cands = _long_candidates(cl, p, lcs, doc_sa, max_n=max_n, min_statements=ms, min_len=ml)

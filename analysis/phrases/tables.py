@@ -1,13 +1,14 @@
 """The n-gram and maximal tables of a sharded build, from the counting pieces' files.
 
 Each piece of the merged suffix array (:func:`analysis.phrases.engine.piece_scan`) writes,
-per n, its kept n-grams (``ng<piece>_<n>.arrow``) and the freq of each at its positions
-(``fq<piece>_<n>.npz``), plus its long-phrase candidates and rows. The tables are made
+per n, its kept n-grams (``ng<piece>_<n>.arrow``, with their tokens for n >= 2), plus its
+long-phrase candidates and rows. The tables are made
 from them in two parallel steps, so no process holds more than one n's rows while
 counting and the two tables are written side by side:
 
-1. :func:`level_table`, one task per n: ``f_b1`` (the freq of the (n-1)-gram at pos + 1,
-   in whatever piece holds it) and the association measures (``engine.ngram_part``),
+1. :func:`level_table`, one task per n: ``f_b1`` (the freq of the row's last n-1 tokens:
+   level n-1's row of them, in whatever piece holds it, joined by the tokens; no array
+   over the text's positions) and the association measures (``engine.ngram_part``),
    written as ``lvl<n>.arrow`` with the rows that are maximal (``mx<n>.npy``);
 2. :func:`table_write`, one task per table: ``ngrams.parquet`` (every level in order, the
    ``gram`` row index) and ``maximal.parquet`` (the maximal rows of the levels, then the
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from ..errors import FormulaeError
 from . import engine  # its expansion budget is read when used (tests change it)
 from .engine import TABLE_ROW_GROUP, group_stats, maximal_table, ngram_part, ngram_table
 
@@ -37,14 +39,16 @@ def level_table(out: Path, pieces: int, n: int, total: int) -> int:
         raw = split_words(out, pieces, raw)
     if raw is None or raw.height == 0:
         return 0
-    if n >= 2:  # f_b1: the freq of the (n-1)-gram at pos + 1, from the piece that holds it
-        at_pos = np.zeros(total + 1, np.uint32)  # dense: 4 bytes a token, no sort of the positions
-        for j in range(pieces):
-            if (out / f"fq{j}_{n - 1}.npz").exists():
-                with np.load(out / f"fq{j}_{n - 1}.npz") as fq:
-                    at_pos[fq["at"]] = fq["freq"]
-        raw = raw.with_columns(pl.Series("f_b1", at_pos[raw["pos"].to_numpy() + 1]))
-        del at_pos
+    if n >= 3:  # f_b1: the freq of the row's last n-1 tokens, a row of level n-1 (kept, as its tail is)
+        head = [f"t{k}" for k in range(n - 1)]
+        prev = pl.concat([pl.read_ipc(out / f"ng{j}_{n - 1}.arrow", columns=[*head, "freq"]) for j in range(pieces)
+                          if (out / f"ng{j}_{n - 1}.arrow").exists()])
+        prev = prev.rename({f"t{k}": f"t{k + 1}" for k in range(n - 1)} | {"freq": "f_b1"})
+        raw = raw.join(prev, on=[f"t{k}" for k in range(1, n)], how="left", validate="m:1", maintain_order="left")
+        del prev
+        if raw["f_b1"].null_count():  # pragma: no cover - a kept n-gram's tail is kept
+            raise FormulaeError(f"level {n}: {raw['f_b1'].null_count()} n-grams without their last {n - 1} words' row")
+        raw = raw.with_columns(pl.col("f_b1").cast(pl.UInt32))
     np.save(out / f"mx{n}.npy", np.flatnonzero(raw["mx"].to_numpy()))
     ngram_part(raw, n, float(max(total, 1))).write_ipc(out / f"lvl{n}.arrow")
     return raw.height
