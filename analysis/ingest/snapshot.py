@@ -65,6 +65,7 @@ SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
     "duplicate_of": pl.String(),
     "meta": pl.String(),
 }
+SNAPSHOT_ROW_GROUP = 1024  # statements a row group of statements.parquet
 DROP_REASONS = ("duplicate", "duplicate_paste", "empty", "not_a_message", "unparseable")  # see the module doc
 
 # hashtags: '#' not preceded by a word character, '&', '/' or '#'; at least one letter
@@ -236,7 +237,10 @@ def corpus_ingest(declaration_path: str | Path, store: str | Path | None = None,
                             file=decl.file)
     inputs = {str(p): file_sha256(p) for p in decl.inputs} if decl.format != "folder" else _folder_hashes(decl)
     buf = io.BytesIO()
-    statements.write_parquet(buf, compression="zstd", compression_level=1, statistics=True)
+    # row groups of SNAPSHOT_ROW_GROUP statements: a reader of some statements (an index
+    # shard) or of every one in a stream (the shard plan's hashing) holds a group at a time
+    statements.write_parquet(buf, compression="zstd", compression_level=1, statistics=True,
+                             row_group_size=SNAPSHOT_ROW_GROUP)
     data = buf.getvalue()
     manifest = _manifest(decl, statements, inputs, hashlib.sha256(data).hexdigest())
     target = corpus_dir(decl.name, store) / "snapshot"
