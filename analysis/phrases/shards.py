@@ -356,9 +356,10 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
 
     Piece j covers the global first ids ``[a_j, a_j+1)`` (about ``PIECE_TOKENS`` tokens):
     the slices of the shards' suffix arrays starting with them, merged
-    (:func:`analysis.phrases.suffix.sa_merge`). Pieces are independent (LCP 0 across a
-    boundary) and run like the shards, reading the global ids, sentence ends and statements
-    from a scratch folder. Third value: ``pieces`` and the largest task's ``peak_mb``,
+    (:func:`analysis.phrases.suffix.sa_merge`). A word of more suffixes than that has
+    pieces of its own, split by the second token (:func:`word_parts`). Pieces are
+    independent (LCP 0 across a boundary, 1 between a word's parts) and run like the
+    shards, reading the global ids, sentence ends and statements from a scratch folder. Third value: ``pieces`` and the largest task's ``peak_mb``,
     ``anon_mb`` and name (``task``: :func:`analysis.phrases.pool.largest`).
 
     With ``scan`` (``canon``, ``max_n``, ``min_statements``, ``min_len``, ``dest``) each

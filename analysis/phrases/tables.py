@@ -33,25 +33,33 @@ from .engine import TABLE_ROW_GROUP, group_stats, maximal_table, ngram_part, ngr
 def level_table(out: Path, pieces: int, n: int, total: int) -> int:
     """Level ``n`` of the n-gram table from the pieces' rows: ``lvl<n>.arrow`` and the
     maximal rows (``mx<n>.npy``, row numbers within the level) in ``out``; returns its rows."""
-    names = [out / f"ng{j}_{n}.arrow" for j in range(pieces) if (out / f"ng{j}_{n}.arrow").exists()]
-    raw = pl.concat([pl.read_ipc(f) for f in names], rechunk=True) if names else None
+    def level(k: int, columns: list[str]) -> pl.DataFrame | None:  # level k's rows from every piece
+        names = [out / f"ng{j}_{k}.arrow" for j in range(pieces) if (out / f"ng{j}_{k}.arrow").exists()]
+        return pl.concat([pl.read_ipc(f, columns=columns) for f in names], rechunk=True) if names else None
+
+    raw = level(n, ROW_COLUMNS + (["f_a1", "f_a2", "f_b2"] if n >= 2 else []) + (["f_b1"] if n == 2 else []))
     if n == 1:
         raw = split_words(out, pieces, raw)
     if raw is None or raw.height == 0:
         return 0
     if n >= 3:  # f_b1: the freq of the row's last n-1 tokens, a row of level n-1 (kept, as its tail is)
-        head = [f"t{k}" for k in range(n - 1)]
-        prev = pl.concat([pl.read_ipc(out / f"ng{j}_{n - 1}.arrow", columns=[*head, "freq"]) for j in range(pieces)
-                          if (out / f"ng{j}_{n - 1}.arrow").exists()])
+        prev = level(n - 1, [f"t{k}" for k in range(n - 1)] + ["freq"])
         prev = prev.rename({f"t{k}": f"t{k + 1}" for k in range(n - 1)} | {"freq": "f_b1"})
-        raw = raw.join(prev, on=[f"t{k}" for k in range(1, n)], how="left", validate="m:1", maintain_order="left")
+        f_b1 = (level(n, [f"t{k}" for k in range(1, n)])
+                .join(prev, on=[f"t{k}" for k in range(1, n)], how="left", validate="m:1", maintain_order="left")
+                ["f_b1"])
         del prev
-        if raw["f_b1"].null_count():  # pragma: no cover - a kept n-gram's tail is kept
-            raise FormulaeError(f"level {n}: {raw['f_b1'].null_count()} n-grams without their last {n - 1} words' row")
-        raw = raw.with_columns(pl.col("f_b1").cast(pl.UInt32))
+        if f_b1.null_count():  # pragma: no cover - a kept n-gram's tail is kept
+            raise FormulaeError(f"level {n}: {f_b1.null_count()} n-grams without their last {n - 1} words' row")
+        raw = raw.with_columns(f_b1.cast(pl.UInt32))
+        del f_b1
     np.save(out / f"mx{n}.npy", np.flatnonzero(raw["mx"].to_numpy()))
     ngram_part(raw, n, float(max(total, 1))).write_ipc(out / f"lvl{n}.arrow")
     return raw.height
+
+
+# the columns of a piece's row (engine.piece_scan) that the tables keep
+ROW_COLUMNS = ["n", "freq", "statements", "distinct_statements", "dp", "sa_lo", "pos", "mx"]
 
 
 def split_words(out: Path, pieces: int, raw: pl.DataFrame | None) -> pl.DataFrame | None:
