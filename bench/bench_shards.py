@@ -122,8 +122,9 @@ def write_corpus(folder: Path, keep_year: int | None = None, copies: int = 1) ->
 
 def line(label: str, r: dict) -> str:
     return (f"{label:<28} {r['seconds']:>7.1f} s  main {r['main_mb']:>6,.0f} MB  worker {r['worker_mb']:>6,.0f} MB"
-            f" ({r['largest'].replace('_', ' ')}; anonymous at most {r['anon_mb']:,.0f} MB)"
-            f"  {r['tokens']:>12,.0f} tokens  {r['shards']:>3.0f} shards ({r['reused']:.0f} reused)")
+            + (f" ({r['largest'].replace('_', ' ')}; anonymous at most {r['anon_mb']:,.0f} MB)" if r["anon_mb"]
+               else " (in the building process)")
+            + f"  {r['tokens']:>12,.0f} tokens  {r['shards']:>3.0f} shards ({r['reused']:.0f} reused)")
 
 
 def main() -> None:

@@ -416,8 +416,9 @@ def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes, *, max_n: in
 def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray, ctx: dict, out: Path,
                piece: int, offset: int, word: int | None = None) -> None:
     """The n-gram passes and long phrases of one piece of the merged suffix array (ranks
-    ``offset..``; a piece covers whole first tokens, so every n-gram group and lcp-interval
-    lies inside one), written to ``out`` for :mod:`analysis.phrases.tables`.
+    ``offset..``; a piece covers whole first tokens, or one part of a word's, ``word``
+    below, so every n-gram group and lcp-interval of n >= 2 lies inside one), written to
+    ``out`` for :mod:`analysis.phrases.tables`.
 
     ``ids``/``rem`` (tokens left in the sentence) are the whole text's, ``ctx`` the
     statement of every position (``doc``, memory-mapped), the small corpus-wide arrays

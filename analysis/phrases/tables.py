@@ -29,6 +29,9 @@ from ..errors import FormulaeError
 from . import engine  # its expansion budget is read when used (tests change it)
 from .engine import TABLE_ROW_GROUP, group_stats, maximal_table, ngram_part, ngram_table
 
+# the columns of a piece's row (engine.piece_scan) that the tables keep
+ROW_COLUMNS = ["n", "freq", "statements", "distinct_statements", "dp", "sa_lo", "pos", "mx"]
+
 
 def level_table(out: Path, pieces: int, n: int, total: int) -> int:
     """Level ``n`` of the n-gram table from the pieces' rows: ``lvl<n>.arrow`` and the
@@ -43,12 +46,13 @@ def level_table(out: Path, pieces: int, n: int, total: int) -> int:
     if raw is None or raw.height == 0:
         return 0
     if n >= 3:  # f_b1: the freq of the row's last n-1 tokens, a row of level n-1 (kept, as its tail is)
-        prev = level(n - 1, [f"t{k}" for k in range(n - 1)] + ["freq"])
+        prev, tails = level(n - 1, [f"t{k}" for k in range(n - 1)] + ["freq"]), level(n, [f"t{k}" for k in range(1, n)])
+        if prev is None or tails is None:  # pragma: no cover - level n has rows, so n-1 has
+            raise FormulaeError(f"level {n}: the pieces' files of level {n - 1} are missing")
         prev = prev.rename({f"t{k}": f"t{k + 1}" for k in range(n - 1)} | {"freq": "f_b1"})
-        f_b1 = (level(n, [f"t{k}" for k in range(1, n)])
-                .join(prev, on=[f"t{k}" for k in range(1, n)], how="left", validate="m:1", maintain_order="left")
-                ["f_b1"])
-        del prev
+        f_b1 = tails.join(prev, on=[f"t{k}" for k in range(1, n)], how="left", validate="m:1",
+                          maintain_order="left")["f_b1"]
+        del prev, tails
         if f_b1.null_count():  # pragma: no cover - a kept n-gram's tail is kept
             raise FormulaeError(f"level {n}: {f_b1.null_count()} n-grams without their last {n - 1} words' row")
         raw = raw.with_columns(f_b1.cast(pl.UInt32))
@@ -56,10 +60,6 @@ def level_table(out: Path, pieces: int, n: int, total: int) -> int:
     np.save(out / f"mx{n}.npy", np.flatnonzero(raw["mx"].to_numpy()))
     ngram_part(raw, n, float(max(total, 1))).write_ipc(out / f"lvl{n}.arrow")
     return raw.height
-
-
-# the columns of a piece's row (engine.piece_scan) that the tables keep
-ROW_COLUMNS = ["n", "freq", "statements", "distinct_statements", "dp", "sa_lo", "pos", "mx"]
 
 
 def split_words(out: Path, pieces: int, raw: pl.DataFrame | None) -> pl.DataFrame | None:
