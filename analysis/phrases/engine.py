@@ -413,15 +413,15 @@ def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes, *, max_n: in
     return out, skipped
 
 
-def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray, ctx: dict, out: Path,
-               piece: int, offset: int, word: int | None = None) -> None:
+def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, prev: np.ndarray, doc_sa: np.ndarray, ctx: dict,
+               out: Path, piece: int, offset: int, word: int | None = None) -> None:
     """The n-gram passes and long phrases of one piece of the merged suffix array (ranks
     ``offset..``; a piece covers whole first tokens, or one part of a word's, ``word``
     below, so every n-gram group and lcp-interval of n >= 2 lies inside one), written to
     ``out`` for :mod:`analysis.phrases.tables`.
 
-    ``ids``/``rem`` (tokens left in the sentence) are the whole text's, ``ctx`` the
-    statement of every position (``doc``, memory-mapped), the small corpus-wide arrays
+    ``ids`` are the whole text's; ``prev`` and ``doc_sa`` the left neighbour (-1 at a
+    sentence start) and the statement of every rank; ``ctx`` the small corpus-wide arrays
     (``canon``, ``doc_share``, unigram ``counts``) and
     ``total``, ``max_n``, ``min_statements``, ``min_len``. Everything of a row is local but
     ``f_b1``, the freq of its last n-1 tokens (another piece's row): rows of n >= 2 carry
@@ -438,12 +438,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, rem: np.ndarray,
     count) stands for the group's wherever a longer n-gram needs it.
     """
     p = sa.astype(np.int64)
-    before = np.maximum(p - 1, 0)
-    prev = np.asarray(ids[before]).astype(np.int64)
-    prev[(p == 0) | (np.asarray(rem[before]) == 1)] = -1  # a sentence start has no left neighbour
     lcs = suffix.left_diverse(prev)
-    del before
-    doc_sa = np.asarray(ctx["doc"][p], np.int32)  # the statement of each rank
     canon, share, counts = ctx["canon"], ctx["doc_share"], ctx["counts"]
     has_dupes = bool((canon != np.arange(len(canon))).any())
     max_n, ms, ml = ctx["max_n"], ctx["min_statements"], ctx["min_len"]

@@ -61,7 +61,8 @@ from .pool import jobs_count, largest, run_tasks, workers
 from .tables import level_table, pieces_tables, table_write
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
-SHARD_VERSION = "3"  # layout of a shard folder (2: with its suffix array; 3: and second tokens)
+SHARD_VERSION = "4"  # layout of a shard folder (2: with its suffix array; 4: and per suffix its second
+# token, sentence end, left neighbour and statement)
 ENV_SCHEDULER = "FORMULAE_SCHEDULER"
 SMALL_WORK = 4_000_000  # characters to tokenise below which the default is no worker process
 SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
@@ -196,24 +197,33 @@ def shard_build(task: dict) -> dict:
             pl.DataFrame({"form": vocab}).write_parquet(tmp / "vocab.parquet")
             stamp["tokens"] = st.height
             starts, _ = sentence_starts(st["doc"].to_numpy(), st["sent"].to_numpy())
+            doc = st["doc"].to_numpy() - np.uint32(lo)
             del st
-            shard_suffix_write(tmp, ids, starts, len(vocab))
+            shard_suffix_write(tmp, ids, starts, len(vocab), doc)
         write_json(tmp / "shard.json", stamp)
     return stamp
 
 
-def shard_suffix_write(folder: Path, ids: np.ndarray, starts: np.ndarray, n_vocab: int) -> None:
+def shard_suffix_write(folder: Path, ids: np.ndarray, starts: np.ndarray, n_vocab: int, doc: np.ndarray) -> None:
     """A shard's suffix array in the canonical order (:func:`analysis.phrases.suffix.suffix_array`,
-    local ids ``ids``, sentences at ``starts``) into ``folder``: ``sa.npy``, ``lcp.npy``,
-    ``first.npy`` (the first rank of each id) and ``second.npy`` (every suffix's second
-    token, -1 where the sentence ends: to split a word's suffixes, :func:`word_parts`)."""
+    local ids ``ids``, sentences at ``starts``, statements ``doc`` counted from the
+    shard's first) into ``folder``: ``sa.npy``, ``lcp.npy``, ``first.npy`` (the first rank
+    of each id) and, per suffix in that order, ``second.npy`` (its second token, -1 where
+    the sentence ends: to split a word's suffixes, :func:`word_parts`), ``rem.npy`` (the
+    tokens left in its sentence), ``prev.npy`` (its left neighbour, -1 at a sentence
+    start) and ``doc.npy`` (its statement). A piece merging the shards carries these along
+    (:func:`piece_merge`) instead of reading them at every position of the corpus."""
     sa, cl = suffix.suffix_array(ids, starts)
     np.save(folder / "sa.npy", sa)
     np.save(folder / "lcp.npy", cl.astype(np.uint16))  # in-sentence: at most SENTENCE_MAX
     np.save(folder / "first.npy", np.concatenate(([0], np.cumsum(np.bincount(ids, minlength=n_vocab)))))
-    nxt = np.minimum(sa.astype(np.int64) + 1, max(len(ids) - 1, 0))
-    np.save(folder / "second.npy", np.where(suffix.rem_from_starts(starts, len(ids))[sa] > 1,
-                                            ids[nxt].astype(np.int32), np.int32(-1)))
+    rem = suffix.rem_from_starts(starts, len(ids))
+    p = sa.astype(np.int64)
+    nxt, before = np.minimum(p + 1, max(len(ids) - 1, 0)), np.maximum(p - 1, 0)
+    np.save(folder / "second.npy", np.where(rem[p] > 1, ids[nxt].astype(np.int32), np.int32(-1)))
+    np.save(folder / "rem.npy", rem[p].astype(np.uint16))  # a sentence: at most SENTENCE_MAX
+    np.save(folder / "prev.npy", np.where((p > 0) & (rem[before] > 1), ids[before].astype(np.int32), np.int32(-1)))
+    np.save(folder / "doc.npy", np.asarray(doc, np.uint32)[p])
 
 
 def surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:
@@ -388,15 +398,10 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".merge-", dir=root))  # pruning skips dot folders
     try:
-        if staged:  # written shard by shard (shards_merge_stream): the pieces read them there
-            for name in ("ids", "rem", "doc"):
-                link_or_copy(staged / f"{name}.npy", scratch / f"{name}.npy")
+        if staged:  # written shard by shard (shards_merge_stream): the pieces read the ids there
+            link_or_copy(staged / "ids.npy", scratch / "ids.npy")
         else:
             np.save(scratch / "ids.npy", stream.ids)
-            starts, _ = sentence_starts(stream.doc, stream.sent)
-            np.save(scratch / "rem.npy", suffix.rem_from_starts(starts, n).astype(np.uint16))
-            np.save(scratch / "doc.npy", stream.doc)
-            del starts
         if scan is not None:
             _, share = doc_weights(stream.doc, len(scan["canon"]), stream.doc_tokens)
             np.savez(scratch / "ctx.npz", canon=np.asarray(scan["canon"], np.int32), doc_share=share, counts=counts,
@@ -407,7 +412,8 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         for k, (task, entry) in enumerate(zip(tasks, catalog, strict=True)):
             local = pl.read_parquet(Path(task["folder"]) / "vocab.parquet")["form"]
             np.save(scratch / f"map{k}.npy", local.cast(pl.Enum(stream.vocab)).to_physical().to_numpy().astype(np.int64))
-            parts.append({"folder": task["folder"], "map": str(scratch / f"map{k}.npy"), "tok0": tok0})
+            parts.append({"folder": task["folder"], "map": str(scratch / f"map{k}.npy"), "tok0": tok0,
+                          "doc0": int(task["lo"])})
             tok0 += int(entry["tokens"])
         pieces: list[dict] = []
         for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
@@ -474,27 +480,35 @@ def word_parts(word: int, parts: list[dict], n_vocab: int) -> list[tuple[int, in
 
 def _second_keys(part: dict, to_global: np.ndarray, r0: int, r1: int) -> np.ndarray:
     """The second-token keys (global id + 1, 0: none) of a shard's ranks ``r0..r1-1``."""
-    second = np.asarray(np.load(Path(part["folder"]) / "second.npy", mmap_mode="r")[r0:r1])
+    second = _rows(Path(part["folder"]), "second", r0, r1)
     return np.where(second >= 0, to_global[np.maximum(second, 0)] + 1, 0)
 
 
 def piece_merge(piece: dict) -> dict:
-    """Merge one piece of the suffix array from the shards' slices (runs in a worker)."""
+    """Merge one piece of the suffix array from the shards' slices (runs in a worker).
+
+    What the counting needs of each suffix (its sentence end, left neighbour and statement)
+    comes with it from its shard's slices; the corpus's token ids are read only where two
+    suffixes' words are compared (:func:`analysis.phrases.suffix.sa_merge`) and at the
+    kept n-grams' words."""
     scratch = Path(piece["scratch"])
     ids = np.asarray(np.load(scratch / "ids.npy", mmap_mode="r"))
-    rem = np.asarray(np.load(scratch / "rem.npy", mmap_mode="r"))
-    runs = []
+    runs, prev, doc = [], [], []
     for part in piece["shards"]:
-        to_global = np.load(part["map"])
-        first = np.load(Path(part["folder"]) / "first.npy")
+        to_global, folder = np.load(part["map"]), Path(part["folder"])
+        first = np.load(folder / "first.npy")
         r0, r1 = (int(first[i]) for i in np.searchsorted(to_global, [piece["a"], piece["b"]]))
         if "second" in piece and r1 > r0:  # one part of a word's suffixes, by their second token
             q0, q1 = np.searchsorted(_second_keys(part, to_global, r0, r1), piece["second"])
             r0, r1 = r0 + int(q0), r0 + int(q1)
         if r1 > r0:
-            sa = np.load(Path(part["folder"]) / "sa.npy", mmap_mode="r")[r0:r1].astype(np.int64) + part["tok0"]
-            runs.append((sa, np.load(Path(part["folder"]) / "lcp.npy", mmap_mode="r")[r0:r1].astype(np.int32)))
-    sa, cl = suffix.sa_merge(runs, ids, rem)
+            runs.append((_rows(folder, "sa", r0, r1).astype(np.int64) + part["tok0"], _rows(folder, "lcp", r0, r1),
+                         _rows(folder, "rem", r0, r1)))
+            if piece.get("scan") is not None:
+                left = _rows(folder, "prev", r0, r1).astype(np.int64)
+                prev.append(np.where(left >= 0, to_global[np.maximum(left, 0)], -1))
+                doc.append(_rows(folder, "doc", r0, r1).astype(np.int32) + np.int32(part["doc0"]))
+    sa, cl, origin = suffix.sa_merge(runs, ids)
     if len(sa) != piece["size"]:
         raise FormulaeError(f"suffix-array piece {piece['piece']}: {len(sa)} suffixes, {piece['size']} expected "
                             "(a shard changed while indexing?); run the command again")
@@ -505,11 +519,17 @@ def piece_merge(piece: dict) -> dict:
         np.save(scratch / f"cl{piece['piece']}.npy", cl)
     else:  # the n-gram passes and long phrases of this piece's ranks
         with np.load(scratch / "ctx.npz") as ctx:
-            arrays = {k: ctx[k] for k in ctx.files} | {"doc": np.load(scratch / "doc.npy", mmap_mode="r")}
+            arrays = {k: ctx[k] for k in ctx.files}
         del runs
-        piece_scan(sa, cl, ids, rem, arrays | piece["scan"], scratch, piece["piece"], piece["offset"],
+        carried = [np.concatenate(x)[origin] if x else np.zeros(0, np.int64) for x in (prev, doc)]
+        piece_scan(sa, cl, ids, *carried, arrays | piece["scan"], scratch, piece["piece"], piece["offset"],
                    word=piece["a"] if "second" in piece else None)
     return {"piece": piece["piece"]}
+
+
+def _rows(folder: Path, name: str, r0: int, r1: int) -> np.ndarray:
+    """Ranks ``r0..r1-1`` of one of a shard's per-suffix arrays (``<name>.npy``)."""
+    return np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r")[r0:r1])
 
 
 def _tables(scratch: Path, pieces: int, total: int, scan: dict, where: tuple) -> dict:

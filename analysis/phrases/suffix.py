@@ -258,28 +258,36 @@ def lcp_intervals(ranks: np.ndarray, cl: np.ndarray) -> tuple[np.ndarray, np.nda
     return ranks[start[first]].astype(np.int64) - 1, ranks[end[first]].astype(np.int64), v[first]
 
 
-def sa_merge(runs: list[tuple[np.ndarray, np.ndarray]], ids: np.ndarray, rem: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """Merge sorted runs of suffixes (positions into ``ids``, with their LCP arrays), given
-    in text order, into one run in the canonical order (in-sentence suffix, then position);
-    ``rem[p]``: tokens left in p's sentence. Pairwise, LCP-aware (:func:`_lcp_merge`, compiled)."""
+def sa_merge(runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], ids: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge sorted runs of suffixes (positions into ``ids``, their LCP arrays and the
+    tokens left in each suffix's sentence), given in text order, into one run in the
+    canonical order (in-sentence suffix, then position). Pairwise, LCP-aware
+    (:func:`_lcp_merge`, compiled). Returns the suffixes, their LCPs and where each came
+    from (its index in the runs' concatenation), so that what the runs carry per suffix
+    follows it. Reads ``ids`` only where two suffixes' words are compared."""
     if not runs:
-        return np.zeros(0, np.int64), np.zeros(0, np.int32)
-    runs = [(sa, cl.copy()) for sa, cl in runs]
-    while len(runs) > 1:
+        return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32)
+    work, off = [], 0
+    for sa, cl, rem in runs:
+        work.append((sa, cl.astype(np.int32), np.asarray(rem), np.arange(off, off + len(sa), dtype=np.int32)))
+        off += len(sa)
+    while len(work) > 1:
         nxt = []
-        for i in range(0, len(runs) - 1, 2):
-            (sa_a, cl_a), (sa_b, cl_b) = runs[i], runs[i + 1]
-            cl_a[0] = cl_b[0] = 0
-            out_sa, out_cl = np.empty(len(sa_a) + len(sa_b), np.int64), np.empty(len(sa_a) + len(sa_b), np.int32)
-            _merge_kernel()(sa_a, cl_a, sa_b, cl_b, ids, rem, out_sa, out_cl)
-            nxt.append((out_sa, out_cl))
-        if len(runs) % 2:
-            nxt.append(runs[-1])
-        runs = nxt
-    sa, cl = runs[0]
+        for i in range(0, len(work) - 1, 2):
+            a, b = work[i], work[i + 1]
+            a[1][0] = b[1][0] = 0
+            size = len(a[0]) + len(b[0])
+            out = (np.empty(size, np.int64), np.empty(size, np.int32), np.empty(size, a[2].dtype),
+                   np.empty(size, np.int32))
+            _merge_kernel()(*a, *b, ids, *out)
+            nxt.append(out)
+        if len(work) % 2:
+            nxt.append(work[-1])
+        work = nxt
+    sa, cl, _, origin = work[0]
     cl[0] = 0
-    return sa, cl
+    return sa, cl, origin
 
 
 @functools.cache
@@ -290,49 +298,47 @@ def _merge_kernel():
     return numba.njit(cache=True, nogil=True)(_lcp_merge)
 
 
-def _lcp_merge(sa_a, cl_a, sa_b, cl_b, ids, rem, out_sa, out_cl):  # pragma: no cover - numba
+def _lcp_merge(sa_a, cl_a, rem_a, org_a, sa_b, cl_b, rem_b, org_b, ids,
+               out_sa, out_cl, out_rem, out_org):  # pragma: no cover - numba
     """Merge two sorted runs; ``a`` precedes ``b`` in the text (equal suffixes: ``a`` first).
 
     ``la``/``lb``: the LCP of each run's head with the last suffix put out. The head
-    sharing more with it is the smaller; only on a tie are tokens compared, from there."""
+    sharing more with it is the smaller; only on a tie are tokens compared, from there
+    (``rem``: the tokens left in each suffix's sentence). A suffix's ``rem`` and origin
+    (``org``) go out with it."""
     na, nb = len(sa_a), len(sa_b)
     i = j = k = 0
     la = lb = 0
     while i < na and j < nb:
+        take_a = la > lb
         if la == lb:
             pa, pb = sa_a[i], sa_b[j]
-            ra, rb = rem[pa], rem[pb]
+            ra, rb = rem_a[i], rem_b[j]
             m = min(ra, rb)
             h = la
             while h < m and ids[pa + h] == ids[pb + h]:
                 h += 1
-            a_first = ids[pa + h] < ids[pb + h] if h < m else ra <= rb
-            if a_first:
-                out_sa[k], out_cl[k] = pa, la
-                i += 1
+            take_a = ids[pa + h] < ids[pb + h] if h < m else ra <= rb
+            if take_a:
                 lb = h
-                la = cl_a[i] if i < na else 0
             else:
-                out_sa[k], out_cl[k] = pb, lb
-                j += 1
                 la = h
-                lb = cl_b[j] if j < nb else 0
-        elif la > lb:
-            out_sa[k], out_cl[k] = sa_a[i], la
+        if take_a:
+            out_sa[k], out_cl[k], out_rem[k], out_org[k] = sa_a[i], la, rem_a[i], org_a[i]
             i += 1
             la = cl_a[i] if i < na else 0
         else:
-            out_sa[k], out_cl[k] = sa_b[j], lb
+            out_sa[k], out_cl[k], out_rem[k], out_org[k] = sa_b[j], lb, rem_b[j], org_b[j]
             j += 1
             lb = cl_b[j] if j < nb else 0
         k += 1
     while i < na:
-        out_sa[k], out_cl[k] = sa_a[i], la
+        out_sa[k], out_cl[k], out_rem[k], out_org[k] = sa_a[i], la, rem_a[i], org_a[i]
         i += 1
         la = cl_a[i] if i < na else 0
         k += 1
     while j < nb:
-        out_sa[k], out_cl[k] = sa_b[j], lb
+        out_sa[k], out_cl[k], out_rem[k], out_org[k] = sa_b[j], lb, rem_b[j], org_b[j]
         j += 1
         lb = cl_b[j] if j < nb else 0
         k += 1

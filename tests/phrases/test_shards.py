@@ -256,9 +256,10 @@ def random_shards(folder: Path, seed: int, breaks: float = 0.15):
         shard = folder / f"shard{k}"
         shard.mkdir()
         local_vocab, local = np.unique(ids[a:b], return_inverse=True)
-        shard_suffix_write(shard, local.astype(np.uint32), sentence_starts(doc[a:b], sent[a:b])[0], len(local_vocab))
+        shard_suffix_write(shard, local.astype(np.uint32), sentence_starts(doc[a:b], sent[a:b])[0], len(local_vocab),
+                           doc[a:b] - doc[a])
         pl.DataFrame({"form": vocab.gather(local_vocab)}).write_parquet(shard / "vocab.parquet")
-        tasks.append({"folder": str(shard)})
+        tasks.append({"folder": str(shard), "lo": int(doc[a])})
         catalog.append({"tokens": b - a})
     return stream, tasks, catalog
 
