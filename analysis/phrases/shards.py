@@ -521,8 +521,8 @@ def piece_merge(piece: dict) -> dict:
         with np.load(scratch / "ctx.npz") as ctx:
             arrays = {k: ctx[k] for k in ctx.files}
         del runs
-        carried = [np.concatenate(x)[origin] if x else np.zeros(0, np.int64) for x in (prev, doc)]
-        piece_scan(sa, cl, ids, *carried, arrays | piece["scan"], scratch, piece["piece"], piece["offset"],
+        left, docs = (np.concatenate(x)[origin] if x else np.zeros(0, np.int64) for x in (prev, doc))
+        piece_scan(sa, cl, ids, left, docs, arrays | piece["scan"], scratch, piece["piece"], piece["offset"],
                    word=piece["a"] if "second" in piece else None)
     return {"piece": piece["piece"]}
 
