@@ -30,6 +30,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -185,8 +186,6 @@ def growth(work: Path, args, full: dict | None) -> None:
         r = build(decl, work / f"x{k}" / "store", args.jobs, force=True)
         ok = "" if full is None else f"   tokens {'= ' if r['tokens'] == k * full['tokens'] else '!= '}{k} x 1x"
         print(line(f"growth {k:>2}x", r) + ok, flush=True)
-        import shutil
-
         shutil.rmtree(work / f"x{k}", ignore_errors=True)  # the next size needs the disk
     skipped = [k for k in (2, 5, 10) if k not in sizes]
     if skipped:

@@ -178,6 +178,12 @@ def group_stats(ranks, group, n_groups, doc_sa, canon, doc_share, has_dupes):
     return freq, statements, distinct, dp
 
 
+def has_duplicates(canon: np.ndarray) -> bool:
+    """Whether any statement duplicates another (``canon``: the statement each one's text
+    first appeared in, else itself)."""
+    return bool((canon != np.arange(len(canon))).any())
+
+
 def doc_weights(doc_of: np.ndarray, n_docs: int, tokens: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Tokens of every statement (int64; counted from ``doc_of`` unless given) and its
     share of all tokens (DP's expected share)."""
@@ -230,7 +236,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
     tokens, doc_share = doc_weights(doc_of, n_docs, doc_tokens)
     total = int(tokens.sum())
     canon = docs["canon"].to_numpy().astype(np.int32)
-    has_dupes = bool((canon != np.arange(n_docs)).any())
+    has_dupes = has_duplicates(canon)
     first = np.concatenate(([0], np.cumsum(tokens)[:-1])) if n_docs else np.zeros(0, np.int64)
     docs_out = docs.select("doc", "canon").with_columns(
         pl.Series("tokens", tokens, dtype=pl.UInt32), pl.Series("first", first, dtype=pl.UInt64)
@@ -440,7 +446,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, prev: np.ndarray
     p = sa.astype(np.int64)
     lcs = suffix.left_diverse(prev)
     canon, share, counts = ctx["canon"], ctx["doc_share"], ctx["counts"]
-    has_dupes = bool((canon != np.arange(len(canon))).any())
+    has_dupes = has_duplicates(canon)
     max_n, ms, ml = ctx["max_n"], ctx["min_statements"], ctx["min_len"]
     prev_rank = np.zeros(0, np.uint32)
     if word is not None:  # the one-word row is made from every part's (tables.level_table)

@@ -83,7 +83,7 @@ def measured(fn, task: dict, reset: bool = True) -> dict:
         watcher.join()
     top[0] = max(top[0], anon_mb())
     return got | {"peak_mb": round(peak_mb(), 1), "anon_mb": round(top[0], 1), "pid": os.getpid(),
-                  "task": str(task.get("piece", task.get("shard", "")))}
+                  "task": _label(task)}
 
 
 @contextlib.contextmanager
@@ -116,8 +116,8 @@ def run_tasks(fn, todo: list[dict], jobs: int, scheduler: str | None, keys: list
     if scheduler:
         return _run_dask(functools.partial(measured, fn, reset=False), todo, scheduler, keys)
     if jobs == 1:
-        return [fn(t) | {"peak_mb": round(peak_mb(), 1), "anon_mb": 0.0, "pid": os.getpid(),
-                         "task": str(t.get("piece", t.get("shard", "")))} for t in todo]
+        return [fn(t) | {"peak_mb": round(peak_mb(), 1), "anon_mb": 0.0, "pid": os.getpid(), "task": _label(t)}
+                for t in todo]
     with workers(min(jobs, len(todo)), None) as pool:
         return _pool_map(pool, functools.partial(measured, fn), todo)
 
@@ -127,6 +127,11 @@ def largest(done: list[dict], label: str) -> dict:
     top = max(done, key=lambda d: (d.get("peak_mb", 0.0), d.get("anon_mb", 0.0)), default={})
     return {"peak_mb": top.get("peak_mb", 0.0), "anon_mb": top.get("anon_mb", 0.0),
             "task": f"{label} {top.get('task', '')}".strip()}
+
+
+def _label(task: dict) -> str:
+    """A task's name in the measures: its piece (or table step) or its shard."""
+    return str(task.get("piece", task.get("shard", "")))
 
 
 def _pool_map(pool, fn, todo: list[dict]) -> list[dict]:

@@ -219,9 +219,9 @@ def shard_suffix_write(folder: Path, ids: np.ndarray, starts: np.ndarray, n_voca
     np.save(folder / "first.npy", np.concatenate(([0], np.cumsum(np.bincount(ids, minlength=n_vocab)))))
     rem = suffix.rem_from_starts(starts, len(ids))
     p = sa.astype(np.int64)
-    nxt, before = np.minimum(p + 1, max(len(ids) - 1, 0)), np.maximum(p - 1, 0)
-    np.save(folder / "second.npy", np.where(rem[p] > 1, ids[nxt].astype(np.int32), np.int32(-1)))
-    np.save(folder / "rem.npy", rem[p].astype(np.uint16))  # a sentence: at most SENTENCE_MAX
+    nxt, before, left = np.minimum(p + 1, max(len(ids) - 1, 0)), np.maximum(p - 1, 0), rem[p]
+    np.save(folder / "second.npy", np.where(left > 1, ids[nxt].astype(np.int32), np.int32(-1)))
+    np.save(folder / "rem.npy", left.astype(np.uint16))  # a sentence: at most SENTENCE_MAX
     np.save(folder / "prev.npy", np.where((p > 0) & (rem[before] > 1), ids[before].astype(np.int32), np.int32(-1)))
     np.save(folder / "doc.npy", np.asarray(doc, np.uint32)[p])
 
@@ -300,11 +300,11 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
     """The corpus's encoded form stream and surface map, from its shards in order.
 
     With ``into`` (a folder), the token arrays are written there shard by shard and never
-    held whole in this process: ``ids``, ``start`` and ``end`` as the index stores them,
-    ``doc`` and ``rem`` (tokens left in the sentence) for the suffix-array pieces; the
-    stream's arrays are read-only memory maps of them (``staged``), and the form counts,
-    sentence starts and statement lengths come counted shard by shard (a statement never
-    spans two shards, so they equal the whole stream's).
+    held whole in this process: ``ids``, ``start`` and ``end`` as the index stores them;
+    the stream's arrays are read-only memory maps of them (``staged``), and the form
+    counts, sentence starts and statement lengths come counted shard by shard (a statement
+    never spans two shards, so they equal the whole stream's). No statement or sentence
+    array is kept then: the suffix-array pieces take each suffix's from its shard.
     """
     folders = [Path(t["folder"]) for t in tasks]
     vocab = pl.Series("form", [], pl.String)  # united a shard at a time: never shards x vocabulary here
@@ -313,8 +313,7 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
     vocab = vocab.sort()
     n = sum(c["tokens"] for c in catalog)
     into = into if n else None  # (no memory map of an empty array)
-    names = dict.fromkeys(("ids", "doc", "start", "end"), np.uint32) | (
-        {"rem": np.uint16} if into else {"sent": np.uint32})
+    names = dict.fromkeys(("ids", "start", "end") if into else ("ids", "doc", "start", "end", "sent"), np.uint32)
     put, close = array_sink(n, names, into)
     counts, starts, n_split, doc_tokens = np.zeros(len(vocab), np.int64), [], 0, []
     at = 0
@@ -325,17 +324,16 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
             to_global = local.cast(pl.Enum(vocab)).to_physical().to_numpy().astype(np.uint32)
             ids, doc, sent = to_global[part["fid"].to_numpy()], part["doc"].to_numpy(), part["sent"].to_numpy()
             put("ids", ids)
-            put("doc", doc + np.uint32(task["lo"]))
             put("start", part["start"].to_numpy())
             put("end", part["end"].to_numpy())
             if into:
                 first, cut = sentence_starts(doc, sent)
-                put("rem", suffix.rem_from_starts(first, part.height).astype(np.uint16))
                 starts.append(first + at)
                 n_split += cut
                 doc_tokens.append(np.bincount(doc, minlength=task["hi"] - task["lo"]))
                 counts += np.bincount(ids, minlength=len(vocab))
             else:
+                put("doc", doc + np.uint32(task["lo"]))
                 put("sent", sent)
             at += part.height
             del part, ids, doc, sent
@@ -349,7 +347,7 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
     if into is None:
         return Encoded(vocab=vocab, ids=arrays["ids"], doc=arrays["doc"], sent=arrays["sent"],
                        start=arrays["start"], end=arrays["end"]), surface
-    return Encoded(vocab=vocab, ids=arrays["ids"], doc=arrays["doc"], sent=np.zeros(0, np.uint32),
+    return Encoded(vocab=vocab, ids=arrays["ids"], doc=np.zeros(0, np.uint32), sent=np.zeros(0, np.uint32),
                    start=arrays["start"], end=arrays["end"], staged=str(into), counts=counts,
                    starts=np.concatenate(starts), n_split=n_split, doc_tokens=np.concatenate(doc_tokens)), surface
 
@@ -367,10 +365,12 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     Piece j covers the global first ids ``[a_j, a_j+1)`` (about ``PIECE_TOKENS`` tokens):
     the slices of the shards' suffix arrays starting with them, merged
     (:func:`analysis.phrases.suffix.sa_merge`). A word of more suffixes than that has
-    pieces of its own, split by the second token (:func:`word_parts`). Pieces are
-    independent (LCP 0 across a boundary, 1 between a word's parts) and run like the
-    shards, reading the global ids, sentence ends and statements from a scratch folder. Third value: ``pieces`` and the largest task's ``peak_mb``,
-    ``anon_mb`` and name (``task``: :func:`analysis.phrases.pool.largest`).
+    pieces of its own, split by the second token (:func:`word_parts`). Each piece's ranks
+    in every shard (``ranges``) are found here, once. Pieces are independent (LCP 0 across
+    a boundary, 1 between a word's parts) and run like the shards, reading the corpus's
+    token ids from a scratch folder and the rest from the shards (:func:`piece_merge`).
+    Third value: ``pieces`` and the largest task's ``peak_mb``, ``anon_mb`` and name
+    (``task``: :func:`analysis.phrases.pool.largest`).
 
     With ``scan`` (``canon``, ``max_n``, ``min_statements``, ``min_len``, ``dest``) each
     piece also counts its ranks (:func:`analysis.phrases.engine.piece_scan`) and the tables
@@ -408,20 +408,24 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
                      min_statements=int(scan["min_statements"]), min_len=int(scan["min_len"]))
             scan = {k: int(scan[k]) for k in ("max_n", "min_statements", "min_len")} | {
                 "total": n, "dest": scan.get("dest")}
-        parts, tok0 = [], 0
+        parts, at_cut, tok0 = [], [], 0
         for k, (task, entry) in enumerate(zip(tasks, catalog, strict=True)):
-            local = pl.read_parquet(Path(task["folder"]) / "vocab.parquet")["form"]
-            np.save(scratch / f"map{k}.npy", local.cast(pl.Enum(stream.vocab)).to_physical().to_numpy().astype(np.int64))
+            folder = Path(task["folder"])
+            local = pl.read_parquet(folder / "vocab.parquet")["form"]
+            to_global = local.cast(pl.Enum(stream.vocab)).to_physical().to_numpy().astype(np.int64)
+            np.save(scratch / f"map{k}.npy", to_global)
             parts.append({"folder": task["folder"], "map": str(scratch / f"map{k}.npy"), "tok0": tok0,
                           "doc0": int(task["lo"])})
+            at_cut.append(np.load(folder / "first.npy")[np.searchsorted(to_global, cuts)].tolist())  # each cut's rank
             tok0 += int(entry["tokens"])
         pieces: list[dict] = []
-        for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
-            common = {"scratch": str(scratch), "a": a, "b": b, "shards": parts, "scan": scan}
-            split = word_parts(a, parts, len(counts)) if b == a + 1 and counts[a] > PIECE_TOKENS else []
-            for lo, hi, c0, c1 in split:
+        for j, (a, b) in enumerate(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True)):
+            ranges = [(r[j], r[j + 1]) for r in at_cut]
+            common = {"scratch": str(scratch), "shards": parts, "scan": scan, "ranges": ranges}
+            split = word_parts(ranges, parts, len(counts)) if b == a + 1 and counts[a] > PIECE_TOKENS else []
+            for lo, hi, part_ranges in split:
                 pieces.append(common | {"piece": len(pieces), "offset": int(before[a]) + lo, "size": hi - lo,
-                                        "second": [c0, c1], "part": int(lo > 0)})
+                                        "ranges": part_ranges, "word": a, "part": int(lo > 0)})
             if not split:
                 pieces.append(common | {"piece": len(pieces), "offset": int(before[a]), "size": int(before[b] - before[a])})
         if jobs is None and n < SMALL_MERGE:
@@ -439,7 +443,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
                     put("cl", np.load(scratch / f"cl{piece['piece']}.npy"))
             merged = close()
             sa, cl = merged["sa"], merged.get("cl")
-            info: dict = {"pieces": len(pieces), "words_split": len({p["a"] for p in pieces if "second" in p})
+            info: dict = {"pieces": len(pieces), "words_split": len({p["word"] for p in pieces if "word" in p})
                           } | largest(done, "piece")
             if scan is not None and scan["dest"] is None:
                 info["tables"] = pieces_tables(scratch, len(pieces), n, scan["max_n"])
@@ -454,28 +458,31 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     return sa, cl, info
 
 
-def word_parts(word: int, parts: list[dict], n_vocab: int) -> list[tuple[int, int, int, int]]:
-    """A word's suffixes split by their second token into parts of about ``PIECE_TOKENS``:
-    ``(lo, hi, c0, c1)``, ranks ``lo..hi-1`` counted from the word's first, holding the
-    second tokens ``c0 <= id + 1 < c1`` (0: the sentence ends after the word, which sorts
-    first). Empty when the suffixes cannot be split (one second token)."""
+def word_parts(ranges: list[tuple[int, int]], parts: list[dict], n_vocab: int
+               ) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """One word's suffixes (ranks ``ranges`` of each shard) split by their second token
+    into parts of about ``PIECE_TOKENS``: ``(lo, hi, ranges)``, ranks ``lo..hi-1`` counted
+    from the word's first and each part's ranks in every shard. A part holds whole second
+    tokens (the sentence ending after the word sorts first). Empty when the suffixes cannot
+    be split (one second token)."""
     hist = np.zeros(n_vocab + 1, np.int64)
-    for part in parts:  # the word's slice of each shard's second tokens, mapped to global ids
-        to_global = np.load(part["map"])
-        at = int(np.searchsorted(to_global, word))
-        if at == len(to_global) or to_global[at] != word:
-            continue
-        first = np.load(Path(part["folder"]) / "first.npy")
-        hist += np.bincount(_second_keys(part, to_global, int(first[at]), int(first[at + 1])), minlength=n_vocab + 1)
+    seen = []  # per shard: its distinct keys and the ranks before each
+    for part, (r0, r1) in zip(parts, ranges, strict=True):
+        keys, count = np.unique(_second_keys(part, np.load(part["map"]), r0, r1), return_counts=True)
+        hist[keys] += count
+        seen.append((keys, np.concatenate(([0], np.cumsum(count)))))
     cum = np.concatenate(([0], np.cumsum(hist)))  # cum[c]: suffixes whose key is below c
     total = int(cum[-1])
     want = np.arange(1, -(-total // PIECE_TOKENS)) * (total / -(-total // PIECE_TOKENS))
     cs = np.unique(np.searchsorted(cum, want, side="left"))
     cs = cs[(cum[cs] > 0) & (cum[cs] < total)]
     cs = cs[np.unique(cum[cs], return_index=True)[1]]  # no empty part
+    if not len(cs):
+        return []
     bounds = [0, *cs.tolist(), n_vocab + 1]
-    return [(int(cum[c0]), int(cum[c1]), c0, c1) for c0, c1 in zip(bounds[:-1], bounds[1:], strict=True)
-            ] if len(bounds) > 2 else []
+    at = [(r0, ranks[np.searchsorted(keys, bounds)].tolist()) for (r0, _), (keys, ranks) in zip(ranges, seen, strict=True)]
+    return [(int(cum[c0]), int(cum[c1]), [(r0 + q[i], r0 + q[i + 1]) for r0, q in at])
+            for i, (c0, c1) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))]
 
 
 def _second_keys(part: dict, to_global: np.ndarray, r0: int, r1: int) -> np.ndarray:
@@ -485,7 +492,8 @@ def _second_keys(part: dict, to_global: np.ndarray, r0: int, r1: int) -> np.ndar
 
 
 def piece_merge(piece: dict) -> dict:
-    """Merge one piece of the suffix array from the shards' slices (runs in a worker).
+    """Merge one piece of the suffix array from the shards' slices, ranks ``ranges`` of
+    each (runs in a worker).
 
     What the counting needs of each suffix (its sentence end, left neighbour and statement)
     comes with it from its shard's slices; the corpus's token ids are read only where two
@@ -494,19 +502,14 @@ def piece_merge(piece: dict) -> dict:
     scratch = Path(piece["scratch"])
     ids = np.asarray(np.load(scratch / "ids.npy", mmap_mode="r"))
     runs, prev, doc = [], [], []
-    for part in piece["shards"]:
-        to_global, folder = np.load(part["map"]), Path(part["folder"])
-        first = np.load(folder / "first.npy")
-        r0, r1 = (int(first[i]) for i in np.searchsorted(to_global, [piece["a"], piece["b"]]))
-        if "second" in piece and r1 > r0:  # one part of a word's suffixes, by their second token
-            q0, q1 = np.searchsorted(_second_keys(part, to_global, r0, r1), piece["second"])
-            r0, r1 = r0 + int(q0), r0 + int(q1)
+    for part, (r0, r1) in zip(piece["shards"], piece["ranges"], strict=True):
+        folder = Path(part["folder"])
         if r1 > r0:
             runs.append((_rows(folder, "sa", r0, r1).astype(np.int64) + part["tok0"], _rows(folder, "lcp", r0, r1),
                          _rows(folder, "rem", r0, r1)))
             if piece.get("scan") is not None:
                 left = _rows(folder, "prev", r0, r1).astype(np.int64)
-                prev.append(np.where(left >= 0, to_global[np.maximum(left, 0)], -1))
+                prev.append(np.where(left >= 0, np.load(part["map"])[np.maximum(left, 0)], -1))
                 doc.append(_rows(folder, "doc", r0, r1).astype(np.int32) + np.int32(part["doc0"]))
     sa, cl, origin = suffix.sa_merge(runs, ids)
     if len(sa) != piece["size"]:
@@ -523,7 +526,7 @@ def piece_merge(piece: dict) -> dict:
         del runs
         left, docs = (np.concatenate(x)[origin] if x else np.zeros(0, np.int64) for x in (prev, doc))
         piece_scan(sa, cl, ids, left, docs, arrays | piece["scan"], scratch, piece["piece"], piece["offset"],
-                   word=piece["a"] if "second" in piece else None)
+                   word=piece.get("word"))
     return {"piece": piece["piece"]}
 
 

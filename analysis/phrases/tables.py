@@ -27,7 +27,14 @@ import polars as pl
 
 from ..errors import FormulaeError
 from . import engine  # its expansion budget is read when used (tests change it)
-from .engine import TABLE_ROW_GROUP, group_stats, maximal_table, ngram_part, ngram_table
+from .engine import (
+    TABLE_ROW_GROUP,
+    group_stats,
+    has_duplicates,
+    maximal_table,
+    ngram_part,
+    ngram_table,
+)
 
 # the columns of a piece's row (engine.piece_scan) that the tables keep
 ROW_COLUMNS = ["n", "freq", "statements", "distinct_statements", "dp", "sa_lo", "pos", "mx"]
@@ -81,7 +88,7 @@ def split_words(out: Path, pieces: int, raw: pl.DataFrame | None) -> pl.DataFram
     with np.load(out / "ctx.npz") as ctx:
         canon, share = ctx["canon"], ctx["doc_share"]
         min_statements, min_len = int(ctx["min_statements"]), int(ctx["min_len"])
-    has_dupes = bool((canon != np.arange(len(canon))).any())
+    has_dupes = has_duplicates(canon)
     rows = []
     for got in parts.values():
         docs = np.concatenate([g["docs"] for g in got])
