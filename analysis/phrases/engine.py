@@ -38,6 +38,7 @@ The stored index (``index.py`` layout, see :func:`index_build`) lives in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -419,14 +420,15 @@ def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes, *, max_n: in
     return out, skipped
 
 
-def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, prev: np.ndarray, doc_sa: np.ndarray, ctx: dict,
+def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, int], np.ndarray], prev: np.ndarray, doc_sa: np.ndarray, ctx: dict,
                out: Path, piece: int, offset: int, word: int | None = None) -> None:
     """The n-gram passes and long phrases of one piece of the merged suffix array (ranks
     ``offset..``; a piece covers whole first tokens, or one part of a word's, ``word``
     below, so every n-gram group and lcp-interval of n >= 2 lies inside one), written to
     ``out`` for :mod:`analysis.phrases.tables`.
 
-    ``ids`` are the whole text's; ``prev`` and ``doc_sa`` the left neighbour (-1 at a
+    ``word_at(ranks, k)``: the k-th word of those ranks' suffixes (k < the sentence's
+    words left); ``prev`` and ``doc_sa`` the left neighbour (-1 at a
     sentence start) and the statement of every rank; ``ctx`` the small corpus-wide arrays
     (``canon``, ``doc_share``, unigram ``counts``) and
     ``total``, ``max_n``, ``min_statements``, ``min_len``. Everything of a row is local but
@@ -443,7 +445,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, prev: np.ndarray
     for :func:`analysis.phrases.tables.level_table`), and the word's freq (its unigram
     count) stands for the group's wherever a longer n-gram needs it.
     """
-    p = sa.astype(np.int64)
+    p = sa.astype(np.int64, copy=False)
     lcs = suffix.left_diverse(prev)
     canon, share, counts = ctx["canon"], ctx["doc_share"], ctx["counts"]
     has_dupes = has_duplicates(canon)
@@ -463,7 +465,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, ids: np.ndarray, prev: np.ndarray
         frame = {"n": np.full(len(lo), n, np.uint8), "freq": freq[ok], "statements": st[ok],
                  "distinct_statements": dist[ok], "dp": dp[ok], "sa_lo": lo + offset, "pos": pos, "mx": closed[ok]}
         if n >= 2:
-            toks = {f"t{k}": np.asarray(ids[pos + k]) for k in range(n)}
+            toks = {f"t{k}": word_at(lo, k) for k in range(n)}
             frame.update(f_a1=counts[toks["t0"]].astype(np.uint32), f_a2=prev_rank[lo],
                          f_b2=counts[toks[f"t{n - 1}"]].astype(np.uint32))
             if n == 2:

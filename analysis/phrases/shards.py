@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -353,6 +354,7 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
 
 
 PIECE_TOKENS = 4_000_000  # tokens a piece of the merged suffix array holds (about; one first token may hold more)
+CONTEXT_BYTES = 768 << 20  # a piece's suffixes' first words, at most (longer ones read past them)
 SMALL_MERGE = 2_000_000  # tokens below which the default merges in this process
 
 
@@ -496,38 +498,65 @@ def piece_merge(piece: dict) -> dict:
     each (runs in a worker).
 
     What the counting needs of each suffix (its sentence end, left neighbour and statement)
-    comes with it from its shard's slices; the corpus's token ids are read only where two
-    suffixes' words are compared (:func:`analysis.phrases.suffix.sa_merge`) and at the
-    kept n-grams' words."""
+    comes with it from its shard's slices. Its first words (up to the whole sentence, within
+    ``CONTEXT_BYTES`` for the piece) are read from the corpus's token ids one shard's span
+    at a time (:func:`analysis.phrases.suffix.suffix_contexts`): the merge compares suffixes
+    there (:func:`analysis.phrases.suffix.sa_merge`) and the kept n-grams take their words
+    from there, so the worker does not keep the pages of the whole text resident."""
     scratch = Path(piece["scratch"])
-    ids = np.asarray(np.load(scratch / "ids.npy", mmap_mode="r"))
-    runs, prev, doc = [], [], []
-    for part, (r0, r1) in zip(piece["shards"], piece["ranges"], strict=True):
-        folder = Path(part["folder"])
-        if r1 > r0:
-            runs.append((_rows(folder, "sa", r0, r1).astype(np.int64) + part["tok0"], _rows(folder, "lcp", r0, r1),
-                         _rows(folder, "rem", r0, r1)))
-            if piece.get("scan") is not None:
-                left = _rows(folder, "prev", r0, r1).astype(np.int64)
-                prev.append(np.where(left >= 0, np.load(part["map"])[np.maximum(left, 0)], -1))
-                doc.append(_rows(folder, "doc", r0, r1).astype(np.int32) + np.int32(part["doc0"]))
-    sa, cl, origin = suffix.sa_merge(runs, ids)
+    path, scan = scratch / "ids.npy", piece.get("scan")
+    ids = np.load(path, mmap_mode="r")
+    slices = [(Path(part["folder"]), r0, r1, part) for part, (r0, r1) in zip(piece["shards"], piece["ranges"],
+                                                                           strict=True) if r1 > r0]
+    sizes = [r1 - r0 for _, r0, r1, _ in slices]
+
+    def cat(name: str, shift=None) -> np.ndarray:
+        got = [_rows(f, name, r0, r1) for f, r0, r1, _ in slices]
+        if shift is not None:
+            got = [shift(x, part) for x, (_, _, _, part) in zip(got, slices, strict=True)]
+        return np.concatenate(got) if got else np.zeros(0, np.int64)
+
+    pos = cat("sa", lambda x, part: x.astype(np.int64) + part["tok0"])
+    rem = cat("rem")
+    cap = suffix.context_cap(rem, CONTEXT_BYTES // ids.itemsize, least=scan["max_n"] if scan else 1)
+    ctx, coff = suffix.suffix_contexts(partial(_window, path), pos, rem, sizes, cap)
+    sa, cl, origin = suffix.sa_merge(pos, cat("lcp"), rem, sizes, ids, (ctx, coff, cap))
+    del pos
     if len(sa) != piece["size"]:
         raise FormulaeError(f"suffix-array piece {piece['piece']}: {len(sa)} suffixes, {piece['size']} expected "
                             "(a shard changed while indexing?); run the command again")
     np.save(scratch / f"sa{piece['piece']}.npy", sa.astype(np.int32))
-    if piece.get("scan") is None:
+    if scan is None:
         if piece.get("part"):  # not a word's first part: it shares the word with the rank before
             cl[0] = 1
         np.save(scratch / f"cl{piece['piece']}.npy", cl)
-    else:  # the n-gram passes and long phrases of this piece's ranks
-        with np.load(scratch / "ctx.npz") as ctx:
-            arrays = {k: ctx[k] for k in ctx.files}
-        del runs
-        left, docs = (np.concatenate(x)[origin] if x else np.zeros(0, np.int64) for x in (prev, doc))
-        piece_scan(sa, cl, ids, left, docs, arrays | piece["scan"], scratch, piece["piece"], piece["offset"],
-                   word=piece.get("word"))
+        return {"piece": piece["piece"]}
+    with np.load(scratch / "ctx.npz") as saved:
+        arrays = {k: saved[k] for k in saved.files}
+    # the kept n-grams' words: each suffix's first max_n (the rest freed), found by its origin
+    ctx, coff = suffix.suffix_contexts(lambda lo, hi: ctx[lo:hi], coff, rem, [len(rem)], scan["max_n"])
+    del rem
+
+    def word_at(ranks: np.ndarray, k: int) -> np.ndarray:
+        return ctx[coff[origin[ranks]] + k]
+
+    left = cat("prev", lambda x, part: np.where(x >= 0, np.load(part["map"])[np.maximum(x, 0)], -1))[origin]
+    docs = cat("doc", lambda x, part: x.astype(np.int32) + np.int32(part["doc0"]))[origin]
+    piece_scan(sa, cl, word_at, left, docs, arrays | scan, scratch, piece["piece"], piece["offset"],
+               word=piece.get("word"))
     return {"piece": piece["piece"]}
+
+
+def _window(path: Path, lo: int, hi: int) -> np.ndarray:
+    """Words ``lo..hi-1`` of the ``.npy`` array at ``path``, mapped on their own: once the
+    caller drops them, their pages leave the process (a piece reads the whole text one
+    shard's span at a time)."""
+    with open(path, "rb") as f:
+        major, _ = np.lib.format.read_magic(f)
+        header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        _, _, dtype = header(f)
+        at = f.tell()
+    return np.memmap(path, dtype, "r", offset=at + lo * dtype.itemsize, shape=(hi - lo,))
 
 
 def _rows(folder: Path, name: str, r0: int, r1: int) -> np.ndarray:

@@ -258,36 +258,82 @@ def lcp_intervals(ranks: np.ndarray, cl: np.ndarray) -> tuple[np.ndarray, np.nda
     return ranks[start[first]].astype(np.int64) - 1, ranks[end[first]].astype(np.int64), v[first]
 
 
-def sa_merge(runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], ids: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Merge sorted runs of suffixes (positions into ``ids``, their LCP arrays and the
-    tokens left in each suffix's sentence), given in text order, into one run in the
-    canonical order (in-sentence suffix, then position). Pairwise, LCP-aware
-    (:func:`_lcp_merge`, compiled). Returns the suffixes, their LCPs and where each came
-    from (its index in the runs' concatenation), so that what the runs carry per suffix
-    follows it. Reads ``ids`` only where two suffixes' words are compared."""
-    if not runs:
+def sa_merge(pos: np.ndarray, cl: np.ndarray, rem: np.ndarray, sizes: list[int], ids: np.ndarray,
+             context: tuple[np.ndarray, np.ndarray, int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge sorted runs of suffixes into one run in the canonical order (in-sentence
+    suffix, then position). The runs come concatenated, in text order: ``pos`` (positions
+    into ``ids``), ``cl`` (each run's LCP array), ``rem`` (the tokens left in each
+    suffix's sentence), run ``sizes``. Pairwise, LCP-aware (:func:`_lcp_merge`, compiled):
+    the rounds carry only an LCP and an origin (the suffix's index in the concatenation) a
+    suffix. Returns the suffixes, their LCPs and origins, so that what the runs carry per
+    suffix follows it.
+
+    ``context`` = ``(ctx, coff, cap)`` (:func:`suffix_contexts`): suffix i's first
+    ``min(rem[i], cap)`` words at ``ctx[coff[i]:]``; words are compared there, and read
+    from ``ids`` only past ``cap`` words. Without it every comparison reads ``ids``: a
+    merge over a memory-mapped text then keeps every page it compares at resident."""
+    n = len(pos)
+    if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32)
+    ctx, coff, cap = context if context is not None else (np.zeros(1, ids.dtype), np.zeros(1, np.int64), 0)
     work, off = [], 0
-    for sa, cl, rem in runs:
-        work.append((sa, cl.astype(np.int32), np.asarray(rem), np.arange(off, off + len(sa), dtype=np.int32)))
-        off += len(sa)
+    for size in sizes:
+        if size:
+            work.append((cl[off:off + size].astype(np.int32), np.arange(off, off + size, dtype=np.int32)))
+        off += size
+    if off != n:
+        raise ValueError(f"sa_merge: runs of {off} suffixes, {n} given")
     while len(work) > 1:
         nxt = []
         for i in range(0, len(work) - 1, 2):
             a, b = work[i], work[i + 1]
-            a[1][0] = b[1][0] = 0
+            a[0][0] = b[0][0] = 0
             size = len(a[0]) + len(b[0])
-            out = (np.empty(size, np.int64), np.empty(size, np.int32), np.empty(size, a[2].dtype),
-                   np.empty(size, np.int32))
-            _merge_kernel()(*a, *b, ids, *out)
+            out = (np.empty(size, np.int32), np.empty(size, np.int32))
+            _merge_kernel()(*a, *b, pos, rem, ctx, coff, int(cap), ids, *out)
             nxt.append(out)
         if len(work) % 2:
             nxt.append(work[-1])
         work = nxt
-    sa, cl, _, origin = work[0]
-    cl[0] = 0
-    return sa, cl, origin
+    out_cl, origin = work[0]
+    out_cl[0] = 0
+    return pos[origin], out_cl, origin
+
+
+def context_cap(rem: np.ndarray, budget: int, least: int = 1) -> int:
+    """The most words a suffix's context may hold (:func:`suffix_contexts`) for all of
+    them (``rem``: the words left in each suffix's sentence) to fit in ``budget`` words;
+    at least ``least``, and no more than the longest needs."""
+    if not len(rem):
+        return least
+    h = np.bincount(rem).astype(np.int64)
+    r = np.arange(len(h), dtype=np.int64)
+    total = np.cumsum(h * r) + r * (int(h.sum()) - np.cumsum(h))  # total[c]: sum of min(rem, c)
+    fits = int(np.searchsorted(total, budget, side="right")) - 1
+    return max(least, min(len(h) - 1, fits))
+
+
+def suffix_contexts(window, pos: np.ndarray, rem: np.ndarray, sizes: list[int], cap: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """``(ctx, coff)``: the first ``min(rem[i], cap)`` words of each suffix ``pos[i]``
+    (runs of ``sizes``, as :func:`sa_merge` takes them), suffix i's at ``ctx[coff[i]:]``.
+    ``window(lo, hi)`` gives the text's words ``lo..hi-1``; it is asked once a run, for
+    the span that run's words lie in (a shard's), so the text is read one span at a time."""
+    take = np.minimum(rem, cap).astype(np.int64)
+    coff = np.zeros(len(pos) + 1, np.int64)
+    np.cumsum(take, out=coff[1:])
+    ctx, off = None, 0
+    for size in sizes:
+        if size:
+            p, t = pos[off:off + size], take[off:off + size]
+            lo, hi = int(p.min()), int((p + t).max())
+            words = window(lo, hi)
+            if ctx is None:
+                ctx = np.empty(int(coff[-1]), words.dtype)
+            _gather_kernel()(words, p - lo, t, coff[off:off + size], ctx)
+            del words
+        off += size
+    return (ctx if ctx is not None else np.zeros(0, np.uint32)), coff[:-1]
 
 
 @functools.cache
@@ -298,47 +344,73 @@ def _merge_kernel():
     return numba.njit(cache=True, nogil=True)(_lcp_merge)
 
 
-def _lcp_merge(sa_a, cl_a, rem_a, org_a, sa_b, cl_b, rem_b, org_b, ids,
-               out_sa, out_cl, out_rem, out_org):  # pragma: no cover - numba
-    """Merge two sorted runs; ``a`` precedes ``b`` in the text (equal suffixes: ``a`` first).
+@functools.cache
+def _gather_kernel():
+    """:func:`_gather` compiled (numba, cached on disk), on first use."""
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(_gather)
+
+
+def _gather(words, rel, take, coff, out):  # pragma: no cover - numba
+    """``out[coff[i]:coff[i] + take[i]] = words[rel[i]:rel[i] + take[i]]``."""
+    for i in range(len(rel)):
+        o, p, t = coff[i], rel[i], take[i]
+        out[o:o + t] = words[p:p + t]
+
+
+def _lcp_merge(cl_a, org_a, cl_b, org_b, pos, rem, ctx, coff, cap, ids,
+               out_cl, out_org):  # pragma: no cover - numba
+    """Merge two sorted runs (given by their LCPs and origins: indexes into ``pos``,
+    ``rem`` and ``coff``); ``a`` precedes ``b`` in the text (equal suffixes: ``a`` first).
 
     ``la``/``lb``: the LCP of each run's head with the last suffix put out. The head
-    sharing more with it is the smaller; only on a tie are tokens compared, from there
-    (``rem``: the tokens left in each suffix's sentence). A suffix's ``rem`` and origin
-    (``org``) go out with it."""
-    na, nb = len(sa_a), len(sa_b)
+    sharing more with it is the smaller; only on a tie are words compared, from there
+    (``rem``: the words left in each suffix's sentence): in the contexts (``ctx``, the
+    first ``cap`` words of each suffix, at ``coff``), then in ``ids``."""
+    na, nb = len(cl_a), len(cl_b)
     i = j = k = 0
     la = lb = 0
     while i < na and j < nb:
         take_a = la > lb
         if la == lb:
-            pa, pb = sa_a[i], sa_b[j]
-            ra, rb = rem_a[i], rem_b[j]
+            oa, ob = org_a[i], org_b[j]
+            ra, rb = rem[oa], rem[ob]
             m = min(ra, rb)
+            c = min(m, cap)
             h = la
-            while h < m and ids[pa + h] == ids[pb + h]:
-                h += 1
-            take_a = ids[pa + h] < ids[pb + h] if h < m else ra <= rb
+            ca = cb = 0
+            if c > 0:
+                ca, cb = coff[oa], coff[ob]
+                while h < c and ctx[ca + h] == ctx[cb + h]:
+                    h += 1
+            if h < c:
+                take_a = ctx[ca + h] < ctx[cb + h]
+            else:
+                pa, pb = pos[oa], pos[ob]
+                while h < m and ids[pa + h] == ids[pb + h]:
+                    h += 1
+                take_a = ids[pa + h] < ids[pb + h] if h < m else ra <= rb
             if take_a:
                 lb = h
             else:
                 la = h
         if take_a:
-            out_sa[k], out_cl[k], out_rem[k], out_org[k] = sa_a[i], la, rem_a[i], org_a[i]
+            out_cl[k], out_org[k] = la, org_a[i]
             i += 1
             la = cl_a[i] if i < na else 0
         else:
-            out_sa[k], out_cl[k], out_rem[k], out_org[k] = sa_b[j], lb, rem_b[j], org_b[j]
+            out_cl[k], out_org[k] = lb, org_b[j]
             j += 1
             lb = cl_b[j] if j < nb else 0
         k += 1
     while i < na:
-        out_sa[k], out_cl[k], out_rem[k], out_org[k] = sa_a[i], la, rem_a[i], org_a[i]
+        out_cl[k], out_org[k] = la, org_a[i]
         i += 1
         la = cl_a[i] if i < na else 0
         k += 1
     while j < nb:
-        out_sa[k], out_cl[k], out_rem[k], out_org[k] = sa_b[j], lb, rem_b[j], org_b[j]
+        out_cl[k], out_org[k] = lb, org_b[j]
         j += 1
         lb = cl_b[j] if j < nb else 0
         k += 1

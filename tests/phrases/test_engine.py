@@ -183,6 +183,53 @@ def test_suffix_array_matches_naive_sort(top):
         assert cl[r] == (mism[0] if len(mism) else k)
 
 
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_sa_merge_equals_whole_suffix_array(data):
+    """Shards' suffix arrays merged (with contexts of every cap: none, a few words read
+    past, whole sentences) are the whole text's, LCPs included; the origins say where
+    each suffix came from; the contexts hold each suffix's first words."""
+    n = data.draw(st.integers(1, 160))
+    ids = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), np.uint32)
+    ids[n // 2:n // 2 + n // 4] = ids[:n // 4]  # repeats longer than the contexts
+    starts = np.array(sorted({0, *data.draw(st.lists(st.integers(0, n - 1), max_size=8))}), np.int64)
+    cuts = sorted({0, n, *data.draw(st.lists(st.integers(0, n), max_size=5))})
+    cuts = [c for c in cuts if c == 0 or c == n or c in set(starts.tolist())] if data.draw(st.booleans()) else cuts
+    want_sa, want_cl = suffix.suffix_array(ids, starts)
+    rem_all = suffix.rem_from_starts(starts, n)
+    pos, cls, rems, sizes = [], [], [], []
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):  # a shard: its text cut at sentence starts inside it
+        local = starts[(starts > a) & (starts < b)] - a
+        sa, cl = suffix.suffix_array(ids[a:b], np.concatenate(([0], local)))
+        p = sa.astype(np.int64) + a
+        left = np.minimum(rem_all[p], b - p)  # a shard's sentence ends at its end
+        pos.append(p), cls.append(cl), rems.append(left.astype(np.uint16)), sizes.append(b - a)
+    if any(rem_all[c - 1] > 1 for c in cuts[1:-1]):  # a cut inside a sentence: not a shard boundary
+        return
+    pos, cl, rem = np.concatenate(pos), np.concatenate(cls), np.concatenate(rems)
+    for cap in (0, 1, 2, 1000):
+        context = None
+        if cap:
+            ctx, coff = suffix.suffix_contexts(lambda lo, hi: ids[lo:hi], pos, rem, sizes, cap)
+            for i in range(len(pos)):  # each suffix's first min(rem, cap) words
+                k = min(int(rem[i]), cap)
+                assert ctx[coff[i]:coff[i] + k].tolist() == ids[pos[i]:pos[i] + k].tolist()
+            context = (ctx, coff, cap)
+        sa, got_cl, origin = suffix.sa_merge(pos, cl.copy(), rem, sizes, ids, context)
+        assert sa.tolist() == want_sa.tolist()
+        assert got_cl.tolist() == want_cl.tolist()
+        assert pos[origin].tolist() == sa.tolist()
+
+
+def test_context_cap_fits_the_budget():
+    rem = np.array([1, 1, 3, 10, 10, 400], np.uint16)
+    assert suffix.context_cap(rem, 10_000) == 400  # everything fits: the longest
+    assert suffix.context_cap(rem, 20) == 5  # 1+1+3 + 3*5 = 20
+    assert suffix.context_cap(rem, 19) == 4  # 1+1+3 + 3*4 = 17 <= 19 < 20
+    assert suffix.context_cap(rem, 0, least=8) == 8
+    assert suffix.context_cap(np.zeros(0, np.uint16), 5, least=2) == 2
+
+
 def test_repelled_pair_has_negative_g2_and_no_log_dice():
     # "x y": x and y are frequent but rarely adjacent -> observed < expected, G² signed < 0
     sent = [["x", "q", "y"], ["y", "r", "x"], ["x", "y"]]
