@@ -265,10 +265,11 @@ def random_shards(folder: Path, seed: int, breaks: float = 0.15):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("piece_tokens", [97, 19])
-def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch, seed, piece_tokens):
+@pytest.mark.parametrize(("piece_tokens", "context_bytes"), [(97, None), (19, None), (97, 8)])
+def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch, seed, piece_tokens, context_bytes):
     """Shards' suffix arrays (local ids), merged piece by piece, equal the suffix array and
-    LCP of the whole text."""
+    LCP of the whole text; also when the pieces' contexts hold one word a suffix
+    (``context_bytes`` 8), so that the merge reads past them in the token ids."""
     from analysis.phrases import shards as sh
     from analysis.phrases import suffix
     from analysis.phrases.engine import sentence_starts
@@ -277,20 +278,25 @@ def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch,
     want_sa, want_cl = suffix.suffix_array(stream.ids, sentence_starts(stream.doc, stream.sent)[0])
     # about 20 pieces; with 19, the words of more than 19 suffixes are split by their second token
     monkeypatch.setattr(sh, "PIECE_TOKENS", piece_tokens)
+    if context_bytes:
+        monkeypatch.setattr(sh, "CONTEXT_BYTES", context_bytes)
     sa, cl, info = sh.shards_merge_suffix(tasks, catalog, stream, jobs=1)
     assert info["pieces"] > 10 and (info["words_split"] >= 5) == (piece_tokens < 97)
     assert np.array_equal(sa, want_sa) and np.array_equal(cl, want_cl)
     assert not list(tmp_path.glob(".merge-*"))  # the scratch folder is gone
 
 
-@pytest.mark.parametrize(("seed", "max_n", "budget", "piece_tokens"),
-                         [(0, 3, False, 97), (1, 8, False, 97), (2, 2, True, 97), (3, 4, True, 97),
-                          (4, 3, False, 19), (5, 8, False, 19), (6, 1, False, 19), (3, 4, True, 19)])
-def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, max_n, budget, piece_tokens):
+@pytest.mark.parametrize(("seed", "max_n", "budget", "piece_tokens", "context_bytes"),
+                         [(0, 3, False, 97, None), (1, 8, False, 97, 8), (2, 2, True, 97, None),
+                          (3, 4, True, 97, None), (4, 3, False, 19, 8), (5, 8, False, 19, None),
+                          (6, 1, False, 19, None), (3, 4, True, 19, 8)])
+def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, max_n, budget, piece_tokens,
+                                                 context_bytes):
     """The n-gram passes and long phrases run piece by piece (about 20 pieces) give the
     n-gram and maximal tables of one :func:`phrases_scan` of the whole stream exactly (rows,
     order, floats), duplicated statements included; with the long-phrase expansion budget
-    hit (``budget``), the same rows are left out and counted."""
+    hit (``budget``), the same rows are left out and counted; with contexts of max_n words
+    (``context_bytes`` 8), the merge reads past them in the token ids."""
     from analysis.phrases import engine
     from analysis.phrases import shards as sh
 
@@ -303,6 +309,8 @@ def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, ma
         monkeypatch.setattr(engine, "EXPAND_BATCH", 24)
     whole = engine.phrases_scan(stream, docs, max_n=max_n)
     monkeypatch.setattr(sh, "PIECE_TOKENS", piece_tokens)  # 19: words split by their second token
+    if context_bytes:
+        monkeypatch.setattr(sh, "CONTEXT_BYTES", context_bytes)
     sa, cl, info = sh.shards_merge_suffix(tasks, catalog, stream, jobs=1, scan={
         "canon": canon, "max_n": max_n, "min_statements": 2, "min_len": 2})
     ngrams, maximal, skipped = info["tables"]
