@@ -36,7 +36,6 @@ from .index import (
     index_stamp,
     resolve_level,
 )
-from .pool import workers
 from .shards import (
     SHARD_CHARS,
     shard_kind,
@@ -102,9 +101,10 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
     say("planning shards")
     kind = shard_kind(level, manifest)
     tasks = shard_tasks(shard_plan(statements, shard_chars), corpus, store, manifest, kind)
-    with workers(max(1, jobs or os.cpu_count() or 1), scheduler):  # one pool for every step (started when needed)
-        _index_steps(corpus, level, store, (manifest, params, say, statements),
-                     (tasks, kind, shard_chars), (jobs, scheduler, force))
+    # tokenising runs in a pool of its own (run_tasks), the pieces and tables in another: a
+    # piece does not inherit the memory polars's allocator keeps after tokenising
+    _index_steps(corpus, level, store, (manifest, params, say, statements),
+                 (tasks, kind, shard_chars), (jobs, scheduler, force))
     shards_prune(corpus, kind, store)
 
 
