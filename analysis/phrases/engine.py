@@ -420,15 +420,15 @@ def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes, *, max_n: in
     return out, skipped
 
 
-def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, int], np.ndarray], prev: np.ndarray, doc_sa: np.ndarray, ctx: dict,
-               out: Path, piece: int, offset: int, word: int | None = None) -> None:
+def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, int], np.ndarray], prev: np.ndarray,
+               doc_sa: np.ndarray, ctx: dict, out: Path, piece: int, offset: int, word: int | None = None) -> None:
     """The n-gram passes and long phrases of one piece of the merged suffix array (ranks
     ``offset..``; a piece covers whole first tokens, or one part of a word's, ``word``
     below, so every n-gram group and lcp-interval of n >= 2 lies inside one), written to
     ``out`` for :mod:`analysis.phrases.tables`.
 
-    ``word_at(ranks, k)``: the k-th word of those ranks' suffixes (k < the sentence's
-    words left); ``prev`` and ``doc_sa`` the left neighbour (-1 at a
+    ``word_at(ranks, k)``: the k-th word of those ranks' suffixes (k below the words left in
+    the sentence and ``max_n``); ``prev`` and ``doc_sa`` the left neighbour (-1 at a
     sentence start) and the statement of every rank; ``ctx`` the small corpus-wide arrays
     (``canon``, ``doc_share``, unigram ``counts``) and
     ``total``, ``max_n``, ``min_statements``, ``min_len``. Everything of a row is local but
