@@ -1,8 +1,9 @@
 """Where a build's tasks run: here, in spawned worker processes, or on a Dask cluster.
 
 Every step of a sharded build (tokenising the shards, the suffix-array pieces, the table
-steps) is a list of plain-dict tasks handed to :func:`run_tasks`. One pool of worker
-processes serves all steps of a build (:func:`workers`), and every task run in a worker
+steps) is a list of plain-dict tasks handed to :func:`run_tasks`. A pool of worker
+processes (:func:`workers`) serves every step run inside it (a build opens one to
+tokenise, then a fresh one for the pieces and tables), and every task run in a worker
 is measured on its own (:func:`measured`): its peak resident memory (the kernel's
 high-water mark, reset when the task starts) and the largest anonymous (not file-backed)
 part of it, sampled. The difference is memory-mapped index files read by the task: page
