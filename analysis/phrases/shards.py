@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -519,7 +518,7 @@ def piece_merge(piece: dict) -> dict:
     pos = cat("sa", lambda x, part: x.astype(np.int64) + part["tok0"])
     rem = cat("rem")
     cap = suffix.context_cap(rem, CONTEXT_BYTES // ids.itemsize, least=scan["max_n"] if scan else 1)
-    ctx, coff = suffix.suffix_contexts(partial(_window, path), pos, rem, sizes, cap)
+    ctx, coff = suffix.suffix_contexts(_windows(path), pos, rem, sizes, cap)
     sa, cl, origin = suffix.sa_merge(pos, cat("lcp"), rem, sizes, ids, (ctx, coff, cap))
     del pos
     if len(sa) != piece["size"]:
@@ -547,16 +546,20 @@ def piece_merge(piece: dict) -> dict:
     return {"piece": piece["piece"]}
 
 
-def _window(path: Path, lo: int, hi: int) -> np.ndarray:
-    """Words ``lo..hi-1`` of the ``.npy`` array at ``path``, mapped on their own: once the
-    caller drops them, their pages leave the process (a piece reads the whole text one
-    shard's span at a time)."""
+def _windows(path: Path):
+    """``window(lo, hi)``: words ``lo..hi-1`` of the ``.npy`` array at ``path``, mapped on
+    their own, so that once the caller drops them their pages leave the process (a piece
+    reads the whole text one shard's span at a time)."""
     with open(path, "rb") as f:
         major, _ = np.lib.format.read_magic(f)
         header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
         _, _, dtype = header(f)
         at = f.tell()
-    return np.memmap(path, dtype, "r", offset=at + lo * dtype.itemsize, shape=(hi - lo,))
+
+    def window(lo: int, hi: int) -> np.ndarray:
+        return np.memmap(path, dtype, "r", offset=at + lo * dtype.itemsize, shape=(hi - lo,))
+
+    return window
 
 
 def _rows(folder: Path, name: str, r0: int, r1: int) -> np.ndarray:
