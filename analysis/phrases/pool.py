@@ -23,7 +23,7 @@ from ..errors import FormulaeError
 
 SCHEDULER_TIMEOUT = "20s"  # to connect to a Dask scheduler
 SAMPLE_SECONDS = 0.02  # how often a task's anonymous memory is read (its peak is the largest sample)
-_ACTIVE: list = []  # the pool of the build running in this process (workers), reused by its steps
+_ACTIVE: list = []  # the pool open in this process (workers), reused by the steps run inside it
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 4 / 1024
 
 

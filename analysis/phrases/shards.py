@@ -58,7 +58,7 @@ from .engine import (
 )
 from .index import code_sha
 from .pool import jobs_count, largest, run_tasks, workers
-from .tables import level_table, pieces_tables, table_write
+from .tables import pieces_tables, tables_run
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
 SHARD_VERSION = "4"  # layout of a shard folder (2: with its suffix array; 4: and per suffix its second
@@ -450,7 +450,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
                 info["tables"] = pieces_tables(scratch, len(pieces), n, scan["max_n"])
             elif scan is not None:  # in workers too: the parent never holds the tables
                 say("n-gram and maximal tables from the pieces")
-                info["tables"] = _tables(scratch, len(pieces), n, scan, (jobs, scheduler))
+                info["tables"] = tables_run(scratch, len(pieces), n, scan, (jobs, scheduler))
                 top = info["tables"].pop("largest")
                 if top["peak_mb"] > info["peak_mb"]:
                     info |= top
@@ -518,7 +518,10 @@ def piece_merge(piece: dict) -> dict:
     pos = cat("sa", lambda x, part: x.astype(np.int64) + part["tok0"])
     rem = cat("rem")
     cap = suffix.context_cap(rem, CONTEXT_BYTES // ids.itemsize, least=scan["max_n"] if scan else 1)
-    ctx, coff = suffix.suffix_contexts(_windows(path), pos, rem, sizes, cap)
+    def window(lo: int, hi: int) -> np.ndarray:  # mapped on its own: its pages leave once dropped
+        return np.memmap(path, ids.dtype, "r", offset=ids.offset + lo * ids.itemsize, shape=(hi - lo,))
+
+    ctx, coff = suffix.suffix_contexts(window, pos, rem, sizes, cap)
     sa, cl, origin = suffix.sa_merge(pos, cat("lcp"), rem, sizes, ids, (ctx, coff, cap))
     del pos
     if len(sa) != piece["size"]:
@@ -546,54 +549,9 @@ def piece_merge(piece: dict) -> dict:
     return {"piece": piece["piece"]}
 
 
-def _windows(path: Path):
-    """``window(lo, hi)``: words ``lo..hi-1`` of the ``.npy`` array at ``path``, mapped on
-    their own, so that once the caller drops them their pages leave the process (a piece
-    reads the whole text one shard's span at a time)."""
-    with open(path, "rb") as f:
-        major, _ = np.lib.format.read_magic(f)
-        header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-        _, _, dtype = header(f)
-        at = f.tell()
-
-    def window(lo: int, hi: int) -> np.ndarray:
-        return np.memmap(path, dtype, "r", offset=at + lo * dtype.itemsize, shape=(hi - lo,))
-
-    return window
-
-
 def _rows(folder: Path, name: str, r0: int, r1: int) -> np.ndarray:
     """Ranks ``r0..r1-1`` of one of a shard's per-suffix arrays (``<name>.npy``)."""
     return np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r")[r0:r1])
-
-
-def _tables(scratch: Path, pieces: int, total: int, scan: dict, where: tuple) -> dict:
-    """Write ``ngrams.parquet`` and ``maximal.parquet`` into ``scan['dest']`` from the
-    pieces' counts (:mod:`analysis.phrases.tables`: one task a level, then one a table, in
-    the workers ``where`` = (jobs, scheduler)); return their row counts,
-    ``long_skipped``, the folder and the largest worker's peak."""
-    jobs, scheduler = where
-    base = {"scratch": str(scratch), "pieces": pieces, "total": total}
-    levels = [base | {"piece": f"level{n}", "n": n} for n in range(1, scan["max_n"] + 1)]
-    done = run_tasks(table_task, levels, jobs, scheduler, [f"formulae-tables-{scratch.name}-{t['piece']}" for t in levels])
-    heights = [d["rows"] for d in done]
-    writes = [base | {"piece": which, "which": which, "heights": heights, "dest": scan["dest"]}
-              for which in ("ngrams", "maximal")]
-    done += (wrote := run_tasks(table_task, writes, jobs, scheduler,
-                                [f"formulae-tables-{scratch.name}-{t['piece']}" for t in writes]))
-    return {"folder": scan["dest"], "ngrams": wrote[0]["ngrams"], "maximal": wrote[1]["maximal"],
-            "long_skipped": wrote[1]["long_skipped"], "largest": largest(done, "tables")}
-
-
-def table_task(task: dict) -> dict:
-    """One step of the tables (runs in a worker): level ``n`` (:func:`level_table`) or the
-    ``which`` table written into ``dest`` (:func:`table_write`)."""
-    out = Path(task["scratch"])
-    if "n" in task:
-        got = {"rows": level_table(out, task["pieces"], task["n"], task["total"])}
-    else:
-        got = table_write(out, task["which"], task["heights"], task["pieces"], task["total"], Path(task["dest"]))
-    return got
 
 
 def shards_merge_tokens(tasks: list[dict]) -> pl.DataFrame:

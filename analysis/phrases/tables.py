@@ -3,7 +3,7 @@
 Each piece of the merged suffix array (:func:`analysis.phrases.engine.piece_scan`) writes,
 per n, its kept n-grams (``ng<piece>_<n>.arrow``, with their tokens for n >= 2), plus its
 long-phrase candidates and rows. The tables are made
-from them in two parallel steps, so no process holds more than one n's rows while
+from them in two parallel steps (:func:`tables_run`), so no process holds more than one n's rows while
 counting and the two tables are written side by side:
 
 1. :func:`level_table`, one task per n: ``f_b1`` (the freq of the row's last n-1 tokens:
@@ -35,6 +35,7 @@ from .engine import (
     ngram_part,
     ngram_table,
 )
+from .pool import largest, run_tasks
 
 # the columns of a piece's row (engine.piece_scan) that the tables keep
 ROW_COLUMNS = ["n", "freq", "statements", "distinct_statements", "dp", "sa_lo", "pos", "mx"]
@@ -155,3 +156,32 @@ def pieces_tables(out: Path, pieces: int, total: int, max_n: int) -> tuple[pl.Da
     ngrams, _ = table_frame(out, "ngrams", heights, pieces, total)
     maximal, extra = table_frame(out, "maximal", heights, pieces, total)
     return ngrams, maximal, extra["long_skipped"]
+
+
+def tables_run(scratch: Path, pieces: int, total: int, scan: dict, where: tuple) -> dict:
+    """Write ``ngrams.parquet`` and ``maximal.parquet`` into ``scan['dest']`` from the
+    pieces' counts (one task a level, then one a table, run by
+    :func:`analysis.phrases.pool.run_tasks` with ``where`` = (jobs, scheduler)); return their row counts,
+    ``long_skipped``, the folder and the largest worker's peak."""
+    jobs, scheduler = where
+    base = {"scratch": str(scratch), "pieces": pieces, "total": total}
+    levels = [base | {"piece": f"level{n}", "n": n} for n in range(1, scan["max_n"] + 1)]
+    done = run_tasks(table_task, levels, jobs, scheduler, [f"formulae-tables-{scratch.name}-{t['piece']}" for t in levels])
+    heights = [d["rows"] for d in done]
+    writes = [base | {"piece": which, "which": which, "heights": heights, "dest": scan["dest"]}
+              for which in ("ngrams", "maximal")]
+    done += (wrote := run_tasks(table_task, writes, jobs, scheduler,
+                                [f"formulae-tables-{scratch.name}-{t['piece']}" for t in writes]))
+    return {"folder": scan["dest"], "ngrams": wrote[0]["ngrams"], "maximal": wrote[1]["maximal"],
+            "long_skipped": wrote[1]["long_skipped"], "largest": largest(done, "tables")}
+
+
+def table_task(task: dict) -> dict:
+    """One step of the tables (runs in a worker): level ``n`` (:func:`level_table`) or the
+    ``which`` table written into ``dest`` (:func:`table_write`)."""
+    out = Path(task["scratch"])
+    if "n" in task:
+        got = {"rows": level_table(out, task["pieces"], task["n"], task["total"])}
+    else:
+        got = table_write(out, task["which"], task["heights"], task["pieces"], task["total"], Path(task["dest"]))
+    return got
