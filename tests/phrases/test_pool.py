@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -46,3 +47,36 @@ def test_in_process_tasks_and_job_counts():
     with pytest.raises(FormulaeError, match="--jobs must be at least 1, got 0"):
         jobs_count(0, 3)
     assert largest([], "tables") == {"peak_mb": 0.0, "anon_mb": 0.0, "task": "tables"}
+
+
+
+ARRAYS = """
+import json, sys
+import numpy as np
+from numpy._core import multiarray
+from analysis.phrases import pool
+
+if sys.argv[1] == "arrays":
+    pool._worker_start()  # as a worker of workers(..., arrays=True) starts
+out = {"huge": multiarray._get_madvise_hugepage()}
+a = np.ones(30 * 2**20 // 8); base = pool.anon_mb(); del a
+out["freed"] = base - pool.anon_mb()
+got = pool.measured(lambda t: {"anon_at_start": pool.anon_mb()}, {"piece": "table", "release": True})
+out["released"] = base - got["anon_at_start"]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and /proc")
+def test_workers_for_large_arrays_keep_their_heap_and_release_it_for_another_step():
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+
+    def run(kind: str) -> dict:
+        return json.loads(subprocess.run([sys.executable, "-c", ARRAYS, kind], capture_output=True, text=True,
+                                         check=True, timeout=120, env=env).stdout)
+
+    plain, arrays = run("plain"), run("arrays")
+    assert plain["freed"] > 25  # a 30 MB array is mapped on its own and leaves when freed
+    assert arrays["freed"] < 5  # a worker for large arrays keeps it in its heap, for the next task
+    assert arrays["released"] > 25  # and a task marked "release" starts without it
+    assert arrays["huge"] is False  # numpy's arrays there without transparent huge pages
