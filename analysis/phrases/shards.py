@@ -240,13 +240,14 @@ def surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:
     del tok_key, piece_key
     n_pieces = np.bincount(piece_tok, minlength=countable.height)
     first_piece = np.cumsum(n_pieces) - n_pieces
-    table = (
-        countable.select("surface")
+    table = (  # the strings' tests on the distinct surfaces only (a shard: 25 k of 1.7 M)
+        countable.lazy().select("surface")
         .with_columns(pl.Series("first", first_piece), pl.Series("k", n_pieces))
-        .filter((pl.col("k") > 0) & (pl.col("surface").str.len_chars() <= SURFACE_MAX)
-                & ~pl.col("surface").str.contains(r"\s"))
+        .filter(pl.col("k") > 0)
         .group_by("surface").agg(pl.col("first").first(), pl.col("k").first())
+        .filter((pl.col("surface").str.len_chars() <= SURFACE_MAX) & ~pl.col("surface").str.contains(r"\s"))
         .sort("surface")
+        .collect()
     )
     k = table["k"].to_numpy().astype(np.int64)
     first = table["first"].to_numpy().astype(np.int64)
