@@ -3,7 +3,8 @@
 Every step of a sharded build (tokenising the shards, the suffix-array pieces, the table
 steps) is a list of plain-dict tasks handed to :func:`run_tasks`. A pool of worker
 processes (:func:`workers`) serves every step run inside it (a build opens one to
-tokenise, then a fresh one for the pieces and tables), and every task run in a worker
+tokenise, then a fresh one for the pieces and tables, whose workers' allocators are set
+for large arrays: :func:`_worker_start`), and every task run in a worker
 is measured on its own (:func:`measured`): its peak resident memory (the kernel's
 high-water mark, reset when the task starts) and the largest anonymous (not file-backed)
 part of it, sampled. The difference is memory-mapped index files read by the task: page
@@ -64,7 +65,8 @@ def measured(fn, task: dict, reset: bool = True) -> dict:
     where the kernel lets it be reset, else of the process so far), ``anon_mb`` (the
     largest anonymous memory sampled while it ran), ``pid`` and ``task`` (its piece or
     shard) added to its answer. ``reset`` False (Dask: tasks share a worker process):
-    the peak is the process's so far."""
+    the peak is the process's so far. A task with ``release`` (a table step) first gives
+    back the heap that earlier tasks left (:func:`_heap_release`)."""
     if task.get("release"):  # what earlier tasks left in this worker's heap is not this one's
         _heap_release()
     if reset:

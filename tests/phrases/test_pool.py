@@ -49,7 +49,6 @@ def test_in_process_tasks_and_job_counts():
     assert largest([], "tables") == {"peak_mb": 0.0, "anon_mb": 0.0, "task": "tables"}
 
 
-
 ARRAYS = """
 import json, sys
 import numpy as np
