@@ -124,8 +124,9 @@ def _worker_start() -> None:
     _no_huge_pages()
 
 
+@functools.cache
 def _libc():
-    """The C library (glibc's malloc tuning), or None."""
+    """The C library (glibc's malloc tuning), or None; loaded once a process."""
     import ctypes
     import ctypes.util
 
