@@ -46,14 +46,14 @@ import polars as pl
 from ..errors import FormulaeError
 from ..ingest.snapshot import corpus_load
 from ..store import array_sink, atomic_dir, corpus_dir, link_or_copy, read_json, write_json
-from ..text.tokens import tokens_build, tokens_level
+from ..text.coded import forms_coded
+from ..text.tokens import tokens_build
 from . import suffix
 from .engine import (
     Encoded,
     doc_weights,
     forms_encode,
     piece_scan,
-    pos_sorted,
     sentence_starts,
 )
 from .index import code_sha
@@ -174,24 +174,27 @@ def shard_build(task: dict) -> dict:
     if part.height != hi - lo or shard_sha(part.sort("doc").select(ROW_HASH).to_series().to_numpy()) != task["sha"]:
         raise FormulaeError(f"shard {task['shard']} of corpus {task['corpus']!r} (statements {lo}-{hi - 1}) "
                             "changed while indexing; run the command again")
-    tok = (tokens_build(part.lazy(), language=task["language"], line_breaks=task["line_breaks"])
-           .filter(pl.col("kind").is_in(["word", "number"]))  # only these are ever counted
-           .select("doc", "sent", "tok", "start", "end", "kind", "surface", "norm")
-           .collect())
-    del part
+    how = {"language": task["language"], "line_breaks": task["line_breaks"]}
     stamp = {"version": SHARD_VERSION, "key": task["key"], "sha": task["sha"], "kind": task["kind"],
              "statements": hi - lo, "code_sha": task["code_sha"]}
     with atomic_dir(Path(task["folder"])) as tmp:
         if task["kind"] == "tokens":
-            tokens = tok.with_columns(pl.col("doc") - np.uint32(lo))
+            tokens = (tokens_build(part.lazy(), **how)
+                      .filter(pl.col("kind").is_in(["word", "number"]))  # only these are ever counted
+                      .select("doc", "sent", "tok", "start", "end", "kind", "surface", "norm")
+                      .with_columns(pl.col("doc") - np.uint32(lo))
+                      .collect())
+            del part
             tokens.write_parquet(tmp / "tokens.parquet")
             stamp["tokens"] = tokens.height
         else:
-            st = tokens_level(tok.lazy(), task["kind"]).collect()
-            if not pos_sorted(st):
-                st = st.sort("doc", "pos")
-            surface_forms(tok, st).write_parquet(tmp / "surface.parquet")
-            vocab, ids = forms_encode(st["form"])
+            # coded by distinct surface: the rows of tokens_level, no string column over the tokens
+            coded = forms_coded(part.lazy(), **how, level=task["kind"])
+            del part
+            st = coded.stream
+            surface_kept(coded.surfaces).write_parquet(tmp / "surface.parquet")
+            vocab, piece_ids = forms_encode(coded.pieces)
+            ids = piece_ids[st["code"].to_numpy()]
             (st.select(pl.col("doc") - np.uint32(lo), *STREAM_COLS[1:]).with_columns(pl.Series("fid", ids))
              .write_parquet(tmp / "stream.parquet"))
             pl.DataFrame({"form": vocab}).write_parquet(tmp / "vocab.parquet")
@@ -240,21 +243,26 @@ def surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:
     del tok_key, piece_key
     n_pieces = np.bincount(piece_tok, minlength=countable.height)
     first_piece = np.cumsum(n_pieces) - n_pieces
-    table = (  # the strings' tests on the distinct surfaces only (a shard: 25 k of 1.7 M)
+    table = surface_kept(  # the strings' tests on the distinct surfaces only (a shard: 25 k of 1.7 M)
         countable.lazy().select("surface")
         .with_columns(pl.Series("first", first_piece), pl.Series("k", n_pieces))
         .filter(pl.col("k") > 0)
         .group_by("surface").agg(pl.col("first").first(), pl.col("k").first())
-        .filter((pl.col("surface").str.len_chars() <= SURFACE_MAX) & ~pl.col("surface").str.contains(r"\s"))
-        .sort("surface")
-        .collect()
-    )
+        .collect())
     k = table["k"].to_numpy().astype(np.int64)
     first = table["first"].to_numpy().astype(np.int64)
     piece, row = suffix.expand_runs(first, k)
     forms = stream["form"].gather(piece)
     return pl.DataFrame({"row": row, "form": forms}).group_by("row", maintain_order=True).agg("form").select(
         table["surface"], pl.col("form").alias("forms"))
+
+
+def surface_kept(surfaces: pl.DataFrame) -> pl.DataFrame:
+    """The rows of the fast query map among distinct surfaces (``surface`` and what it maps
+    to): at most ``SURFACE_MAX`` characters, no white space; sorted by surface."""
+    return (surfaces.filter((pl.col("surface").str.len_chars() <= SURFACE_MAX)
+                            & ~pl.col("surface").str.contains(r"\s"))
+            .sort("surface"))
 
 
 # --- running the shards -------------------------------------------------------------

@@ -1,0 +1,139 @@
+"""The form stream of a level as numbers: what a shard is tokenised into.
+
+:func:`forms_coded` gives the rows of ``tokens_level(tokens_build(statements), level)`` at
+``exact`` and at ``norm`` without an analyzer (the same statements, sentences, positions,
+offsets and forms) without ever building a column of strings over the tokens. The
+compiled scanner codes every token by its distinct surface
+(:func:`analysis.text.scanner.scan`); whatever a surface decides (its kind, whether it is
+an ideograph, its hyphen pieces, its form) is computed once per distinct surface, and
+gathered back by code with numpy. A shard of 2 M tokens has some 25 k distinct surfaces:
+this is most of what tokenising a shard cost in polars string columns
+(``tests/text/test_coded.py`` checks the rows against :func:`tokens_level` on every real
+corpus).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from ..errors import FormulaeError
+from .grammar import IDEOGRAPH
+from .tokens import COUNTABLE, KIND, _hyphen_parts, _statements, _surface_table
+
+CODED_LEVELS = ("exact", "norm")
+EXACT_FORM = r"-[ \t]*\r?\n[ \t]*"  # tokens_level's exact form: a wrap-mode hyphen break removed
+
+
+@dataclass(frozen=True)
+class CodedStream:
+    """``stream``: ``doc sent pos start end code`` (UInt32), one row per countable piece in
+    (doc, pos) order, ``code`` a row of ``pieces``; ``pieces``: ``form`` of each code;
+    ``surfaces``: every countable surface with the forms of its pieces, in order
+    (``surface forms``, in the scanner's order)."""
+
+    stream: pl.DataFrame
+    pieces: pl.Series
+    surfaces: pl.DataFrame
+
+
+def forms_coded(statements: pl.LazyFrame | pl.DataFrame, *, language: str, line_breaks: str,
+                level: str) -> CodedStream:
+    """The form stream of ``level`` (``exact`` or ``norm``) of the statements (``doc``,
+    ``text``), coded (:class:`CodedStream`): the rows of :func:`tokens_level` at that level."""
+    from .scanner import number, scan
+
+    if level not in CODED_LEVELS:
+        raise FormulaeError(f"forms_coded: level {level!r} is not one of {', '.join(CODED_LEVELS)}")
+    frame = (_statements(statements, language, line_breaks)
+             .select(pl.col("doc").cast(pl.UInt32), pl.col("text").fill_null("")).sort("doc")
+             .collect(engine="in-memory"))
+    *runs, surfaces = scan(frame["text"], line_breaks == "wrap")
+    table = (_surface_table(pl.LazyFrame({"surface": surfaces}, schema={"surface": pl.String}), "norm")
+             .with_columns(pl.col("kind").cast(KIND)).collect(engine="in-memory"))
+    para, sent, tok = number(runs, np.array(table["_flags"], np.uint8), 1 if line_breaks == "paragraph" else 2,
+                             np.array(frame["doc"], np.uint32))
+    r_doc, r_start, r_end, _, r_code = runs
+    keep = table["kind"].is_in(COUNTABLE).to_numpy()
+    at = keep[r_code]
+    doc, sent, tok, start, end, code = (np.asarray(a)[at] for a in (r_doc, sent, tok, r_start, r_end, r_code))
+    del runs, r_doc, r_start, r_end, r_code, para, at
+    sent = _clauses(doc, sent, tok, table["surface"].str.contains(f"^{IDEOGRAPH}$").to_numpy()[code])
+    pieces, first, k, split = _piece_table(table, keep, level)
+    if k.size and (k[code] == 1).all():  # no word of these statements is cut at a hyphen
+        prow = first[code]
+    else:
+        kk = k[code]
+        idx = np.repeat(np.arange(len(code)), kk)
+        prow = first[code][idx] + (np.arange(len(idx)) - np.repeat(np.cumsum(kk) - kk, kk))
+        doc, sent, base, end = doc[idx], sent[idx], start[idx], end[idx]
+        cut = split["cut"][prow]
+        start = np.where(cut, base + split["a"][prow], base).astype(np.uint32)
+        end = np.where(cut, base + split["b"][prow], end).astype(np.uint32)
+    new_doc = np.ones(len(doc), bool)
+    new_doc[1:] = doc[1:] != doc[:-1]
+    row = np.arange(len(doc), dtype=np.int64)
+    pos = row - np.maximum.accumulate(np.where(new_doc, row, 0))
+    stream = pl.DataFrame({"doc": doc, "sent": sent, "pos": pos, "start": start, "end": end, "code": prow},
+                          schema=dict.fromkeys(("doc", "sent", "pos", "start", "end", "code"), pl.UInt32))
+    surface = pl.DataFrame({"surface": table["surface"].filter(pl.Series(keep)),
+                            "forms": _lists(pieces, k)})
+    return CodedStream(stream=stream, pieces=pieces, surfaces=surface)
+
+
+def _clauses(doc: np.ndarray, sent: np.ndarray, tok: np.ndarray, ideo: np.ndarray) -> np.ndarray:
+    """``sent`` renumbered as :func:`analysis.text.tokens._clauses` does, over the countable
+    tokens (``ideo``: whether each is an ideograph)."""
+    if not len(doc):
+        return sent.astype(np.uint32)
+    brk = np.zeros(len(doc), bool)
+    brk[1:] = ((doc[1:] == doc[:-1]) & (sent[1:] == sent[:-1])
+               & (tok[1:].astype(np.int64) - tok[:-1] > 1) & (ideo[1:] | ideo[:-1]))
+    if not brk.any():
+        return sent.astype(np.uint32)
+    n = np.cumsum(brk, dtype=np.int64)
+    new_doc = np.ones(len(doc), bool)
+    new_doc[1:] = doc[1:] != doc[:-1]
+    row = np.arange(len(doc))
+    return (sent + (n - n[np.maximum.accumulate(np.where(new_doc, row, 0))])).astype(np.uint32)
+
+
+def _piece_table(table: pl.DataFrame, keep: np.ndarray, level: str):
+    """(form of every piece, first piece of each surface code, pieces of each code,
+    per piece: whether it is a part of a hyphenated word and its offsets ``a``, ``b`` in
+    the word) for the distinct surfaces; a surface that is not countable has no piece."""
+    n = table.height
+    if level == "exact":
+        form = table["surface"].str.replace_all(EXACT_FORM, "-")
+        hyph = np.zeros(n, bool)
+    else:
+        form = table["norm"]
+        hyph = (keep & (table["kind"] == "word").to_numpy()
+                & table["norm"].str.contains("-", literal=True).fill_null(False).to_numpy())
+    k = keep.astype(np.int64)
+    parts: dict[int, list] = {}
+    for c in np.flatnonzero(hyph).tolist():  # Python once per distinct hyphenated surface
+        parts[c] = _hyphen_parts(table["surface"][c], table["norm"][c])
+        k[c] = len(parts[c])
+    first = np.cumsum(k) - k
+    total = int(k.sum())
+    code = np.repeat(np.arange(n), k)
+    forms = form.gather(code).rename("form")
+    cut = np.zeros(total, bool)
+    a = np.zeros(total, np.uint32)
+    b = np.zeros(total, np.uint32)
+    if parts:
+        listed = forms.to_list()
+        for c, ps in parts.items():
+            for j, (norm, _, lo, hi) in enumerate(ps):
+                listed[first[c] + j], cut[first[c] + j], a[first[c] + j], b[first[c] + j] = norm, True, lo, hi
+        forms = pl.Series("form", listed, pl.String)
+    return forms, first, k, {"cut": cut, "a": a, "b": b}
+
+
+def _lists(pieces: pl.Series, k: np.ndarray) -> pl.Series:
+    """The forms of each countable surface's pieces, one list per surface (in code order)."""
+    return (pl.DataFrame({"code": np.repeat(np.arange(len(k)), k), "form": pieces})
+            .group_by("code", maintain_order=True).agg("form")["form"])
