@@ -34,13 +34,17 @@ def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tupl
 
     The order is canonical and local: a suffix's key is its *in-sentence* token sequence
     (a sentence starts at each of ``sent_starts``; default: one sentence), then its
-    position. Each sentence is followed by its own separator, smaller than every token
-    and increasing with the sentence (sentence k: k, token id t: t + number of
-    sentences), so the sort never reads past a sentence end and equal in-sentence
-    suffixes keep their text order; the LCP stops at the sentence end by itself.
-    Sorting the suffixes of a contiguous part of the text this way gives the same
-    relative order as sorting the whole, and a monotonic renumbering of the ids keeps it:
-    the suffix arrays of shards merge into the whole one (:func:`sa_merge`).
+    position. Sorting the suffixes of a contiguous part of the text this way gives the
+    same relative order as sorting the whole, and a monotonic renumbering of the ids
+    keeps it: the suffix arrays of shards merge into the whole one (:func:`sa_merge`).
+
+    Each sentence is followed by a separator 0, smaller than every token (token id t:
+    t + 1), and the text is sorted by libdivsufsort on its big-endian bytes: two bytes a
+    token while the ids are below 65535 (a shard's vocabulary), half the bytes that a
+    separator of its own per sentence would need. A suffix whose sentence ends first then
+    sorts first, as it should; suffixes whose in-sentence tokens are equal (their LCP
+    reaches past the sentence end) are put back in text order, and the LCP is cut at the
+    sentence end (a shard of ungdc, 2.1 M tokens: 0.49 s against 0.53-0.60 s).
     """
     from pydivsufsort import kasai
 
@@ -53,34 +57,42 @@ def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tupl
     starts = np.asarray(sent_starts, np.int64)
     s = len(starts)
     ends = np.append(starts[1:], n)
-    if int(ids.max()) + s >= 1 << 32:
-        raise ValueError("suffix_array: more token ids and sentences than 2**32")
+    if int(ids.max()) + 1 >= 1 << 32:
+        raise ValueError("suffix_array: token ids of 2**32 - 1 and more")
     # position of token p in the extended text: p + index of its sentence
     ext = np.arange(n, dtype=np.int64) + np.repeat(np.arange(s, dtype=np.int64), ends - starts)
-    text = np.empty(n + s, np.uint32)
-    text[ext] = ids
-    text[ext] += np.uint32(s)
+    text = np.zeros(n + s, np.uint16 if int(ids.max()) + 1 < 1 << 16 else np.uint32)  # separators: 0
+    text[ext] = ids + 1  # (uint32: the ids are below 2**32 - 1)
     sep = ext[ends - 1] + 1  # the separator after each sentence
     del ext
-    text[sep] = np.arange(s, dtype=np.uint32)
     if n + s < 2:  # pydivsufsort cannot sort a one-element array
         return np.zeros(n, np.int32), np.zeros(n, np.int32)
     sa = _divsufsort(text)
-    lcp = kasai(text, sa)  # lcp[r] = LCP(sa[r], sa[r+1]): within one sentence (separators are unique)
+    lcp = kasai(text, sa)  # lcp[r] = LCP(sa[r], sa[r+1]), here across sentence ends
     del text
-    # separators (0..s-1) sort first: the first s ranks are the separator suffixes
+    # the separator suffixes (0 first) sort first: drop the first s ranks
     sa, lcp = sa[s:], lcp[s:]
-    cl = np.empty(n, np.int32)
-    cl[0] = 0
-    cl[1:] = lcp[:-1]
-    del lcp
     # back from extended-text positions to token positions: minus the separators before
     # (a running count over the text: a gather, not a binary search a suffix)
     before = np.zeros(n + s, np.int32)
     before[sep[:-1] + 1] = 1
     np.cumsum(before, out=before)
-    sa = sa - before[sa].astype(sa.dtype)
-    return sa.astype(np.int32, copy=False), cl
+    sa = (sa - before[sa].astype(sa.dtype)).astype(np.int32, copy=False)
+    del before
+    left = rem_from_starts(starts, n)[sa]  # the tokens left in each suffix's sentence
+    cl = np.empty(n, np.int32)
+    cl[0] = 0
+    np.minimum(lcp[:-1], np.minimum(left[:-1], left[1:]), out=cl[1:], casting="unsafe")
+    same = (lcp[:-1] >= left[:-1]) & (left[:-1] == left[1:])  # ranks r, r+1: equal in the sentence
+    del lcp, left
+    if same.any():  # each run of equal in-sentence suffixes in text order (its LCPs stay)
+        run = np.cumsum(np.concatenate(([True], ~same)))
+        inside = np.zeros(n, bool)
+        inside[:-1] |= same
+        inside[1:] |= same
+        at = np.flatnonzero(inside)
+        sa[at] = sa[at][np.lexsort((sa[at], run[at]))]
+    return sa, cl
 
 
 def _divsufsort(text: np.ndarray) -> np.ndarray:

@@ -183,6 +183,44 @@ def test_suffix_array_matches_naive_sort(top):
         assert cl[r] == (mism[0] if len(mism) else k)
 
 
+def _naive_suffix_array(ids: np.ndarray, starts: np.ndarray) -> tuple[list[int], list[int]]:
+    """The canonical order and in-sentence LCP by sorting Python lists."""
+    ends = np.append(starts[1:], len(ids))
+    sent_end = np.repeat(ends, ends - starts)
+    seq = [ids[p:sent_end[p]].tolist() for p in range(len(ids))]
+    order = sorted(range(len(ids)), key=lambda p: (seq[p], p))
+    cl = [0]
+    for a, b in zip(order[:-1], order[1:], strict=True):
+        k = 0
+        while k < min(len(seq[a]), len(seq[b])) and seq[a][k] == seq[b][k]:
+            k += 1
+        cl.append(k)
+    return order, cl
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_suffix_array_is_the_canonical_order(data):
+    """Against a sort of Python lists: few distinct ids, so that many suffixes are equal
+    within their sentences (put back in text order) and share long prefixes past a
+    sentence end (where the LCP stops); ids on both sides of the 16-bit text."""
+    n = data.draw(st.integers(1, 120))
+    base = data.draw(st.sampled_from([0, 65_530, 2**32 - 10]))
+    ids = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), np.int64) + base
+    ids[n // 2:n // 2 + n // 4] = ids[:n // 4]
+    starts = np.array(sorted({0, *data.draw(st.lists(st.integers(0, n - 1), max_size=12))}), np.int64)
+    ids = ids.astype(np.uint32)
+    sa, cl = suffix.suffix_array(ids, starts)
+    want_sa, want_cl = _naive_suffix_array(ids, starts)
+    assert sa.tolist() == want_sa and cl.tolist() == want_cl
+    assert sa.dtype == np.int32 and cl.dtype == np.int32
+
+
+def test_suffix_array_rejects_the_largest_id():
+    with pytest.raises(ValueError, match="token ids of 2\\*\\*32 - 1"):
+        suffix.suffix_array(np.array([2**32 - 1, 0], np.uint32))
+
+
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_sa_merge_equals_whole_suffix_array(data):
