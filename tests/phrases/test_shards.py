@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from analysis.cli import app
@@ -262,6 +264,34 @@ def random_shards(folder: Path, seed: int, breaks: float = 0.15):
         tasks.append({"folder": str(shard), "lo": int(doc[a])})
         catalog.append({"tokens": b - a})
     return stream, tasks, catalog
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=40), st.integers(1, 12))
+def test_piece_cuts_take_the_nearer_word_boundary(counts, n_pieces):
+    """Pieces start at word boundaries: the first at 0, the last ending at the vocabulary's
+    end, and each cut at the boundary nearest to its equal share of the tokens."""
+    before = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    cuts = shards.piece_cuts(before, n_pieces)
+    assert cuts[0] == 0 and cuts[-1] == len(counts) and (np.diff(cuts) > 0).all()
+    share = before[-1] / n_pieces
+    for k in range(1, n_pieces):  # every inner share's nearest boundary is a cut (or an end)
+        dist = np.abs(before - k * share)
+        nearest = np.flatnonzero(dist == dist.min())
+        assert set(nearest.tolist()) & set(cuts.tolist()) or dist.min() == 0
+
+
+def test_pieces_of_ungdc_are_balanced():
+    """ungdc's words at norm: the first boundary after each share made a piece of 5.9 M
+    suffixes (*the* and the words before it); the nearer boundary keeps every piece within
+    4.0 M. The counts are the ``freq`` column of the index's ``vocab.parquet`` (ungdc at
+    ``norm``, uint32), stored in tests/data so that this test needs no 30 s build."""
+    counts = np.load(Path(__file__).parent.parent / "data" / "ungdc_norm_counts.npy")
+    before = np.concatenate(([0], np.cumsum(counts)))
+    cuts = shards.piece_cuts(before, -(-int(before[-1]) // shards.PIECE_TOKENS))
+    sizes = np.diff(before[cuts])
+    assert int(before[-1]) == 32_092_245 and len(sizes) == 9
+    assert sizes.max() <= 4_010_000 and sizes.min() >= 3_000_000
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
