@@ -6,8 +6,10 @@ process or on a Dask cluster (:func:`shards_run`), into ``<store>/<corpus>/shard
 
 * for the levels whose forms need no corpus-wide vocabulary (``exact``; ``norm`` without
   an alias table) the shard holds its form stream already encoded against its own sorted
-  vocabulary (``stream.parquet``, ``vocab.parquet``) and its surface map
-  (``surface.parquet``); ``kind`` is the level;
+  vocabulary (``stream.parquet``, ``vocab.parquet``), its surface map
+  (``surface.parquet``), its suffix array (:func:`shard_suffix_write`) and what the
+  merge would otherwise count of its stream (``sentences.npy``, the sentence starts;
+  ``doc_tokens.npy``, the tokens of each statement); ``kind`` is the level;
 * otherwise (``clitic``, ``stem``, ``norm`` with aliases: the Analyzer needs the corpus
   vocabulary) it holds the countable tokens (``tokens.parquet``); ``kind`` is ``tokens``.
 
@@ -61,8 +63,8 @@ from .pool import jobs_count, largest, run_tasks, workers
 from .tables import pieces_tables, tables_run
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
-SHARD_VERSION = "4"  # layout of a shard folder (2: with its suffix array; 4: and per suffix its second
-# token, sentence end, left neighbour and statement)
+SHARD_VERSION = "5"  # layout of a shard folder (2: with its suffix array; 4: and per suffix its second
+# token, sentence end, left neighbour and statement; 5: and its sentence starts and statement lengths)
 ENV_SCHEDULER = "FORMULAE_SCHEDULER"
 SMALL_WORK = 4_000_000  # characters to tokenise below which the default is no worker process
 SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
@@ -199,9 +201,11 @@ def shard_build(task: dict) -> dict:
              .write_parquet(tmp / "stream.parquet"))
             pl.DataFrame({"form": vocab}).write_parquet(tmp / "vocab.parquet")
             stamp["tokens"] = st.height
-            starts, _ = sentence_starts(st["doc"].to_numpy(), st["sent"].to_numpy())
+            starts, stamp["sentences_split"] = sentence_starts(st["doc"].to_numpy(), st["sent"].to_numpy())
             doc = st["doc"].to_numpy() - np.uint32(lo)
             del st
+            np.save(tmp / "sentences.npy", starts)  # what the merge counts of the stream, counted here
+            np.save(tmp / "doc_tokens.npy", np.bincount(doc, minlength=hi - lo).astype(np.int64))
             shard_suffix_write(tmp, ids, starts, len(vocab), doc)
         write_json(tmp / "shard.json", stamp)
     return stamp
@@ -328,24 +332,24 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
     at = 0
     try:
         for task, folder in zip(tasks, folders, strict=True):
+            # both sorted, so a local form's global id is its place in the merged vocabulary
             local = pl.read_parquet(folder / "vocab.parquet")["form"]
-            part = pl.read_parquet(folder / "stream.parquet")
-            to_global = local.cast(pl.Enum(vocab)).to_physical().to_numpy().astype(np.uint32)
-            ids, doc, sent = to_global[part["fid"].to_numpy()], part["doc"].to_numpy(), part["sent"].to_numpy()
+            to_global = vocab.search_sorted(local, side="left").to_numpy().astype(np.uint32)
+            part = pl.read_parquet(folder / "stream.parquet", columns=["fid", "start", "end"] if into else None)
+            ids = to_global[part["fid"].to_numpy()]
             put("ids", ids)
             put("start", part["start"].to_numpy())
             put("end", part["end"].to_numpy())
-            if into:
-                first, cut = sentence_starts(doc, sent)
-                starts.append(first + at)
-                n_split += cut
-                doc_tokens.append(np.bincount(doc, minlength=task["hi"] - task["lo"]))
+            if into:  # counted by the shard's worker
+                starts.append(np.load(folder / "sentences.npy") + at)
+                n_split += int(read_json(folder / "shard.json").get("sentences_split", 0))
+                doc_tokens.append(np.load(folder / "doc_tokens.npy"))
                 counts += np.bincount(ids, minlength=len(vocab))
             else:
-                put("doc", doc + np.uint32(task["lo"]))
-                put("sent", sent)
+                put("doc", part["doc"].to_numpy() + np.uint32(task["lo"]))
+                put("sent", part["sent"].to_numpy())
             at += part.height
-            del part, ids, doc, sent
+            del part, ids
     finally:
         arrays = close()
     surface = pl.DataFrame(schema={"surface": pl.String, "forms": pl.List(pl.String)})

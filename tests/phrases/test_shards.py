@@ -111,6 +111,9 @@ def test_sharded_builds_are_byte_identical(stores):
         assert not list((folder.parent).glob(".tables-*"))  # the staging folder is gone
     single = read_json(stores["single"] / RECENT / "index" / "norm" / "catalog.json")["shards"]
     assert [(s["lo"], s["hi"]) for s in single] == [(0, 100)]
+    counted = ("tokens", "statements", "vocabulary", "ngrams", "maximal", "sentences_split", "long_phrases_skipped")
+    manifests = {way: read_json(stores[way] / RECENT / "index" / "norm" / "manifest.json") for way in stores}
+    assert len({tuple(m[k] for k in counted) for m in manifests.values()}) == 1, manifests
 
 
 def test_shards_equal_one_scan_of_the_whole_stream(stores):
