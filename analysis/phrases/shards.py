@@ -425,7 +425,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         for k, (task, entry) in enumerate(zip(tasks, catalog, strict=True)):
             folder = Path(task["folder"])
             local = pl.read_parquet(folder / "vocab.parquet")["form"]
-            to_global = local.cast(pl.Enum(stream.vocab)).to_physical().to_numpy().astype(np.int64)
+            to_global = stream.vocab.search_sorted(local, side="left").to_numpy().astype(np.int64)  # both sorted
             np.save(scratch / f"map{k}.npy", to_global)
             parts.append({"folder": task["folder"], "map": str(scratch / f"map{k}.npy"), "tok0": tok0,
                           "doc0": int(task["lo"])})
