@@ -272,7 +272,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
 
     say("tables")
     ngrams = ngram_table(ng_parts)
-    maximal = maximal_table(mx_parts, long_part, ngrams)
+    maximal = maximal_table([ngrams[np.concatenate(mx_parts)]] if mx_parts else [], long_part)
     return Scan(vocab=vocab, docs=docs_out, ids=ids,
                 start=start, end=end,
                 sent_starts=sent_starts.astype(np.int64), sa=sa, ngrams=ngrams, maximal=maximal,
@@ -531,11 +531,10 @@ def ngram_table(parts: list[pl.DataFrame]) -> pl.DataFrame:
     return frame.select([pl.col(c).cast(t) for c, t in NGRAM_SCHEMA.items()])
 
 
-def maximal_table(short_rows: list[np.ndarray], long_part: pl.DataFrame | None,
-                   ngrams: pl.DataFrame) -> pl.DataFrame:
-    frames = []
-    if short_rows:
-        frames.append(ngrams[np.concatenate(short_rows)])
+def maximal_table(short: list[pl.DataFrame], long_part: pl.DataFrame | None) -> pl.DataFrame:
+    """The maximal table: its n-gram rows (``short``, in the n-gram table's order, in any
+    number of parts), then the long phrases ``long_part``."""
+    frames = [f for f in short if f.height]
     if long_part is not None and long_part.height:
         frames.append(long_part)
     if not frames:

@@ -9,9 +9,9 @@ puts all occurrences of any phrase into one contiguous slice of the suffix array
 * maximal recurring phrases are the *lcp-intervals* of the array (Abouelhoda et al.
   2004): runs of ranks sharing exactly h tokens, which no right extension keeps whole.
 
-Phrases never cross a sentence boundary: every sentence ends with its own separator
-(:func:`suffix_array`), so a "common prefix" stops where a sentence, paragraph or
-statement ends, and suffixes with equal in-sentence text keep their text order.
+Phrases never cross a sentence boundary: every sentence ends with a separator and the
+LCP is cut there (:func:`suffix_array`), so a "common prefix" stops where a sentence,
+paragraph or statement ends, and suffixes with equal in-sentence text keep their text order.
 
 Conventions: ``sa[r]`` is the text position of rank r; ``cl[r]`` is the (capped) LCP of
 ranks r-1 and r (``cl[0] = 0``); intervals are ``[lo, hi]`` inclusive ranks.

@@ -126,12 +126,11 @@ def table_write(out: Path, which: str, heights: list[int], pieces: int, total: i
 def table_frame(out: Path, which: str, heights: list[int], pieces: int, total: int) -> tuple[pl.DataFrame, dict]:
     """The ``ngrams`` or ``maximal`` table (see :func:`table_write`) and its extras."""
     kept = _kept(heights)
-    ngrams = ngram_table([pl.read_ipc(out / f"lvl{n}.arrow") for n in range(1, len(kept) + 1)])
     if which == "ngrams":
-        return ngrams, {}
-    offsets = np.concatenate(([0], np.cumsum(kept)))
-    rows = [np.load(out / f"mx{n}.npy") + offsets[n - 1] for n in range(1, len(kept) + 1)]
-    rows = [np.concatenate(rows)] if rows and sum(map(len, rows)) else []  # as _ngram_passes
+        return ngram_table([pl.read_ipc(out / f"lvl{n}.arrow") for n in range(1, len(kept) + 1)]), {}
+    # the maximal rows of each level, read level by level: never the whole n-gram table here
+    short = [pl.read_ipc(out / f"lvl{n}.arrow")[np.load(out / f"mx{n}.npy")]
+             for n in range(1, len(kept) + 1)]
     cand = [np.load(out / f"cand{j}.npy") for j in range(pieces) if (out / f"cand{j}.npy").exists()]
     h, lo, size = np.concatenate(cand, axis=1) if cand else np.zeros((3, 0), np.int64)
     order = np.lexsort((lo, h))  # the global cut of the expansion budget (engine._long_phrases)
@@ -143,7 +142,7 @@ def table_frame(out: Path, which: str, heights: list[int], pieces: int, total: i
     if long_part is not None:
         key = long_part["n"].to_numpy() * (total + 1) + long_part["sa_lo"].to_numpy()
         long_part = long_part.filter(pl.Series(np.isin(key, chosen))).sort("sa_lo", "n")
-    return maximal_table(rows, long_part, ngrams), {"long_skipped": len(lo) - fits}
+    return maximal_table(short, long_part), {"long_skipped": len(lo) - fits}
 
 
 def pieces_tables(out: Path, pieces: int, total: int, max_n: int) -> tuple[pl.DataFrame, pl.DataFrame, int]:
