@@ -21,10 +21,9 @@ import polars as pl
 
 from ..errors import FormulaeError
 from .grammar import IDEOGRAPH
-from .tokens import COUNTABLE, KIND, _hyphen_parts, _statements, _surface_table
+from .tokens import COUNTABLE, EXACT_BREAK, KIND, _hyphen_parts, _statements, _surface_table
 
 CODED_LEVELS = ("exact", "norm")
-EXACT_FORM = r"-[ \t]*\r?\n[ \t]*"  # tokens_level's exact form: a wrap-mode hyphen break removed
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def forms_coded(statements: pl.LazyFrame | pl.DataFrame, *, language: str, line_
              .select(pl.col("doc").cast(pl.UInt32), pl.col("text").fill_null("")).sort("doc")
              .collect(engine="in-memory"))
     *runs, surfaces = scan(frame["text"], line_breaks == "wrap")
-    table = (_surface_table(pl.LazyFrame({"surface": surfaces}, schema={"surface": pl.String}), "norm")
+    table = (_surface_table(pl.LazyFrame({"surface": surfaces}, schema={"surface": pl.String}), "norm")  # as tokens_build
              .with_columns(pl.col("kind").cast(KIND)).collect(engine="in-memory"))
     para, sent, tok = number(runs, np.array(table["_flags"], np.uint8), 1 if line_breaks == "paragraph" else 2,
                              np.array(frame["doc"], np.uint32))
@@ -72,10 +71,7 @@ def forms_coded(statements: pl.LazyFrame | pl.DataFrame, *, language: str, line_
         cut = split["cut"][prow]
         start = np.where(cut, base + split["a"][prow], base).astype(np.uint32)
         end = np.where(cut, base + split["b"][prow], end).astype(np.uint32)
-    new_doc = np.ones(len(doc), bool)
-    new_doc[1:] = doc[1:] != doc[:-1]
-    row = np.arange(len(doc), dtype=np.int64)
-    pos = row - np.maximum.accumulate(np.where(new_doc, row, 0))
+    pos = np.arange(len(doc), dtype=np.int64) - _doc_first(doc)
     stream = pl.DataFrame({"doc": doc, "sent": sent, "pos": pos, "start": start, "end": end, "code": prow},
                           schema=dict.fromkeys(("doc", "sent", "pos", "start", "end", "code"), pl.UInt32))
     surface = pl.DataFrame({"surface": table["surface"].filter(pl.Series(keep)),
@@ -94,10 +90,15 @@ def _clauses(doc: np.ndarray, sent: np.ndarray, tok: np.ndarray, ideo: np.ndarra
     if not brk.any():
         return sent.astype(np.uint32)
     n = np.cumsum(brk, dtype=np.int64)
+    return (sent + (n - n[_doc_first(doc)])).astype(np.uint32)
+
+
+def _doc_first(doc: np.ndarray) -> np.ndarray:
+    """The row of each row's document's first row (rows grouped by document)."""
+    row = np.arange(len(doc), dtype=np.int64)
     new_doc = np.ones(len(doc), bool)
     new_doc[1:] = doc[1:] != doc[:-1]
-    row = np.arange(len(doc))
-    return (sent + (n - n[np.maximum.accumulate(np.where(new_doc, row, 0))])).astype(np.uint32)
+    return np.maximum.accumulate(np.where(new_doc, row, 0)) if len(doc) else row
 
 
 def _piece_table(table: pl.DataFrame, keep: np.ndarray, level: str):
@@ -106,7 +107,7 @@ def _piece_table(table: pl.DataFrame, keep: np.ndarray, level: str):
     the word) for the distinct surfaces; a surface that is not countable has no piece."""
     n = table.height
     if level == "exact":
-        form = table["surface"].str.replace_all(EXACT_FORM, "-")
+        form = table["surface"].str.replace_all(EXACT_BREAK, "-")
         hyph = np.zeros(n, bool)
     else:
         form = table["norm"]

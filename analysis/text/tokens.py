@@ -65,6 +65,7 @@ from .normalise import normalise_surface_expr
 KINDS = ("word", "number", "punct", "emoji", "hashtag", "url", "mention")
 KIND = pl.Enum(sorted(KINDS))  # the dtype of the token table's ``kind`` (sorts as text)
 COUNTABLE = ("word", "number")
+EXACT_BREAK = r"-[ \t]*\r?\n[ \t]*"  # a wrap-mode line break after a hyphen, gone from the exact form
 
 
 def _check(language: str, line_breaks: str) -> None:
@@ -494,7 +495,7 @@ def tokens_level(tokens: pl.LazyFrame | pl.DataFrame, level: str, *, analyzer=No
     if level != "exact":
         lf = _hyphen_pieces(lf)
     if level == "exact":
-        form = pl.col("surface").str.replace_all(r"-[ \t]*\r?\n[ \t]*", "-")
+        form = pl.col("surface").str.replace_all(EXACT_BREAK, "-")
         out = lf.select("doc", "sent", "start", "end", form.alias("form"))
     else:
         if analyzer is None:
