@@ -21,7 +21,7 @@ import polars as pl
 
 from ..errors import FormulaeError
 from .grammar import IDEOGRAPH
-from .tokens import COUNTABLE, EXACT_BREAK, KIND, _hyphen_parts, _statements, _surface_table
+from .tokens import COUNTABLE, EXACT_BREAK, KIND, hyphen_parts, statements_checked, surface_table
 
 CODED_LEVELS = ("exact", "norm")
 
@@ -46,11 +46,11 @@ def forms_coded(statements: pl.LazyFrame | pl.DataFrame, *, language: str, line_
 
     if level not in CODED_LEVELS:
         raise FormulaeError(f"forms_coded: level {level!r} is not one of {', '.join(CODED_LEVELS)}")
-    frame = (_statements(statements, language, line_breaks)
+    frame = (statements_checked(statements, language, line_breaks)
              .select(pl.col("doc").cast(pl.UInt32), pl.col("text").fill_null("")).sort("doc")
              .collect(engine="in-memory"))
     *runs, surfaces = scan(frame["text"], line_breaks == "wrap")
-    table = (_surface_table(pl.LazyFrame({"surface": surfaces}, schema={"surface": pl.String}), "norm")  # as tokens_build
+    table = (surface_table(pl.LazyFrame({"surface": surfaces}, schema={"surface": pl.String}), "norm")  # as tokens_build
              .with_columns(pl.col("kind").cast(KIND)).collect(engine="in-memory"))
     para, sent, tok = number(runs, np.array(table["_flags"], np.uint8), 1 if line_breaks == "paragraph" else 2,
                              np.array(frame["doc"], np.uint32))
@@ -116,7 +116,7 @@ def _piece_table(table: pl.DataFrame, keep: np.ndarray, level: str):
     k = keep.astype(np.int64)
     parts: dict[int, list] = {}
     for c in np.flatnonzero(hyph).tolist():  # Python once per distinct hyphenated surface
-        parts[c] = _hyphen_parts(table["surface"][c], table["norm"][c])
+        parts[c] = hyphen_parts(table["surface"][c], table["norm"][c])
         k[c] = len(parts[c])
     first = np.cumsum(k) - k
     total = int(k.sum())

@@ -458,7 +458,7 @@ class _Scanner:
 @nb.njit(cache=True, nogil=True)
 def _number(r_doc, r_start, r_len, r_gap, r_code, flags, para_nl, docs):
     """Paragraph, sentence and token numbers of every run (runs grouped by text);
-    ``flags``: the bits of ``tokens._surface_table`` per surface code.
+    ``flags``: the bits of ``tokens.surface_table`` per surface code.
 
     A paragraph break follows a run whose gap holds at least ``para_nl`` line breaks.
     A sentence ends after a ``sent_end`` run, except a "." glued to an abbreviation;

@@ -97,7 +97,7 @@ def _flag(bit: int, shift: int = 0) -> pl.Expr:
     return (flags & bit) != 0
 
 
-def _surface_table(surfaces: pl.LazyFrame, mode: str) -> pl.LazyFrame:
+def surface_table(surfaces: pl.LazyFrame, mode: str) -> pl.LazyFrame:
     """``surface kind norm _flags`` for each (distinct) token surface."""
     first = pl.col("surface").str.head(1)
     kind = (
@@ -156,7 +156,7 @@ def _run_table(runs: pl.LazyFrame, line_breaks: str, mode: str) -> pl.LazyFrame:
     )
     return (
         pl.concat(
-            [with_surface.select("run"), _surface_table(with_surface, mode)], how="horizontal"
+            [with_surface.select("run"), surface_table(with_surface, mode)], how="horizontal"
         )
         .with_columns(
             pl.col("surface").str.len_chars().cast(pl.UInt32).alias("_tlen"),
@@ -201,7 +201,7 @@ def _distinct_runs(runs: pl.Series, line_breaks: str, mode: str) -> tuple[pl.Ser
     return codes, table
 
 
-def _statements(statements: pl.LazyFrame | pl.DataFrame, language: str, line_breaks: str):
+def statements_checked(statements: pl.LazyFrame | pl.DataFrame, language: str, line_breaks: str):
     _check(language, line_breaks)
     lf = statements.lazy() if isinstance(statements, pl.DataFrame) else statements
     missing = [c for c in ("doc", "text") if c not in lf.collect_schema().names()]
@@ -248,7 +248,7 @@ def tokens_build(
     """
     if engine not in ENGINES:
         raise FormulaeError(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
-    lf = _statements(statements, language, line_breaks)
+    lf = statements_checked(statements, language, line_breaks)
     frame = (
         lf.select(pl.col("doc").cast(pl.UInt32), pl.col("text").fill_null(""))
         .sort("doc")
@@ -266,7 +266,7 @@ def tokens_build(
 
     *runs, surfaces = scan(frame["text"], line_breaks == "wrap")
     table = (
-        _surface_table(pl.LazyFrame({"surface": surfaces}, schema={"surface": pl.String}), mode)
+        surface_table(pl.LazyFrame({"surface": surfaces}, schema={"surface": pl.String}), mode)
         .with_columns(pl.col("kind").cast(KIND))
         .collect(engine="in-memory")
     )
@@ -304,7 +304,7 @@ def tokens_build_regex(
     run's text is computed once per distinct run and gathered back by the run's
     Categorical code; the numbering is polars window arithmetic.
     """
-    lf = _statements(statements, language, line_breaks)
+    lf = statements_checked(statements, language, line_breaks)
     text = pl.col("text").fill_null("")
     body = text.str.strip_chars_start(GAP_CHARS)
     split = pl.col("run").str.extract_all(run_pattern(line_breaks))
@@ -407,7 +407,7 @@ BOUND_PREFIXES = frozenset(
 )
 
 
-def _hyphen_parts(surface: str, norm: str) -> list[tuple[str, str, int, int]]:
+def hyphen_parts(surface: str, norm: str) -> list[tuple[str, str, int, int]]:
     """(norm, surface, start, end) of each part of a hyphenated word (one part: no split)."""
     norms = norm.split("-")
     spans = [(m.start(), m.end()) for m in _HYPHEN_PART.finditer(surface)]
@@ -446,7 +446,7 @@ def _hyphen_pieces(countable: pl.LazyFrame) -> pl.LazyFrame:
     rows = [
         (surface, norm, *part)
         for surface, norm in hyph.iter_rows()
-        for part in _hyphen_parts(surface, norm)
+        for part in hyphen_parts(surface, norm)
     ]
     table = (
         pl.DataFrame(rows, schema={"surface": pl.String, "norm": pl.String, "_n": pl.String,
