@@ -51,13 +51,7 @@ from ..store import array_sink, atomic_dir, corpus_dir, link_or_copy, read_json,
 from ..text.coded import forms_coded
 from ..text.tokens import tokens_build
 from . import suffix
-from .engine import (
-    Encoded,
-    doc_weights,
-    forms_encode,
-    piece_scan,
-    sentence_starts,
-)
+from .engine import Encoded, doc_weights, forms_encode, piece_scan, sentence_starts
 from .index import code_sha
 from .pool import jobs_count, largest, run_tasks, workers
 from .tables import pieces_tables, tables_run
