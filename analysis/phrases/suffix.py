@@ -168,6 +168,9 @@ def sa_range(ids: np.ndarray, sa: np.ndarray, pattern: np.ndarray,
     return first, lo
 
 
+GROUPED_LEAST = 4096  # ranks from which sorted groups' pairs are counted group by group (compiled)
+
+
 def expand_runs(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All values of the runs ``start[i] .. start[i] + length[i] - 1`` and the run of each."""
     start = np.asarray(start, np.int64)
@@ -185,10 +188,23 @@ def expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def group_doc_counts(group: np.ndarray, docs: np.ndarray, n_docs: int | None = None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct (group, doc) pairs with their counts, sorted by group then doc."""
+    """Distinct (group, doc) pairs with their counts, sorted by group then doc (integer
+    arrays: int64 from the sort; in the dtypes of ``group`` and ``docs``, counts int32,
+    from the compiled path).
+
+    Where ``group`` is already sorted (an n-gram pass's groups of ranks), each group's
+    docs are sorted on their own (:func:`_group_sort`, compiled): a group's few ranks, not
+    one sort of every rank's key; otherwise one sort of ``group * n_docs + doc``."""
     if len(group) == 0:
         e = np.zeros(0, np.int64)
         return e, e, e
+    if GROUPED_LEAST <= len(group) < 2**31 and bool((group[1:] >= group[:-1]).all()):
+        sort, runs = _group_docs_kernels()
+        buf = np.array(docs, dtype=np.int64 if docs.dtype.itemsize > 4 else np.int32)
+        m = sort(group, buf)
+        out = np.empty(m, group.dtype), np.empty(m, buf.dtype), np.empty(m, np.int32)  # counts: < 2**31 ranks
+        runs(group, buf, *out)
+        return out
     base = np.int64(n_docs if n_docs is not None else int(docs.max()) + 1)
     key = group.astype(np.int64)  # in place from here: no full-size temporaries
     key *= base
@@ -366,6 +382,56 @@ def _gather_kernel():
     import numba
 
     return numba.njit(cache=True, nogil=True)(_gather)
+
+
+@functools.cache
+def _group_docs_kernels():
+    """:func:`_group_sort` and :func:`_group_runs` compiled (numba, cached on disk), on first use."""
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(_group_sort), numba.njit(cache=True, nogil=True)(_group_runs)
+
+
+def _group_sort(group, buf):  # pragma: no cover - numba
+    """Sort ``buf`` (the docs) within each group (runs of equal ``group``): by insertion
+    up to 32 of them, else numpy's sort; returns the number of distinct (group, doc) pairs."""
+    n = len(group)
+    m = 0
+    s = 0
+    while s < n:
+        g = group[s]
+        e = s + 1
+        while e < n and group[e] == g:
+            e += 1
+        if e - s <= 32:
+            for i in range(s + 1, e):
+                v = buf[i]
+                j = i - 1
+                while j >= s and buf[j] > v:
+                    buf[j + 1] = buf[j]
+                    j -= 1
+                buf[j + 1] = v
+        else:
+            buf[s:e].sort()
+        m += 1
+        for i in range(s + 1, e):
+            if buf[i] != buf[i - 1]:
+                m += 1
+        s = e
+    return m
+
+
+def _group_runs(group, buf, g_out, d_out, c_out):  # pragma: no cover - numba
+    """The (group, doc, count) runs of ``buf`` sorted within groups (:func:`_group_sort`)."""
+    n = len(group)
+    m = -1
+    for i in range(n):
+        if i == 0 or group[i] != group[i - 1] or buf[i] != buf[i - 1]:
+            m += 1
+            g_out[m] = group[i]
+            d_out[m] = buf[i]
+            c_out[m] = 0
+        c_out[m] += 1
 
 
 def _gather(words, rel, take, coff, out):  # pragma: no cover - numba

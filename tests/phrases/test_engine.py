@@ -79,14 +79,19 @@ corpora = st.lists(documents, min_size=1, max_size=6)
 
 
 @settings(max_examples=120, deadline=None)
-@given(corpora, st.integers(1, 4), st.integers(2, 3), st.integers(1, 3), st.data())
-def test_engine_matches_oracle(docs, max_n, k, min_len, data):
+@given(corpora, st.integers(1, 4), st.integers(2, 3), st.integers(1, 3), st.booleans(), st.data())
+def test_engine_matches_oracle(docs, max_n, k, min_len, compiled, data):
     canon: list[int] = []  # a duplicate points at an earlier, canonical doc
     for d in range(len(docs)):
         c = data.draw(st.integers(0, d))
         canon.append(c if c == d or canon[c] == c else d)
     want_ng, want_mx, occ = oracle(docs, canon, max_n, k, min_len)
-    sc, got_ng, got_mx = engine_tables(docs, canon, max_n, k, min_len)
+    least = suffix.GROUPED_LEAST
+    suffix.GROUPED_LEAST = 0 if compiled else least  # the compiled (group, doc) counting at any size
+    try:
+        sc, got_ng, got_mx = engine_tables(docs, canon, max_n, k, min_len)
+    finally:
+        suffix.GROUPED_LEAST = least
     assert got_ng == want_ng
     assert got_mx == want_mx
     # per-statement counts from the suffix-array slices
@@ -97,6 +102,29 @@ def test_engine_matches_oracle(docs, max_n, k, min_len, data):
         for p, lo, f in zip(ph, per["sa_lo"], per["freq"], strict=True):
             got = Counter(doc_of[sc.sa[lo:lo + f]].tolist())
             assert got == occ[tuple(p.split(" "))]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(1, 80), min_size=1, max_size=60), st.integers(1, 300),
+       st.sampled_from([np.int32, np.uint32, np.int64]), st.booleans(), st.data())
+def test_group_doc_counts_equal_one_sort(runs, n_docs, dtype, shuffled, data):
+    """The compiled path (sorted groups: each group's docs sorted on its own, by insertion up
+    to 32, else numpy's sort) gives the pairs of one sort of ``group * n_docs + doc``."""
+    group = np.repeat(np.arange(len(runs)), runs)
+    docs = np.array(data.draw(st.lists(st.integers(0, n_docs - 1), min_size=len(group), max_size=len(group))),
+                    dtype=dtype)
+    if shuffled:  # unsorted groups take the sort
+        order = np.random.default_rng(len(group)).permutation(len(group))
+        group, docs = group[order], docs[order]
+    key = group.astype(np.int64) * n_docs + docs.astype(np.int64)
+    uniq, counts = np.unique(key, return_counts=True)
+    least = suffix.GROUPED_LEAST
+    suffix.GROUPED_LEAST = 0
+    try:
+        g, d, c = suffix.group_doc_counts(group, docs, n_docs)
+    finally:
+        suffix.GROUPED_LEAST = least
+    assert np.array_equal(g, uniq // n_docs) and np.array_equal(d, uniq % n_docs) and np.array_equal(c, counts)
 
 
 def test_fifteen_word_formula_is_one_row():
