@@ -4,7 +4,9 @@ Every step runs in a fresh process (bench/child.py), the ingest before it in a p
 its own; peak memory (VmHWM: the index build's own) is reported for the main process and, apart, for
 the largest worker process (shard, suffix-array piece or tables) (each worker reports
 its own in the shard catalog; a shard tokenised in the main process counts there).
-Baselines are measured in the same run.
+Baselines are measured in the same run. Under each build, its steps' wall seconds (its
+progress messages, timed: plan, tokenise, streams, pieces, tables, write); the catalog
+(``catalog.json``) holds each task's own seconds and CPU seconds.
 
 1. floor: a plain read + lowercase + ``\\w+`` tokenise pass over the same file
    (bench_phrases's floor);
@@ -58,9 +60,16 @@ from analysis.phrases.build import index_build
 from analysis.phrases.pool import peak_mb
 from analysis.phrases import build as _build
 _build.PIECE_SCAN = {piece_scan}
+steps = []  # (step, start): the build's progress messages, timed
 t = time.perf_counter()
-ix = index_build('ungdc', 'norm', {store!r}, jobs={jobs}, shard_chars={shard_chars}, force={force})
+ix = index_build('ungdc', 'norm', {store!r}, jobs={jobs}, shard_chars={shard_chars}, force={force},
+                 progress=lambda step: steps.append((step, time.perf_counter())))
 dt = time.perf_counter() - t
+names = {{'planning': 'plan', 'tokenising': 'tokenise', 'merging the': 'pieces', 'merging': 'streams',
+          'n-gram': 'tables', 'writing': 'write'}}
+ends = [at for _, at in steps[1:]] + [t + dt]
+profile = ','.join(next(v for k, v in names.items() if step.startswith(k)) + f':{{end - at:.1f}}'
+                   for (step, at), end in zip(steps, ends) if any(step.startswith(k) for k in names)) or '-'
 cat = json.load(open(ix.folder / 'catalog.json'))
 catalog = cat['shards']
 tasks = [(s.get('peak_mb', 0), s.get('anon_mb', 0), 'shard ' + str(s['shard'])) for s in catalog if not s['reused']]
@@ -68,7 +77,7 @@ merge = cat.get('suffix_merge') or {{}}
 tasks.append((merge.get('peak_mb', 0), merge.get('anon_mb', 0), merge.get('task', 'merge')))
 top = max(tasks)  # the largest task by peak (its own high-water mark: pool.measured)
 print(dt, ix.manifest['tokens'], ix.manifest['shards'], ix.manifest['shards_reused'], peak_mb(), top[0],
-      ix.manifest['ngrams'], ix.manifest['maximal'], max(t[1] for t in tasks), top[2].replace(' ', '_'))
+      ix.manifest['ngrams'], ix.manifest['maximal'], max(t[1] for t in tasks), top[2].replace(' ', '_'), profile)
 """
 
 
@@ -93,7 +102,7 @@ def build(decl: Path, store: Path, jobs: int, shard_chars: int | None = None, fo
     code = BUILD.format(store=str(store), jobs=jobs, shard_chars=shard_chars, force=force, piece_scan=piece_scan)
     out, _ = run_child_code(code, f"build {store.name}")
     keys = ("seconds", "tokens", "shards", "reused", "main_mb", "worker_mb", "ngrams", "maximal", "anon_mb")
-    return dict(zip(keys, map(float, out[:-1]), strict=True)) | {"largest": out[-1]}
+    return dict(zip(keys, map(float, out[:-2]), strict=True)) | {"largest": out[-2], "steps": out[-1]}
 
 
 def index_files(store: Path) -> dict[str, str]:
@@ -125,7 +134,8 @@ def line(label: str, r: dict) -> str:
     return (f"{label:<28} {r['seconds']:>7.1f} s  main {r['main_mb']:>6,.0f} MB  worker {r['worker_mb']:>6,.0f} MB"
             + (f" ({r['largest'].replace('_', ' ')}; anonymous at most {r['anon_mb']:,.0f} MB)" if r["anon_mb"]
                else " (in the building process)")
-            + f"  {r['tokens']:>12,.0f} tokens  {r['shards']:>3.0f} shards ({r['reused']:.0f} reused)")
+            + f"  {r['tokens']:>12,.0f} tokens  {r['shards']:>3.0f} shards ({r['reused']:.0f} reused)"
+            + f"\n{'':<30}steps (s): {r['steps'].replace(',', ', ')}")
 
 
 def main() -> None:

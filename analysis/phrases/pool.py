@@ -5,10 +5,11 @@ steps) is a list of plain-dict tasks handed to :func:`run_tasks`. A pool of work
 processes (:func:`workers`) serves every step run inside it (a build opens one to
 tokenise, then a fresh one for the pieces and tables, whose workers' allocators are set
 for large arrays: :func:`_worker_start`), and every task run in a worker
-is measured on its own (:func:`measured`): its peak resident memory (the kernel's
-high-water mark, reset when the task starts) and the largest anonymous (not file-backed)
-part of it, sampled. The difference is memory-mapped index files read by the task: page
-cache that the kernel shares between the workers and can drop under pressure.
+is measured on its own (:func:`measured`): its wall and CPU seconds (:func:`step_times`
+sums a step's), its peak resident memory (the kernel's high-water mark, reset when the
+task starts) and the largest anonymous (not file-backed) part of it, sampled. The
+difference is memory-mapped index files read by the task: page cache that the kernel
+shares between the workers and can drop under pressure.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def measured(fn, task: dict, reset: bool = True) -> dict:
 
     watcher = threading.Thread(target=sample, daemon=True)
     watcher.start()
+    clock = _clock()
     try:
         got = fn(task)
     finally:
@@ -88,7 +90,19 @@ def measured(fn, task: dict, reset: bool = True) -> dict:
         watcher.join()
     top[0] = max(top[0], anon_mb())
     return got | {"peak_mb": round(peak_mb(), 1), "anon_mb": round(top[0], 1), "pid": os.getpid(),
-                  "task": _label(task)}
+                  "task": _label(task)} | _clock(clock)
+
+
+def _clock(since: tuple[float, float] | None = None):
+    """(wall, CPU time of this process) now; with ``since``: ``seconds`` and
+    ``cpu_seconds`` (user + system, every thread of the process) elapsed since then."""
+    import time
+
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    now = (time.perf_counter(), use.ru_utime + use.ru_stime)
+    if since is None:
+        return now
+    return {"seconds": round(now[0] - since[0], 3), "cpu_seconds": round(now[1] - since[1], 3)}
 
 
 @contextlib.contextmanager
@@ -183,8 +197,13 @@ def run_tasks(fn, todo: list[dict], jobs: int, scheduler: str | None, keys: list
     if scheduler:
         return _run_dask(functools.partial(measured, fn, reset=False), todo, scheduler, keys)
     if jobs == 1:
-        return [fn(t) | {"peak_mb": round(peak_mb(), 1), "anon_mb": 0.0, "pid": os.getpid(), "task": _label(t)}
-                for t in todo]
+        done = []
+        for t in todo:
+            clock = _clock()
+            got = fn(t)
+            done.append(got | {"peak_mb": round(peak_mb(), 1), "anon_mb": 0.0, "pid": os.getpid(),
+                               "task": _label(t)} | _clock(clock))
+        return done
     with workers(min(jobs, len(todo)), None) as pool:
         return _pool_map(pool, functools.partial(measured, fn), todo)
 
@@ -194,6 +213,15 @@ def largest(done: list[dict], label: str) -> dict:
     top = max(done, key=lambda d: (d.get("peak_mb", 0.0), d.get("anon_mb", 0.0)), default={})
     return {"peak_mb": top.get("peak_mb", 0.0), "anon_mb": top.get("anon_mb", 0.0),
             "task": f"{label} {top.get('task', '')}".strip()}
+
+
+def step_times(done: list[dict]) -> dict:
+    """A step's tasks: how many, their summed wall and CPU seconds, and the longest
+    (``seconds`` and ``cpu_seconds`` of each, :func:`measured`)."""
+    top = max(done, key=lambda d: d.get("seconds", 0.0), default={})
+    return {"tasks": len(done), "seconds": round(sum(d.get("seconds", 0.0) for d in done), 2),
+            "cpu_seconds": round(sum(d.get("cpu_seconds", 0.0) for d in done), 2),
+            "longest": {"task": top.get("task", ""), "seconds": top.get("seconds", 0.0)}}
 
 
 def _label(task: dict) -> str:

@@ -53,7 +53,7 @@ from ..text.tokens import tokens_build
 from . import suffix
 from .engine import Encoded, doc_weights, forms_encode, piece_scan, sentence_starts
 from .index import code_sha
-from .pool import jobs_count, largest, run_tasks, workers
+from .pool import jobs_count, largest, run_tasks, step_times, workers
 from .tables import pieces_tables, tables_run
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
@@ -269,7 +269,7 @@ def surface_kept(surfaces: pl.DataFrame) -> pl.DataFrame:
 def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | None = None,
                progress=None, reuse: bool = True) -> list[dict]:
     """Build every shard not yet stored (``reuse`` False: every shard); return one catalog
-    entry per task (``shard lo hi sha key tokens reused``, ``peak_mb`` of the worker).
+    entry per task (``shard lo hi sha key tokens reused``; built: the task's ``peak_mb``, ``anon_mb``, ``seconds``, ``cpu_seconds``).
 
     ``scheduler`` (``tcp://host:port``, else ``$FORMULAE_SCHEDULER``) runs the shards on a
     Dask distributed cluster (the store must be on a path every worker reads and writes);
@@ -295,7 +295,7 @@ def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | N
         stamp = have if have is not None else built[task["key"]]
         out.append({"shard": task["shard"], "lo": task["lo"], "hi": task["hi"], "sha": task["sha"],
                     "key": task["key"], "tokens": int(stamp["tokens"]), "reused": have is not None}
-                   | ({} if have is not None else {k: stamp[k] for k in ("peak_mb", "anon_mb")}))
+                   | ({} if have is not None else {k: stamp[k] for k in ("peak_mb", "anon_mb", "seconds", "cpu_seconds")}))
     return out
 
 
@@ -361,6 +361,7 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
 
 PIECE_TOKENS = 4_000_000  # tokens a piece of the merged suffix array holds (about; one first token may hold more)
 CONTEXT_BYTES = 768 << 20  # a piece's suffixes' first words, at most (longer ones read past them)
+TEXT_RESIDENT = 256 << 20  # token ids (bytes) up to which a piece holds max_n words a suffix only
 SMALL_MERGE = 2_000_000  # tokens below which the default merges in this process
 
 
@@ -451,12 +452,13 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
             merged = close()
             sa, cl = merged["sa"], merged.get("cl")
             info: dict = {"pieces": len(pieces), "words_split": len({p["word"] for p in pieces if "word" in p})
-                          } | largest(done, "piece")
+                          } | largest(done, "piece") | {"steps": {"pieces": step_times(done)}}
             if scan is not None and scan["dest"] is None:
                 info["tables"] = pieces_tables(scratch, len(pieces), n, scan["max_n"])
             elif scan is not None:  # in workers too: the parent never holds the tables
                 say("n-gram and maximal tables from the pieces")
                 info["tables"] = tables_run(scratch, len(pieces), n, scan, (jobs, scheduler))
+                info["steps"]["tables"] = info["tables"].pop("steps")
                 top = info["tables"].pop("largest")
                 if top["peak_mb"] > info["peak_mb"]:
                     info |= top
@@ -517,11 +519,11 @@ def piece_merge(piece: dict) -> dict:
     each (runs in a worker).
 
     What the counting needs of each suffix (its sentence end, left neighbour and statement)
-    comes with it from its shard's slices. Its first words (up to the whole sentence, within
-    ``CONTEXT_BYTES`` for the piece) are read from the corpus's token ids one shard's span
-    at a time (:func:`analysis.phrases.suffix.suffix_contexts`): the merge compares suffixes
-    there (:func:`analysis.phrases.suffix.sa_merge`) and the kept n-grams take their words
-    from there, so the worker does not keep the pages of the whole text resident."""
+    comes with it from its shard's slices. Its first words (up to the whole sentence within
+    ``CONTEXT_BYTES`` for the piece; ``max_n`` if the token ids fit ``TEXT_RESIDENT``: the
+    merge reads past them in place) are read one shard's span at a time
+    (:func:`analysis.phrases.suffix.suffix_contexts`), compared there by the merge
+    (:func:`analysis.phrases.suffix.sa_merge`) and give the kept n-grams their words."""
     scratch = Path(piece["scratch"])
     path, scan = scratch / "ids.npy", piece.get("scan")
     ids = np.load(path, mmap_mode="r")
@@ -537,7 +539,8 @@ def piece_merge(piece: dict) -> dict:
 
     pos = cat("sa", lambda x, part: x.astype(np.int64) + part["tok0"])
     rem = cat("rem")
-    cap = suffix.context_cap(rem, CONTEXT_BYTES // ids.itemsize, least=scan["max_n"] if scan else 1)
+    least = scan["max_n"] if scan else 1  # a small text's pages may stay: compared in place past these
+    cap = least if ids.nbytes <= TEXT_RESIDENT else suffix.context_cap(rem, CONTEXT_BYTES // ids.itemsize, least)
     def window(lo: int, hi: int) -> np.ndarray:  # mapped on its own: its pages leave once dropped
         return np.memmap(path, ids.dtype, "r", offset=ids.offset + lo * ids.itemsize, shape=(hi - lo,))
 
@@ -556,7 +559,8 @@ def piece_merge(piece: dict) -> dict:
     with np.load(scratch / "ctx.npz") as saved:
         arrays = {k: saved[k] for k in saved.files}
     # the kept n-grams' words: each suffix's first max_n (the rest freed), found by its origin
-    ctx, coff = suffix.suffix_contexts(lambda lo, hi: ctx[lo:hi], coff, rem, [len(rem)], scan["max_n"])
+    if cap > scan["max_n"]:
+        ctx, coff = suffix.suffix_contexts(lambda lo, hi: ctx[lo:hi], coff, rem, [len(rem)], scan["max_n"])
     del rem
 
     def word_at(ranks: np.ndarray, k: int) -> np.ndarray:

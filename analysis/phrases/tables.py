@@ -35,7 +35,7 @@ from .engine import (
     ngram_part,
     ngram_table,
 )
-from .pool import largest, run_tasks
+from .pool import largest, run_tasks, step_times
 
 # the columns of a piece's row (engine.piece_scan) that the tables keep
 ROW_COLUMNS = ["n", "freq", "statements", "distinct_statements", "dp", "sa_lo", "pos", "mx"]
@@ -161,7 +161,7 @@ def tables_run(scratch: Path, pieces: int, total: int, scan: dict, where: tuple)
     """Write ``ngrams.parquet`` and ``maximal.parquet`` into ``scan['dest']`` from the
     pieces' counts (one task a level, then one a table, run by
     :func:`analysis.phrases.pool.run_tasks` with ``where`` = (jobs, scheduler)); return their row counts,
-    ``long_skipped``, the folder and the largest worker's peak."""
+    ``long_skipped``, the folder, the largest worker's peak and the tasks' times (``steps``)."""
     jobs, scheduler = where
     base = {"scratch": str(scratch), "pieces": pieces, "total": total, "release": True}
     levels = [base | {"piece": f"level{n}", "n": n} for n in range(1, scan["max_n"] + 1)]
@@ -172,7 +172,8 @@ def tables_run(scratch: Path, pieces: int, total: int, scan: dict, where: tuple)
     done += (wrote := run_tasks(table_task, writes, jobs, scheduler,
                                 [f"formulae-tables-{scratch.name}-{t['piece']}" for t in writes]))
     return {"folder": scan["dest"], "ngrams": wrote[0]["ngrams"], "maximal": wrote[1]["maximal"],
-            "long_skipped": wrote[1]["long_skipped"], "largest": largest(done, "tables")}
+            "long_skipped": wrote[1]["long_skipped"], "largest": largest(done, "tables"),
+            "steps": step_times(done)}
 
 
 def table_task(task: dict) -> dict:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from analysis.errors import FormulaeError
-from analysis.phrases.pool import jobs_count, largest, run_tasks
+from analysis.phrases.pool import jobs_count, largest, run_tasks, step_times
 
 CODE = """
 import json, time
@@ -38,11 +38,18 @@ def test_each_task_has_its_own_peak():
     assert kept["peak_mb"] == pytest.approx(small["peak_mb"], abs=50)  # not reset: the process's so far
     assert largest([small, big, kept], "piece") == {"peak_mb": big["peak_mb"], "anon_mb": big["anon_mb"],
                                                      "task": "piece big"}
+    # its wall and CPU seconds: the sleep is wall time only; touching 400 MB takes CPU time
+    assert all(t["seconds"] >= 0.1 for t in (big, small, kept)) and big["cpu_seconds"] > small["cpu_seconds"]
+    steps = step_times([small, big, kept])
+    assert steps["tasks"] == 3 and steps["seconds"] == pytest.approx(sum(t["seconds"] for t in (big, small, kept)),
+                                                                     abs=0.01)
+    assert steps["longest"]["seconds"] == max(t["seconds"] for t in (big, small, kept))
 
 
 def test_in_process_tasks_and_job_counts():
     got = run_tasks(dict, [{"piece": 3, "size": 1}], 1, None, ["k"])
     assert got[0]["task"] == "3" and got[0]["peak_mb"] > 0 and got[0]["anon_mb"] == 0.0
+    assert got[0]["seconds"] >= 0 and got[0]["cpu_seconds"] >= 0
     assert jobs_count(4, 2) == 2 and jobs_count(None, 1) == 1
     with pytest.raises(FormulaeError, match="--jobs must be at least 1, got 0"):
         jobs_count(0, 3)

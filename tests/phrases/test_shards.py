@@ -107,6 +107,8 @@ def test_sharded_builds_are_byte_identical(stores):
         assert not any(s["reused"] for s in catalog)
         merge = read_json(folder / "catalog.json")["suffix_merge"]
         assert merge["pieces"] > 1 and merge["peak_mb"] > 0  # merged and counted by pieces, in the workers
+        assert merge["steps"]["pieces"]["tasks"] == merge["pieces"] and merge["steps"]["tables"]["tasks"] > 2
+        assert all(c["seconds"] > 0 and c["cpu_seconds"] > 0 for c in catalog)  # each shard's task, timed
         assert merge["words_split"] > 0 and merge["task"].startswith(("piece", "tables"))  # "the": split
         assert not list((folder.parent).glob(".tables-*"))  # the staging folder is gone
     single = read_json(stores["single"] / RECENT / "index" / "norm" / "catalog.json")["shards"]
@@ -297,12 +299,23 @@ def test_pieces_of_ungdc_are_balanced():
     assert sizes.max() <= 4_010_000 and sizes.min() >= 3_000_000
 
 
+def contexts_set(monkeypatch, sh, contexts: str) -> None:
+    """How a piece holds its suffixes' first words: ``sentence``, whole sentences (a text
+    larger than ``TEXT_RESIDENT``); ``budget``, as many as ``CONTEXT_BYTES`` 8 allows (the
+    least); ``resident``, the least, the text small enough to be read past them in place."""
+    if contexts != "resident":
+        monkeypatch.setattr(sh, "TEXT_RESIDENT", 0)
+    if contexts == "budget":
+        monkeypatch.setattr(sh, "CONTEXT_BYTES", 8)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize(("piece_tokens", "context_bytes"), [(97, None), (19, None), (97, 8)])
-def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch, seed, piece_tokens, context_bytes):
+@pytest.mark.parametrize(("piece_tokens", "contexts"), [(97, "sentence"), (19, "sentence"), (97, "budget"),
+                                                        (19, "resident")])
+def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch, seed, piece_tokens, contexts):
     """Shards' suffix arrays (local ids), merged piece by piece, equal the suffix array and
-    LCP of the whole text; also when the pieces' contexts hold one word a suffix
-    (``context_bytes`` 8), so that the merge reads past them in the token ids."""
+    LCP of the whole text, whether the pieces' contexts hold whole sentences or one word a
+    suffix (the merge then reads past them in the token ids: :func:`contexts_set`)."""
     from analysis.phrases import shards as sh
     from analysis.phrases import suffix
     from analysis.phrases.engine import sentence_starts
@@ -311,25 +324,24 @@ def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch,
     want_sa, want_cl = suffix.suffix_array(stream.ids, sentence_starts(stream.doc, stream.sent)[0])
     # about 20 pieces; with 19, the words of more than 19 suffixes are split by their second token
     monkeypatch.setattr(sh, "PIECE_TOKENS", piece_tokens)
-    if context_bytes:
-        monkeypatch.setattr(sh, "CONTEXT_BYTES", context_bytes)
+    contexts_set(monkeypatch, sh, contexts)
     sa, cl, info = sh.shards_merge_suffix(tasks, catalog, stream, jobs=1)
     assert info["pieces"] > 10 and (info["words_split"] >= 5) == (piece_tokens < 97)
     assert np.array_equal(sa, want_sa) and np.array_equal(cl, want_cl)
     assert not list(tmp_path.glob(".merge-*"))  # the scratch folder is gone
 
 
-@pytest.mark.parametrize(("seed", "max_n", "budget", "piece_tokens", "context_bytes"),
-                         [(0, 3, False, 97, None), (1, 8, False, 97, 8), (2, 2, True, 97, None),
-                          (3, 4, True, 97, None), (4, 3, False, 19, 8), (5, 8, False, 19, None),
-                          (6, 1, False, 19, None), (3, 4, True, 19, 8)])
+@pytest.mark.parametrize(("seed", "max_n", "budget", "piece_tokens", "contexts"),
+                         [(0, 3, False, 97, "sentence"), (1, 8, False, 97, "budget"), (2, 2, True, 97, "sentence"),
+                          (3, 4, True, 97, "resident"), (4, 3, False, 19, "budget"), (5, 8, False, 19, "sentence"),
+                          (6, 1, False, 19, "resident"), (3, 4, True, 19, "budget"), (7, 8, False, 19, "resident")])
 def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, max_n, budget, piece_tokens,
-                                                 context_bytes):
+                                                 contexts):
     """The n-gram passes and long phrases run piece by piece (about 20 pieces) give the
     n-gram and maximal tables of one :func:`phrases_scan` of the whole stream exactly (rows,
     order, floats), duplicated statements included; with the long-phrase expansion budget
-    hit (``budget``), the same rows are left out and counted; with contexts of max_n words
-    (``context_bytes`` 8), the merge reads past them in the token ids."""
+    hit (``budget``), the same rows are left out and counted; with contexts of whole
+    sentences or of max_n words (:func:`contexts_set`)."""
     from analysis.phrases import engine
     from analysis.phrases import shards as sh
 
@@ -342,8 +354,7 @@ def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, ma
         monkeypatch.setattr(engine, "EXPAND_BATCH", 24)
     whole = engine.phrases_scan(stream, docs, max_n=max_n)
     monkeypatch.setattr(sh, "PIECE_TOKENS", piece_tokens)  # 19: words split by their second token
-    if context_bytes:
-        monkeypatch.setattr(sh, "CONTEXT_BYTES", context_bytes)
+    contexts_set(monkeypatch, sh, contexts)
     sa, cl, info = sh.shards_merge_suffix(tasks, catalog, stream, jobs=1, scan={
         "canon": canon, "max_n": max_n, "min_statements": 2, "min_len": 2})
     ngrams, maximal, skipped = info["tables"]
