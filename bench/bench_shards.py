@@ -130,11 +130,12 @@ def write_corpus(folder: Path, keep_year: int | None = None, copies: int = 1) ->
     return folder / "ungdc.yml"
 
 
-def line(label: str, r: dict) -> str:
+def line(label: str, r: dict, extra: str = "") -> str:
+    """A build's line (``extra`` at its end), then its steps' wall seconds."""
     return (f"{label:<28} {r['seconds']:>7.1f} s  main {r['main_mb']:>6,.0f} MB  worker {r['worker_mb']:>6,.0f} MB"
             + (f" ({r['largest'].replace('_', ' ')}; anonymous at most {r['anon_mb']:,.0f} MB)" if r["anon_mb"]
                else " (in the building process)")
-            + f"  {r['tokens']:>12,.0f} tokens  {r['shards']:>3.0f} shards ({r['reused']:.0f} reused)"
+            + f"  {r['tokens']:>12,.0f} tokens  {r['shards']:>3.0f} shards ({r['reused']:.0f} reused)" + extra
             + f"\n{'':<30}steps (s): {r['steps'].replace(',', ', ')}")
 
 
@@ -162,7 +163,7 @@ def run(work: Path, args) -> None:
     if args.growth_only:
         return growth(work, args, None)
     full = build(DECL, store, args.jobs, force=True)
-    print(line(f"sharded, --jobs {args.jobs}", full) + f"   {full['seconds'] / floor_s:.1f}x the floor", flush=True)
+    print(line(f"sharded, --jobs {args.jobs}", full, f"   {full['seconds'] / floor_s:.1f}x the floor"), flush=True)
     want = index_files(store)
     if args.base:
         out, _ = run_child_code(BASE.format(base=str(Path(args.base).resolve()), decl=str(DECL),
@@ -174,16 +175,16 @@ def run(work: Path, args) -> None:
     if not args.skip_single:
         single = build(DECL, work / "single", 1, shard_chars=1 << 40, force=True, piece_scan=False)
         same = index_files(work / "single") == want
-        print(line("one process (engine oracle)", single) + f"   {single['seconds'] / floor_s:.1f}x the floor;"
-              f" index files {'IDENTICAL' if same else 'DIFFERENT'} to the sharded build", flush=True)
+        print(line("one process (engine oracle)", single, f"   {single['seconds'] / floor_s:.1f}x the floor;"
+                   f" index files {'IDENTICAL' if same else 'DIFFERENT'} to the sharded build"), flush=True)
     old = write_corpus(work / "to2023", keep_year=2023)
     build(old, store, args.jobs)  # the 1946-2023 index (its shards are step 2's)
     t = time.perf_counter()
     inc = build(DECL, store, args.jobs)
     same = index_files(store) == want
-    print(line("incremental: + 2024 session", inc) + f"   {inc['seconds'] / full['seconds']:.2f} of the full build;"
-          f" index files {'IDENTICAL' if same else 'DIFFERENT'} to the full build "
-          f"({time.perf_counter() - t:.1f} s with ingest and process start)", flush=True)
+    print(line("incremental: + 2024 session", inc, f"   {inc['seconds'] / full['seconds']:.2f} of the full build;"
+               f" index files {'IDENTICAL' if same else 'DIFFERENT'} to the full build "
+               f"({time.perf_counter() - t:.1f} s with ingest and process start)"), flush=True)
     print(f"formulae query (whole process, median of 5): {query_wall(str(store), cached=True):.2f} s", flush=True)
     print(line("growth  1x", full), flush=True)
     growth(work, args, full)
@@ -195,7 +196,7 @@ def growth(work: Path, args, full: dict | None) -> None:
         decl = write_corpus(work / f"x{k}", copies=k)
         r = build(decl, work / f"x{k}" / "store", args.jobs, force=True)
         ok = "" if full is None else f"   tokens {'= ' if r['tokens'] == k * full['tokens'] else '!= '}{k} x 1x"
-        print(line(f"growth {k:>2}x", r) + ok, flush=True)
+        print(line(f"growth {k:>2}x", r, ok), flush=True)
         shutil.rmtree(work / f"x{k}", ignore_errors=True)  # the next size needs the disk
     skipped = [k for k in (2, 5, 10) if k not in sizes]
     if skipped:
