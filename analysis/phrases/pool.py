@@ -19,6 +19,7 @@ import functools
 import os
 import resource
 import threading
+import time
 from pathlib import Path
 
 from ..errors import FormulaeError
@@ -96,8 +97,6 @@ def measured(fn, task: dict, reset: bool = True) -> dict:
 def _clock(since: tuple[float, float] | None = None):
     """(wall, CPU time of this process) now; with ``since``: ``seconds`` and
     ``cpu_seconds`` (user + system, every thread of the process) elapsed since then."""
-    import time
-
     use = resource.getrusage(resource.RUSAGE_SELF)
     now = (time.perf_counter(), use.ru_utime + use.ru_stime)
     if since is None:

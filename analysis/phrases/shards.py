@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +65,7 @@ ENV_SCHEDULER = "FORMULAE_SCHEDULER"
 SMALL_WORK = 4_000_000  # characters to tokenise below which the default is no worker process
 SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
 STREAM_COLS = ("doc", "sent", "pos", "start", "end")
+MEASURES = ("peak_mb", "anon_mb", "seconds", "cpu_seconds")  # a built shard's task's, in the catalog
 
 
 def shard_kind(level: str, manifest: dict) -> str:
@@ -269,7 +272,7 @@ def surface_kept(surfaces: pl.DataFrame) -> pl.DataFrame:
 def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | None = None,
                progress=None, reuse: bool = True) -> list[dict]:
     """Build every shard not yet stored (``reuse`` False: every shard); return one catalog
-    entry per task (``shard lo hi sha key tokens reused``; built: the task's ``peak_mb``, ``anon_mb``, ``seconds``, ``cpu_seconds``).
+    entry per task (``shard lo hi sha key tokens reused``; built: its task's measures).
 
     ``scheduler`` (``tcp://host:port``, else ``$FORMULAE_SCHEDULER``) runs the shards on a
     Dask distributed cluster (the store must be on a path every worker reads and writes);
@@ -295,7 +298,7 @@ def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | N
         stamp = have if have is not None else built[task["key"]]
         out.append({"shard": task["shard"], "lo": task["lo"], "hi": task["hi"], "sha": task["sha"],
                     "key": task["key"], "tokens": int(stamp["tokens"]), "reused": have is not None}
-                   | ({} if have is not None else {k: stamp[k] for k in ("peak_mb", "anon_mb", "seconds", "cpu_seconds")}))
+                   | ({} if have is not None else {k: stamp[k] for k in MEASURES}))
     return out
 
 
@@ -388,9 +391,6 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     is then not kept (None). A ``staged`` stream is read from its files, and the suffix
     array is written beside them (returned memory-mapped).
     """
-    import shutil
-    import tempfile
-
     say = progress or (lambda step: None)
     n = len(stream.ids)
     if n == 0:
@@ -558,8 +558,7 @@ def piece_merge(piece: dict) -> dict:
         return {"piece": piece["piece"]}
     with np.load(scratch / "ctx.npz") as saved:
         arrays = {k: saved[k] for k in saved.files}
-    # the kept n-grams' words: each suffix's first max_n (the rest freed), found by its origin
-    if cap > scan["max_n"]:
+    if cap > scan["max_n"]:  # the kept n-grams' words: each suffix's first max_n (the rest freed)
         ctx, coff = suffix.suffix_contexts(lambda lo, hi: ctx[lo:hi], coff, rem, [len(rem)], scan["max_n"])
     del rem
 
@@ -595,8 +594,6 @@ def shards_prune(corpus: str, kind: str, store=None) -> int:
     gone = 0
     for folder in sorted(base.glob(f"shards/{kind}/*")):
         if folder.is_dir() and folder.name not in keep and not folder.name.startswith("."):
-            import shutil
-
             shutil.rmtree(folder, ignore_errors=True)
             gone += 1
     return gone

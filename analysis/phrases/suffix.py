@@ -200,7 +200,7 @@ def group_doc_counts(group: np.ndarray, docs: np.ndarray, n_docs: int | None = N
         return e, e, e
     if GROUPED_LEAST <= len(group) < 2**31 and bool((group[1:] >= group[:-1]).all()):
         sort, runs = _group_docs_kernels()
-        buf = np.array(docs, dtype=np.int64 if docs.dtype.itemsize > 4 else np.int32)
+        buf = np.array(docs)  # a copy, sorted within groups in place
         m = sort(group, buf)
         out = np.empty(m, group.dtype), np.empty(m, buf.dtype), np.empty(m, np.int32)  # counts: < 2**31 ranks
         runs(group, buf, *out)
