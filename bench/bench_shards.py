@@ -68,8 +68,8 @@ dt = time.perf_counter() - t
 names = {{'planning': 'plan', 'tokenising': 'tokenise', 'merging the': 'pieces', 'merging': 'streams',
           'n-gram': 'tables', 'writing': 'write'}}
 ends = [at for _, at in steps[1:]] + [t + dt]
-profile = ','.join(next(v for k, v in names.items() if step.startswith(k)) + f':{{end - at:.1f}}'
-                   for (step, at), end in zip(steps, ends) if any(step.startswith(k) for k in names)) or '-'
+short = [next((v for k, v in names.items() if step.startswith(k)), None) for step, _ in steps]
+profile = ','.join(f'{{name}}:{{end - at:.1f}}' for name, (_, at), end in zip(short, steps, ends) if name) or '-'
 cat = json.load(open(ix.folder / 'catalog.json'))
 catalog = cat['shards']
 tasks = [(s.get('peak_mb', 0), s.get('anon_mb', 0), 'shard ' + str(s['shard'])) for s in catalog if not s['reused']]

@@ -83,25 +83,27 @@ def measured(fn, task: dict, reset: bool = True) -> dict:
 
     watcher = threading.Thread(target=sample, daemon=True)
     watcher.start()
-    clock = _clock()
+    start = _clock()
     try:
         got = fn(task)
     finally:
         stop.set()
         watcher.join()
-    top[0] = max(top[0], anon_mb())
-    return got | {"peak_mb": round(peak_mb(), 1), "anon_mb": round(top[0], 1), "pid": os.getpid(),
-                  "task": _label(task)} | _clock(clock)
+    return _answer(got, task, max(top[0], anon_mb()), start)
 
 
-def _clock(since: tuple[float, float] | None = None):
-    """(wall, CPU time of this process) now; with ``since``: ``seconds`` and
-    ``cpu_seconds`` (user + system, every thread of the process) elapsed since then."""
+def _clock() -> tuple[float, float]:
+    """(wall, CPU time of this process: user + system, every thread) now."""
     use = resource.getrusage(resource.RUSAGE_SELF)
-    now = (time.perf_counter(), use.ru_utime + use.ru_stime)
-    if since is None:
-        return now
-    return {"seconds": round(now[0] - since[0], 3), "cpu_seconds": round(now[1] - since[1], 3)}
+    return time.perf_counter(), use.ru_utime + use.ru_stime
+
+
+def _answer(got: dict, task: dict, anon: float, start: tuple[float, float]) -> dict:
+    """A task's answer with its measures: ``peak_mb``, ``anon_mb``, ``pid``, ``task``, and
+    the ``seconds`` and ``cpu_seconds`` since ``start`` (:func:`_clock`)."""
+    wall, cpu = _clock()
+    return got | {"peak_mb": round(peak_mb(), 1), "anon_mb": round(anon, 1), "pid": os.getpid(),
+                  "task": _label(task), "seconds": round(wall - start[0], 3), "cpu_seconds": round(cpu - start[1], 3)}
 
 
 @contextlib.contextmanager
@@ -198,10 +200,8 @@ def run_tasks(fn, todo: list[dict], jobs: int, scheduler: str | None, keys: list
     if jobs == 1:
         done = []
         for t in todo:
-            clock = _clock()
-            got = fn(t)
-            done.append(got | {"peak_mb": round(peak_mb(), 1), "anon_mb": 0.0, "pid": os.getpid(),
-                               "task": _label(t)} | _clock(clock))
+            start = _clock()
+            done.append(_answer(fn(t), t, 0.0, start))
         return done
     with workers(min(jobs, len(todo)), None) as pool:
         return _pool_map(pool, functools.partial(measured, fn), todo)

@@ -168,9 +168,6 @@ def sa_range(ids: np.ndarray, sa: np.ndarray, pattern: np.ndarray,
     return first, lo
 
 
-GROUPED_LEAST = 4096  # ranks from which sorted groups' pairs are counted group by group (compiled)
-
-
 def expand_runs(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All values of the runs ``start[i] .. start[i] + length[i] - 1`` and the run of each."""
     start = np.asarray(start, np.int64)
@@ -184,6 +181,9 @@ def expand_runs(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.n
 def expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All ranks of the intervals ``[lo, hi]`` and the interval number of each."""
     return expand_runs(lo, hi - lo + 1)
+
+
+GROUPED_LEAST = 4096  # ranks from which sorted groups' pairs are counted group by group (compiled)
 
 
 def group_doc_counts(group: np.ndarray, docs: np.ndarray, n_docs: int | None = None
