@@ -432,8 +432,8 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, in
     sentence start) and the statement of every rank; ``ctx`` the small corpus-wide arrays
     (``canon``, ``doc_share``, unigram ``counts``) and
     ``total``, ``max_n``, ``min_statements``, ``min_len``. Everything of a row is local but
-    ``f_b1``, the freq of its last n-1 tokens (another piece's row): rows of n >= 2 carry
-    their tokens (``t0``.. ``t<n-1>``), by which the tables find it
+    ``f_b1`` for n >= 3, the freq of its last n-1 tokens (another piece's row), which the
+    tables find by the rank of the suffix after ``pos``
     (:func:`analysis.phrases.tables.level_table`). A kept n-gram's parts are kept (they are
     in as many statements at least), so ``f_a1``/``f_b2`` (and ``f_b1`` for bigrams) are
     unigram counts and ``f_a2`` is the (n-1)-gram group holding rank lo.
@@ -465,12 +465,10 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, in
         frame = {"n": np.full(len(lo), n, np.uint8), "freq": freq[ok], "statements": st[ok],
                  "distinct_statements": dist[ok], "dp": dp[ok], "sa_lo": lo + offset, "pos": pos, "mx": closed[ok]}
         if n >= 2:
-            toks = {f"t{k}": word_at(lo, k) for k in range(n)}
-            frame.update(f_a1=counts[toks["t0"]].astype(np.uint32), f_a2=prev_rank[lo],
-                         f_b2=counts[toks[f"t{n - 1}"]].astype(np.uint32))
+            last = counts[word_at(lo, n - 1)].astype(np.uint32)
+            frame.update(f_a1=counts[word_at(lo, 0)].astype(np.uint32), f_a2=prev_rank[lo], f_b2=last)
             if n == 2:
-                frame["f_b1"] = counts[toks["t1"]].astype(np.uint32)
-            frame |= toks
+                frame["f_b1"] = last
         pl.DataFrame(frame).write_ipc(out / f"ng{piece}_{n}.arrow")
         if n < max_n:
             okr = ok[gid]

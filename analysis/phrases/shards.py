@@ -453,8 +453,12 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
             sa, cl = merged["sa"], merged.get("cl")
             info: dict = {"pieces": len(pieces), "words_split": len({p["word"] for p in pieces if "word" in p})
                           } | largest(done, "piece") | {"steps": {"pieces": step_times(done)}}
+            if scan is not None:  # the inverse suffix array's tasks read it
+                scan["sa"] = str(sa.filename) if isinstance(sa, np.memmap) else str(scratch / "sa.npy")
+                if not isinstance(sa, np.memmap):
+                    np.save(scan["sa"], sa)
             if scan is not None and scan["dest"] is None:
-                info["tables"] = pieces_tables(scratch, len(pieces), n, scan["max_n"])
+                info["tables"] = pieces_tables(scratch, len(pieces), n, scan)
             elif scan is not None:  # in workers too: the parent never holds the tables
                 say("n-gram and maximal tables from the pieces")
                 info["tables"] = tables_run(scratch, len(pieces), n, scan, (jobs, scheduler))

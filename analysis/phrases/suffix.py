@@ -199,7 +199,7 @@ def group_doc_counts(group: np.ndarray, docs: np.ndarray, n_docs: int | None = N
         e = np.zeros(0, np.int64)
         return e, e, e
     if GROUPED_LEAST <= len(group) < 2**31 and bool((group[1:] >= group[:-1]).all()):
-        sort, runs = _group_docs_kernels()
+        sort, runs = _compiled("_group_sort"), _compiled("_group_runs")
         buf = np.array(docs)  # a copy, sorted within groups in place
         m = sort(group, buf)
         out = np.empty(m, group.dtype), np.empty(m, buf.dtype), np.empty(m, np.int32)  # counts: < 2**31 ranks
@@ -322,7 +322,7 @@ def sa_merge(pos: np.ndarray, cl: np.ndarray, rem: np.ndarray, sizes: list[int],
             a[0][0] = b[0][0] = 0
             size = len(a[0]) + len(b[0])
             out = (np.empty(size, np.int32), np.empty(size, np.int32))
-            _merge_kernel()(*a, *b, pos, rem, ctx, coff, int(cap), ids, *out)
+            _compiled("_lcp_merge")(*a, *b, pos, rem, ctx, coff, int(cap), ids, *out)
             nxt.append(out)
         if len(work) % 2:
             nxt.append(work[-1])
@@ -362,34 +362,20 @@ def suffix_contexts(window, pos: np.ndarray, rem: np.ndarray, sizes: list[int], 
             words = window(lo, hi)
             if ctx is None:
                 ctx = np.empty(int(coff[-1]), words.dtype)
-            _gather_kernel()(words, p - lo, t, coff[off:off + size], ctx)
+            _compiled("_gather")(words, p - lo, t, coff[off:off + size], ctx)
             del words
         off += size
     return (ctx if ctx is not None else np.zeros(0, np.uint32)), coff[:-1]
 
 
 @functools.cache
-def _merge_kernel():
-    """:func:`_lcp_merge` compiled (numba, cached on disk), on first use."""
+def _compiled(name: str):
+    """The module's function ``name`` (:func:`_lcp_merge`, :func:`_gather`,
+    :func:`_group_sort`, :func:`_group_runs`, :func:`_inverse`) compiled by numba (cached
+    on disk), on first use."""
     import numba
 
-    return numba.njit(cache=True, nogil=True)(_lcp_merge)
-
-
-@functools.cache
-def _gather_kernel():
-    """:func:`_gather` compiled (numba, cached on disk), on first use."""
-    import numba
-
-    return numba.njit(cache=True, nogil=True)(_gather)
-
-
-@functools.cache
-def _group_docs_kernels():
-    """:func:`_group_sort` and :func:`_group_runs` compiled (numba, cached on disk), on first use."""
-    import numba
-
-    return numba.njit(cache=True, nogil=True)(_group_sort), numba.njit(cache=True, nogil=True)(_group_runs)
+    return numba.njit(cache=True, nogil=True)(globals()[name])
 
 
 def _group_sort(group, buf):  # pragma: no cover - numba
@@ -497,3 +483,33 @@ def _lcp_merge(cl_a, org_a, cl_b, org_b, pos, rem, ctx, coff, cap, ids,
         j += 1
         lb = cl_b[j] if j < nb else 0
         k += 1
+
+
+def inverse_part(sa: np.ndarray, p0: int, p1: int, shift: int = 18) -> np.ndarray:
+    """The ranks of the suffixes at positions ``p0..p1-1`` (that window of the inverse
+    suffix array of ``sa``, int32), compiled: the (position, rank) pairs of the window
+    first grouped by blocks of ``2**shift`` positions, then scattered a block at a time
+    (ungdc's 32 M: 0.3 s against 1.0 s for numpy's scatter over the whole array)."""
+    part = np.empty(p1 - p0, np.int32)
+    _compiled("_inverse")(sa, p0, p1, part, shift)
+    return part
+
+
+def _inverse(sa, p0, p1, part, shift):  # pragma: no cover - numba
+    """:func:`inverse_part`'s loops: count the window's positions by block, place the
+    pairs block by block, scatter them."""
+    n, blocks = len(sa), ((p1 - p0) >> shift) + 1
+    at = np.zeros(blocks + 1, np.int64)
+    for r in range(n):
+        if p0 <= sa[r] < p1:
+            at[((sa[r] - p0) >> shift) + 1] += 1
+    for b in range(blocks):
+        at[b + 1] += at[b]
+    pos, rank = np.empty(at[blocks], np.int32), np.empty(at[blocks], np.int32)
+    for r in range(n):
+        if p0 <= sa[r] < p1:
+            b = (sa[r] - p0) >> shift
+            pos[at[b]], rank[at[b]] = sa[r] - p0, r
+            at[b] += 1
+    for k in range(len(pos)):
+        part[pos[k]] = rank[k]

@@ -1,14 +1,16 @@
 """The n-gram and maximal tables of a sharded build, from the counting pieces' files.
 
 Each piece of the merged suffix array (:func:`analysis.phrases.engine.piece_scan`) writes,
-per n, its kept n-grams (``ng<piece>_<n>.arrow``, with their tokens for n >= 2), plus its
+per n, its kept n-grams (``ng<piece>_<n>.arrow``), plus its
 long-phrase candidates and rows. The tables are made
-from them in two parallel steps (:func:`tables_run`), so no process holds more than one n's rows while
+from them in parallel steps (:func:`tables_run`), so no process holds more than one n's rows while
 counting and the two tables are written side by side:
 
 1. :func:`level_table`, one task per n: ``f_b1`` (the freq of the row's last n-1 tokens:
-   level n-1's row of them, in whatever piece holds it, joined by the tokens; no array
-   over the text's positions) and the association measures (``engine.ngram_part``),
+   level n-1's row of them, in whatever piece holds it, found by the rank of the suffix
+   after the row's first position: :func:`tail_freq`, reading the inverse suffix array
+   that tasks of their own made from the merged one first, :func:`isa_tasks`) and the
+   association measures (``engine.ngram_part``),
    written as ``lvl<n>.arrow`` with the rows that are maximal (``mx<n>.npy``);
 2. :func:`table_write`, one task per table: ``ngrams.parquet`` (every level in order, the
    ``gram`` row index) and ``maximal.parquet`` (the maximal rows of the levels, then the
@@ -26,7 +28,7 @@ import numpy as np
 import polars as pl
 
 from ..errors import FormulaeError
-from . import engine  # its expansion budget is read when used (tests change it)
+from . import engine, suffix  # engine's expansion budget is read when used (tests change it)
 from .engine import (
     TABLE_ROW_GROUP,
     group_stats,
@@ -37,6 +39,7 @@ from .engine import (
 )
 from .pool import largest, run_tasks, step_times
 
+ISA_WINDOW = 32 << 20  # positions of the inverse suffix array a task makes at most (12 bytes each held)
 # the columns of a piece's row (engine.piece_scan) that the tables keep
 ROW_COLUMNS = ["n", "freq", "statements", "distinct_statements", "dp", "sa_lo", "pos", "mx"]
 
@@ -53,21 +56,49 @@ def level_table(out: Path, pieces: int, n: int, total: int) -> int:
         raw = split_words(out, pieces, raw)
     if raw is None or raw.height == 0:
         return 0
-    if n >= 3:  # f_b1: the freq of the row's last n-1 tokens, a row of level n-1 (kept, as its tail is)
-        prev, tails = level(n - 1, [f"t{k}" for k in range(n - 1)] + ["freq"]), level(n, [f"t{k}" for k in range(1, n)])
-        if prev is None or tails is None:  # pragma: no cover - level n has rows, so n-1 has
+    if n >= 3:  # f_b1: the freq of the row's last n-1 tokens, the level n-1 row holding the suffix after pos
+        prev = level(n - 1, ["sa_lo", "freq"])
+        if prev is None:  # pragma: no cover - level n has rows, so n-1 has
             raise FormulaeError(f"level {n}: the pieces' files of level {n - 1} are missing")
-        prev = prev.rename({f"t{k}": f"t{k + 1}" for k in range(n - 1)} | {"freq": "f_b1"})
-        f_b1 = tails.join(prev, on=[f"t{k}" for k in range(1, n)], how="left", validate="m:1",
-                          maintain_order="left")["f_b1"]
-        del prev, tails
-        if f_b1.null_count():  # pragma: no cover - a kept n-gram's tail is kept
-            raise FormulaeError(f"level {n}: {f_b1.null_count()} n-grams without their last {n - 1} words' row")
-        raw = raw.with_columns(f_b1.cast(pl.UInt32))
-        del f_b1
+        raw = raw.with_columns(pl.Series("f_b1", tail_freq(out, raw["pos"].to_numpy(), prev, n, total), pl.UInt32))
+        del prev
     np.save(out / f"mx{n}.npy", np.flatnonzero(raw["mx"].to_numpy()))
     ngram_part(raw, n, float(max(total, 1))).write_ipc(out / f"lvl{n}.arrow")
     return raw.height
+
+
+def tail_freq(out: Path, pos: np.ndarray, prev: pl.DataFrame, n: int, total: int) -> np.ndarray:
+    """The freq of the (n-1)-grams after the n-grams at ``pos``: the kept rows ``prev`` of level
+    n-1 (``sa_lo``, ``freq``, in rank order) holding the ranks of the suffixes at ``pos + 1``
+    (:func:`isa_ranks`). A kept n-gram's tail is kept."""
+    rank = isa_ranks(out, pos + 1, total)
+    lo, freq = prev["sa_lo"].to_numpy(), prev["freq"].to_numpy()
+    row = np.searchsorted(lo, rank, side="right") - 1
+    if (row < 0).any() or (rank >= lo[row] + freq[row]).any():  # pragma: no cover - a kept n-gram's tail is kept
+        raise FormulaeError(f"level {n}: n-grams without the row of their last {n - 1} words")
+    return freq[row]
+
+
+def isa_tasks(scratch: Path, sa: str, total: int, jobs: int) -> list[dict]:
+    """The tasks that make the inverse suffix array (every position's rank) of the suffix
+    array in file ``sa``: a window of positions each (``isa<k>.npy``), at least one a job
+    and at most ``ISA_WINDOW`` positions."""
+    windows = max(jobs, -(-total // ISA_WINDOW), 1)
+    bounds = np.linspace(0, total, windows + 1).astype(np.int64).tolist()
+    return [{"scratch": str(scratch), "piece": f"isa{k}", "sa": sa, "window": (p0, p1), "size": p1 - p0}
+            for k, (p0, p1) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))]
+
+
+def isa_ranks(out: Path, at: np.ndarray, total: int) -> np.ndarray:
+    """The ranks of the suffixes at positions ``at``, read in the windows of the inverse
+    suffix array that :func:`isa_tasks` wrote in ``out``."""
+    rank, p0, k = np.empty(len(at), np.int64), 0, 0
+    while p0 < total:
+        part = np.load(out / f"isa{k}.npy", mmap_mode="r")
+        sel = np.flatnonzero((at >= p0) & (at < p0 + len(part)))
+        rank[sel] = part[at[sel] - p0]
+        p0, k = p0 + len(part), k + 1
+    return rank
 
 
 def split_words(out: Path, pieces: int, raw: pl.DataFrame | None) -> pl.DataFrame | None:
@@ -145,10 +176,12 @@ def table_frame(out: Path, which: str, heights: list[int], pieces: int, total: i
     return maximal_table(short, long_part), {"long_skipped": len(lo) - fits}
 
 
-def pieces_tables(out: Path, pieces: int, total: int, max_n: int) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """(ngrams, maximal, long_skipped) in this process: the same tables as the two steps."""
+def pieces_tables(out: Path, pieces: int, total: int, scan: dict) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """(ngrams, maximal, long_skipped) in this process: the same tables as the three steps."""
+    for task in isa_tasks(out, scan["sa"], total, 1) if scan["max_n"] >= 3 else []:
+        table_task(task)
     heights = []
-    for n in range(1, max_n + 1):
+    for n in range(1, scan["max_n"] + 1):
         heights.append(level_table(out, pieces, n, total))
         if not heights[-1]:
             break
@@ -159,14 +192,20 @@ def pieces_tables(out: Path, pieces: int, total: int, max_n: int) -> tuple[pl.Da
 
 def tables_run(scratch: Path, pieces: int, total: int, scan: dict, where: tuple) -> dict:
     """Write ``ngrams.parquet`` and ``maximal.parquet`` into ``scan['dest']`` from the
-    pieces' counts (one task a level, then one a table, run by
+    pieces' counts (windows of the inverse suffix array for n >= 3, :func:`isa_tasks`; then
+    one task a level, then one a table, run by
     :func:`analysis.phrases.pool.run_tasks` with ``where`` = (jobs, scheduler)); return their row counts,
     ``long_skipped``, the folder, the largest worker's peak and the tasks' times (``steps``)."""
     jobs, scheduler = where
     base = {"scratch": str(scratch), "pieces": pieces, "total": total, "release": True}
+    done = []
+    if scan["max_n"] >= 3:  # the rows of n >= 3 find their last n-1 words' row by rank
+        isa = [base | t for t in isa_tasks(scratch, scan["sa"], total, jobs)]
+        done += run_tasks(table_task, isa, jobs, scheduler, [f"formulae-tables-{scratch.name}-{t['piece']}" for t in isa])
     levels = [base | {"piece": f"level{n}", "n": n} for n in range(1, scan["max_n"] + 1)]
-    done = run_tasks(table_task, levels, jobs, scheduler, [f"formulae-tables-{scratch.name}-{t['piece']}" for t in levels])
-    heights = [d["rows"] for d in done]
+    done += (rows := run_tasks(table_task, levels, jobs, scheduler,
+                               [f"formulae-tables-{scratch.name}-{t['piece']}" for t in levels]))
+    heights = [d["rows"] for d in rows]
     writes = [base | {"piece": which, "which": which, "heights": heights, "dest": scan["dest"]}
               for which in ("ngrams", "maximal")]
     done += (wrote := run_tasks(table_task, writes, jobs, scheduler,
@@ -177,10 +216,15 @@ def tables_run(scratch: Path, pieces: int, total: int, scan: dict, where: tuple)
 
 
 def table_task(task: dict) -> dict:
-    """One step of the tables (runs in a worker): level ``n`` (:func:`level_table`) or the
-    ``which`` table written into ``dest`` (:func:`table_write`)."""
+    """One step of the tables (runs in a worker): a ``window`` of the inverse suffix array
+    (:func:`isa_tasks`), level ``n`` (:func:`level_table`) or the ``which`` table written
+    into ``dest`` (:func:`table_write`)."""
     out = Path(task["scratch"])
-    if "n" in task:
+    if "window" in task:  # a window of the inverse suffix array
+        p0, p1 = task["window"]
+        np.save(out / f"{task['piece']}.npy", suffix.inverse_part(np.load(task["sa"], mmap_mode="r"), p0, p1))
+        got = {}
+    elif "n" in task:
         got = {"rows": level_table(out, task["pieces"], task["n"], task["total"])}
     else:
         got = table_write(out, task["which"], task["heights"], task["pieces"], task["total"], Path(task["dest"]))

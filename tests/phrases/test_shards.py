@@ -331,6 +331,34 @@ def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch,
     assert not list(tmp_path.glob(".merge-*"))  # the scratch folder is gone
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 64), st.integers(1, 3), st.integers(0, 6), st.integers(0, 2**32 - 1))
+def test_inverse_suffix_array_by_windows(n, window, jobs, shift, seed):
+    """The inverse suffix array made a window of positions a task (:func:`isa_tasks`: at
+    least one a job, at most ``ISA_WINDOW`` positions), each window's pairs grouped in blocks
+    of ``2**shift`` positions (:func:`analysis.phrases.suffix.inverse_part`), and read back
+    across the windows (:func:`isa_ranks`) equals the inverse permutation (one argsort)."""
+    import tempfile
+
+    from analysis.phrases import tables
+    from analysis.phrases.suffix import inverse_part
+
+    sa = np.random.default_rng(seed).permutation(n).astype(np.int32)
+    want = np.argsort(sa)
+    assert np.array_equal(np.concatenate([inverse_part(sa, p0, min(n, p0 + window), shift)
+                                          for p0 in range(0, n, window)]), want)
+    with tempfile.TemporaryDirectory() as out, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tables, "ISA_WINDOW", window)
+        np.save(Path(out) / "sa.npy", sa)
+        todo = tables.isa_tasks(Path(out), str(Path(out) / "sa.npy"), n, jobs)
+        assert len(todo) == max(jobs, -(-n // window))
+        for task in todo:
+            tables.table_task(task)
+        at = np.random.default_rng(seed).integers(0, n, 50)
+        assert np.array_equal(tables.isa_ranks(Path(out), np.arange(n), n), want)
+        assert np.array_equal(tables.isa_ranks(Path(out), at, n), want[at])
+
+
 @pytest.mark.parametrize(("seed", "max_n", "budget", "piece_tokens", "contexts"),
                          [(0, 3, False, 97, "sentence"), (1, 8, False, 97, "budget"), (2, 2, True, 97, "sentence"),
                           (3, 4, True, 97, "resident"), (4, 3, False, 19, "budget"), (5, 8, False, 19, "sentence"),
@@ -342,7 +370,7 @@ def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, ma
     order, floats), duplicated statements included; with the long-phrase expansion budget
     hit (``budget``), the same rows are left out and counted; with contexts of whole
     sentences or of max_n words (:func:`contexts_set`)."""
-    from analysis.phrases import engine
+    from analysis.phrases import engine, tables
     from analysis.phrases import shards as sh
 
     stream, tasks, catalog = random_shards(tmp_path, seed, breaks=0.04)  # long sentences: long phrases
@@ -355,6 +383,7 @@ def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, ma
     whole = engine.phrases_scan(stream, docs, max_n=max_n)
     monkeypatch.setattr(sh, "PIECE_TOKENS", piece_tokens)  # 19: words split by their second token
     contexts_set(monkeypatch, sh, contexts)
+    monkeypatch.setattr(tables, "ISA_WINDOW", 100 + seed)  # a row's tail found by rank: ISA made in windows
     sa, cl, info = sh.shards_merge_suffix(tasks, catalog, stream, jobs=1, scan={
         "canon": canon, "max_n": max_n, "min_statements": 2, "min_len": 2})
     ngrams, maximal, skipped = info["tables"]
