@@ -184,6 +184,7 @@ def expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 GROUPED_LEAST = 4096  # ranks from which sorted groups' pairs are counted group by group (compiled)
+COUNTED_LEAST = 64  # a group's ranks from which (and from n_docs / 4) its docs are counted, not sorted
 
 
 def group_doc_counts(group: np.ndarray, docs: np.ndarray, n_docs: int | None = None
@@ -194,14 +195,16 @@ def group_doc_counts(group: np.ndarray, docs: np.ndarray, n_docs: int | None = N
 
     Where ``group`` is already sorted (an n-gram pass's groups of ranks), each group's
     docs are sorted on their own (:func:`_group_sort`, compiled): a group's few ranks, not
-    one sort of every rank's key; otherwise one sort of ``group * n_docs + doc``."""
+    one sort of every rank's key (a group of a quarter of ``n_docs`` ranks or more, a
+    frequent word's: counted by doc, no sort); otherwise one sort of ``group * n_docs + doc``."""
     if len(group) == 0:
         e = np.zeros(0, np.int64)
         return e, e, e
     if GROUPED_LEAST <= len(group) < 2**31 and bool((group[1:] >= group[:-1]).all()):
         sort, runs = _compiled("_group_sort"), _compiled("_group_runs")
         buf = np.array(docs)  # a copy, sorted within groups in place
-        m = sort(group, buf)
+        slots = int(buf.max()) + 1  # a slot a doc (n_docs, but never fewer than the docs seen)
+        m = sort(group, buf, np.zeros(slots, np.int64), max(COUNTED_LEAST, (n_docs or slots) // 4))
         out = np.empty(m, group.dtype), np.empty(m, buf.dtype), np.empty(m, np.int32)  # counts: < 2**31 ranks
         runs(group, buf, *out)
         return out
@@ -378,9 +381,12 @@ def _compiled(name: str):
     return numba.njit(cache=True, nogil=True)(globals()[name])
 
 
-def _group_sort(group, buf):  # pragma: no cover - numba
+def _group_sort(group, buf, seen, big):  # pragma: no cover - numba
     """Sort ``buf`` (the docs) within each group (runs of equal ``group``): by insertion
-    up to 32 of them, else numpy's sort; returns the number of distinct (group, doc) pairs."""
+    up to 32 of them; from ``big`` on by counting each doc in ``seen`` (zeros, a slot a doc;
+    left zeros) and writing them back in order (a frequent word's hundreds of thousands of
+    ranks: ungdc's piece of 4 M suffixes at n = 1, 0.19 -> 0.04 s); else numpy's sort.
+    Returns the number of distinct (group, doc) pairs."""
     n = len(group)
     m = 0
     s = 0
@@ -397,6 +403,15 @@ def _group_sort(group, buf):  # pragma: no cover - numba
                     buf[j + 1] = buf[j]
                     j -= 1
                 buf[j + 1] = v
+        elif e - s >= big:
+            for i in range(s, e):
+                seen[buf[i]] += 1
+            o = s
+            for d in range(len(seen)):
+                for _ in range(seen[d]):
+                    buf[o] = d
+                    o += 1
+                seen[d] = 0
         else:
             buf[s:e].sort()
         m += 1

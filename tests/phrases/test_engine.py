@@ -109,7 +109,8 @@ def test_engine_matches_oracle(docs, max_n, k, min_len, compiled, data):
        st.sampled_from([np.int32, np.uint32, np.int64]), st.booleans(), st.data())
 def test_group_doc_counts_equal_one_sort(runs, n_docs, dtype, shuffled, data):
     """The compiled path (sorted groups: each group's docs sorted on its own, by insertion up
-    to 32, else numpy's sort) gives the pairs of one sort of ``group * n_docs + doc``."""
+    to 32, counted by doc from ``COUNTED_LEAST`` (64, and n_docs / 4) on, else numpy's sort)
+    gives the pairs of one sort of ``group * n_docs + doc``."""
     group = np.repeat(np.arange(len(runs)), runs)
     docs = np.array(data.draw(st.lists(st.integers(0, n_docs - 1), min_size=len(group), max_size=len(group))),
                     dtype=dtype)
