@@ -148,14 +148,10 @@ def _vocab_table(vocab: pl.Series, ids: np.ndarray, counts: np.ndarray | None = 
 
 
 def _dp(pair_group, pair_doc, pair_count, freq, doc_share, n_groups):
-    """Gries's DP over all statements, from the (group, doc, count) pairs only."""
-    s = doc_share[pair_doc]
-    term = np.abs(pair_count / freq[pair_group] - s)
-    return 0.5 * (
-        np.bincount(pair_group, weights=term, minlength=n_groups)
-        + 1.0
-        - np.bincount(pair_group, weights=s, minlength=n_groups)
-    )
+    """Gries's DP over all statements, from the (group, doc, count) pairs only
+    (:func:`analysis.phrases.suffix.dp_sums`: 0.5 * (sum |count/freq - share| + 1 - sum share))."""
+    term, share = suffix.dp_sums(pair_group, pair_doc, pair_count, freq, doc_share, n_groups)
+    return 0.5 * (term + 1.0 - share)
 
 
 def group_stats(ranks, group, n_groups, doc_sa, canon, doc_share, has_dupes):

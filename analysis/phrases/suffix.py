@@ -374,8 +374,8 @@ def suffix_contexts(window, pos: np.ndarray, rem: np.ndarray, sizes: list[int], 
 @functools.cache
 def _compiled(name: str):
     """The module's function ``name`` (:func:`_lcp_merge`, :func:`_gather`,
-    :func:`_group_sort`, :func:`_group_runs`, :func:`_inverse`) compiled by numba (cached
-    on disk), on first use."""
+    :func:`_group_sort`, :func:`_group_runs`, :func:`_inverse`, :func:`_dp_loop`) compiled
+    by numba (cached on disk), on first use."""
     import numba
 
     return numba.njit(cache=True, nogil=True)(globals()[name])
@@ -528,3 +528,23 @@ def _inverse(sa, p0, p1, part, shift):  # pragma: no cover - numba
             at[b] += 1
     for k in range(len(pos)):
         part[pos[k]] = rank[k]
+
+
+def dp_sums(group: np.ndarray, doc: np.ndarray, count: np.ndarray, freq: np.ndarray, doc_share: np.ndarray,
+            n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group, the sums of ``|count / freq[group] - doc_share[doc]|`` and of
+    ``doc_share[doc]`` over its (group, doc, count) pairs (DP's two sums), compiled: one
+    loop adding in the pairs' order, as numpy's weighted ``bincount`` does, so the same
+    floats without its full-length temporaries (a piece of 4 M suffixes: 0.27 -> 0.05 s)."""
+    term, share = np.zeros(n_groups), np.zeros(n_groups)
+    if len(group):
+        _compiled("_dp_loop")(group, doc, count, freq, doc_share, term, share)
+    return term, share
+
+
+def _dp_loop(group, doc, count, freq, doc_share, term, share):  # pragma: no cover - numba
+    """:func:`dp_sums`' loop."""
+    for i in range(len(group)):
+        g, s = group[i], doc_share[doc[i]]
+        term[g] += abs(count[i] / freq[g] - s)
+        share[g] += s

@@ -128,6 +128,27 @@ def test_group_doc_counts_equal_one_sort(runs, n_docs, dtype, shuffled, data):
     assert np.array_equal(g, uniq // n_docs) and np.array_equal(d, uniq % n_docs) and np.array_equal(c, counts)
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 50), st.integers(1, 9)), max_size=300),
+       st.sampled_from([np.int32, np.int64]), st.integers(0, 2**32 - 1))
+def test_dp_sums_equal_numpys_bincounts(pairs, count_dtype, seed):
+    """DP's two sums, compiled (:func:`analysis.phrases.suffix.dp_sums`), are the floats of
+    numpy's weighted bincounts bit for bit (the same additions in the same order)."""
+    pairs = sorted(set((g, d) for g, d, _ in pairs))
+    group = np.array([g for g, _ in pairs], np.int64)
+    doc = np.array([d for _, d in pairs], np.uint32)
+    count = np.random.default_rng(seed).integers(1, 9, len(pairs)).astype(count_dtype)
+    n_groups = 31
+    freq = np.bincount(group, weights=count, minlength=n_groups).astype(np.int64) + 1
+    share = np.random.default_rng(seed + 1).random(51)
+    share /= share.sum()
+    term, got = suffix.dp_sums(group, doc, count, freq, share, n_groups)
+    s = share[doc]
+    want_term = np.bincount(group, weights=np.abs(count / freq[group] - s), minlength=n_groups)
+    want_share = np.bincount(group, weights=s, minlength=n_groups)
+    assert term.tobytes() == want_term.tobytes() and got.tobytes() == want_share.tobytes()
+
+
 def test_fifteen_word_formula_is_one_row():
     formula = "the unity sovereignty and territorial integrity of the syrian arab republic must be fully respected".split()
     docs = [[formula, ["x", "y"]], [["z"] + formula], [formula + ["q"]]]
