@@ -374,7 +374,8 @@ def suffix_contexts(window, pos: np.ndarray, rem: np.ndarray, sizes: list[int], 
 @functools.cache
 def _compiled(name: str):
     """The module's function ``name`` (:func:`_lcp_merge`, :func:`_gather`,
-    :func:`_group_sort`, :func:`_group_runs`, :func:`_inverse`, :func:`_dp_loop`) compiled
+    :func:`_group_sort`, :func:`_group_runs`, :func:`_inverse_count`, :func:`_inverse_place`,
+    :func:`_dp_loop`) compiled
     by numba (cached on disk), on first use."""
     import numba
 
@@ -500,34 +501,40 @@ def _lcp_merge(cl_a, org_a, cl_b, org_b, pos, rem, ctx, coff, cap, ids,
         k += 1
 
 
-def inverse_part(sa: np.ndarray, p0: int, p1: int, shift: int = 18) -> np.ndarray:
+def inverse_part(read, n: int, p0: int, p1: int, shift: int = 18, chunk: int = 1 << 24) -> np.ndarray:
     """The ranks of the suffixes at positions ``p0..p1-1`` (that window of the inverse
-    suffix array of ``sa``, int32), compiled: the (position, rank) pairs of the window
-    first grouped by blocks of ``2**shift`` positions, then scattered a block at a time
-    (ungdc's 32 M: 0.3 s against 1.0 s for numpy's scatter over the whole array)."""
+    suffix array, int32) of a suffix array of ``n`` ranks, read ``chunk`` ranks at a time
+    (``read(r0, r1)``: a memory-mapped file's pages need not stay): the window's (position,
+    rank) pairs grouped by blocks of ``2**shift`` positions (compiled: counted, then placed),
+    then scattered a block at a time (ungdc's 32 M: 0.3 s against 1.0 s for one scatter
+    over the whole array)."""
+    count, place = _compiled("_inverse_count"), _compiled("_inverse_place")
+    at = np.zeros(((p1 - p0) >> shift) + 2, np.int64)
+    for r0 in range(0, n, chunk):
+        count(read(r0, min(n, r0 + chunk)), p0, p1, shift, at)
+    np.cumsum(at, out=at)  # at[b]: the pairs before block b
+    pos, rank = np.empty(int(at[-1]), np.int32), np.empty(int(at[-1]), np.int32)
+    for r0 in range(0, n, chunk):
+        place(read(r0, min(n, r0 + chunk)), r0, p0, p1, shift, at, pos, rank)
     part = np.empty(p1 - p0, np.int32)
-    _compiled("_inverse")(sa, p0, p1, part, shift)
+    part[pos] = rank  # block by block: each block's writes stay within 2**shift positions
     return part
 
 
-def _inverse(sa, p0, p1, part, shift):  # pragma: no cover - numba
-    """:func:`inverse_part`'s loops: count the window's positions by block, place the
-    pairs block by block, scatter them."""
-    n, blocks = len(sa), ((p1 - p0) >> shift) + 1
-    at = np.zeros(blocks + 1, np.int64)
-    for r in range(n):
+def _inverse_count(sa, p0, p1, shift, at):  # pragma: no cover - numba
+    """:func:`inverse_part`'s count of the window's positions by block (``at[b + 1]``)."""
+    for r in range(len(sa)):
         if p0 <= sa[r] < p1:
             at[((sa[r] - p0) >> shift) + 1] += 1
-    for b in range(blocks):
-        at[b + 1] += at[b]
-    pos, rank = np.empty(at[blocks], np.int32), np.empty(at[blocks], np.int32)
-    for r in range(n):
+
+
+def _inverse_place(sa, r0, p0, p1, shift, at, pos, rank):  # pragma: no cover - numba
+    """:func:`inverse_part`'s pairs put in their blocks (``at[b]``: the next slot of block b)."""
+    for r in range(len(sa)):
         if p0 <= sa[r] < p1:
             b = (sa[r] - p0) >> shift
-            pos[at[b]], rank[at[b]] = sa[r] - p0, r
+            pos[at[b]], rank[at[b]] = sa[r] - p0, r0 + r
             at[b] += 1
-    for k in range(len(pos)):
-        part[pos[k]] = rank[k]
 
 
 def dp_sums(group: np.ndarray, doc: np.ndarray, count: np.ndarray, freq: np.ndarray, doc_share: np.ndarray,

@@ -89,15 +89,19 @@ def isa_tasks(scratch: Path, sa: str, total: int, jobs: int) -> list[dict]:
             for k, (p0, p1) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))]
 
 
-def isa_ranks(out: Path, at: np.ndarray, total: int) -> np.ndarray:
+def isa_ranks(out: Path, at: np.ndarray, total: int, chunk: int = 1 << 24) -> np.ndarray:
     """The ranks of the suffixes at positions ``at``, read in the windows of the inverse
-    suffix array that :func:`isa_tasks` wrote in ``out``."""
+    suffix array that :func:`isa_tasks` wrote in ``out``, ``chunk`` positions a mapping of
+    its own (the lookups are all over the text: no more than a chunk's pages stay)."""
     rank, p0, k = np.empty(len(at), np.int64), 0, 0
     while p0 < total:
-        part = np.load(out / f"isa{k}.npy", mmap_mode="r")
-        sel = np.flatnonzero((at >= p0) & (at < p0 + len(part)))
-        rank[sel] = part[at[sel] - p0]
-        p0, k = p0 + len(part), k + 1
+        read, size = _chunks(out / f"isa{k}.npy", copy=False)
+        for c0 in range(p0, p0 + size, chunk):
+            c1 = min(p0 + size, c0 + chunk)
+            sel = np.flatnonzero((at >= c0) & (at < c1))
+            if len(sel):
+                rank[sel] = read(c0 - p0, c1 - p0)[at[sel] - c0]
+        p0, k = p0 + size, k + 1
     return rank
 
 
@@ -221,11 +225,26 @@ def table_task(task: dict) -> dict:
     into ``dest`` (:func:`table_write`)."""
     out = Path(task["scratch"])
     if "window" in task:  # a window of the inverse suffix array
-        p0, p1 = task["window"]
-        np.save(out / f"{task['piece']}.npy", suffix.inverse_part(np.load(task["sa"], mmap_mode="r"), p0, p1))
+        read, n = _chunks(Path(task["sa"]))
+        np.save(out / f"{task['piece']}.npy", suffix.inverse_part(read, n, *task["window"]))
         got = {}
     elif "n" in task:
         got = {"rows": level_table(out, task["pieces"], task["n"], task["total"])}
     else:
         got = table_write(out, task["which"], task["heights"], task["pieces"], task["total"], Path(task["dest"]))
     return got
+
+
+def _chunks(path: Path, copy: bool = True):
+    """(read(r0, r1), length) of the array in ``path`` (an ``.npy``): each chunk read from a
+    mapping of its own (copied, unless ``copy`` is False: then the caller drops it), so that
+    no more than a chunk of the file's pages stays resident."""
+    head = np.load(path, mmap_mode="r")
+    dtype, offset, n = head.dtype, head.offset, len(head)
+    del head
+
+    def read(r0: int, r1: int) -> np.ndarray:
+        window = np.memmap(path, dtype, "r", offset=offset + r0 * dtype.itemsize, shape=(r1 - r0,))
+        return np.array(window) if copy else window
+
+    return read, n
