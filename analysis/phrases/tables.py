@@ -6,13 +6,14 @@ long-phrase candidates and rows. The tables are made
 from them in parallel steps (:func:`tables_run`), so no process holds more than one n's rows while
 counting and the two tables are written side by side:
 
-1. :func:`level_table`, one task per n: ``f_b1`` (the freq of the row's last n-1 tokens:
+1. :func:`isa_tasks`, a window of positions each: the inverse suffix array (every
+   position's rank), for n >= 3;
+2. :func:`level_table`, one task per n: ``f_b1`` (the freq of the row's last n-1 tokens:
    level n-1's row of them, in whatever piece holds it, found by the rank of the suffix
-   after the row's first position: :func:`tail_freq`, reading the inverse suffix array
-   that tasks of their own made from the merged one first, :func:`isa_tasks`) and the
-   association measures (``engine.ngram_part``),
-   written as ``lvl<n>.arrow`` with the rows that are maximal (``mx<n>.npy``);
-2. :func:`table_write`, one task per table: ``ngrams.parquet`` (every level in order, the
+   after the row's first position, :func:`tail_freq`) and the association measures
+   (``engine.ngram_part``), written as ``lvl<n>.arrow`` with the rows that are maximal
+   (``mx<n>.npy``);
+3. :func:`table_write`, one task per table: ``ngrams.parquet`` (every level in order, the
    ``gram`` row index) and ``maximal.parquet`` (the maximal rows of the levels, then the
    long phrases kept by the whole text's expansion budget).
 
