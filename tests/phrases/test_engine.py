@@ -132,8 +132,9 @@ def test_group_doc_counts_equal_one_sort(runs, n_docs, dtype, shuffled, data):
 @given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 50), st.integers(1, 9)), max_size=300),
        st.sampled_from([np.int32, np.int64]), st.integers(0, 2**32 - 1))
 def test_dp_sums_equal_numpys_bincounts(pairs, count_dtype, seed):
-    """DP's two sums, compiled (:func:`analysis.phrases.suffix.dp_sums`), are the floats of
-    numpy's weighted bincounts bit for bit (the same additions in the same order)."""
+    """DP's two sums, compiled (:func:`analysis.phrases.suffix.dp_sums` from
+    ``GROUPED_LEAST`` pairs), are the floats of numpy's weighted bincounts bit for bit (the
+    same additions in the same order)."""
     pairs = sorted(set((g, d) for g, d, _ in pairs))
     group = np.array([g for g, _ in pairs], np.int64)
     doc = np.array([d for _, d in pairs], np.uint32)
@@ -142,11 +143,16 @@ def test_dp_sums_equal_numpys_bincounts(pairs, count_dtype, seed):
     freq = np.bincount(group, weights=count, minlength=n_groups).astype(np.int64) + 1
     share = np.random.default_rng(seed + 1).random(51)
     share /= share.sum()
-    term, got = suffix.dp_sums(group, doc, count, freq, share, n_groups)
     s = share[doc]
     want_term = np.bincount(group, weights=np.abs(count / freq[group] - s), minlength=n_groups)
     want_share = np.bincount(group, weights=s, minlength=n_groups)
-    assert term.tobytes() == want_term.tobytes() and got.tobytes() == want_share.tobytes()
+    least = suffix.GROUPED_LEAST
+    try:
+        for suffix.GROUPED_LEAST in (0, least):  # compiled, then numpy's (small inputs)
+            term, got = suffix.dp_sums(group, doc, count, freq, share, n_groups)
+            assert term.tobytes() == want_term.tobytes() and got.tobytes() == want_share.tobytes()
+    finally:
+        suffix.GROUPED_LEAST = least
 
 
 def test_fifteen_word_formula_is_one_row():
