@@ -49,7 +49,15 @@ import polars as pl
 
 from ..errors import FormulaeError
 from ..ingest.snapshot import corpus_load
-from ..store import array_sink, atomic_dir, corpus_dir, link_or_copy, read_json, write_json
+from ..store import (
+    array_sink,
+    atomic_dir,
+    corpus_dir,
+    link_or_copy,
+    npy_windows,
+    read_json,
+    write_json,
+)
 from ..text.coded import forms_coded
 from ..text.tokens import tokens_build
 from . import suffix
@@ -453,15 +461,11 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
             sa, cl = merged["sa"], merged.get("cl")
             info: dict = {"pieces": len(pieces), "words_split": len({p["word"] for p in pieces if "word" in p})
                           } | largest(done, "piece") | {"steps": {"pieces": step_times(done)}}
-            if scan is not None:  # the inverse suffix array's tasks read it
-                scan["sa"] = str(sa.filename) if isinstance(sa, np.memmap) else str(scratch / "sa.npy")
-                if not isinstance(sa, np.memmap):
-                    np.save(scan["sa"], sa)
             if scan is not None and scan["dest"] is None:
-                info["tables"] = pieces_tables(scratch, len(pieces), n, scan)
+                info["tables"] = pieces_tables(scratch, len(pieces), sa, scan)
             elif scan is not None:  # in workers too: the parent never holds the tables
                 say("n-gram and maximal tables from the pieces")
-                info["tables"] = tables_run(scratch, len(pieces), n, scan, (jobs, scheduler))
+                info["tables"] = tables_run(scratch, len(pieces), sa, scan, (jobs, scheduler))
                 info["steps"]["tables"] = info["tables"].pop("steps")
                 top = info["tables"].pop("largest")
                 if top["peak_mb"] > info["peak_mb"]:
@@ -514,7 +518,7 @@ def word_parts(ranges: list[tuple[int, int]], parts: list[dict], n_vocab: int
 
 def _second_keys(part: dict, to_global: np.ndarray, r0: int, r1: int) -> np.ndarray:
     """The second-token keys (global id + 1, 0: none) of a shard's ranks ``r0..r1-1``."""
-    second = _rows(Path(part["folder"]), "second", r0, r1)
+    second = np.array(npy_windows(Path(part["folder"]) / "second.npy")[0](r0, r1))
     return np.where(second >= 0, to_global[np.maximum(second, 0)] + 1, 0)
 
 
@@ -536,7 +540,7 @@ def piece_merge(piece: dict) -> dict:
     sizes = [r1 - r0 for _, r0, r1, _ in slices]
 
     def cat(name: str, shift=None) -> np.ndarray:
-        got = [_rows(f, name, r0, r1) for f, r0, r1, _ in slices]
+        got = [np.array(npy_windows(f / f"{name}.npy")[0](r0, r1)) for f, r0, r1, _ in slices]
         if shift is not None:
             got = [shift(x, part) for x, (_, _, _, part) in zip(got, slices, strict=True)]
         return np.concatenate(got) if got else np.zeros(0, np.int64)
@@ -545,9 +549,7 @@ def piece_merge(piece: dict) -> dict:
     rem = cat("rem")
     least = scan["max_n"] if scan else 1  # a small text's pages may stay: compared in place past these
     cap = least if ids.nbytes <= TEXT_RESIDENT else suffix.context_cap(rem, CONTEXT_BYTES // ids.itemsize, least)
-    def window(lo: int, hi: int) -> np.ndarray:  # mapped on its own: its pages leave once dropped
-        return np.memmap(path, ids.dtype, "r", offset=ids.offset + lo * ids.itemsize, shape=(hi - lo,))
-
+    window, _ = npy_windows(path)  # each span mapped on its own: its pages leave once dropped
     ctx, coff = suffix.suffix_contexts(window, pos, rem, sizes, cap)
     sa, cl, origin = suffix.sa_merge(pos, cat("lcp"), rem, sizes, ids, (ctx, coff, cap))
     del pos
@@ -574,11 +576,6 @@ def piece_merge(piece: dict) -> dict:
     piece_scan(sa, cl, word_at, left, docs, arrays | scan, scratch, piece["piece"], piece["offset"],
                word=piece.get("word"))
     return {"piece": piece["piece"]}
-
-
-def _rows(folder: Path, name: str, r0: int, r1: int) -> np.ndarray:
-    """Ranks ``r0..r1-1`` of one of a shard's per-suffix arrays (``<name>.npy``)."""
-    return np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r")[r0:r1])
 
 
 def shards_merge_tokens(tasks: list[dict]) -> pl.DataFrame:

@@ -29,6 +29,7 @@ import numpy as np
 import polars as pl
 
 from ..errors import FormulaeError
+from ..store import npy_windows
 from . import engine, suffix  # engine's expansion budget is read when used (tests change it)
 from .engine import (
     TABLE_ROW_GROUP,
@@ -80,13 +81,19 @@ def tail_freq(out: Path, pos: np.ndarray, prev: pl.DataFrame, n: int, total: int
     return freq[row]
 
 
-def isa_tasks(scratch: Path, sa: str, total: int, jobs: int) -> list[dict]:
-    """The tasks that make the inverse suffix array (every position's rank) of the suffix
-    array in file ``sa``: a window of positions each (``isa<k>.npy``), at least one a job
-    and at most ``ISA_WINDOW`` positions."""
+def isa_tasks(scratch: Path, sa: np.ndarray, jobs: int) -> list[dict]:
+    """The tasks that make the inverse suffix array (every position's rank) of ``sa``, read
+    from its file (written into ``scratch`` unless ``sa`` is memory-mapped already): a
+    window of positions each (``isa<k>.npy``), at least one a job and at most
+    ``ISA_WINDOW`` positions."""
+    total = len(sa)
+    mapped = sa.filename if isinstance(sa, np.memmap) else None
+    path = Path(mapped) if mapped else scratch / "sa.npy"
+    if not mapped:
+        np.save(path, sa)
     windows = max(jobs, -(-total // ISA_WINDOW), 1)
     bounds = np.linspace(0, total, windows + 1).astype(np.int64).tolist()
-    return [{"scratch": str(scratch), "piece": f"isa{k}", "sa": sa, "window": (p0, p1), "size": p1 - p0}
+    return [{"scratch": str(scratch), "piece": f"isa{k}", "sa": str(path), "window": (p0, p1), "size": p1 - p0}
             for k, (p0, p1) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))]
 
 
@@ -96,12 +103,12 @@ def isa_ranks(out: Path, at: np.ndarray, total: int, chunk: int = 1 << 24) -> np
     its own (the lookups are all over the text: no more than a chunk's pages stay)."""
     rank, p0, k = np.empty(len(at), np.int64), 0, 0
     while p0 < total:
-        read, size = _chunks(out / f"isa{k}.npy", copy=False)
+        window, size = npy_windows(out / f"isa{k}.npy")
         for c0 in range(p0, p0 + size, chunk):
             c1 = min(p0 + size, c0 + chunk)
             sel = np.flatnonzero((at >= c0) & (at < c1))
             if len(sel):
-                rank[sel] = read(c0 - p0, c1 - p0)[at[sel] - c0]
+                rank[sel] = window(c0 - p0, c1 - p0)[at[sel] - c0]
         p0, k = p0 + size, k + 1
     return rank
 
@@ -181,9 +188,10 @@ def table_frame(out: Path, which: str, heights: list[int], pieces: int, total: i
     return maximal_table(short, long_part), {"long_skipped": len(lo) - fits}
 
 
-def pieces_tables(out: Path, pieces: int, total: int, scan: dict) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+def pieces_tables(out: Path, pieces: int, sa: np.ndarray, scan: dict) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(ngrams, maximal, long_skipped) in this process: the same tables as the three steps."""
-    for task in isa_tasks(out, scan["sa"], total, 1) if scan["max_n"] >= 3 else []:
+    total = len(sa)
+    for task in isa_tasks(out, sa, 1) if scan["max_n"] >= 3 else []:
         table_task(task)
     heights = []
     for n in range(1, scan["max_n"] + 1):
@@ -195,17 +203,18 @@ def pieces_tables(out: Path, pieces: int, total: int, scan: dict) -> tuple[pl.Da
     return ngrams, maximal, extra["long_skipped"]
 
 
-def tables_run(scratch: Path, pieces: int, total: int, scan: dict, where: tuple) -> dict:
+def tables_run(scratch: Path, pieces: int, sa: np.ndarray, scan: dict, where: tuple) -> dict:
     """Write ``ngrams.parquet`` and ``maximal.parquet`` into ``scan['dest']`` from the
     pieces' counts (windows of the inverse suffix array for n >= 3, :func:`isa_tasks`; then
     one task a level, then one a table, run by
     :func:`analysis.phrases.pool.run_tasks` with ``where`` = (jobs, scheduler)); return their row counts,
     ``long_skipped``, the folder, the largest worker's peak and the tasks' times (``steps``)."""
     jobs, scheduler = where
+    total = len(sa)
     base = {"scratch": str(scratch), "pieces": pieces, "total": total, "release": True}
     done = []
     if scan["max_n"] >= 3:  # the rows of n >= 3 find their last n-1 words' row by rank
-        isa = [base | t for t in isa_tasks(scratch, scan["sa"], total, jobs)]
+        isa = [base | t for t in isa_tasks(scratch, sa, jobs)]
         done += run_tasks(table_task, isa, jobs, scheduler, [f"formulae-tables-{scratch.name}-{t['piece']}" for t in isa])
     levels = [base | {"piece": f"level{n}", "n": n} for n in range(1, scan["max_n"] + 1)]
     done += (rows := run_tasks(table_task, levels, jobs, scheduler,
@@ -226,8 +235,9 @@ def table_task(task: dict) -> dict:
     into ``dest`` (:func:`table_write`)."""
     out = Path(task["scratch"])
     if "window" in task:  # a window of the inverse suffix array
-        read, n = _chunks(Path(task["sa"]))
-        np.save(out / f"{task['piece']}.npy", suffix.inverse_part(read, n, *task["window"]))
+        window, n = npy_windows(Path(task["sa"]))
+        np.save(out / f"{task['piece']}.npy",
+                suffix.inverse_part(lambda r0, r1: np.array(window(r0, r1)), n, *task["window"]))
         got = {}
     elif "n" in task:
         got = {"rows": level_table(out, task["pieces"], task["n"], task["total"])}
@@ -235,17 +245,3 @@ def table_task(task: dict) -> dict:
         got = table_write(out, task["which"], task["heights"], task["pieces"], task["total"], Path(task["dest"]))
     return got
 
-
-def _chunks(path: Path, copy: bool = True):
-    """(read(r0, r1), length) of the array in ``path`` (an ``.npy``): each chunk read from a
-    mapping of its own (copied, unless ``copy`` is False: then the caller drops it), so that
-    no more than a chunk of the file's pages stays resident."""
-    head = np.load(path, mmap_mode="r")
-    dtype, offset, n = head.dtype, head.offset, len(head)
-    del head
-
-    def read(r0: int, r1: int) -> np.ndarray:
-        window = np.memmap(path, dtype, "r", offset=offset + r0 * dtype.itemsize, shape=(r1 - r0,))
-        return np.array(window) if copy else window
-
-    return read, n
