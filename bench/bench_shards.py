@@ -11,15 +11,18 @@ progress messages, timed: plan, tokenise, streams, pieces, tables, write); the c
 0. warm-up: a small corpus (ungdc's 1946-1950 speeches) indexed, so that numba's compiled kernels are cached
    on disk before anything is timed (a fresh checkout compiles them on its first run);
 1. floor: a plain read + lowercase + ``\\w+`` tokenise pass over the same file
-   (bench_phrases's floor);
+   (bench_phrases's floor), and
 2. sharded: ``index_build`` at ``norm`` from scratch (``--jobs``, default 2; default
-   shard size), the issue's target: at most 3.6x the floor, no process above 1.5 GB;
+   shard size), the issue's target: at most 3.6x the floor, no process above 1.5 GB.
+   Steps 1 and 2 run in turns ``--repeat`` times (default 3): the medians, and the
+   median of each pair's ratio (a shared machine's load moves both);
 3. single: the same index as one shard in one process, its n-grams counted by the
    one-process engine over all tokens (``build.PIECE_SCAN`` off: the oracle), and the
    check that both stores hold byte-identical index files;
 4. incremental: the store re-ingested with 1946-2023 only and indexed (not timed: its
-   shards come from step 2), then re-ingested with 2024 and indexed again (timed): the
-   issue's target is at most a fifth of step 2; the result must equal step 2 byte for byte;
+   shards come from step 2), then re-ingested with 2024 and indexed again (timed), ``--repeat``
+   times: the issue's target is at most a fifth of step 2 (medians); the result must equal
+   step 2 byte for byte;
 5. ``formulae query`` wall time for the whole process (median of 5) on the sharded index;
 6. growth: synthetic ungdc repeated k times (``--growth 2,5,10``; speeches with ids,
    years and sources shifted so nothing is dropped as a duplicate and every count is k
@@ -35,6 +38,7 @@ import gzip
 import hashlib
 import json
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -145,6 +149,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--growth", default="2", help="synthetic sizes to run (comma separated; 1x is step 2)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of the floor, the full build and the incremental "
+                    "build (medians; each full build's ratio to the floor run just before it)")
     ap.add_argument("--skip-single", action="store_true")
     ap.add_argument("--growth-only", action="store_true", help="the floor and the growth sizes only")
     ap.add_argument("--base", help="a checkout of the code before shards (e.g. `git archive cf7af3d`): "
@@ -164,14 +170,26 @@ def run(work: Path, args) -> None:
     warm = build(write_corpus(work / "warm", keep_year=1950), work / "warm" / "store", args.jobs, force=True)
     print(f"warm-up (ungdc 1946-1950, {warm['tokens']:,.0f} tokens)  {warm['seconds']:>7.1f} s", flush=True)
     shutil.rmtree(work / "warm", ignore_errors=True)
-    floor, fmem = run_child_code(CHILD["floor"].format(data=str(DATA)), "floor")
-    floor_s = float(floor[0])
-    print(f"floor (read + lowercase + \\w+ tokenise)  {floor_s:>7.1f} s  peak {fmem:,.0f} MB", flush=True)
-    if args.growth_only:
-        return growth(work, args, None)
-    full = build(DECL, store, args.jobs, force=True)
-    print(line(f"sharded, --jobs {args.jobs}", full, f"   {full['seconds'] / floor_s:.1f}x the floor"), flush=True)
-    want = index_files(store)
+    floors, fulls, want = [], [], {}
+    for i in range(1 if args.growth_only else args.repeat):  # floor and build in turns: each ratio a pair's
+        floor, fmem = run_child_code(CHILD["floor"].format(data=str(DATA)), "floor")
+        floors.append(float(floor[0]))
+        print(f"floor (read + lowercase + \\w+ tokenise)  {floors[-1]:>7.1f} s  peak {fmem:,.0f} MB", flush=True)
+        if args.growth_only:
+            return growth(work, args, None)
+        fulls.append(build(DECL, store, args.jobs, force=True))
+        files = index_files(store)
+        want = want or files  # run 1's
+        same = f"; index files {'IDENTICAL' if files == want else 'DIFFERENT'} to run 1's" if i else ""
+        print(line(f"sharded, --jobs {args.jobs} (run {i + 1})", fulls[-1],
+                   f"   {fulls[-1]['seconds'] / floors[-1]:.1f}x the floor{same}"), flush=True)
+    floor_s = statistics.median(floors)
+    full = sorted(fulls, key=lambda r: r["seconds"])[(len(fulls) - 1) // 2]  # the median run (lower of two)
+    ratios = [r["seconds"] / f for r, f in zip(fulls, floors, strict=True)]
+    print(f"median of {len(fulls)}: floor {floor_s:.1f} s, sharded build {statistics.median(r['seconds'] for r in fulls):.1f} s;"
+          f" ratio of each pair {', '.join(f'{x:.1f}' for x in ratios)}: median {statistics.median(ratios):.1f}x"
+          f" (target 3.6x); largest worker {max(r['worker_mb'] for r in fulls):,.0f} MB,"
+          f" main {max(r['main_mb'] for r in fulls):,.0f} MB at most", flush=True)
     if args.base:
         out, _ = run_child_code(BASE.format(base=str(Path(args.base).resolve()), decl=str(DECL),
                                             store=str(work / "base")), "base")
@@ -185,13 +203,19 @@ def run(work: Path, args) -> None:
         print(line("one process (engine oracle)", single, f"   {single['seconds'] / floor_s:.1f}x the floor;"
                    f" index files {'IDENTICAL' if same else 'DIFFERENT'} to the sharded build"), flush=True)
     old = write_corpus(work / "to2023", keep_year=2023)
-    build(old, store, args.jobs)  # the 1946-2023 index (its shards are step 2's)
-    t = time.perf_counter()
-    inc = build(DECL, store, args.jobs)
-    same = index_files(store) == want
-    print(line("incremental: + 2024 session", inc, f"   {inc['seconds'] / full['seconds']:.2f} of the full build;"
-               f" index files {'IDENTICAL' if same else 'DIFFERENT'} to the full build "
-               f"({time.perf_counter() - t:.1f} s with ingest and process start)"), flush=True)
+    incs = []
+    for i in range(args.repeat):
+        build(old, store, args.jobs)  # the 1946-2023 index (its shards are step 2's)
+        t = time.perf_counter()
+        incs.append(build(DECL, store, args.jobs))
+        same = index_files(store) == want
+        print(line(f"incremental: + 2024 session (run {i + 1})", incs[-1],
+                   f"   {incs[-1]['seconds'] / full['seconds']:.2f} of the median full build;"
+                   f" index files {'IDENTICAL' if same else 'DIFFERENT'} to the full build "
+                   f"({time.perf_counter() - t:.1f} s with ingest and process start)"), flush=True)
+    inc_s = statistics.median(r["seconds"] for r in incs)
+    print(f"median of {len(incs)}: incremental {inc_s:.1f} s = {inc_s / statistics.median(r['seconds'] for r in fulls):.2f}"
+          " of the median full build (target 0.2)", flush=True)
     print(f"formulae query (whole process, median of 5): {query_wall(str(store), cached=True):.2f} s", flush=True)
     print(line("growth  1x", full), flush=True)
     growth(work, args, full)

@@ -36,8 +36,10 @@ from .index import (
     index_stamp,
     resolve_level,
 )
+from .pool import workers
 from .shards import (
     SHARD_CHARS,
+    merge_jobs,
     shard_kind,
     shard_plan,
     shard_tasks,
@@ -220,10 +222,12 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
     where[2].clear()
     say(f"merging {len(tasks)} shards")
     if kind != "tokens":
-        # the pieces' path: the token arrays go to the staging folder shard by shard
-        stream, surface = shards_merge_stream(tasks, catalog, into=Path(scan["dest"]) if PIECE_SCAN else None)
-        sa, cl, info = shards_merge_suffix(tasks, catalog, stream, jobs=where[0], scheduler=where[1], progress=say,
-                                           scan=scan if PIECE_SCAN else None)
+        # the pieces' path: the token arrays go to the staging folder shard by shard, while the
+        # pieces' workers start (the pool serves the pieces and the tables)
+        with workers(merge_jobs(where[0], sum(c["tokens"] for c in catalog)), where[1], arrays=True):
+            stream, surface = shards_merge_stream(tasks, catalog, into=Path(scan["dest"]) if PIECE_SCAN else None)
+            sa, cl, info = shards_merge_suffix(tasks, catalog, stream, jobs=where[0], scheduler=where[1],
+                                               progress=say, scan=scan if PIECE_SCAN else None)
         stream.suffix, stream.tables = (sa, cl), info.pop("tables", None)
         where[2].update(info)
         return stream, surface, None, None

@@ -444,9 +444,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
                                         "ranges": part_ranges, "word": a, "part": int(lo > 0)})
             if not split:
                 pieces.append(common | {"piece": len(pieces), "offset": int(before[a]), "size": int(before[b] - before[a])})
-        if jobs is None and n < SMALL_MERGE:
-            jobs = 1
-        jobs = jobs_count(jobs, len(pieces))
+        jobs = merge_jobs(jobs, n, len(pieces))
         where = f"on {scheduler}" if scheduler else f"in {jobs} process(es)"
         say(f"merging the shards' suffix arrays{' and counting' if scan else ''}: {len(pieces)} pieces {where}")
         with workers(jobs, scheduler, arrays=True):  # one pool for the pieces and the tables
@@ -473,6 +471,13 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return sa, cl, info
+
+
+def merge_jobs(jobs: int | None, n: int, pieces: int | None = None) -> int:
+    """Worker processes merging ``n`` tokens' suffix arrays in ``pieces`` (default: as
+    many as ``PIECE_TOKENS`` make): ``jobs`` (default all cores; this process alone below
+    ``SMALL_MERGE`` tokens), at most one a piece."""
+    return jobs_count(1 if jobs is None and n < SMALL_MERGE else jobs, pieces or max(1, -(-n // PIECE_TOKENS)))
 
 
 def piece_cuts(before: np.ndarray, n_pieces: int) -> np.ndarray:

@@ -64,7 +64,7 @@ from analysis.phrases import pool
 
 if sys.argv[1] == "arrays":
     pool._worker_start()  # as a worker of workers(..., arrays=True) starts
-out = {"huge": multiarray._get_madvise_hugepage()}
+out = {"huge": multiarray._get_madvise_hugepage(), "numba": "numba.np.arraymath" in sys.modules}
 a = np.ones(30 * 2**20 // 8); base = pool.anon_mb(); del a
 out["freed"] = base - pool.anon_mb()
 got = pool.measured(lambda t: {"anon_at_start": pool.anon_mb()}, {"piece": "table", "release": True})
@@ -86,3 +86,16 @@ def test_workers_for_large_arrays_keep_their_heap_and_release_it_for_another_ste
     assert arrays["freed"] < 5  # a worker for large arrays keeps it in its heap, for the next task
     assert arrays["released"] > 25  # and a task marked "release" starts without it
     assert arrays["huge"] is False  # numpy's arrays there without transparent huge pages
+    assert arrays["numba"] and not plain["numba"]  # and numba's registries loaded before the first kernel
+
+
+def test_a_pool_for_large_arrays_starts_every_worker_at_once():
+    """The pieces' pool starts its workers when it opens (they get ready while the merge of
+    the streams runs); another pool starts one when a task needs it."""
+    from analysis.phrases.pool import workers
+
+    with workers(2, None, arrays=True) as pool:
+        assert len(pool._processes) == 2  # before any task (ProcessPoolExecutor's own table)
+        assert len({pool.submit(os.getpid).result() for _ in range(4)}) <= 2
+    with workers(2, None) as pool:
+        assert len(pool._processes) == 0
