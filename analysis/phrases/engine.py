@@ -154,15 +154,17 @@ def _dp(pair_group, pair_doc, pair_count, freq, doc_share, n_groups):
     return 0.5 * (term + 1.0 - share)
 
 
-def group_stats(ranks, group, n_groups, doc_sa, canon, doc_share, has_dupes):
+def group_stats(ranks, group, n_groups, doc_sa, canon, doc_share, has_dupes, freq=None):
     """freq, statements, distinct statements and DP of groups of ranks (group ids sorted).
 
-    ``doc_sa[r]`` is the statement of the suffix at rank r.
+    ``doc_sa[r]`` is the statement of the suffix at rank r; ``freq``, the groups' sizes
+    (int64), when known.
     """
     docs = doc_sa[ranks]
     n_docs = len(doc_share)
     g, d, c = suffix.group_doc_counts(group, docs, n_docs)
-    freq = np.bincount(group, minlength=n_groups).astype(np.int64)
+    if freq is None:
+        freq = np.bincount(group, minlength=n_groups).astype(np.int64)
     statements = np.bincount(g, minlength=n_groups)
     if has_dupes:
         g2_, _, _ = suffix.group_doc_counts(group, canon[docs], n_docs)
@@ -280,37 +282,12 @@ def _pass(n: int, cl, lcs, doc_sa, canon, doc_share, has_dupes, min_statements: 
     the groups of one n-gram each; groups in fewer than ``min_statements`` ranks are
     dropped. None when no group is left; else (ranks, gid, lo, freq, statements, distinct,
     dp, closed, ok), ``ok``: in ``min_statements`` distinct statements at least."""
-    # int32 ranks and group ids throughout (n < 2**31), temporaries freed before the next
-    ge = cl >= n  # rank r continues the group of rank r-1
-    member = ge.copy()
-    member[:-1] |= ge[1:]
-    ranks = np.flatnonzero(member).astype(np.int32)
-    del member
-    if len(ranks) == 0:
-        return None
-    starts = ~ge[ranks]
-    del ge
-    gid = np.cumsum(starts, dtype=np.int32)
-    gid -= 1
-    count = np.bincount(gid)
-    keep = count >= min_statements
-    if not keep.all():
-        sel = keep[gid]
-        ranks, starts = ranks[sel], starts[sel]
-        gid = (np.cumsum(keep, dtype=np.int32) - 1)[gid[sel]]
-        del sel
-    n_groups = int(keep.sum())
-    del count, keep
+    ranks, gid, lo, size, right = suffix.lcp_groups(cl, n, min_statements)
+    n_groups = len(lo)
     if n_groups == 0:
         return None
-    lo = ranks[starts].astype(np.int64)
-    freq, st, dist, dp = group_stats(ranks, gid, n_groups, doc_sa, canon, doc_share, has_dupes)
+    freq, st, dist, dp = group_stats(ranks, gid, n_groups, doc_sa, canon, doc_share, has_dupes, size)
     hi = lo + freq - 1
-    flag = cl[ranks] == n
-    flag &= ~starts
-    right = np.zeros(n_groups, bool)
-    right[gid[flag]] = True
-    del flag, starts
     closed = right & ((lcs[hi] - lcs[lo]) > 0) & (n >= min_len)
     return ranks, gid, lo, freq, st, dist, dp, closed, dist >= min_statements
 

@@ -128,6 +128,35 @@ def test_group_doc_counts_equal_one_sort(runs, n_docs, dtype, shuffled, data):
     assert np.array_equal(g, uniq // n_docs) and np.array_equal(d, uniq % n_docs) and np.array_equal(c, counts)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 6), max_size=200), st.integers(1, 6), st.integers(1, 5))
+def test_lcp_groups_compiled_equal_a_plain_scan(tail, n, least):
+    """:func:`analysis.phrases.suffix.lcp_groups`, compiled and numpy's, against a plain
+    scan: the runs of ranks whose LCP with the rank before is >= n, of ``least`` ranks (and
+    2) at least; ``right``: a rank after the first shares exactly n tokens."""
+    cl = np.array([0, *tail], np.int32)
+    want: list[tuple[int, int, bool]] = []
+    r = 0
+    while r < len(cl):
+        e = r + 1
+        while e < len(cl) and cl[e] >= n:
+            e += 1
+        if e - r >= max(least, 2):
+            want.append((r, e - r, bool((cl[r + 1:e] == n).any())))
+        r = e
+    for compiled in (False, True):
+        keep = suffix.GROUPED_LEAST
+        suffix.GROUPED_LEAST = 0 if compiled else keep
+        try:
+            ranks, gid, lo, freq, right = suffix.lcp_groups(cl, n, least)
+        finally:
+            suffix.GROUPED_LEAST = keep
+        assert [(int(a), int(b), bool(c)) for a, b, c in zip(lo, freq, right, strict=True)] == want
+        assert ranks.dtype == gid.dtype == np.int32 and lo.dtype == freq.dtype == np.int64
+        assert ranks.tolist() == [k for a, b, _ in want for k in range(a, a + b)]
+        assert gid.tolist() == [g for g, (_, b, _) in enumerate(want) for _ in range(b)]
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 50), st.integers(1, 9)), max_size=300),
        st.sampled_from([np.int32, np.int64]), st.integers(0, 2**32 - 1))
