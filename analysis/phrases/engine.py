@@ -282,7 +282,7 @@ def _pass(n: int, cl, lcs, doc_sa, canon, doc_share, has_dupes, min_statements: 
     the groups of one n-gram each; groups in fewer than ``min_statements`` ranks are
     dropped. None when no group is left; else (ranks, gid, lo, freq, statements, distinct,
     dp, closed, ok), ``ok``: in ``min_statements`` distinct statements at least."""
-    ranks, gid, lo, size, right = suffix.lcp_groups(cl, n, min_statements)
+    ranks, gid, lo, size, right = lcp_groups(cl, n, min_statements)
     n_groups = len(lo)
     if n_groups == 0:
         return None
@@ -290,6 +290,69 @@ def _pass(n: int, cl, lcs, doc_sa, canon, doc_share, has_dupes, min_statements: 
     hi = lo + freq - 1
     closed = right & ((lcs[hi] - lcs[lo]) > 0) & (n >= min_len)
     return ranks, gid, lo, freq, st, dist, dp, closed, dist >= min_statements
+
+
+def lcp_groups(cl: np.ndarray, n: int, least: int) -> tuple[np.ndarray, ...]:
+    """The groups of ranks sharing n tokens (a rank whose ``cl`` is >= n continues the group
+    of the rank before; ``cl[0]`` < n) of ``least`` ranks at least: ``(ranks, gid, lo, freq,
+    right)``, every group's ranks (int32) and group numbers (int32, from 0), and per group
+    its first rank and size (int64) and whether some rank after its first shares exactly n
+    tokens with the one before (no right extension keeps it whole). Compiled from
+    ``suffix.GROUPED_LEAST`` ranks on: two passes over ``cl`` for a dozen numpy ones."""
+    least = max(least, 2)  # a group is two ranks at least
+    if len(cl) >= suffix.GROUPED_LEAST:
+        count, fill = suffix.compiled(_groups_count), suffix.compiled(_groups_fill)
+        m, g = count(cl, n, least)
+        out = (np.empty(m, np.int32), np.empty(m, np.int32), np.empty(g, np.int64), np.empty(g, np.int64),
+               np.empty(g, np.bool_))
+        fill(cl, n, least, *out)
+        return out
+    ge = cl >= n
+    member = ge.copy()
+    member[:-1] |= ge[1:]
+    ranks = np.flatnonzero(member).astype(np.int32)
+    starts = ~ge[ranks]
+    gid = np.cumsum(starts, dtype=np.int32) - 1
+    size = np.bincount(gid) if len(gid) else np.zeros(0, np.int64)
+    keep = size >= least
+    sel = keep[gid]
+    ranks, starts, gid = ranks[sel], starts[sel], (np.cumsum(keep, dtype=np.int32) - 1)[gid[sel]]
+    right = np.zeros(int(keep.sum()), bool)
+    right[gid[(cl[ranks] == n) & ~starts]] = True
+    return ranks, gid, ranks[starts].astype(np.int64), size[keep].astype(np.int64), right
+
+
+def _groups_count(cl, n, least):  # pragma: no cover - numba
+    """:func:`lcp_groups`' sizes: (ranks, groups)."""
+    m = g = r = 0
+    while r < len(cl):
+        e = r + 1
+        while e < len(cl) and cl[e] >= n:
+            e += 1
+        if e - r >= least:
+            m += e - r
+            g += 1
+        r = e
+    return m, g
+
+
+def _groups_fill(cl, n, least, ranks, gid, lo, freq, right):  # pragma: no cover - numba
+    """:func:`lcp_groups`' arrays."""
+    m = g = r = 0
+    while r < len(cl):
+        e = r + 1
+        edge = False
+        while e < len(cl) and cl[e] >= n:
+            edge |= cl[e] == n
+            e += 1
+        if e - r >= least:
+            for k in range(r, e):
+                ranks[m] = k
+                gid[m] = g
+                m += 1
+            lo[g], freq[g], right[g] = r, e - r, edge
+            g += 1
+        r = e
 
 
 def _ngram_passes(ids, sa, cl, lcs, doc_sa, canon, doc_share, has_dupes, total: int, *, max_n: int,

@@ -201,7 +201,7 @@ def group_doc_counts(group: np.ndarray, docs: np.ndarray, n_docs: int | None = N
         e = np.zeros(0, np.int64)
         return e, e, e
     if GROUPED_LEAST <= len(group) < 2**31 and bool((group[1:] >= group[:-1]).all()):
-        sort, runs = _compiled("_group_sort"), _compiled("_group_runs")
+        sort, runs = compiled(_group_sort), compiled(_group_runs)
         buf = np.array(docs)  # a copy, sorted within groups in place
         slots = int(buf.max()) + 1  # a slot a doc (n_docs, but never fewer than the docs seen)
         m = sort(group, buf, np.zeros(slots, np.int64), max(COUNTED_LEAST, (n_docs or slots) // 4))
@@ -325,7 +325,7 @@ def sa_merge(pos: np.ndarray, cl: np.ndarray, rem: np.ndarray, sizes: list[int],
             a[0][0] = b[0][0] = 0
             size = len(a[0]) + len(b[0])
             out = (np.empty(size, np.int32), np.empty(size, np.int32))
-            _compiled("_lcp_merge")(*a, *b, pos, rem, ctx, coff, int(cap), ids, *out)
+            compiled(_lcp_merge)(*a, *b, pos, rem, ctx, coff, int(cap), ids, *out)
             nxt.append(out)
         if len(work) % 2:
             nxt.append(work[-1])
@@ -365,21 +365,20 @@ def suffix_contexts(window, pos: np.ndarray, rem: np.ndarray, sizes: list[int], 
             words = window(lo, hi)
             if ctx is None:
                 ctx = np.empty(int(coff[-1]), words.dtype)
-            _compiled("_gather")(words, p - lo, t, coff[off:off + size], ctx)
+            compiled(_gather)(words, p - lo, t, coff[off:off + size], ctx)
             del words
         off += size
     return (ctx if ctx is not None else np.zeros(0, np.uint32)), coff[:-1]
 
 
 @functools.cache
-def _compiled(name: str):
-    """The module's function ``name`` (:func:`_lcp_merge`, :func:`_gather`,
-    :func:`_group_sort`, :func:`_group_runs`, :func:`_inverse_count`, :func:`_inverse_place`,
-    :func:`_dp_loop`) compiled
-    by numba (cached on disk), on first use."""
+def compiled(fn):
+    """``fn`` compiled by numba (cached on disk), on first use: this module's kernels
+    (:func:`_lcp_merge`, :func:`_gather`, :func:`_group_sort`, :func:`_group_runs`,
+    :func:`_inverse_count`, :func:`_inverse_place`, :func:`_dp_loop`) and the engine's."""
     import numba
 
-    return numba.njit(cache=True, nogil=True)(globals()[name])
+    return numba.njit(cache=True, nogil=True)(fn)
 
 
 def _group_sort(group, buf, seen, big):  # pragma: no cover - numba
@@ -508,7 +507,7 @@ def inverse_part(read, n: int, p0: int, p1: int, shift: int = 18, chunk: int = 1
     rank) pairs grouped by blocks of ``2**shift`` positions (compiled: counted, then placed),
     then scattered a block at a time (ungdc's 32 M: 0.3 s against 1.0 s for one scatter
     over the whole array)."""
-    count, place = _compiled("_inverse_count"), _compiled("_inverse_place")
+    count, place = compiled(_inverse_count), compiled(_inverse_place)
     at = np.zeros(((p1 - p0) >> shift) + 2, np.int64)
     for r0 in range(0, n, chunk):
         count(read(r0, min(n, r0 + chunk)), p0, p1, shift, at)
@@ -549,7 +548,7 @@ def dp_sums(group: np.ndarray, doc: np.ndarray, count: np.ndarray, freq: np.ndar
         return (np.bincount(group, weights=np.abs(count / freq[group] - s), minlength=n_groups),
                 np.bincount(group, weights=s, minlength=n_groups))
     term, share = np.zeros(n_groups), np.zeros(n_groups)
-    _compiled("_dp_loop")(group, doc, count, freq, doc_share, term, share)
+    compiled(_dp_loop)(group, doc, count, freq, doc_share, term, share)
     return term, share
 
 
@@ -560,65 +559,3 @@ def _dp_loop(group, doc, count, freq, doc_share, term, share):  # pragma: no cov
         term[g] += abs(count[i] / freq[g] - s)
         share[g] += s
 
-
-def lcp_groups(cl: np.ndarray, n: int, least: int) -> tuple[np.ndarray, ...]:
-    """The groups of ranks sharing n tokens (a rank whose ``cl`` is >= n continues the group
-    of the rank before; ``cl[0]`` < n) of ``least`` ranks at least: ``(ranks, gid, lo, freq,
-    right)``, every group's ranks (int32) and group numbers (int32, from 0), and per group
-    its first rank and size (int64) and whether some rank after its first shares exactly n
-    tokens with the one before (no right extension keeps it whole). Compiled from
-    ``GROUPED_LEAST`` ranks on: two passes over ``cl`` for a dozen numpy ones."""
-    least = max(least, 2)  # a group is two ranks at least
-    if len(cl) >= GROUPED_LEAST:
-        count, fill = _compiled("_groups_count"), _compiled("_groups_fill")
-        m, g = count(cl, n, least)
-        out = (np.empty(m, np.int32), np.empty(m, np.int32), np.empty(g, np.int64), np.empty(g, np.int64),
-               np.empty(g, np.bool_))
-        fill(cl, n, least, *out)
-        return out
-    ge = cl >= n
-    member = ge.copy()
-    member[:-1] |= ge[1:]
-    ranks = np.flatnonzero(member).astype(np.int32)
-    starts = ~ge[ranks]
-    gid = np.cumsum(starts, dtype=np.int32) - 1
-    size = np.bincount(gid) if len(gid) else np.zeros(0, np.int64)
-    keep = size >= least
-    sel = keep[gid]
-    ranks, starts, gid = ranks[sel], starts[sel], (np.cumsum(keep, dtype=np.int32) - 1)[gid[sel]]
-    right = np.zeros(int(keep.sum()), bool)
-    right[gid[(cl[ranks] == n) & ~starts]] = True
-    return ranks, gid, ranks[starts].astype(np.int64), size[keep].astype(np.int64), right
-
-
-def _groups_count(cl, n, least):  # pragma: no cover - numba
-    """:func:`lcp_groups`' sizes: (ranks, groups)."""
-    m = g = r = 0
-    while r < len(cl):
-        e = r + 1
-        while e < len(cl) and cl[e] >= n:
-            e += 1
-        if e - r >= least:
-            m += e - r
-            g += 1
-        r = e
-    return m, g
-
-
-def _groups_fill(cl, n, least, ranks, gid, lo, freq, right):  # pragma: no cover - numba
-    """:func:`lcp_groups`' arrays."""
-    m = g = r = 0
-    while r < len(cl):
-        e = r + 1
-        edge = False
-        while e < len(cl) and cl[e] >= n:
-            edge |= cl[e] == n
-            e += 1
-        if e - r >= least:
-            for k in range(r, e):
-                ranks[m] = k
-                gid[m] = g
-                m += 1
-            lo[g], freq[g], right[g] = r, e - r, edge
-            g += 1
-        r = e
