@@ -229,13 +229,9 @@ def shard_suffix_write(folder: Path, ids: np.ndarray, starts: np.ndarray, n_voca
     np.save(folder / "sa.npy", sa)
     np.save(folder / "lcp.npy", cl.astype(np.uint16))  # in-sentence: at most SENTENCE_MAX
     np.save(folder / "first.npy", np.concatenate(([0], np.cumsum(np.bincount(ids, minlength=n_vocab)))))
-    rem = suffix.rem_from_starts(starts, len(ids))
-    p = sa.astype(np.int64)
-    nxt, before, left = np.minimum(p + 1, max(len(ids) - 1, 0)), np.maximum(p - 1, 0), rem[p]
-    np.save(folder / "second.npy", np.where(left > 1, ids[nxt].astype(np.int32), np.int32(-1)))
-    np.save(folder / "rem.npy", left.astype(np.uint16))  # a sentence: at most SENTENCE_MAX
-    np.save(folder / "prev.npy", np.where((p > 0) & (rem[before] > 1), ids[before].astype(np.int32), np.int32(-1)))
-    np.save(folder / "doc.npy", np.asarray(doc, np.uint32)[p])
+    rows = suffix.suffix_rows(sa, ids, suffix.rem_from_starts(starts, len(ids)), doc)
+    for name, arr in zip(("second", "rem", "prev", "doc"), rows, strict=True):
+        np.save(folder / f"{name}.npy", arr)
 
 
 def surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:

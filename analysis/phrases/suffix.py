@@ -126,6 +126,38 @@ def rem_from_starts(starts: np.ndarray, n: int) -> np.ndarray:
     return end_at - np.arange(n, dtype=np.int32)
 
 
+def suffix_rows(sa: np.ndarray, ids: np.ndarray, rem: np.ndarray, doc: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per suffix of ``sa`` (over ``ids``, ``rem`` the tokens left in the sentence at each
+    position, ``doc`` each position's statement): its second token (int32, -1 where the
+    sentence ends), the tokens left in its sentence (uint16: a sentence is at most
+    ``SENTENCE_MAX``), its left neighbour (int32, -1 at a sentence start) and its
+    statement (uint32). Compiled from ``GROUPED_LEAST`` suffixes on: one loop reading each
+    suffix's neighbourhood once, for seven gathers (a shard of ungdc: 0.18 s)."""
+    n = len(sa)
+    out = np.empty(n, np.int32), np.empty(n, np.uint16), np.empty(n, np.int32), np.empty(n, np.uint32)
+    if n >= GROUPED_LEAST:
+        compiled(_rows_loop)(sa, ids, rem, doc, *out)
+        return out
+    p = sa.astype(np.int64)
+    nxt, before, left = np.minimum(p + 1, max(len(ids) - 1, 0)), np.maximum(p - 1, 0), rem[p]
+    out[0][:] = np.where(left > 1, ids[nxt].astype(np.int32), np.int32(-1))
+    out[1][:] = left
+    out[2][:] = np.where((p > 0) & (rem[before] > 1), ids[before].astype(np.int32), np.int32(-1))
+    out[3][:] = np.asarray(doc)[p]
+    return out
+
+
+def _rows_loop(sa, ids, rem, doc, second, left, prev, sdoc):  # pragma: no cover - numba
+    """:func:`suffix_rows`' loop."""
+    for r in range(len(sa)):
+        p = sa[r]
+        k = rem[p]
+        left[r] = k
+        second[r] = ids[p + 1] if k > 1 else -1
+        prev[r] = ids[p - 1] if p > 0 and rem[p - 1] > 1 else -1
+        sdoc[r] = doc[p]
+
+
 def _compare(ids: np.ndarray, start: int, pattern: np.ndarray, sent_starts: np.ndarray) -> int:
     """-1, 0, 1: in-sentence suffix at ``start`` (first len(pattern) tokens) vs ``pattern``."""
     m = len(pattern)

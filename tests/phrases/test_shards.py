@@ -332,6 +332,36 @@ def test_suffix_array_merged_from_shards_equals_the_whole(tmp_path, monkeypatch,
 
 
 @settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(1, 6), min_size=1, max_size=40), st.integers(0, 2**32 - 1))
+def test_suffix_rows_compiled_equal_a_plain_reading(sentences, seed):
+    """A shard's per-suffix rows (:func:`analysis.phrases.suffix.suffix_rows`), compiled and
+    numpy's, against reading each suffix's text: its second token in the sentence, the
+    tokens left in its sentence, its left neighbour in the sentence and its statement."""
+    from analysis.phrases import suffix
+
+    rng = np.random.default_rng(seed)
+    n = sum(sentences)
+    ids = rng.integers(0, 5, n).astype(np.uint32)
+    starts = np.concatenate(([0], np.cumsum(sentences)[:-1]))
+    doc = np.repeat(np.arange(len(sentences)) // 3, sentences).astype(np.uint32)
+    sa = rng.permutation(n).astype(np.int32)
+    sent = np.repeat(np.arange(len(sentences)), sentences)
+    same = lambda a, b: 0 <= a < n and 0 <= b < n and sent[a] == sent[b]  # noqa: E731
+    want = ([int(ids[p + 1]) if same(p, p + 1) else -1 for p in sa],
+            [int(np.sum(sent == sent[p])) - int(p - starts[sent[p]]) for p in sa],
+            [int(ids[p - 1]) if same(p, p - 1) else -1 for p in sa], [int(doc[p]) for p in sa])
+    rem = suffix.rem_from_starts(starts, n)
+    keep = suffix.GROUPED_LEAST
+    try:
+        for suffix.GROUPED_LEAST in (0, keep):  # compiled, then numpy's
+            got = suffix.suffix_rows(sa, ids, rem, doc)
+            assert tuple(g.tolist() for g in got) == want
+            assert [g.dtype for g in got] == [np.int32, np.uint16, np.int32, np.uint32]
+    finally:
+        suffix.GROUPED_LEAST = keep
+
+
+@settings(max_examples=100, deadline=None)
 @given(st.integers(1, 300), st.integers(1, 64), st.integers(1, 3), st.integers(0, 6), st.integers(0, 2**32 - 1))
 def test_inverse_suffix_array_by_windows(n, window, jobs, shift, seed):
     """The inverse suffix array made a window of positions a task (:func:`isa_tasks`: at
