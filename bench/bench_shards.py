@@ -183,10 +183,10 @@ def run(work: Path, args) -> None:
         same = f"; index files {'IDENTICAL' if files == want else 'DIFFERENT'} to run 1's" if i else ""
         print(line(f"sharded, --jobs {args.jobs} (run {i + 1})", fulls[-1],
                    f"   {fulls[-1]['seconds'] / floors[-1]:.1f}x the floor{same}"), flush=True)
-    floor_s = statistics.median(floors)
+    floor_s, full_s = statistics.median(floors), statistics.median(r["seconds"] for r in fulls)
     full = sorted(fulls, key=lambda r: r["seconds"])[(len(fulls) - 1) // 2]  # the median run (lower of two)
     ratios = [r["seconds"] / f for r, f in zip(fulls, floors, strict=True)]
-    print(f"median of {len(fulls)}: floor {floor_s:.1f} s, sharded build {statistics.median(r['seconds'] for r in fulls):.1f} s;"
+    print(f"median of {len(fulls)}: floor {floor_s:.1f} s, sharded build {full_s:.1f} s;"
           f" ratio of each pair {', '.join(f'{x:.1f}' for x in ratios)}: median {statistics.median(ratios):.1f}x"
           f" (target 3.6x); largest worker {max(r['worker_mb'] for r in fulls):,.0f} MB,"
           f" main {max(r['main_mb'] for r in fulls):,.0f} MB at most", flush=True)
@@ -210,11 +210,11 @@ def run(work: Path, args) -> None:
         incs.append(build(DECL, store, args.jobs))
         same = index_files(store) == want
         print(line(f"incremental: + 2024 session (run {i + 1})", incs[-1],
-                   f"   {incs[-1]['seconds'] / full['seconds']:.2f} of the median full build;"
+                   f"   {incs[-1]['seconds'] / full_s:.2f} of the median full build;"
                    f" index files {'IDENTICAL' if same else 'DIFFERENT'} to the full build "
                    f"({time.perf_counter() - t:.1f} s with ingest and process start)"), flush=True)
     inc_s = statistics.median(r["seconds"] for r in incs)
-    print(f"median of {len(incs)}: incremental {inc_s:.1f} s = {inc_s / statistics.median(r['seconds'] for r in fulls):.2f}"
+    print(f"median of {len(incs)}: incremental {inc_s:.1f} s = {inc_s / full_s:.2f}"
           " of the median full build (target 0.2)", flush=True)
     print(f"formulae query (whole process, median of 5): {query_wall(str(store), cached=True):.2f} s", flush=True)
     print(line("growth  1x", full), flush=True)

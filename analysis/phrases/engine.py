@@ -313,7 +313,7 @@ def lcp_groups(cl: np.ndarray, n: int, least: int) -> tuple[np.ndarray, ...]:
     ranks = np.flatnonzero(member).astype(np.int32)
     starts = ~ge[ranks]
     gid = np.cumsum(starts, dtype=np.int32) - 1
-    size = np.bincount(gid) if len(gid) else np.zeros(0, np.int64)
+    size = np.bincount(gid)
     keep = size >= least
     sel = keep[gid]
     ranks, starts, gid = ranks[sel], starts[sel], (np.cumsum(keep, dtype=np.int32) - 1)[gid[sel]]

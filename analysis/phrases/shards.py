@@ -229,8 +229,8 @@ def shard_suffix_write(folder: Path, ids: np.ndarray, starts: np.ndarray, n_voca
     np.save(folder / "sa.npy", sa)
     np.save(folder / "lcp.npy", cl.astype(np.uint16))  # in-sentence: at most SENTENCE_MAX
     np.save(folder / "first.npy", np.concatenate(([0], np.cumsum(np.bincount(ids, minlength=n_vocab)))))
-    rows = suffix.suffix_rows(sa, ids, suffix.rem_from_starts(starts, len(ids)), doc)
-    for name, arr in zip(("second", "rem", "prev", "doc"), rows, strict=True):
+    for name, arr in zip(("second", "rem", "prev", "doc"), suffix.suffix_rows(
+            sa, ids, suffix.rem_from_starts(starts, len(ids)), doc), strict=True):
         np.save(folder / f"{name}.npy", arr)
 
 
@@ -470,9 +470,8 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
 
 
 def merge_jobs(jobs: int | None, n: int, pieces: int | None = None) -> int:
-    """Worker processes merging ``n`` tokens' suffix arrays in ``pieces`` (default: as
-    many as ``PIECE_TOKENS`` make): ``jobs`` (default all cores; this process alone below
-    ``SMALL_MERGE`` tokens), at most one a piece."""
+    """Worker processes merging ``n`` tokens in ``pieces`` (default: by ``PIECE_TOKENS``):
+    ``jobs`` (default all cores; none below ``SMALL_MERGE`` tokens), at most one a piece."""
     return jobs_count(1 if jobs is None and n < SMALL_MERGE else jobs, pieces or max(1, -(-n // PIECE_TOKENS)))
 
 

@@ -96,6 +96,5 @@ def test_a_pool_for_large_arrays_starts_every_worker_at_once():
 
     with workers(2, None, arrays=True) as pool:
         assert len(pool._processes) == 2  # before any task (ProcessPoolExecutor's own table)
-        assert len({pool.submit(os.getpid).result() for _ in range(4)}) <= 2
     with workers(2, None) as pool:
         assert len(pool._processes) == 0
