@@ -26,7 +26,7 @@ from ..store import atomic_dir, read_json, store_lock, write_json
 from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
-from .engine import TABLE_ROW_GROUP, phrases_scan, pos_sorted
+from .engine import TABLE_WRITE, phrases_scan, pos_sorted
 from .index import (
     ARRAYS,
     PhraseIndex,
@@ -174,7 +174,7 @@ def _index_scan_write(corpus: str, level: str, store, how: tuple, shards: tuple,
             if scan.tables is not None:  # written by the table steps (tables.py) in the workers
                 os.replace(Path(scan.tables["folder"]) / f"{name}.parquet", tmp / f"{name}.parquet")
             else:
-                getattr(scan, name).write_parquet(tmp / f"{name}.parquet", row_group_size=TABLE_ROW_GROUP)
+                getattr(scan, name).write_parquet(tmp / f"{name}.parquet", **TABLE_WRITE)
         if words is not None:
             words.write_parquet(tmp / "words.parquet")
         write_json(tmp / "catalog.json", {"kind": kind, "shard_chars": shard_chars, "shards": catalog,

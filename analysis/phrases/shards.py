@@ -6,7 +6,7 @@ process or on a Dask cluster (:func:`shards_run`), into ``<store>/<corpus>/shard
 
 * for the levels whose forms need no corpus-wide vocabulary (``exact``; ``norm`` without
   an alias table) the shard holds its form stream already encoded against its own sorted
-  vocabulary (``stream.parquet``, ``vocab.parquet``), its surface map
+  vocabulary (``stream_<fid|start|end|sent>.npy``, ``vocab.parquet``), its surface map
   (``surface.parquet``), its suffix array (:func:`shard_suffix_write`) and what the
   merge would otherwise count of its stream (``sentences.npy``, the sentence starts;
   ``doc_tokens.npy``, the tokens of each statement); ``kind`` is the level;
@@ -67,12 +67,13 @@ from .pool import jobs_count, largest, run_tasks, step_times, workers
 from .tables import pieces_tables, tables_run
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
-SHARD_VERSION = "5"  # layout of a shard folder (2: with its suffix array; 4: and per suffix its second
-# token, sentence end, left neighbour and statement; 5: and its sentence starts and statement lengths)
+SHARD_VERSION = "6"  # layout of a shard folder (2: with its suffix array; 4: and per suffix its second
+# token, sentence end, left neighbour and statement; 5: and its sentence starts and statement lengths;
+# 6: its stream as .npy arrays)
 ENV_SCHEDULER = "FORMULAE_SCHEDULER"
 SMALL_WORK = 4_000_000  # characters to tokenise below which the default is no worker process
 SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
-STREAM_COLS = ("doc", "sent", "pos", "start", "end")
+STREAM_COLS = ("fid", "start", "end", "sent")  # a shard's stream: stream_<name>.npy (uint32)
 MEASURES = ("peak_mb", "anon_mb", "seconds", "cpu_seconds")  # a built shard's task's, in the catalog
 
 
@@ -202,8 +203,8 @@ def shard_build(task: dict) -> dict:
             surface_kept(coded.surfaces).write_parquet(tmp / "surface.parquet")
             vocab, piece_ids = forms_encode(coded.pieces)
             ids = piece_ids[st["code"].to_numpy()]
-            (st.select(pl.col("doc") - np.uint32(lo), *STREAM_COLS[1:]).with_columns(pl.Series("fid", ids))
-             .write_parquet(tmp / "stream.parquet"))
+            for name in STREAM_COLS:  # raw arrays: a Parquet write of them took 0.24 CPU-s a shard, these 0.03
+                np.save(tmp / f"stream_{name}.npy", ids if name == "fid" else st[name].to_numpy())
             pl.DataFrame({"form": vocab}).write_parquet(tmp / "vocab.parquet")
             stamp["tokens"] = st.height
             starts, stamp["sentences_split"] = sentence_starts(st["doc"].to_numpy(), st["sent"].to_numpy())
@@ -336,21 +337,21 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
             # both sorted, so a local form's global id is its place in the merged vocabulary
             local = pl.read_parquet(folder / "vocab.parquet")["form"]
             to_global = vocab.search_sorted(local, side="left").to_numpy().astype(np.uint32)
-            part = pl.read_parquet(folder / "stream.parquet", columns=["fid", "start", "end"] if into else None)
-            ids = to_global[part["fid"].to_numpy()]
+            ids = to_global[np.load(folder / "stream_fid.npy")]
             put("ids", ids)
-            put("start", part["start"].to_numpy())
-            put("end", part["end"].to_numpy())
+            put("start", np.load(folder / "stream_start.npy"))
+            put("end", np.load(folder / "stream_end.npy"))
+            doc_n = np.load(folder / "doc_tokens.npy")
             if into:  # counted by the shard's worker
                 starts.append(np.load(folder / "sentences.npy") + at)
                 n_split += int(read_json(folder / "shard.json").get("sentences_split", 0))
-                doc_tokens.append(np.load(folder / "doc_tokens.npy"))
+                doc_tokens.append(doc_n)
                 counts += np.bincount(ids, minlength=len(vocab))
-            else:
-                put("doc", part["doc"].to_numpy() + np.uint32(task["lo"]))
-                put("sent", part["sent"].to_numpy())
-            at += part.height
-            del part, ids
+            else:  # the stream is in statement order: its statements from their lengths
+                put("doc", np.repeat(np.arange(task["lo"], task["lo"] + len(doc_n), dtype=np.uint32), doc_n))
+                put("sent", np.load(folder / "stream_sent.npy"))
+            at += len(ids)
+            del ids
     finally:
         arrays = close()
     surface = pl.DataFrame(schema={"surface": pl.String, "forms": pl.List(pl.String)})

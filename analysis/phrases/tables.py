@@ -32,7 +32,7 @@ from ..errors import FormulaeError
 from ..store import npy_windows
 from . import engine, suffix  # engine's expansion budget is read when used (tests change it)
 from .engine import (
-    TABLE_ROW_GROUP,
+    TABLE_WRITE,
     group_stats,
     has_duplicates,
     maximal_table,
@@ -162,7 +162,7 @@ def table_write(out: Path, which: str, heights: list[int], pieces: int, total: i
     """Write ``dest/<which>.parquet`` (``ngrams`` or ``maximal``) from the levels; return
     its row count (and, for ``maximal``, ``long_skipped``)."""
     frame, extra = table_frame(out, which, heights, pieces, total)
-    frame.write_parquet(dest / f"{which}.parquet", row_group_size=TABLE_ROW_GROUP)
+    frame.write_parquet(dest / f"{which}.parquet", **TABLE_WRITE)
     return {which: frame.height} | extra
 
 
