@@ -489,11 +489,12 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, in
     canon, share, counts = ctx["canon"], ctx["doc_share"], ctx["counts"]
     has_dupes = has_duplicates(canon)
     max_n, ms, ml = ctx["max_n"], ctx["min_statements"], ctx["min_len"]
-    prev_rank = np.zeros(0, np.uint32)
+    # the previous pass's kept groups, first ranks and sizes (f_a2); none before a split word's bigrams
+    kept_lo: np.ndarray | None = None
+    kept_freq = np.zeros(0, np.int64)
     if word is not None:  # the one-word row is made from every part's (tables.level_table)
         np.savez(out / f"uni{piece}.npz", word=word, lo=offset, docs=doc_sa, pos0=p[0], prev_ends=prev[[0, -1]],
                  diverse=lcs[-1] > lcs[0])
-        prev_rank = np.full(len(p), counts[word], np.uint32)  # f_a2 of the bigrams
     del prev
     for n in range(1 if word is None else 2, max_n + 1):
         got = _pass(n, cl, lcs, doc_sa, canon, share, has_dupes, ms, ml)
@@ -505,16 +506,16 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, in
                  "distinct_statements": dist[ok], "dp": dp[ok], "sa_lo": lo + offset, "pos": pos, "mx": closed[ok]}
         if n >= 2:
             last = counts[word_at(lo, n - 1)].astype(np.uint32)
-            frame.update(f_a1=counts[word_at(lo, 0)].astype(np.uint32), f_a2=prev_rank[lo], f_b2=last)
+            # f_a2: the size of the (n-1)-gram group holding rank lo, a kept one (in as many statements at
+            # least); a split word's bigrams: the word's count
+            f_a2 = (np.full(len(lo), counts[word], np.uint32) if kept_lo is None
+                    else kept_freq[np.searchsorted(kept_lo, lo, side="right") - 1].astype(np.uint32))
+            frame.update(f_a1=counts[word_at(lo, 0)].astype(np.uint32), f_a2=f_a2, f_b2=last)
             if n == 2:
                 frame["f_b1"] = last
         pl.DataFrame(frame).write_ipc(out / f"ng{piece}_{n}.arrow")
-        if n < max_n:
-            okr = ok[gid]
-            prev_rank = np.zeros(len(p), np.uint32)
-            prev_rank[ranks[okr]] = freq[gid[okr]]
-        del got, ranks, gid, lo, freq, st, dist, dp, closed, ok, frame
-    del prev_rank
+        kept_lo, kept_freq = lo, frame["freq"]
+        del got, ranks, gid, freq, st, dist, dp, closed, ok, frame
     lo, hi, h = cands = _long_candidates(cl, p, lcs, doc_sa, max_n=max_n, min_statements=ms, min_len=ml)
     np.save(out / f"cand{piece}.npy", np.stack([h, lo + offset, hi - lo + 1]))
     # at most the whole text's budget here: that holds every candidate the global cut keeps
