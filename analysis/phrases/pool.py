@@ -26,6 +26,7 @@ from ..errors import FormulaeError
 
 SCHEDULER_TIMEOUT = "20s"  # to connect to a Dask scheduler
 SAMPLE_SECONDS = 0.02  # how often a task's anonymous memory is read (its peak is the largest sample)
+ENV_THREADS = "POLARS_MAX_THREADS"  # a worker's polars threads (:func:`_polars_threads`)
 _ACTIVE: list = []  # the pool open in this process (workers), reused by the steps run inside it
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 4 / 1024
 
@@ -123,8 +124,9 @@ def workers(jobs: int, scheduler: str | None = None, arrays: bool = False):
     elif _ACTIVE:
         yield _ACTIVE[-1]
     else:  # spawn, not fork: polars's thread pool does not survive a fork
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_worker_start if arrays else None) as pool:
+        with _polars_threads(jobs), ProcessPoolExecutor(
+                max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_start if arrays else None) as pool:
             _ACTIVE.append(pool)
             try:
                 if arrays:  # a worker starts a submission at a time (while none is idle): one each
@@ -133,6 +135,23 @@ def workers(jobs: int, scheduler: str | None = None, arrays: bool = False):
                 yield pool
             finally:
                 _ACTIVE.pop()
+
+
+@contextlib.contextmanager
+def _polars_threads(jobs: int):
+    """While a pool's workers spawn: each worker's polars thread pool sized to its share of
+    the cores (``POLARS_MAX_THREADS``, read when a process first uses polars), unless the
+    user set it: ``jobs`` workers of all cores' threads each would run cores x jobs threads
+    on a large machine. (On this 2-core one, three paired builds of ungdc were within the
+    noise either way.)"""
+    if ENV_THREADS in os.environ:
+        yield
+        return
+    os.environ[ENV_THREADS] = str(max(1, (os.cpu_count() or 1) // jobs))
+    try:
+        yield
+    finally:
+        os.environ.pop(ENV_THREADS, None)
 
 
 def _ready() -> None:

@@ -98,3 +98,22 @@ def test_a_pool_for_large_arrays_starts_every_worker_at_once():
         assert len(pool._processes) == 2  # before any task (ProcessPoolExecutor's own table)
     with workers(2, None) as pool:
         assert len(pool._processes) == 0
+
+
+def _polars_threads(task: dict) -> dict:
+    import polars as pl
+
+    return {"threads": pl.thread_pool_size()}
+
+
+def test_workers_get_their_share_of_polars_threads(monkeypatch):
+    """Each worker's polars pool is its share of the cores (not every core in every
+    worker), the user's POLARS_MAX_THREADS wins, and this process's environment is as it was."""
+    monkeypatch.delenv("POLARS_MAX_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 10)  # read in this process, where the pool is opened
+    got = run_tasks(_polars_threads, [{"piece": 1}, {"piece": 2}], 2, None, ["a", "b"])
+    assert [g["threads"] for g in got] == [5, 5]
+    assert "POLARS_MAX_THREADS" not in os.environ
+    monkeypatch.setenv("POLARS_MAX_THREADS", "3")
+    got = run_tasks(_polars_threads, [{"piece": 1}, {"piece": 2}], 2, None, ["a", "b"])
+    assert [g["threads"] for g in got] == [3, 3] and os.environ["POLARS_MAX_THREADS"] == "3"
