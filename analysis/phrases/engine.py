@@ -120,6 +120,7 @@ class Encoded:
     starts: np.ndarray | None = None  # sentence starts (sentence_starts) and the sentences cut
     n_split: int = 0
     doc_tokens: np.ndarray | None = None  # tokens of each statement
+    maps: list[np.ndarray] | None = None  # each shard's local form id -> global id (merged shards)
 
 
 def sentence_starts(doc: np.ndarray, sent: np.ndarray) -> tuple[np.ndarray, int]:

@@ -322,21 +322,23 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
     array is kept then: the suffix-array pieces take each suffix's from its shard.
     """
     folders = [Path(t["folder"]) for t in tasks]
-    vocab = pl.Series("form", [], pl.String)  # united a shard at a time: never shards x vocabulary here
-    for folder in folders:
-        vocab = pl.concat([vocab, pl.read_parquet(folder / "vocab.parquet")["form"]]).unique()
+    vocab = pl.Series("form", [], pl.String)  # united MERGE_BATCH shards at a time: never shards x vocabulary
+    for k in range(0, len(folders), MERGE_BATCH):
+        vocab = pl.concat([vocab, *(pl.read_parquet(f / "vocab.parquet")["form"] for f in folders[k:k + MERGE_BATCH])]
+                          ).unique()
     vocab = vocab.sort()
     n = sum(c["tokens"] for c in catalog)
     into = into if n else None  # (no memory map of an empty array)
     names = dict.fromkeys(("ids", "start", "end") if into else ("ids", "doc", "start", "end", "sent"), np.uint32)
     put, close = array_sink(n, names, into)
-    counts, starts, n_split, doc_tokens = np.zeros(len(vocab), np.int64), [], 0, []
+    counts, starts, n_split, doc_tokens, maps = np.zeros(len(vocab), np.int64), [], 0, [], []
     at = 0
     try:
         for task, folder in zip(tasks, folders, strict=True):
             # both sorted, so a local form's global id is its place in the merged vocabulary
             local = pl.read_parquet(folder / "vocab.parquet")["form"]
             to_global = vocab.search_sorted(local, side="left").to_numpy().astype(np.uint32)
+            maps.append(to_global)
             ids = to_global[np.load(folder / "stream_fid.npy")]
             put("ids", ids)
             put("start", np.load(folder / "stream_start.npy"))
@@ -355,21 +357,23 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
     finally:
         arrays = close()
     surface = pl.DataFrame(schema={"surface": pl.String, "forms": pl.List(pl.String)})
-    for folder in folders:  # the first shard's forms of a surface win, as in one pass over all
-        surface = pl.concat([surface, pl.read_parquet(folder / "surface.parquet")]).unique(
-            "surface", keep="first", maintain_order=True)
+    for k in range(0, len(folders), MERGE_BATCH):  # the first shard's forms of a surface win, as in one pass
+        surface = pl.concat([surface, *(pl.read_parquet(f / "surface.parquet") for f in folders[k:k + MERGE_BATCH])]
+                            ).unique("surface", keep="first", maintain_order=True)
     surface = surface.sort("surface")
     if into is None:
         return Encoded(vocab=vocab, ids=arrays["ids"], doc=arrays["doc"], sent=arrays["sent"],
                        start=arrays["start"], end=arrays["end"]), surface
     return Encoded(vocab=vocab, ids=arrays["ids"], doc=np.zeros(0, np.uint32), sent=np.zeros(0, np.uint32),
                    start=arrays["start"], end=arrays["end"], staged=str(into), counts=counts,
-                   starts=np.concatenate(starts), n_split=n_split, doc_tokens=np.concatenate(doc_tokens)), surface
+                   starts=np.concatenate(starts), n_split=n_split, doc_tokens=np.concatenate(doc_tokens),
+                   maps=maps), surface
 
 
 PIECE_TOKENS = 4_000_000  # tokens a piece of the merged suffix array holds (about; one first token may hold more)
 CONTEXT_BYTES = 768 << 20  # a piece's suffixes' first words, at most (longer ones read past them)
 TEXT_RESIDENT = 256 << 20  # token ids (bytes) up to which a piece holds max_n words a suffix only
+MERGE_BATCH = 16  # shards whose vocabularies (surface maps) are united at a time
 SMALL_MERGE = 2_000_000  # tokens below which the default merges in this process
 
 
@@ -424,8 +428,11 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         parts, at_cut, tok0 = [], [], 0
         for k, (task, entry) in enumerate(zip(tasks, catalog, strict=True)):
             folder = Path(task["folder"])
-            local = pl.read_parquet(folder / "vocab.parquet")["form"]
-            to_global = stream.vocab.search_sorted(local, side="left").to_numpy().astype(np.int64)  # both sorted
+            if stream.maps is not None:  # made by shards_merge_stream
+                to_global = stream.maps[k].astype(np.int64)
+            else:
+                local = pl.read_parquet(folder / "vocab.parquet")["form"]
+                to_global = stream.vocab.search_sorted(local, side="left").to_numpy().astype(np.int64)  # both sorted
             np.save(scratch / f"map{k}.npy", to_global)
             parts.append({"folder": task["folder"], "map": str(scratch / f"map{k}.npy"), "tok0": tok0,
                           "doc0": int(task["lo"])})
