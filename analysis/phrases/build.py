@@ -36,13 +36,16 @@ from .index import (
     index_stamp,
     resolve_level,
 )
-from .pool import workers
+from .pool import jobs_count, workers
 from .shards import (
+    ENV_SCHEDULER,
     SHARD_CHARS,
     merge_jobs,
+    shard_done,
     shard_kind,
     shard_plan,
     shard_tasks,
+    shards_jobs,
     shards_merge_stream,
     shards_merge_suffix,
     shards_merge_tokens,
@@ -101,10 +104,9 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
         have = read_json(target / "catalog.json") if (target / "catalog.json").exists() else {}
         shard_chars = int(have.get("shard_chars") or SHARD_CHARS)
     say("planning shards")
+    scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None  # the pieces' too, not only the shards'
     kind = shard_kind(level, manifest)
     tasks = shard_tasks(shard_plan(statements, shard_chars), corpus, store, manifest, kind)
-    # tokenising runs in a pool of its own (run_tasks), the pieces and tables in another: a
-    # piece does not inherit the memory polars's allocator keeps after tokenising
     _index_steps(corpus, level, store, (manifest, params, say, statements),
                  (tasks, kind, shard_chars), (jobs, scheduler, force))
     shards_prune(corpus, kind, store)
@@ -112,8 +114,19 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
 
 def _index_steps(corpus: str, level: str, store, how: tuple, plan: tuple, run: tuple) -> None:
     """Tokenise the shards, merge and count them, and write the index (atomically)."""
-    (manifest, params, say, statements), (tasks, kind, shard_chars), (jobs, scheduler, force) = how, plan, run
+    (tasks, kind, shard_chars), (jobs, scheduler, force) = plan, run
     target = index_dir(corpus, level, store)
+    # one pool for every step when the shards are tokenised in workers: the pieces' workers
+    # are the tokenisers' (their first piece gives back the heap the shards left, pool.measured)
+    todo = [t for t in tasks if force or shard_done(t) is None]
+    shared = jobs_count(jobs, 1 << 30) if kind != "tokens" and shards_jobs(todo, jobs) > 1 else 1
+    with workers(shared, scheduler, arrays=True):
+        _index_run(corpus, level, store, how, (tasks, kind, shard_chars), (jobs, scheduler, force), target)
+
+
+def _index_run(corpus: str, level: str, store, how: tuple, plan: tuple, run: tuple, target: Path) -> None:
+    """:func:`_index_steps` inside its pool."""
+    (manifest, params, say, statements), (tasks, kind, shard_chars), (jobs, scheduler, force) = how, plan, run
     catalog = shards_run(tasks, jobs=jobs, scheduler=scheduler, progress=say, reuse=not force)
     meta = statements.select("doc", "id", "source", "date", "date_precision", "duplicate_of").collect()
     canon = (

@@ -2,9 +2,9 @@
 
 Every step of a sharded build (tokenising the shards, the suffix-array pieces, the table
 steps) is a list of plain-dict tasks handed to :func:`run_tasks`. A pool of worker
-processes (:func:`workers`) serves every step run inside it (a build opens one to
-tokenise, then a fresh one for the pieces and tables, whose workers' allocators are set
-for large arrays: :func:`_worker_start`), and every task run in a worker
+processes (:func:`workers`) serves every step run inside it (a build opens one for the
+shards, the pieces and the tables, whose workers' allocators are set for large arrays:
+:func:`_worker_start`; a worker starts once, not once a step), and every task run in a worker
 is measured on its own (:func:`measured`): its wall and CPU seconds (:func:`step_times`
 sums a step's), its peak resident memory (the kernel's high-water mark, reset when the
 task starts) and the largest anonymous (not file-backed) part of it, sampled. The
@@ -27,7 +27,8 @@ from ..errors import FormulaeError
 SCHEDULER_TIMEOUT = "20s"  # to connect to a Dask scheduler
 SAMPLE_SECONDS = 0.02  # how often a task's anonymous memory is read (its peak is the largest sample)
 ENV_THREADS = "POLARS_MAX_THREADS"  # a worker's polars threads (:func:`_polars_threads`)
-_ACTIVE: list = []  # the pool open in this process (workers), reused by the steps run inside it
+_ACTIVE: list = []
+_LAST_STEP: list[str | None] = [None]  # the fn of the last task measured in this process (a worker)  # the pool open in this process (workers), reused by the steps run inside it
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 4 / 1024
 
 
@@ -68,10 +69,13 @@ def measured(fn, task: dict, reset: bool = True) -> dict:
     where the kernel lets it be reset, else of the process so far), ``anon_mb`` (the
     largest anonymous memory sampled while it ran), ``pid`` and ``task`` (its piece or
     shard) added to its answer. ``reset`` False (Dask: tasks share a worker process):
-    the peak is the process's so far. A task with ``release`` (a table step) first gives
-    back the heap that earlier tasks left (:func:`_heap_release`)."""
-    if task.get("release"):  # what earlier tasks left in this worker's heap is not this one's
+    the peak is the process's so far. A task with ``release`` (a table step), or the first
+    of another step in this worker (another ``fn``: a piece after shards), first gives back
+    the heap that earlier tasks left (:func:`_heap_release`)."""
+    step = getattr(fn, "__qualname__", repr(fn))
+    if task.get("release") or _LAST_STEP[0] not in (None, step):  # earlier tasks' heap is not this one's
         _heap_release()
+    _LAST_STEP[0] = step
     if reset:
         with contextlib.suppress(OSError):  # "5": reset the peak resident set size (Linux 4.0+)
             Path("/proc/self/clear_refs").write_text("5")
@@ -160,9 +164,10 @@ def _ready() -> None:
 
 def _worker_start() -> None:
     """A worker's allocators set for tasks that allocate and free many large arrays:
-    :func:`_heap_keep`, and no transparent huge pages for numpy's arrays. Not for the
-    tokenising pool: there neither changed the time (17 shards of ungdc, 2 workers), and
-    the heap kept added 80-120 MB to a shard's peak. Then :func:`_numba_ready`."""
+    :func:`_heap_keep`, and no transparent huge pages for numpy's arrays. A build's
+    shards run there too (one pool for every step): for them neither changed the time (17
+    shards of ungdc, 2 workers), and the heap kept adds 80-120 MB to a shard's peak; a
+    worker's first piece gives it back (:func:`measured`). Then :func:`_numba_ready`."""
     _heap_keep()
     _no_huge_pages()
     _numba_ready()

@@ -285,18 +285,15 @@ def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | N
     less than ``SMALL_WORK`` characters of text to tokenise; 1: this process).
     """
     say = progress or (lambda step: None)
-    jobs_count(jobs, 1)
     done = [shard_done(t) if reuse else None for t in tasks]
     todo = [t for t, d in zip(tasks, done, strict=True) if d is None]
     scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None
-    if jobs is None and sum(t["chars"] for t in todo) < SMALL_WORK:
-        jobs = 1  # starting worker processes would take longer than the work
+    jobs = shards_jobs(todo, jobs)
     built: dict[str, dict] = {}
     if todo:
-        where = f"on {scheduler}" if scheduler else f"in {jobs_count(jobs, len(todo))} process(es)"
+        where = f"on {scheduler}" if scheduler else f"in {jobs} process(es)"
         say(f"tokenising {len(todo)} of {len(tasks)} shards {where}")
-        results = run_tasks(shard_build, todo, jobs_count(jobs, len(todo)), scheduler,
-                            [f"formulae-shard-{t['key']}" for t in todo])
+        results = run_tasks(shard_build, todo, jobs, scheduler, [f"formulae-shard-{t['key']}" for t in todo])
         built = {r["key"]: r for r in results}
     out = []
     for task, have in zip(tasks, done, strict=True):
@@ -305,6 +302,16 @@ def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | N
                     "key": task["key"], "tokens": int(stamp["tokens"]), "reused": have is not None}
                    | ({} if have is not None else {k: stamp[k] for k in MEASURES}))
     return out
+
+
+def shards_jobs(todo: list[dict], jobs: int | None) -> int:
+    """Worker processes tokenising the shards ``todo``: ``jobs`` (default all cores; this
+    process alone for less than ``SMALL_WORK`` characters, as starting workers would take
+    longer than the work), at most one a shard."""
+    jobs_count(jobs, 1)
+    if jobs is None and sum(t["chars"] for t in todo) < SMALL_WORK:
+        return 1
+    return jobs_count(jobs, len(todo))
 
 
 # --- merging ---------------------------------------------------------------------
