@@ -69,6 +69,22 @@ a = np.ones(30 * 2**20 // 8); base = pool.anon_mb(); del a
 out["freed"] = base - pool.anon_mb()
 got = pool.measured(lambda t: {"anon_at_start": pool.anon_mb()}, {"piece": "table", "release": True})
 out["released"] = base - got["anon_at_start"]
+
+
+def shard(t):  # a step's task: leaves 30 MB in the heap
+    start = pool.anon_mb()
+    a = np.ones(30 * 2**20 // 8)
+    del a
+    return {"anon_at_start": start}
+
+
+def piece(t):  # another step's
+    return {"anon_at_start": pool.anon_mb()}
+
+
+first, second, other = (pool.measured(fn, {"piece": "x"}) for fn in (shard, shard, piece))
+out["same_step_kept"] = second["anon_at_start"] - first["anon_at_start"]
+out["next_step_released"] = second["anon_at_start"] - other["anon_at_start"]
 print(json.dumps(out))
 """
 
@@ -87,6 +103,9 @@ def test_workers_for_large_arrays_keep_their_heap_and_release_it_for_another_ste
     assert arrays["released"] > 25  # and a task marked "release" starts without it
     assert arrays["huge"] is False  # numpy's arrays there without transparent huge pages
     assert arrays["numba"] and not plain["numba"]  # and numba's registries loaded before the first kernel
+    # one pool serves a build's steps: a task finds the heap its step's earlier tasks left,
+    # the first task of the next step (another fn: a piece after shards) finds it given back
+    assert arrays["same_step_kept"] > 25 and arrays["next_step_released"] > 25
 
 
 def test_a_pool_for_large_arrays_starts_every_worker_at_once():

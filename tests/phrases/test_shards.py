@@ -213,6 +213,18 @@ def test_errors(ungd, store, monkeypatch):
         shards_run(tasks, scheduler="tcp://127.0.0.1:9", reuse=False)
 
 
+def test_the_scheduler_of_the_environment_runs_the_pieces_too(stores, monkeypatch):
+    """FORMULAE_SCHEDULER sends every step to the cluster, not only the shards: here every
+    shard is stored (nothing to tokenise) and the index is rebuilt for another ``max_n``,
+    so only the pieces can have tried the scheduler (no one listens on it)."""
+    monkeypatch.setenv("FORMULAE_SCHEDULER", "tcp://127.0.0.1:9")
+    monkeypatch.setattr("analysis.phrases.pool.SCHEDULER_TIMEOUT", "1s")
+    before = files(stores["pool"] / RECENT / "index" / "norm")
+    with pytest.raises(FormulaeError, match="cannot reach the Dask scheduler tcp://127.0.0.1:9"):
+        index_build(RECENT, "norm", stores["pool"], max_n=5, shard_chars=TINY)
+    assert files(stores["pool"] / RECENT / "index" / "norm") == before  # the index as it was
+
+
 def test_index_cli_reports_shards(stores):
     runner = CliRunner()
     args = ["index", "--corpus", RECENT, "--level", "norm", "--store", str(stores["pool"]), "-f", "json"]
