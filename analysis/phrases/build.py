@@ -36,8 +36,9 @@ from .index import (
     index_stamp,
     resolve_level,
 )
-from .pool import jobs_count, workers
+from .pool import workers
 from .shards import (
+    CHARS_PER_TOKEN,
     ENV_SCHEDULER,
     SHARD_CHARS,
     merge_jobs,
@@ -116,10 +117,14 @@ def _index_steps(corpus: str, level: str, store, how: tuple, plan: tuple, run: t
     """Tokenise the shards, merge and count them, and write the index (atomically)."""
     (tasks, kind, shard_chars), (jobs, scheduler, force) = plan, run
     target = index_dir(corpus, level, store)
-    # one pool for every step when the shards are tokenised in workers: the pieces' workers
-    # are the tokenisers' (their first piece gives back the heap the shards left, pool.measured)
-    todo = [t for t in tasks if force or shard_done(t) is None]
-    shared = jobs_count(jobs, 1 << 30) if kind != "tokens" and shards_jobs(todo, jobs) > 1 else 1
+    # one pool for every step when the shards are tokenised or merged in workers, opened
+    # before tokenising: the pieces' workers are the tokenisers' (their first piece gives back
+    # the heap the shards left, pool.measured), and where this process tokenises alone (one
+    # changed shard) they start meanwhile, on the core it leaves idle
+    done = [None if force else shard_done(t) for t in tasks]
+    todo = [t for t, d in zip(tasks, done, strict=True) if d is None]
+    tokens = sum(d["tokens"] if d else t["chars"] // CHARS_PER_TOKEN for t, d in zip(tasks, done, strict=True))
+    shared = max(shards_jobs(todo, jobs), merge_jobs(jobs, tokens)) if kind != "tokens" else 1
     with workers(shared, scheduler, arrays=True):
         _index_run(corpus, level, store, how, (tasks, kind, shard_chars), (jobs, scheduler, force), target)
 

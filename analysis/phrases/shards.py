@@ -67,6 +67,7 @@ from .pool import jobs_count, largest, run_tasks, step_times, workers
 from .tables import pieces_tables, tables_run
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
+CHARS_PER_TOKEN = 6  # about, in English (ungdc: 6.2): the tokens a shard's text will give, guessed
 SHARD_VERSION = "6"  # layout of a shard folder (2: with its suffix array; 4: and per suffix its second
 # token, sentence end, left neighbour and statement; 5: and its sentence starts and statement lengths;
 # 6: its stream as .npy arrays)
