@@ -27,8 +27,8 @@ from ..errors import FormulaeError
 SCHEDULER_TIMEOUT = "20s"  # to connect to a Dask scheduler
 SAMPLE_SECONDS = 0.02  # how often a task's anonymous memory is read (its peak is the largest sample)
 ENV_THREADS = "POLARS_MAX_THREADS"  # a worker's polars threads (:func:`_polars_threads`)
-_ACTIVE: list = []
-_LAST_STEP: list[str | None] = [None]  # the fn of the last task measured in this process (a worker)  # the pool open in this process (workers), reused by the steps run inside it
+_ACTIVE: list = []  # the pool open in this process (workers), reused by the steps run inside it
+_LAST_STEP: list[str | None] = [None]  # the fn of the last task measured in this process (a worker)
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 4 / 1024
 
 
