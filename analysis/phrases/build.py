@@ -26,6 +26,7 @@ from ..store import atomic_dir, read_json, store_lock, write_json
 from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
+from . import suffix
 from .engine import TABLE_WRITE, phrases_scan, pos_sorted
 from .index import (
     ARRAYS,
@@ -36,10 +37,9 @@ from .index import (
     index_stamp,
     resolve_level,
 )
-from .pool import workers
+from .pool import scheduler_of, workers
 from .shards import (
     CHARS_PER_TOKEN,
-    ENV_SCHEDULER,
     SHARD_CHARS,
     merge_jobs,
     shard_done,
@@ -52,7 +52,7 @@ from .shards import (
     shards_merge_tokens,
     shards_prune,
     shards_run,
-    surface_forms,
+    surface_kept,
 )
 
 # The n-gram passes run piece by piece in the workers with the suffix-array merge (the
@@ -105,7 +105,7 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
         have = read_json(target / "catalog.json") if (target / "catalog.json").exists() else {}
         shard_chars = int(have.get("shard_chars") or SHARD_CHARS)
     say("planning shards")
-    scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None  # the pieces' too, not only the shards'
+    scheduler = scheduler_of(scheduler)  # every step's, not only the shards'
     kind = shard_kind(level, manifest)
     tasks = shard_tasks(shard_plan(statements, shard_chars), corpus, store, manifest, kind)
     _index_steps(corpus, level, store, (manifest, params, say, statements),
@@ -266,6 +266,34 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
     surface = surface_forms(tokens, stream)
     del tokens
     return stream.select("doc", "sent", "pos", "start", "end", "form"), surface, words, analyzer
+
+
+def surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:
+    """Distinct countable surface -> its forms, exactly as the corpus was processed.
+
+    Lets a query turn simple words into ids without re-running the tokenizer/analyzer
+    (and without importing polars). Surfaces longer than ``SURFACE_MAX`` or with spaces
+    are left to the slow path.
+    """
+    countable = tokens.filter(pl.col("kind").is_in(["word", "number"])).select("doc", "start", "surface")
+    tok_key = (countable["doc"].to_numpy().astype(np.int64) << 32) | countable["start"].to_numpy().astype(np.int64)
+    piece_key = (stream["doc"].to_numpy().astype(np.int64) << 32) | stream["start"].to_numpy().astype(np.int64)
+    piece_tok = np.searchsorted(tok_key, piece_key, side="right") - 1
+    del tok_key, piece_key
+    n_pieces = np.bincount(piece_tok, minlength=countable.height)
+    first_piece = np.cumsum(n_pieces) - n_pieces
+    table = surface_kept(  # the strings' tests on the distinct surfaces only (a shard: 25 k of 1.7 M)
+        countable.lazy().select("surface")
+        .with_columns(pl.Series("first", first_piece), pl.Series("k", n_pieces))
+        .filter(pl.col("k") > 0)
+        .group_by("surface").agg(pl.col("first").first(), pl.col("k").first())
+        .collect())
+    k = table["k"].to_numpy().astype(np.int64)
+    first = table["first"].to_numpy().astype(np.int64)
+    piece, row = suffix.expand_runs(first, k)
+    forms = stream["form"].gather(piece)
+    return pl.DataFrame({"row": row, "form": forms}).group_by("row", maintain_order=True).agg("form").select(
+        table["surface"], pl.col("form").alias("forms"))
 
 
 def _formulae_version() -> str:

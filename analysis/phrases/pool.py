@@ -25,11 +25,17 @@ from pathlib import Path
 from ..errors import FormulaeError
 
 SCHEDULER_TIMEOUT = "20s"  # to connect to a Dask scheduler
+ENV_SCHEDULER = "FORMULAE_SCHEDULER"  # the scheduler when none is given
 SAMPLE_SECONDS = 0.02  # how often a task's anonymous memory is read (its peak is the largest sample)
 ENV_THREADS = "POLARS_MAX_THREADS"  # a worker's polars threads (:func:`_polars_threads`)
 _ACTIVE: list = []  # the pool open in this process (workers), reused by the steps run inside it
 _LAST_STEP: list[str | None] = [None]  # the fn of the last task measured in this process (a worker)
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 4 / 1024
+
+
+def scheduler_of(scheduler: str | None) -> str | None:
+    """The Dask scheduler a build's steps run on: ``scheduler``, else ``$FORMULAE_SCHEDULER``."""
+    return scheduler or os.environ.get(ENV_SCHEDULER) or None
 
 
 def jobs_count(jobs: int | None, n: int) -> int:

@@ -28,18 +28,13 @@ are merged by first-word pieces that count their own n-grams
 :func:`analysis.phrases.engine.phrases_scan` over the whole stream, whatever the shard
 sizes, the number of worker processes or the cluster.
 
-Shard boundaries (:func:`shard_plan`) fall between years (of ``date``), about every
-``shard_chars`` characters of text, and inside a year only when the year alone is longer
-than that. Statements added at the end (a new year, or the current one) change the last
-shard only, and new shards follow it; statements added or changed in the middle change
-their own shard, and move a later boundary only where the text before a year start
-crosses a multiple of ``shard_chars``.
+Shard boundaries fall between years (:func:`shard_plan`): statements added at the end
+change the last shard only, and new shards follow it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -63,7 +58,7 @@ from ..text.tokens import tokens_build
 from . import suffix
 from .engine import Encoded, doc_weights, forms_encode, piece_scan, sentence_starts
 from .index import code_sha
-from .pool import jobs_count, largest, run_tasks, step_times, workers
+from .pool import jobs_count, largest, run_tasks, scheduler_of, step_times, workers
 from .tables import pieces_tables, tables_run
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
@@ -71,7 +66,6 @@ CHARS_PER_TOKEN = 6  # about, in English (ungdc: 6.2): the tokens a shard's text
 SHARD_VERSION = "6"  # layout of a shard folder (2: with its suffix array; 4: and per suffix its second
 # token, sentence end, left neighbour and statement; 5: and its sentence starts and statement lengths;
 # 6: its stream as .npy arrays)
-ENV_SCHEDULER = "FORMULAE_SCHEDULER"
 SMALL_WORK = 4_000_000  # characters to tokenise below which the default is no worker process
 SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
 STREAM_COLS = ("fid", "start", "end", "sent")  # a shard's stream: stream_<name>.npy (uint32)
@@ -236,34 +230,6 @@ def shard_suffix_write(folder: Path, ids: np.ndarray, starts: np.ndarray, n_voca
         np.save(folder / f"{name}.npy", arr)
 
 
-def surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:
-    """Distinct countable surface -> its forms, exactly as the corpus was processed.
-
-    Lets a query turn simple words into ids without re-running the tokenizer/analyzer
-    (and without importing polars). Surfaces longer than ``SURFACE_MAX`` or with spaces
-    are left to the slow path.
-    """
-    countable = tokens.filter(pl.col("kind").is_in(["word", "number"])).select("doc", "start", "surface")
-    tok_key = (countable["doc"].to_numpy().astype(np.int64) << 32) | countable["start"].to_numpy().astype(np.int64)
-    piece_key = (stream["doc"].to_numpy().astype(np.int64) << 32) | stream["start"].to_numpy().astype(np.int64)
-    piece_tok = np.searchsorted(tok_key, piece_key, side="right") - 1
-    del tok_key, piece_key
-    n_pieces = np.bincount(piece_tok, minlength=countable.height)
-    first_piece = np.cumsum(n_pieces) - n_pieces
-    table = surface_kept(  # the strings' tests on the distinct surfaces only (a shard: 25 k of 1.7 M)
-        countable.lazy().select("surface")
-        .with_columns(pl.Series("first", first_piece), pl.Series("k", n_pieces))
-        .filter(pl.col("k") > 0)
-        .group_by("surface").agg(pl.col("first").first(), pl.col("k").first())
-        .collect())
-    k = table["k"].to_numpy().astype(np.int64)
-    first = table["first"].to_numpy().astype(np.int64)
-    piece, row = suffix.expand_runs(first, k)
-    forms = stream["form"].gather(piece)
-    return pl.DataFrame({"row": row, "form": forms}).group_by("row", maintain_order=True).agg("form").select(
-        table["surface"], pl.col("form").alias("forms"))
-
-
 def surface_kept(surfaces: pl.DataFrame) -> pl.DataFrame:
     """The rows of the fast query map among distinct surfaces (``surface`` and what it maps
     to): at most ``SURFACE_MAX`` characters, no white space; sorted by surface."""
@@ -288,7 +254,7 @@ def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | N
     say = progress or (lambda step: None)
     done = [shard_done(t) if reuse else None for t in tasks]
     todo = [t for t, d in zip(tasks, done, strict=True) if d is None]
-    scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None
+    scheduler = scheduler_of(scheduler)
     jobs = shards_jobs(todo, jobs)
     built: dict[str, dict] = {}
     if todo:
@@ -306,9 +272,8 @@ def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | N
 
 
 def shards_jobs(todo: list[dict], jobs: int | None) -> int:
-    """Worker processes tokenising the shards ``todo``: ``jobs`` (default all cores; this
-    process alone for less than ``SMALL_WORK`` characters, as starting workers would take
-    longer than the work), at most one a shard."""
+    """Worker processes tokenising ``todo``: ``jobs`` (default all cores; none for less than
+    ``SMALL_WORK`` characters: starting workers would take longer), at most one a shard."""
     jobs_count(jobs, 1)
     if jobs is None and sum(t["chars"] for t in todo) < SMALL_WORK:
         return 1
@@ -330,11 +295,8 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
     array is kept then: the suffix-array pieces take each suffix's from its shard.
     """
     folders = [Path(t["folder"]) for t in tasks]
-    vocab = pl.Series("form", [], pl.String)  # united MERGE_BATCH shards at a time: never shards x vocabulary
-    for k in range(0, len(folders), MERGE_BATCH):
-        vocab = pl.concat([vocab, *(pl.read_parquet(f / "vocab.parquet")["form"] for f in folders[k:k + MERGE_BATCH])]
-                          ).unique()
-    vocab = vocab.sort()
+    vocab = _united(folders, "vocab.parquet", pl.DataFrame(schema={"form": pl.String}), lambda d: d.unique())
+    vocab = vocab["form"].sort()
     n = sum(c["tokens"] for c in catalog)
     into = into if n else None  # (no memory map of an empty array)
     names = dict.fromkeys(("ids", "start", "end") if into else ("ids", "doc", "start", "end", "sent"), np.uint32)
@@ -343,10 +305,7 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
     at = 0
     try:
         for task, folder in zip(tasks, folders, strict=True):
-            # both sorted, so a local form's global id is its place in the merged vocabulary
-            local = pl.read_parquet(folder / "vocab.parquet")["form"]
-            to_global = vocab.search_sorted(local, side="left").to_numpy().astype(np.uint32)
-            maps.append(to_global)
+            maps.append(to_global := shard_map(folder, vocab))
             ids = to_global[np.load(folder / "stream_fid.npy")]
             put("ids", ids)
             put("start", np.load(folder / "stream_start.npy"))
@@ -364,18 +323,29 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
             del ids
     finally:
         arrays = close()
-    surface = pl.DataFrame(schema={"surface": pl.String, "forms": pl.List(pl.String)})
-    for k in range(0, len(folders), MERGE_BATCH):  # the first shard's forms of a surface win, as in one pass
-        surface = pl.concat([surface, *(pl.read_parquet(f / "surface.parquet") for f in folders[k:k + MERGE_BATCH])]
-                            ).unique("surface", keep="first", maintain_order=True)
-    surface = surface.sort("surface")
-    if into is None:
-        return Encoded(vocab=vocab, ids=arrays["ids"], doc=arrays["doc"], sent=arrays["sent"],
-                       start=arrays["start"], end=arrays["end"]), surface
-    return Encoded(vocab=vocab, ids=arrays["ids"], doc=np.zeros(0, np.uint32), sent=np.zeros(0, np.uint32),
-                   start=arrays["start"], end=arrays["end"], staged=str(into), counts=counts,
-                   starts=np.concatenate(starts), n_split=n_split, doc_tokens=np.concatenate(doc_tokens),
-                   maps=maps), surface
+    schema = {"surface": pl.String, "forms": pl.List(pl.String)}  # a surface's first shard's forms win
+    surface = _united(folders, "surface.parquet", pl.DataFrame(schema=schema),
+                      lambda d: d.unique("surface", keep="first", maintain_order=True)).sort("surface")
+    none = np.zeros(0, np.uint32)  # staged: no statement or sentence array
+    staged: dict = {} if into is None else {"staged": str(into), "counts": counts, "starts": np.concatenate(starts),
+                                            "n_split": n_split, "doc_tokens": np.concatenate(doc_tokens)}
+    return Encoded(vocab=vocab, ids=arrays["ids"], doc=arrays.get("doc", none), sent=arrays.get("sent", none),
+                   start=arrays["start"], end=arrays["end"], maps=maps, **staged), surface
+
+
+def _united(folders: list[Path], name: str, frame: pl.DataFrame, unite) -> pl.DataFrame:
+    """``unite`` over ``frame`` and the shards' ``name`` tables, in shard order, ``MERGE_BATCH``
+    shards at a time (never every shard's table at once)."""
+    for k in range(0, len(folders), MERGE_BATCH):
+        frame = unite(pl.concat([frame, *(pl.read_parquet(f / name) for f in folders[k:k + MERGE_BATCH])]))
+    return frame
+
+
+def shard_map(folder: Path, vocab: pl.Series) -> np.ndarray:
+    """A shard's local form id -> its id in the merged ``vocab`` (uint32): both vocabularies
+    are sorted, so a form's global id is its place in the merged one."""
+    return vocab.search_sorted(pl.read_parquet(folder / "vocab.parquet")["form"], side="left").to_numpy().astype(
+        np.uint32)
 
 
 PIECE_TOKENS = 4_000_000  # tokens a piece of the merged suffix array holds (about; one first token may hold more)
@@ -436,11 +406,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         parts, at_cut, tok0 = [], [], 0
         for k, (task, entry) in enumerate(zip(tasks, catalog, strict=True)):
             folder = Path(task["folder"])
-            if stream.maps is not None:  # made by shards_merge_stream
-                to_global = stream.maps[k].astype(np.int64)
-            else:
-                local = pl.read_parquet(folder / "vocab.parquet")["form"]
-                to_global = stream.vocab.search_sorted(local, side="left").to_numpy().astype(np.int64)  # both sorted
+            to_global = (stream.maps[k] if stream.maps is not None else shard_map(folder, stream.vocab)).astype(np.int64)
             np.save(scratch / f"map{k}.npy", to_global)
             parts.append({"folder": task["folder"], "map": str(scratch / f"map{k}.npy"), "tok0": tok0,
                           "doc0": int(task["lo"])})

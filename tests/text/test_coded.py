@@ -18,7 +18,8 @@ from test_scanner import TEXTS
 
 from analysis.errors import FormulaeError
 from analysis.ingest.snapshot import corpus_load
-from analysis.phrases.shards import surface_forms, surface_kept
+from analysis.phrases.build import surface_forms
+from analysis.phrases.shards import surface_kept
 from analysis.text.coded import forms_coded
 from analysis.text.tokens import tokens_build, tokens_level
 
