@@ -296,3 +296,23 @@ def npy_windows(path: Path):
         return np.memmap(path, dtype, "r", offset=offset + lo * dtype.itemsize, shape=(hi - lo,))
 
     return window, n
+
+
+PARTED = ("ngrams", "maximal")  # the tables stored in parts (table_part): a file a level
+
+
+def table_part(folder: Path, which: str, part: int | str) -> Path:
+    """The file of one part of a stored table (``which``: ``ngrams`` or ``maximal``): the
+    rows of level ``part`` (n = 1, 2, ...: ``n001.parquet``, ...) or, for ``part`` "long",
+    the maximal table's phrases longer than ``max_n``. The parts are written side by
+    side, one task each (``analysis.phrases.tables``)."""
+    return folder / which / (f"n{part:03d}.parquet" if isinstance(part, int) else f"{part}.parquet")
+
+
+def table_files(folder: Path, which: str) -> list[Path]:
+    """A stored table's files in row order: its levels by n, then its long phrases."""
+    parts = sorted((folder / which).glob("n*.parquet"))
+    if not parts:
+        raise FormulaeError(f"index {folder}: its {which} table is missing (rebuild it with --force)")
+    long = table_part(folder, which, "long")
+    return parts + ([long] if long.exists() else [])

@@ -113,8 +113,8 @@ def build(decl: Path, store: Path, jobs: int, shard_chars: int | None = None, fo
 
 def index_files(store: Path) -> dict[str, str]:
     folder = store / "ungdc" / "index" / "norm"
-    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(folder.iterdir())
-            if f.name not in ("manifest.json", "catalog.json")}
+    return {str(f.relative_to(folder)): hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(folder.rglob("*"))
+            if f.is_file() and f.name not in ("manifest.json", "catalog.json")}
 
 
 def write_corpus(folder: Path, keep_year: int | None = None, copies: int = 1) -> Path:

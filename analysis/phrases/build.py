@@ -27,7 +27,7 @@ from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
 from . import suffix
-from .engine import TABLE_WRITE, phrases_scan, pos_sorted
+from .engine import phrases_scan, pos_sorted, tables_write
 from .index import (
     ARRAYS,
     PhraseIndex,
@@ -188,11 +188,11 @@ def _index_scan_write(corpus: str, level: str, store, how: tuple, shards: tuple,
         scan.vocab.write_parquet(tmp / "vocab.parquet")
         meta.join(scan.docs.select("doc", "tokens", "first"), on="doc", how="left").sort("doc").write_parquet(
             tmp / "docs.parquet")
-        for name in ("ngrams", "maximal"):
-            if scan.tables is not None:  # written by the table steps (tables.py) in the workers
-                os.replace(Path(scan.tables["folder"]) / f"{name}.parquet", tmp / f"{name}.parquet")
-            else:
-                getattr(scan, name).write_parquet(tmp / f"{name}.parquet", **TABLE_WRITE)
+        if scan.tables is not None:  # written by the table steps (tables.py) in the workers
+            for name in ("ngrams", "maximal"):
+                os.replace(Path(scan.tables["folder"]) / name, tmp / name)
+        else:
+            tables_write(tmp, scan.ngrams, scan.maximal, max_n)
         if words is not None:
             words.write_parquet(tmp / "words.parquet")
         write_json(tmp / "catalog.json", {"kind": kind, "shard_chars": shard_chars, "shards": catalog,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import FormulaeError, IndexMissing
-from ..store import corpus_dir, file_sha256, read_json
+from ..store import PARTED, corpus_dir, file_sha256, read_json, table_files
 from ..vocab import LEVELS, check, check_level, default_level
 from . import suffix
 
@@ -185,6 +185,8 @@ class PhraseIndex:
     def table(self, name: str) -> pl.LazyFrame:
         import polars as pl
 
+        if name in PARTED:
+            return pl.scan_parquet(table_files(self.folder, name))
         return pl.scan_parquet(self.folder / f"{name}.parquet")
 
     @property

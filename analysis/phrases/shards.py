@@ -59,7 +59,7 @@ from . import suffix
 from .engine import Encoded, doc_weights, forms_encode, piece_scan, sentence_starts
 from .index import code_sha
 from .pool import jobs_count, largest, run_tasks, scheduler_of, step_times, workers
-from .tables import pieces_tables, tables_run
+from .tables import tables_run
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
 CHARS_PER_TOKEN = 6  # about, in English (ungdc: 6.2): the tokens a shard's text will give, guessed
@@ -373,9 +373,8 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
 
     With ``scan`` (``canon``, ``max_n``, ``min_statements``, ``min_len``, ``dest``) each
     piece also counts its ranks (:func:`analysis.phrases.engine.piece_scan`) and the tables
-    are made from the pieces (:mod:`analysis.phrases.tables`): written into ``dest`` by the
-    workers (row counts in ``tables``), or here when ``dest`` is None (the frames); the LCP
-    is then not kept (None). A ``staged`` stream is read from its files, and the suffix
+    are made from the pieces (:mod:`analysis.phrases.tables`) and written into ``dest`` (row
+    counts in ``tables``); the LCP is then not kept (None). A ``staged`` stream is read from its files, and the suffix
     array is written beside them (returned memory-mapped).
     """
     say = progress or (lambda step: None)
@@ -402,7 +401,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
             np.savez(scratch / "ctx.npz", canon=np.asarray(scan["canon"], np.int32), doc_share=share, counts=counts,
                      min_statements=int(scan["min_statements"]), min_len=int(scan["min_len"]))
             scan = {k: int(scan[k]) for k in ("max_n", "min_statements", "min_len")} | {
-                "total": n, "dest": scan.get("dest")}
+                "total": n, "dest": scan["dest"]}
         parts, at_cut, tok0 = [], [], 0
         for k, (task, entry) in enumerate(zip(tasks, catalog, strict=True)):
             folder = Path(task["folder"])
@@ -437,9 +436,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
             sa, cl = merged["sa"], merged.get("cl")
             info: dict = {"pieces": len(pieces), "words_split": len({p["word"] for p in pieces if "word" in p})
                           } | largest(done, "piece") | {"steps": {"pieces": step_times(done)}}
-            if scan is not None and scan["dest"] is None:
-                info["tables"] = pieces_tables(scratch, len(pieces), sa, scan)
-            elif scan is not None:  # in workers too: the parent never holds the tables
+            if scan is not None:  # in workers too: the parent never holds the tables
                 say("n-gram and maximal tables from the pieces")
                 info["tables"] = tables_run(scratch, len(pieces), sa, scan, (jobs, scheduler))
                 info["steps"]["tables"] = info["tables"].pop("steps")

@@ -7,15 +7,16 @@ from them in parallel steps (:func:`tables_run`), so no process holds more than 
 counting and the two tables are written side by side:
 
 1. :func:`isa_tasks`, a window of positions each: the inverse suffix array (every
-   position's rank), for n >= 3;
-2. :func:`level_table`, one task per n: ``f_b1`` (the freq of the row's last n-1 tokens:
-   level n-1's row of them, in whatever piece holds it, found by the rank of the suffix
-   after the row's first position, :func:`tail_freq`) and the association measures
-   (``engine.ngram_part``), written as ``lvl<n>.arrow`` with the rows that are maximal
-   (``mx<n>.npy``);
-3. :func:`table_write`, one task per table: ``ngrams.parquet`` (every level in order, the
-   ``gram`` row index) and ``maximal.parquet`` (the maximal rows of the levels, then the
-   long phrases kept by the whole text's expansion budget).
+   position's rank), for n >= 3; beside them level 1 and :func:`long_table`, the maximal
+   phrases longer than ``max_n`` kept by the whole text's expansion budget;
+2. :func:`level_table`, one task per n >= 2: ``f_b1`` (the freq of the row's last n-1
+   tokens: level n-1's row of them, in whatever piece holds it, found by the rank of the
+   suffix after the row's first position, :func:`tail_freq`) and the association measures
+   (``engine.ngram_part``).
+
+Each task writes its level's part of both tables (``ngrams/n<n>.parquet`` with the
+``gram`` row index, ``maximal/n<n>.parquet``; :func:`analysis.store.table_part`),
+so the writing is spread over the tasks (one task a table took 3.6 s after the levels).
 
 The result is the table of one :func:`analysis.phrases.engine.phrases_scan` over the
 whole text, rows in its order (by n, then rank), byte for byte once written.
@@ -32,12 +33,12 @@ from ..errors import FormulaeError
 from ..store import npy_windows
 from . import engine, suffix  # engine's expansion budget is read when used (tests change it)
 from .engine import (
-    TABLE_WRITE,
     group_stats,
     has_duplicates,
     maximal_table,
     ngram_part,
     ngram_table,
+    table_part_write,
 )
 from .pool import largest, run_tasks, step_times
 
@@ -46,9 +47,10 @@ ISA_WINDOW = 32 << 20  # positions of the inverse suffix array a task makes at m
 ROW_COLUMNS = ["n", "freq", "statements", "distinct_statements", "dp", "sa_lo", "pos", "mx"]
 
 
-def level_table(out: Path, pieces: int, n: int, total: int) -> int:
-    """Level ``n`` of the n-gram table from the pieces' rows: ``lvl<n>.arrow`` and the
-    maximal rows (``mx<n>.npy``, row numbers within the level) in ``out``; returns its rows."""
+def level_table(out: Path, pieces: int, n: int, total: int, offset: int, dest: Path) -> dict:
+    """Level ``n`` of the n-gram table from the pieces' rows, and its maximal rows, written
+    as their tables' level-``n`` parts in ``dest`` (the ``gram`` index from ``offset``:
+    the rows of the levels before); returns its ``rows`` and ``maximal`` rows."""
     def level(k: int, columns: list[str]) -> pl.DataFrame | None:  # level k's rows from every piece
         names = [out / f"ng{j}_{k}.arrow" for j in range(pieces) if (out / f"ng{j}_{k}.arrow").exists()]
         return pl.concat([pl.read_ipc(f, columns=columns) for f in names], rechunk=True) if names else None
@@ -57,16 +59,26 @@ def level_table(out: Path, pieces: int, n: int, total: int) -> int:
     if n == 1:
         raw = split_words(out, pieces, raw)
     if raw is None or raw.height == 0:
-        return 0
-    if n >= 3:  # f_b1: the freq of the row's last n-1 tokens, the level n-1 row holding the suffix after pos
-        prev = level(n - 1, ["sa_lo", "freq"])
-        if prev is None:  # pragma: no cover - level n has rows, so n-1 has
-            raise FormulaeError(f"level {n}: the pieces' files of level {n - 1} are missing")
-        raw = raw.with_columns(pl.Series("f_b1", tail_freq(out, raw["pos"].to_numpy(), prev, n, total), pl.UInt32))
-        del prev
-    np.save(out / f"mx{n}.npy", np.flatnonzero(raw["mx"].to_numpy()))
-    ngram_part(raw, n, float(max(total, 1))).write_ipc(out / f"lvl{n}.arrow")
-    return raw.height
+        ngrams, maximal = ngram_table([]), maximal_table([], None)
+    else:
+        if n >= 3:  # f_b1: the freq of the row's last n-1 tokens, the level n-1 row holding the suffix after pos
+            prev = level(n - 1, ["sa_lo", "freq"])
+            if prev is None:  # pragma: no cover - level n has rows, so n-1 has
+                raise FormulaeError(f"level {n}: the pieces' files of level {n - 1} are missing")
+            raw = raw.with_columns(pl.Series("f_b1", tail_freq(out, raw["pos"].to_numpy(), prev, n, total),
+                                             pl.UInt32))
+            del prev
+        part = ngram_part(raw, n, float(max(total, 1)))
+        ngrams, maximal = ngram_table([part], offset), maximal_table([part.filter(raw["mx"])], None)
+    table_part_write(dest, "ngrams", n, ngrams)
+    table_part_write(dest, "maximal", n, maximal)
+    return {"rows": ngrams.height, "maximal": maximal.height}
+
+
+def level_rows(out: Path, pieces: int, n: int) -> int:
+    """The rows of level ``n`` >= 2 (the pieces' rows of it: none is added or dropped)."""
+    names = [out / f"ng{j}_{n}.arrow" for j in range(pieces) if (out / f"ng{j}_{n}.arrow").exists()]
+    return sum(pl.scan_ipc(f).select(pl.len()).collect().item() for f in names)
 
 
 def tail_freq(out: Path, pos: np.ndarray, prev: pl.DataFrame, n: int, total: int) -> np.ndarray:
@@ -152,96 +164,66 @@ def split_words(out: Path, pieces: int, raw: pl.DataFrame | None) -> pl.DataFram
     return pl.concat([raw, words.cast(dict(raw.schema))]).sort("sa_lo")
 
 
-def _kept(heights: list[int]) -> list[int]:
-    """The heights of the levels kept: n = 1.. up to the first empty one (as the
-    one-process passes stop)."""
-    return heights[:heights.index(0)] if 0 in heights else list(heights)
-
-
-def table_write(out: Path, which: str, heights: list[int], pieces: int, total: int, dest: Path) -> dict:
-    """Write ``dest/<which>.parquet`` (``ngrams`` or ``maximal``) from the levels; return
-    its row count (and, for ``maximal``, ``long_skipped``)."""
-    frame, extra = table_frame(out, which, heights, pieces, total)
-    frame.write_parquet(dest / f"{which}.parquet", **TABLE_WRITE)
-    return {which: frame.height} | extra
-
-
-def table_frame(out: Path, which: str, heights: list[int], pieces: int, total: int) -> tuple[pl.DataFrame, dict]:
-    """The ``ngrams`` or ``maximal`` table (see :func:`table_write`) and its extras."""
-    kept = _kept(heights)
-    if which == "ngrams":
-        return ngram_table([pl.read_ipc(out / f"lvl{n}.arrow") for n in range(1, len(kept) + 1)]), {}
-    # the maximal rows of each level, read level by level: never the whole n-gram table here
-    short = [pl.read_ipc(out / f"lvl{n}.arrow")[np.load(out / f"mx{n}.npy")]
-             for n in range(1, len(kept) + 1)]
+def long_table(out: Path, pieces: int, total: int, dest: Path) -> dict:
+    """The maximal table's phrases longer than ``max_n``, kept by the whole text's expansion
+    budget (:func:`analysis.phrases.engine.phrases_scan`'s global cut), written as its
+    ``long`` part in ``dest``; returns its rows (``maximal``) and ``long_skipped``."""
     cand = [np.load(out / f"cand{j}.npy") for j in range(pieces) if (out / f"cand{j}.npy").exists()]
     h, lo, size = np.concatenate(cand, axis=1) if cand else np.zeros((3, 0), np.int64)
     order = np.lexsort((lo, h))  # the global cut of the expansion budget (engine._long_phrases)
     fits = int(np.searchsorted(np.cumsum(size[order]), engine.EXPAND_PER_TOKEN * total + engine.EXPAND_BATCH, side="right"))
     chosen = h[order[:fits]] * (total + 1) + lo[order[:fits]]
-    longs = [pl.read_ipc(out / f"long{j}.arrow") for j in range(pieces)
-             if (out / f"long{j}.arrow").exists()]
+    longs = [pl.read_ipc(out / f"long{j}.arrow") for j in range(pieces) if (out / f"long{j}.arrow").exists()]
     long_part = pl.concat(longs) if longs else None
     if long_part is not None:
         key = long_part["n"].to_numpy() * (total + 1) + long_part["sa_lo"].to_numpy()
         long_part = long_part.filter(pl.Series(np.isin(key, chosen))).sort("sa_lo", "n")
-    return maximal_table(short, long_part), {"long_skipped": len(lo) - fits}
-
-
-def pieces_tables(out: Path, pieces: int, sa: np.ndarray, scan: dict) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """(ngrams, maximal, long_skipped) in this process: the same tables as the three steps."""
-    total = len(sa)
-    for task in isa_tasks(out, sa, 1) if scan["max_n"] >= 3 else []:
-        table_task(task)
-    heights = []
-    for n in range(1, scan["max_n"] + 1):
-        heights.append(level_table(out, pieces, n, total))
-        if not heights[-1]:
-            break
-    ngrams, _ = table_frame(out, "ngrams", heights, pieces, total)
-    maximal, extra = table_frame(out, "maximal", heights, pieces, total)
-    return ngrams, maximal, extra["long_skipped"]
+    frame = maximal_table([], long_part)
+    table_part_write(dest, "maximal", "long", frame)
+    return {"maximal": frame.height, "long_skipped": len(lo) - fits}
 
 
 def tables_run(scratch: Path, pieces: int, sa: np.ndarray, scan: dict, where: tuple) -> dict:
-    """Write ``ngrams.parquet`` and ``maximal.parquet`` into ``scan['dest']`` from the
-    pieces' counts (windows of the inverse suffix array for n >= 3, :func:`isa_tasks`; then
-    one task a level, then one a table, run by
-    :func:`analysis.phrases.pool.run_tasks` with ``where`` = (jobs, scheduler)); return their row counts,
+    """Write the ``ngrams`` and ``maximal`` tables into ``scan['dest']`` from the pieces'
+    counts, a part a task (:func:`analysis.store.table_part`), run by
+    :func:`analysis.phrases.pool.run_tasks` with ``where`` = (jobs, scheduler) in two
+    steps: the windows of the inverse suffix array (n >= 3 find their last n-1 words' row
+    by rank, :func:`isa_tasks`), level 1 and the long phrases; then levels 2.. (their
+    ``gram`` offsets known from level 1's rows and the pieces' rows). Levels stop at the
+    first empty one, as the one-process passes do. Returns the tables' row counts,
     ``long_skipped``, the folder, the largest worker's peak and the tasks' times (``steps``)."""
     jobs, scheduler = where
-    total = len(sa)
-    base = {"scratch": str(scratch), "pieces": pieces, "total": total, "release": True}
-    done = []
-    if scan["max_n"] >= 3:  # the rows of n >= 3 find their last n-1 words' row by rank
-        isa = [base | t for t in isa_tasks(scratch, sa, jobs)]
-        done += run_tasks(table_task, isa, jobs, scheduler, [f"formulae-tables-{scratch.name}-{t['piece']}" for t in isa])
-    levels = [base | {"piece": f"level{n}", "n": n} for n in range(1, scan["max_n"] + 1)]
-    done += (rows := run_tasks(table_task, levels, jobs, scheduler,
-                               [f"formulae-tables-{scratch.name}-{t['piece']}" for t in levels]))
-    heights = [d["rows"] for d in rows]
-    writes = [base | {"piece": which, "which": which, "heights": heights, "dest": scan["dest"]}
-              for which in ("ngrams", "maximal")]
-    done += (wrote := run_tasks(table_task, writes, jobs, scheduler,
-                                [f"formulae-tables-{scratch.name}-{t['piece']}" for t in writes]))
-    return {"folder": scan["dest"], "ngrams": wrote[0]["ngrams"], "maximal": wrote[1]["maximal"],
-            "long_skipped": wrote[1]["long_skipped"], "largest": largest(done, "tables"),
+    total, dest = len(sa), scan["dest"]
+
+    def run(todo: list[dict]) -> list[dict]:
+        todo = [{"scratch": str(scratch), "pieces": pieces, "total": total, "dest": dest, "release": True} | t
+                for t in todo]
+        return run_tasks(table_task, todo, jobs, scheduler, [f"formulae-tables-{scratch.name}-{t['piece']}" for t in todo])
+
+    first = (isa_tasks(scratch, sa, jobs) if scan["max_n"] >= 3 else []) + [
+        {"piece": "level1", "n": 1, "offset": 0}, {"piece": "long"}]
+    done = run(first)
+    heights = [done[-2]["rows"]] + [level_rows(scratch, pieces, n) for n in range(2, scan["max_n"] + 1)]
+    heights = heights[:heights.index(0)] if 0 in heights else heights
+    offsets = np.cumsum([0] + heights).tolist()
+    levels = run([{"piece": f"level{n}", "n": n, "offset": offsets[n - 1], "size": heights[n - 1]}
+                  for n in range(2, len(heights) + 1)])
+    done += levels
+    return {"folder": dest, "ngrams": sum(heights), "maximal": sum(d.get("maximal", 0) for d in done),
+            "long_skipped": done[len(first) - 1]["long_skipped"], "largest": largest(done, "tables"),
             "steps": step_times(done)}
 
 
 def table_task(task: dict) -> dict:
-    """One step of the tables (runs in a worker): a ``window`` of the inverse suffix array
-    (:func:`isa_tasks`), level ``n`` (:func:`level_table`) or the ``which`` table written
-    into ``dest`` (:func:`table_write`)."""
+    """One part of the tables (runs in a worker): a ``window`` of the inverse suffix array
+    (:func:`isa_tasks`), level ``n`` (:func:`level_table`) or the long phrases
+    (:func:`long_table`), written into ``dest``."""
     out = Path(task["scratch"])
     if "window" in task:  # a window of the inverse suffix array
         window, n = npy_windows(Path(task["sa"]))
         np.save(out / f"{task['piece']}.npy",
                 suffix.inverse_part(lambda r0, r1: np.array(window(r0, r1)), n, *task["window"]))
-        got = {}
-    elif "n" in task:
-        got = {"rows": level_table(out, task["pieces"], task["n"], task["total"])}
-    else:
-        got = table_write(out, task["which"], task["heights"], task["pieces"], task["total"], Path(task["dest"]))
-    return got
-
+        return {}
+    if "n" in task:
+        return level_table(out, task["pieces"], task["n"], task["total"], task["offset"], Path(task["dest"]))
+    return long_table(out, task["pieces"], task["total"], Path(task["dest"]))

@@ -36,7 +36,7 @@ from analysis.phrases.shards import (
     shard_tasks,
     shards_run,
 )
-from analysis.store import read_json
+from analysis.store import read_json, table_files
 from analysis.text.tokens import tokens_build, tokens_level
 
 SMALL = 1_000_000  # characters a shard: ungd (16.9 M characters) gets 18 shards
@@ -47,9 +47,9 @@ def recent(record: dict) -> bool:
 
 
 def files(folder: Path) -> dict[str, str]:
-    """sha256 of every file of an index but its manifest and shard catalog."""
-    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(folder.iterdir())
-            if f.name not in ("manifest.json", "catalog.json")}
+    """sha256 of every file of an index (its tables' parts too) but its manifest and shard catalog."""
+    return {str(f.relative_to(folder)): hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(folder.rglob("*"))
+            if f.is_file() and f.name not in ("manifest.json", "catalog.json")}
 
 
 def ingest_copy(project_root: Path, store: Path, folder: Path, name: str, keep=None, edit=None) -> str:
@@ -97,7 +97,7 @@ def stores(tmp_path_factory, project_root):
 
 def test_sharded_builds_are_byte_identical(stores):
     want = files(stores["single"] / RECENT / "index" / "norm")
-    assert len(want) == 18  # every array and table of the index
+    assert len(want) == 16 + 8 + 9  # every array and table of the index: ngrams a file a level (8), maximal also its long phrases
     for way in ("pool", "dask"):
         folder = stores[way] / RECENT / "index" / "norm"
         assert files(folder) == want, way
@@ -428,11 +428,17 @@ def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, ma
     monkeypatch.setattr(sh, "PIECE_TOKENS", piece_tokens)  # 19: words split by their second token
     contexts_set(monkeypatch, sh, contexts)
     monkeypatch.setattr(tables, "ISA_WINDOW", 100 + seed)  # a row's tail found by rank: ISA made in windows
+    dest, one = tmp_path / "tables", tmp_path / "one"
+    dest.mkdir()
     sa, cl, info = sh.shards_merge_suffix(tasks, catalog, stream, jobs=1, scan={
-        "canon": canon, "max_n": max_n, "min_statements": 2, "min_len": 2})
-    ngrams, maximal, skipped = info["tables"]
+        "canon": canon, "max_n": max_n, "min_statements": 2, "min_len": 2, "dest": str(dest)})
+    ngrams, maximal = (pl.read_parquet(table_files(dest, t)) for t in ("ngrams", "maximal"))
+    got = info["tables"]
     assert info["pieces"] >= 8 and cl is None and np.array_equal(sa, whole.sa)
     assert (info["words_split"] >= 5) == (piece_tokens < 97)
     assert whole.ngrams.height > 100 and whole.maximal.filter(pl.col("n") > max_n).height > 1
-    assert (skipped > 0) == budget and skipped == whole.long_skipped
+    assert (got["long_skipped"] > 0) == budget and got["long_skipped"] == whole.long_skipped
+    assert (got["ngrams"], got["maximal"]) == (whole.ngrams.height, whole.maximal.height)
     assert ngrams.equals(whole.ngrams) and maximal.equals(whole.maximal)
+    engine.tables_write(one, whole.ngrams, whole.maximal, max_n)  # the one-process index's files, byte for byte
+    assert files(dest) == files(one) and len(files(one)) == 2 * whole.ngrams["n"].max() + 1
