@@ -42,7 +42,7 @@ def forms_coded(statements: pl.LazyFrame | pl.DataFrame, *, language: str, line_
                 level: str) -> CodedStream:
     """The form stream of ``level`` (``exact`` or ``norm``) of the statements (``doc``,
     ``text``), coded (:class:`CodedStream`): the rows of :func:`tokens_level` at that level."""
-    from .scanner import number, scan
+    from .scanner import number, rows_kept, scan
 
     if level not in CODED_LEVELS:
         raise FormulaeError(f"forms_coded: level {level!r} is not one of {', '.join(CODED_LEVELS)}")
@@ -54,51 +54,17 @@ def forms_coded(statements: pl.LazyFrame | pl.DataFrame, *, language: str, line_
              .with_columns(pl.col("kind").cast(KIND)).collect(engine="in-memory"))
     para, sent, tok = number(runs, np.array(table["_flags"], np.uint8), 1 if line_breaks == "paragraph" else 2,
                              np.array(frame["doc"], np.uint32))
-    r_doc, r_start, r_end, _, r_code = runs
     keep = table["kind"].is_in(COUNTABLE).to_numpy()
-    at = keep[r_code]
-    doc, sent, tok, start, end, code = (np.asarray(a)[at] for a in (r_doc, sent, tok, r_start, r_end, r_code))
-    del runs, r_doc, r_start, r_end, r_code, para, at
-    sent = _clauses(doc, sent, tok, table["surface"].str.contains(f"^{IDEOGRAPH}$").to_numpy()[code])
+    ideo = table["surface"].str.contains(f"^{IDEOGRAPH}$").to_numpy()
     pieces, first, k, split = _piece_table(table, keep, level)
-    if k.size and (k[code] == 1).all():  # no word of these statements is cut at a hyphen
-        prow = first[code]
-    else:
-        kk = k[code]
-        idx = np.repeat(np.arange(len(code)), kk)
-        prow = first[code][idx] + (np.arange(len(idx)) - np.repeat(np.cumsum(kk) - kk, kk))
-        doc, sent, base, end = doc[idx], sent[idx], start[idx], end[idx]
-        cut = split["cut"][prow]
-        start = np.where(cut, base + split["a"][prow], base).astype(np.uint32)
-        end = np.where(cut, base + split["b"][prow], end).astype(np.uint32)
-    pos = np.arange(len(doc), dtype=np.int64) - _doc_first(doc)
-    stream = pl.DataFrame({"doc": doc, "sent": sent, "pos": pos, "start": start, "end": end, "code": prow},
+    doc, sent, pos, start, end, code = rows_kept(runs, sent, tok, keep, ideo,
+                                                  (k, first, split["cut"], split["a"], split["b"]))
+    del runs, para
+    stream = pl.DataFrame({"doc": doc, "sent": sent, "pos": pos, "start": start, "end": end, "code": code},
                           schema=dict.fromkeys(("doc", "sent", "pos", "start", "end", "code"), pl.UInt32))
     surface = pl.DataFrame({"surface": table["surface"].filter(pl.Series(keep)),
                             "forms": _lists(pieces, k)})
     return CodedStream(stream=stream, pieces=pieces, surfaces=surface)
-
-
-def _clauses(doc: np.ndarray, sent: np.ndarray, tok: np.ndarray, ideo: np.ndarray) -> np.ndarray:
-    """``sent`` renumbered as :func:`analysis.text.tokens._clauses` does, over the countable
-    tokens (``ideo``: whether each is an ideograph)."""
-    if not len(doc):
-        return sent.astype(np.uint32)
-    brk = np.zeros(len(doc), bool)
-    brk[1:] = ((doc[1:] == doc[:-1]) & (sent[1:] == sent[:-1])
-               & (tok[1:].astype(np.int64) - tok[:-1] > 1) & (ideo[1:] | ideo[:-1]))
-    if not brk.any():
-        return sent.astype(np.uint32)
-    n = np.cumsum(brk, dtype=np.int64)
-    return (sent + (n - n[_doc_first(doc)])).astype(np.uint32)
-
-
-def _doc_first(doc: np.ndarray) -> np.ndarray:
-    """The row of each row's document's first row (rows grouped by document)."""
-    row = np.arange(len(doc), dtype=np.int64)
-    new_doc = np.ones(len(doc), bool)
-    new_doc[1:] = doc[1:] != doc[:-1]
-    return np.maximum.accumulate(np.where(new_doc, row, 0)) if len(doc) else row
 
 
 def _piece_table(table: pl.DataFrame, keep: np.ndarray, level: str):
@@ -115,8 +81,10 @@ def _piece_table(table: pl.DataFrame, keep: np.ndarray, level: str):
                 & table["norm"].str.contains("-", literal=True).fill_null(False).to_numpy())
     k = keep.astype(np.int64)
     parts: dict[int, list] = {}
-    for c in np.flatnonzero(hyph).tolist():  # Python once per distinct hyphenated surface
-        parts[c] = hyphen_parts(table["surface"][c], table["norm"][c])
+    at = np.flatnonzero(hyph)
+    for c, surface, norm in zip(at.tolist(), table["surface"].gather(at).to_list(), table["norm"].gather(at).to_list(),
+                                strict=True):  # Python once per distinct hyphenated surface
+        parts[c] = hyphen_parts(surface, norm)
         k[c] = len(parts[c])
     first = np.cumsum(k) - k
     total = int(k.sum())

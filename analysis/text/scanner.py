@@ -550,3 +550,62 @@ def number(runs, flags, para_nl: int, docs):
     :func:`scan`, changed in place)."""
     r_doc, r_start, r_len, r_gap, r_code = runs
     return _number(r_doc, r_start, r_len, r_gap, r_code, flags, para_nl, docs)
+
+
+@nb.njit(cache=True, nogil=True)
+def _rows_kept(r_doc, r_start, r_end, r_code, sent, tok, keep, ideo, k, first, cut, a, b):
+    """The countable runs' rows, their pieces expanded (see :func:`rows_kept`)."""
+    n = r_doc.shape[0]
+    total = 0
+    m = 0
+    expand = False  # some word is cut at a hyphen: every piece gets its own offsets
+    for i in range(n):
+        c = r_code[i]
+        if keep[c]:
+            m += 1
+            total += k[c]
+            expand = expand or k[c] != 1
+    size = total if expand else m
+    out = np.empty((6, size), np.uint32)  # doc sent pos start end code
+    j = 0
+    row0 = 0
+    shift = 0
+    have = False
+    prev_doc = np.uint32(0)
+    prev_sent = np.uint32(0)
+    prev_tok = 0
+    prev_ideo = False
+    for i in range(n):
+        c = r_code[i]
+        if not keep[c]:
+            continue
+        d = r_doc[i]
+        if not have or d != prev_doc:
+            row0 = j
+            shift = 0
+        elif sent[i] == prev_sent and np.int64(tok[i]) - prev_tok > 1 and (ideo[c] or prev_ideo):
+            shift += 1  # an ideograph next to a gap starts a clause (tokens._clauses)
+        s = np.uint32(sent[i] + shift)
+        kk = k[c] if expand else 1
+        for t in range(kk):
+            p = first[c] + t
+            out[0, j], out[1, j], out[2, j], out[5, j] = d, s, j - row0, p
+            if expand and cut[p]:
+                out[3, j], out[4, j] = r_start[i] + a[p], r_start[i] + b[p]
+            else:
+                out[3, j], out[4, j] = r_start[i], r_end[i]
+            j += 1
+        have, prev_doc, prev_sent, prev_tok, prev_ideo = True, d, sent[i], np.int64(tok[i]), ideo[c]
+    return out
+
+
+def rows_kept(runs, sent, tok, keep, ideo, pieces: tuple) -> tuple[np.ndarray, ...]:
+    """``doc sent pos start end code`` (uint32) of the countable runs (``keep`` of their
+    surface code) in one compiled pass, as ``forms_coded`` defines them: clauses split where
+    an ideograph meets a gap (``ideo`` per code), every run expanded into its surface's
+    pieces (``pieces``: ``k``, ``first`` per code and ``cut``, ``a``, ``b`` per piece), each
+    piece of a word cut at a hyphen with its own offsets, ``pos`` counted within the
+    statement, ``code`` the piece. A shard of ungdc: 0.17 s of numpy passes, in one loop."""
+    r_doc, r_start, r_end, _, r_code = runs
+    k, first, cut, a, b = pieces
+    return tuple(_rows_kept(r_doc, r_start, r_end, r_code, sent, tok, keep, ideo, k, first, cut, a, b))
