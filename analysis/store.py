@@ -283,17 +283,18 @@ def array_sink(n: int, dtypes: dict, into: Path | None):
     return put, close
 
 
-def npy_windows(path: Path):
+def npy_windows(path: Path, mode: str = "r"):
     """(window(lo, hi), length) of the array in the ``.npy`` file ``path``: items
-    ``lo..hi-1``, each window a read-only mapping of its own, so that its pages leave once
-    the caller drops it (never the whole file's pages resident at once)."""
+    ``lo..hi-1``, each window a mapping of its own (read-only; ``mode`` "r+": written
+    through), so that its pages leave once the caller drops it (never the whole file's
+    pages resident at once)."""
     import numpy as np
     head = np.load(path, mmap_mode="r")
     dtype, offset, n = head.dtype, head.offset, len(head)
     del head
 
     def window(lo: int, hi: int):
-        return np.memmap(path, dtype, "r", offset=offset + lo * dtype.itemsize, shape=(hi - lo,))
+        return np.memmap(path, dtype, mode, offset=offset + lo * dtype.itemsize, shape=(hi - lo,))
 
     return window, n
 

@@ -424,16 +424,23 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         jobs = merge_jobs(jobs, n, len(pieces))
         where = f"on {scheduler}" if scheduler else f"in {jobs} process(es)"
         say(f"merging the shards' suffix arrays{' and counting' if scan else ''}: {len(pieces)} pieces {where}")
+        into = staged / "sa.npy" if staged and scan is not None else None
+        if into:  # each piece writes its ranks there itself (0.37 s in this process, the workers idle)
+            np.lib.format.open_memmap(into, mode="w+", dtype=np.int32, shape=(n,)).flush()  # the file, its size
+            pieces = [p | {"sa_into": str(into)} for p in pieces]
         with workers(jobs, scheduler, arrays=True):  # one pool for the pieces and the tables
             done = run_tasks(piece_merge, pieces, jobs, scheduler,
                              [f"formulae-piece-{scratch.name}-{p['piece']}" for p in pieces])
-            put, close = array_sink(n, {"sa": np.int32} | ({} if scan else {"cl": np.int32}), staged)
-            for piece in pieces:  # in rank order
-                put("sa", np.load(scratch / f"sa{piece['piece']}.npy"))
-                if scan is None:
-                    put("cl", np.load(scratch / f"cl{piece['piece']}.npy"))
-            merged = close()
-            sa, cl = merged["sa"], merged.get("cl")
+            if into:
+                sa, cl = np.load(into, mmap_mode="r"), None
+            else:
+                put, close = array_sink(n, {"sa": np.int32} | ({} if scan else {"cl": np.int32}), staged)
+                for piece in pieces:  # in rank order
+                    put("sa", np.load(scratch / f"sa{piece['piece']}.npy"))
+                    if scan is None:
+                        put("cl", np.load(scratch / f"cl{piece['piece']}.npy"))
+                merged = close()
+                sa, cl = merged["sa"], merged.get("cl")
             info: dict = {"pieces": len(pieces), "words_split": len({p["word"] for p in pieces if "word" in p})
                           } | largest(done, "piece") | {"steps": {"pieces": step_times(done)}}
             if scan is not None:  # in workers too: the parent never holds the tables
@@ -535,7 +542,13 @@ def piece_merge(piece: dict) -> dict:
     if len(sa) != piece["size"]:
         raise FormulaeError(f"suffix-array piece {piece['piece']}: {len(sa)} suffixes, {piece['size']} expected "
                             "(a shard changed while indexing?); run the command again")
-    np.save(scratch / f"sa{piece['piece']}.npy", sa.astype(np.int32))
+    if "sa_into" in piece:  # the index's suffix array, its ranks offset.. written in place
+        put = npy_windows(Path(piece["sa_into"]), "r+")[0](piece["offset"], piece["offset"] + len(sa))
+        put[:] = sa
+        put.flush()
+        del put
+    else:
+        np.save(scratch / f"sa{piece['piece']}.npy", sa.astype(np.int32))
     if scan is None:
         if piece.get("part"):  # not a word's first part: it shares the word with the rank before
             cl[0] = 1
