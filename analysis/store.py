@@ -299,6 +299,15 @@ def npy_windows(path: Path, mode: str = "r"):
     return window, n
 
 
+def npy_put(path: Path, at: int, arr) -> None:
+    """Write ``arr`` into the ``.npy`` file ``path`` (made at its full size) from item
+    ``at`` on, through a mapping of those items only: tasks fill one file side by side."""
+    put = npy_windows(path, "r+")[0](at, at + len(arr))
+    put[:] = arr
+    put.flush()
+    del put
+
+
 PARTED = ("ngrams", "maximal")  # the tables stored in parts (table_part): a file a level
 
 

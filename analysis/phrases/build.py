@@ -242,8 +242,10 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
     if kind != "tokens":
         # the pieces' path: the token arrays go to the staging folder shard by shard, while the
         # pieces' workers start (the pool serves the pieces and the tables)
-        with workers(merge_jobs(where[0], sum(c["tokens"] for c in catalog)), where[1], arrays=True):
-            stream, surface = shards_merge_stream(tasks, catalog, into=Path(scan["dest"]) if PIECE_SCAN else None)
+        jobs = merge_jobs(where[0], sum(c["tokens"] for c in catalog))
+        with workers(jobs, where[1], arrays=True):
+            stream, surface = shards_merge_stream(tasks, catalog, into=Path(scan["dest"]) if PIECE_SCAN else None,
+                                                  jobs=jobs, scheduler=where[1])
             sa, cl, info = shards_merge_suffix(tasks, catalog, stream, jobs=where[0], scheduler=where[1],
                                                progress=say, scan=scan if PIECE_SCAN else None)
         stream.suffix, stream.tables = (sa, cl), info.pop("tables", None)

@@ -49,6 +49,7 @@ from ..store import (
     atomic_dir,
     corpus_dir,
     link_or_copy,
+    npy_put,
     npy_windows,
     read_json,
     write_json,
@@ -68,6 +69,7 @@ SHARD_VERSION = "6"  # layout of a shard folder (2: with its suffix array; 4: an
 # 6: its stream as .npy arrays)
 SMALL_WORK = 4_000_000  # characters to tokenise below which the default is no worker process
 SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
+STAGED = ("ids", "start", "end")  # the token arrays a staged stream writes (as the index stores them)
 STREAM_COLS = ("fid", "start", "end", "sent")  # a shard's stream: stream_<name>.npy (uint32)
 MEASURES = ("peak_mb", "anon_mb", "seconds", "cpu_seconds")  # a built shard's task's, in the catalog
 
@@ -283,54 +285,83 @@ def shards_jobs(todo: list[dict], jobs: int | None) -> int:
 # --- merging ---------------------------------------------------------------------
 
 
-def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | None = None
-                        ) -> tuple[Encoded, pl.DataFrame]:
+def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | None = None, *, jobs: int = 1,
+                        scheduler: str | None = None) -> tuple[Encoded, pl.DataFrame]:
     """The corpus's encoded form stream and surface map, from its shards in order.
 
-    With ``into`` (a folder), the token arrays are written there shard by shard and never
-    held whole in this process: ``ids``, ``start`` and ``end`` as the index stores them;
-    the stream's arrays are read-only memory maps of them (``staged``), and the form
-    counts, sentence starts and statement lengths come counted shard by shard (a statement
-    never spans two shards, so they equal the whole stream's). No statement or sentence
-    array is kept then: the suffix-array pieces take each suffix's from its shard.
+    With ``into`` (a folder), the token arrays are written there a shard a task
+    (:func:`stream_part`, run by :func:`analysis.phrases.pool.run_tasks` with ``jobs`` and
+    ``scheduler``) and never held whole in this process: ``ids``, ``start`` and ``end`` as
+    the index stores them; the stream's arrays are read-only memory maps of them
+    (``staged``), and the form counts, sentence starts and statement lengths come counted
+    shard by shard (a statement never spans two shards, so they equal the whole stream's).
+    No statement or sentence array is kept then: the suffix-array pieces take each
+    suffix's from its shard.
     """
     folders = [Path(t["folder"]) for t in tasks]
     vocab = _united(folders, "vocab.parquet", pl.DataFrame(schema={"form": pl.String}), lambda d: d.unique())
     vocab = vocab["form"].sort()
     n = sum(c["tokens"] for c in catalog)
     into = into if n else None  # (no memory map of an empty array)
-    names = dict.fromkeys(("ids", "start", "end") if into else ("ids", "doc", "start", "end", "sent"), np.uint32)
-    put, close = array_sink(n, names, into)
-    counts, starts, n_split, doc_tokens, maps = np.zeros(len(vocab), np.int64), [], 0, [], []
+    if into is not None:
+        return _staged_stream(folders, catalog, vocab, into, (jobs, scheduler))
+    put, close = array_sink(n, dict.fromkeys(("ids", "doc", "start", "end", "sent"), np.uint32), None)
+    maps = []
+    for task, folder in zip(tasks, folders, strict=True):
+        maps.append(to_global := shard_map(folder, vocab))
+        put("ids", to_global[np.load(folder / "stream_fid.npy")])
+        put("start", np.load(folder / "stream_start.npy"))
+        put("end", np.load(folder / "stream_end.npy"))
+        doc_n = np.load(folder / "doc_tokens.npy")  # the stream is in statement order: its statements
+        put("doc", np.repeat(np.arange(task["lo"], task["lo"] + len(doc_n), dtype=np.uint32), doc_n))
+        put("sent", np.load(folder / "stream_sent.npy"))
+    arrays = close()
+    return Encoded(vocab=vocab, ids=arrays["ids"], doc=arrays["doc"], sent=arrays["sent"], start=arrays["start"],
+                   end=arrays["end"], maps=maps), _surfaces(folders)
+
+
+def _staged_stream(folders: list[Path], catalog: list[dict], vocab: pl.Series, into: Path, where: tuple
+                   ) -> tuple[Encoded, pl.DataFrame]:
+    """:func:`shards_merge_stream` into the folder ``into``: the arrays a shard a task
+    (:func:`stream_part`; ungdc: 1.2 s in this process, the workers idle), what is counted
+    of them from the shards' own counts."""
+    n = sum(c["tokens"] for c in catalog)
+    for name in STAGED:
+        np.lib.format.open_memmap(into / f"{name}.npy", mode="w+", dtype=np.uint32, shape=(n,)).flush()
+    counts, starts, n_split, doc_tokens, maps, parts = np.zeros(len(vocab), np.int64), [], 0, [], [], []
     at = 0
-    try:
-        for task, folder in zip(tasks, folders, strict=True):
-            maps.append(to_global := shard_map(folder, vocab))
-            ids = to_global[np.load(folder / "stream_fid.npy")]
-            put("ids", ids)
-            put("start", np.load(folder / "stream_start.npy"))
-            put("end", np.load(folder / "stream_end.npy"))
-            doc_n = np.load(folder / "doc_tokens.npy")
-            if into:  # counted by the shard's worker
-                starts.append(np.load(folder / "sentences.npy") + at)
-                n_split += int(read_json(folder / "shard.json").get("sentences_split", 0))
-                doc_tokens.append(doc_n)
-                counts += np.bincount(ids, minlength=len(vocab))
-            else:  # the stream is in statement order: its statements from their lengths
-                put("doc", np.repeat(np.arange(task["lo"], task["lo"] + len(doc_n), dtype=np.uint32), doc_n))
-                put("sent", np.load(folder / "stream_sent.npy"))
-            at += len(ids)
-            del ids
-    finally:
-        arrays = close()
-    schema = {"surface": pl.String, "forms": pl.List(pl.String)}  # a surface's first shard's forms win
-    surface = _united(folders, "surface.parquet", pl.DataFrame(schema=schema),
-                      lambda d: d.unique("surface", keep="first", maintain_order=True)).sort("surface")
-    none = np.zeros(0, np.uint32)  # staged: no statement or sentence array
-    staged: dict = {} if into is None else {"staged": str(into), "counts": counts, "starts": np.concatenate(starts),
-                                            "n_split": n_split, "doc_tokens": np.concatenate(doc_tokens)}
-    return Encoded(vocab=vocab, ids=arrays["ids"], doc=arrays.get("doc", none), sent=arrays.get("sent", none),
-                   start=arrays["start"], end=arrays["end"], maps=maps, **staged), surface
+    for k, (folder, entry) in enumerate(zip(folders, catalog, strict=True)):
+        maps.append(to_global := shard_map(folder, vocab))
+        counts[to_global] += np.diff(np.load(folder / "first.npy"))  # the shard's tokens of each of its forms
+        starts.append(np.load(folder / "sentences.npy") + at)
+        n_split += int(read_json(folder / "shard.json").get("sentences_split", 0))
+        doc_tokens.append(np.load(folder / "doc_tokens.npy"))
+        parts.append({"shard": k, "folder": str(folder), "map": to_global, "at": at, "into": str(into),
+                      "size": int(entry["tokens"])})
+        at += int(entry["tokens"])
+    run_tasks(stream_part, parts, where[0], where[1], [f"formulae-stream-{into.name}-{k}" for k in range(len(parts))])
+    arrays = {name: np.load(into / f"{name}.npy", mmap_mode="r") for name in STAGED}
+    return Encoded(vocab=vocab, ids=arrays["ids"], doc=np.zeros(0, np.uint32), sent=np.zeros(0, np.uint32),
+                   start=arrays["start"], end=arrays["end"], maps=maps, staged=str(into), counts=counts,
+                   starts=np.concatenate(starts), n_split=n_split, doc_tokens=np.concatenate(doc_tokens)
+                   ), _surfaces(folders)
+
+
+def stream_part(part: dict) -> dict:
+    """One shard's token arrays written at ``at`` into the staged ``ids``, ``start`` and
+    ``end`` (runs in a worker): its form ids mapped to the merged vocabulary's (``map``)."""
+    folder, at = Path(part["folder"]), part["at"]
+    for name, arr in (("ids", part["map"][np.load(folder / "stream_fid.npy")]),
+                      ("start", np.load(folder / "stream_start.npy")), ("end", np.load(folder / "stream_end.npy"))):
+        npy_put(Path(part["into"]) / f"{name}.npy", at, arr)
+    return {}
+
+
+def _surfaces(folders: list[Path]) -> pl.DataFrame:
+    """The surface map of the shards: a surface's first shard's forms win."""
+    schema = {"surface": pl.String, "forms": pl.List(pl.String)}
+    return _united(folders, "surface.parquet", pl.DataFrame(schema=schema),
+                   lambda d: d.unique("surface", keep="first", maintain_order=True)).sort("surface")
 
 
 def _united(folders: list[Path], name: str, frame: pl.DataFrame, unite) -> pl.DataFrame:
@@ -543,10 +574,7 @@ def piece_merge(piece: dict) -> dict:
         raise FormulaeError(f"suffix-array piece {piece['piece']}: {len(sa)} suffixes, {piece['size']} expected "
                             "(a shard changed while indexing?); run the command again")
     if "sa_into" in piece:  # the index's suffix array, its ranks offset.. written in place
-        put = npy_windows(Path(piece["sa_into"]), "r+")[0](piece["offset"], piece["offset"] + len(sa))
-        put[:] = sa
-        put.flush()
-        del put
+        npy_put(Path(piece["sa_into"]), piece["offset"], sa)
     else:
         np.save(scratch / f"sa{piece['piece']}.npy", sa.astype(np.int32))
     if scan is None:
