@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .errors import FormulaeError
 
@@ -283,7 +283,7 @@ def array_sink(n: int, dtypes: dict, into: Path | None):
     return put, close
 
 
-def npy_windows(path: Path, mode: str = "r"):
+def npy_windows(path: Path, mode: Literal["r", "r+"] = "r"):
     """(window(lo, hi), length) of the array in the ``.npy`` file ``path``: items
     ``lo..hi-1``, each window a mapping of its own (read-only; ``mode`` "r+": written
     through), so that its pages leave once the caller drops it (never the whole file's
