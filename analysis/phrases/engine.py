@@ -247,7 +247,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
     )
 
     params = {"max_n": max_n, "min_statements": min_statements, "min_len": min_len}
-    if tables is not None and stream_sa is not None:  # counted and written piece by piece (pieces_tables)
+    if tables is not None and stream_sa is not None:  # counted and written piece by piece (tables.tables_run)
         return Scan(vocab=vocab, docs=docs_out, ids=ids, start=start, end=end,
                     sent_starts=sent_starts.astype(np.int64), sa=stream_sa[0], ngrams=pl.DataFrame(schema=NGRAM_SCHEMA),
                     maximal=pl.DataFrame(schema=MAXIMAL_SCHEMA), params=params, sentences_split=n_split,

@@ -323,7 +323,7 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
 def _staged_stream(folders: list[Path], catalog: list[dict], vocab: pl.Series, into: Path, where: tuple
                    ) -> tuple[Encoded, pl.DataFrame]:
     """:func:`shards_merge_stream` into the folder ``into``: the arrays a shard a task
-    (:func:`stream_part`; ungdc: 1.2 s in this process, the workers idle), what is counted
+    (:func:`stream_part`; in this process they took ungdc 1.2 s, the workers idle), what is counted
     of them from the shards' own counts."""
     n = sum(c["tokens"] for c in catalog)
     for name in STAGED:
