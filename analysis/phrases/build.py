@@ -47,13 +47,13 @@ from .shards import (
     shard_plan,
     shard_tasks,
     shards_jobs,
-    shards_merge_stream,
     shards_merge_suffix,
     shards_merge_tokens,
     shards_prune,
     shards_run,
     surface_kept,
 )
+from .streams import shards_merge_stream
 
 # The n-gram passes run piece by piece in the workers with the suffix-array merge (the
 # parent only assembles the tables); False: in this process over all tokens (the oracle).

@@ -113,7 +113,7 @@ class Encoded:
     end: np.ndarray
     suffix: tuple[np.ndarray, np.ndarray | None] | None = None  # (sa, cl) when already known (merged shards)
     tables: dict | None = None  # the tables already written by pieces (shards._tables's answer)
-    # merged into files shard by shard (shards.shards_merge_stream(into=...)): the arrays are
+    # merged into files shard by shard (streams.shards_merge_stream(into=...)): the arrays are
     # read-only memory maps of ``staged``/<name>.npy, never read whole here, and what is
     # needed of them was counted shard by shard
     staged: str | None = None

@@ -21,7 +21,7 @@ statements added or changed re-tokenises only the shards they fall in.
 Merging is exact: the merged vocabulary is the sorted union of the shards' vocabularies
 (a form's id is its rank in it, as in a single build), every shard's ids are mapped
 through it, and the streams are concatenated in statement order
-(:func:`shards_merge_stream`, into files a shard at a time). The shards' suffix arrays
+(:func:`analysis.phrases.streams.shards_merge_stream`, into files a shard a task). The shards' suffix arrays
 are merged by first-word pieces that count their own n-grams
 (:func:`shards_merge_suffix`), and the tables are made from the pieces
 (:mod:`analysis.phrases.tables`), so the stored index is byte for byte the one of
@@ -60,6 +60,7 @@ from . import suffix
 from .engine import Encoded, doc_weights, forms_encode, piece_scan, sentence_starts
 from .index import code_sha
 from .pool import jobs_count, largest, run_tasks, scheduler_of, step_times, workers
+from .streams import shard_map
 from .tables import tables_run
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
@@ -69,7 +70,6 @@ SHARD_VERSION = "6"  # layout of a shard folder (2: with its suffix array; 4: an
 # 6: its stream as .npy arrays)
 SMALL_WORK = 4_000_000  # characters to tokenise below which the default is no worker process
 SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
-STAGED = ("ids", "start", "end")  # the token arrays a staged stream writes (as the index stores them)
 STREAM_COLS = ("fid", "start", "end", "sent")  # a shard's stream: stream_<name>.npy (uint32)
 MEASURES = ("peak_mb", "anon_mb", "seconds", "cpu_seconds")  # a built shard's task's, in the catalog
 
@@ -285,104 +285,9 @@ def shards_jobs(todo: list[dict], jobs: int | None) -> int:
 # --- merging ---------------------------------------------------------------------
 
 
-def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | None = None, *, jobs: int = 1,
-                        scheduler: str | None = None) -> tuple[Encoded, pl.DataFrame]:
-    """The corpus's encoded form stream and surface map, from its shards in order.
-
-    With ``into`` (a folder), the token arrays are written there a shard a task
-    (:func:`stream_part`, run by :func:`analysis.phrases.pool.run_tasks` with ``jobs`` and
-    ``scheduler``) and never held whole in this process: ``ids``, ``start`` and ``end`` as
-    the index stores them; the stream's arrays are read-only memory maps of them
-    (``staged``), and the form counts, sentence starts and statement lengths come counted
-    shard by shard (a statement never spans two shards, so they equal the whole stream's).
-    No statement or sentence array is kept then: the suffix-array pieces take each
-    suffix's from its shard.
-    """
-    folders = [Path(t["folder"]) for t in tasks]
-    vocab = _united(folders, "vocab.parquet", pl.DataFrame(schema={"form": pl.String}), lambda d: d.unique())
-    vocab = vocab["form"].sort()
-    n = sum(c["tokens"] for c in catalog)
-    into = into if n else None  # (no memory map of an empty array)
-    if into is not None:
-        return _staged_stream(folders, catalog, vocab, into, (jobs, scheduler))
-    put, close = array_sink(n, dict.fromkeys(("ids", "doc", "start", "end", "sent"), np.uint32), None)
-    maps = []
-    for task, folder in zip(tasks, folders, strict=True):
-        maps.append(to_global := shard_map(folder, vocab))
-        put("ids", to_global[np.load(folder / "stream_fid.npy")])
-        put("start", np.load(folder / "stream_start.npy"))
-        put("end", np.load(folder / "stream_end.npy"))
-        doc_n = np.load(folder / "doc_tokens.npy")  # the stream is in statement order: its statements
-        put("doc", np.repeat(np.arange(task["lo"], task["lo"] + len(doc_n), dtype=np.uint32), doc_n))
-        put("sent", np.load(folder / "stream_sent.npy"))
-    arrays = close()
-    return Encoded(vocab=vocab, ids=arrays["ids"], doc=arrays["doc"], sent=arrays["sent"], start=arrays["start"],
-                   end=arrays["end"], maps=maps), _surfaces(folders)
-
-
-def _staged_stream(folders: list[Path], catalog: list[dict], vocab: pl.Series, into: Path, where: tuple
-                   ) -> tuple[Encoded, pl.DataFrame]:
-    """:func:`shards_merge_stream` into the folder ``into``: the arrays a shard a task
-    (:func:`stream_part`; in this process they took ungdc 1.2 s, the workers idle), what is counted
-    of them from the shards' own counts."""
-    n = sum(c["tokens"] for c in catalog)
-    for name in STAGED:
-        np.lib.format.open_memmap(into / f"{name}.npy", mode="w+", dtype=np.uint32, shape=(n,)).flush()
-    counts, starts, n_split, doc_tokens, maps, parts = np.zeros(len(vocab), np.int64), [], 0, [], [], []
-    at = 0
-    for k, (folder, entry) in enumerate(zip(folders, catalog, strict=True)):
-        maps.append(to_global := shard_map(folder, vocab))
-        counts[to_global] += np.diff(np.load(folder / "first.npy"))  # the shard's tokens of each of its forms
-        starts.append(np.load(folder / "sentences.npy") + at)
-        n_split += int(read_json(folder / "shard.json").get("sentences_split", 0))
-        doc_tokens.append(np.load(folder / "doc_tokens.npy"))
-        parts.append({"shard": k, "folder": str(folder), "map": to_global, "at": at, "into": str(into),
-                      "size": int(entry["tokens"])})
-        at += int(entry["tokens"])
-    run_tasks(stream_part, parts, where[0], where[1], [f"formulae-stream-{into.name}-{k}" for k in range(len(parts))])
-    arrays = {name: np.load(into / f"{name}.npy", mmap_mode="r") for name in STAGED}
-    return Encoded(vocab=vocab, ids=arrays["ids"], doc=np.zeros(0, np.uint32), sent=np.zeros(0, np.uint32),
-                   start=arrays["start"], end=arrays["end"], maps=maps, staged=str(into), counts=counts,
-                   starts=np.concatenate(starts), n_split=n_split, doc_tokens=np.concatenate(doc_tokens)
-                   ), _surfaces(folders)
-
-
-def stream_part(part: dict) -> dict:
-    """One shard's token arrays written at ``at`` into the staged ``ids``, ``start`` and
-    ``end`` (runs in a worker): its form ids mapped to the merged vocabulary's (``map``)."""
-    folder, at = Path(part["folder"]), part["at"]
-    for name, arr in (("ids", part["map"][np.load(folder / "stream_fid.npy")]),
-                      ("start", np.load(folder / "stream_start.npy")), ("end", np.load(folder / "stream_end.npy"))):
-        npy_put(Path(part["into"]) / f"{name}.npy", at, arr)
-    return {}
-
-
-def _surfaces(folders: list[Path]) -> pl.DataFrame:
-    """The surface map of the shards: a surface's first shard's forms win."""
-    schema = {"surface": pl.String, "forms": pl.List(pl.String)}
-    return _united(folders, "surface.parquet", pl.DataFrame(schema=schema),
-                   lambda d: d.unique("surface", keep="first", maintain_order=True)).sort("surface")
-
-
-def _united(folders: list[Path], name: str, frame: pl.DataFrame, unite) -> pl.DataFrame:
-    """``unite`` over ``frame`` and the shards' ``name`` tables, in shard order, ``MERGE_BATCH``
-    shards at a time (never every shard's table at once)."""
-    for k in range(0, len(folders), MERGE_BATCH):
-        frame = unite(pl.concat([frame, *(pl.read_parquet(f / name) for f in folders[k:k + MERGE_BATCH])]))
-    return frame
-
-
-def shard_map(folder: Path, vocab: pl.Series) -> np.ndarray:
-    """A shard's local form id -> its id in the merged ``vocab`` (uint32): both vocabularies
-    are sorted, so a form's global id is its place in the merged one."""
-    return vocab.search_sorted(pl.read_parquet(folder / "vocab.parquet")["form"], side="left").to_numpy().astype(
-        np.uint32)
-
-
 PIECE_TOKENS = 4_000_000  # tokens a piece of the merged suffix array holds (about; one first token may hold more)
 CONTEXT_BYTES = 768 << 20  # a piece's suffixes' first words, at most (longer ones read past them)
 TEXT_RESIDENT = 256 << 20  # token ids (bytes) up to which a piece holds max_n words a suffix only
-MERGE_BATCH = 16  # shards whose vocabularies (surface maps) are united at a time
 SMALL_MERGE = 2_000_000  # tokens below which the default merges in this process
 
 

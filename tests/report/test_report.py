@@ -371,6 +371,22 @@ def test_code_version_covers_the_scanner_and_its_table():
     assert all((here / name).exists() for name in index.CODE)
 
 
+def test_code_hash_covers_every_module_the_build_imports():
+    """A stored shard or index is reused while the code hash matches: every module of the
+    engine and the tokenizer that the build imports must be in it (``text/coded.py``, which
+    tokenises the shards, was not), except those that shape no byte of an index."""
+    grimp = pytest.importorskip("grimp")
+    from analysis.phrases import index
+
+    graph = grimp.build_graph("analysis")
+    used = {m for m in graph.find_upstream_modules("analysis.phrases.build") | {"analysis.phrases.build"}
+            if m.startswith(("analysis.phrases.", "analysis.text."))}
+    not_output = {"analysis.phrases.index", "analysis.phrases.pool", "analysis.phrases.strings"}
+    hashed = {"analysis." + name.removesuffix(".py").replace("/", ".") for name in index.CODE}
+    assert used - not_output <= hashed, sorted(used - not_output - hashed)
+    assert {"analysis.text.coded", "analysis.phrases.streams", "analysis.phrases.shards"} <= used
+
+
 def test_shared_report_carries_no_absolute_path(mfa_overview, xss_overview, project_root):
     """Before: the overview printed the declaration's absolute path (/home/.../corpus/mfa-ar.yml)."""
     import json
