@@ -260,9 +260,7 @@ def array_sink(n: int, dtypes: dict, into: Path | None):
     files = {}
     if into is not None:
         for k, t in dtypes.items():
-            header = np.lib.format.open_memmap(into / f"{k}.npy", mode="w+", dtype=t, shape=(n,))
-            offset = header.offset
-            del header
+            offset = npy_create(into / f"{k}.npy", t, n)
             files[k] = open(into / f"{k}.npy", "r+b")  # noqa: SIM115 - closed by close()
             files[k].seek(offset)
 
@@ -297,6 +295,17 @@ def npy_windows(path: Path, mode: Literal["r", "r+"] = "r"):
         return np.memmap(path, dtype, mode, offset=offset + lo * dtype.itemsize, shape=(hi - lo,))
 
     return window, n
+
+
+def npy_create(path: Path, dtype, n: int) -> int:
+    """Make the ``.npy`` file ``path`` of ``n`` items of ``dtype`` (np.save's format, its
+    data not written: zeros until filled, :func:`npy_put`); returns its data's offset."""
+    import numpy as np
+    head = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(n,))
+    offset = head.offset
+    head.flush()
+    del head
+    return offset
 
 
 def npy_put(path: Path, at: int, arr) -> None:

@@ -27,7 +27,7 @@ from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
 from . import suffix
-from .engine import phrases_scan, pos_sorted, tables_write
+from .engine import phrases_scan, pos_sorted
 from .index import (
     ARRAYS,
     PhraseIndex,
@@ -54,6 +54,7 @@ from .shards import (
     surface_kept,
 )
 from .streams import shards_merge_stream
+from .tables import tables_write
 
 # The n-gram passes run piece by piece in the workers with the suffix-array merge (the
 # parent only assembles the tables); False: in this process over all tokens (the oracle).

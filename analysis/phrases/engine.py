@@ -45,7 +45,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ..store import table_part
 from . import suffix
 from .suffix import ENGINE_VERSION  # noqa: F401  (re-exported: the version of what this engine writes)
 
@@ -570,24 +569,6 @@ def ngram_table(parts: list[pl.DataFrame], offset: int = 0) -> pl.DataFrame:
         return pl.DataFrame(schema=NGRAM_SCHEMA)
     frame = pl.concat(parts, rechunk=False).with_row_index("gram", offset=offset)  # parts come in (n, sa_lo) order
     return frame.select([pl.col(c).cast(t) for c, t in NGRAM_SCHEMA.items()])
-
-
-def table_part_write(folder: Path, which: str, part: int | str, frame: pl.DataFrame) -> None:
-    """One part of a stored table (:func:`analysis.store.table_part`) into ``folder``."""
-    path = table_part(folder, which, part)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_parquet(path, **TABLE_WRITE)
-
-
-def tables_write(folder: Path, ngrams: pl.DataFrame, maximal: pl.DataFrame, max_n: int) -> None:
-    """The ``ngrams`` and ``maximal`` tables into ``folder``, one file a level (at least
-    level 1's, empty or not) and the maximal phrases longer than ``max_n``: the files
-    that the table steps write side by side (:mod:`analysis.phrases.tables`), byte for byte."""
-    levels = int(ngrams["n"].max()) if ngrams.height else 1
-    for n in range(1, levels + 1):
-        table_part_write(folder, "ngrams", n, ngrams.filter(pl.col("n") == n))
-        table_part_write(folder, "maximal", n, maximal.filter(pl.col("n") == n))
-    table_part_write(folder, "maximal", "long", maximal.filter(pl.col("n") > max_n))
 
 
 def maximal_table(short: list[pl.DataFrame], long_part: pl.DataFrame | None) -> pl.DataFrame:

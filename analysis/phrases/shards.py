@@ -49,6 +49,7 @@ from ..store import (
     atomic_dir,
     corpus_dir,
     link_or_copy,
+    npy_create,
     npy_put,
     npy_windows,
     read_json,
@@ -362,7 +363,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         say(f"merging the shards' suffix arrays{' and counting' if scan else ''}: {len(pieces)} pieces {where}")
         into = staged / "sa.npy" if staged and scan is not None else None
         if into:  # each piece writes its ranks there itself (0.37 s in this process, the workers idle)
-            np.lib.format.open_memmap(into, mode="w+", dtype=np.int32, shape=(n,)).flush()  # the file, its size
+            npy_create(into, np.int32, n)
             pieces = [p | {"sa_into": str(into)} for p in pieces]
         with workers(jobs, scheduler, arrays=True):  # one pool for the pieces and the tables
             done = run_tasks(piece_merge, pieces, jobs, scheduler,

@@ -30,15 +30,15 @@ import numpy as np
 import polars as pl
 
 from ..errors import FormulaeError
-from ..store import npy_windows
+from ..store import npy_windows, table_part
 from . import engine, suffix  # engine's expansion budget is read when used (tests change it)
 from .engine import (
+    TABLE_WRITE,
     group_stats,
     has_duplicates,
     maximal_table,
     ngram_part,
     ngram_table,
-    table_part_write,
 )
 from .pool import largest, run_tasks, step_times
 
@@ -47,12 +47,30 @@ ISA_WINDOW = 32 << 20  # positions of the inverse suffix array a task makes at m
 ROW_COLUMNS = ["n", "freq", "statements", "distinct_statements", "dp", "sa_lo", "pos", "mx"]
 
 
+def table_part_write(folder: Path, which: str, part: int | str, frame: pl.DataFrame) -> None:
+    """One part of a stored table (:func:`analysis.store.table_part`) into ``folder``."""
+    path = table_part(folder, which, part)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_parquet(path, **TABLE_WRITE)
+
+
+def tables_write(folder: Path, ngrams: pl.DataFrame, maximal: pl.DataFrame, max_n: int) -> None:
+    """The ``ngrams`` and ``maximal`` tables into ``folder``, one file a level (at least
+    level 1's, empty or not) and the maximal phrases longer than ``max_n``: the files
+    that the table steps write side by side (:func:`tables_run`), byte for byte."""
+    levels = int(ngrams["n"].max()) if ngrams.height else 1
+    for n in range(1, levels + 1):
+        table_part_write(folder, "ngrams", n, ngrams.filter(pl.col("n") == n))
+        table_part_write(folder, "maximal", n, maximal.filter(pl.col("n") == n))
+    table_part_write(folder, "maximal", "long", maximal.filter(pl.col("n") > max_n))
+
+
 def level_table(out: Path, pieces: int, n: int, total: int, offset: int, dest: Path) -> dict:
     """Level ``n`` of the n-gram table from the pieces' rows, and its maximal rows, written
     as their tables' level-``n`` parts in ``dest`` (the ``gram`` index from ``offset``:
     the rows of the levels before); returns its ``rows`` and ``maximal`` rows."""
     def level(k: int, columns: list[str]) -> pl.DataFrame | None:  # level k's rows from every piece
-        names = [out / f"ng{j}_{k}.arrow" for j in range(pieces) if (out / f"ng{j}_{k}.arrow").exists()]
+        names = _level_files(out, pieces, k)
         return pl.concat([pl.read_ipc(f, columns=columns) for f in names], rechunk=True) if names else None
 
     raw = level(n, ROW_COLUMNS + (["f_a1", "f_a2", "f_b2"] if n >= 2 else []) + (["f_b1"] if n == 2 else []))
@@ -77,8 +95,12 @@ def level_table(out: Path, pieces: int, n: int, total: int, offset: int, dest: P
 
 def level_rows(out: Path, pieces: int, n: int) -> int:
     """The rows of level ``n`` >= 2 (the pieces' rows of it: none is added or dropped)."""
-    names = [out / f"ng{j}_{n}.arrow" for j in range(pieces) if (out / f"ng{j}_{n}.arrow").exists()]
-    return sum(pl.scan_ipc(f).select(pl.len()).collect().item() for f in names)
+    return sum(pl.scan_ipc(f).select(pl.len()).collect().item() for f in _level_files(out, pieces, n))
+
+
+def _level_files(out: Path, pieces: int, n: int) -> list[Path]:
+    """The pieces' files of level ``n``'s rows, in rank order (a piece without any has none)."""
+    return [out / f"ng{j}_{n}.arrow" for j in range(pieces) if (out / f"ng{j}_{n}.arrow").exists()]
 
 
 def tail_freq(out: Path, pos: np.ndarray, prev: pl.DataFrame, n: int, total: int) -> np.ndarray:

@@ -440,5 +440,5 @@ def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, ma
     assert (got["long_skipped"] > 0) == budget and got["long_skipped"] == whole.long_skipped
     assert (got["ngrams"], got["maximal"]) == (whole.ngrams.height, whole.maximal.height)
     assert ngrams.equals(whole.ngrams) and maximal.equals(whole.maximal)
-    engine.tables_write(one, whole.ngrams, whole.maximal, max_n)  # the one-process index's files, byte for byte
+    tables.tables_write(one, whole.ngrams, whole.maximal, max_n)  # the one-process index's files, byte for byte
     assert files(dest) == files(one) and len(files(one)) == 2 * whole.ngrams["n"].max() + 1
