@@ -108,11 +108,48 @@ def tail_freq(out: Path, pos: np.ndarray, prev: pl.DataFrame, n: int, total: int
     n-1 (``sa_lo``, ``freq``, in rank order) holding the ranks of the suffixes at ``pos + 1``
     (:func:`isa_ranks`). A kept n-gram's tail is kept."""
     rank = isa_ranks(out, pos + 1, total)
-    lo, freq = prev["sa_lo"].to_numpy(), prev["freq"].to_numpy()
-    row = np.searchsorted(lo, rank, side="right") - 1
-    if (row < 0).any() or (rank >= lo[row] + freq[row]).any():  # pragma: no cover - a kept n-gram's tail is kept
+    got = rank_freq(prev["sa_lo"].to_numpy(), prev["freq"].to_numpy(), rank, total)
+    if got is None:  # pragma: no cover - a kept n-gram's tail is kept
         raise FormulaeError(f"level {n}: n-grams without the row of their last {n - 1} words")
-    return freq[row]
+    return got
+
+
+RANK_BLOCK = 6  # rank_freq's blocks: 2**6 ranks each
+
+
+def rank_freq(lo: np.ndarray, freq: np.ndarray, rank: np.ndarray, total: int) -> np.ndarray | None:
+    """The ``freq`` of the row whose ranks ``lo .. lo + freq - 1`` (disjoint, ``lo``
+    ascending) hold each of ``rank`` (ranks below ``total``); None where a rank has none.
+
+    Compiled: a rank's block of ``2**RANK_BLOCK`` ranks gives the few rows that can hold
+    it (one small table, ``total / 64`` entries), and a binary search among them finds
+    its row: a lookup or two in ``lo`` where one binary search over all the rows took
+    twenty, each a cache miss (ungdc's 2.3 M rows of level 4: 0.44 -> 0.1 s)."""
+    if len(lo) == 0:
+        return None if len(rank) else np.zeros(0, freq.dtype)
+    starts = np.arange(0, total + (2 << RANK_BLOCK), 1 << RANK_BLOCK, dtype=np.int64)
+    first = np.searchsorted(lo, starts, side="right").astype(np.int64) - 1  # the row holding each block's start
+    out = np.empty(len(rank), freq.dtype)
+    ok = suffix.compiled(_rank_freq)(lo, freq, rank, first, RANK_BLOCK, out)
+    return out if ok else None
+
+
+def _rank_freq(lo, freq, rank, first, shift, out):  # pragma: no cover - numba
+    """:func:`rank_freq`'s loop: False where a rank lies in no row."""
+    for i in range(len(rank)):
+        r = rank[i]
+        b = r >> shift
+        a, z = max(first[b], 0), first[b + 1]  # the row holds r: the last with lo <= r, in a..z
+        while a < z:
+            m = (a + z + 1) >> 1
+            if lo[m] <= r:
+                a = m
+            else:
+                z = m - 1
+        if lo[a] > r or r >= lo[a] + freq[a]:
+            return False
+        out[i] = freq[a]
+    return True
 
 
 def isa_tasks(scratch: Path, sa: np.ndarray, jobs: int) -> list[dict]:

@@ -403,6 +403,32 @@ def test_inverse_suffix_array_by_windows(n, window, jobs, shift, seed):
         assert np.array_equal(tables.isa_ranks(Path(out), at, n, chunk=chunk), want[at])
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 400), st.integers(0, 6), st.booleans(), st.integers(0, 2**32 - 1))
+def test_rank_freq_equals_binary_search(total, block, miss, seed):
+    """:func:`tables.rank_freq` (each rank's block, then a search among its few rows) gives
+    the freq of the row holding each rank, as one binary search over all the rows does; None
+    where a rank lies in no row (a gap between rows, before the first, after the last)."""
+    from analysis.phrases import tables
+
+    rng = np.random.default_rng(seed)
+    cuts = np.unique(rng.integers(0, total + 1, rng.integers(0, 2 * total + 2)))  # disjoint intervals
+    keep = rng.random(max(len(cuts) - 1, 0)) < 0.7
+    lo, freq = cuts[:-1][keep].astype(np.uint32), np.diff(cuts)[keep].astype(np.uint32)
+    covered = np.concatenate([np.arange(a, a + f) for a, f in zip(lo, freq, strict=True)] + [np.zeros(0, np.int64)])
+    uncovered = np.setdiff1d(np.arange(total), covered)
+    rank = rng.choice(covered, 30).astype(np.int64) if len(covered) else np.zeros(0, np.int64)
+    if miss and len(uncovered):
+        rank = np.insert(rank, rng.integers(0, len(rank) + 1), rng.choice(uncovered))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tables, "RANK_BLOCK", block)
+        got = tables.rank_freq(lo, freq, rank, total)
+    if miss and len(uncovered):
+        assert got is None
+    else:
+        assert got is not None and np.array_equal(got, freq[np.searchsorted(lo, rank, side="right") - 1])
+
+
 @pytest.mark.parametrize(("seed", "max_n", "budget", "piece_tokens", "contexts"),
                          [(0, 3, False, 97, "sentence"), (1, 8, False, 97, "budget"), (2, 2, True, 97, "sentence"),
                           (3, 4, True, 97, "resident"), (4, 3, False, 19, "budget"), (5, 8, False, 19, "sentence"),
