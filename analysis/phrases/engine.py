@@ -46,6 +46,7 @@ import numpy as np
 import polars as pl
 
 from . import suffix
+from .groups import group_stats, lcp_groups, ngram_pass  # noqa: F401  (lcp_groups: re-exported)
 from .suffix import ENGINE_VERSION  # noqa: F401  (re-exported: the version of what this engine writes)
 
 DEFAULTS = {"max_n": 8, "min_statements": 2, "min_len": 2}
@@ -151,48 +152,16 @@ def _vocab_table(vocab: pl.Series, ids: np.ndarray, counts: np.ndarray | None = 
     return pl.DataFrame({"id": np.arange(len(vocab), dtype=np.uint32), "form": vocab.alias("form"), "freq": freq})
 
 
-def _dp(pair_group, pair_doc, pair_count, freq, doc_share, n_groups):
-    """Gries's DP over all statements, from the (group, doc, count) pairs only
-    (:func:`analysis.phrases.suffix.dp_sums`: 0.5 * (sum |count/freq - share| + 1 - sum share))."""
-    term, share = suffix.dp_sums(pair_group, pair_doc, pair_count, freq, doc_share, n_groups)
-    return 0.5 * (term + 1.0 - share)
-
-
-def group_stats(ranks, group, n_groups, doc_sa, canon, doc_share, has_dupes, freq=None):
-    """freq, statements, distinct statements and DP of groups of ranks (group ids sorted).
-
-    ``doc_sa[r]`` is the statement of the suffix at rank r; ``freq``, the groups' sizes
-    (int64), when known.
-    """
-    docs = doc_sa[ranks]
-    n_docs = len(doc_share)
-    g, d, c = suffix.group_doc_counts(group, docs, n_docs)
-    if freq is None:
-        freq = np.bincount(group, minlength=n_groups).astype(np.int64)
-    statements = np.bincount(g, minlength=n_groups)
-    if has_dupes:
-        g2_, _, _ = suffix.group_doc_counts(group, canon[docs], n_docs)
-        distinct = np.bincount(g2_, minlength=n_groups)
-        del g2_
-    else:
-        distinct = statements
-    del docs
-    dp = _dp(g, d, c, freq, doc_share, n_groups) if n_groups else np.zeros(0)
-    return freq, statements, distinct, dp
-
-
 def has_duplicates(canon: np.ndarray) -> bool:
     """Whether any statement duplicates another (``canon``: the statement each one's text
     first appeared in, else itself)."""
     return bool((canon != np.arange(len(canon))).any())
 
 
-def doc_weights(doc_of: np.ndarray, n_docs: int, tokens: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Tokens of every statement (int64; counted from ``doc_of`` unless given) and its
-    share of all tokens (DP's expected share)."""
-    tokens = (np.bincount(doc_of, minlength=n_docs) if tokens is None else tokens).astype(np.int64)
-    total = int(tokens.sum())
-    return tokens, (tokens / total if total else np.zeros(n_docs))
+def doc_weights(doc_of: np.ndarray, n_docs: int, tokens: np.ndarray | None = None) -> np.ndarray:
+    """Tokens of every statement (int64; counted from ``doc_of`` unless given): DP's
+    statement sizes (``groups.dp_exact``)."""
+    return (np.bincount(doc_of, minlength=n_docs) if tokens is None else tokens).astype(np.int64)
 
 
 def pos_sorted(stream: pl.DataFrame) -> bool:
@@ -236,7 +205,7 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
     end = stream.end.astype(np.uint32, copy=False)
     stream_sa, tables, doc_tokens = stream.suffix, stream.tables, stream.doc_tokens
     del stream  # the forms are ids now: free the strings before the suffix array
-    tokens, doc_share = doc_weights(doc_of, n_docs, doc_tokens)
+    tokens = doc_weights(doc_of, n_docs, doc_tokens)
     total = int(tokens.sum())
     canon = docs["canon"].to_numpy().astype(np.int32)
     has_dupes = has_duplicates(canon)
@@ -265,11 +234,11 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
     del at_start, doc_of
 
     say("n-grams")
-    ng_parts, mx_parts = _ngram_passes(ids, sa, cl, lcs, doc_sa, canon, doc_share, has_dupes, total,
+    ng_parts, mx_parts = _ngram_passes(ids, sa, cl, lcs, doc_sa, canon, tokens, has_dupes, total,
                                        max_n=max_n, min_statements=min_statements, min_len=min_len)
 
     say("long phrases")
-    long_part, long_skipped = _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes,
+    long_part, long_skipped = _long_phrases(cl, sa, lcs, doc_sa, canon, tokens, has_dupes,
                                             max_n=max_n, min_statements=min_statements, min_len=min_len)
 
     say("tables")
@@ -281,95 +250,18 @@ def phrases_scan(stream: pl.DataFrame | pl.LazyFrame | Encoded, docs: pl.DataFra
                 params=params, sentences_split=n_split, long_skipped=long_skipped)
 
 
-def _pass(n: int, cl, lcs, doc_sa, canon, doc_share, has_dupes, min_statements: int, min_len: int):
-    """The n-grams of one pass: ranks whose capped LCP with the previous rank is >= n form
-    the groups of one n-gram each; groups in fewer than ``min_statements`` ranks are
-    dropped. None when no group is left; else (ranks, gid, lo, freq, statements, distinct,
-    dp, closed, ok), ``ok``: in ``min_statements`` distinct statements at least."""
-    ranks, gid, lo, size, right = lcp_groups(cl, n, min_statements)
-    n_groups = len(lo)
-    if n_groups == 0:
-        return None
-    freq, st, dist, dp = group_stats(ranks, gid, n_groups, doc_sa, canon, doc_share, has_dupes, size)
-    hi = lo + freq - 1
-    closed = right & ((lcs[hi] - lcs[lo]) > 0) & (n >= min_len)
-    return ranks, gid, lo, freq, st, dist, dp, closed, dist >= min_statements
-
-
-def lcp_groups(cl: np.ndarray, n: int, least: int) -> tuple[np.ndarray, ...]:
-    """The groups of ranks sharing n tokens (a rank whose ``cl`` is >= n continues the group
-    of the rank before; ``cl[0]`` < n) of ``least`` ranks at least: ``(ranks, gid, lo, freq,
-    right)``, every group's ranks (int32) and group numbers (int32, from 0), and per group
-    its first rank and size (int64) and whether some rank after its first shares exactly n
-    tokens with the one before (no right extension keeps it whole). Compiled from
-    ``suffix.GROUPED_LEAST`` ranks on: two passes over ``cl`` for a dozen numpy ones."""
-    least = max(least, 2)  # a group is two ranks at least
-    if len(cl) >= suffix.GROUPED_LEAST:
-        count, fill = suffix.compiled(_groups_count), suffix.compiled(_groups_fill)
-        m, g = count(cl, n, least)
-        out = (np.empty(m, np.int32), np.empty(m, np.int32), np.empty(g, np.int64), np.empty(g, np.int64),
-               np.empty(g, np.bool_))
-        fill(cl, n, least, *out)
-        return out
-    ge = cl >= n
-    member = ge.copy()
-    member[:-1] |= ge[1:]
-    ranks = np.flatnonzero(member).astype(np.int32)
-    starts = ~ge[ranks]
-    gid = np.cumsum(starts, dtype=np.int32) - 1
-    size = np.bincount(gid)
-    keep = size >= least
-    sel = keep[gid]
-    ranks, starts, gid = ranks[sel], starts[sel], (np.cumsum(keep, dtype=np.int32) - 1)[gid[sel]]
-    right = np.zeros(int(keep.sum()), bool)
-    right[gid[(cl[ranks] == n) & ~starts]] = True
-    return ranks, gid, ranks[starts].astype(np.int64), size[keep].astype(np.int64), right
-
-
-def _groups_count(cl, n, least):  # pragma: no cover - numba
-    """:func:`lcp_groups`' sizes: (ranks, groups)."""
-    m = g = r = 0
-    while r < len(cl):
-        e = r + 1
-        while e < len(cl) and cl[e] >= n:
-            e += 1
-        if e - r >= least:
-            m += e - r
-            g += 1
-        r = e
-    return m, g
-
-
-def _groups_fill(cl, n, least, ranks, gid, lo, freq, right):  # pragma: no cover - numba
-    """:func:`lcp_groups`' arrays."""
-    m = g = r = 0
-    while r < len(cl):
-        e = r + 1
-        edge = False
-        while e < len(cl) and cl[e] >= n:
-            edge |= cl[e] == n
-            e += 1
-        if e - r >= least:
-            for k in range(r, e):
-                ranks[m] = k
-                gid[m] = g
-                m += 1
-            lo[g], freq[g], right[g] = r, e - r, edge
-            g += 1
-        r = e
-
-
-def _ngram_passes(ids, sa, cl, lcs, doc_sa, canon, doc_share, has_dupes, total: int, *, max_n: int,
+def _ngram_passes(ids, sa, cl, lcs, doc_sa, canon, doc_tokens, has_dupes, total: int, *, max_n: int,
                   min_statements: int, min_len: int) -> tuple[list[pl.DataFrame], list[np.ndarray]]:
     """The n-gram table's parts for n = 1..``max_n`` and, per n, the rows that are maximal
-    (closed) phrases. One pass per n over the suffix array (:func:`_pass`)."""
+    (closed) phrases. One pass per n over the suffix array (:func:`groups.ngram_pass`)."""
     ng_parts, mx_parts = [], []
     # per position: freq of the (n-1)-gram / word starting there (set by the n = 1 pass)
     freq_prev = freq_uni = np.zeros(0, np.uint32)
     offset = 0  # rows of the n-gram table so far
     big_n = float(max(total, 1))
     for n in range(1, max_n + 1):
-        got = _pass(n, cl, lcs, doc_sa, canon, doc_share, has_dupes, min_statements, min_len)
+        got = ngram_pass(n, cl, lcs, doc_sa, canon, doc_tokens, has_dupes, min_statements, min_len,
+                         ranks=n < max_n)
         if got is None:
             break
         ranks, gid, lo, freq, st, dist, dp, closed, ok = got
@@ -422,7 +314,7 @@ def _long_candidates(cl, sa, lcs, doc_sa, *, max_n: int, min_statements: int, mi
     return lo[order], hi[order], h[order]
 
 
-def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes, *, max_n: int,
+def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_tokens, has_dupes, *, max_n: int,
                   min_statements: int, min_len: int, budget: int | None = None,
                   cands: tuple | None = None) -> tuple[pl.DataFrame | None, int]:
     """Maximal phrases longer than ``max_n``: the closed lcp-intervals with h > max_n.
@@ -449,7 +341,7 @@ def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_share, has_dupes, *, max_n: in
     for b in np.unique(batch).tolist():
         sel = np.flatnonzero(batch == b)
         ranks, group = suffix.expand(lo[sel], hi[sel])
-        freq, st, dist, dp = group_stats(ranks, group, len(sel), doc_sa, canon, doc_share, has_dupes)
+        freq, st, dist, dp = group_stats(ranks, group, len(sel), doc_sa, canon, doc_tokens, has_dupes)
         del ranks, group
         ok = dist >= min_statements
         parts.append(pl.DataFrame({
@@ -470,7 +362,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, in
     ``word_at(ranks, k)``: the k-th word of those ranks' suffixes (k below the words left in
     the sentence and ``max_n``); ``prev`` and ``doc_sa`` the left neighbour (-1 at a
     sentence start) and the statement of every rank; ``ctx`` the small corpus-wide arrays
-    (``canon``, ``doc_share``, unigram ``counts``) and
+    (``canon``, ``doc_tokens``, unigram ``counts``) and
     ``total``, ``max_n``, ``min_statements``, ``min_len``. Everything of a row is local but
     ``f_b1`` for n >= 3, the freq of its last n-1 tokens (another piece's row), which the
     tables find by the rank of the suffix after ``pos``
@@ -487,7 +379,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, in
     """
     p = sa.astype(np.int64, copy=False)
     lcs = suffix.left_diverse(prev)
-    canon, share, counts = ctx["canon"], ctx["doc_share"], ctx["counts"]
+    canon, tokens, counts = ctx["canon"], ctx["doc_tokens"], ctx["counts"]
     has_dupes = has_duplicates(canon)
     max_n, ms, ml = ctx["max_n"], ctx["min_statements"], ctx["min_len"]
     # the previous pass's kept groups, first ranks and sizes (f_a2); none before a split word's bigrams
@@ -498,7 +390,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, in
                  diverse=lcs[-1] > lcs[0])
     del prev
     for n in range(1 if word is None else 2, max_n + 1):
-        got = _pass(n, cl, lcs, doc_sa, canon, share, has_dupes, ms, ml)
+        got = ngram_pass(n, cl, lcs, doc_sa, canon, tokens, has_dupes, ms, ml, ranks=False)
         if got is None:
             break
         ranks, gid, lo, freq, st, dist, dp, closed, ok = got
@@ -520,7 +412,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, in
     lo, hi, h = cands = _long_candidates(cl, p, lcs, doc_sa, max_n=max_n, min_statements=ms, min_len=ml)
     np.save(out / f"cand{piece}.npy", np.stack([h, lo + offset, hi - lo + 1]))
     # at most the whole text's budget here: that holds every candidate the global cut keeps
-    rows, _ = _long_phrases(cl, p, lcs, doc_sa, canon, share, has_dupes, max_n=max_n, min_statements=ms,
+    rows, _ = _long_phrases(cl, p, lcs, doc_sa, canon, tokens, has_dupes, max_n=max_n, min_statements=ms,
                             min_len=ml, budget=EXPAND_PER_TOKEN * ctx["total"] + EXPAND_BATCH, cands=cands)
     if rows is not None:
         rows.with_columns(pl.col("sa_lo") + offset).write_ipc(out / f"long{piece}.arrow")

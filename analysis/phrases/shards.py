@@ -334,8 +334,8 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         else:
             np.save(scratch / "ids.npy", stream.ids)
         if scan is not None:
-            _, share = doc_weights(stream.doc, len(scan["canon"]), stream.doc_tokens)
-            np.savez(scratch / "ctx.npz", canon=np.asarray(scan["canon"], np.int32), doc_share=share, counts=counts,
+            tokens = doc_weights(stream.doc, len(scan["canon"]), stream.doc_tokens)
+            np.savez(scratch / "ctx.npz", canon=np.asarray(scan["canon"], np.int32), doc_tokens=tokens, counts=counts,
                      min_statements=int(scan["min_statements"]), min_len=int(scan["min_len"]))
             scan = {k: int(scan[k]) for k in ("max_n", "min_statements", "min_len")} | {
                 "total": n, "dest": scan["dest"]}

@@ -565,27 +565,3 @@ def _inverse_place(sa, r0, p0, p1, shift, at, pos, rank):  # pragma: no cover - 
             b = (sa[r] - p0) >> shift
             pos[at[b]], rank[at[b]] = sa[r] - p0, r0 + r
             at[b] += 1
-
-
-def dp_sums(group: np.ndarray, doc: np.ndarray, count: np.ndarray, freq: np.ndarray, doc_share: np.ndarray,
-            n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per group, the sums of ``|count / freq[group] - doc_share[doc]|`` and of
-    ``doc_share[doc]`` over its (group, doc, count) pairs (DP's two sums), compiled: one
-    loop adding in the pairs' order, as numpy's weighted ``bincount`` does, so the same
-    floats without its full-length temporaries (a piece of 4 M suffixes: 0.27 -> 0.05 s);
-    numpy's bincounts below ``GROUPED_LEAST`` pairs."""
-    if len(group) < GROUPED_LEAST:  # numpy's own: a small corpus never loads the compiler
-        s = doc_share[doc]
-        return (np.bincount(group, weights=np.abs(count / freq[group] - s), minlength=n_groups),
-                np.bincount(group, weights=s, minlength=n_groups))
-    term, share = np.zeros(n_groups), np.zeros(n_groups)
-    compiled(_dp_loop)(group, doc, count, freq, doc_share, term, share)
-    return term, share
-
-
-def _dp_loop(group, doc, count, freq, doc_share, term, share):  # pragma: no cover - numba
-    """:func:`dp_sums`' loop."""
-    for i in range(len(group)):
-        g, s = group[i], doc_share[doc[i]]
-        term[g] += abs(count[i] / freq[g] - s)
-        share[g] += s

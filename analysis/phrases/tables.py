@@ -34,12 +34,12 @@ from ..store import npy_windows, table_part
 from . import engine, suffix  # engine's expansion budget is read when used (tests change it)
 from .engine import (
     TABLE_WRITE,
-    group_stats,
     has_duplicates,
     maximal_table,
     ngram_part,
     ngram_table,
 )
+from .groups import group_stats
 from .pool import largest, run_tasks, step_times
 
 ISA_WINDOW = 32 << 20  # positions of the inverse suffix array a task makes at most (12 bytes each held)
@@ -201,14 +201,14 @@ def split_words(out: Path, pieces: int, raw: pl.DataFrame | None) -> pl.DataFram
         with np.load(name) as z:
             parts.setdefault(int(z["word"]), []).append({k: z[k] for k in z.files})
     with np.load(out / "ctx.npz") as ctx:
-        canon, share = ctx["canon"], ctx["doc_share"]
+        canon, tokens = ctx["canon"], ctx["doc_tokens"]
         min_statements, min_len = int(ctx["min_statements"]), int(ctx["min_len"])
     has_dupes = has_duplicates(canon)
     rows = []
     for got in parts.values():
         docs = np.concatenate([g["docs"] for g in got])
         freq, st, dist, dp = group_stats(np.arange(len(docs)), np.zeros(len(docs), np.int32), 1, docs, canon,
-                                         share, has_dupes)
+                                         tokens, has_dupes)
         ends = np.concatenate([g["prev_ends"] for g in got])[1:-1].reshape(-1, 2)  # (last of a part, first of the next)
         left = any(bool(g["diverse"]) for g in got) or bool(((ends[:, 0] != ends[:, 1]) | (ends < 0).any(1)).any())
         rows.append((int(freq[0]), int(st[0]), int(dist[0]), float(dp[0]), int(got[0]["lo"]), int(got[0]["pos0"]),

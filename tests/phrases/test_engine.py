@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from fractions import Fraction
 
 import numpy as np
 import polars as pl
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import measures as stats
-from analysis.phrases import suffix
+from analysis.phrases import groups, suffix
 from analysis.phrases.engine import lcp_groups, phrases_scan
 from analysis.phrases.strings import phrase_strings
 
@@ -94,6 +95,15 @@ def test_engine_matches_oracle(docs, max_n, k, min_len, compiled, data):
         suffix.GROUPED_LEAST = least
     assert got_ng == want_ng
     assert got_mx == want_mx
+    # Gries's DP over all statements, exactly: the float nearest the rational value
+    sizes = [sum(len(x) for x in sents) for sents in docs]
+    total = sum(sizes)
+    ph = phrase_strings(sc.ids, sc.vocab["form"], sc.ngrams["pos"].to_numpy(), sc.ngrams["n"].to_numpy())
+    for p, dp in zip(ph, sc.ngrams["dp"], strict=True):
+        c = occ[tuple(p.split(" "))]
+        f = sum(c.values())
+        want = sum(abs(Fraction(c[d], f) - Fraction(sizes[d], total)) for d in range(len(docs))) / 2
+        assert dp == float(want), (p, dp, want)
     # per-statement counts from the suffix-array slices
     if sc.ngrams.height:
         per = sc.ngrams.head(5)
@@ -160,28 +170,61 @@ def test_lcp_groups_compiled_equal_a_plain_scan(tail, n, least):
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 50), st.integers(1, 9)), max_size=300),
        st.sampled_from([np.int32, np.int64]), st.integers(0, 2**32 - 1))
-def test_dp_sums_equal_numpys_bincounts(pairs, count_dtype, seed):
-    """DP's two sums, compiled (:func:`analysis.phrases.suffix.dp_sums` from
-    ``GROUPED_LEAST`` pairs), are the floats of numpy's weighted bincounts bit for bit (the
-    same additions in the same order)."""
+def test_dp_exact_is_the_rational_value(pairs, count_dtype, seed):
+    """DP from (group, doc, count) pairs (:func:`analysis.phrases.groups.dp_exact`, compiled
+    and numpy's) is the float nearest ½ Σ_d |c_d/f − t_d/T| over every statement, computed
+    with fractions, in whatever order the pairs come."""
+    from fractions import Fraction
+
     pairs = sorted(set((g, d) for g, d, _ in pairs))
-    group = np.array([g for g, _ in pairs], np.int64)
-    doc = np.array([d for _, d in pairs], np.uint32)
-    count = np.random.default_rng(seed).integers(1, 9, len(pairs)).astype(count_dtype)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(pairs))
+    group = np.array([pairs[k][0] for k in order], np.int64).reshape(-1)
+    doc = np.array([pairs[k][1] for k in order], np.uint32).reshape(-1)
+    count = rng.integers(1, 9, len(pairs)).astype(count_dtype)
     n_groups = 31
-    freq = np.bincount(group, weights=count, minlength=n_groups).astype(np.int64) + 1
-    share = np.random.default_rng(seed + 1).random(51)
-    share /= share.sum()
-    s = share[doc]
-    want_term = np.bincount(group, weights=np.abs(count / freq[group] - s), minlength=n_groups)
-    want_share = np.bincount(group, weights=s, minlength=n_groups)
+    freq = np.bincount(group, weights=count, minlength=n_groups).astype(np.int64)
+    freq[freq == 0] = 1  # a group without pairs (not made by the engine): all its share is outside
+    tokens = rng.integers(1, 10**6, 51).astype(np.int64)
+    total = int(tokens.sum())
+    want = []
+    for g in range(n_groups):
+        c = {int(d): int(k) for gg, d, k in zip(group, doc, count, strict=True) if gg == g}
+        f = int(freq[g])
+        want.append(float(sum(abs(Fraction(c.get(d, 0), f) - Fraction(int(tokens[d]), total))
+                              for d in range(len(tokens))) / 2))
     least = suffix.GROUPED_LEAST
     try:
         for suffix.GROUPED_LEAST in (0, least):  # compiled, then numpy's (small inputs)
-            term, got = suffix.dp_sums(group, doc, count, freq, share, n_groups)
-            assert term.tobytes() == want_term.tobytes() and got.tobytes() == want_share.tobytes()
+            got = groups.dp_exact(group, doc, count, freq, tokens, n_groups)
+            assert got.tolist() == want
     finally:
         suffix.GROUPED_LEAST = least
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 5), max_size=300), st.integers(1, 5), st.integers(1, 4), st.integers(1, 40),
+       st.booleans(), st.integers(0, 2**32 - 1))
+def test_group_rows_equal_groups_and_their_stats(tail, n, least, n_docs, dupes, seed):
+    """One compiled pass (:func:`analysis.phrases.groups.group_rows`: statements marked in
+    an array, no sort) gives :func:`lcp_groups`' groups with :func:`group_stats`' counts and
+    DP bit for bit, with and without duplicate statements."""
+    rng = np.random.default_rng(seed)
+    cl = np.array([0, *tail], np.int32)
+    doc_sa = rng.integers(0, n_docs, len(cl)).astype(np.int32)
+    canon = np.arange(n_docs, dtype=np.int32)
+    if dupes:  # a duplicate points at an earlier, canonical statement
+        canon = np.minimum(canon, rng.integers(0, n_docs, n_docs)).astype(np.int32)
+        canon = canon[canon]
+    tokens = rng.integers(1, 500, n_docs).astype(np.int64)
+    got = groups.group_rows(cl, n, least, doc_sa, canon, tokens, dupes)
+    ranks, gid, lo, size, right = lcp_groups(cl, n, least)
+    if len(lo) == 0:
+        assert got is None
+        return
+    freq, st_, dist, dp = groups.group_stats(ranks, gid, len(lo), doc_sa, canon, tokens, dupes, size)
+    want = (lo, freq, right, st_, dist, dp)
+    assert got is not None and all(a.tobytes() == b.astype(a.dtype).tobytes() for a, b in zip(got, want, strict=True))
 
 
 def test_fifteen_word_formula_is_one_row():
