@@ -81,6 +81,9 @@ def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tupl
     del before
     left = rem_from_starts(starts, n)[sa]  # the tokens left in each suffix's sentence
     cl = np.empty(n, np.int32)
+    if n >= GROUPED_LEAST:  # compiled: the LCPs cut and the runs sorted in one pass (a shard: 0.05-0.1 -> 0.01 s)
+        compiled(_runs_in_text_order)(sa, lcp, left, cl)
+        return sa, cl
     cl[0] = 0
     np.minimum(lcp[:-1], np.minimum(left[:-1], left[1:]), out=cl[1:], casting="unsafe")
     same = (lcp[:-1] >= left[:-1]) & (left[:-1] == left[1:])  # ranks r, r+1: equal in the sentence
@@ -93,6 +96,36 @@ def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tupl
         at = np.flatnonzero(inside)
         sa[at] = sa[at][np.lexsort((sa[at], run[at]))]
     return sa, cl
+
+
+def _runs_in_text_order(sa, lcp, left, cl):  # pragma: no cover - numba
+    """:func:`suffix_array`'s last steps, compiled: ``cl`` (the LCP cut at the sentence end,
+    ``left``: the tokens left in each rank's sentence) and every run of ranks whose
+    suffixes are equal up to their sentence's end put in text order (sorted in place: by
+    insertion up to 32 ranks, else numpy's sort)."""
+    n = len(sa)
+    cl[0] = 0
+    for r in range(1, n):
+        cl[r] = min(lcp[r - 1], left[r - 1], left[r])
+    r = 0
+    while r < n - 1:
+        if lcp[r] >= left[r] and left[r] == left[r + 1]:  # ranks r, r + 1: equal in the sentence
+            e = r + 1
+            while e < n - 1 and lcp[e] >= left[e] and left[e] == left[e + 1]:
+                e += 1
+            if e - r < 32:
+                for i in range(r + 1, e + 1):
+                    v = sa[i]
+                    j = i - 1
+                    while j >= r and sa[j] > v:
+                        sa[j + 1] = sa[j]
+                        j -= 1
+                    sa[j + 1] = v
+            else:
+                sa[r:e + 1].sort()
+            r = e + 1
+        else:
+            r += 1
 
 
 def _divsufsort(text: np.ndarray) -> np.ndarray:
@@ -405,7 +438,7 @@ def suffix_contexts(window, pos: np.ndarray, rem: np.ndarray, sizes: list[int], 
 def compiled(fn):
     """``fn`` compiled by numba (cached on disk), on first use: this module's kernels
     (:func:`_lcp_merge`, :func:`_gather`, :func:`_group_sort`, :func:`_group_runs`,
-    :func:`_inverse_count`, :func:`_inverse_place`, :func:`_dp_loop`, :func:`_rows_loop`) and
+    :func:`_inverse_count`, :func:`_inverse_place`, :func:`_rows_loop`, :func:`_runs_in_text_order`) and
     the engine's."""
     import numba
 

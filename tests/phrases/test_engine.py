@@ -331,17 +331,45 @@ def _naive_suffix_array(ids: np.ndarray, starts: np.ndarray) -> tuple[list[int],
 def test_suffix_array_is_the_canonical_order(data):
     """Against a sort of Python lists: few distinct ids, so that many suffixes are equal
     within their sentences (put back in text order) and share long prefixes past a
-    sentence end (where the LCP stops); ids on both sides of the 16-bit text."""
-    n = data.draw(st.integers(1, 120))
+    sentence end (where the LCP stops); ids on both sides of the 16-bit text. Numpy's last
+    steps and the compiled ones (``_runs_in_text_order``, from ``GROUPED_LEAST`` suffixes:
+    runs of equal suffixes sorted by insertion, or by numpy's sort from 32 ranks)."""
+    many = data.draw(st.booleans())  # many short sentences: runs of 32 equal suffixes and more
+    n = data.draw(st.integers(1, 400 if many else 120))
     base = data.draw(st.sampled_from([0, 65_530, 2**32 - 10]))
-    ids = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), np.int64) + base
+    ids = np.array(data.draw(st.lists(st.integers(0, 1 if many else 3), min_size=n, max_size=n)), np.int64) + base
     ids[n // 2:n // 2 + n // 4] = ids[:n // 4]
-    starts = np.array(sorted({0, *data.draw(st.lists(st.integers(0, n - 1), max_size=12))}), np.int64)
+    starts = np.array(sorted({0, *data.draw(st.lists(st.integers(0, n - 1), max_size=200 if many else 12))}),
+                      np.int64)
     ids = ids.astype(np.uint32)
-    sa, cl = suffix.suffix_array(ids, starts)
+    least = suffix.GROUPED_LEAST
+    suffix.GROUPED_LEAST = data.draw(st.sampled_from([0, least]))  # compiled, or numpy's
+    try:
+        sa, cl = suffix.suffix_array(ids, starts)
+    finally:
+        suffix.GROUPED_LEAST = least
     want_sa, want_cl = _naive_suffix_array(ids, starts)
     assert sa.tolist() == want_sa and cl.tolist() == want_cl
     assert sa.dtype == np.int32 and cl.dtype == np.int32
+
+
+@pytest.mark.parametrize("copies", [31, 32, 33, 200])
+def test_suffix_array_puts_long_runs_of_equal_sentences_in_text_order(copies):
+    """A sentence repeated ``copies`` times, between others: each of its suffixes is one
+    run of equal suffixes (32 and more: sorted by numpy's sort in the compiled pass), in
+    text order in the canonical suffix array, compiled or not."""
+    rng = np.random.default_rng(copies)
+    sents = [[5, 6, 7, 5] if k % 3 else list(rng.integers(0, 9, rng.integers(1, 6))) for k in range(copies * 3 // 2)]
+    ids = np.array([w for x in sents for w in x], np.uint32)
+    starts = np.cumsum([0] + [len(x) for x in sents[:-1]]).astype(np.int64)
+    want_sa, want_cl = _naive_suffix_array(ids, starts)
+    least = suffix.GROUPED_LEAST
+    try:
+        for suffix.GROUPED_LEAST in (0, least):
+            sa, cl = suffix.suffix_array(ids, starts)
+            assert sa.tolist() == want_sa and cl.tolist() == want_cl
+    finally:
+        suffix.GROUPED_LEAST = least
 
 
 def test_suffix_array_rejects_the_largest_id():
