@@ -81,7 +81,7 @@ def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tupl
     del before
     left = rem_from_starts(starts, n)[sa]  # the tokens left in each suffix's sentence
     cl = np.empty(n, np.int32)
-    if n >= GROUPED_LEAST:  # compiled: the LCPs cut and the runs sorted in one pass (a shard: 0.05-0.1 -> 0.01 s)
+    if n >= GROUPED_LEAST:  # compiled: the LCPs cut and the runs sorted in one pass
         compiled(_runs_in_text_order)(sa, lcp, left, cl)
         return sa, cl
     cl[0] = 0
@@ -101,8 +101,8 @@ def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tupl
 def _runs_in_text_order(sa, lcp, left, cl):  # pragma: no cover - numba
     """:func:`suffix_array`'s last steps, compiled: ``cl`` (the LCP cut at the sentence end,
     ``left``: the tokens left in each rank's sentence) and every run of ranks whose
-    suffixes are equal up to their sentence's end put in text order (sorted in place: by
-    insertion up to 32 ranks, else numpy's sort)."""
+    suffixes are equal up to their sentence's end put in text order (sorted in place; a
+    shard of 2.4 M tokens: 0.02 s, where numpy's lexsort of the runs took 0.05-0.1 s)."""
     n = len(sa)
     cl[0] = 0
     for r in range(1, n):
@@ -113,16 +113,7 @@ def _runs_in_text_order(sa, lcp, left, cl):  # pragma: no cover - numba
             e = r + 1
             while e < n - 1 and lcp[e] >= left[e] and left[e] == left[e + 1]:
                 e += 1
-            if e - r < 32:
-                for i in range(r + 1, e + 1):
-                    v = sa[i]
-                    j = i - 1
-                    while j >= r and sa[j] > v:
-                        sa[j + 1] = sa[j]
-                        j -= 1
-                    sa[j + 1] = v
-            else:
-                sa[r:e + 1].sort()
+            sa[r:e + 1].sort()
             r = e + 1
         else:
             r += 1
