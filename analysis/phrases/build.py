@@ -193,7 +193,7 @@ def _index_scan_write(corpus: str, level: str, store, how: tuple, shards: tuple,
             for name in ("ngrams", "maximal"):
                 os.replace(Path(scan.tables["folder"]) / name, tmp / name)
         else:
-            tables_write(tmp, scan.ngrams, scan.maximal, max_n)
+            tables_write(tmp, scan.ngrams, scan.maximal, max_n, len(scan.ids))
         if words is not None:
             words.write_parquet(tmp / "words.parquet")
         write_json(tmp / "catalog.json", {"kind": kind, "shard_chars": shard_chars, "shards": catalog,

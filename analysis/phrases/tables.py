@@ -33,11 +33,11 @@ from ..errors import FormulaeError
 from ..store import npy_windows, table_part
 from . import engine, suffix  # engine's expansion budget is read when used (tests change it)
 from .engine import (
-    TABLE_WRITE,
     has_duplicates,
     maximal_table,
     ngram_part,
     ngram_table,
+    table_write,
 )
 from .groups import group_stats
 from .pool import largest, run_tasks, step_times
@@ -47,22 +47,23 @@ ISA_WINDOW = 32 << 20  # positions of the inverse suffix array a task makes at m
 ROW_COLUMNS = ["n", "freq", "statements", "distinct_statements", "dp", "sa_lo", "pos", "mx"]
 
 
-def table_part_write(folder: Path, which: str, part: int | str, frame: pl.DataFrame) -> None:
-    """One part of a stored table (:func:`analysis.store.table_part`) into ``folder``."""
+def table_part_write(folder: Path, which: str, part: int | str, frame: pl.DataFrame, total: int) -> None:
+    """One part of a stored table (:func:`analysis.store.table_part`) into ``folder``, as
+    :func:`analysis.phrases.engine.table_write` has it for a corpus of ``total`` tokens."""
     path = table_part(folder, which, part)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_parquet(path, **TABLE_WRITE)
+    frame.write_parquet(path, **table_write(total))
 
 
-def tables_write(folder: Path, ngrams: pl.DataFrame, maximal: pl.DataFrame, max_n: int) -> None:
+def tables_write(folder: Path, ngrams: pl.DataFrame, maximal: pl.DataFrame, max_n: int, total: int) -> None:
     """The ``ngrams`` and ``maximal`` tables into ``folder``, one file a level (at least
     level 1's, empty or not) and the maximal phrases longer than ``max_n``: the files
     that the table steps write side by side (:func:`tables_run`), byte for byte."""
     levels = int(ngrams["n"].max()) if ngrams.height else 1
     for n in range(1, levels + 1):
-        table_part_write(folder, "ngrams", n, ngrams.filter(pl.col("n") == n))
-        table_part_write(folder, "maximal", n, maximal.filter(pl.col("n") == n))
-    table_part_write(folder, "maximal", "long", maximal.filter(pl.col("n") > max_n))
+        table_part_write(folder, "ngrams", n, ngrams.filter(pl.col("n") == n), total)
+        table_part_write(folder, "maximal", n, maximal.filter(pl.col("n") == n), total)
+    table_part_write(folder, "maximal", "long", maximal.filter(pl.col("n") > max_n), total)
 
 
 def level_table(out: Path, pieces: int, n: int, total: int, offset: int, dest: Path) -> dict:
@@ -88,8 +89,8 @@ def level_table(out: Path, pieces: int, n: int, total: int, offset: int, dest: P
             del prev
         part = ngram_part(raw, n, float(max(total, 1)))
         ngrams, maximal = ngram_table([part], offset), maximal_table([part.filter(raw["mx"])], None)
-    table_part_write(dest, "ngrams", n, ngrams)
-    table_part_write(dest, "maximal", n, maximal)
+    table_part_write(dest, "ngrams", n, ngrams, total)
+    table_part_write(dest, "maximal", n, maximal, total)
     return {"rows": ngrams.height, "maximal": maximal.height}
 
 
@@ -238,7 +239,7 @@ def long_table(out: Path, pieces: int, total: int, dest: Path) -> dict:
         key = long_part["n"].to_numpy() * (total + 1) + long_part["sa_lo"].to_numpy()
         long_part = long_part.filter(pl.Series(np.isin(key, chosen))).sort("sa_lo", "n")
     frame = maximal_table([], long_part)
-    table_part_write(dest, "maximal", "long", frame)
+    table_part_write(dest, "maximal", "long", frame, total)
     return {"maximal": frame.height, "long_skipped": len(lo) - fits}
 
 

@@ -454,6 +454,8 @@ def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, ma
     monkeypatch.setattr(sh, "PIECE_TOKENS", piece_tokens)  # 19: words split by their second token
     contexts_set(monkeypatch, sh, contexts)
     monkeypatch.setattr(tables, "ISA_WINDOW", 100 + seed)  # a row's tail found by rank: ISA made in windows
+    if seed % 2:  # the tables of a large corpus: compressed (engine.table_write)
+        monkeypatch.setattr(engine, "TABLE_RAW_TOKENS", 0)
     dest, one = tmp_path / "tables", tmp_path / "one"
     dest.mkdir()
     sa, cl, info = sh.shards_merge_suffix(tasks, catalog, stream, jobs=1, scan={
@@ -466,5 +468,9 @@ def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, ma
     assert (got["long_skipped"] > 0) == budget and got["long_skipped"] == whole.long_skipped
     assert (got["ngrams"], got["maximal"]) == (whole.ngrams.height, whole.maximal.height)
     assert ngrams.equals(whole.ngrams) and maximal.equals(whole.maximal)
-    tables.tables_write(one, whole.ngrams, whole.maximal, max_n)  # the one-process index's files, byte for byte
-    assert files(dest) == files(one) and len(files(one)) == 2 * whole.ngrams["n"].max() + 1
+    tables.tables_write(one, whole.ngrams, whole.maximal, max_n, len(whole.ids))  # the one-process index's files
+    assert files(dest) == files(one) and len(files(one)) == 2 * whole.ngrams["n"].max() + 1  # byte for byte
+    monkeypatch.setattr(engine, "TABLE_RAW_TOKENS", 1 << 62)  # the same tables uncompressed
+    tables.tables_write(tmp_path / "raw", whole.ngrams, whole.maximal, max_n, len(whole.ids))
+    size = {k: sum(f.stat().st_size for f in (tmp_path / k).rglob("*.parquet")) for k in ("tables", "raw")}
+    assert (size["tables"] < size["raw"]) if seed % 2 else (size["tables"] == size["raw"])
