@@ -46,28 +46,28 @@ import numpy as np
 import polars as pl
 
 from . import suffix
-from .groups import group_stats, lcp_groups, ngram_pass  # noqa: F401  (lcp_groups: re-exported)
+from .groups import group_stats, ngram_pass
 from .suffix import ENGINE_VERSION  # noqa: F401  (re-exported: the version of what this engine writes)
 
 DEFAULTS = {"max_n": 8, "min_statements": 2, "min_len": 2}
 TABLE_ROW_GROUP = 1 << 18  # rows of a row group of the stored ngrams/maximal tables
 # how the ngrams/maximal tables are written (table_write): uncompressed up to TABLE_RAW_TOKENS
 # tokens (ungdc's two tables in 1.6 CPU-s where zstd level 1 took 3.6, its default level 5.1,
-# for files of 678 MB against 459 and 418), zstd level 1 beyond: 10x ungdc's uncompressed
-# tables (6.8 GB) took 26.9 s to make where the compressed ones had taken 17.9 s (single runs)
+# for files of 678 MB against 459 and 418), zstd level 1 beyond, where the files are large and
+# the time the same (10x ungdc's tables step: 26.9 s both ways, single runs; 6.8 GB uncompressed)
 TABLE_WRITE = {"row_group_size": TABLE_ROW_GROUP, "compression": "zstd", "compression_level": 1}
 TABLE_RAW_TOKENS = 128 << 20
+# Bounds that keep every step linear in the number of tokens on pathological input (a
+# scraped page or OCR dump: megabytes of repetitive text without a sentence mark):
+SENTENCE_MAX = 1000  # a longer sentence is counted as chunks of this many tokens
+EXPAND_BATCH = 1 << 22  # long-phrase ranks expanded at a time (memory bound)
+EXPAND_PER_TOKEN = 8  # long-phrase ranks expanded in all, per token (+ EXPAND_BATCH): time bound
 
 
 def table_write(total: int) -> dict:
     """``write_parquet``'s options for the tables of a corpus of ``total`` tokens."""
     return TABLE_WRITE if total > TABLE_RAW_TOKENS else {"row_group_size": TABLE_ROW_GROUP,
                                                          "compression": "uncompressed"}
-# Bounds that keep every step linear in the number of tokens on pathological input (a
-# scraped page or OCR dump: megabytes of repetitive text without a sentence mark):
-SENTENCE_MAX = 1000  # a longer sentence is counted as chunks of this many tokens
-EXPAND_BATCH = 1 << 22  # long-phrase ranks expanded at a time (memory bound)
-EXPAND_PER_TOKEN = 8  # long-phrase ranks expanded in all, per token (+ EXPAND_BATCH): time bound
 
 
 @dataclass

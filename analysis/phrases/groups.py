@@ -24,7 +24,9 @@ from . import suffix
 
 def dp_value(deviation: np.ndarray, freq: np.ndarray, total: int) -> np.ndarray:
     """DP from its integer ``deviation`` (module docstring), the groups' ``freq`` and the
-    corpus's ``total`` tokens: one float division a group."""
+    corpus's ``total`` tokens: one float division a group. The integers are int64: exact
+    for any corpus whose suffix array's int32 ranks hold it (below 2**31 tokens, so that
+    the deviation, at most 2 f T, stays below 2**63)."""
     return deviation / (2 * np.asarray(freq, np.int64) * np.int64(total))
 
 

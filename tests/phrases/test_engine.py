@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from analysis import measures as stats
 from analysis.phrases import groups, suffix
-from analysis.phrases.engine import lcp_groups, phrases_scan
+from analysis.phrases.engine import phrases_scan
+from analysis.phrases.groups import lcp_groups
 from analysis.phrases.strings import phrase_strings
 
 
@@ -141,7 +142,7 @@ def test_group_doc_counts_equal_one_sort(runs, n_docs, dtype, shuffled, data):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(0, 6), max_size=200), st.integers(1, 6), st.integers(1, 5))
 def test_lcp_groups_compiled_equal_a_plain_scan(tail, n, least):
-    """:func:`analysis.phrases.engine.lcp_groups`, compiled and numpy's, against a plain
+    """:func:`analysis.phrases.groups.lcp_groups`, compiled and numpy's, against a plain
     scan: the runs of ranks whose LCP with the rank before is >= n, of ``least`` ranks (and
     2) at least; ``right``: a rank after the first shares exactly n tokens."""
     cl = np.array([0, *tail], np.int32)
