@@ -430,7 +430,7 @@ def compiled(fn):
     """``fn`` compiled by numba (cached on disk), on first use: this module's kernels
     (:func:`_lcp_merge`, :func:`_gather`, :func:`_group_sort`, :func:`_group_runs`,
     :func:`_inverse_count`, :func:`_inverse_place`, :func:`_rows_loop`, :func:`_runs_in_text_order`) and
-    the engine's."""
+    those of the engine, :mod:`.groups` and :mod:`.tables`."""
     import numba
 
     return numba.njit(cache=True, nogil=True)(fn)
