@@ -107,64 +107,62 @@ def ngram_pass(n: int, cl, lcs, doc_sa, canon, doc_tokens, has_dupes, min_statem
 
 def group_rows(cl: np.ndarray, n: int, least: int, doc_sa: np.ndarray, canon: np.ndarray, doc_tokens: np.ndarray,
                has_dupes: bool) -> tuple[np.ndarray, ...] | None:
-    """:func:`lcp_groups` and :func:`group_stats` in one compiled pass, without the groups'
-    ranks: per group (of ``least`` ranks at least; None when there is none) its first rank,
-    freq (int64), whether it is right-maximal, statements, distinct statements and DP. A
+    """:func:`lcp_groups` and :func:`group_stats` compiled, without the groups' ranks (their
+    bounds, :func:`group_bounds`, then one pass over their ranks): per group (of ``least``
+    ranks at least; None when there is none) its first rank, freq (int64), whether it is
+    right-maximal, statements, distinct statements and DP. A
     group's statements are counted by marking each in an array a statement (``c_d``, then
     DP's terms in a second pass over its ranks), not by sorting them: DP's integer sum does
     not depend on their order. The values of :func:`group_stats` over :func:`lcp_groups`."""
     least = max(least, 2)
-    _, g = suffix.compiled(_groups_count)(cl, n, least)
+    lo, freq, right = group_bounds(cl, n, least)
+    g = len(lo)
     if g == 0:
         return None
     tokens = np.asarray(doc_tokens, np.int64)
     total = int(tokens.sum())
-    lo, freq, right = np.empty(g, np.int64), np.empty(g, np.int64), np.empty(g, np.bool_)
     st, dist, dev = np.empty(g, np.int64), np.empty(g, np.int64), np.empty(g, np.int64)
     seen = np.zeros(len(tokens), np.int64)
     marks = np.zeros(len(tokens) if has_dupes else 1, np.bool_)
-    suffix.compiled(_rows_fill)(cl, n, least, doc_sa, canon, tokens, total, has_dupes, seen, marks,
-                                lo, freq, right, st, dist, dev)
+    suffix.compiled(_rows_fill)(lo, freq, doc_sa, canon, tokens, total, has_dupes, seen, marks, st, dist, dev)
     return lo, freq, right, st, dist, dp_value(dev, freq, total)
 
 
-def _rows_fill(cl, n, least, doc_sa, canon, tokens, total, dupes, seen, marks,
-               lo, freq, right, st, dist, dev):  # pragma: no cover - numba
-    """:func:`group_rows`' loop."""
-    m = len(cl)
-    g = r = 0
-    while r < m:
-        e = r + 1
-        edge = False
-        while e < m and cl[e] >= n:
-            edge |= cl[e] == n
-            e += 1
-        size = e - r
-        if size >= least:
-            docs = distinct = 0
-            for k in range(r, e):  # each statement's occurrences; the distinct texts
-                d = doc_sa[k]
-                if seen[d] == 0:
-                    docs += 1
-                seen[d] += 1
-                if dupes and not marks[canon[d]]:
-                    marks[canon[d]] = True
-                    distinct += 1
-            inside = covered = 0
-            for k in range(r, e):  # DP's terms, a statement once (its count then cleared)
-                d = doc_sa[k]
-                c = seen[d]
-                if c:
-                    inside += abs(c * total - tokens[d] * size)
-                    covered += tokens[d]
-                    seen[d] = 0
-                if dupes:
-                    marks[canon[d]] = False
-            lo[g], freq[g], right[g], st[g] = r, size, edge, docs
-            dist[g] = distinct if dupes else docs
-            dev[g] = inside + size * (total - covered)
-            g += 1
-        r = e
+def _rows_fill(lo, freq, doc_sa, canon, tokens, total, dupes, seen, marks, st, dist, dev):  # pragma: no cover - numba
+    """:func:`group_rows`' loop over the groups (ranks ``lo[g] .. lo[g] + freq[g] - 1``)."""
+    for g in range(len(lo)):
+        r, e, size = lo[g], lo[g] + freq[g], freq[g]
+        docs = distinct = 0
+        for k in range(r, e):  # each statement's occurrences; the distinct texts
+            d = doc_sa[k]
+            if seen[d] == 0:
+                docs += 1
+            seen[d] += 1
+            if dupes and not marks[canon[d]]:
+                marks[canon[d]] = True
+                distinct += 1
+        inside = covered = 0
+        for k in range(r, e):  # DP's terms, a statement once (its count then cleared)
+            d = doc_sa[k]
+            c = seen[d]
+            if c:
+                inside += abs(c * total - tokens[d] * size)
+                covered += tokens[d]
+                seen[d] = 0
+            if dupes:
+                marks[canon[d]] = False
+        st[g] = docs
+        dist[g] = distinct if dupes else docs
+        dev[g] = inside + size * (total - covered)
+
+
+def group_bounds(cl: np.ndarray, n: int, least: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The groups of :func:`lcp_groups` (of ``least`` >= 2 ranks at least) without their
+    ranks, compiled: each one's first rank and size (int64) and whether it is right-maximal."""
+    g = suffix.compiled(_groups_count)(cl, n, least)
+    lo, freq, right = np.empty(g, np.int64), np.empty(g, np.int64), np.empty(g, np.bool_)
+    suffix.compiled(_groups_scan)(cl, n, least, lo, freq, right)
+    return lo, freq, right
 
 
 def lcp_groups(cl: np.ndarray, n: int, least: int) -> tuple[np.ndarray, ...]:
@@ -176,12 +174,11 @@ def lcp_groups(cl: np.ndarray, n: int, least: int) -> tuple[np.ndarray, ...]:
     ``suffix.GROUPED_LEAST`` ranks on: two passes over ``cl`` for a dozen numpy ones."""
     least = max(least, 2)  # a group is two ranks at least
     if len(cl) >= suffix.GROUPED_LEAST:
-        count, fill = suffix.compiled(_groups_count), suffix.compiled(_groups_fill)
-        m, g = count(cl, n, least)
-        out = (np.empty(m, np.int32), np.empty(m, np.int32), np.empty(g, np.int64), np.empty(g, np.int64),
-               np.empty(g, np.bool_))
-        fill(cl, n, least, *out)
-        return out
+        lo, freq, right = group_bounds(cl, n, least)
+        m = int(freq.sum())
+        ranks, gid = np.empty(m, np.int32), np.empty(m, np.int32)
+        suffix.compiled(_groups_fill)(lo, freq, ranks, gid)
+        return ranks, gid, lo, freq, right
     ge = cl >= n
     member = ge.copy()
     member[:-1] |= ge[1:]
@@ -198,22 +195,21 @@ def lcp_groups(cl: np.ndarray, n: int, least: int) -> tuple[np.ndarray, ...]:
 
 
 def _groups_count(cl, n, least):  # pragma: no cover - numba
-    """:func:`lcp_groups`' sizes: (ranks, groups)."""
-    m = g = r = 0
+    """:func:`group_bounds`' number of groups."""
+    g = r = 0
     while r < len(cl):
         e = r + 1
         while e < len(cl) and cl[e] >= n:
             e += 1
         if e - r >= least:
-            m += e - r
             g += 1
         r = e
-    return m, g
+    return g
 
 
-def _groups_fill(cl, n, least, ranks, gid, lo, freq, right):  # pragma: no cover - numba
-    """:func:`lcp_groups`' arrays."""
-    m = g = r = 0
+def _groups_scan(cl, n, least, lo, freq, right):  # pragma: no cover - numba
+    """:func:`group_bounds`' scan of the LCPs."""
+    g = r = 0
     while r < len(cl):
         e = r + 1
         edge = False
@@ -221,10 +217,16 @@ def _groups_fill(cl, n, least, ranks, gid, lo, freq, right):  # pragma: no cover
             edge |= cl[e] == n
             e += 1
         if e - r >= least:
-            for k in range(r, e):
-                ranks[m] = k
-                gid[m] = g
-                m += 1
             lo[g], freq[g], right[g] = r, e - r, edge
             g += 1
         r = e
+
+
+def _groups_fill(lo, freq, ranks, gid):  # pragma: no cover - numba
+    """:func:`lcp_groups`' ranks and group numbers, from the groups' bounds."""
+    m = 0
+    for g in range(len(lo)):
+        for k in range(lo[g], lo[g] + freq[g]):
+            ranks[m] = k
+            gid[m] = g
+            m += 1

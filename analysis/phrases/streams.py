@@ -41,7 +41,7 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
     n = sum(c["tokens"] for c in catalog)
     into = into if n else None  # (no memory map of an empty array)
     if into is not None:
-        return _staged_stream(folders, catalog, vocab, into, (jobs, scheduler))
+        return _staged_stream(folders, catalog, vocab, into, n, (jobs, scheduler))
     put, close = array_sink(n, dict.fromkeys(("ids", "doc", "start", "end", "sent"), np.uint32), None)
     maps = []
     for task, folder in zip(tasks, folders, strict=True):
@@ -57,12 +57,11 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
                    end=arrays["end"], maps=maps), _surfaces(folders)
 
 
-def _staged_stream(folders: list[Path], catalog: list[dict], vocab: pl.Series, into: Path, where: tuple
+def _staged_stream(folders: list[Path], catalog: list[dict], vocab: pl.Series, into: Path, n: int, where: tuple
                    ) -> tuple[Encoded, pl.DataFrame]:
     """:func:`shards_merge_stream` into the folder ``into``: the arrays a shard a task
     (:func:`stream_part`; in this process the step took 1.1-1.3 s of ungdc, the workers idle), what is counted
-    of them from the shards' own counts."""
-    n = sum(c["tokens"] for c in catalog)
+    of them from the shards' own counts (``n``: the tokens of them all)."""
     for name in STAGED:
         npy_create(into / f"{name}.npy", np.uint32, n)
     counts, starts, n_split, doc_tokens, maps, parts = np.zeros(len(vocab), np.int64), [], 0, [], [], []
