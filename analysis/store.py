@@ -308,12 +308,16 @@ def npy_create(path: Path, dtype, n: int) -> int:
     return offset
 
 
-def npy_put(path: Path, at: int, arr) -> None:
+def npy_put(path: Path, at: int, arr, sync: bool = True) -> None:
     """Write ``arr`` into the ``.npy`` file ``path`` (made at its full size) from item
-    ``at`` on, through a mapping of those items only: tasks fill one file side by side."""
+    ``at`` on, through a mapping of those items only: tasks fill one file side by side.
+    ``sync``: the pages written back before returning (``msync``), as a reader on another
+    machine needs (a shared store over NFS); the processes of one machine share the page
+    cache and need not wait for it (a shard's 2 M ids: half the time)."""
     put = npy_windows(path, "r+")[0](at, at + len(arr))
     put[:] = arr
-    put.flush()
+    if sync:
+        put.flush()
     del put
 
 

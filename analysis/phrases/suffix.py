@@ -224,8 +224,7 @@ def sa_range(ids: np.ndarray, sa: np.ndarray, pattern: np.ndarray,
 
 def expand_runs(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All values of the runs ``start[i] .. start[i] + length[i] - 1`` and the run of each."""
-    start = np.asarray(start, np.int64)
-    length = np.asarray(length, np.int64)
+    start, length = np.asarray(start, np.int64), np.asarray(length, np.int64)
     group = np.repeat(np.arange(len(start), dtype=np.int64), length)
     offsets = np.cumsum(length) - length
     values = np.arange(int(length.sum()), dtype=np.int64) - offsets[group] + start[group]
@@ -427,10 +426,8 @@ def suffix_contexts(window, pos: np.ndarray, rem: np.ndarray, sizes: list[int], 
 
 @functools.cache
 def compiled(fn):
-    """``fn`` compiled by numba (cached on disk), on first use: this module's kernels
-    (:func:`_lcp_merge`, :func:`_gather`, :func:`_group_sort`, :func:`_group_runs`,
-    :func:`_inverse_count`, :func:`_inverse_place`, :func:`_rows_loop`, :func:`_runs_in_text_order`) and
-    those of the engine, :mod:`.groups` and :mod:`.tables`."""
+    """``fn`` compiled by numba (cached on disk), on first use: the kernels of this module
+    (the functions marked ``numba``), the engine, :mod:`.groups` and :mod:`.tables`."""
     import numba
 
     return numba.njit(cache=True, nogil=True)(fn)
@@ -491,11 +488,23 @@ def _group_runs(group, buf, g_out, d_out, c_out):  # pragma: no cover - numba
 
 
 def _gather(words, rel, take, coff, out):  # pragma: no cover - numba
-    """``out[coff[i]:coff[i] + take[i]] = words[rel[i]:rel[i] + take[i]]``."""
-    for i in range(len(rel)):  # word by word: a third faster than a slice assignment a suffix
-        o, p = coff[i], rel[i]
-        for k in range(take[i]):
-            out[o + k] = words[p + k]
+    """``out[coff[i]:coff[i] + take[i]] = words[rel[i]:rel[i] + take[i]]``, 16 suffixes at a time: their first
+    words read in a loop of independent loads (their cache misses overlap), then copied 8 words a step."""
+    first = np.empty(16, words.dtype)
+    for i0 in range(0, len(rel), 16):
+        i1 = min(len(rel), i0 + 16)
+        for i in range(i0, i1):
+            first[i - i0] = words[rel[i]]
+        for i in range(i0, i1):
+            o, p, t, k = coff[i], rel[i], take[i], 0
+            while k + 8 <= t:
+                out[o + k], out[o + k + 1], out[o + k + 2] = words[p + k], words[p + k + 1], words[p + k + 2]
+                out[o + k + 3], out[o + k + 4] = words[p + k + 3], words[p + k + 4]
+                out[o + k + 5], out[o + k + 6], out[o + k + 7] = words[p + k + 5], words[p + k + 6], words[p + k + 7]
+                k += 8
+            for r in range(k, t):
+                out[o + r] = words[p + r]
+    return first
 
 
 def _lcp_merge(cl_a, org_a, cl_b, org_b, pos, rem, ctx, coff, cap, ids,

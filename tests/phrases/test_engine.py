@@ -398,7 +398,7 @@ def test_sa_merge_equals_whole_suffix_array(data):
         left = np.minimum(rem_all[p], b - p)  # a shard's sentence ends at its end
         pos.append(p), cls.append(cl), rems.append(left.astype(np.uint16)), sizes.append(b - a)
     pos, cl, rem = np.concatenate(pos), np.concatenate(cls), np.concatenate(rems)
-    for cap in (0, 1, 2, 1000):
+    for cap in (0, 1, 2, 9, 1000):  # (9: one step of 8 words, then one)
         context = None
         if cap:
             ctx, coff = suffix.suffix_contexts(lambda lo, hi: ids[lo:hi], pos, rem, sizes, cap)

@@ -136,3 +136,19 @@ def test_workers_get_their_share_of_polars_threads(monkeypatch):
     monkeypatch.setenv("POLARS_MAX_THREADS", "3")
     got = run_tasks(_polars_threads, [{"piece": 1}, {"piece": 2}], 2, None, ["a", "b"])
     assert [g["threads"] for g in got] == [3, 3] and os.environ["POLARS_MAX_THREADS"] == "3"
+
+
+def test_a_released_pool_is_not_offered_again():
+    """After a build's last step the pool's workers are told to exit (release): they are
+    gone once the pool closes, and a step asking for workers meanwhile gets a pool of its own."""
+    from analysis.phrases.pool import release, workers
+
+    with workers(2, None, arrays=True) as pool:
+        procs = list(pool._processes.values())
+        release()
+        with workers(2, None) as other:
+            assert other is not pool and other is not None
+            assert run_tasks(_polars_threads, [{"piece": 1}, {"piece": 2}], 2, None, ["a", "b"])
+        with pytest.raises(RuntimeError):  # the released pool takes no more tasks
+            pool.submit(int)
+    assert all(not p.is_alive() for p in procs)

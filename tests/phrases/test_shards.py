@@ -284,6 +284,25 @@ def random_shards(folder: Path, seed: int, breaks: float = 0.15):
 
 
 @settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 50), max_size=40), st.integers(1, 8), st.booleans())
+def test_stream_batches_are_runs_of_shards(sizes, jobs, cluster):
+    """The staged stream's tasks: every shard once, in order, in at most ``jobs`` runs of
+    consecutive shards, none past its share of the tokens by more than one shard; a shard
+    a task on a Dask scheduler."""
+    from analysis.phrases.streams import stream_batches
+
+    parts = [{"size": s, "k": k} for k, s in enumerate(sizes)]
+    got = stream_batches(parts, (jobs, "tcp://x:1" if cluster else None))
+    assert [p["k"] for b in got for p in b] == list(range(len(sizes))) and all(got)
+    if cluster:
+        assert len(got) == len(sizes)
+        return
+    assert len(got) <= jobs
+    for b in got:  # a run ends at the first shard that reaches a share's line
+        assert sum(p["size"] for p in b[:-1]) <= sum(sizes) / jobs or len(b) == 1
+
+
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(0, 50), min_size=1, max_size=40), st.integers(1, 12))
 def test_piece_cuts_take_the_nearer_word_boundary(counts, n_pieces):
     """Pieces start at word boundaries: the first at 0, the last ending at the vocabulary's
