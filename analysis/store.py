@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from .errors import FormulaeError
 
@@ -281,18 +281,17 @@ def array_sink(n: int, dtypes: dict, into: Path | None):
     return put, close
 
 
-def npy_windows(path: Path, mode: Literal["r", "r+"] = "r"):
+def npy_windows(path: Path):
     """(window(lo, hi), length) of the array in the ``.npy`` file ``path``: items
-    ``lo..hi-1``, each window a mapping of its own (read-only; ``mode`` "r+": written
-    through), so that its pages leave once the caller drops it (never the whole file's
-    pages resident at once)."""
+    ``lo..hi-1``, each window a read-only mapping of its own, so that its pages leave once
+    the caller drops it (never the whole file's pages resident at once)."""
     import numpy as np
     head = np.load(path, mmap_mode="r")
     dtype, offset, n = head.dtype, head.offset, len(head)
     del head
 
     def window(lo: int, hi: int):
-        return np.memmap(path, dtype, mode, offset=offset + lo * dtype.itemsize, shape=(hi - lo,))
+        return np.memmap(path, dtype, "r", offset=offset + lo * dtype.itemsize, shape=(hi - lo,))
 
     return window, n
 
@@ -308,17 +307,22 @@ def npy_create(path: Path, dtype, n: int) -> int:
     return offset
 
 
-def npy_put(path: Path, at: int, arr, sync: bool = True) -> None:
+def npy_put(path: Path, at: int, arr) -> None:
     """Write ``arr`` into the ``.npy`` file ``path`` (made at its full size) from item
-    ``at`` on, through a mapping of those items only: tasks fill one file side by side.
-    ``sync``: the pages written back before returning (``msync``), as a reader on another
-    machine needs (a shared store over NFS); the processes of one machine share the page
-    cache and need not wait for it (a shard's 2 M ids: half the time)."""
-    put = npy_windows(path, "r+")[0](at, at + len(arr))
-    put[:] = arr
-    if sync:
-        put.flush()
-    del put
+    ``at`` on: tasks fill one file side by side. A plain write at that offset, not
+    through a memory map: three times faster (a shard's 2 M ids: 0.13 -> 0.04 s a file,
+    where the map's pages were flushed), and only these bytes are written, where a
+    mapped page is written back whole (writers on two machines of a shared store over
+    NFS would each write back the page their ranges share)."""
+    import numpy as np
+    head = np.load(path, mmap_mode="r")
+    dtype, offset, n = head.dtype, head.offset, len(head)
+    del head
+    if not 0 <= at <= n - len(arr):
+        raise ValueError(f"{path}: items {at}..{at + len(arr)} past its {n}")
+    with open(path, "r+b") as out:
+        out.seek(offset + at * dtype.itemsize)
+        np.ascontiguousarray(arr, dtype=dtype).tofile(out)
 
 
 PARTED = ("ngrams", "maximal")  # the tables stored in parts (table_part): a file a level

@@ -364,7 +364,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
         into = staged / "sa.npy" if staged and scan is not None else None
         if into:  # each piece writes its ranks there itself (0.37 s in this process, the workers idle)
             npy_create(into, np.int32, n)
-            pieces = [p | {"sa_into": str(into), "sync": bool(scheduler)} for p in pieces]
+            pieces = [p | {"sa_into": str(into)} for p in pieces]
         with workers(jobs, scheduler, arrays=True):  # one pool for the pieces and the tables
             done = run_tasks(piece_merge, pieces, jobs, scheduler,
                              [f"formulae-piece-{scratch.name}-{p['piece']}" for p in pieces])
@@ -481,7 +481,7 @@ def piece_merge(piece: dict) -> dict:
         raise FormulaeError(f"suffix-array piece {piece['piece']}: {len(sa)} suffixes, {piece['size']} expected "
                             "(a shard changed while indexing?); run the command again")
     if "sa_into" in piece:  # the index's suffix array, its ranks offset.. written in place
-        npy_put(Path(piece["sa_into"]), piece["offset"], sa, sync=piece["sync"])
+        npy_put(Path(piece["sa_into"]), piece["offset"], sa)
     else:
         np.save(scratch / f"sa{piece['piece']}.npy", sa.astype(np.int32))
     if scan is None:

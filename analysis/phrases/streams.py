@@ -78,8 +78,8 @@ def _staged_stream(folders: list[Path], catalog: list[dict], vocab: pl.Series, i
     batches = stream_batches(parts, where)
     with ThreadPoolExecutor(1) as beside:  # the surface map, while the workers write (polars frees the GIL)
         surface = beside.submit(_surfaces, folders)
-        run_tasks(stream_part, [{"shard": k, "shards": b, "into": str(into), "sync": bool(where[1]),
-                                 "size": sum(p["size"] for p in b)} for k, b in enumerate(batches)],
+        run_tasks(stream_part, [{"shard": k, "shards": b, "into": str(into), "size": sum(p["size"] for p in b)}
+                                for k, b in enumerate(batches)],
                   where[0], where[1], [f"formulae-stream-{into.name}-{k}" for k in range(len(batches))])
         surface = surface.result()
     arrays = {name: np.load(into / f"{name}.npy", mmap_mode="r") for name in STAGED}
@@ -104,15 +104,14 @@ def stream_batches(parts: list[dict], where: tuple) -> list[list[dict]]:
 
 def stream_part(task: dict) -> dict:
     """Shards' token arrays written into the staged ``ids``, ``start`` and ``end`` (runs in
-    a worker), each at its ``at``: its form ids mapped to the merged vocabulary's
-    (``map``); ``sync`` as :func:`analysis.store.npy_put` has it."""
+    a worker), each at its ``at``: its form ids mapped to the merged vocabulary's (``map``)."""
     into = Path(task["into"])
     for part in task["shards"]:
         folder, at = Path(part["folder"]), part["at"]
         for name, arr in (("ids", part["map"][np.load(folder / "stream_fid.npy")]),
                           ("start", np.load(folder / "stream_start.npy")),
                           ("end", np.load(folder / "stream_end.npy"))):
-            npy_put(into / f"{name}.npy", at, arr, sync=task["sync"])
+            npy_put(into / f"{name}.npy", at, arr)
     return {}
 
 

@@ -283,6 +283,22 @@ def random_shards(folder: Path, seed: int, breaks: float = 0.15):
     return stream, tasks, catalog
 
 
+def test_npy_put_writes_its_items_only(tmp_path):
+    """Tasks fill one staged .npy file side by side: each writes its items at its offset
+    (cast to the file's dtype) and nothing else; a range past the end is refused."""
+    from analysis.store import npy_create, npy_put
+
+    path = tmp_path / "a.npy"
+    npy_create(path, np.uint32, 10)
+    npy_put(path, 6, np.array([7, 8, 9, 10], np.int64))
+    npy_put(path, 0, np.array([1, 2], np.uint16))
+    npy_put(path, 3, np.zeros(0, np.uint32))
+    assert np.load(path).tolist() == [1, 2, 0, 0, 0, 0, 7, 8, 9, 10] and np.load(path).dtype == np.uint32
+    with pytest.raises(ValueError, match="a.npy: items 8..11 past its 10"):
+        npy_put(path, 8, np.ones(3, np.uint32))
+    assert np.load(path).tolist() == [1, 2, 0, 0, 0, 0, 7, 8, 9, 10]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(0, 50), max_size=40), st.integers(1, 8), st.booleans())
 def test_stream_batches_are_runs_of_shards(sizes, jobs, cluster):
