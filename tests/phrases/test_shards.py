@@ -408,6 +408,18 @@ def test_suffix_rows_compiled_equal_a_plain_reading(sentences, seed):
         suffix.GROUPED_LEAST = keep
 
 
+@pytest.mark.parametrize("sa", [[0, 1, 1, 3], [0, 1, 2, 5], [3, 2, 1], [0, 0, 0, 0], [1, 0, 3, 3, 2]])
+@pytest.mark.parametrize("shift", [0, 1, 18])
+def test_inverse_part_refuses_what_is_not_a_permutation(sa, shift):
+    """A window's blocks are filled by count (no counting pass): a suffix array with a
+    position twice or missing is an error, never an inverse with holes or out of range."""
+    from analysis.phrases.suffix import inverse_part
+
+    sa = np.array(sa, np.int32)
+    with pytest.raises(ValueError, match="not each in the suffix array once"):
+        inverse_part(lambda r0, r1: sa[r0:r1], len(sa), 0, 4, shift, 2)
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.integers(1, 300), st.integers(1, 64), st.integers(1, 3), st.integers(0, 6), st.integers(0, 2**32 - 1))
 def test_inverse_suffix_array_by_windows(n, window, jobs, shift, seed):
