@@ -34,39 +34,34 @@ def dp_exact(group: np.ndarray, doc: np.ndarray, count: np.ndarray, freq: np.nda
              n_groups: int) -> np.ndarray:
     """Gries's DP over all statements of each group, from its (group, doc, count) pairs
     (``doc_tokens``: every statement's tokens; ``freq``: each group's occurrences), exactly
-    (module docstring). Compiled from ``suffix.GROUPED_LEAST`` pairs on; numpy's below."""
+    (module docstring), in numpy: the small inputs' path (:func:`group_stats`), which never
+    loads the compiler; larger ones take the group pass (:func:`_rows_fill`)."""
     freq = np.asarray(freq, np.int64)
     tokens = np.asarray(doc_tokens, np.int64)
     total = int(tokens.sum())
     inside, covered = np.zeros(n_groups, np.int64), np.zeros(n_groups, np.int64)
-    if len(group) < suffix.GROUPED_LEAST:  # a small corpus never loads the compiler
-        t = tokens[doc]
-        np.add.at(inside, group, np.abs(np.asarray(count, np.int64) * total - t * freq[group]))
-        np.add.at(covered, group, t)
-    else:
-        suffix.compiled(_dp_loop)(group, doc, count, freq, tokens, total, inside, covered)
+    t = tokens[doc]
+    np.add.at(inside, group, np.abs(np.asarray(count, np.int64) * total - t * freq[group]))
+    np.add.at(covered, group, t)
     return dp_value(inside + freq * (total - covered), freq, total)
 
 
-def _dp_loop(group, doc, count, freq, tokens, total, inside, covered):  # pragma: no cover - numba
-    """:func:`dp_exact`'s loop."""
-    for i in range(len(group)):
-        g, t = group[i], tokens[doc[i]]
-        inside[g] += abs(np.int64(count[i]) * total - t * freq[g])
-        covered[g] += t
-
-
 def group_stats(ranks, group, n_groups, doc_sa, canon, doc_tokens, has_dupes, freq=None):
-    """freq, statements, distinct statements and DP of groups of ranks (group ids sorted).
+    """freq, statements, distinct statements and DP of groups of ranks (group ids sorted:
+    each group's ranks together).
 
     ``doc_sa[r]`` is the statement of the suffix at rank r; ``doc_tokens``, every
-    statement's tokens; ``freq``, the groups' sizes (int64), when known.
+    statement's tokens; ``freq``, the groups' sizes (int64), when known. From
+    ``suffix.GROUPED_LEAST`` ranks on, the compiled group pass over the groups' statements
+    laid out in group order (:func:`group_rows`' loop); numpy's sorted pairs below.
     """
     docs = doc_sa[ranks]
-    n_docs = len(doc_tokens)
-    g, d, c = suffix.group_doc_counts(group, docs, n_docs)
     if freq is None:
         freq = np.bincount(group, minlength=n_groups).astype(np.int64)
+    if len(docs) >= suffix.GROUPED_LEAST:
+        return (freq, *_stats(np.cumsum(freq) - freq, freq, docs, canon, doc_tokens, has_dupes))
+    n_docs = len(doc_tokens)
+    g, d, c = suffix.group_doc_counts(group, docs, n_docs)
     statements = np.bincount(g, minlength=n_groups)
     if has_dupes:
         g2_, _, _ = suffix.group_doc_counts(group, canon[docs], n_docs)
@@ -119,13 +114,20 @@ def group_rows(cl: np.ndarray, n: int, least: int, doc_sa: np.ndarray, canon: np
     g = len(lo)
     if g == 0:
         return None
+    return (lo, freq, right, *_stats(lo, freq, doc_sa, canon, doc_tokens, has_dupes))
+
+
+def _stats(lo, freq, doc_sa, canon, doc_tokens, has_dupes):
+    """Statements, distinct statements and DP of the groups of ranks ``lo .. lo + freq - 1``
+    of ``doc_sa`` (:func:`_rows_fill`)."""
     tokens = np.asarray(doc_tokens, np.int64)
     total = int(tokens.sum())
+    g = len(lo)
     st, dist, dev = np.empty(g, np.int64), np.empty(g, np.int64), np.empty(g, np.int64)
     seen = np.zeros(len(tokens), np.int64)
     marks = np.zeros(len(tokens) if has_dupes else 1, np.bool_)
     suffix.compiled(_rows_fill)(lo, freq, doc_sa, canon, tokens, total, has_dupes, seen, marks, st, dist, dev)
-    return lo, freq, right, st, dist, dp_value(dev, freq, total)
+    return st, dist, dp_value(dev, freq, total)
 
 
 def _rows_fill(lo, freq, doc_sa, canon, tokens, total, dupes, seen, marks, st, dist, dev):  # pragma: no cover - numba
