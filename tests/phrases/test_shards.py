@@ -209,8 +209,11 @@ def test_errors(ungd, store, monkeypatch):
     with pytest.raises(FormulaeError, match="--jobs must be at least 1"):
         shards_run(tasks, jobs=0)
     monkeypatch.setattr("analysis.phrases.pool.SCHEDULER_TIMEOUT", "1s")
-    with pytest.raises(FormulaeError, match="cannot reach the Dask scheduler tcp://127.0.0.1:9"):
+    with pytest.raises(FormulaeError, match="cannot reach the Dask scheduler 'tcp://127.0.0.1:9'"):
         shards_run(tasks, scheduler="tcp://127.0.0.1:9", reuse=False)
+    for address in (" ", "tcp://127.0.0.1"):  # not an address (no port): one line, not distributed's traceback
+        with pytest.raises(FormulaeError, match=f"cannot reach the Dask scheduler '{address}': missing port"):
+            shards_run(tasks, scheduler=address, reuse=False)
 
 
 def test_the_scheduler_of_the_environment_runs_the_pieces_too(stores, monkeypatch):
@@ -220,7 +223,7 @@ def test_the_scheduler_of_the_environment_runs_the_pieces_too(stores, monkeypatc
     monkeypatch.setenv("FORMULAE_SCHEDULER", "tcp://127.0.0.1:9")
     monkeypatch.setattr("analysis.phrases.pool.SCHEDULER_TIMEOUT", "1s")
     before = files(stores["pool"] / RECENT / "index" / "norm")
-    with pytest.raises(FormulaeError, match="cannot reach the Dask scheduler tcp://127.0.0.1:9"):
+    with pytest.raises(FormulaeError, match="cannot reach the Dask scheduler 'tcp://127.0.0.1:9'"):
         index_build(RECENT, "norm", stores["pool"], max_n=5, shard_chars=TINY)
     assert files(stores["pool"] / RECENT / "index" / "norm") == before  # the index as it was
 
