@@ -489,7 +489,8 @@ def _group_runs(group, buf, g_out, d_out, c_out):  # pragma: no cover - numba
 
 def _gather(words, rel, take, coff, out):  # pragma: no cover - numba
     """``out[coff[i]:coff[i] + take[i]] = words[rel[i]:rel[i] + take[i]]``, 16 suffixes at a time: their first
-    words read in a loop of independent loads (their cache misses overlap), then copied 8 words a step."""
+    words read in a loop of independent loads (their cache misses overlap; returned, so that the
+    compiler keeps them), then copied 8 words a step."""
     first = np.empty(16, words.dtype)
     for i0 in range(0, len(rel), 16):
         i1 = min(len(rel), i0 + 16)
