@@ -281,14 +281,19 @@ def array_sink(n: int, dtypes: dict, into: Path | None):
     return put, close
 
 
+def _npy_head(path: Path) -> tuple:
+    """(dtype, data offset, length) of the one-dimensional ``.npy`` file ``path``."""
+    import numpy as np
+    head = np.load(path, mmap_mode="r")
+    return head.dtype, head.offset, len(head)
+
+
 def npy_windows(path: Path):
     """(window(lo, hi), length) of the array in the ``.npy`` file ``path``: items
     ``lo..hi-1``, each window a read-only mapping of its own, so that its pages leave once
     the caller drops it (never the whole file's pages resident at once)."""
     import numpy as np
-    head = np.load(path, mmap_mode="r")
-    dtype, offset, n = head.dtype, head.offset, len(head)
-    del head
+    dtype, offset, n = _npy_head(path)
 
     def window(lo: int, hi: int):
         return np.memmap(path, dtype, "r", offset=offset + lo * dtype.itemsize, shape=(hi - lo,))
@@ -310,14 +315,12 @@ def npy_create(path: Path, dtype, n: int) -> int:
 def npy_put(path: Path, at: int, arr) -> None:
     """Write ``arr`` into the ``.npy`` file ``path`` (made at its full size) from item
     ``at`` on: tasks fill one file side by side. A plain write at that offset, not
-    through a memory map: three times faster (a shard's 2 M ids: 0.13 -> 0.04 s a file,
-    where the map's pages were flushed), and only these bytes are written, where a
-    mapped page is written back whole (writers on two machines of a shared store over
-    NFS would each write back the page their ranges share)."""
+    through a memory map: about three times faster (32 M ids in 16 slices of 2 M: 0.04-0.05
+    s, against 0.13-0.15 s through maps and 0.22 s with the maps flushed), and only these
+    bytes are written, where a mapped page is written back whole (writers on two machines
+    of a shared store over NFS would each write back the page their ranges share)."""
     import numpy as np
-    head = np.load(path, mmap_mode="r")
-    dtype, offset, n = head.dtype, head.offset, len(head)
-    del head
+    dtype, offset, n = _npy_head(path)
     if not 0 <= at <= n - len(arr):
         raise ValueError(f"{path}: items {at}..{at + len(arr)} past its {n}")
     with open(path, "r+b") as out:

@@ -55,7 +55,8 @@ TABLE_ROW_GROUP = 1 << 18  # rows of a row group of the stored ngrams/maximal ta
 # tokens (ungdc's two tables in 1.6 CPU-s where zstd level 1 took 3.6, its default level 5.1,
 # for files of 678 MB against 459 and 418), zstd level 1 beyond, where the files are large and
 # the time the same (10x ungdc's tables step: 26.9 s both ways, single runs; 6.8 GB uncompressed)
-TABLE_WRITE = {"row_group_size": TABLE_ROW_GROUP, "compression": "zstd", "compression_level": 1}
+TABLE_WRITE_RAW = {"row_group_size": TABLE_ROW_GROUP, "compression": "uncompressed"}
+TABLE_WRITE = TABLE_WRITE_RAW | {"compression": "zstd", "compression_level": 1}
 TABLE_RAW_TOKENS = 128 << 20
 # Bounds that keep every step linear in the number of tokens on pathological input (a
 # scraped page or OCR dump: megabytes of repetitive text without a sentence mark):
@@ -66,8 +67,7 @@ EXPAND_PER_TOKEN = 8  # long-phrase ranks expanded in all, per token (+ EXPAND_B
 
 def table_write(total: int) -> dict:
     """``write_parquet``'s options for the tables of a corpus of ``total`` tokens."""
-    return TABLE_WRITE if total > TABLE_RAW_TOKENS else {"row_group_size": TABLE_ROW_GROUP,
-                                                         "compression": "uncompressed"}
+    return TABLE_WRITE if total > TABLE_RAW_TOKENS else TABLE_WRITE_RAW
 
 
 @dataclass

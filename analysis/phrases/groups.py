@@ -160,11 +160,14 @@ def _rows_fill(lo, freq, doc_sa, canon, tokens, total, dupes, seen, marks, st, d
 
 def group_bounds(cl: np.ndarray, n: int, least: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The groups of :func:`lcp_groups` (of ``least`` >= 2 ranks at least) without their
-    ranks, compiled: each one's first rank and size (int64) and whether it is right-maximal."""
-    g = suffix.compiled(_groups_count)(cl, n, least)
-    lo, freq, right = np.empty(g, np.int64), np.empty(g, np.int64), np.empty(g, np.bool_)
-    suffix.compiled(_groups_scan)(cl, n, least, lo, freq, right)
-    return lo, freq, right
+    ranks, compiled, in one scan of the LCPs: each one's first rank and size (int64) and
+    whether it is right-maximal. The scan fills arrays of as many groups as ``cl`` can
+    hold (a group is ``least`` ranks at least; pages never written are never touched),
+    then keeps the groups found."""
+    most = len(cl) // least + 1
+    lo, freq, right = np.empty(most, np.int64), np.empty(most, np.int64), np.empty(most, np.bool_)
+    g = suffix.compiled(_groups_scan)(cl, n, least, lo, freq, right)
+    return lo[:g].copy(), freq[:g].copy(), right[:g].copy()
 
 
 def lcp_groups(cl: np.ndarray, n: int, least: int) -> tuple[np.ndarray, ...]:
@@ -196,21 +199,8 @@ def lcp_groups(cl: np.ndarray, n: int, least: int) -> tuple[np.ndarray, ...]:
     return ranks, gid, ranks[starts].astype(np.int64), size[keep].astype(np.int64), right
 
 
-def _groups_count(cl, n, least):  # pragma: no cover - numba
-    """:func:`group_bounds`' number of groups."""
-    g = r = 0
-    while r < len(cl):
-        e = r + 1
-        while e < len(cl) and cl[e] >= n:
-            e += 1
-        if e - r >= least:
-            g += 1
-        r = e
-    return g
-
-
 def _groups_scan(cl, n, least, lo, freq, right):  # pragma: no cover - numba
-    """:func:`group_bounds`' scan of the LCPs."""
+    """:func:`group_bounds`' scan of the LCPs; returns the number of groups."""
     g = r = 0
     while r < len(cl):
         e = r + 1
@@ -222,6 +212,7 @@ def _groups_scan(cl, n, least, lo, freq, right):  # pragma: no cover - numba
             lo[g], freq[g], right[g] = r, e - r, edge
             g += 1
         r = e
+    return g
 
 
 def _groups_fill(lo, freq, ranks, gid):  # pragma: no cover - numba

@@ -60,9 +60,10 @@ def shards_merge_stream(tasks: list[dict], catalog: list[dict], into: Path | Non
 
 def _staged_stream(folders: list[Path], catalog: list[dict], vocab: pl.Series, into: Path, n: int, where: tuple
                    ) -> tuple[Encoded, pl.DataFrame]:
-    """:func:`shards_merge_stream` into the folder ``into``: the arrays a shard a task
-    (:func:`stream_part`; in this process the step took 1.1-1.3 s of ungdc, the workers idle), what is counted
-    of them from the shards' own counts (``n``: the tokens of them all)."""
+    """:func:`shards_merge_stream` into the folder ``into``: the arrays written by the
+    workers (:func:`stream_part`, :func:`stream_batches`; in this process the step took
+    1.1-1.3 s of ungdc, the workers idle), what is counted of them from the shards' own
+    counts (``n``: the tokens of them all)."""
     for name in STAGED:
         npy_create(into / f"{name}.npy", np.uint32, n)
     counts, starts, n_split, doc_tokens, maps, parts = np.zeros(len(vocab), np.int64), [], 0, [], [], []

@@ -173,8 +173,9 @@ def test_lcp_groups_compiled_equal_a_plain_scan(tail, n, least):
        st.sampled_from([np.int32, np.int64]), st.integers(0, 2**32 - 1))
 def test_dp_exact_is_the_rational_value(pairs, count_dtype, seed):
     """DP from (group, doc, count) pairs (:func:`analysis.phrases.groups.dp_exact`, the
-    small inputs' path; the group pass equals it bit for bit, below) is the float nearest ½ Σ_d |c_d/f − t_d/T| over every statement, computed
-    with fractions, in whatever order the pairs come."""
+    small inputs' path; the group pass equals it bit for bit, below) is the float nearest
+    ½ Σ_d |c_d/f − t_d/T| over every statement, computed with fractions, in whatever order
+    the pairs come."""
     from fractions import Fraction
 
     pairs = sorted(set((g, d) for g, d, _ in pairs))
