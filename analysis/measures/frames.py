@@ -82,7 +82,8 @@ def g2_signed_expr(a, b, c, d, *, cells: int = 4) -> pl.Expr:
     value = g2_expr(a, b, c, d, cells=cells)
     a_, b_, c_, d_ = _e(a), _e(b), _e(c), _e(d)
     above = a_ > c_ * (a_ + b_) / (c_ + d_)
-    return pl.when(above).then(value).otherwise(-value) + 0.0  # no -0.0
+    # no -0.0 (the scalar's 0.0 - value): a "+ 0.0" here was dropped by polars's optimiser
+    return pl.when(above | (value == 0.0)).then(value).otherwise(-value)
 
 
 def g2_p_expr(value) -> pl.Expr:

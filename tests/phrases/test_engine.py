@@ -437,3 +437,39 @@ def test_repelled_pair_has_negative_g2_and_no_log_dice():
     assert xy["freq"] < f_x * f_y / n_tok and want < 0
     assert math.isclose(xy["g2"], min(want, stats.g2_signed(xy["freq"], f_y - xy["freq"], f_x, n_tok - f_x, cells=4)))
     assert xy["pmi"] < 0 and xy["log_dice"] is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 60), st.integers(0, 2**31 - 1), st.sampled_from([1, 2, 50, 10**6, 4 * 10**9]))
+def test_measures_compiled_equal_the_expressions(rows, seed, big):
+    """``ngram_part``'s compiled measures (from ``GROUPED_LEAST`` rows) equal the polars
+    expressions of :mod:`analysis.measures` bit for bit, nulls included: repelled and
+    attracted splits, a split word that is the whole text (no G² cells), an n-gram as
+    frequent as both its parts (nothing left outside), and a freq of 0 (no PMI)."""
+    from analysis.phrases.engine import ngram_part
+
+    rng = np.random.default_rng(seed)
+    freq = rng.integers(0, 40, rows).astype(np.uint32)
+    cols = {"n": np.full(rows, 3, np.uint8), "freq": freq, "statements": freq, "distinct_statements": freq,
+            "dp": rng.random(rows), "sa_lo": np.arange(rows, dtype=np.uint32), "pos": np.arange(rows, dtype=np.uint32)}
+    total = int(freq.max()) * 3 + big
+    for name in ("f_a1", "f_b1", "f_a2", "f_b2"):  # each at least the freq, at most the text
+        extra = rng.integers(0, 3, rows) * rng.integers(0, total, rows) // 2
+        cols[name] = np.minimum(freq.astype(np.int64) + extra, total).astype(np.uint32)
+    cols["f_a1"][0], cols["f_b2"][-1] = total, freq[-1]  # the whole text; nothing outside the n-gram
+    frame = pl.DataFrame(cols)
+    least = suffix.GROUPED_LEAST
+    try:
+        suffix.GROUPED_LEAST = 0
+        compiled = ngram_part(frame, 3, float(total))
+        suffix.GROUPED_LEAST = rows + 1
+        exprs = ngram_part(frame, 3, float(total))
+    finally:
+        suffix.GROUPED_LEAST = least
+    for name in ("g2", "pmi", "log_dice"):
+        a, b = compiled[name], exprs[name]
+        assert a.is_null().to_list() == b.is_null().to_list(), name
+        assert np.array_equal(a.drop_nulls().to_numpy().view(np.uint64), b.drop_nulls().to_numpy().view(np.uint64)), name
+    assert compiled.equals(exprs)
+    g2 = compiled["g2"].to_numpy()
+    assert not np.signbit(g2[g2 == 0]).any()  # no -0.0
