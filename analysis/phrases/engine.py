@@ -362,7 +362,8 @@ def _long_phrases(cl, sa, lcs, doc_sa, canon, doc_tokens, has_dupes, *, max_n: i
 
 
 def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, int], np.ndarray], prev: np.ndarray,
-               doc_sa: np.ndarray, ctx: dict, out: Path, piece: int, offset: int, word: int | None = None) -> None:
+               doc_sa: np.ndarray, ctx: dict, out: Path, piece: int, offset: int, word: int | None = None
+               ) -> list[int]:
     """The n-gram passes and long phrases of one piece of the merged suffix array (ranks
     ``offset..``; a piece covers whole first tokens, or one part of a word's, ``word``
     below, so every n-gram group and lcp-interval of n >= 2 lies inside one), written to
@@ -378,6 +379,9 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, in
     (:func:`analysis.phrases.tables.level_table`). A kept n-gram's parts are kept (they are
     in as many statements at least), so ``f_a1``/``f_b2`` (and ``f_b1`` for bigrams) are
     unigram counts and ``f_a2`` is the (n-1)-gram group holding rank lo.
+
+    Returns the rows it wrote of each n (from 1), so that the tables know every level's
+    ``gram`` offset of n >= 2 without reading the files again.
 
     ``word``: the piece is one part of a word's suffixes split by their second token (a word
     too frequent for one piece; every n-gram of n >= 2 still lies in one part). Its one-word
@@ -398,6 +402,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, in
         np.savez(out / f"uni{piece}.npz", word=word, lo=offset, docs=doc_sa, pos0=p[0], prev_ends=prev[[0, -1]],
                  diverse=lcs[-1] > lcs[0])
     del prev
+    rows_of = [0] * max_n
     for n in range(1 if word is None else 2, max_n + 1):
         got = ngram_pass(n, cl, lcs, doc_sa, canon, tokens, has_dupes, ms, ml, ranks=False)
         if got is None:
@@ -416,6 +421,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, in
             if n == 2:
                 frame["f_b1"] = last
         pl.DataFrame(frame).write_ipc(out / f"ng{piece}_{n}.arrow")
+        rows_of[n - 1] = len(lo)
         kept_lo, kept_freq = lo, frame["freq"]
         del got, ranks, gid, freq, st, dist, dp, closed, ok, frame
     lo, hi, h = cands = _long_candidates(cl, p, lcs, doc_sa, max_n=max_n, min_statements=ms, min_len=ml)
@@ -425,6 +431,7 @@ def piece_scan(sa: np.ndarray, cl: np.ndarray, word_at: Callable[[np.ndarray, in
                             min_len=ml, budget=EXPAND_PER_TOKEN * ctx["total"] + EXPAND_BATCH, cands=cands)
     if rows is not None:
         rows.with_columns(pl.col("sa_lo") + offset).write_ipc(out / f"long{piece}.arrow")
+    return rows_of
 
 
 NGRAM_SCHEMA = {

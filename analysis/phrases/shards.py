@@ -382,7 +382,8 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
                           } | largest(done, "piece") | {"steps": {"pieces": step_times(done)}}
             if scan is not None:  # in workers too: the parent never holds the tables
                 say("n-gram and maximal tables from the pieces")
-                info["tables"] = tables_run(scratch, len(pieces), sa, scan, (jobs, scheduler))
+                rows = np.sum([d["rows"] for d in done], axis=0).tolist()  # of each n, the pieces' rows
+                info["tables"] = tables_run(scratch, len(pieces), sa, scan | {"rows": rows}, (jobs, scheduler))
                 info["steps"]["tables"] = info["tables"].pop("steps")
                 top = info["tables"].pop("largest")
                 if top["peak_mb"] > info["peak_mb"]:
@@ -500,9 +501,9 @@ def piece_merge(piece: dict) -> dict:
 
     left = cat("prev", lambda x, part: np.where(x >= 0, np.load(part["map"])[np.maximum(x, 0)], -1))[origin]
     docs = cat("doc", lambda x, part: x.astype(np.int32) + np.int32(part["doc0"]))[origin]
-    piece_scan(sa, cl, word_at, left, docs, arrays | scan, scratch, piece["piece"], piece["offset"],
-               word=piece.get("word"))
-    return {"piece": piece["piece"]}
+    rows = piece_scan(sa, cl, word_at, left, docs, arrays | scan, scratch, piece["piece"], piece["offset"],
+                      word=piece.get("word"))
+    return {"piece": piece["piece"], "rows": rows}
 
 
 def shards_merge_tokens(tasks: list[dict]) -> pl.DataFrame:

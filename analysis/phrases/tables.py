@@ -7,12 +7,12 @@ from them in parallel steps (:func:`tables_run`), so no process holds more than 
 counting and the two tables are written side by side:
 
 1. :func:`isa_tasks`, a window of positions each: the inverse suffix array (every
-   position's rank), for n >= 3; beside them level 1 and :func:`long_table`, the maximal
-   phrases longer than ``max_n`` kept by the whole text's expansion budget;
+   position's rank), for n >= 3; beside them level 1;
 2. :func:`level_table`, one task per n >= 2: ``f_b1`` (the freq of the row's last n-1
    tokens: level n-1's row of them, in whatever piece holds it, found by the rank of the
    suffix after the row's first position, :func:`tail_freq`) and the association measures
-   (``engine.ngram_part``).
+   (``engine.ngram_part``); beside them :func:`long_table`, the maximal phrases longer
+   than ``max_n`` kept by the whole text's expansion budget.
 
 Each task writes its level's part of both tables (``ngrams/n<n>.parquet`` with the
 ``gram`` row index, ``maximal/n<n>.parquet``; :func:`analysis.store.table_part`),
@@ -92,11 +92,6 @@ def level_table(out: Path, pieces: int, n: int, total: int, offset: int, dest: P
     table_part_write(dest, "ngrams", n, ngrams, total)
     table_part_write(dest, "maximal", n, maximal, total)
     return {"rows": ngrams.height, "maximal": maximal.height}
-
-
-def level_rows(out: Path, pieces: int, n: int) -> int:
-    """The rows of level ``n`` >= 2 (the pieces' rows of it: none is added or dropped)."""
-    return sum(pl.scan_ipc(f).select(pl.len()).collect().item() for f in _level_files(out, pieces, n))
 
 
 def _level_files(out: Path, pieces: int, n: int) -> list[Path]:
@@ -248,10 +243,11 @@ def tables_run(scratch: Path, pieces: int, sa: np.ndarray, scan: dict, where: tu
     counts, a part a task (:func:`analysis.store.table_part`), run by
     :func:`analysis.phrases.pool.run_tasks` with ``where`` = (jobs, scheduler) in two
     steps: the windows of the inverse suffix array (n >= 3 find their last n-1 words' row
-    by rank, :func:`isa_tasks`), level 1 and the long phrases; then levels 2.. (their
-    ``gram`` offsets known from level 1's rows and the pieces' rows). Levels stop at the
-    first empty one, as the one-process passes do. Returns the tables' row counts,
-    ``long_skipped``, the folder, the largest worker's peak and the tasks' times (``steps``)."""
+    by rank, :func:`isa_tasks`) and level 1; then levels 2.. (their ``gram`` offsets known
+    from level 1's rows and ``scan['rows']``, the pieces' rows of each n) and the long
+    phrases, which need neither. Levels stop at the first empty one, as the one-process
+    passes do. Returns the tables' row counts, ``long_skipped``, the folder, the largest
+    worker's peak and the tasks' times (``steps``)."""
     jobs, scheduler = where
     total, dest = len(sa), scan["dest"]
 
@@ -260,18 +256,16 @@ def tables_run(scratch: Path, pieces: int, sa: np.ndarray, scan: dict, where: tu
                 for t in todo]
         return run_tasks(table_task, todo, jobs, scheduler, [f"formulae-tables-{scratch.name}-{t['piece']}" for t in todo])
 
-    first = (isa_tasks(scratch, sa, jobs) if scan["max_n"] >= 3 else []) + [
-        {"piece": "level1", "n": 1, "offset": 0}, {"piece": "long"}]
-    done = run(first)
-    heights = [done[-2]["rows"]] + [level_rows(scratch, pieces, n) for n in range(2, scan["max_n"] + 1)]
+    # the long phrases wait for the second step: the first one's tasks end together (its
+    # barrier: the inverse suffix array's windows), and no task of the second needs them
+    done = run((isa_tasks(scratch, sa, jobs) if scan["max_n"] >= 3 else []) + [{"piece": "level1", "n": 1, "offset": 0}])
+    heights = [done[-1]["rows"]] + [int(r) for r in scan["rows"][1:scan["max_n"]]]  # a level's rows: the pieces'
     heights = heights[:heights.index(0)] if 0 in heights else heights
     offsets = np.cumsum([0] + heights).tolist()
-    levels = run([{"piece": f"level{n}", "n": n, "offset": offsets[n - 1], "size": heights[n - 1]}
-                  for n in range(2, len(heights) + 1)])
-    done += levels
+    done += run([{"piece": f"level{n}", "n": n, "offset": offsets[n - 1], "size": heights[n - 1]}
+                 for n in range(2, len(heights) + 1)] + [{"piece": "long"}])
     return {"folder": dest, "ngrams": sum(heights), "maximal": sum(d.get("maximal", 0) for d in done),
-            "long_skipped": done[len(first) - 1]["long_skipped"], "largest": largest(done, "tables"),
-            "steps": step_times(done)}
+            "long_skipped": done[-1]["long_skipped"], "largest": largest(done, "tables"), "steps": step_times(done)}
 
 
 def table_task(task: dict) -> dict:
