@@ -35,6 +35,23 @@ CORPUS_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 STALE_SECONDS = 24 * 3600  # a temporary of an unknown writer older than this is stale
 
 
+def _host_tag() -> str:
+    """This machine's tag in a temporary's name (8 hex digits of its host name): a
+    writer's pid means something only on its own machine (a store shared by a cluster)."""
+    import socket
+
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+
+
+HOST = _host_tag()
+
+
+def tmp_prefix(name: str, kind: str = "tmp") -> str:
+    """The name a writer's temporary starts with, ``.<name>.<kind>-<pid>@<host>-``
+    (``kind``: ``tmp`` or ``old``), which :func:`stale_clean` reads back."""
+    return f".{name}.{kind}-{os.getpid()}@{HOST}-"
+
+
 def store_root(store: str | Path | None = None) -> Path:
     """Resolve the store root: argument, then ``$FORMULAE_STORE``, then ``./build``."""
     if store is not None:
@@ -108,20 +125,24 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def stale_clean(parent: Path, name: str) -> list[Path]:
-    """Remove temporaries (``.<name>.tmp-*``, ``.<name>.old-*``) left by a killed writer.
+def stale_clean(parent: Path, name: str | None = None, *, legacy: bool = False) -> list[Path]:
+    """Remove temporaries (``.<name>.tmp-*``, ``.<name>.old-*``; any name where ``name``
+    is None) left by a killed writer.
 
-    A temporary carries its writer's pid (``.<name>.tmp-<pid>-...``): it is stale when
-    that process is gone; one without a pid when it is older than a day. Returns the
-    removed paths."""
+    A temporary carries its writer's pid and machine (:func:`tmp_prefix`): it is stale
+    when that process is gone from this machine; one of another machine (a store shared by
+    a cluster) or without a pid when it is older than a day. ``legacy``: also
+    ``.<name>-*``, the scratch folders of index builds before they carried a pid. Returns
+    the removed paths."""
     removed = []
-    pattern = re.compile(rf"^\.{re.escape(name)}\.(?:tmp|old)-(?:(\d+)-)?")
+    stem = re.escape(name) if name is not None else r"[^/]+?"
+    pattern = re.compile(rf"^\.{stem}(?:\.(?:tmp|old)-(?:(\d+)(?:@([0-9a-f]+))?-)?{'|-' if legacy else ''})")
     with contextlib.suppress(OSError):
         for p in parent.iterdir():
             m = pattern.match(p.name)
             if not m:
                 continue
-            pid = int(m.group(1)) if m.group(1) else None
+            pid = int(m.group(1)) if m.group(1) and m.group(2) in (None, HOST) else None  # a pid of this machine
             if pid == os.getpid():
                 continue
             try:
@@ -172,7 +193,7 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         stale_clean(target.parent, target.name)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=tmp_prefix(target.name), dir=target.parent))
         os.chmod(tmp, umask_mode(0o777))
     except OSError as exc:
         raise write_error(target, exc) from None
@@ -184,7 +205,7 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     old = None
     try:
         if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}-")
+            old = target.with_name(tmp_prefix(target.name, "old"))
             if old.exists():
                 shutil.rmtree(old)
             target.rename(old)
@@ -202,7 +223,7 @@ def atomic_file(target: Path, mode: str = "wb") -> Iterator[Any]:
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=tmp_prefix(target.name), dir=target.parent)
         os.chmod(tmp_name, umask_mode(0o666))
     except OSError as exc:
         raise write_error(target, exc) from None

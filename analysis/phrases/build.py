@@ -22,7 +22,7 @@ import polars as pl
 
 from ..errors import FormulaeError
 from ..ingest.snapshot import corpus_load, corpus_manifest
-from ..store import atomic_dir, read_json, store_lock, write_json
+from ..store import atomic_dir, read_json, stale_clean, store_lock, tmp_prefix, write_json
 from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
@@ -142,7 +142,8 @@ def _index_run(corpus: str, level: str, store, how: tuple, plan: tuple, run: tup
         .to_series()
     )
     meta = meta.with_columns(canon)
-    tables = Path(tempfile.mkdtemp(prefix=".tables-", dir=target.parent))  # the pieces' tables, moved in
+    stale_clean(target.parent, "tables", legacy=True)  # a killed build's
+    tables = Path(tempfile.mkdtemp(prefix=tmp_prefix("tables"), dir=target.parent))  # moved in
     merge: dict = params | {"canon": canon.to_numpy(), "dest": str(tables)}  # in: how to count; out: how it merged
     try:
         _index_scan_write(corpus, level, store, (manifest, params, say), (tasks, catalog, kind, shard_chars),

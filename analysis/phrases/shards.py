@@ -53,6 +53,8 @@ from ..store import (
     npy_put,
     npy_windows,
     read_json,
+    stale_clean,
+    tmp_prefix,
     write_json,
 )
 from ..text.coded import forms_coded
@@ -327,7 +329,8 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     cuts = np.unique(np.concatenate((cuts, heavy, heavy + 1)))
     root = Path(tasks[0]["folder"]).parent
     root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".merge-", dir=root))  # pruning skips dot folders
+    stale_clean(root, "merge", legacy=True)  # a killed build's scratch
+    scratch = Path(tempfile.mkdtemp(prefix=tmp_prefix("merge"), dir=root))  # pruning skips dot folders
     try:
         if staged:  # written shard by shard (shards_merge_stream): the pieces read the ids there
             link_or_copy(staged / "ids.npy", scratch / "ids.npy")
@@ -515,8 +518,11 @@ def shards_merge_tokens(tasks: list[dict]) -> pl.DataFrame:
 
 def shards_prune(corpus: str, kind: str, store=None) -> int:
     """Remove the shard folders of ``kind`` that no index catalog of ``corpus`` names
-    (shards of replaced statements); return how many."""
+    (shards of replaced statements), and the temporaries killed builds left among them
+    (:func:`analysis.store.stale_clean`: a shard's, whatever its key, or a merge's
+    scratch); return how many shards."""
     base = corpus_dir(corpus, store)
+    stale_clean(base / "shards" / kind)
     keep: set[str] = set()
     for catalog in base.glob("index/*/catalog.json"):
         keep.update(s["key"] for s in read_json(catalog)["shards"])

@@ -16,6 +16,7 @@ import pytest
 
 from analysis.errors import FormulaeError
 from analysis.ingest.snapshot import corpus_dropped, corpus_ingest, corpus_load
+from analysis.store import HOST
 
 
 def folder_corpus(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -107,6 +108,36 @@ def test_stale_temporaries_are_cleaned_on_the_next_write(tmp_path):
 
     index_build("f", "norm", store)
     assert not left[2].exists()
+
+
+def test_killed_index_builds_leave_no_scratch_behind(tmp_path):
+    """Before: a killed index build's scratch (``.merge-*`` among the shards, ``.tables-*``
+    beside the index: about 500 MB on ungdc) and a killed shard's temporary of another key
+    stayed forever. Now they carry the writer's pid and machine, and the next build removes
+    them once that process is gone; one without a pid (an older build's) or of another
+    machine (a store shared by a cluster) when it is older than a day."""
+    from analysis.phrases.build import index_build
+
+    decl = folder_corpus(tmp_path, {"a.md": GOOD})
+    store = tmp_path / "S"
+    corpus_ingest(decl, store=store)
+    index_build("f", "norm", store)
+    base = store / "f"
+    kind = next(p for p in (base / "shards").iterdir() if p.is_dir())
+    dead, other = dead_pid(), "0" * 8 if HOST != "0" * 8 else "1" * 8
+    left = [kind / f".merge.tmp-{dead}@{HOST}-a", base / "index" / f".tables.tmp-{dead}-b",
+            kind / f".0123abcd.tmp-{dead}@{HOST}-c"]
+    old = [kind / ".merge-old1", base / "index" / ".tables-old2", kind / f".merge.tmp-{dead}@{other}-e"]
+    kept = [kind / ".merge-new3", kind / f".merge.tmp-{os.getppid()}@{HOST}-d",  # maybe running: an older
+            kind / f".merge.tmp-{dead}@{other}-f"]  # build, a live one, one of another machine (its pid not ours)
+    for p in left + old + kept:
+        p.mkdir()
+        (p / "ids.npy").write_bytes(b"x" * 1000)
+    for p in old:
+        os.utime(p, (time.time() - 2 * 86400,) * 2)
+    index_build("f", "norm", store, force=True)
+    assert [p.name for p in left + old if p.exists()] == []
+    assert all(p.exists() for p in kept)
 
 
 def test_concurrent_index_builds_wait_and_reuse(tmp_path, monkeypatch):
