@@ -110,12 +110,47 @@ def test_sharded_builds_are_byte_identical(stores):
         assert merge["steps"]["pieces"]["tasks"] == merge["pieces"] and merge["steps"]["tables"]["tasks"] > 2
         assert all(c["seconds"] > 0 and c["cpu_seconds"] > 0 for c in catalog)  # each shard's task, timed
         assert merge["words_split"] > 0 and merge["task"].startswith(("piece", "tables"))  # "the": split
-        assert not list((folder.parent).glob(".tables-*"))  # the staging folder is gone
+        assert not list(folder.parent.glob(".tables*"))  # the staging folder is gone
+        assert not list((stores[way] / RECENT / "shards").glob("*/.merge*"))  # and the merge's scratch
     single = read_json(stores["single"] / RECENT / "index" / "norm" / "catalog.json")["shards"]
     assert [(s["lo"], s["hi"]) for s in single] == [(0, 100)]
     counted = ("tokens", "statements", "vocabulary", "ngrams", "maximal", "sentences_split", "long_phrases_skipped")
     manifests = {way: read_json(stores[way] / RECENT / "index" / "norm" / "manifest.json") for way in stores}
     assert len({tuple(m[k] for k in counted) for m in manifests.values()}) == 1, manifests
+
+
+def test_a_rebuild_starts_its_workers_before_planning(stores, monkeypatch):
+    """A rebuild of a stored index opens its pool before it plans the shards (hashing every
+    statement), as many workers as the rebuild takes, and its steps use that one pool; the
+    files are the same."""
+    import concurrent.futures
+
+    from analysis.phrases import build, pool
+    from analysis.phrases.build import _early_jobs
+
+    big = {"shards": [{"tokens": 2_000_000}] * 17}
+    assert _early_jobs(big, "norm", 2, True) == _early_jobs(big, "norm", 2, False) == 2
+    assert _early_jobs({}, "norm", 2, True) == _early_jobs(big, "tokens", 2, True) == 1  # no catalog; merged here
+    assert _early_jobs(big, "norm", 1, True) == _early_jobs({"shards": [{"tokens": 10_000}]}, "norm", None, True) == 1
+    folder = stores["pool"] / RECENT / "index" / "norm"
+    want, pools, planned = files(folder), [], []
+    real_pool, real_plan = concurrent.futures.ProcessPoolExecutor, build.shard_plan
+
+    class Counted(real_pool):
+        def __init__(self, *args, **kwargs):
+            pools.append(kwargs.get("max_workers"))
+            super().__init__(*args, **kwargs)
+
+    def plan(*args, **kwargs):
+        planned.append(bool(pool._ACTIVE) and pool._ACTIVE[-1] is not None)
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(build, "shard_plan", plan)
+    monkeypatch.setattr(shards, "PIECE_TOKENS", 10_000)  # as the store was built
+    index_build(RECENT, "norm", stores["pool"], jobs=2, force=True)
+    assert planned == [True] and pools == [2]
+    assert files(folder) == want
 
 
 def test_shards_equal_one_scan_of_the_whole_stream(stores):
