@@ -314,8 +314,10 @@ def _run_dask(fn, todo: list[dict], scheduler: str, keys: list[str]) -> list[dic
         raise FormulaeError(f"--scheduler {scheduler} needs the 'distributed' package: {exc}") from None
     try:
         client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
-    except (OSError, TimeoutError, ValueError) as exc:  # ValueError: not an address ("host" without a port)
-        raise FormulaeError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}") from None
+    except (OSError, TimeoutError, ValueError, AssertionError) as exc:
+        # ValueError: not an address ("host" without a port); AssertionError: distributed's
+        # client thread did not start its event loop within its 10 s (a loaded machine)
+        raise FormulaeError(f"cannot reach the Dask scheduler {scheduler!r}: {str(exc) or type(exc).__name__}") from None
     with client:
         futures = client.map(fn, todo, key=keys, pure=False)
         return client.gather(futures)

@@ -250,6 +250,13 @@ def test_errors(ungd, store, monkeypatch):
         with pytest.raises(FormulaeError, match=f"cannot reach the Dask scheduler '{address}': missing port"):
             shards_run(tasks, scheduler=address, reuse=False)
 
+    def no_loop(*args, **kwargs):  # distributed's client thread, its event loop not started in its 10 s
+        raise AssertionError
+
+    monkeypatch.setattr("distributed.Client", no_loop)
+    with pytest.raises(FormulaeError, match="cannot reach the Dask scheduler 'tcp://127.0.0.1:9': AssertionError$"):
+        shards_run(tasks, scheduler="tcp://127.0.0.1:9", reuse=False)
+
 
 def test_the_scheduler_of_the_environment_runs_the_pieces_too(stores, monkeypatch):
     """FORMULAE_SCHEDULER sends every step to the cluster, not only the shards: here every
