@@ -35,15 +35,9 @@ CORPUS_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 STALE_SECONDS = 24 * 3600  # a temporary of an unknown writer older than this is stale
 
 
-def _host_tag() -> str:
-    """This machine's tag in a temporary's name (8 hex digits of its host name): a
-    writer's pid means something only on its own machine (a store shared by a cluster)."""
-    import socket
-
-    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
-
-
-HOST = _host_tag()
+# this machine's tag in a temporary's name (8 hex digits of its host name): a writer's pid
+# means something only on its own machine (a store shared by a cluster)
+HOST = hashlib.sha1(os.uname().nodename.encode()).hexdigest()[:8]
 
 
 def tmp_prefix(name: str, kind: str = "tmp") -> str:
@@ -156,6 +150,14 @@ def stale_clean(parent: Path, name: str | None = None, *, legacy: bool = False) 
                     p.unlink(missing_ok=True)
                 removed.append(p)
     return removed
+
+
+def scratch_dir(parent: Path, name: str) -> Path:
+    """A new scratch folder ``.<name>.tmp-<pid>@<host>-*`` in ``parent`` (:func:`tmp_prefix`)
+    for a writer that removes it itself, once the ones a killed writer left there are gone
+    (:func:`stale_clean`, also the ``.<name>-*`` of builds before they carried a pid)."""
+    stale_clean(parent, name, legacy=True)
+    return Path(tempfile.mkdtemp(prefix=tmp_prefix(name), dir=parent))
 
 
 @contextlib.contextmanager

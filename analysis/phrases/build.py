@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import polars as pl
 
 from ..errors import FormulaeError
 from ..ingest.snapshot import corpus_load, corpus_manifest
-from ..store import atomic_dir, read_json, stale_clean, store_lock, tmp_prefix, write_json
+from ..store import atomic_dir, read_json, scratch_dir, store_lock, write_json
 from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
@@ -123,11 +122,17 @@ def _early_jobs(have: dict, kind: str, jobs: int | None, force: bool) -> int:
     ``force`` every shard's), 1 (none) without a catalog, or where the shards are merged in
     this process (``kind`` ``tokens``)."""
     shards = have.get("shards") or []
-    if kind == "tokens" or not shards:
+    if not shards:
         return 1
-    tokens = sum(int(s.get("tokens", 0)) for s in shards)
     rebuilt = [{"chars": int(s.get("tokens", 0)) * CHARS_PER_TOKEN} for s in shards] if force else []
-    return max(merge_jobs(jobs, tokens), shards_jobs(rebuilt, jobs) if rebuilt else 1)
+    return _pool_jobs(kind, rebuilt, sum(int(s.get("tokens", 0)) for s in shards), jobs)
+
+
+def _pool_jobs(kind: str, todo: list[dict], tokens: int, jobs: int | None) -> int:
+    """Worker processes of a build's one pool: as many as tokenising the shards ``todo``
+    (their ``chars``) or merging ``tokens`` takes; 1 (none) where the shards are merged in
+    this process (``kind`` ``tokens``)."""
+    return max(shards_jobs(todo, jobs), merge_jobs(jobs, tokens)) if kind != "tokens" else 1
 
 
 def _index_steps(corpus: str, level: str, store, how: tuple, plan: tuple, run: tuple) -> None:
@@ -141,8 +146,7 @@ def _index_steps(corpus: str, level: str, store, how: tuple, plan: tuple, run: t
     done = [None if force else shard_done(t) for t in tasks]
     todo = [t for t, d in zip(tasks, done, strict=True) if d is None]
     tokens = sum(d["tokens"] if d else t["chars"] // CHARS_PER_TOKEN for t, d in zip(tasks, done, strict=True))
-    shared = max(shards_jobs(todo, jobs), merge_jobs(jobs, tokens)) if kind != "tokens" else 1
-    with workers(shared, scheduler, arrays=True):
+    with workers(_pool_jobs(kind, todo, tokens, jobs), scheduler, arrays=True):
         _index_run(corpus, level, store, how, (tasks, kind, shard_chars), (jobs, scheduler, force), target)
 
 
@@ -158,8 +162,7 @@ def _index_run(corpus: str, level: str, store, how: tuple, plan: tuple, run: tup
         .to_series()
     )
     meta = meta.with_columns(canon)
-    stale_clean(target.parent, "tables", legacy=True)  # a killed build's
-    tables = Path(tempfile.mkdtemp(prefix=tmp_prefix("tables"), dir=target.parent))  # moved in
+    tables = scratch_dir(target.parent, "tables")  # the pieces' tables, moved in
     merge: dict = params | {"canon": canon.to_numpy(), "dest": str(tables)}  # in: how to count; out: how it merged
     try:
         _index_scan_write(corpus, level, store, (manifest, params, say), (tasks, catalog, kind, shard_chars),

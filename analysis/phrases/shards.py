@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -53,8 +52,8 @@ from ..store import (
     npy_put,
     npy_windows,
     read_json,
+    scratch_dir,
     stale_clean,
-    tmp_prefix,
     write_json,
 )
 from ..text.coded import forms_coded
@@ -329,8 +328,7 @@ def shards_merge_suffix(tasks: list[dict], catalog: list[dict], stream: Encoded,
     cuts = np.unique(np.concatenate((cuts, heavy, heavy + 1)))
     root = Path(tasks[0]["folder"]).parent
     root.mkdir(parents=True, exist_ok=True)
-    stale_clean(root, "merge", legacy=True)  # a killed build's scratch
-    scratch = Path(tempfile.mkdtemp(prefix=tmp_prefix("merge"), dir=root))  # pruning skips dot folders
+    scratch = scratch_dir(root, "merge")  # pruning skips dot folders
     try:
         if staged:  # written shard by shard (shards_merge_stream): the pieces read the ids there
             link_or_copy(staged / "ids.npy", scratch / "ids.npy")
