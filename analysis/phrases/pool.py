@@ -35,8 +35,28 @@ _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 4 /
 
 
 def scheduler_of(scheduler: str | None) -> str | None:
-    """The Dask scheduler a build's steps run on: ``scheduler``, else ``$FORMULAE_SCHEDULER``."""
-    return scheduler or os.environ.get(ENV_SCHEDULER) or None
+    """The Dask scheduler a build's steps run on: ``scheduler``, else ``$FORMULAE_SCHEDULER``.
+
+    An address that is not one (a TCP or TLS address without its port, say) is a
+    FormulaeError here, before any work, and without starting distributed's client: its
+    thread could fail first on a loaded machine, after 10 s, with a message of its own."""
+    scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None
+    if scheduler is not None:
+        try:
+            from distributed.comm.addressing import parse_address, parse_host_port
+        except ImportError as exc:  # pragma: no cover - a dependency of the project
+            raise FormulaeError(f"--scheduler {scheduler} needs the 'distributed' package: {exc}") from None
+        why = None
+        try:
+            protocol, where = parse_address(scheduler)
+            if protocol in ("tcp", "tls") and not 0 < parse_host_port(where)[1] < 65536:
+                why = "its port is out of range"
+        except ValueError as exc:  # no port, or a port that is not a number
+            why = "missing port" if "missing port" in str(exc) else f"its port is not a number ({exc})"
+        if why:
+            raise FormulaeError(f"not a Dask scheduler's address: {scheduler!r} (--scheduler or ${ENV_SCHEDULER}; "
+                                f"tcp://host:port): {why}")
+    return scheduler
 
 
 def jobs_count(jobs: int | None, n: int) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
 from pathlib import Path
 
@@ -246,9 +247,17 @@ def test_errors(ungd, store, monkeypatch):
     monkeypatch.setattr("analysis.phrases.pool.SCHEDULER_TIMEOUT", "1s")
     with pytest.raises(FormulaeError, match="cannot reach the Dask scheduler 'tcp://127.0.0.1:9'"):
         shards_run(tasks, scheduler="tcp://127.0.0.1:9", reuse=False)
-    for address in (" ", "tcp://127.0.0.1"):  # not an address (no port): one line, not distributed's traceback
-        with pytest.raises(FormulaeError, match=f"cannot reach the Dask scheduler '{address}': missing port"):
+    # not an address: one line, before any client is made (distributed's own check needs its
+    # client's thread, which a loaded machine may not start within its 10 s)
+    monkeypatch.setattr("distributed.Client", lambda *a, **k: pytest.fail("a client for a malformed address"))
+    for address, why in ((" ", "missing port"), ("tcp://127.0.0.1", "missing port"),
+                         ("h:x", "its port is not a number"), ("tcp://h:65536", "its port is out of range")):
+        with pytest.raises(FormulaeError, match=f"^not a Dask scheduler's address: '{address}' .*: {why}"):
             shards_run(tasks, scheduler=address, reuse=False)
+    monkeypatch.setenv("FORMULAE_SCHEDULER", "tcp://127.0.0.1")
+    with pytest.raises(FormulaeError, match=r"'tcp://127.0.0.1' \(--scheduler or \$FORMULAE_SCHEDULER"):
+        shards_run(tasks, reuse=False)
+    monkeypatch.delenv("FORMULAE_SCHEDULER")
 
     def no_loop(*args, **kwargs):  # distributed's client thread, its event loop not started in its 10 s
         raise AssertionError
@@ -363,32 +372,48 @@ def test_stream_batches_are_runs_of_shards(sizes, jobs, cluster):
         assert sum(p["size"] for p in b[:-1]) <= sum(sizes) / jobs or len(b) == 1
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(0, 50), min_size=1, max_size=40), st.integers(1, 12))
-def test_piece_cuts_take_the_nearer_word_boundary(counts, n_pieces):
-    """Pieces start at word boundaries: the first at 0, the last ending at the vocabulary's
-    end, and each cut at the boundary nearest to its equal share of the tokens."""
-    before = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    cuts = shards.piece_cuts(before, n_pieces)
-    assert cuts[0] == 0 and cuts[-1] == len(counts) and (np.diff(cuts) > 0).all()
-    share = before[-1] / n_pieces
-    for k in range(1, n_pieces):  # every inner share's nearest boundary is a cut (or an end)
-        dist = np.abs(before - k * share)
-        nearest = np.flatnonzero(dist == dist.min())
-        assert set(nearest.tolist()) & set(cuts.tolist()) or dist.min() == 0
-
-
 def test_pieces_of_ungdc_are_balanced():
     """ungdc's words at norm: the first boundary after each share made a piece of 5.9 M
-    suffixes (*the* and the words before it); the nearer boundary keeps every piece within
-    4.0 M. The counts are the ``freq`` column of the index's ``vocab.parquet`` (ungdc at
-    ``norm``, uint32), stored in tests/data so that this test needs no 30 s build."""
+    suffixes (*the* and the words before it), the nearer boundary one of 4.0 M (9 pieces)
+    and of 4.67 M (10); the least largest piece is 3.91 M and 3.57 M. The counts are the
+    ``freq`` column of the index's ``vocab.parquet`` (ungdc at ``norm``, uint32), stored
+    in tests/data so that this test needs no 30 s build."""
     counts = np.load(Path(__file__).parent.parent / "data" / "ungdc_norm_counts.npy")
     before = np.concatenate(([0], np.cumsum(counts)))
     cuts = shards.piece_cuts(before, -(-int(before[-1]) // shards.PIECE_TOKENS))
     sizes = np.diff(before[cuts])
     assert int(before[-1]) == 32_092_245 and len(sizes) == 9
-    assert sizes.max() <= 4_010_000 and sizes.min() >= 3_000_000
+    assert sizes.max() == 3_910_026 and sizes.sum() == before[-1]
+    # rounded to the workers (piece_count): 2 workers, 10 pieces of at most 3.57 M
+    ten = np.diff(before[shards.piece_cuts(before, shards.piece_count(int(before[-1]), 2))])
+    assert len(ten) == 10 and ten.max() == 3_566_588 and ten.sum() == before[-1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=12), st.integers(1, 8))
+def test_piece_cuts_make_the_least_largest_piece(counts, k):
+    """Against every way of cutting the words into at most k pieces (the oracle)."""
+    before = np.concatenate(([0], np.cumsum(counts)))
+    cuts = shards.piece_cuts(before, k)
+    top = len(counts)
+    assert cuts[0] == 0 and cuts[-1] == top and np.all(np.diff(cuts) > 0) and len(cuts) - 1 <= max(k, 1)
+    best = min(max(np.diff(before[[0, *inner, top]])) for j in range(min(k, top))
+               for inner in itertools.combinations(range(1, top), j))
+    assert np.diff(before[cuts]).max() == best
+
+
+@pytest.mark.parametrize(("n", "jobs", "scheduler", "want"), [
+    (32_092_245, 2, None, 10),  # 9 by PIECE_TOKENS, rounded up to a multiple of 2 workers
+    (32_092_245, 3, None, 9),
+    (32_092_245, 4, None, 12),
+    (32_092_245, 1, None, 9),
+    (32_092_245, 2, "tcp://h:1", 9),  # a cluster's size is not known: not rounded
+    (4_000_000, 2, None, 1),
+    (4_000_001, 8, None, 2),  # 2 pieces: as many workers as pieces
+    (12_000_001, 2, None, 4),
+])
+def test_piece_count_is_a_multiple_of_the_workers(n, jobs, scheduler, want):
+    assert shards.piece_count(n, jobs, scheduler) == want
 
 
 def contexts_set(monkeypatch, sh, contexts: str) -> None:
