@@ -591,3 +591,29 @@ def test_tables_counted_by_pieces_equal_one_scan(tmp_path, monkeypatch, seed, ma
     tables.tables_write(tmp_path / "raw", whole.ngrams, whole.maximal, max_n, len(whole.ids))
     size = {k: sum(f.stat().st_size for f in (tmp_path / k).rglob("*.parquet")) for k in ("tables", "raw")}
     assert (size["tables"] < size["raw"]) if seed % 2 else (size["tables"] == size["raw"])
+
+
+def test_an_edit_rebuilds_only_the_shards_it_moves(ungdc, store):
+    """On ungdc's plan (17 shards of whole years): a speech removed or lengthened rebuilds
+    its own shard only; 20 speeches added to 1950 move years across the lines of 5 shards
+    (README: "What a change rebuilds"); statements after the last year, the last shard only."""
+    whole = corpus_load(ungdc, store).collect()
+    old = set(shard_plan(whole.lazy(), shards.SHARD_CHARS)["sha"])
+    year = whole["date"].dt.year()
+
+    def rebuilt(frame: pl.DataFrame) -> tuple[int, int]:
+        frame = frame.with_columns(pl.int_range(pl.len()).cast(whole["doc"].dtype).alias("doc"))
+        plan = shard_plan(frame.lazy(), shards.SHARD_CHARS)
+        return plan.height, sum(sha not in old for sha in plan["sha"])
+
+    of_1970 = np.flatnonzero((year == 1970).to_numpy())
+    one = int(of_1970[len(of_1970) // 2])
+    assert rebuilt(whole.filter(pl.col("doc") != one)) == (17, 1)
+    longer = pl.when(pl.col("doc") == one).then(pl.col("text") + " An added sentence.").otherwise(pl.col("text"))
+    assert rebuilt(whole.with_columns(longer.alias("text"))) == (17, 1)
+    of_1950 = np.flatnonzero((year == 1950).to_numpy())
+    added = whole[of_1950[:20].tolist()].with_columns(pl.col("id") + "-again")
+    at = int(of_1950[-1]) + 1
+    assert rebuilt(pl.concat([whole[:at], added, whole[at:]])) == (17, 5)
+    later = whole[-20:].with_columns(pl.col("id") + "-later", pl.col("date").dt.offset_by("1y"))
+    assert rebuilt(pl.concat([whole, later])) == (17, 1)
