@@ -475,7 +475,10 @@ class Analyzer:
         if level == "norm":
             return lf.select("doc", "sent", "start", "end", pl.col("norm").alias("form"))
         lf = lf.select("doc", "sent", "start", "end", "surface", "norm").collect().lazy()
-        lf = self._with_splits(lf)
+        lf, splits = self._with_splits(lf)
+        if not splits:  # no token splits (every language but Arabic): a piece a token, no lists
+            out = lf.select("doc", "sent", "start", "end", pl.col("norm").alias("form"))
+            return self._stemmed(out, level) if level in ("stem", "lemma") else out
         ends = pl.col("_k").list.eval(pl.element().cum_sum())
         starts = pl.col("_k").list.eval(pl.element().cum_sum() - pl.element())
         width = (pl.col("end") - pl.col("start")).cast(pl.UInt32)
@@ -496,18 +499,22 @@ class Analyzer:
                 pl.col("_f").alias("form"),
             )
         )
-        if level in ("stem", "lemma"):
-            out = out.collect()
-            distinct = out["form"].unique().sort().to_list()
-            fn = self.stem if level == "stem" else self.lemma
-            stems = [fn(f) for f in distinct]
-            out = out.lazy().with_columns(pl.col("form").replace(distinct, stems))
-        return out
+        return self._stemmed(out, level) if level in ("stem", "lemma") else out
 
-    def _with_splits(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+    def _stemmed(self, pieces: pl.LazyFrame, level: str) -> pl.LazyFrame:
+        """``pieces`` with each ``form`` stemmed or lemmatised (``level``): Python once a
+        distinct form."""
+        out = pieces.collect()
+        distinct = out["form"].unique().sort().to_list()
+        fn = self.stem if level == "stem" else self.lemma
+        stems = [fn(f) for f in distinct]
+        return out.lazy().with_columns(pl.col("form").replace(distinct, stems))
+
+    def _with_splits(self, lf: pl.LazyFrame) -> tuple[pl.LazyFrame, int]:
         """``lf`` with the clitic pieces of each token (``_f`` forms, ``_k`` lengths in the
         norm) and, where the surface and norm differ in length, the pieces' offsets in the
-        surface (``_os``, ``_oe``); null where the token does not split."""
+        surface (``_os``, ``_oe``); null where the token does not split. Second: how many
+        distinct norms split (0: ``lf`` as given, no columns added)."""
         # only an Arabic word of 3+ letters that begins with a proclitic letter can split
         norms = (
             lf.select(pl.col("norm").unique())
@@ -517,6 +524,8 @@ class Analyzer:
         )
         split_rows = [(n, *self.parts(n)) for n in norms]
         split_rows = [r for r in split_rows if len(r[1]) > 1]
+        if not split_rows:
+            return lf, 0
         table = _lists(
             {
                 "norm": [r[0] for r in split_rows for _ in r[1]],
@@ -552,7 +561,7 @@ class Analyzer:
             ["surface", "norm"],
         )
         lf = lf.join(odd_table.lazy(), on=["surface", "norm"], how="left", maintain_order="left")
-        return lf
+        return lf, len(split_rows)
 
     def query_forms(self, phrase: str, level: str) -> list[str]:
         """A query phrase as forms at ``level``, processed exactly like the corpus."""

@@ -146,3 +146,19 @@ def test_languages_command() -> None:
     assert rows[0]["levels"] == "exact norm stem" and rows[0]["stemmer"] == "french"
     bad = runner.invoke(app, ["tokens", "bonjour", "--language", "xx"])
     assert bad.exit_code != 0 and "ISO 639-1" in str(bad.exception)
+
+
+def test_forms_without_splits_are_the_norm_forms_stemmed(ungd, store) -> None:
+    """English (ungd, real speeches): no token splits, so each norm piece is one piece at
+    ``stem``, its stem (the stemmer called a token: the oracle), at the same offsets; the
+    analyzer takes its path without list columns for a corpus without splits."""
+    from analysis.ingest.snapshot import corpus_load, corpus_manifest
+
+    manifest = corpus_manifest(ungd, store)
+    tokens = tokens_build(corpus_load(ungd, store), language="en", line_breaks=manifest.get("line_breaks", "paragraph"))
+    tokens = tokens.collect()
+    an = Analyzer.for_corpus(manifest, tokens=tokens.lazy())
+    norm = tokens_level(tokens, "norm", analyzer=an).collect()
+    got = tokens_level(tokens, "stem", analyzer=an).collect()
+    assert norm.height > 10_000 and got.drop("form").equals(norm.drop("form"))
+    assert got["form"].to_list() == [an.stem(f) for f in norm["form"].to_list()]
