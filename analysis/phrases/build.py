@@ -27,6 +27,7 @@ from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
 from . import suffix
 from .engine import phrases_scan, pos_sorted
+from .formparts import forms_pieces
 from .index import (
     ARRAYS,
     PhraseIndex,
@@ -108,7 +109,7 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
     kind = shard_kind(level, manifest)
     # a rebuild of an index this size: its workers start while the shards are planned (ungdc:
     # 0.25 s of hashing every statement, which they used to wait for)
-    with workers(_early_jobs(have, kind, jobs, force), scheduler, arrays=True):
+    with workers(_early_jobs(have, jobs, force), scheduler, arrays=True):
         say("planning shards")
         tasks = shard_tasks(shard_plan(statements, shard_chars), corpus, store, manifest, kind)
         _index_steps(corpus, level, store, (manifest, params, say, statements),
@@ -116,23 +117,22 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
     shards_prune(corpus, kind, store)
 
 
-def _early_jobs(have: dict, kind: str, jobs: int | None, force: bool) -> int:
+def _early_jobs(have: dict, jobs: int | None, force: bool) -> int:
     """Worker processes to start before planning a build whose last catalog is ``have``:
     as many as its rebuild would take (:func:`_index_steps`: the pieces', and with
-    ``force`` every shard's), 1 (none) without a catalog, or where the shards are merged in
-    this process (``kind`` ``tokens``)."""
+    ``force`` every shard's), 1 (none) without a catalog."""
     shards = have.get("shards") or []
     if not shards:
         return 1
     rebuilt = [{"chars": int(s.get("tokens", 0)) * CHARS_PER_TOKEN} for s in shards] if force else []
-    return _pool_jobs(kind, rebuilt, sum(int(s.get("tokens", 0)) for s in shards), jobs)
+    return _pool_jobs(rebuilt, sum(int(s.get("tokens", 0)) for s in shards), jobs)
 
 
-def _pool_jobs(kind: str, todo: list[dict], tokens: int, jobs: int | None) -> int:
+def _pool_jobs(todo: list[dict], tokens: int, jobs: int | None) -> int:
     """Worker processes of a build's one pool: as many as tokenising the shards ``todo``
-    (their ``chars``) or merging ``tokens`` takes; 1 (none) where the shards are merged in
-    this process (``kind`` ``tokens``)."""
-    return max(shards_jobs(todo, jobs), merge_jobs(jobs, tokens)) if kind != "tokens" else 1
+    (their ``chars``) or merging ``tokens`` takes (every level's pieces, the analyzer's
+    levels' too: :mod:`.formparts`)."""
+    return max(shards_jobs(todo, jobs), merge_jobs(jobs, tokens))
 
 
 def _index_steps(corpus: str, level: str, store, how: tuple, plan: tuple, run: tuple) -> None:
@@ -146,7 +146,7 @@ def _index_steps(corpus: str, level: str, store, how: tuple, plan: tuple, run: t
     done = [None if force else shard_done(t) for t in tasks]
     todo = [t for t, d in zip(tasks, done, strict=True) if d is None]
     tokens = sum(d["tokens"] if d else t["chars"] // CHARS_PER_TOKEN for t, d in zip(tasks, done, strict=True))
-    with workers(_pool_jobs(kind, todo, tokens, jobs), scheduler, arrays=True):
+    with workers(_pool_jobs(todo, tokens, jobs), scheduler, arrays=True):
         _index_run(corpus, level, store, how, (tasks, kind, shard_chars), (jobs, scheduler, force), target)
 
 
@@ -253,8 +253,10 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
     streams and their suffix arrays, merged here (the suffix array by pieces, in ``where``
     = (jobs, scheduler, a dict: in, the scan's ``canon`` and parameters; out, how it
     merged), the pieces counting the n-grams too unless ``PIECE_SCAN`` is off); otherwise
-    their countable tokens are merged first, since the Analyzer needs the corpus vocabulary
-    (and the engine sorts the suffixes and counts in this process).
+    their countable tokens are merged first, since the Analyzer needs the corpus vocabulary,
+    and the forms made here are cut into the shards' ranges and merged and counted by the
+    pieces from there (:func:`analysis.phrases.formparts.forms_pieces`; with ``PIECE_SCAN``
+    off, the form stream is returned and the engine sorts and counts it in this process).
     """
     statements, manifest = snapshot
     scan = dict(where[2])  # canon and the parameters, for the pieces' n-gram passes
@@ -288,7 +290,16 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
         stream = stream.sort("doc", "pos")
     surface = surface_forms(tokens, stream)
     del tokens
-    return stream.select("doc", "sent", "pos", "start", "end", "form"), surface, words, analyzer
+    stream = stream.select("doc", "sent", "pos", "start", "end", "form")
+    if not PIECE_SCAN or not stream.height:
+        return stream, surface, words, analyzer
+    # the pieces' path from here, the form stream cut into the shards' ranges (formparts)
+    jobs = merge_jobs(where[0], stream.height)
+    with workers(jobs, where[1], arrays=True):
+        say("encoding forms")
+        encoded, info = forms_pieces(stream, tasks, scan, (jobs, where[1]), say)
+    where[2].update(info)
+    return encoded, surface, words, analyzer
 
 
 def surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:

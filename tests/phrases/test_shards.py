@@ -130,9 +130,9 @@ def test_a_rebuild_starts_its_workers_before_planning(stores, monkeypatch):
     from analysis.phrases.build import _early_jobs
 
     big = {"shards": [{"tokens": 2_000_000}] * 17}
-    assert _early_jobs(big, "norm", 2, True) == _early_jobs(big, "norm", 2, False) == 2
-    assert _early_jobs({}, "norm", 2, True) == _early_jobs(big, "tokens", 2, True) == 1  # no catalog; merged here
-    assert _early_jobs(big, "norm", 1, True) == _early_jobs({"shards": [{"tokens": 10_000}]}, "norm", None, True) == 1
+    assert _early_jobs(big, 2, True) == _early_jobs(big, 2, False) == 2  # the analyzer's levels too (formparts)
+    assert _early_jobs({}, 2, True) == 1  # no catalog
+    assert _early_jobs(big, 1, True) == _early_jobs({"shards": [{"tokens": 10_000}]}, None, True) == 1
     folder = stores["pool"] / RECENT / "index" / "norm"
     want, pools, planned = files(folder), [], []
     real_pool, real_plan = concurrent.futures.ProcessPoolExecutor, build.shard_plan
@@ -617,3 +617,49 @@ def test_an_edit_rebuilds_only_the_shards_it_moves(ungdc, store):
     assert rebuilt(pl.concat([whole[:at], added, whole[at:]])) == (17, 5)
     later = whole[-20:].with_columns(pl.col("id") + "-later", pl.col("date").dt.offset_by("1y"))
     assert rebuilt(pl.concat([whole, later])) == (17, 1)
+
+
+SAUDI = "saudi-400"  # SaudiNewsNet's first 400 articles (Arabic: clitic splits), with mfa-ar's alias table
+
+
+def saudi_copy(project_root: Path, store: Path, folder: Path) -> str:
+    """Ingest SaudiNewsNet's first 400 articles as ``SAUDI``, aliases from ``corpus/aliases.yml``."""
+    decl = project_root / "tests" / "corpora" / "saudinewsnet.yml"
+    with gzip.open((decl.parent / "../../../shared/corpora/saudinewsnet/saudinewsnet_2015.jsonl.gz").resolve(),
+                   "rt", encoding="utf-8") as fh:
+        rows = [next(fh) for _ in range(400)]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "records.jsonl").write_text("".join(rows), encoding="utf-8")
+    text = decl.read_text(encoding="utf-8").replace("name: saudinewsnet", f"name: {SAUDI}")
+    text = text.replace("../../../shared/corpora/saudinewsnet/saudinewsnet_2015.jsonl.gz", "records.jsonl")
+    text += f"aliases: {project_root / 'corpus' / 'aliases.yml'}\n"
+    (folder / f"{SAUDI}.yml").write_text(text, encoding="utf-8")
+    return corpus_ingest(folder / f"{SAUDI}.yml", store=store).corpus
+
+
+@pytest.mark.parametrize(("corpus", "level"), [(RECENT, "stem"), (SAUDI, "clitic"), (SAUDI, "stem"), (SAUDI, "norm")])
+def test_analyzer_levels_count_by_pieces(corpus, level, tmp_path_factory, project_root):
+    """The analyzer's levels (English stems: no token splits; Arabic clitics and stems:
+    splits; norm with an alias table) go through the pieces (formparts: the form stream
+    cut into the shards' ranges, their suffix arrays in the workers) and give the
+    one-process index byte for byte."""
+    from analysis.phrases import build
+
+    out = {}
+    for way in ("single", "pieces"):
+        out[way] = tmp_path_factory.mktemp(f"formparts-{way}")
+        if corpus == RECENT:
+            ingest_copy(project_root, out[way], out[way] / "in", RECENT, keep=recent)
+        else:
+            saudi_copy(project_root, out[way], out[way] / "in")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(build, "PIECE_SCAN", False)
+        index_build(corpus, level, out["single"], jobs=1, shard_chars=1 << 40)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(shards, "PIECE_TOKENS", 10_000)
+        index_build(corpus, level, out["pieces"], jobs=2 if level == "stem" else 1, shard_chars=TINY)
+    got = out["pieces"] / corpus / "index" / level
+    catalog = read_json(got / "catalog.json")
+    assert len(catalog["shards"]) > 3 and catalog["suffix_merge"]["pieces"] > 3
+    want = files(out["single"] / corpus / "index" / level)
+    assert len(want) >= 33 and files(got) == want
