@@ -28,7 +28,12 @@ progress messages, timed: plan, tokenise, streams, pieces, tables, write); the c
    years and sources shifted so nothing is dropped as a duplicate and every count is k
    times the 1x count) - time and peak memory; sizes that do not fit are printed as not run.
 
-    uv run python bench/bench_shards.py [--jobs 2] [--growth 2] [--skip-single] [--base DIR]
+7. with ``--level stem`` (or ``clitic``) instead: ungdc at that analyzer level, counted in
+   one process (``PIECE_SCAN`` off; the shards still tokenised in ``--jobs`` workers) and
+   by the pieces (:mod:`analysis.phrases.formparts`) in turns, ``--repeat`` times, and
+   their index files compared.
+
+    uv run python bench/bench_shards.py [--jobs 2] [--growth 2] [--skip-single] [--base DIR] [--level stem]
 """
 
 from __future__ import annotations
@@ -68,11 +73,12 @@ from analysis.phrases import build as _build
 _build.PIECE_SCAN = {piece_scan}
 steps = []  # (step, start): the build's progress messages, timed
 t = time.perf_counter()
-ix = index_build('ungdc', 'norm', {store!r}, jobs={jobs}, shard_chars={shard_chars}, force={force},
+ix = index_build('ungdc', {level!r}, {store!r}, jobs={jobs}, shard_chars={shard_chars}, force={force},
                  progress=lambda step: steps.append((step, time.perf_counter())))
 dt = time.perf_counter() - t
 names = {{'planning': 'plan', 'tokenising': 'tokenise', 'merging the': 'pieces', 'merging': 'streams',
-          'n-gram': 'tables', 'writing': 'write'}}
+          'forms at': 'forms', 'surface map': 'surface', 'encoding': 'encode', 'suffix arrays of': 'ranges',
+          'suffix array': 'sa', 'n-gram': 'tables', 'writing': 'write'}}
 ends = [at for _, at in steps[1:]] + [t + dt]
 short = [next((v for k, v in names.items() if step.startswith(k)), None) for step, _ in steps]
 profile = ','.join(f'{{name}}:{{end - at:.1f}}' for name, (_, at), end in zip(short, steps, ends) if name) or '-'
@@ -103,16 +109,17 @@ print(time.perf_counter() - t, ix.manifest['tokens'], int(hwm) / 1024)
 
 
 def build(decl: Path, store: Path, jobs: int, shard_chars: int | None = None, force: bool = False,
-          piece_scan: bool = True) -> dict:
+          piece_scan: bool = True, level: str = "norm") -> dict:
     run_child_code(INGEST.format(decl=str(decl), store=str(store)), f"ingest {store.name}")
-    code = BUILD.format(store=str(store), jobs=jobs, shard_chars=shard_chars, force=force, piece_scan=piece_scan)
+    code = BUILD.format(store=str(store), jobs=jobs, shard_chars=shard_chars, force=force, piece_scan=piece_scan,
+                        level=level)
     out, _ = run_child_code(code, f"build {store.name}")
     keys = ("seconds", "tokens", "shards", "reused", "main_mb", "worker_mb", "ngrams", "maximal", "anon_mb")
     return dict(zip(keys, map(float, out[:-2]), strict=True)) | {"largest": out[-2], "steps": out[-1]}
 
 
-def index_files(store: Path) -> dict[str, str]:
-    folder = store / "ungdc" / "index" / "norm"
+def index_files(store: Path, level: str = "norm") -> dict[str, str]:
+    folder = store / "ungdc" / "index" / level
     return {str(f.relative_to(folder)): hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(folder.rglob("*"))
             if f.is_file() and f.name not in ("manifest.json", "catalog.json")}
 
@@ -153,6 +160,9 @@ def main() -> None:
                     "build (medians; each full build's ratio to the floor run just before it)")
     ap.add_argument("--skip-single", action="store_true")
     ap.add_argument("--growth-only", action="store_true", help="the floor and the growth sizes only")
+    ap.add_argument("--level", help="instead of all the above: ungdc at this analyzer level (stem, clitic) "
+                    "built --repeat times through the pieces, each beside the one-process path (PIECE_SCAN off) "
+                    "on the same code, and their index files compared")
     ap.add_argument("--base", help="a checkout of the code before shards (e.g. `git archive cf7af3d`): "
                     "its index_build is timed in the same run")
     args = ap.parse_args()
@@ -167,9 +177,12 @@ def run(work: Path, args) -> None:
     store = work / "store"
     # numba compiles the kernels on a checkout's first run and caches them on disk: a build
     # of a small corpus first, so that no timed build pays for compiling (up to 10 s)
-    warm = build(write_corpus(work / "warm", keep_year=1950), work / "warm" / "store", args.jobs, force=True)
+    warm = build(write_corpus(work / "warm", keep_year=1950), work / "warm" / "store", args.jobs, force=True,
+                 level=args.level or "norm")
     print(f"warm-up (ungdc 1946-1950, {warm['tokens']:,.0f} tokens)  {warm['seconds']:>7.1f} s", flush=True)
     shutil.rmtree(work / "warm", ignore_errors=True)
+    if args.level:
+        return level_runs(work, args)
     floors, fulls, want = [], [], {}
     for i in range(1 if args.growth_only else args.repeat):  # floor and build in turns: each ratio a pair's
         floor, fmem = run_child_code(CHILD["floor"].format(data=str(DATA)), "floor")
@@ -219,6 +232,25 @@ def run(work: Path, args) -> None:
     print(f"formulae query (whole process, median of 5): {query_wall(str(store), cached=True):.2f} s", flush=True)
     print(line("growth  1x", full), flush=True)
     growth(work, args, full)
+
+
+def level_runs(work: Path, args) -> None:
+    """ungdc at an analyzer level: counted in one process (the shards in ``--jobs`` workers)
+    and by the pieces, in turns (each pair's ratio), the index files compared."""
+    one, pieces = [], []
+    for i in range(args.repeat):
+        # the shards tokenised in --jobs workers as before, the suffix array and counting in this process
+        one.append(build(DECL, work / "one", args.jobs, force=True, piece_scan=False, level=args.level))
+        print(line(f"{args.level}, counted in one process (run {i + 1})", one[-1]), flush=True)
+        pieces.append(build(DECL, work / "pieces", args.jobs, force=True, level=args.level))
+        same = index_files(work / "pieces", args.level) == index_files(work / "one", args.level)
+        print(line(f"{args.level}, pieces, --jobs {args.jobs} (run {i + 1})", pieces[-1],
+                   f"   {pieces[-1]['seconds'] / one[-1]['seconds']:.2f} of the one-process build; index files "
+                   f"{'IDENTICAL' if same else 'DIFFERENT'}"), flush=True)
+    med = [statistics.median(r["seconds"] for r in runs) for runs in (one, pieces)]
+    print(f"median of {len(one)}: one process {med[0]:.1f} s, pieces {med[1]:.1f} s = {med[1] / med[0]:.2f};"
+          f" main at most {max(r['main_mb'] for r in one):,.0f} and {max(r['main_mb'] for r in pieces):,.0f} MB,"
+          f" largest worker task {max(r['worker_mb'] for r in pieces):,.0f} MB", flush=True)
 
 
 def growth(work: Path, args, full: dict | None) -> None:
