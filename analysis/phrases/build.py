@@ -25,9 +25,8 @@ from ..store import atomic_dir, read_json, scratch_dir, store_lock, write_json
 from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
-from . import suffix
 from .engine import phrases_scan, pos_sorted
-from .formparts import forms_pieces
+from .formparts import forms_sharded, surface_forms
 from .index import (
     ARRAYS,
     PhraseIndex,
@@ -51,7 +50,6 @@ from .shards import (
     shards_merge_tokens,
     shards_prune,
     shards_run,
-    surface_kept,
 )
 from .streams import shards_merge_stream
 from .tables import tables_write
@@ -274,6 +272,13 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
         stream.suffix, stream.tables = (sa, cl), info.pop("tables", None)
         where[2].update(info)
         return stream, surface, None, None
+    counted = sum(int(c["tokens"]) for c in catalog)
+    if PIECE_SCAN and counted:  # the forms shard by shard in the workers, then the pieces (formparts)
+        jobs = merge_jobs(where[0], counted)
+        with workers(jobs, where[1], arrays=True):
+            stream, surface, words, analyzer, info = forms_sharded(tasks, manifest, level, scan, (jobs, where[1]), say)
+        where[2].update(info)
+        return stream, surface, words, analyzer
     tokens = shards_merge_tokens(tasks) if tasks else (  # a snapshot without statements
         tokens_build(statements, language=manifest["language"], line_breaks=manifest.get("line_breaks", "paragraph"))
         .filter(pl.lit(False))
@@ -290,44 +295,7 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
         stream = stream.sort("doc", "pos")
     surface = surface_forms(tokens, stream)
     del tokens
-    stream = stream.select("doc", "sent", "pos", "start", "end", "form")
-    if not PIECE_SCAN or not stream.height:
-        return stream, surface, words, analyzer
-    # the pieces' path from here, the form stream cut into the shards' ranges (formparts)
-    jobs = merge_jobs(where[0], stream.height)
-    with workers(jobs, where[1], arrays=True):
-        say("encoding forms")
-        encoded, info = forms_pieces(stream, tasks, scan, (jobs, where[1]), say)
-    where[2].update(info)
-    return encoded, surface, words, analyzer
-
-
-def surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:
-    """Distinct countable surface -> its forms, exactly as the corpus was processed.
-
-    Lets a query turn simple words into ids without re-running the tokenizer/analyzer
-    (and without importing polars). Surfaces longer than ``SURFACE_MAX`` or with spaces
-    are left to the slow path.
-    """
-    countable = tokens.filter(pl.col("kind").is_in(["word", "number"])).select("doc", "start", "surface")
-    tok_key = (countable["doc"].to_numpy().astype(np.int64) << 32) | countable["start"].to_numpy().astype(np.int64)
-    piece_key = (stream["doc"].to_numpy().astype(np.int64) << 32) | stream["start"].to_numpy().astype(np.int64)
-    piece_tok = np.searchsorted(tok_key, piece_key, side="right") - 1
-    del tok_key, piece_key
-    n_pieces = np.bincount(piece_tok, minlength=countable.height)
-    first_piece = np.cumsum(n_pieces) - n_pieces
-    table = surface_kept(  # the strings' tests on the distinct surfaces only (a shard: 25 k of 1.7 M)
-        countable.lazy().select("surface")
-        .with_columns(pl.Series("first", first_piece), pl.Series("k", n_pieces))
-        .filter(pl.col("k") > 0)
-        .group_by("surface").agg(pl.col("first").first(), pl.col("k").first())
-        .collect())
-    k = table["k"].to_numpy().astype(np.int64)
-    first = table["first"].to_numpy().astype(np.int64)
-    piece, row = suffix.expand_runs(first, k)
-    forms = stream["form"].gather(piece)
-    return pl.DataFrame({"row": row, "form": forms}).group_by("row", maintain_order=True).agg("form").select(
-        table["surface"], pl.col("form").alias("forms"))
+    return stream.select("doc", "sent", "pos", "start", "end", "form"), surface, words, analyzer
 
 
 def _formulae_version() -> str:

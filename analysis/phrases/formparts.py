@@ -1,13 +1,14 @@
-"""The analyzer's levels (``clitic``, ``stem``, ``norm`` with aliases) through the pieces.
+"""The analyzer's levels (``clitic``, ``stem``, ``norm`` with aliases), shard by shard.
 
-Their shards hold tokens, not forms: the Analyzer needs the whole corpus's vocabulary, so
-the building process makes the corpus's form stream (``build._forms``). From there the
-stream takes the path of the other levels: it is cut into the shards' ranges of
-statements, each range's suffix array is made in a worker (:func:`form_part`, the files
-of :func:`analysis.phrases.shards.shard_suffix_write`), and the pieces merge and count
-them (:func:`analysis.phrases.shards.shards_merge_suffix`), where this process used to
-sort and count the whole corpus alone. The ids are the corpus's own (each range's map to
-them is the identity), so the index is the one-process index byte for byte.
+Their shards hold tokens, not forms: the forms need one Analyzer for the whole corpus, whose
+vocabulary is the corpus's words. That vocabulary is what the building process makes (the
+shards' word counts summed, :func:`forms_sharded`); each shard's forms are then made in a
+worker by that Analyzer and written as a ``norm`` shard's stream and suffix files are
+(:func:`form_shard`), and from there the shards take the road of the other levels: their
+streams merged, their suffix arrays merged and counted by the pieces. Before, the building
+process merged every shard's tokens, made the whole corpus's forms and sorted and counted
+them alone. The forms are made per distinct word, by the same Analyzer, so the index is
+the one-process index byte for byte.
 """
 
 from __future__ import annotations
@@ -18,53 +19,115 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ..store import scratch_dir
-from .engine import Encoded, sentence_starts, stream_encode
+from ..store import scratch_dir, write_json
+from ..text.analyzer import Analyzer
+from ..text.tokens import tokens_level
+from . import suffix
+from .engine import forms_encode, pos_sorted, sentence_starts
 from .pool import run_tasks
-from .shards import shard_suffix_write, shards_merge_suffix
+from .shards import STREAM_COLS, shard_suffix_write, shards_merge_suffix, surface_kept
+from .streams import shards_merge_stream
 
 
-def forms_pieces(stream: pl.DataFrame, tasks: list[dict], scan: dict, where: tuple, say
-                 ) -> tuple[Encoded, dict]:
-    """The form ``stream`` ((doc, pos)-sorted) encoded, its suffix array merged and its
-    tables counted and written by the pieces (``scan``, as :func:`shards_merge_suffix`
-    takes it), the ranges those of the shards ``tasks`` (``lo``, ``hi``, ``folder``);
-    ``where`` = (jobs, scheduler). Returns the stream (its ``suffix`` and ``tables`` set,
-    as the engine takes them) and how it merged."""
+def forms_sharded(tasks: list[dict], manifest: dict, level: str, scan: dict, where: tuple, say):
+    """The forms of the analyzer's ``level`` made shard by shard in the workers (``where``
+    = (jobs, scheduler)), from the shards' tokens (``tasks``' folders) and one Analyzer of
+    the corpus's vocabulary (the shards' word counts summed: :meth:`Analyzer.from_vocab`),
+    then merged and counted by the pieces as at ``norm``. Returns (the stream, as the
+    engine takes it; the surface map; the words' counts; the Analyzer; how it merged).
+
+    The building process holds the vocabulary only, never the corpus's tokens or forms."""
     jobs, scheduler = where
-    enc = stream_encode(stream)
-    del stream
-    enc.starts, enc.n_split = sentence_starts(enc.doc, enc.sent)
-    enc.counts = np.bincount(enc.ids, minlength=len(enc.vocab))
-    enc.doc_tokens = np.bincount(enc.doc, minlength=int(tasks[-1]["hi"]))
-    scratch = scratch_dir(Path(tasks[0]["folder"]).parent, "forms")  # beside the shards: a cluster's workers read it
+    folders = [Path(t["folder"]) for t in tasks]
+    vocab = (pl.concat([pl.scan_parquet(f / "tokens.parquet").filter(pl.col("kind") == "word")
+                        .group_by("norm").len() for f in folders])
+             .group_by("norm").agg(pl.col("len").sum().cast(pl.UInt32)).sort("norm").collect())
+    analyzer = Analyzer.for_corpus(manifest, vocab=vocab)
+    words = vocab.rename({"len": "count"}) if level in ("clitic", "stem", "lemma") else None
+    scratch = scratch_dir(folders[0].parent, "forms")
     try:
-        for name, arr in (("ids", enc.ids), ("doc", enc.doc), ("starts", enc.starts)):
-            np.save(scratch / f"{name}.npy", arr)
-        bounds = np.searchsorted(enc.doc, [t["lo"] for t in tasks] + [tasks[-1]["hi"]]).tolist()
-        parts = [{"piece": f"forms{k}", "scratch": str(scratch), "folder": str(scratch / f"part{k}"),
-                  "lo": int(t["lo"]), "t0": a, "t1": b, "size": b - a, "n_vocab": len(enc.vocab)}
-                 for k, (t, a, b) in enumerate(zip(tasks, bounds[:-1], bounds[1:], strict=True))]
-        say(f"suffix arrays of the forms: {len(parts)} ranges")
-        run_tasks(form_part, parts, jobs, scheduler, [f"formulae-forms-{scratch.name}-{k}" for k in range(len(parts))])
-        enc.maps = [np.arange(len(enc.vocab), dtype=np.uint32)] * len(parts)
-        sa, cl, info = shards_merge_suffix(parts, [{"tokens": p["size"]} for p in parts], enc, jobs=jobs,
-                                           scheduler=scheduler, progress=say, scan=scan)
+        vocab.write_parquet(scratch / "vocab.parquet")
+        parts = [{"shard": f"forms{k}", "tokens": str(f / "tokens.parquet"), "folder": str(scratch / f"part{k}"),
+                  "vocab": str(scratch / "vocab.parquet"), "manifest": manifest, "level": level,
+                  "lo": int(t["lo"]), "hi": int(t["hi"]), "size": int(t.get("chars", 0))}
+                 for k, (t, f) in enumerate(zip(tasks, folders, strict=True))]
+        say(f"forms at level {level}: {len(parts)} shards")
+        done = run_tasks(form_shard, parts, jobs, scheduler,
+                         [f"formulae-forms-{scratch.name}-{k}" for k in range(len(parts))])
+        catalog = [{"tokens": d["tokens"]} for d in done]
+        stream, surface = shards_merge_stream(parts, catalog, into=Path(scan["dest"]), jobs=jobs, scheduler=scheduler)
+        sa, cl, info = shards_merge_suffix(parts, catalog, stream, jobs=jobs, scheduler=scheduler, progress=say,
+                                           scan=scan)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    enc.suffix, enc.tables = (sa, cl), info.pop("tables", None)
-    return enc, info
+    stream.suffix, stream.tables = (sa, cl), info.pop("tables", None)
+    return stream, surface, words, analyzer, info
 
 
-def form_part(task: dict) -> dict:
-    """One range's suffix files (runs in a worker): the forms' ids ``t0..t1-1`` of the
-    stream in ``scratch``, its sentences and statements (from ``lo``) local to it."""
-    scratch, t0, t1 = Path(task["scratch"]), task["t0"], task["t1"]
-    ids = np.array(np.load(scratch / "ids.npy", mmap_mode="r")[t0:t1])
-    doc = np.array(np.load(scratch / "doc.npy", mmap_mode="r")[t0:t1]) - np.uint32(task["lo"])
-    starts = np.load(scratch / "starts.npy")
-    starts = starts[(starts >= t0) & (starts < t1)] - t0
+_LAST: dict = {}  # a worker's Analyzer of the build it serves: its stems memoised across its shards
+
+
+def _analyzer(vocab: str, manifest: dict) -> Analyzer:
+    """The corpus's Analyzer from the build's ``vocab`` file, kept for the worker's next
+    shard of the same build (the file is the build's own): a word is stemmed once a worker,
+    not once a shard (ungdc at ``stem``: a shard's 21 k distinct forms, 0.5 s)."""
+    key = (vocab, repr(sorted(manifest.items())))
+    if key not in _LAST:
+        _LAST.clear()
+        _LAST[key] = Analyzer.for_corpus(manifest, vocab=pl.read_parquet(vocab))
+    return _LAST[key]
+
+
+def form_shard(task: dict) -> dict:
+    """One shard's forms (runs in a worker): its tokens at the task's ``level`` by the
+    corpus's Analyzer (its vocabulary from ``vocab``), written as a ``norm`` shard's stream
+    and suffix files (:func:`analysis.phrases.shards.shard_build`) into ``folder``."""
+    lo, hi = task["lo"], task["hi"]
+    tokens = pl.read_parquet(task["tokens"]).with_columns(pl.col("doc") + np.uint32(lo))
+    analyzer = _analyzer(task["vocab"], task["manifest"])
+    st = tokens_level(tokens.lazy(), task["level"], analyzer=analyzer).collect()
+    if not pos_sorted(st):
+        st = st.sort("doc", "pos")
     folder = Path(task["folder"])
     folder.mkdir()
-    shard_suffix_write(folder, ids, starts, int(task["n_vocab"]), doc)
-    return {}
+    surface_forms(tokens, st).write_parquet(folder / "surface.parquet")
+    del tokens
+    vocab, ids = forms_encode(st["form"])
+    for name in STREAM_COLS:
+        np.save(folder / f"stream_{name}.npy", ids if name == "fid" else st[name].to_numpy())
+    pl.DataFrame({"form": vocab}).write_parquet(folder / "vocab.parquet")
+    starts, split = sentence_starts(st["doc"].to_numpy(), st["sent"].to_numpy())
+    doc = st["doc"].to_numpy() - np.uint32(lo)
+    np.save(folder / "sentences.npy", starts)
+    np.save(folder / "doc_tokens.npy", np.bincount(doc, minlength=hi - lo).astype(np.int64))
+    write_json(folder / "shard.json", {"sentences_split": split, "tokens": st.height})
+    shard_suffix_write(folder, ids, starts, len(vocab), doc)
+    return {"tokens": st.height}
+
+
+def surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:
+    """Distinct countable surface -> its forms, exactly as the corpus was processed.
+
+    Lets a query turn simple words into ids without re-running the tokenizer/analyzer
+    (and without importing polars). Surfaces longer than ``SURFACE_MAX`` or with spaces
+    are left to the slow path.
+    """
+    countable = tokens.filter(pl.col("kind").is_in(["word", "number"])).select("doc", "start", "surface")
+    tok_key = (countable["doc"].to_numpy().astype(np.int64) << 32) | countable["start"].to_numpy().astype(np.int64)
+    piece_key = (stream["doc"].to_numpy().astype(np.int64) << 32) | stream["start"].to_numpy().astype(np.int64)
+    piece_tok = np.searchsorted(tok_key, piece_key, side="right") - 1
+    del tok_key, piece_key
+    n_pieces = np.bincount(piece_tok, minlength=countable.height)
+    first_piece = np.cumsum(n_pieces) - n_pieces
+    table = surface_kept(  # the strings' tests on the distinct surfaces only (a shard: 25 k of 1.7 M)
+        countable.lazy().select("surface")
+        .with_columns(pl.Series("first", first_piece), pl.Series("k", n_pieces))
+        .filter(pl.col("k") > 0)
+        .group_by("surface").agg(pl.col("first").first(), pl.col("k").first())
+        .collect())
+    k = table["k"].to_numpy().astype(np.int64)
+    first = table["first"].to_numpy().astype(np.int64)
+    piece, row = suffix.expand_runs(first, k)
+    forms = stream["form"].gather(piece)
+    return pl.DataFrame({"row": row, "form": forms}).group_by("row", maintain_order=True).agg("form").select(
+        table["surface"], pl.col("form").alias("forms"))

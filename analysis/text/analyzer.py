@@ -263,10 +263,23 @@ class Analyzer:
         **options,
     ) -> Analyzer:
         """Analyzer whose vocabulary is the corpus's word forms (``norm``, aliases applied)."""
-        if isinstance(aliases, (str, Path)):
-            aliases = aliases_load(aliases, language)
         lf = tokens.lazy() if isinstance(tokens, pl.DataFrame) else tokens
         vocab = lf.filter(pl.col("kind") == "word").group_by("norm").len().sort("norm").collect()
+        return cls.from_vocab(vocab, language, aliases=aliases, **options)
+
+    @classmethod
+    def from_vocab(
+        cls,
+        vocab: pl.DataFrame,
+        language: str,
+        *,
+        aliases: dict[str, str] | str | Path | None = None,
+        **options,
+    ) -> Analyzer:
+        """Analyzer whose vocabulary is ``vocab`` (``norm``, its words' count ``len``, sorted
+        by ``norm``: :meth:`from_tokens`'s, or the sum of a corpus's shards')."""
+        if isinstance(aliases, (str, Path)):
+            aliases = aliases_load(aliases, language)
         counts: dict[str, int] = {}
         table = aliases or {}
         for form, n in zip(vocab["norm"].to_list(), vocab["len"].to_list(), strict=True):
@@ -276,10 +289,10 @@ class Analyzer:
 
     @classmethod
     def for_corpus(cls, manifest: dict, *, tokens: pl.LazyFrame | pl.DataFrame | None = None,
-                   counts=None) -> Analyzer:
+                   counts=None, vocab: pl.DataFrame | None = None) -> Analyzer:
         """The analyzer of a corpus snapshot, from its manifest: language, line breaks and
         the alias table it names; the vocabulary from the corpus ``tokens`` or from
-        ``counts`` (any mapping norm form -> count). The one way the package builds a
+        ``counts`` (any mapping norm form -> count) or ``vocab`` (:meth:`from_vocab`). The one way the package builds a
         corpus's analyzer: index build, queries, corpus views and ``tokens_explain``."""
         language = manifest.get("language", "en")
         path = manifest.get("aliases")
@@ -287,6 +300,8 @@ class Analyzer:
         line_breaks = manifest.get("line_breaks", "paragraph")
         if tokens is not None:
             return cls.from_tokens(tokens, language, aliases=aliases, line_breaks=line_breaks)
+        if vocab is not None:
+            return cls.from_vocab(vocab, language, aliases=aliases, line_breaks=line_breaks)
         return cls(language, counts, aliases=aliases, line_breaks=line_breaks)
 
     def fingerprint(self) -> str:
