@@ -13,6 +13,7 @@ the one-process index byte for byte.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -71,8 +72,8 @@ def _analyzer(vocab: str, manifest: dict) -> Analyzer:
     """The corpus's Analyzer from the build's ``vocab`` file, kept for the worker's next
     shard of the same build (the file is the build's own): a word is stemmed once a worker,
     not once a shard (ungdc at ``stem``: a shard's 21 k distinct forms, 0.5 s)."""
-    key = (vocab, repr(sorted(manifest.items())))
-    if key not in _LAST:
+    key = (vocab, hashlib.sha256(Path(vocab).read_bytes()).hexdigest(), repr(sorted(manifest.items())))
+    if key not in _LAST:  # (a later build's scratch could take a removed one's name: its content decides)
         _LAST.clear()
         _LAST[key] = Analyzer.for_corpus(manifest, vocab=pl.read_parquet(vocab))
     return _LAST[key]
