@@ -77,7 +77,7 @@ ix = index_build('ungdc', {level!r}, {store!r}, jobs={jobs}, shard_chars={shard_
                  progress=lambda step: steps.append((step, time.perf_counter())))
 dt = time.perf_counter() - t
 names = {{'planning': 'plan', 'tokenising': 'tokenise', 'merging the': 'pieces', 'merging': 'streams',
-          'forms at': 'forms', 'surface map': 'surface', 'encoding': 'encode', 'suffix arrays of': 'ranges',
+          'forms at': 'forms', 'surface map': 'surface', 'encoding': 'encode',
           'suffix array': 'sa', 'n-gram': 'tables', 'writing': 'write'}}
 ends = [at for _, at in steps[1:]] + [t + dt]
 short = [next((v for k, v in names.items() if step.startswith(k)), None) for step, _ in steps]

@@ -251,10 +251,10 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
     streams and their suffix arrays, merged here (the suffix array by pieces, in ``where``
     = (jobs, scheduler, a dict: in, the scan's ``canon`` and parameters; out, how it
     merged), the pieces counting the n-grams too unless ``PIECE_SCAN`` is off); otherwise
-    their countable tokens are merged first, since the Analyzer needs the corpus vocabulary,
-    and the forms made here are cut into the shards' ranges and merged and counted by the
-    pieces from there (:func:`analysis.phrases.formparts.forms_pieces`; with ``PIECE_SCAN``
-    off, the form stream is returned and the engine sorts and counts it in this process).
+    their forms are made shard by shard in the workers by one Analyzer of the corpus's
+    vocabulary and merged and counted the same way (:func:`analysis.phrases.formparts.forms_sharded`);
+    with ``PIECE_SCAN`` off, their tokens are merged here, the forms made of them, and the
+    engine sorts and counts the form stream in this process (the oracle).
     """
     statements, manifest = snapshot
     scan = dict(where[2])  # canon and the parameters, for the pieces' n-gram passes
