@@ -663,3 +663,23 @@ def test_analyzer_levels_count_by_pieces(corpus, level, tmp_path_factory, projec
     assert len(catalog["shards"]) > 3 and catalog["suffix_merge"]["pieces"] > 3
     want = files(out["single"] / corpus / "index" / level)
     assert len(want) >= 33 and files(got) == want
+
+
+def test_analyzer_level_on_a_dask_cluster(tmp_path_factory, project_root):
+    """The analyzer's forms made shard by shard on a Dask LocalCluster (worker processes,
+    the store shared): the index of the one-process build, byte for byte."""
+    from distributed import LocalCluster
+
+    from analysis.phrases import build
+
+    out = {way: tmp_path_factory.mktemp(f"formparts-dask-{way}") for way in ("single", "dask")}
+    for store in out.values():
+        saudi_copy(project_root, store, store / "in")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(build, "PIECE_SCAN", False)
+        index_build(SAUDI, "clitic", out["single"], jobs=1, shard_chars=1 << 40)
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+        index_build(SAUDI, "clitic", out["dask"], scheduler=cluster.scheduler_address, shard_chars=TINY)
+    got = out["dask"] / SAUDI / "index" / "clitic"
+    assert len(read_json(got / "catalog.json")["shards"]) > 3
+    assert files(got) == files(out["single"] / SAUDI / "index" / "clitic")
