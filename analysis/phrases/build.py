@@ -45,13 +45,12 @@ from .shards import (
     shard_kind,
     shard_plan,
     shard_tasks,
+    shards_counted,
     shards_jobs,
-    shards_merge_suffix,
     shards_merge_tokens,
     shards_prune,
     shards_run,
 )
-from .streams import shards_merge_stream
 from .tables import tables_write
 
 # The n-gram passes run piece by piece in the workers with the suffix-array merge (the
@@ -263,20 +262,12 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
     if kind != "tokens":
         # the pieces' path: the token arrays go to the staging folder shard by shard, while the
         # pieces' workers start (the pool serves the pieces and the tables)
-        jobs = merge_jobs(where[0], sum(c["tokens"] for c in catalog))
-        with workers(jobs, where[1], arrays=True):
-            stream, surface = shards_merge_stream(tasks, catalog, into=Path(scan["dest"]) if PIECE_SCAN else None,
-                                                  jobs=jobs, scheduler=where[1])
-            sa, cl, info = shards_merge_suffix(tasks, catalog, stream, jobs=where[0], scheduler=where[1],
-                                               progress=say, scan=scan if PIECE_SCAN else None)
-        stream.suffix, stream.tables = (sa, cl), info.pop("tables", None)
+        stream, surface, info = shards_counted(tasks, catalog, scan if PIECE_SCAN else None, where[:2], say)
         where[2].update(info)
         return stream, surface, None, None
-    counted = sum(int(c["tokens"]) for c in catalog)
-    if PIECE_SCAN and counted:  # the forms shard by shard in the workers, then the pieces (formparts)
-        jobs = merge_jobs(where[0], counted)
-        with workers(jobs, where[1], arrays=True):
-            stream, surface, words, analyzer, info = forms_sharded(tasks, manifest, level, scan, (jobs, where[1]), say)
+    counted: int = sum(int(c["tokens"]) for c in catalog)
+    if PIECE_SCAN and counted > 0:  # the forms shard by shard, then the pieces (formparts)
+        stream, surface, words, analyzer, info = forms_sharded(tasks, catalog, manifest, level, scan, where[:2], say)
         where[2].update(info)
         return stream, surface, words, analyzer
     tokens = shards_merge_tokens(tasks) if tasks else (  # a snapshot without statements

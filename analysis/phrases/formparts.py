@@ -24,21 +24,21 @@ from ..store import scratch_dir, write_json
 from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_level
 from . import suffix
-from .engine import forms_encode, pos_sorted, sentence_starts
-from .pool import run_tasks
-from .shards import STREAM_COLS, shard_suffix_write, shards_merge_suffix, surface_kept
-from .streams import shards_merge_stream
+from .engine import forms_encode, pos_sorted
+from .pool import run_tasks, workers
+from .shards import merge_jobs, shard_stream_write, shards_counted, surface_kept
 
 
-def forms_sharded(tasks: list[dict], manifest: dict, level: str, scan: dict, where: tuple, say):
+def forms_sharded(tasks: list[dict], catalog: list[dict], manifest: dict, level: str, scan: dict, where: tuple,
+                  say):
     """The forms of the analyzer's ``level`` made shard by shard in the workers (``where``
     = (jobs, scheduler)), from the shards' tokens (``tasks``' folders) and one Analyzer of
     the corpus's vocabulary (the shards' word counts summed: :meth:`Analyzer.from_vocab`),
-    then merged and counted by the pieces as at ``norm``. Returns (the stream, as the
-    engine takes it; the surface map; the words' counts; the Analyzer; how it merged).
+    then merged and counted by the pieces as at ``norm`` (:func:`shards_counted`; ``where``
+    = (jobs as given, scheduler)). Returns (the stream, as the engine takes it; the surface
+    map; the words' counts; the Analyzer; how it merged).
 
     The building process holds the vocabulary only, never the corpus's tokens or forms."""
-    jobs, scheduler = where
     folders = [Path(t["folder"]) for t in tasks]
     vocab = (pl.concat([pl.scan_parquet(f / "tokens.parquet").filter(pl.col("kind") == "word")
                         .group_by("norm").len() for f in folders])
@@ -53,15 +53,13 @@ def forms_sharded(tasks: list[dict], manifest: dict, level: str, scan: dict, whe
                   "lo": int(t["lo"]), "hi": int(t["hi"]), "size": int(t.get("chars", 0))}
                  for k, (t, f) in enumerate(zip(tasks, folders, strict=True))]
         say(f"forms at level {level}: {len(parts)} shards")
-        done = run_tasks(form_shard, parts, jobs, scheduler,
-                         [f"formulae-forms-{scratch.name}-{k}" for k in range(len(parts))])
-        catalog = [{"tokens": d["tokens"]} for d in done]
-        stream, surface = shards_merge_stream(parts, catalog, into=Path(scan["dest"]), jobs=jobs, scheduler=scheduler)
-        sa, cl, info = shards_merge_suffix(parts, catalog, stream, jobs=jobs, scheduler=scheduler, progress=say,
-                                           scan=scan)
+        jobs = merge_jobs(where[0], sum(int(c["tokens"]) for c in catalog))  # the shards' (catalog) countable tokens
+        with workers(jobs, where[1], arrays=True):
+            done = run_tasks(form_shard, parts, jobs, where[1],
+                             [f"formulae-forms-{scratch.name}-{k}" for k in range(len(parts))])
+            stream, surface, info = shards_counted(parts, [{"tokens": d["tokens"]} for d in done], scan, where, say)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    stream.suffix, stream.tables = (sa, cl), info.pop("tables", None)
     return stream, surface, words, analyzer, info
 
 
@@ -94,16 +92,11 @@ def form_shard(task: dict) -> dict:
     surface_forms(tokens, st).write_parquet(folder / "surface.parquet")
     del tokens
     vocab, ids = forms_encode(st["form"])
-    for name in STREAM_COLS:
-        np.save(folder / f"stream_{name}.npy", ids if name == "fid" else st[name].to_numpy())
-    pl.DataFrame({"form": vocab}).write_parquet(folder / "vocab.parquet")
-    starts, split = sentence_starts(st["doc"].to_numpy(), st["sent"].to_numpy())
-    doc = st["doc"].to_numpy() - np.uint32(lo)
-    np.save(folder / "sentences.npy", starts)
-    np.save(folder / "doc_tokens.npy", np.bincount(doc, minlength=hi - lo).astype(np.int64))
-    write_json(folder / "shard.json", {"sentences_split": split, "tokens": st.height})
-    shard_suffix_write(folder, ids, starts, len(vocab), doc)
-    return {"tokens": st.height}
+    n = st.height
+    split = shard_stream_write(folder, ids, vocab, {c: st[c].to_numpy() for c in ("doc", "start", "end", "sent")},
+                               lo, hi)
+    write_json(folder / "shard.json", {"sentences_split": split, "tokens": n})
+    return {"tokens": n}
 
 
 def surface_forms(tokens: pl.DataFrame, stream: pl.DataFrame) -> pl.DataFrame:

@@ -62,7 +62,7 @@ from . import suffix
 from .engine import Encoded, doc_weights, forms_encode, piece_scan, sentence_starts
 from .index import code_sha
 from .pool import jobs_count, largest, release, run_tasks, scheduler_of, step_times, workers
-from .streams import shard_map
+from .streams import shard_map, shards_merge_stream
 from .tables import tables_run
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
@@ -201,19 +201,46 @@ def shard_build(task: dict) -> dict:
             st = coded.stream
             surface_kept(coded.surfaces).write_parquet(tmp / "surface.parquet")
             vocab, piece_ids = forms_encode(coded.pieces)
-            ids = piece_ids[st["code"].to_numpy()]
-            for name in STREAM_COLS:  # raw arrays: a Parquet write of them took 0.24 CPU-s a shard, these 0.03
-                np.save(tmp / f"stream_{name}.npy", ids if name == "fid" else st[name].to_numpy())
-            pl.DataFrame({"form": vocab}).write_parquet(tmp / "vocab.parquet")
             stamp["tokens"] = st.height
-            starts, stamp["sentences_split"] = sentence_starts(st["doc"].to_numpy(), st["sent"].to_numpy())
-            doc = st["doc"].to_numpy() - np.uint32(lo)
-            del st
-            np.save(tmp / "sentences.npy", starts)  # what the merge counts of the stream, counted here
-            np.save(tmp / "doc_tokens.npy", np.bincount(doc, minlength=hi - lo).astype(np.int64))
-            shard_suffix_write(tmp, ids, starts, len(vocab), doc)
+            stamp["sentences_split"] = shard_stream_write(tmp, piece_ids[st["code"].to_numpy()], vocab,
+                                                          {n: st[n].to_numpy() for n in ("doc", *STREAM_COLS[1:])},
+                                                          lo, hi)
         write_json(tmp / "shard.json", stamp)
     return stamp
+
+
+def shard_stream_write(folder: Path, ids: np.ndarray, vocab: pl.Series, columns: dict, lo: int, hi: int) -> int:
+    """A shard's form stream into ``folder``: its ids (``vocab``'s), ``columns`` (``doc``,
+    ``start``, ``end``, ``sent``) as raw ``stream_<name>.npy`` arrays (a Parquet write of
+    them took 0.24 CPU-s a shard, these 0.03), what the merge counts of it (``sentences``,
+    ``doc_tokens`` of its statements ``lo..hi-1``) and its suffix files
+    (:func:`shard_suffix_write`); returns the sentences cut (:func:`sentence_starts`)."""
+    for name in STREAM_COLS:
+        np.save(folder / f"stream_{name}.npy", ids if name == "fid" else columns[name])
+    pl.DataFrame({"form": vocab}).write_parquet(folder / "vocab.parquet")
+    starts, split = sentence_starts(columns["doc"], columns["sent"])
+    doc = columns.pop("doc") - np.uint32(lo)
+    columns.clear()  # (the caller's only reference: freed before the suffix array)
+    np.save(folder / "sentences.npy", starts)
+    np.save(folder / "doc_tokens.npy", np.bincount(doc, minlength=hi - lo).astype(np.int64))
+    shard_suffix_write(folder, ids, starts, len(vocab), doc)
+    return split
+
+
+def shards_counted(tasks: list[dict], catalog: list[dict], scan: dict | None, where: tuple, say
+                   ) -> tuple[Encoded, pl.DataFrame, dict]:
+    """The shards' streams merged and their suffix arrays merged by pieces, which count
+    the n-grams and write the tables unless ``scan`` is None (:func:`shards_merge_suffix`);
+    ``where`` = (jobs as given, scheduler). Returns the stream (its ``suffix`` and
+    ``tables`` set, as the engine takes them), the surface map and how it merged."""
+    jobs = merge_jobs(where[0], sum(c["tokens"] for c in catalog))
+    with workers(jobs, where[1], arrays=True):
+        stream, surface = shards_merge_stream(tasks, catalog, into=Path(scan["dest"]) if scan else None,
+                                              jobs=jobs, scheduler=where[1])
+        sa, cl, info = shards_merge_suffix(tasks, catalog, stream, jobs=where[0], scheduler=where[1],
+                                           progress=say, scan=scan)
+    stream.suffix, stream.tables = (sa, cl), info.pop("tables", None)
+    return stream, surface, info
 
 
 def shard_suffix_write(folder: Path, ids: np.ndarray, starts: np.ndarray, n_vocab: int, doc: np.ndarray) -> None:

@@ -254,28 +254,16 @@ class Analyzer:
 
     # --- construction -------------------------------------------------------
     @classmethod
-    def from_tokens(
-        cls,
-        tokens: pl.LazyFrame | pl.DataFrame,
-        language: str,
-        *,
-        aliases: dict[str, str] | str | Path | None = None,
-        **options,
-    ) -> Analyzer:
+    def from_tokens(cls, tokens: pl.LazyFrame | pl.DataFrame, language: str, *,
+                    aliases: dict[str, str] | str | Path | None = None, **options) -> Analyzer:
         """Analyzer whose vocabulary is the corpus's word forms (``norm``, aliases applied)."""
         lf = tokens.lazy() if isinstance(tokens, pl.DataFrame) else tokens
         vocab = lf.filter(pl.col("kind") == "word").group_by("norm").len().sort("norm").collect()
         return cls.from_vocab(vocab, language, aliases=aliases, **options)
 
     @classmethod
-    def from_vocab(
-        cls,
-        vocab: pl.DataFrame,
-        language: str,
-        *,
-        aliases: dict[str, str] | str | Path | None = None,
-        **options,
-    ) -> Analyzer:
+    def from_vocab(cls, vocab: pl.DataFrame, language: str, *,
+                   aliases: dict[str, str] | str | Path | None = None, **options) -> Analyzer:
         """Analyzer whose vocabulary is ``vocab`` (``norm``, its words' count ``len``, sorted
         by ``norm``: :meth:`from_tokens`'s, or the sum of a corpus's shards')."""
         if isinstance(aliases, (str, Path)):
@@ -291,9 +279,9 @@ class Analyzer:
     def for_corpus(cls, manifest: dict, *, tokens: pl.LazyFrame | pl.DataFrame | None = None,
                    counts=None, vocab: pl.DataFrame | None = None) -> Analyzer:
         """The analyzer of a corpus snapshot, from its manifest: language, line breaks and
-        the alias table it names; the vocabulary from the corpus ``tokens`` or from
-        ``counts`` (any mapping norm form -> count) or ``vocab`` (:meth:`from_vocab`). The one way the package builds a
-        corpus's analyzer: index build, queries, corpus views and ``tokens_explain``."""
+        the alias table it names; the vocabulary from the corpus ``tokens``, ``vocab``
+        (:meth:`from_vocab`) or ``counts`` (any mapping norm form -> count). The one way the
+        package builds a corpus's analyzer: index build, queries, corpus views and ``tokens_explain``."""
         language = manifest.get("language", "en")
         path = manifest.get("aliases")
         aliases = aliases_load(path, language) if path and Path(path).exists() else None
