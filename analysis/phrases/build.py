@@ -47,7 +47,6 @@ from .shards import (
     shard_tasks,
     shards_counted,
     shards_jobs,
-    shards_merge_tokens,
     shards_prune,
     shards_run,
 )
@@ -252,14 +251,15 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
     merged), the pieces counting the n-grams too unless ``PIECE_SCAN`` is off); otherwise
     their forms are made shard by shard in the workers by one Analyzer of the corpus's
     vocabulary and merged and counted the same way (:func:`analysis.phrases.formparts.forms_sharded`);
-    with ``PIECE_SCAN`` off, their tokens are merged here, the forms made of them, and the
-    engine sorts and counts the form stream in this process (the oracle).
+    with ``PIECE_SCAN`` off, the corpus is tokenised here (not from its shards), the forms
+    made of its tokens, and the engine sorts and counts the form stream in this process
+    (the oracle).
     """
     statements, manifest = snapshot
     scan = dict(where[2])  # canon and the parameters, for the pieces' n-gram passes
     where[2].clear()
     say(f"merging {len(tasks)} shards")
-    if kind != "tokens":
+    if kind != "coded":
         # the pieces' path: the token arrays go to the staging folder shard by shard, while the
         # pieces' workers start (the pool serves the pieces and the tables)
         stream, surface, info = shards_counted(tasks, catalog, scan if PIECE_SCAN else None, where[:2], say)
@@ -270,9 +270,9 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
         stream, surface, words, analyzer, info = forms_sharded(tasks, catalog, manifest, level, scan, where[:2], say)
         where[2].update(info)
         return stream, surface, words, analyzer
-    tokens = shards_merge_tokens(tasks) if tasks else (  # a snapshot without statements
+    tokens = (  # the oracle tokenises the corpus here, apart from the shards
         tokens_build(statements, language=manifest["language"], line_breaks=manifest.get("line_breaks", "paragraph"))
-        .filter(pl.lit(False))
+        .filter(pl.col("kind").is_in(["word", "number"]))
         .select("doc", "sent", "tok", "start", "end", "kind", "surface", "norm").collect())
     analyzer = Analyzer.for_corpus(manifest, tokens=tokens.lazy())
     say(f"forms at level {level}")

@@ -1,19 +1,22 @@
 """The analyzer's levels (``clitic``, ``stem``, ``norm`` with aliases), shard by shard.
 
-Their shards hold tokens, not forms: the forms need one Analyzer for the whole corpus, whose
-vocabulary is the corpus's words. That vocabulary is what the building process makes (the
-shards' word counts summed, :func:`forms_sharded`); each shard's forms are then made in a
-worker by that Analyzer and written as a ``norm`` shard's stream and suffix files are
-(:func:`form_shard`), and from there the shards take the road of the other levels: their
-streams merged, their suffix arrays merged and counted by the pieces. Before, the building
-process merged every shard's tokens, made the whole corpus's forms and sorted and counted
-them alone. The forms are made per distinct word, by the same Analyzer, so the index is
-the one-process index byte for byte.
+Their shards hold the ``norm`` stream coded by distinct piece, not forms (kind ``coded``,
+:func:`analysis.phrases.shards.shard_build`): the forms need one Analyzer for the whole
+corpus, whose vocabulary is the corpus's words. That vocabulary is what the building
+process makes (the shards' word counts summed, :func:`forms_sharded`); each shard's
+forms are then made in a worker by that Analyzer, Python once per distinct piece
+(:func:`level_pieces`) and numpy over the rows, and written as a ``norm`` shard's stream,
+surface map and suffix files (:func:`form_shard`). From there the shards take the road of
+the other levels: their streams merged, their suffix arrays merged and counted by the
+pieces. The forms are what :meth:`analysis.text.analyzer.Analyzer.forms` makes of the
+same pieces, so the index is the one-process index byte for byte (the oracle,
+``build.PIECE_SCAN`` off, tokenises the corpus in one process and makes its forms so).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -22,9 +25,8 @@ import polars as pl
 
 from ..store import scratch_dir, write_json
 from ..text.analyzer import Analyzer
-from ..text.tokens import tokens_level
 from . import suffix
-from .engine import forms_encode, pos_sorted
+from .engine import forms_encode
 from .pool import run_tasks, workers
 from .shards import merge_jobs, shard_stream_write, shards_counted, surface_kept
 
@@ -32,23 +34,21 @@ from .shards import merge_jobs, shard_stream_write, shards_counted, surface_kept
 def forms_sharded(tasks: list[dict], catalog: list[dict], manifest: dict, level: str, scan: dict, where: tuple,
                   say):
     """The forms of the analyzer's ``level`` made shard by shard in the workers (``where``
-    = (jobs, scheduler)), from the shards' tokens (``tasks``' folders) and one Analyzer of
-    the corpus's vocabulary (the shards' word counts summed: :meth:`Analyzer.from_vocab`),
-    then merged and counted by the pieces as at ``norm`` (:func:`shards_counted`; ``where``
-    = (jobs as given, scheduler)). Returns (the stream, as the engine takes it; the surface
+    = (jobs, scheduler)), from the shards' coded ``norm`` streams (``tasks``' folders) and
+    one Analyzer of the corpus's vocabulary (the shards' word counts summed:
+    :meth:`Analyzer.from_vocab`), then merged and counted by the pieces as at ``norm``
+    (:func:`shards_counted`). Returns (the stream, as the engine takes it; the surface
     map; the words' counts; the Analyzer; how it merged).
 
     The building process holds the vocabulary only, never the corpus's tokens or forms."""
     folders = [Path(t["folder"]) for t in tasks]
-    vocab = (pl.concat([pl.scan_parquet(f / "tokens.parquet").filter(pl.col("kind") == "word")
-                        .group_by("norm").len() for f in folders])
-             .group_by("norm").agg(pl.col("len").sum().cast(pl.UInt32)).sort("norm").collect())
+    vocab = coded_vocab(folders)
     analyzer = Analyzer.for_corpus(manifest, vocab=vocab)
     words = vocab.rename({"len": "count"}) if level in ("clitic", "stem", "lemma") else None
     scratch = scratch_dir(folders[0].parent, "forms")
     try:
         vocab.write_parquet(scratch / "vocab.parquet")
-        parts = [{"shard": f"forms{k}", "tokens": str(f / "tokens.parquet"), "folder": str(scratch / f"part{k}"),
+        parts = [{"shard": f"forms{k}", "coded": str(f), "folder": str(scratch / f"part{k}"),
                   "vocab": str(scratch / "vocab.parquet"), "manifest": manifest, "level": level,
                   "lo": int(t["lo"]), "hi": int(t["hi"]), "size": int(t.get("chars", 0))}
                  for k, (t, f) in enumerate(zip(tasks, folders, strict=True))]
@@ -61,6 +61,14 @@ def forms_sharded(tasks: list[dict], catalog: list[dict], manifest: dict, level:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return stream, surface, words, analyzer, info
+
+
+def coded_vocab(folders: list[Path]) -> pl.DataFrame:
+    """The words' counts of ``coded`` shards (their ``words.parquet``) summed: ``norm``,
+    ``len`` (UInt32), sorted by ``norm``, as :meth:`Analyzer.from_tokens` counts them."""
+    return (pl.concat([pl.scan_parquet(f / "words.parquet").filter(pl.col("kind") == "word")
+                       .select("norm", pl.col("count").cast(pl.UInt32).alias("len")) for f in folders])
+            .group_by("norm").agg(pl.col("len").sum().cast(pl.UInt32)).sort("norm").collect())
 
 
 _LAST: dict = {}  # a worker's Analyzer of the build it serves: its stems memoised across its shards
@@ -77,24 +85,80 @@ def _analyzer(vocab: str, manifest: dict) -> Analyzer:
     return _LAST[key]
 
 
+# an Arabic word of 3+ letters that begins with a proclitic letter: the only norm that can split
+# (Analyzer._with_splits' test, matched whole as polars matches ^...$)
+_SPLITS = re.compile("[وفبكل][\u0621-\u064a\u0671-\u06d3]{2,}")
+
+
+def level_pieces(analyzer: Analyzer, norms: list[str], surfaces: list[str], level: str) -> tuple:
+    """What :meth:`Analyzer.forms` makes of a ``norm`` piece (its norm form and verbatim
+    part), for each of ``norms``/``surfaces``: (forms, as a flat list; their number per
+    piece ``k``; per form, whether its offsets are its own and they, ``a`` and ``b``,
+    from the piece's start). Python once a distinct piece: aliases, clitic pieces
+    (offsets by the norm's letters, or walking the verbatim part where the two differ in
+    length), stems or lemmas."""
+    alias = analyzer.aliases or {}
+    change = analyzer.stem if level == "stem" else analyzer.lemma if level == "lemma" else None
+    forms: list[str] = []
+    k = np.ones(len(norms), np.int64)
+    cut: list[bool] = []
+    a: list[int] = []
+    b: list[int] = []
+    for i, (norm, surface) in enumerate(zip(norms, surfaces, strict=True)):
+        word = alias.get(norm, norm)
+        split = analyzer.parts(word) if level != "norm" and _SPLITS.fullmatch(word) else ((word,), ())
+        if len(split[0]) == 1:
+            forms.append(word)
+            cut.append(False)
+            a.append(0)
+            b.append(0)
+            continue
+        if len(surface) != len(word):
+            spans = [(s0, e0) for _, s0, e0 in analyzer.pieces(surface, word)]
+        else:
+            ends = np.cumsum(split[1]).tolist()
+            spans = list(zip([e - n for e, n in zip(ends, split[1], strict=True)], ends, strict=True))
+        forms.extend(split[0])
+        k[i] = len(split[0])
+        cut.extend([True] * len(spans))
+        a.extend(s0 for s0, _ in spans)
+        b.extend(e0 for _, e0 in spans)
+    if change is not None:
+        forms = [change(f) for f in forms]
+    return forms, k, np.array(cut, bool), np.array(a, np.int64), np.array(b, np.int64)
+
+
 def form_shard(task: dict) -> dict:
-    """One shard's forms (runs in a worker): its tokens at the task's ``level`` by the
-    corpus's Analyzer (its vocabulary from ``vocab``), written as a ``norm`` shard's stream
-    and suffix files (:func:`analysis.phrases.shards.shard_build`) into ``folder``."""
-    lo, hi = task["lo"], task["hi"]
-    tokens = pl.read_parquet(task["tokens"]).with_columns(pl.col("doc") + np.uint32(lo))
+    """One shard's forms (runs in a worker): its coded ``norm`` stream at the task's
+    ``level`` by the corpus's Analyzer (its vocabulary from ``vocab``), each distinct piece
+    once (:func:`level_pieces`), written as a ``norm`` shard's stream, surface map and
+    suffix files (:func:`analysis.phrases.shards.shard_build`) into ``folder``."""
+    lo, hi, src = task["lo"], task["hi"], Path(task["coded"])
+    col = {name: np.load(src / f"coded_{name}.npy") for name in ("doc", "sent", "start", "end", "code")}
+    parts = pl.read_parquet(src / "parts.parquet")
     analyzer = _analyzer(task["vocab"], task["manifest"])
-    st = tokens_level(tokens.lazy(), task["level"], analyzer=analyzer).collect()
-    if not pos_sorted(st):
-        st = st.sort("doc", "pos")
+    forms, k, cut, a, b = level_pieces(analyzer, parts["form"].to_list(), parts["surface"].to_list(), task["level"])
+    first = np.cumsum(k) - k
+    vocab, form_ids = forms_encode(pl.Series("form", forms, pl.String))
+    code = col.pop("code")
+    if (k == 1).all():  # no piece splits: a row a piece, offsets as they are
+        piece = first[code]
+    else:
+        piece, row = suffix.expand_runs(first[code], k[code])
+        col = {name: arr[row] for name, arr in col.items()}
+        own, at = cut[piece], col["start"]
+        col["start"] = np.where(own, at + a[piece], at).astype(np.uint32)
+        col["end"] = np.where(own, at + b[piece], col["end"]).astype(np.uint32)
     folder = Path(task["folder"])
     folder.mkdir()
-    surface_forms(tokens, st).write_parquet(folder / "surface.parquet")
-    del tokens
-    vocab, ids = forms_encode(st["form"])
-    n = st.height
-    split = shard_stream_write(folder, ids, vocab, {c: st[c].to_numpy() for c in ("doc", "start", "end", "sent")},
-                               lo, hi)
+    words = pl.read_parquet(src / "words.parquet", columns=["surface", "first", "k"])
+    norm_piece, row = suffix.expand_runs(words["first"].to_numpy(), words["k"].to_numpy())
+    level_piece, at = suffix.expand_runs(first[norm_piece], k[norm_piece])
+    surface_kept(pl.DataFrame({"row": row[at], "form": vocab.gather(form_ids[level_piece])})
+                 .group_by("row", maintain_order=True).agg("form")
+                 .select(words["surface"], pl.col("form").alias("forms"))).write_parquet(folder / "surface.parquet")
+    n = len(piece)
+    split = shard_stream_write(folder, form_ids[piece], vocab, col, lo, hi)
     write_json(folder / "shard.json", {"sentences_split": split, "tokens": n})
     return {"tokens": n}
 

@@ -10,8 +10,12 @@ process or on a Dask cluster (:func:`shards_run`), into ``<store>/<corpus>/shard
   (``surface.parquet``), its suffix array (:func:`shard_suffix_write`) and what the
   merge would otherwise count of its stream (``sentences.npy``, the sentence starts;
   ``doc_tokens.npy``, the tokens of each statement); ``kind`` is the level;
-* otherwise (``clitic``, ``stem``, ``norm`` with aliases: the Analyzer needs the corpus
-  vocabulary) it holds the countable tokens (``tokens.parquet``); ``kind`` is ``tokens``.
+* otherwise (``clitic``, ``stem``, ``lemma``, ``norm`` with aliases: the Analyzer needs
+  the corpus vocabulary) it holds the ``norm`` stream coded by distinct verbatim piece
+  (``coded_<doc|sent|start|end|code>.npy``), each code's norm form and verbatim part
+  (``parts.parquet``) and each countable surface's norm, kind, pieces and tokens
+  (``words.parquet``), from which :mod:`analysis.phrases.formparts` makes the level's
+  forms once the corpus's vocabulary is known; ``kind`` is ``coded``.
 
 ``key`` hashes the shard's content (every statement's id, language and text), the
 tokenising parameters, the polars version and the code (:func:`analysis.phrases.index.code_sha`), so a shard
@@ -57,7 +61,6 @@ from ..store import (
     write_json,
 )
 from ..text.coded import forms_coded
-from ..text.tokens import tokens_build
 from . import suffix
 from .engine import Encoded, doc_weights, forms_encode, piece_scan, sentence_starts
 from .index import code_sha
@@ -67,9 +70,9 @@ from .tables import tables_run
 
 SHARD_CHARS = 12_000_000  # characters of text a shard holds at most (about 2 M English tokens)
 CHARS_PER_TOKEN = 6  # about, in English (ungdc: 6.2): the tokens a shard's text will give, guessed
-SHARD_VERSION = "6"  # layout of a shard folder (2: with its suffix array; 4: and per suffix its second
+SHARD_VERSION = "7"  # layout of a shard folder (2: with its suffix array; 4: and per suffix its second
 # token, sentence end, left neighbour and statement; 5: and its sentence starts and statement lengths;
-# 6: its stream as .npy arrays)
+# 6: its stream as .npy arrays; 7: the analyzer's levels' shards coded, not tokens)
 SMALL_WORK = 4_000_000  # characters to tokenise below which the default is no worker process
 SURFACE_MAX = 48  # longer surfaces are not in the fast query map (the slow path handles them)
 STREAM_COLS = ("fid", "start", "end", "sent")  # a shard's stream: stream_<name>.npy (uint32)
@@ -77,8 +80,8 @@ MEASURES = ("peak_mb", "anon_mb", "seconds", "cpu_seconds")  # a built shard's t
 
 
 def shard_kind(level: str, manifest: dict) -> str:
-    """``level`` when its forms are made shard by shard, else ``tokens``."""
-    return level if level == "exact" or (level == "norm" and not manifest.get("aliases")) else "tokens"
+    """``level`` when its forms are made shard by shard, else ``coded`` (the analyzer's levels)."""
+    return level if level == "exact" or (level == "norm" and not manifest.get("aliases")) else "coded"
 
 
 # --- planning ---------------------------------------------------------------------
@@ -185,15 +188,9 @@ def shard_build(task: dict) -> dict:
     stamp = {"version": SHARD_VERSION, "key": task["key"], "sha": task["sha"], "kind": task["kind"],
              "statements": hi - lo, "code_sha": task["code_sha"]}
     with atomic_dir(Path(task["folder"])) as tmp:
-        if task["kind"] == "tokens":
-            tokens = (tokens_build(part.lazy(), **how)
-                      .filter(pl.col("kind").is_in(["word", "number"]))  # only these are ever counted
-                      .select("doc", "sent", "tok", "start", "end", "kind", "surface", "norm")
-                      .with_columns(pl.col("doc") - np.uint32(lo))
-                      .collect())
+        if task["kind"] == "coded":  # the norm stream by distinct piece: formparts makes the forms
+            stamp["tokens"] = shard_coded_write(tmp, part, how)
             del part
-            tokens.write_parquet(tmp / "tokens.parquet")
-            stamp["tokens"] = tokens.height
         else:
             # coded by distinct surface: the rows of tokens_level, no string column over the tokens
             coded = forms_coded(part.lazy(), **how, level=task["kind"])
@@ -207,6 +204,17 @@ def shard_build(task: dict) -> dict:
                                                           lo, hi)
         write_json(tmp / "shard.json", stamp)
     return stamp
+
+
+def shard_coded_write(folder: Path, statements: pl.DataFrame, how: dict) -> int:
+    """A ``coded`` shard's files (the module's docstring) of ``statements`` (``doc``,
+    ``text``; ``how``: ``language``, ``line_breaks``) into ``folder``; returns its rows."""
+    coded = forms_coded(statements.lazy(), **how, level="norm")
+    for name in ("doc", "sent", "start", "end", "code"):
+        np.save(folder / f"coded_{name}.npy", coded.stream[name].to_numpy())
+    pl.DataFrame({"form": coded.pieces, "surface": coded.parts}).write_parquet(folder / "parts.parquet")
+    coded.words.write_parquet(folder / "words.parquet")
+    return coded.stream.height
 
 
 def shard_stream_write(folder: Path, ids: np.ndarray, vocab: pl.Series, columns: dict, lo: int, hi: int) -> int:
@@ -560,13 +568,6 @@ def piece_merge(piece: dict) -> dict:
     rows = piece_scan(sa, cl, word_at, left, docs, arrays | scan, scratch, piece["piece"], piece["offset"],
                       word=piece.get("word"))
     return {"piece": piece["piece"], "rows": rows}
-
-
-def shards_merge_tokens(tasks: list[dict]) -> pl.DataFrame:
-    """The corpus's countable tokens (doc numbers restored), from its shards in order."""
-    parts = [pl.read_parquet(Path(t["folder"]) / "tokens.parquet").with_columns(pl.col("doc") + np.uint32(t["lo"]))
-             for t in tasks]
-    return pl.concat(parts, rechunk=True)  # a snapshot has at least one statement
 
 
 def shards_prune(corpus: str, kind: str, store=None) -> int:

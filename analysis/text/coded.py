@@ -32,11 +32,16 @@ class CodedStream:
     """``stream``: ``doc sent pos start end code`` (UInt32), one row per countable piece in
     (doc, pos) order, ``code`` a row of ``pieces``; ``pieces``: ``form`` of each code;
     ``surfaces``: every countable surface with the forms of its pieces, in order
-    (``surface forms``, in the scanner's order)."""
+    (``surface forms``, in the scanner's order); ``words``: what the analyzer's levels
+    make their forms of (:mod:`analysis.phrases.formparts`): per code, the verbatim part
+    (``surface``: the word's, or a hyphen part's), and per countable surface ``norm``,
+    ``kind``, its first piece ``first``, pieces ``k`` and tokens ``count``."""
 
     stream: pl.DataFrame
     pieces: pl.Series
     surfaces: pl.DataFrame
+    parts: pl.Series
+    words: pl.DataFrame
 
 
 def forms_coded(statements: pl.LazyFrame | pl.DataFrame, *, language: str, line_breaks: str,
@@ -63,15 +68,22 @@ def forms_coded(statements: pl.LazyFrame | pl.DataFrame, *, language: str, line_
     del runs, para
     stream = pl.DataFrame({"doc": doc, "sent": sent, "pos": pos, "start": start, "end": end, "code": code},
                           schema=dict.fromkeys(("doc", "sent", "pos", "start", "end", "code"), pl.UInt32))
-    surface = pl.DataFrame({"surface": table["surface"].filter(pl.Series(keep)),
-                            "forms": _lists(pieces, k)})
-    return CodedStream(stream=stream, pieces=pieces, surfaces=surface)
+    kept = pl.Series(keep)
+    surface = pl.DataFrame({"surface": table["surface"].filter(kept), "forms": _lists(pieces, k)})
+    # a surface's tokens: the rows of its first piece (every countable surface has one)
+    rows = np.bincount(code, minlength=len(pieces))
+    words = pl.DataFrame({"surface": table["surface"], "norm": table["norm"], "kind": table["kind"],
+                          "first": pl.Series(first, dtype=pl.UInt32),
+                          "k": pl.Series(k, dtype=pl.UInt32)}).filter(kept)
+    words = words.with_columns(pl.Series("count", rows[words["first"].to_numpy()], dtype=pl.UInt32))
+    return CodedStream(stream=stream, pieces=pieces, surfaces=surface, parts=split["surface"], words=words)
 
 
 def _piece_table(table: pl.DataFrame, keep: np.ndarray, level: str):
     """(form of every piece, first piece of each surface code, pieces of each code,
-    per piece: whether it is a part of a hyphenated word and its offsets ``a``, ``b`` in
-    the word) for the distinct surfaces; a surface that is not countable has no piece."""
+    per piece: whether it is a part of a hyphenated word, its offsets ``a``, ``b`` in
+    the word and its verbatim ``surface``) for the distinct surfaces; a surface that is
+    not countable has no piece."""
     n = table.height
     if level == "exact":
         form = table["surface"].str.replace_all(EXACT_BREAK, "-")
@@ -91,16 +103,19 @@ def _piece_table(table: pl.DataFrame, keep: np.ndarray, level: str):
     total = int(k.sum())
     code = np.repeat(np.arange(n), k)
     forms = form.gather(code).rename("form")
+    surface = table["surface"].gather(code).rename("surface")
     cut = np.zeros(total, bool)
     a = np.zeros(total, np.uint32)
     b = np.zeros(total, np.uint32)
     if parts:
-        listed = forms.to_list()
+        listed, verbatim = forms.to_list(), surface.to_list()
         for c, ps in parts.items():
-            for j, (norm, _, lo, hi) in enumerate(ps):
-                listed[first[c] + j], cut[first[c] + j], a[first[c] + j], b[first[c] + j] = norm, True, lo, hi
+            for j, (norm, part, lo, hi) in enumerate(ps):
+                at = first[c] + j
+                listed[at], verbatim[at], cut[at], a[at], b[at] = norm, part, True, lo, hi
         forms = pl.Series("form", listed, pl.String)
-    return forms, first, k, {"cut": cut, "a": a, "b": b}
+        surface = pl.Series("surface", verbatim, pl.String)
+    return forms, first, k, {"cut": cut, "a": a, "b": b, "surface": surface}
 
 
 def _lists(pieces: pl.Series, k: np.ndarray) -> pl.Series:

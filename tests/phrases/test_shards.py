@@ -219,7 +219,7 @@ def test_incremental_change_one_statement(tmp_path, project_root):
     again = index_build(name, "stem", store, jobs=1)  # the shard size of the stored index
     catalog = read_json(again.folder / "catalog.json")["shards"]
     assert len(catalog) == 20 and [(s["lo"] <= doc < s["hi"]) for s in catalog if not s["reused"]] == [True]
-    assert len(list((store / name / "shards" / "tokens").iterdir())) == 20  # the edited shard's old version pruned
+    assert len(list((store / name / "shards" / "coded").iterdir())) == 20  # the edited shard's old version pruned
     assert files(again.folder) == files(index_build(name, "stem", store, jobs=1, force=True).folder)
 
 
