@@ -270,7 +270,8 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
         stream, surface, words, analyzer, info = forms_sharded(tasks, catalog, manifest, level, scan, where[:2], say)
         where[2].update(info)
         return stream, surface, words, analyzer
-    tokens = (  # the oracle tokenises the corpus here, apart from the shards
+    say("tokenising the corpus in this process (the oracle)")
+    tokens = (  # apart from the shards
         tokens_build(statements, language=manifest["language"], line_breaks=manifest.get("line_breaks", "paragraph"))
         .filter(pl.col("kind").is_in(["word", "number"]))
         .select("doc", "sent", "tok", "start", "end", "kind", "surface", "norm").collect())
