@@ -318,10 +318,12 @@ class Analyzer:
     def _score(self, word: str) -> float:
         """How well attested ``word`` is as a word on its own (inf = lexicon).
 
-        Counts the word with and without the article. A pronoun suffix is looked
-        through against the lexicon only (``سيادتها`` -> ``سياده``, the ta marbuta
-        written ت before a suffix restored).
+        Counts the word with and without the article, a variant as its alias's name
+        (the counts are the aliased forms'). A pronoun suffix is looked through against
+        the lexicon only (``سيادتها`` -> ``سياده``, the ta marbuta written ت before a
+        suffix restored).
         """
+        word = self.alias(word)
         if word in self.lexicon:
             return _INF
         n = self.counts.get(word, 0)
@@ -329,9 +331,9 @@ class Analyzer:
             bare = word[2:]
             if bare in self.lexicon:
                 return _INF
-            n += self.counts.get(bare, 0)
+            n += self.counts.get(self.alias(bare), 0)
         else:
-            n += self.counts.get(ARTICLE + word, 0)
+            n += self.counts.get(self.alias(ARTICLE + word), 0)
         for suffix in _SUFFIXES:
             if word.endswith(suffix) and len(word) - len(suffix) >= 2:
                 base = word[: -len(suffix)]
@@ -366,7 +368,7 @@ class Analyzer:
                     continue
                 score = self._score(rest)
                 need = max(_MIN_COUNT, whole * (_RATIO_KAF if p == "ك" else _RATIO))
-                tail = self._split_stage(rest, i + 1, self.counts.get(rest, 0))
+                tail = self._split_stage(rest, i + 1, self.counts.get(self.alias(rest), 0))
                 if score >= need or len(tail) > 1:
                     return (p, *tail)
         return (w,)

@@ -375,6 +375,16 @@ def test_mfa_ar_alias_putin(mfa) -> None:
         assert forms.filter(pl.col("form") == putin[0]).height == 3  # 2 × بوتين + 1 × بوتن
 
 
+def test_alias_variant_after_a_clitic_splits(mfa) -> None:
+    """A variant behind a proclitic splits as its name does: the vocabulary counts the
+    aliased forms, so the variant is looked up as its name (وبوتن was left whole)."""
+    _, analyzer = mfa
+    assert analyzer.parts("وبوتين") == (("و", "بوتين"), (1, 5))
+    assert analyzer.parts("وبوتن") == (("و", "بوتين"), (1, 4))
+    assert analyzer.parts("ولبوتن")[0] == ("و", "ل", "بوتين")
+    assert analyzer.parts("وبوتينات")[0] == ("وبوتينات",)  # not a variant: as before
+
+
 @pytest.fixture(scope="module")
 def mfa_texts(mfa_ar, store) -> dict[int, str]:
     from analysis.ingest.snapshot import corpus_load
