@@ -111,6 +111,8 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
         _index_steps(corpus, level, store, (manifest, params, say, statements),
                      (tasks, kind, shard_chars), (jobs, scheduler, force))
     shards_prune(corpus, kind, store)
+    if kind == "coded":  # and the analyzer's levels' forms (formparts) that no catalog names
+        shards_prune(corpus, "forms", store)
 
 
 def _early_jobs(have: dict, jobs: int | None, force: bool) -> int:
@@ -159,7 +161,8 @@ def _index_run(corpus: str, level: str, store, how: tuple, plan: tuple, run: tup
     )
     meta = meta.with_columns(canon)
     tables = scratch_dir(target.parent, "tables")  # the pieces' tables, moved in
-    merge: dict = params | {"canon": canon.to_numpy(), "dest": str(tables)}  # in: how to count; out: how it merged
+    merge: dict = params | {"canon": canon.to_numpy(), "dest": str(tables),  # in: how to count; out: how it merged
+                            "reuse": not force}
     try:
         _index_scan_write(corpus, level, store, (manifest, params, say), (tasks, catalog, kind, shard_chars),
                           (statements, meta), (jobs, scheduler, merge))
@@ -258,6 +261,7 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
     statements, manifest = snapshot
     scan = dict(where[2])  # canon and the parameters, for the pieces' n-gram passes
     where[2].clear()
+    reuse = scan.pop("reuse", True)  # the analyzer's levels' kept forms (formparts), unless forced
     say(f"merging {len(tasks)} shards")
     if kind != "coded":
         # the pieces' path: the token arrays go to the staging folder shard by shard, while the
@@ -267,7 +271,8 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
         return stream, surface, None, None
     counted: int = sum(int(c["tokens"]) for c in catalog)
     if PIECE_SCAN and counted > 0:  # the forms shard by shard, then the pieces (formparts)
-        stream, surface, words, analyzer, info = forms_sharded(tasks, catalog, manifest, level, scan, where[:2], say)
+        stream, surface, words, analyzer, info = forms_sharded(tasks, catalog, manifest, level, scan, where[:2], say,
+                                                               reuse=reuse)
         where[2].update(info)
         return stream, surface, words, analyzer
     say("tokenising the corpus in this process (the oracle)")

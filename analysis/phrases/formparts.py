@@ -16,6 +16,7 @@ same pieces, so the index is the one-process index byte for byte (the oracle,
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 from pathlib import Path
@@ -23,16 +24,18 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ..store import scratch_dir, write_json
-from ..text.analyzer import Analyzer
+from ..store import atomic_dir, read_json, scratch_dir, write_json
+from ..text.analyzer import ARTICLE, Analyzer
 from . import suffix
 from .engine import forms_encode
 from .pool import run_tasks, workers
 from .shards import merge_jobs, shard_stream_write, shards_counted, surface_kept
 
+FORMS_VERSION = "1"  # layout of a form shard's folder (a norm shard's: shards.shard_stream_write)
+
 
 def forms_sharded(tasks: list[dict], catalog: list[dict], manifest: dict, level: str, scan: dict, where: tuple,
-                  say):
+                  say, *, reuse: bool = True):
     """The forms of the analyzer's ``level`` made shard by shard in the workers (``where``
     = (jobs, scheduler)), from the shards' coded ``norm`` streams (``tasks``' folders) and
     one Analyzer of the corpus's vocabulary (the shards' word counts summed:
@@ -40,27 +43,77 @@ def forms_sharded(tasks: list[dict], catalog: list[dict], manifest: dict, level:
     (:func:`shards_counted`). Returns (the stream, as the engine takes it; the surface
     map; the words' counts; the Analyzer; how it merged).
 
-    The building process holds the vocabulary only, never the corpus's tokens or forms."""
+    A shard's forms are kept in the store (``shards/forms/<key>/``) under a key of all
+    they depend on (:func:`forms_key`), and reused while it holds (``reuse``): a change
+    to the corpus makes again the forms of the shards it changed only, unless it changes
+    the counts the clitic splitter reads (Arabic words). ``catalog`` gets each shard's
+    ``forms`` key and ``forms_reused``. The building process holds the vocabulary only,
+    never the corpus's tokens or forms."""
     folders = [Path(t["folder"]) for t in tasks]
     vocab = coded_vocab(folders)
     analyzer = Analyzer.for_corpus(manifest, vocab=vocab)
     words = vocab.rename({"len": "count"}) if level in ("clitic", "stem", "lemma") else None
+    splits = split_counts_sha(vocab, analyzer, level)
     scratch = scratch_dir(folders[0].parent, "forms")
     try:
         vocab.write_parquet(scratch / "vocab.parquet")
-        parts = [{"shard": f"forms{k}", "coded": str(f), "folder": str(scratch / f"part{k}"),
-                  "vocab": str(scratch / "vocab.parquet"), "manifest": manifest, "level": level,
-                  "lo": int(t["lo"]), "hi": int(t["hi"]), "size": int(t.get("chars", 0))}
-                 for k, (t, f) in enumerate(zip(tasks, folders, strict=True))]
-        say(f"forms at level {level}: {len(parts)} shards")
+        parts = []
+        for t, c in zip(tasks, catalog, strict=True):
+            key = forms_key(t["key"], level, analyzer.fingerprint(), splits)
+            folder = folders[0].parent.parent / "forms" / key
+            have = _form_done(folder, key) if reuse else None
+            c["forms"], c["forms_reused"] = key, have is not None
+            parts.append({"shard": f"forms{t['shard']}", "coded": t["folder"], "folder": str(folder), "key": key,
+                          "vocab": str(scratch / "vocab.parquet"), "manifest": manifest, "level": level,
+                          "lo": int(t["lo"]), "hi": int(t["hi"]), "size": int(t.get("chars", 0)), "done": have})
+        todo = [p for p in parts if p["done"] is None]
+        say(f"forms at level {level}: {len(todo)} of {len(parts)} shards")
         jobs = merge_jobs(where[0], sum(int(c["tokens"]) for c in catalog))  # the shards' (catalog) countable tokens
         with workers(jobs, where[1], arrays=True):
-            done = run_tasks(form_shard, parts, jobs, where[1],
-                             [f"formulae-forms-{scratch.name}-{k}" for k in range(len(parts))])
+            made = iter(run_tasks(form_shard, todo, jobs, where[1],
+                                  [f"formulae-forms-{scratch.name}-{p['shard']}" for p in todo]))
+            done = [p["done"] or next(made) for p in parts]
             stream, surface, info = shards_counted(parts, [{"tokens": d["tokens"]} for d in done], scan, where, say)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return stream, surface, words, analyzer, info
+
+
+def forms_key(coded: str, level: str, fingerprint: str, splits: str) -> str:
+    """The key of a shard's forms: its coded shard's key (its statements, the tokeniser's
+    parameters and the code), the level, the Analyzer's fingerprint (aliases, lexicon,
+    options) and the counts its clitic splits read (:func:`split_counts_sha`)."""
+    blob = json.dumps([FORMS_VERSION, coded, level, fingerprint, splits])
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def split_counts_sha(vocab: pl.DataFrame, analyzer: Analyzer, level: str) -> str:
+    """A hash of the vocabulary's counts that the level's forms can depend on: none at
+    ``norm`` (aliases only); otherwise the counts the clitic splitter may read. It splits
+    only words of Arabic letters and reads the counts of Arabic-letter strings, through
+    the alias table (so of the names too, and the names with the article added or taken
+    off): every other count (a corpus's English, Chinese or Russian words) cannot change
+    a form, so adding statements in those keeps the other shards' forms."""
+    if level == "norm":
+        return ""
+    names = sorted(set(analyzer.aliases.values()))
+    near = set(names) | {ARTICLE + v for v in names} | {v[len(ARTICLE):] for v in names if v.startswith(ARTICLE)}
+    keys = vocab.select(pl.col("norm").replace_strict(analyzer.aliases, default=pl.col("norm")).alias("k"), "len")
+    read = (keys.filter(pl.col("k").str.contains(f"^{_ARABIC_LETTERS}+$") | pl.col("k").is_in(sorted(near)))
+            .group_by("k").agg(pl.col("len").sum()).sort("k"))
+    digest = hashlib.sha256()
+    for k, n in read.iter_rows():
+        digest.update(f"{k}\t{n}\n".encode())
+    return digest.hexdigest()
+
+
+def _form_done(folder: Path, key: str) -> dict | None:
+    """The stamp of the kept forms of ``key`` in ``folder``, or None."""
+    path = folder / "shard.json"
+    if not path.exists():
+        return None
+    have = read_json(path)
+    return have if have.get("key") == key else None
 
 
 def coded_vocab(folders: list[Path]) -> pl.DataFrame:
@@ -87,7 +140,8 @@ def _analyzer(vocab: str, manifest: dict) -> Analyzer:
 
 # an Arabic word of 3+ letters that begins with a proclitic letter: the only norm that can split
 # (Analyzer._with_splits' test, matched whole as polars matches ^...$)
-_SPLITS = re.compile("[وفبكل][\u0621-\u064a\u0671-\u06d3]{2,}")
+_ARABIC_LETTERS = "[\u0621-\u064a\u0671-\u06d3]"  # the letters of analyzer._ARABIC, the splitter's words
+_SPLITS = re.compile(f"[وفبكل]{_ARABIC_LETTERS}{{2,}}")
 
 
 def level_pieces(analyzer: Analyzer, norms: list[str], surfaces: list[str], level: str) -> tuple:
@@ -149,17 +203,16 @@ def form_shard(task: dict) -> dict:
         own, at = cut[piece], col["start"]
         col["start"] = np.where(own, at + a[piece], at).astype(np.uint32)
         col["end"] = np.where(own, at + b[piece], col["end"]).astype(np.uint32)
-    folder = Path(task["folder"])
-    folder.mkdir()
-    words = pl.read_parquet(src / "words.parquet", columns=["surface", "first", "k"])
-    norm_piece, row = suffix.expand_runs(words["first"].to_numpy(), words["k"].to_numpy())
-    level_piece, at = suffix.expand_runs(first[norm_piece], k[norm_piece])
-    surface_kept(pl.DataFrame({"row": row[at], "form": vocab.gather(form_ids[level_piece])})
-                 .group_by("row", maintain_order=True).agg("form")
-                 .select(words["surface"], pl.col("form").alias("forms"))).write_parquet(folder / "surface.parquet")
-    n = len(piece)
-    split = shard_stream_write(folder, form_ids[piece], vocab, col, lo, hi)
-    write_json(folder / "shard.json", {"sentences_split": split, "tokens": n})
+    with atomic_dir(Path(task["folder"])) as folder:
+        words = pl.read_parquet(src / "words.parquet", columns=["surface", "first", "k"])
+        norm_piece, row = suffix.expand_runs(words["first"].to_numpy(), words["k"].to_numpy())
+        level_piece, at = suffix.expand_runs(first[norm_piece], k[norm_piece])
+        surface_kept(pl.DataFrame({"row": row[at], "form": vocab.gather(form_ids[level_piece])})
+                     .group_by("row", maintain_order=True).agg("form")
+                     .select(words["surface"], pl.col("form").alias("forms"))).write_parquet(folder / "surface.parquet")
+        n = len(piece)
+        split = shard_stream_write(folder, form_ids[piece], vocab, col, lo, hi)
+        write_json(folder / "shard.json", {"key": task.get("key"), "sentences_split": split, "tokens": n})
     return {"tokens": n}
 
 

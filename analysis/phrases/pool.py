@@ -281,16 +281,20 @@ def run_tasks(fn, todo: list[dict], jobs: int, scheduler: str | None, keys: list
     ``keys``), else in ``jobs`` worker processes (the enclosing :func:`workers` pool, else
     a pool of at most one a task), or here when ``jobs`` is 1 (``peak_mb`` then this
     process's own, ``anon_mb`` not measured: 0)."""
+    if not todo:
+        return []
     if scheduler:
         return _run_dask(functools.partial(measured, fn, reset=False), todo, scheduler, keys)
-    if jobs == 1:
-        done = []
-        for t in todo:
-            start = _clock()
-            done.append(_answer(fn(t), t, 0.0, start))
-        return done
+    if jobs > 1 and _ACTIVE and _ACTIVE[-1] is not None:  # the enclosing pool, even for one task
+        return _pool_map(_ACTIVE[-1], functools.partial(measured, fn), todo)
     with workers(min(jobs, len(todo)), None) as pool:
-        return _pool_map(pool, functools.partial(measured, fn), todo)
+        if pool is not None:
+            return _pool_map(pool, functools.partial(measured, fn), todo)
+    done = []  # one job, or one task and no pool: here
+    for t in todo:
+        start = _clock()
+        done.append(_answer(fn(t), t, 0.0, start))
+    return done
 
 
 def largest(done: list[dict], label: str) -> dict:

@@ -571,7 +571,8 @@ def piece_merge(piece: dict) -> dict:
 
 
 def shards_prune(corpus: str, kind: str, store=None) -> int:
-    """Remove the shard folders of ``kind`` that no index catalog of ``corpus`` names
+    """Remove the shard folders of ``kind`` (``forms``: the analyzer's levels' kept forms,
+    :mod:`analysis.phrases.formparts`) that no index catalog of ``corpus`` names
     (shards of replaced statements), and the temporaries killed builds left among them
     (:func:`analysis.store.stale_clean`: a shard's, whatever its key, or a merge's
     scratch); return how many shards."""
@@ -579,7 +580,7 @@ def shards_prune(corpus: str, kind: str, store=None) -> int:
     stale_clean(base / "shards" / kind)
     keep: set[str] = set()
     for catalog in base.glob("index/*/catalog.json"):
-        keep.update(s["key"] for s in read_json(catalog)["shards"])
+        keep.update(k for s in read_json(catalog)["shards"] for k in (s["key"], s.get("forms")) if k)
     gone = 0
     for folder in sorted(base.glob(f"shards/{kind}/*")):
         if folder.is_dir() and folder.name not in keep and not folder.name.startswith("."):

@@ -152,3 +152,17 @@ def test_a_released_pool_is_not_offered_again():
         with pytest.raises(RuntimeError):  # the released pool takes no more tasks
             pool.submit(int)
     assert all(not p.is_alive() for p in procs)
+
+
+def test_one_task_with_more_jobs_than_tasks():
+    """One task and two jobs: in the enclosing pool when there is one (a rebuild's single
+    changed shard of an analyzer level's forms: the pool was asked for one worker and
+    got none, and the step failed), else here; no task, no pool."""
+    from analysis.phrases.pool import workers
+
+    here = run_tasks(dict, [{"piece": 1}], 2, None, ["a"])
+    assert here[0]["pid"] == os.getpid()
+    with workers(2, None) as pool:
+        got = run_tasks(dict, [{"piece": 1}], 2, None, ["a"])
+        assert got[0]["pid"] in pool._processes and got[0]["task"] == "1"
+    assert run_tasks(dict, [], 2, None, []) == []

@@ -219,8 +219,36 @@ def test_incremental_change_one_statement(tmp_path, project_root):
     again = index_build(name, "stem", store, jobs=1)  # the shard size of the stored index
     catalog = read_json(again.folder / "catalog.json")["shards"]
     assert len(catalog) == 20 and [(s["lo"] <= doc < s["hi"]) for s in catalog if not s["reused"]] == [True]
-    assert len(list((store / name / "shards" / "coded").iterdir())) == 20  # the edited shard's old version pruned
-    assert files(again.folder) == files(index_build(name, "stem", store, jobs=1, force=True).folder)
+    # its forms made again, the other shards' kept (English words: no clitic split reads a count)
+    assert [(s["lo"] <= doc < s["hi"]) for s in catalog if not s["forms_reused"]] == [True]
+    for kind in ("coded", "forms"):  # the edited shard's old versions pruned
+        assert len(list((store / name / "shards" / kind).iterdir())) == 20
+    forced = index_build(name, "stem", store, jobs=1, force=True)
+    assert not any(s["forms_reused"] for s in read_json(forced.folder / "catalog.json")["shards"])
+    assert files(again.folder) == files(forced.folder)
+
+
+def test_incremental_forms_follow_the_arabic_counts(tmp_path, project_root):
+    """At ``clitic`` a shard's kept forms hold while the counts the clitic splitter reads
+    (Arabic words) hold: an edit of punctuation remakes the edited shard's forms only, a
+    new Arabic word remakes every shard's (a split elsewhere may change); each time the
+    index is the forced build's, byte for byte."""
+    store = tmp_path / "store"
+    saudi_copy(project_root, store, tmp_path / "in")
+    first = index_build(SAUDI, "clitic", store, jobs=1, shard_chars=TINY)
+    shards = len(read_json(first.folder / "catalog.json")["shards"])
+    records = tmp_path / "in" / "records.jsonl"
+    rows = [json.loads(line) for line in records.read_text(encoding="utf-8").splitlines()]
+    which = next(i for i, r in enumerate(rows) if "." in r["content"] and i > 100)
+    for change, remade in ((lambda t: t.replace(".", "!", 1), 1), (lambda t: t + " وقرطاجنيات", shards)):
+        rows[which]["content"] = change(rows[which]["content"])
+        records.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        corpus_ingest(tmp_path / "in" / f"{SAUDI}.yml", store=store)
+        again = index_build(SAUDI, "clitic", store, jobs=1)
+        catalog = read_json(again.folder / "catalog.json")["shards"]
+        assert sum(not s["reused"] for s in catalog) == 1 and sum(not s["forms_reused"] for s in catalog) == remade
+        kept = files(again.folder)
+        assert kept == files(index_build(SAUDI, "clitic", store, jobs=1, force=True).folder)
 
 
 def test_shard_plan_cuts_between_years(ungd, store):
