@@ -91,11 +91,15 @@ def index_cmd(
     if not ix.built:
         notes_print(["the index was up to date: nothing rebuilt (--force rebuilds it)"])
     elif catalog.exists():
-        built = [s for s in read_json(catalog)["shards"] if not s["reused"]]
+        shards = read_json(catalog)["shards"]
+        built = [s for s in shards if not s["reused"]]
         notes_print([f"shards tokenised: {len(built)} of {m.get('shards')} (statements "
                      + ", ".join(f"{s['lo']}-{s['hi'] - 1}" for s in built[:8])
                      + (", ..." if len(built) > 8 else "") + ")" if built else
                      f"every shard reused ({m.get('shards')})"])
+        if any("forms" in s for s in shards):  # an analyzer's level: the shards' forms are kept too
+            notes_print([f"shards' forms at {m.get('level')}: {sum(not s['forms_reused'] for s in shards)} of "
+                         f"{len(shards)} made, the others reused"])
 
 
 @app.command("query")

@@ -216,7 +216,10 @@ def test_incremental_change_one_statement(tmp_path, project_root):
 
     ingest_copy(project_root, store, tmp_path / "a", name, keep=recent, edit=edit)
     doc = corpus_load(name, store).filter(pl.col("id") == "FRA_75_2020").select("doc").collect().item()
-    again = index_build(name, "stem", store, jobs=1)  # the shard size of the stored index
+    r = CliRunner().invoke(app, ["index", "--corpus", name, "--level", "stem", "--store", str(store), "--jobs", "1"])
+    assert r.exit_code == 0, r.output  # the shard size of the stored index
+    assert "shards tokenised: 1 of 20" in r.stderr and "shards' forms at stem: 1 of 20 made" in r.stderr
+    again = index_build(name, "stem", store, jobs=1)  # up to date: loaded
     catalog = read_json(again.folder / "catalog.json")["shards"]
     assert len(catalog) == 20 and [(s["lo"] <= doc < s["hi"]) for s in catalog if not s["reused"]] == [True]
     # its forms made again, the other shards' kept (English words: no clitic split reads a count)
