@@ -43,12 +43,14 @@ def forms_sharded(tasks: list[dict], catalog: list[dict], manifest: dict, level:
     (:func:`shards_counted`). Returns (the stream, as the engine takes it; the surface
     map; the words' counts; the Analyzer; how it merged).
 
-    A shard's forms are kept in the store (``shards/forms/<key>/``) under a key of all
-    they depend on (:func:`forms_key`), and reused while it holds (``reuse``): a change
-    to the corpus makes again the forms of the shards it changed only, unless it changes
-    the counts the clitic splitter reads (Arabic words). ``catalog`` gets each shard's
-    ``forms`` key and ``forms_reused``. The building process holds the vocabulary only,
-    never the corpus's tokens or forms."""
+    A shard's forms are kept in the store (``shards/forms/<key>/``, :func:`forms_key`) and
+    reused (``reuse``) while the counts its clitic splits may read are unchanged
+    (:func:`split_counts_sha`); where they changed, its worker makes the shard's pieces'
+    forms again and keeps the stored forms if those are the same (:func:`form_shard`).
+    So a change to the corpus makes again the forms of the shards it changed, and of
+    those whose splits it changed. ``catalog`` gets each shard's ``forms`` key and
+    ``forms_reused``. The building process holds the vocabulary only, never the corpus's
+    tokens or forms."""
     folders = [Path(t["folder"]) for t in tasks]
     vocab = coded_vocab(folders)
     analyzer = Analyzer.for_corpus(manifest, vocab=vocab)
@@ -58,32 +60,37 @@ def forms_sharded(tasks: list[dict], catalog: list[dict], manifest: dict, level:
     try:
         vocab.write_parquet(scratch / "vocab.parquet")
         parts = []
-        for t, c in zip(tasks, catalog, strict=True):
-            key = forms_key(t["key"], level, analyzer.fingerprint(), splits)
+        for t in tasks:
+            key = forms_key(t["key"], level, analyzer.fingerprint())
             folder = folders[0].parent.parent / "forms" / key
             have = _form_done(folder, key) if reuse else None
-            c["forms"], c["forms_reused"] = key, have is not None
             parts.append({"shard": f"forms{t['shard']}", "coded": t["folder"], "folder": str(folder), "key": key,
                           "vocab": str(scratch / "vocab.parquet"), "manifest": manifest, "level": level,
-                          "lo": int(t["lo"]), "hi": int(t["hi"]), "size": int(t.get("chars", 0)), "done": have})
-        todo = [p for p in parts if p["done"] is None]
+                          "lo": int(t["lo"]), "hi": int(t["hi"]), "size": int(t.get("chars", 0)),
+                          "splits": splits, "kept": have})
+        todo = [p for p in parts if p["kept"] is None or p["kept"].get("splits") != splits]
         say(f"forms at level {level}: {len(todo)} of {len(parts)} shards")
         jobs = merge_jobs(where[0], sum(int(c["tokens"]) for c in catalog))  # the shards' (catalog) countable tokens
         with workers(jobs, where[1], arrays=True):
-            made = iter(run_tasks(form_shard, todo, jobs, where[1],
-                                  [f"formulae-forms-{scratch.name}-{p['shard']}" for p in todo]))
-            done = [p["done"] or next(made) for p in parts]
+            made = dict(zip(map(id, todo), run_tasks(form_shard, todo, jobs, where[1],
+                                                      [f"formulae-forms-{scratch.name}-{p['shard']}" for p in todo]),
+                            strict=True))
+            done = [made.get(id(p), p["kept"]) for p in parts]
+            for c, p, d in zip(catalog, parts, done, strict=True):
+                c["forms"], c["forms_reused"] = p["key"], id(p) not in made or bool(d.get("kept"))
             stream, surface, info = shards_counted(parts, [{"tokens": d["tokens"]} for d in done], scan, where, say)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return stream, surface, words, analyzer, info
 
 
-def forms_key(coded: str, level: str, fingerprint: str, splits: str) -> str:
-    """The key of a shard's forms: its coded shard's key (its statements, the tokeniser's
-    parameters and the code), the level, the Analyzer's fingerprint (aliases, lexicon,
-    options) and the counts its clitic splits read (:func:`split_counts_sha`)."""
-    blob = json.dumps([FORMS_VERSION, coded, level, fingerprint, splits])
+def forms_key(coded: str, level: str, fingerprint: str) -> str:
+    """The folder of a shard's kept forms: its coded shard's key (its statements, the
+    tokeniser's parameters and the code), the level and the Analyzer's fingerprint
+    (aliases, lexicon, options). What else they depend on, the counts the clitic splitter
+    reads, is checked by :func:`split_counts_sha` and then by the forms themselves
+    (:func:`form_shard`)."""
+    blob = json.dumps([FORMS_VERSION, coded, level, fingerprint])
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -114,6 +121,15 @@ def _form_done(folder: Path, key: str) -> dict | None:
         return None
     have = read_json(path)
     return have if have.get("key") == key else None
+
+
+def _pieces_sha(forms: list[str], *arrays: np.ndarray) -> str:
+    """A hash of what :func:`level_pieces` made of a shard's pieces: with the coded shard,
+    all its forms depend on."""
+    digest = hashlib.sha256("\n".join(forms).encode())
+    for arr in arrays:
+        digest.update(np.ascontiguousarray(arr, np.int64).tobytes())
+    return digest.hexdigest()
 
 
 def coded_vocab(folders: list[Path]) -> pl.DataFrame:
@@ -192,6 +208,11 @@ def form_shard(task: dict) -> dict:
     parts = pl.read_parquet(src / "parts.parquet")
     analyzer = _analyzer(task["vocab"], task["manifest"])
     forms, k, cut, a, b = level_pieces(analyzer, parts["form"].to_list(), parts["surface"].to_list(), task["level"])
+    made = _pieces_sha(forms, k, cut, a, b)
+    kept = task.get("kept")
+    if kept is not None and kept.get("pieces") == made:  # other counts, the same splits: the kept forms hold
+        write_json(Path(task["folder"]) / "shard.json", kept | {"splits": task.get("splits")})
+        return {"tokens": kept["tokens"], "kept": True}
     first = np.cumsum(k) - k
     vocab, form_ids = forms_encode(pl.Series("form", forms, pl.String))
     code = col.pop("code")
@@ -212,7 +233,8 @@ def form_shard(task: dict) -> dict:
                      .select(words["surface"], pl.col("form").alias("forms"))).write_parquet(folder / "surface.parquet")
         n = len(piece)
         split = shard_stream_write(folder, form_ids[piece], vocab, col, lo, hi)
-        write_json(folder / "shard.json", {"key": task.get("key"), "sentences_split": split, "tokens": n})
+        write_json(folder / "shard.json", {"key": task.get("key"), "splits": task.get("splits"), "pieces": made,
+                                           "sentences_split": split, "tokens": n})
     return {"tokens": n}
 
 

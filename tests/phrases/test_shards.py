@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import itertools
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -232,24 +233,50 @@ def test_incremental_change_one_statement(tmp_path, project_root):
 
 
 def test_incremental_forms_follow_the_arabic_counts(tmp_path, project_root):
-    """At ``clitic`` a shard's kept forms hold while the counts the clitic splitter reads
-    (Arabic words) hold: an edit of punctuation remakes the edited shard's forms only, a
-    new Arabic word remakes every shard's (a split elsewhere may change); each time the
-    index is the forced build's, byte for byte."""
+    """At ``clitic`` a shard's kept forms hold while the splits of its words hold: an edit
+    of punctuation remakes the edited shard's forms only, with no task for the others; a
+    new Arabic word changes the counts the splitter reads, so every shard's forms are made
+    again in its worker, and kept where they come out the same; a word written often
+    enough to be a word of its own (``X``) splits ``وX`` elsewhere, and that shard's forms
+    are made again. Each time the index is the forced build's, byte for byte."""
+    from analysis.text.analyzer import Analyzer
+    from analysis.text.tokens import tokens_build
+
     store = tmp_path / "store"
     saudi_copy(project_root, store, tmp_path / "in")
     first = index_build(SAUDI, "clitic", store, jobs=1, shard_chars=TINY)
-    shards = len(read_json(first.folder / "catalog.json")["shards"])
+    shards = read_json(first.folder / "catalog.json")["shards"]
     records = tmp_path / "in" / "records.jsonl"
     rows = [json.loads(line) for line in records.read_text(encoding="utf-8").splitlines()]
     which = next(i for i, r in enumerate(rows) if "." in r["content"] and i > 100)
-    for change, remade in ((lambda t: t.replace(".", "!", 1), 1), (lambda t: t + " وقرطاجنيات", shards)):
+    # a word وX that does not split, X unwritten, in a shard other than the edited statement's
+    tokens = (tokens_build(corpus_load(SAUDI, store), language="ar", line_breaks="paragraph")
+              .filter(pl.col("kind") == "word").collect())
+    analyzer = Analyzer.from_tokens(tokens, "ar")
+    doc = corpus_load(SAUDI, store).filter(pl.col("text") == rows[which]["content"]).select("doc").collect().item()
+    edited = next(s for s in shards if s["lo"] <= doc < s["hi"])
+    word, home = next((w, d) for w, d in tokens.select("norm", "doc").unique("norm", keep="first").sort("norm").rows()
+                      if not edited["lo"] <= d < edited["hi"] and re.fullmatch("و[\u0621-\u064a]{4,}", w)
+                      and analyzer.counts.get(w[1:], 0) == 0 and analyzer.counts.get(w, 0) < 4
+                      and analyzer.parts(w)[0] == (w,) and "ال" + w[1:] not in analyzer.counts)
+    changes = ((lambda t: t.replace(".", "!", 1), 1), (lambda t: t + " وقرطاجنيات", 1),
+               (lambda t: t + (" " + word[1:]) * 12, None))
+    for change, remade in changes:
         rows[which]["content"] = change(rows[which]["content"])
         records.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         corpus_ingest(tmp_path / "in" / f"{SAUDI}.yml", store=store)
         again = index_build(SAUDI, "clitic", store, jobs=1)
         catalog = read_json(again.folder / "catalog.json")["shards"]
-        assert sum(not s["reused"] for s in catalog) == 1 and sum(not s["forms_reused"] for s in catalog) == remade
+        assert sum(not s["reused"] for s in catalog) == 1
+        fresh = [s["lo"] <= home < s["hi"] for s in catalog if not s["forms_reused"]]
+        if remade is None:  # the edited shard's and وX's shard's (and any other split X changed)
+            assert len(fresh) >= 2 and any(fresh)
+            forms = set(pl.read_parquet(again.folder / "vocab.parquet")["form"].to_list())
+            assert word[1:] in forms and word not in forms  # وX split wherever it is written
+        else:
+            assert fresh == [False]
+        stamps = [read_json(store / SAUDI / "shards" / "forms" / s["forms"] / "shard.json") for s in catalog]
+        assert len({st["splits"] for st in stamps}) == 1  # every kept stamp checked against this build's counts
         kept = files(again.folder)
         assert kept == files(index_build(SAUDI, "clitic", store, jobs=1, force=True).folder)
 
