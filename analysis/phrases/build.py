@@ -81,8 +81,12 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
     params = {"max_n": max_n, "min_statements": min_statements, "min_len": min_len}
     target = index_dir(corpus, level, store)
     say = progress or (lambda step: None)
-    # one builder per corpus and level at a time: a second one waits, then reuses
-    with store_lock(target.parent, level):
+    # one builder per corpus and level at a time: a second one waits, then reuses; the
+    # analyzer's levels share their shards (coded, and forms), which a build prunes at its
+    # end, so one builder of any of them at a time (a second one's new shards are no
+    # catalog's yet)
+    kind = shard_kind(level, manifest)
+    with store_lock(target.parent, kind if kind == "coded" else level):
         if not force and (target / "manifest.json").exists():
             if index_stale(read_json(target / "manifest.json"), manifest, level, params) is None:
                 return index_load(corpus, level, store)

@@ -1,4 +1,4 @@
-"""The analyzer's levels (``clitic``, ``stem``, ``norm`` with aliases), shard by shard.
+"""The analyzer's levels (``clitic``, ``stem``, ``lemma``, ``norm`` with aliases), shard by shard.
 
 Their shards hold the ``norm`` stream coded by distinct piece, not forms (kind ``coded``,
 :func:`analysis.phrases.shards.shard_build`): the forms need one Analyzer for the whole
@@ -11,6 +11,8 @@ the other levels: their streams merged, their suffix arrays merged and counted b
 pieces. The forms are what :meth:`analysis.text.analyzer.Analyzer.forms` makes of the
 same pieces, so the index is the one-process index byte for byte (the oracle,
 ``build.PIECE_SCAN`` off, tokenises the corpus in one process and makes its forms so).
+A shard's forms are kept in the store for the next build while what they depend on holds
+(:func:`forms_sharded`).
 """
 
 from __future__ import annotations
@@ -202,7 +204,9 @@ def form_shard(task: dict) -> dict:
     """One shard's forms (runs in a worker): its coded ``norm`` stream at the task's
     ``level`` by the corpus's Analyzer (its vocabulary from ``vocab``), each distinct piece
     once (:func:`level_pieces`), written as a ``norm`` shard's stream, surface map and
-    suffix files (:func:`analysis.phrases.shards.shard_build`) into ``folder``."""
+    suffix files (:func:`analysis.phrases.shards.shard_build`) into ``folder``; unless the
+    forms kept there (``kept``, their stamp) were made of the same pieces' forms (their
+    hash), when only the stamp's ``splits`` is brought up to date."""
     lo, hi, src = task["lo"], task["hi"], Path(task["coded"])
     col = {name: np.load(src / f"coded_{name}.npy") for name in ("doc", "sent", "start", "end", "code")}
     parts = pl.read_parquet(src / "parts.parquet")

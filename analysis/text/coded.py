@@ -32,10 +32,10 @@ class CodedStream:
     """``stream``: ``doc sent pos start end code`` (UInt32), one row per countable piece in
     (doc, pos) order, ``code`` a row of ``pieces``; ``pieces``: ``form`` of each code;
     ``surfaces``: every countable surface with the forms of its pieces, in order
-    (``surface forms``, in the scanner's order); ``words``: what the analyzer's levels
-    make their forms of (:mod:`analysis.phrases.formparts`): per code, the verbatim part
-    (``surface``: the word's, or a hyphen part's), and per countable surface ``norm``,
-    ``kind``, its first piece ``first``, pieces ``k`` and tokens ``count``."""
+    (``surface forms``, in the scanner's order). What the analyzer's levels make their
+    forms of (:mod:`analysis.phrases.formparts`): ``parts``, the verbatim part of each
+    code (the word's, or a hyphen part's); ``words``, per countable surface its
+    ``norm``, ``kind``, first piece ``first``, pieces ``k`` and tokens ``count``."""
 
     stream: pl.DataFrame
     pieces: pl.Series

@@ -741,3 +741,26 @@ def test_analyzer_level_on_a_dask_cluster(tmp_path_factory, project_root):
     got = out["dask"] / SAUDI / "index" / "clitic"
     assert len(read_json(got / "catalog.json")["shards"]) > 3
     assert files(got) == files(out["single"] / SAUDI / "index" / "clitic")
+
+
+def test_analyzer_levels_build_one_at_a_time(mfa_ar, store):
+    """Two analyzer levels of a corpus share their shards, which a build prunes at its end:
+    a build at ``stem`` waits while one at ``clitic`` (the lock they share) is held."""
+    import threading
+    import time
+
+    from analysis.phrases.index import index_dir
+    from analysis.store import store_lock
+
+    t0 = time.perf_counter()
+    index_build(mfa_ar, "stem", store, jobs=1, force=True)  # warm: how long a build takes here
+    hold = max(1.0, 2 * (time.perf_counter() - t0))
+    finished: list[float] = []
+    build = threading.Thread(target=lambda: (index_build(mfa_ar, "stem", store, jobs=1, force=True),
+                                             finished.append(time.perf_counter())))
+    with store_lock(index_dir(mfa_ar, "clitic", store).parent, "coded"):
+        build.start()
+        time.sleep(hold)
+        released = time.perf_counter()
+    build.join(120)
+    assert finished and finished[0] > released  # it waited for the lock
