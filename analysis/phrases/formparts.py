@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ..store import atomic_dir, read_json, scratch_dir, write_json
+from ..store import atomic_dir, corpus_dir, read_json, scratch_dir, write_json
 from ..text.analyzer import ARTICLE, Analyzer
 from . import suffix
 from .engine import forms_encode
@@ -64,7 +64,7 @@ def forms_sharded(tasks: list[dict], catalog: list[dict], manifest: dict, level:
         parts = []
         for t in tasks:
             key = forms_key(t["key"], level, analyzer.fingerprint())
-            folder = folders[0].parent.parent / "forms" / key
+            folder = corpus_dir(t["corpus"], t["store"]) / "shards" / "forms" / key
             have = _form_done(folder, key) if reuse else None
             parts.append({"shard": f"forms{t['shard']}", "coded": t["folder"], "folder": str(folder), "key": key,
                           "vocab": str(scratch / "vocab.parquet"), "manifest": manifest, "level": level,
