@@ -293,9 +293,19 @@ class Analyzer:
         return cls(language, counts, aliases=aliases, line_breaks=line_breaks)
 
     def fingerprint(self) -> str:
-        """Hash of everything that decides the forms (not the vocabulary: that is the snapshot's)."""
+        """Hash of everything that decides the forms (not the vocabulary: that is the
+        snapshot's), the stemmers' and lemmatiser's library versions too."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        libraries: dict[str, str | None] = {}
+        for name in ("nltk", "pymorphy3", "pymorphy3-dicts-ru"):
+            try:
+                libraries[name] = version(name)
+            except PackageNotFoundError:  # pragma: no cover - all three are dependencies
+                libraries[name] = None
         blob = json.dumps(
             {
+                "libraries": libraries,
                 "language": self.language,
                 "aliases": self.aliases,
                 "user_lexicon": sorted(self.user_lexicon),

@@ -430,3 +430,14 @@ def test_query_forms_of_any_sentence_match_the_stream(
     )
     for row in sentences.to_dicts():
         assert analyzer.query_forms(text[row["start"] : row["end"]], level) == row["form"]
+
+
+def test_fingerprint_holds_the_stemmer_libraries(monkeypatch) -> None:
+    """Another nltk (its stemmers) or pymorphy3 (its lemmas) may give other forms: the
+    fingerprint, in every index's stamp and every kept form shard's key, changes with them."""
+    import importlib.metadata
+
+    before = Analyzer("en").fingerprint()
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.0" if name == "nltk" else real(name))
+    assert Analyzer("en").fingerprint() != before
