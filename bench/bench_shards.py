@@ -76,9 +76,9 @@ t = time.perf_counter()
 ix = index_build('ungdc', {level!r}, {store!r}, jobs={jobs}, shard_chars={shard_chars}, force={force},
                  progress=lambda step: steps.append((step, time.perf_counter())))
 dt = time.perf_counter() - t
-names = {{'planning': 'plan', 'tokenising the corpus': 'tokenise-here', 'tokenising': 'tokenise', 'merging the': 'pieces', 'merging': 'streams',
-          'forms at': 'forms', 'surface map': 'surface', 'encoding': 'encode',
-          'suffix array': 'sa', 'n-gram': 'tables', 'writing': 'write'}}
+names = {{'planning': 'plan', 'tokenising the corpus': 'tokenise-here', 'tokenising': 'tokenise',
+          'merging the': 'pieces', 'merging': 'streams', 'forms at': 'forms', 'surface map': 'surface',
+          'encoding': 'encode', 'suffix array': 'sa', 'n-gram': 'tables', 'writing': 'write'}}
 ends = [at for _, at in steps[1:]] + [t + dt]
 short = [next((v for k, v in names.items() if step.startswith(k)), None) for step, _ in steps]
 profile = ','.join(f'{{name}}:{{end - at:.1f}}' for name, (_, at), end in zip(short, steps, ends) if name) or '-'

@@ -165,11 +165,10 @@ def _index_run(corpus: str, level: str, store, how: tuple, plan: tuple, run: tup
     )
     meta = meta.with_columns(canon)
     tables = scratch_dir(target.parent, "tables")  # the pieces' tables, moved in
-    merge: dict = params | {"canon": canon.to_numpy(), "dest": str(tables),  # in: how to count; out: how it merged
-                            "reuse": not force}
+    merge: dict = params | {"canon": canon.to_numpy(), "dest": str(tables)}  # in: how to count; out: how it merged
     try:
         _index_scan_write(corpus, level, store, (manifest, params, say), (tasks, catalog, kind, shard_chars),
-                          (statements, meta), (jobs, scheduler, merge))
+                          (statements, meta), (jobs, scheduler, merge, not force))
     finally:
         shutil.rmtree(tables, ignore_errors=True)
 
@@ -255,7 +254,7 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
     Without an Analyzer (``exact``, ``norm`` without aliases) the shards hold encoded form
     streams and their suffix arrays, merged here (the suffix array by pieces, in ``where``
     = (jobs, scheduler, a dict: in, the scan's ``canon`` and parameters; out, how it
-    merged), the pieces counting the n-grams too unless ``PIECE_SCAN`` is off); otherwise
+    merged; whether kept forms may be reused), the pieces counting the n-grams too unless ``PIECE_SCAN`` is off); otherwise
     their forms are made shard by shard in the workers by one Analyzer of the corpus's
     vocabulary and merged and counted the same way (:func:`analysis.phrases.formparts.forms_sharded`);
     with ``PIECE_SCAN`` off, the corpus is tokenised here (not from its shards), the forms
@@ -265,7 +264,6 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
     statements, manifest = snapshot
     scan = dict(where[2])  # canon and the parameters, for the pieces' n-gram passes
     where[2].clear()
-    reuse = scan.pop("reuse", True)  # the analyzer's levels' kept forms (formparts), unless forced
     say(f"merging {len(tasks)} shards")
     if kind != "coded":
         # the pieces' path: the token arrays go to the staging folder shard by shard, while the
@@ -276,7 +274,7 @@ def _forms(tasks: list[dict], catalog: list[dict], kind: str, snapshot: tuple, l
     counted: int = sum(int(c["tokens"]) for c in catalog)
     if PIECE_SCAN and counted > 0:  # the forms shard by shard, then the pieces (formparts)
         stream, surface, words, analyzer, info = forms_sharded(tasks, catalog, manifest, level, scan, where[:2], say,
-                                                               reuse=reuse)
+                                                               reuse=where[3])
         where[2].update(info)
         return stream, surface, words, analyzer
     say("tokenising the corpus in this process (the oracle)")

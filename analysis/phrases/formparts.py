@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from ..store import atomic_dir, corpus_dir, read_json, scratch_dir, write_json
-from ..text.analyzer import ARTICLE, Analyzer
+from ..text.analyzer import ARABIC_LETTERS, ARTICLE, SPLITTABLE, Analyzer
 from . import suffix
 from .engine import forms_encode
 from .pool import run_tasks, workers
@@ -61,10 +61,11 @@ def forms_sharded(tasks: list[dict], catalog: list[dict], manifest: dict, level:
     scratch = scratch_dir(folders[0].parent, "forms")
     try:
         vocab.write_parquet(scratch / "vocab.parquet")
-        parts = []
+        parts, fingerprint = [], analyzer.fingerprint()
+        kept = corpus_dir(tasks[0]["corpus"], tasks[0]["store"]) / "shards" / "forms"
         for t in tasks:
-            key = forms_key(t["key"], level, analyzer.fingerprint())
-            folder = corpus_dir(t["corpus"], t["store"]) / "shards" / "forms" / key
+            key = forms_key(t["key"], level, fingerprint)
+            folder = kept / key
             have = _form_done(folder, key) if reuse else None
             parts.append({"shard": f"forms{t['shard']}", "coded": t["folder"], "folder": str(folder), "key": key,
                           "vocab": str(scratch / "vocab.parquet"), "manifest": manifest, "level": level,
@@ -108,7 +109,7 @@ def split_counts_sha(vocab: pl.DataFrame, analyzer: Analyzer, level: str) -> str
     names = sorted(set(analyzer.aliases.values()))
     near = set(names) | {ARTICLE + v for v in names} | {v[len(ARTICLE):] for v in names if v.startswith(ARTICLE)}
     keys = vocab.select(pl.col("norm").replace_strict(analyzer.aliases, default=pl.col("norm")).alias("k"), "len")
-    read = (keys.filter(pl.col("k").str.contains(f"^{_ARABIC_LETTERS}+$") | pl.col("k").is_in(sorted(near)))
+    read = (keys.filter(pl.col("k").str.contains(f"^{ARABIC_LETTERS}+$") | pl.col("k").is_in(sorted(near)))
             .group_by("k").agg(pl.col("len").sum()).sort("k"))
     digest = hashlib.sha256()
     for k, n in read.iter_rows():
@@ -156,10 +157,7 @@ def _analyzer(vocab: str, manifest: dict) -> Analyzer:
     return _LAST[key]
 
 
-# an Arabic word of 3+ letters that begins with a proclitic letter: the only norm that can split
-# (Analyzer._with_splits' test, matched whole as polars matches ^...$)
-_ARABIC_LETTERS = "[\u0621-\u064a\u0671-\u06d3]"  # the letters of analyzer._ARABIC, the splitter's words
-_SPLITS = re.compile(f"[وفبكل]{_ARABIC_LETTERS}{{2,}}")
+_SPLITS = re.compile(SPLITTABLE.removeprefix("^").removesuffix("$"))  # matched whole, as polars matches ^...$
 
 
 def level_pieces(analyzer: Analyzer, norms: list[str], surfaces: list[str], level: str) -> tuple:

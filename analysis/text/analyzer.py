@@ -41,6 +41,7 @@ import json
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,10 @@ _MIN_COUNT = 3
 _RATIO = 0.25
 _RATIO_KAF = 2.0
 _SUFFIXES = ("هما", "كما", "هم", "هن", "كم", "كن", "نا", "ها", "ه", "ك", "ي")
-_ARABIC = re.compile(r"^[\u0621-\u064a\u0671-\u06d3]+$")
+ARABIC_LETTERS = "[\u0621-\u064a\u0671-\u06d3]"  # the letters of the words the clitic splitter reads
+_ARABIC = re.compile(f"^{ARABIC_LETTERS}+$")
+_LIBRARIES = ("nltk", "pymorphy3", "pymorphy3-dicts-ru")  # whose versions decide stems and lemmas
+SPLITTABLE = f"^[وفبكل]{ARABIC_LETTERS}{{2,}}$"  # the norms that can split: 3+ letters, a proclitic first
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[a-z\u00e0-\u024f]")
 
@@ -293,19 +297,10 @@ class Analyzer:
         return cls(language, counts, aliases=aliases, line_breaks=line_breaks)
 
     def fingerprint(self) -> str:
-        """Hash of everything that decides the forms (not the vocabulary: that is the
-        snapshot's), the stemmers' and lemmatiser's library versions too."""
-        from importlib.metadata import PackageNotFoundError, version
-
-        libraries: dict[str, str | None] = {}
-        for name in ("nltk", "pymorphy3", "pymorphy3-dicts-ru"):
-            try:
-                libraries[name] = version(name)
-            except PackageNotFoundError:  # pragma: no cover - all three are dependencies
-                libraries[name] = None
+        """Hash of what decides the forms, the stemmers' versions too (not the vocabulary)."""
         blob = json.dumps(
             {
-                "libraries": libraries,
+                "libraries": {name: version(name) for name in _LIBRARIES},
                 "language": self.language,
                 "aliases": self.aliases,
                 "user_lexicon": sorted(self.user_lexicon),
@@ -328,11 +323,9 @@ class Analyzer:
     def _score(self, word: str) -> float:
         """How well attested ``word`` is as a word on its own (inf = lexicon).
 
-        Counts the word with and without the article, a variant as its alias's name
-        (the counts are the aliased forms'). A pronoun suffix is looked through against
-        the lexicon only (``سيادتها`` -> ``سياده``, the ta marbuta written ت before a
-        suffix restored).
-        """
+        Counts the word (a variant as its name) with and without the article. A pronoun
+        suffix is looked through against the lexicon only (``سيادتها`` -> ``سياده``, the
+        ta marbuta written ت before a suffix restored)."""
         word = self.alias(word)
         if word in self.lexicon:
             return _INF
@@ -530,10 +523,9 @@ class Analyzer:
         norm) and, where the surface and norm differ in length, the pieces' offsets in the
         surface (``_os``, ``_oe``); null where the token does not split. Second: how many
         distinct norms split (0: ``lf`` as given, no columns added)."""
-        # only an Arabic word of 3+ letters that begins with a proclitic letter can split
         norms = (
             lf.select(pl.col("norm").unique())
-            .filter(pl.col("norm").str.contains("^[وفبكل][\u0621-\u064a\u0671-\u06d3]{2,}$"))
+            .filter(pl.col("norm").str.contains(SPLITTABLE))
             .collect()["norm"]
             .to_list()
         )
