@@ -30,7 +30,7 @@ from ..store import atomic_dir, corpus_dir, read_json, scratch_dir, write_json
 from ..text.analyzer import ARABIC_LETTERS, ARTICLE, SPLITTABLE, Analyzer
 from . import suffix
 from .engine import forms_encode
-from .pool import run_tasks, workers
+from .pool import run_tasks, worker_check, workers
 from .shards import merge_jobs, shard_stream_write, shards_counted, surface_kept
 
 FORMS_VERSION = "1"  # layout of a form shard's folder (a norm shard's: shards.shard_stream_write)
@@ -70,7 +70,8 @@ def forms_sharded(tasks: list[dict], catalog: list[dict], manifest: dict, level:
             parts.append({"shard": f"forms{t['shard']}", "coded": t["folder"], "folder": str(folder), "key": key,
                           "vocab": str(scratch / "vocab.parquet"), "manifest": manifest, "level": level,
                           "lo": int(t["lo"]), "hi": int(t["hi"]), "size": int(t.get("chars", 0)),
-                          "splits": splits, "kept": have})
+                          "splits": splits, "kept": have, "code_sha": t["code_sha"],
+                          "libraries": t["libraries"]})
         todo = [p for p in parts if p["kept"] is None or p["kept"].get("splits") != splits]
         say(f"forms at level {level}: {len(todo)} of {len(parts)} shards")
         jobs = merge_jobs(where[0], sum(int(c["tokens"]) for c in catalog))  # the shards' (catalog) countable tokens
@@ -205,6 +206,7 @@ def form_shard(task: dict) -> dict:
     suffix files (:func:`analysis.phrases.shards.shard_build`) into ``folder``; unless the
     forms kept there (``kept``, their stamp) were made of the same pieces' forms (their
     hash), when only the stamp's ``splits`` is brought up to date."""
+    worker_check(task, f"the forms of shard {task['shard'][len('forms'):]} at level {task['level']}")
     lo, hi, src = task["lo"], task["hi"], Path(task["coded"])
     col = {name: np.load(src / f"coded_{name}.npy") for name in ("doc", "sent", "start", "end", "code")}
     parts = pl.read_parquet(src / "parts.parquet")

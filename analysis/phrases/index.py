@@ -3,7 +3,8 @@
 ``<store>/<corpus>/index/<level>/`` holds Parquet tables (``ngrams``, ``maximal``,
 ``vocab``, ``docs``, ``words``), memory-mapped numpy arrays (``ids``, ``sa``, ``start``,
 ``end``, ``sent_starts``, ``doc_*``, ``surf_*``) and ``manifest.json`` recording the
-snapshot hash, level, parameters, analyzer fingerprint and code hash it was made from.
+snapshot hash, level, parameters, analyzer fingerprint, code hash and the versions of the
+libraries that decide its forms (:func:`library_versions`) it was made from.
 
 Every reader opens an index through :func:`index_open`, which checks it against the
 snapshot (:func:`index_fresh`): a missing or stale index raises
@@ -48,6 +49,38 @@ CODE = (
 )
 
 
+# The installed libraries whose versions decide the forms: polars (its Unicode lowercasing
+# and normalisation), nltk (stemmers), pymorphy3 and its dictionary (lemmas), stopwordsiso
+# (the Arabic lexicon of clitic splits); beside them Python's Unicode tables.
+LIBRARIES = ("polars", "nltk", "pymorphy3", "pymorphy3-dicts-ru", "stopwordsiso")
+
+
+@functools.cache  # installed packages do not change under a running process
+def library_versions() -> dict[str, str]:
+    """``{library: version}`` of :data:`LIBRARIES` (``-`` where one is not installed) and
+    ``unicode``: Python's Unicode database. Read from package metadata, so the query path
+    imports none of them (1-3 ms)."""
+    import unicodedata
+    from importlib.metadata import PackageNotFoundError, version
+
+    def have(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "-"
+
+    return {name: have(name) for name in LIBRARIES} | {"unicode": unicodedata.unidata_version}
+
+
+def libraries_changed(old: dict | None, new: dict) -> str:
+    """What differs between two :func:`library_versions` records, for a message:
+    ``nltk 3.9.1 -> 3.10.4, polars 2.0.0 -> 2.1.0`` (``none recorded``: an older stamp)."""
+    if not old:
+        return "none recorded"
+    return ", ".join(f"{k} {old.get(k, '-')} -> {new.get(k, '-')}"
+                     for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k))
+
+
 @functools.cache  # the source files do not change while a process runs
 def code_sha() -> str:
     """Hash of the engine version and the source of every module an index is made by."""
@@ -87,6 +120,7 @@ def index_stamp(snapshot: dict, level: str, params: dict, fingerprint: str | Non
         "code_sha": code_sha(),
         "analyzer": fingerprint,
         "aliases": aliases_sha(snapshot),
+        "libraries": library_versions(),
     }
 
 
@@ -110,6 +144,9 @@ def index_stale(have: dict, snapshot: dict, level: str, params: dict | None = No
     for key, why in reasons.items():
         if have.get(key) != want[key]:
             return why
+    if have.get("libraries") != want["libraries"]:
+        return ("it was built with other versions of the libraries that decide its forms "
+                f"({libraries_changed(have.get('libraries'), want['libraries'])})")
     return None
 
 

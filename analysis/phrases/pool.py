@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from ..errors import FormulaeError
+from .index import code_sha, libraries_changed, library_versions
 
 SCHEDULER_TIMEOUT = "20s"  # to connect to a Dask scheduler
 ENV_SCHEDULER = "FORMULAE_SCHEDULER"  # the scheduler when none is given
@@ -345,3 +346,15 @@ def _run_dask(fn, todo: list[dict], scheduler: str, keys: list[str]) -> list[dic
     with client:
         futures = client.map(fn, todo, key=keys, pure=False)
         return client.gather(futures)
+
+
+def worker_check(task: dict, what: str) -> None:
+    """That this process runs the client's code and library versions (a Dask worker may
+    run another install); else an error naming ``what`` and the difference."""
+    if task["code_sha"] != code_sha():
+        raise FormulaeError(f"{what}: this worker runs other formulae code than the client "
+                            "(install the same version everywhere)")
+    if task["libraries"] != library_versions():
+        raise FormulaeError(f"{what}: this worker has other versions of the libraries that decide "
+                            f"the forms than the client ({libraries_changed(task['libraries'], library_versions())}"
+                            "; install the same versions everywhere)")

@@ -18,7 +18,8 @@ process or on a Dask cluster (:func:`shards_run`), into ``<store>/<corpus>/shard
   forms once the corpus's vocabulary is known; ``kind`` is ``coded``.
 
 ``key`` hashes the shard's content (every statement's id, language and text), the
-tokenising parameters, the polars version and the code (:func:`analysis.phrases.index.code_sha`), so a shard
+tokenising parameters, the versions of the libraries that decide forms
+(:func:`analysis.phrases.index.library_versions`) and the code (:func:`analysis.phrases.index.code_sha`), so a shard
 whose statements did not change is reused as it is: re-ingesting a corpus with
 statements added or changed re-tokenises only the shards they fall in.
 
@@ -39,6 +40,7 @@ change the last shard only, and new shards follow it.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -63,8 +65,17 @@ from ..store import (
 from ..text.coded import forms_coded
 from . import suffix
 from .engine import Encoded, doc_weights, forms_encode, piece_scan, sentence_starts
-from .index import code_sha
-from .pool import jobs_count, largest, release, run_tasks, scheduler_of, step_times, workers
+from .index import code_sha, library_versions
+from .pool import (
+    jobs_count,
+    largest,
+    release,
+    run_tasks,
+    scheduler_of,
+    step_times,
+    worker_check,
+    workers,
+)
 from .streams import shard_map, shards_merge_stream
 from .tables import tables_run
 
@@ -142,8 +153,9 @@ def shard_tasks(plan: pl.DataFrame, corpus: str, store, manifest: dict, kind: st
     root = corpus_dir(corpus, store).resolve() / "shards" / kind
     params = {"kind": kind, "language": manifest["language"],
               "line_breaks": manifest.get("line_breaks", "paragraph")}
-    stamp = (f"{SHARD_VERSION}|{code_sha()}|{pl.__version__}|{params['kind']}|{params['language']}|"
-             f"{params['line_breaks']}")
+    libraries = library_versions()
+    stamp = (f"{SHARD_VERSION}|{code_sha()}|{json.dumps(libraries, sort_keys=True)}|{params['kind']}|"
+             f"{params['language']}|{params['line_breaks']}")
     tasks = []
     for row in plan.iter_rows(named=True):  # one per shard, not per statement
         key = hashlib.sha256(f"{stamp}|{row['sha']}".encode()).hexdigest()[:24]
@@ -151,6 +163,7 @@ def shard_tasks(plan: pl.DataFrame, corpus: str, store, manifest: dict, kind: st
             "corpus": corpus, "store": str(Path(corpus_dir(corpus, store).resolve()).parent),
             "shard": int(row["shard"]), "lo": int(row["lo"]), "hi": int(row["hi"]), "chars": int(row["chars"]),
             "sha": row["sha"], "key": key, "folder": str(root / key), "code_sha": code_sha(),
+            "libraries": libraries,
         })
     return tasks
 
@@ -173,14 +186,12 @@ def shard_build(task: dict) -> dict:
     Runs in any process that can read the store (a worker, a Dask worker on another
     machine with the store on a shared path). Docs are stored relative to ``lo``.
     """
+    worker_check(task, f"shard {task['shard']} of corpus {task['corpus']!r}")
     lo, hi = task["lo"], task["hi"]
     part = (corpus_load(task["corpus"], task["store"])
             .filter((pl.col("doc") >= lo) & (pl.col("doc") < hi))
             .select("doc", "id", "language", "text")
             .collect())
-    if task["code_sha"] != code_sha():
-        raise FormulaeError(f"shard {task['shard']} of corpus {task['corpus']!r}: this worker runs other "
-                            "formulae code than the client (install the same version everywhere)")
     if part.height != hi - lo or shard_sha(part.sort("doc").select(ROW_HASH).to_series().to_numpy()) != task["sha"]:
         raise FormulaeError(f"shard {task['shard']} of corpus {task['corpus']!r} (statements {lo}-{hi - 1}) "
                             "changed while indexing; run the command again")

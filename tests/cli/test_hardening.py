@@ -5,6 +5,7 @@ Every test here failed on the code before the fix (noted per test)."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from analysis.errors import FormulaeError
+from analysis.store import read_json
 
 
 def write_corpus(folder: Path, rows: list[dict], name: str = "tiny", language: str = "en",
@@ -81,6 +83,45 @@ def test_index_code_change_is_stale(tmp_path, cli, monkeypatch):
     monkeypatch.setattr(ix, "code_sha", lambda: "another-code")
     with pytest.raises(FormulaeError, match="built by other code"):
         ix.index_load("tiny", None, store)
+
+
+@pytest.fixture
+def versions_fresh():
+    """:func:`library_versions` read again after the test (it is cached per process)."""
+    from analysis.phrases.index import library_versions
+
+    yield
+    library_versions.cache_clear()
+
+
+def test_index_library_upgrade_is_stale(tmp_path, cli, monkeypatch, versions_fresh):
+    """An upgrade of a library that decides the forms (nltk's stemmers here) makes a stored
+    index stale for every reader, naming the library and both versions; a build then makes
+    it again, its shards too (their key holds the versions)."""
+    from analysis.phrases import index as ix
+
+    decl = write_corpus(tmp_path, OLD)
+    store = tmp_path / "S"
+    ok(cli("ingest", str(decl), "--store", str(store)))
+    ok(cli("phrases", "--corpus", "tiny", "--store", str(store)))
+    before = {p.name for p in (store / "tiny" / "shards" / "norm").iterdir()}
+    now = ix.library_versions()
+    assert ix.index_stale(read_json(store / "tiny" / "index" / "norm" / "manifest.json"),
+                          read_json(store / "tiny" / "snapshot" / "manifest.json"), "norm") is None
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "99.0" if name == "nltk" else real(name))
+    ix.library_versions.cache_clear()  # (and again after the test: the fixture below)
+    with pytest.raises(FormulaeError, match=rf"other versions of the libraries .*\(nltk {re.escape(now['nltk'])} -> 99\.0\)"):
+        ix.index_load("tiny", None, store)
+    rebuilt = ok(cli("phrases", "--corpus", "tiny", "--store", str(store), "-f", "csv"))
+    assert "quick brown" in rebuilt
+    assert ix.index_load("tiny", None, store).manifest["libraries"]["nltk"] == "99.0"
+    after = {p.name for p in (store / "tiny" / "shards" / "norm").iterdir()}
+    assert after and not after & before  # every shard made again, the old ones pruned
+    # an index from before versions were stamped is stale too
+    manifest = read_json(store / "tiny" / "index" / "norm" / "manifest.json")
+    manifest.pop("libraries")
+    assert "(none recorded)" in ix.index_stale(manifest, read_json(store / "tiny" / "snapshot" / "manifest.json"), "norm")
 
 
 # --- 2. dates at their precision ---------------------------------------------------------

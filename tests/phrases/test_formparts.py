@@ -17,6 +17,7 @@ import pytest
 
 from analysis.ingest.snapshot import corpus_load, corpus_manifest
 from analysis.phrases.formparts import coded_vocab, form_shard, surface_forms
+from analysis.phrases.index import code_sha, library_versions
 from analysis.phrases.shards import shard_coded_write
 from analysis.text.analyzer import Analyzer
 from analysis.text.tokens import tokens_build, tokens_level
@@ -43,7 +44,8 @@ def _both(frame: pl.DataFrame, manifest: dict, level: str, folder: Path) -> tupl
     coded_vocab([src]).write_parquet(folder / "vocab.parquet")
     lo, hi = int(frame["doc"].min()), int(frame["doc"].max()) + 1
     form_shard({"coded": str(src), "folder": str(out), "vocab": str(folder / "vocab.parquet"),
-                "manifest": manifest, "level": level, "lo": lo, "hi": hi})
+                "manifest": manifest, "level": level, "lo": lo, "hi": hi, "shard": "forms0",
+                "code_sha": code_sha(), "libraries": library_versions()})
     vocab = pl.read_parquet(out / "vocab.parquet")["form"]
     doc = np.repeat(np.arange(lo, hi), np.load(out / "doc_tokens.npy"))
     got = pl.DataFrame({"doc": doc.astype(np.uint32), "sent": np.load(out / "stream_sent.npy"),
@@ -94,3 +96,18 @@ def test_mfa_ar_forms_are_tokens_level(level, mfa_ar, store, tmp_path):
     frame = corpus_load(mfa_ar, store).select("doc", "text").collect()
     want = _check(frame, manifest, level, tmp_path)
     assert "بوتن" not in set(want["form"].to_list())
+
+
+def test_a_worker_with_other_libraries_makes_no_forms():
+    """A forms task checks its worker's code and library versions first (a Dask worker's
+    install may differ from the client's): its forms would otherwise be kept under the
+    client's key."""
+    from analysis.errors import FormulaeError
+
+    task = {"shard": "forms3", "level": "stem", "code_sha": code_sha(),
+            "libraries": library_versions() | {"nltk": "0.1"}}
+    with pytest.raises(FormulaeError, match=r"^the forms of shard 3 at level stem: this worker has other "
+                                            r"versions of the libraries .*\(nltk 0\.1 -> "):
+        form_shard(task)
+    with pytest.raises(FormulaeError, match="^the forms of shard 3 at level stem: this worker runs other formulae code"):
+        form_shard(task | {"code_sha": "0" * 16})

@@ -300,6 +300,17 @@ def test_errors(ungd, store, monkeypatch):
         shard_build(tasks[0] | {"sha": "0" * 64})
     with pytest.raises(FormulaeError, match="this worker runs other formulae code"):
         shard_build(tasks[0] | {"code_sha": "0" * 16})
+    # a worker (a Dask worker's own install) with another polars than the client's
+    client = tasks[0]["libraries"] | {"polars": "0.1"}
+    with pytest.raises(FormulaeError, match=rf"shard 0 of corpus .*other versions of the libraries .*"
+                                            rf"\(polars 0\.1 -> {re.escape(pl.__version__)};"):
+        shard_build(tasks[0] | {"libraries": client})
+    # the shards' keys hold the versions: an upgrade tokenises every shard again
+    monkeypatch.setattr("analysis.phrases.shards.library_versions", lambda: client)
+    again = shard_tasks(shard_plan(corpus_load(ungd, store), SMALL), ungd, store, corpus_manifest(ungd, store), "norm")
+    assert [t["sha"] for t in again] == [t["sha"] for t in tasks]
+    assert not {t["key"] for t in again} & {t["key"] for t in tasks}
+    monkeypatch.undo()
     with pytest.raises(FormulaeError, match="--jobs must be at least 1"):
         shards_run(tasks, jobs=0)
     monkeypatch.setattr("analysis.phrases.pool.SCHEDULER_TIMEOUT", "1s")
