@@ -36,23 +36,26 @@ app = typer.Typer()
 Sort = choices("Sort", PHRASE_SORTS)
 
 
-def with_index(corpus: str, level: Level | None, store: Path | None, call):
-    """Run ``call()``; if the index is missing or stale, build it (with progress) and retry."""
+def with_index(corpus: str, level: Level | None, store: Path | None, call, *, layered: bool = False):
+    """Run ``call()``; if the index is missing or stale, build it (with progress) and retry;
+    ``layered``: statements appended since the last build may be indexed as a layer
+    (``call`` reads :class:`~analysis.phrases.index.Layers`: ``query``, ``kwic``)."""
     try:
         return call()
     except IndexMissing:
-        index_build_shown(corpus, level, store)
+        index_build_shown(corpus, level, store, layered=layered)
         return call()
 
 
-def index_build_shown(corpus: str, level: Level | None, store: Path | None, **params):
+def index_build_shown(corpus: str, level: Level | None, store: Path | None, *, layered: bool = False, **params):
     from rich.console import Console
 
-    from ..phrases.build import index_build
+    from ..phrases.build import index_build, index_update
 
+    build = index_update if layered else index_build
     with Console(stderr=True).status(f"indexing {corpus}") as status:
-        return index_build(corpus, value(level), store,
-                           progress=lambda step: status.update(f"indexing {corpus}: {step}"), **params)
+        return build(corpus, value(level), store, progress=lambda step: status.update(f"indexing {corpus}: {step}"),
+                     **params)
 
 
 
@@ -63,6 +66,7 @@ def index_cmd(
     max_n: Annotated[int, typer.Option("--max-n", help="Longest n-gram counted in the n-gram table.")] = 8,
     min_statements: Annotated[int, typer.Option("--min-statements", "-k", help="Keep phrases found in at least K distinct statements.")] = 2,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if the index is up to date (every shard too).")] = False,
+    compact: Annotated[bool, typer.Option("--compact", help="Build statements appended since the last build into the index whole (its tables too), not as a layer over it.")] = False,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes tokenising the shards (default: all cores).", show_default=False)] = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Run the shards on this Dask scheduler, tcp://host:port (default: $FORMULAE_SCHEDULER); the store must be on a path every worker shares.", show_default=False)] = None,
     store: StoreOpt = None,
@@ -72,18 +76,30 @@ def index_cmd(
     """Build (or reuse) the phrase index of a corpus at one matching level, shard by shard.
 
     Only the shards whose statements changed since the last build are tokenised again
-    (the table says how many were reused).
+    (the table says how many were reused). Statements only appended since (at exact and
+    norm) are indexed as a layer over the stored index, which query and kwic read with it;
+    the other commands build the index whole first (--compact: now).
     Example: [bold]formulae index --corpus ungdc --level norm --jobs 2[/bold]
     """
     import polars as pl
 
-    from ..phrases.index import index_notes
+    from ..phrases.index import Layers, index_notes
     from ..store import read_json
 
-    ix = index_build_shown(corpus, level, store, max_n=max_n, min_statements=min_statements, force=force,
-                           jobs=jobs, scheduler=scheduler)
+    ix = index_build_shown(corpus, level, store, layered=not compact, max_n=max_n, min_statements=min_statements,
+                           force=force, jobs=jobs, scheduler=scheduler)
     m = ix.manifest
     notes_print(index_notes(m))
+    if isinstance(ix, Layers):
+        info = ix.info
+        emit(pl.DataFrame([{k: m.get(k) for k in ("corpus", "level", "statements", "tokens", "snapshot_sha256")}
+                           | {"layered": True, "folder": str(ix.folder)}]), fmt, output, title="phrase index")
+        notes_print([f"{'added' if ix.built else 'the index was up to date:'} statements {info['base_statements']}-"
+                     f"{info['statements'] - 1} ({info['statements'] - info['base_statements']:,} statements, "
+                     f"{info['tokens'] - info['base_tokens']:,} tokens) indexed as a layer over the index of "
+                     f"statements 0-{info['base_statements'] - 1}: query and kwic read both; the other commands "
+                     "build the index whole first (formulae index --compact: now)"])
+        return
     keys = ["corpus", "level", "statements", "tokens", "vocabulary", "ngrams", "maximal", "sentences_split",
             "shards", "shards_reused", "snapshot_sha256"]
     emit(pl.DataFrame([{k: m.get(k) for k in keys} | {"folder": str(ix.folder)}]), fmt, output, title="phrase index")
@@ -127,7 +143,7 @@ def query_cmd(
     result = with_index(corpus, level, store, lambda: query_phrase(
         corpus, phrase, level=value(level), by=None if all_time else (value(by) or "year"),
         source=sources(source), date_from=date_from, date_to=date_to, distinct=distinct,
-        where=where, store=store))
+        where=where, store=store), layered=True)
     notes_print(result.notes)
     if fmt is Format.parquet:
         emit(result.frame, fmt, output)
@@ -162,7 +178,7 @@ def kwic_cmd(
         n = 200
     result = with_index(corpus, level, store, lambda: query_kwic(
         corpus, phrase, level=value(level), width=width, source=sources(source), where=where,
-        date_from=date_from, date_to=date_to, distinct=distinct, limit=n, store=store))
+        date_from=date_from, date_to=date_to, distinct=distinct, limit=n, store=store), layered=True)
     notes_print(result.notes)
     if fmt is Format.table and output is None:
         from ..ingest.snapshot import corpus_manifest

@@ -25,15 +25,18 @@ from ..store import atomic_dir, read_json, scratch_dir, store_lock, write_json
 from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
+from .delta import appended, delta_build, delta_drop
 from .engine import phrases_scan, pos_sorted
 from .formparts import forms_sharded, surface_forms
 from .index import (
     ARRAYS,
+    Layers,
     PhraseIndex,
     index_dir,
     index_load,
     index_stale,
     index_stamp,
+    layers_load,
     resolve_level,
 )
 from .pool import scheduler_of, workers
@@ -61,7 +64,29 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
                 min_statements: int = 2, min_len: int = 2, force: bool = False,
                 progress=None, jobs: int | None = None, scheduler: str | None = None,
                 shard_chars: int | None = None) -> PhraseIndex:
-    """Build (or reuse) the phrase index of ``corpus`` at ``level``; return it loaded.
+    """Build (or reuse) the phrase index of ``corpus`` at ``level``, whole (:func:`_index_build`)."""
+    ix = _index_build(corpus, level, store, (max_n, min_statements, min_len), progress, force=force, jobs=jobs,
+                      scheduler=scheduler, shard_chars=shard_chars, append=False)
+    assert isinstance(ix, PhraseIndex)
+    return ix
+
+
+def index_update(corpus: str, level: str | None = None, store=None, *, max_n: int = 8,
+                 min_statements: int = 2, min_len: int = 2, force: bool = False,
+                 progress=None, jobs: int | None = None, scheduler: str | None = None,
+                 shard_chars: int | None = None) -> PhraseIndex | Layers:
+    """:func:`index_build`, or with statements appended to the corpus since, a layer of
+    them over the stored index (:func:`_index_build` with ``append``): ``formulae index``,
+    ``query`` and ``kwic``."""
+    return _index_build(corpus, level, store, (max_n, min_statements, min_len), progress, force=force, jobs=jobs,
+                        scheduler=scheduler, shard_chars=shard_chars, append=True)
+
+
+def _index_build(corpus: str, level: str | None, store, counts: tuple[int, int, int], progress, *, force: bool,
+                 jobs: int | None, scheduler: str | None, shard_chars: int | None,
+                 append: bool) -> PhraseIndex | Layers:
+    """Build (or reuse) the phrase index of ``corpus`` at ``level``; return it loaded
+    (``counts``: ``max_n``, ``min_statements``, ``min_len``).
 
     The index is reused while the snapshot hash, level, parameters and code are unchanged
     (``manifest.json`` records them); otherwise it is rebuilt atomically from its shards,
@@ -71,7 +96,14 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
     the same whatever ``jobs``, ``scheduler`` and ``shard_chars`` (default: the stored
     index's, so boundaries stay put, else ``SHARD_CHARS``). ``catalog.json`` lists the
     shards (statement range, content hash, key, tokens, reused).
+
+    ``append``: when the snapshot is the stored index's with statements appended and
+    nothing else changed (:func:`analysis.phrases.delta.appended`; ``exact`` and ``norm``
+    without aliases), index the added statements alone and return the two as
+    :class:`~analysis.phrases.index.Layers` (for ``query`` and ``kwic``); otherwise, and
+    without ``append``, the index is built whole (a delta is merged: compaction).
     """
+    max_n, min_statements, min_len = counts
     if min_statements < 2:
         raise FormulaeError(f"--min-statements must be at least 2, got {min_statements}")
     if not 1 <= max_n <= 64:
@@ -89,12 +121,40 @@ def index_build(corpus: str, level: str | None = None, store=None, *, max_n: int
     with store_lock(target.parent, kind if kind == "coded" else level):
         if not force and (target / "manifest.json").exists():
             if index_stale(read_json(target / "manifest.json"), manifest, level, params) is None:
+                delta_drop(corpus, level, store)  # one left from before the base was built again
                 return index_load(corpus, level, store)
+            if append and kind == level:
+                layers = _layered(corpus, level, store, manifest, params, say, (jobs, scheduler))
+                if layers is not None:
+                    return layers
         _index_write(corpus, level, store, manifest, params, say,
                      force=force, jobs=jobs, scheduler=scheduler, shard_chars=shard_chars)
+        delta_drop(corpus, level, store)
     ix = index_load(corpus, level, store)
     ix.built = True
     return ix
+
+
+def _layered(corpus: str, level: str, store, manifest: dict, params: dict, say, where: tuple) -> Layers | None:
+    """The layers of the stored index and the statements appended since (made now unless
+    they stand for the snapshot already), or None when the snapshot is not an append
+    (:func:`analysis.phrases.delta.appended`)."""
+    layers = layers_load(corpus, level, store)
+    if layers is not None and layers.info["params"] == params:
+        return layers
+    n_old, why = appended(corpus, level, store, manifest, params)
+    if n_old is None:
+        say(f"building the index whole: {why}")
+        return None
+    say(f"indexing the statements added since statement {n_old - 1} (a layer over the index)")
+    delta_build(corpus, level, store, manifest, n_old,
+                lambda root: index_build(corpus, level, root, **params, jobs=where[0], scheduler=where[1],
+                                         progress=say))
+    layers = layers_load(corpus, level, store)
+    if layers is None:  # pragma: no cover - delta_build wrote what layers_load checks
+        raise FormulaeError(f"the layer of corpus {corpus!r} at level {level!r} did not load after it was built")
+    layers.built = True
+    return layers
 
 
 def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, say, *,

@@ -97,6 +97,12 @@ def index_dir(corpus: str, level: str, store=None) -> Path:
     return corpus_dir(corpus, store) / "index" / level
 
 
+def delta_dir(corpus: str, level: str, store=None) -> Path:
+    """The folder of the statements appended since the index at ``level`` was built
+    (:mod:`analysis.phrases.delta`)."""
+    return corpus_dir(corpus, store) / "index" / f"{level}.delta"
+
+
 def resolve_level(level: str | None, language: str) -> str:
     """``level``, or the language's default level; an unknown level, or one the
     language lacks (``stem`` for Chinese), is an error naming the levels it has."""
@@ -313,6 +319,94 @@ class PhraseIndex:
         from .strings import phrase_strings  # polars: not on the query path
 
         return phrase_strings(self.array("ids"), vocab, frame["pos"].to_numpy(), frame["n"].to_numpy())
+
+
+LAYERS_VERSION = "1"  # layout of layers.json (analysis.phrases.delta)
+DOC_ARRAYS = ("doc_first", "doc_tokens", "doc_day", "doc_prec", "doc_source", "doc_dup")
+
+
+class Layers:
+    """A stored index (the base) and the index of the statements appended since (the
+    delta, :mod:`analysis.phrases.delta`), read as one index of the current snapshot by
+    the queries that read positions (``query``, ``kwic``): ``parts`` holds each index with
+    its first statement and first token in the whole; the statement arrays
+    (:data:`DOC_ARRAYS`) are the two concatenated, sources numbered in the union of both.
+    Positions are the whole's: a delta position is the base's tokens plus its own."""
+
+    built = False
+
+    def __init__(self, base: PhraseIndex, delta: PhraseIndex, info: dict, snapshot: dict, folder: Path):
+        self.corpus, self.level, self.snapshot, self.folder, self.info = base.corpus, base.level, snapshot, folder, info
+        self.parts = [(base, 0, 0), (delta, int(info["base_statements"]), int(info["base_tokens"]))]
+        self.sources = list(info["sources"])
+        self.manifest = base.manifest | {k: info[k] for k in ("snapshot_sha256", "statements", "tokens", "sources")} | {
+            "vocabulary": None, "ngrams": None, "maximal": None, "layered": True}
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def array(self, name: str) -> np.ndarray:
+        if name not in DOC_ARRAYS:
+            raise FormulaeError(f"{name!r} is not read across the layers of an index (statement arrays only)")
+        if name not in self._arrays:
+            parts = []
+            for ix, _, t0 in self.parts:
+                a = np.asarray(ix.array(name))
+                if name == "doc_first":
+                    a = a + np.int64(t0)
+                elif name == "doc_source":  # the part's source numbers into the union's (-1 stays -1)
+                    code = np.array([self.sources.index(s) for s in ix.sources] + [-1], np.int32)
+                    a = code[a]
+                parts.append(a)
+            self._arrays[name] = np.concatenate(parts)
+        return self._arrays[name]
+
+    def doc_of(self, positions: np.ndarray) -> np.ndarray:
+        """Statement (doc) of each position of the whole."""
+        return np.searchsorted(self.array("doc_first"), positions, side="right") - 1
+
+    def at(self, name: str, positions: np.ndarray) -> np.ndarray:
+        """The token array ``name`` (``start``, ``end``) at positions of the whole."""
+        out = np.empty(len(positions), np.int64)
+        for k, (ix, _, t0) in enumerate(self.parts):
+            t1 = self.parts[k + 1][2] if k + 1 < len(self.parts) else np.iinfo(np.int64).max
+            inside = (positions >= t0) & (positions < t1)
+            out[inside] = np.asarray(ix.array(name))[positions[inside] - t0]
+        return out
+
+
+def layers_load(corpus: str, level: str | None = None, store=None) -> Layers | None:
+    """The layers of ``corpus`` at ``level`` when they stand for its current snapshot:
+    the delta's record names this snapshot, the base is the one it was made over and
+    fresh but for the appended statements (:func:`index_stale`), and the delta index is
+    fresh; else None."""
+    snapshot = snapshot_manifest(corpus, store)
+    level = resolve_level(level, snapshot.get("language", "en"))
+    root, target = delta_dir(corpus, level, store), index_dir(corpus, level, store)
+    if not (root / "layers.json").exists() or not (target / "manifest.json").exists():
+        return None
+    info, base = read_json(root / "layers.json"), read_json(target / "manifest.json")
+    if (info.get("version") != LAYERS_VERSION or info.get("snapshot_sha256") != snapshot["snapshot_sha256"]
+            or info.get("base_snapshot_sha256") != base.get("snapshot_sha256") or info.get("params") != base.get("params")
+            or index_stale(base | {"snapshot_sha256": snapshot["snapshot_sha256"]}, snapshot, level) is not None):
+        return None
+    try:
+        delta = index_load(corpus, level, root)
+    except IndexMissing:
+        return None
+    return Layers(PhraseIndex(corpus=corpus, level=level, folder=target, manifest=base, snapshot=snapshot),
+                  delta, info, snapshot, root)
+
+
+def index_open(corpus: str, level: str | None = None, store=None) -> PhraseIndex | Layers:
+    """The index of ``corpus`` at ``level`` for a reader of positions (``query``, ``kwic``):
+    the stored index when fresh, else its layers (:func:`layers_load`) when they stand
+    for the snapshot, else :class:`~analysis.errors.IndexMissing` (:func:`index_load`)."""
+    try:
+        return index_load(corpus, level, store)
+    except IndexMissing:
+        layers = layers_load(corpus, level, store)
+        if layers is None:
+            raise
+        return layers
 
 
 class WordCounts:

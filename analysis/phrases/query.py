@@ -28,7 +28,7 @@ from ..ingest.where import sources_check
 from ..result import Result
 from ..text.pattern import is_pattern, pattern_sequences
 from ..vocab import PERIOD_STEP, PERIODS, PHRASE_SORTS, PRECISIONS, check, precision_rank
-from .index import PhraseIndex, index_load, index_notes
+from .index import Layers, PhraseIndex, index_load, index_notes, index_open
 
 _NULL_DAY = np.iinfo(np.int32).min
 QUERY_COLUMNS = ("period", "source", "statements", "occurrences", "tokens", "statements_total", "per_10k")
@@ -50,7 +50,7 @@ def _day(value: str | None, name: str, end: bool) -> int | None:
     return int(d.astype("datetime64[D]").astype(np.int64))
 
 
-def _doc_filter(ix: PhraseIndex, source, date_from, date_to, distinct, where=None, store=None) -> tuple[np.ndarray, list[str]]:
+def _doc_filter(ix: PhraseIndex | Layers, source, date_from, date_to, distinct, where=None, store=None) -> tuple[np.ndarray, list[str]]:
     """Boolean mask of kept statements and notes on what was left out."""
     sources = ix.sources
     src = np.asarray(ix.array("doc_source"))
@@ -87,23 +87,35 @@ def _doc_filter(ix: PhraseIndex, source, date_from, date_to, distinct, where=Non
     return keep, notes
 
 
-def phrase_positions(ix: PhraseIndex, phrase: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def phrase_positions(ix: PhraseIndex | Layers, phrase: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """First and last token positions of every match of ``phrase`` (a literal phrase or a
     pattern of :mod:`analysis.text.pattern`), sorted by start; and notes.
 
     A pattern matches where any of its sequences does (the union of its literal wordings);
     at one start position the longest match is kept. Syntax the grammar cannot read is a
-    :class:`FormulaeError` naming it, never dropped."""
-    notes: list[str] = []
+    :class:`FormulaeError` naming it, never dropped. Over :class:`Layers`, each part's
+    matches, at the whole's positions (no match spans two parts: a sentence never spans
+    two statements)."""
+    parts = ix.parts if isinstance(ix, Layers) else [(ix, 0, 0)]
+    found = [_positions(part, phrase) for part, _, _ in parts]
+    s = np.concatenate([f[0] + t0 for f, (_, _, t0) in zip(found, parts, strict=True)])
+    e = np.concatenate([f[1] + t0 for f, (_, _, t0) in zip(found, parts, strict=True)])
+    if found[0][3] is not None:  # a pattern: its wordings, the matches of all parts
+        return s, e, [f"pattern: {found[0][3]} wordings, {len(s)} matches"]
+    missing = all(f[2] for f in found)  # a word none of the parts has
+    return s, e, ["a word of the phrase never occurs in the corpus at this level"] if missing else []
+
+
+def _positions(ix: PhraseIndex, phrase: str) -> tuple[np.ndarray, np.ndarray, bool, int | None]:
+    """:func:`phrase_positions` in one index: starts, ends, whether a word of a literal
+    phrase is not in it, and a pattern's number of wordings (None: a literal phrase)."""
     empty = np.zeros(0, np.int64)
     if not is_pattern(phrase):
         ids, forms = ix.phrase_ids(phrase)
         if ids is None:
-            if forms:
-                notes.append("a word of the phrase never occurs in the corpus at this level")
-            return empty, empty, notes
+            return empty, empty, bool(forms), None
         pos = ix.find_ids(ids)
-        return pos, pos + len(ids) - 1, notes
+        return pos, pos + len(ids) - 1, False, None
     try:
         seqs = pattern_sequences(phrase, ix.forms_of)
     except ValueError as exc:
@@ -119,8 +131,7 @@ def phrase_positions(ix: PhraseIndex, phrase: str) -> tuple[np.ndarray, np.ndarr
     s, e = s[order], e[order]
     first = np.ones(len(s), bool)
     first[1:] = s[1:] != s[:-1]
-    notes.append(f"pattern: {len(seqs)} wordings, {int(first.sum())} matches")
-    return s[first], e[first], notes
+    return s[first], e[first], False, len(seqs)
 
 
 def _sequence_positions(ix: PhraseIndex, seq: tuple[str | None, ...]) -> np.ndarray | None:
@@ -154,7 +165,7 @@ def query_phrase(corpus: str, phrase: str, *, level: str | None = None, by: str 
         check("--by", by, PERIODS)
     if not phrase.strip():
         raise FormulaeError("the phrase is empty")
-    ix = index_load(corpus, level, store)
+    ix = index_open(corpus, level, store)
     pos, _, found = phrase_positions(ix, phrase)
     keep, notes = _doc_filter(ix, source, date_from, date_to, distinct, where, store)
     notes = found + notes
@@ -242,7 +253,7 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
         raise FormulaeError(f"--width must be positive, got {width}")
     if limit is not None and limit < 0:
         raise FormulaeError(f"--limit must be 0 or more, got {limit}")
-    ix = index_load(corpus, level, store)
+    ix = index_open(corpus, level, store)
     params = {"corpus": corpus, "phrase": phrase, "level": ix.level, "width": width, "source": source,
               "from": date_from, "to": date_to, "distinct": distinct, "limit": limit, "where": where,
               "snapshot_sha256": ix.snapshot.get("snapshot_sha256")}
@@ -258,8 +269,8 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
     pos, last, docs = pos[sel], last[sel], docs[sel]
     hits = pl.DataFrame({
         "doc": docs.astype(np.uint32),
-        "start": np.asarray(ix.array("start"))[pos].astype(np.uint32),
-        "end": np.asarray(ix.array("end"))[last].astype(np.uint32),
+        "start": _token_at(ix, "start", pos).astype(np.uint32),
+        "end": _token_at(ix, "end", last).astype(np.uint32),
     })
     if hits.height == 0:
         return Result(pl.DataFrame(schema=schema), params, notes)
@@ -276,6 +287,11 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
         notes.append(f"showing {limit} of {out.height} lines (--limit)")
         out = out.head(limit)
     return Result(out, params, notes)
+
+
+def _token_at(ix: PhraseIndex | Layers, name: str, positions: np.ndarray) -> np.ndarray:
+    """The token array ``name`` (``start``, ``end``: code points in the statement) at ``positions``."""
+    return ix.at(name, positions) if isinstance(ix, Layers) else np.asarray(ix.array(name))[positions]
 
 
 # --- the recurring-phrase table ---------------------------------------------------
