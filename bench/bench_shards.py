@@ -264,7 +264,8 @@ def run(work: Path, args) -> None:
         layers.append({"seconds": float(out[0]), "kind": out[1], "tokens": float(out[2]), "main_mb": float(out[3])})
         same = queries_hash(store) == whole_hash
         print(f"{f'layered: + 2024 session (run {i + 1})':<31} {layers[-1]['seconds']:>7.2f} s  main "
-              f"{layers[-1]['main_mb']:>6,.0f} MB   {layers[-1]['tokens']:,.0f} tokens ({layers[-1]['kind']})   "
+              f"{layers[-1]['main_mb']:>6,.0f} MB (the ingest's in that process too)   "
+              f"{layers[-1]['tokens']:,.0f} tokens ({layers[-1]['kind']})   "
               f"{layers[-1]['seconds'] / full_s:.3f} of the median full build; query and kwic results "
               f"{'IDENTICAL' if same else 'DIFFERENT'} to the full build's", flush=True)
         if query_layered is None:

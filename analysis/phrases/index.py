@@ -340,7 +340,8 @@ class Layers:
         self.parts = [(base, 0, 0), (delta, int(info["base_statements"]), int(info["base_tokens"]))]
         self.sources = list(info["sources"])
         self.manifest = base.manifest | {k: info[k] for k in ("snapshot_sha256", "statements", "tokens", "sources")} | {
-            "vocabulary": None, "ngrams": None, "maximal": None, "layered": True}
+            "vocabulary": None, "ngrams": None, "maximal": None, "layered": True,
+            "sentences_split": sum(int(ix.manifest.get("sentences_split") or 0) for ix in (base, delta))}
         self._arrays: dict[str, np.ndarray] = {}
 
     def array(self, name: str) -> np.ndarray:
