@@ -76,9 +76,9 @@ def index_cmd(
     """Build (or reuse) the phrase index of a corpus at one matching level, shard by shard.
 
     Only the shards whose statements changed since the last build are tokenised again
-    (the table says how many were reused). Statements only appended since (at exact and
-    norm) are indexed as a layer over the stored index, which query and kwic read with it;
-    the other commands build the index whole first (--compact: now).
+    (the table says how many were reused). Statements only appended since are indexed as
+    a layer over the stored index, which query and kwic read with it (not for Arabic at
+    clitic, stem or lemma); the other commands build the index whole first (--compact: now).
     Example: [bold]formulae index --corpus ungdc --level norm --jobs 2[/bold]
     """
     import polars as pl

@@ -25,13 +25,14 @@ from ..store import atomic_dir, read_json, scratch_dir, store_lock, write_json
 from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
-from .delta import appended, delta_build, delta_drop
+from .delta import appended, count_free, delta_build, delta_drop
 from .engine import phrases_scan, pos_sorted
 from .formparts import forms_sharded, surface_forms
 from .index import (
     ARRAYS,
     Layers,
     PhraseIndex,
+    delta_dir,
     index_dir,
     index_load,
     index_stale,
@@ -98,8 +99,9 @@ def _index_build(corpus: str, level: str | None, store, counts: tuple[int, int, 
     shards (statement range, content hash, key, tokens, reused).
 
     ``append``: when the snapshot is the stored index's with statements appended and
-    nothing else changed (:func:`analysis.phrases.delta.appended`; ``exact`` and ``norm``
-    without aliases), index the added statements alone and return the two as
+    nothing else changed (:func:`analysis.phrases.delta.appended`) and the level's forms
+    read no corpus count (:func:`analysis.phrases.delta.count_free`), index the added
+    statements alone and return the two as
     :class:`~analysis.phrases.index.Layers` (for ``query`` and ``kwic``); otherwise, and
     without ``append``, the index is built whole (a delta is merged: compaction).
     """
@@ -123,7 +125,7 @@ def _index_build(corpus: str, level: str | None, store, counts: tuple[int, int, 
             if index_stale(read_json(target / "manifest.json"), manifest, level, params) is None:
                 delta_drop(corpus, level, store)  # one left from before the base was built again
                 return index_load(corpus, level, store)
-            if append and kind == level:
+            if append and count_free(target, level, manifest):
                 layers = _layered(corpus, level, store, manifest, params, say, (jobs, scheduler))
                 if layers is not None:
                     return layers
@@ -150,6 +152,10 @@ def _layered(corpus: str, level: str, store, manifest: dict, params: dict, say, 
     delta_build(corpus, level, store, manifest, n_old,
                 lambda root: index_build(corpus, level, root, **params, jobs=where[0], scheduler=where[1],
                                          progress=say))
+    if not count_free(index_dir(corpus, level, delta_dir(corpus, level, store)), level, manifest):
+        say("building the index whole: an added word has Arabic letters only (its clitic split reads the counts)")
+        delta_drop(corpus, level, store)
+        return None
     layers = layers_load(corpus, level, store)
     if layers is None:  # pragma: no cover - delta_build wrote what layers_load checks
         raise FormulaeError(f"the layer of corpus {corpus!r} at level {level!r} did not load after it was built")

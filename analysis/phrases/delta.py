@@ -1,7 +1,7 @@
 """Statements appended to an indexed corpus, indexed as a layer of their own.
 
 When a corpus is re-ingested with statements added at its end and nothing else changed,
-``formulae index`` (:func:`analysis.phrases.build.index_build` with ``append``) leaves the
+``formulae index`` (:func:`analysis.phrases.build.index_update`) leaves the
 stored index (the *base*) as it is and indexes the added statements alone, as a corpus of
 their own (the *delta*), under ``<store>/<corpus>/index/<level>.delta/``:
 
@@ -14,23 +14,25 @@ their own (the *delta*), under ``<store>/<corpus>/index/<level>.delta/``:
 The queries that read positions (``query``, ``kwic``) read the two together
 (:func:`analysis.phrases.index.index_open`): their results equal a full build's, since a
 sentence never spans two statements, so no match crosses from the base into the delta,
-and at ``exact`` and ``norm`` (without an alias table) a statement's forms do not depend
-on the rest of the corpus. The corpus-wide tables (n-grams, maximal phrases, with their
+and a statement's forms do not depend on the rest of the corpus (:func:`count_free`: at
+``exact`` and ``norm``; at the analyzer's levels where no word has Arabic letters only). The corpus-wide tables (n-grams, maximal phrases, with their
 DP and association measures over the whole corpus) are not layered: every other reader
 finds the index stale and builds it whole first (*compaction*, the incremental build of
-the shards). The analyzer's levels are never layered: their clitic splits read the
-corpus's word counts, which the added statements change.
+the shards). An Arabic corpus at the analyzer's levels is not layered: its clitic splits
+read the corpus's word counts, which the added statements change.
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
+from pathlib import Path
 
 import polars as pl
 
 from ..ingest.snapshot import corpus_load
 from ..store import atomic_dir, corpus_dir, read_json, write_json
+from ..text.analyzer import ARABIC_LETTERS
 from .index import LAYERS_VERSION, delta_dir, index_dir, index_stale
 from .shards import ROW_HASH, shard_sha
 
@@ -69,6 +71,21 @@ def appended(corpus: str, level: str, store, manifest: dict, params: dict) -> tu
     if added > DELTA_SHARE * max(before, 1):
         return None, f"the added text is more than {DELTA_SHARE:.0%} of the indexed text"
     return n_old, ""
+
+
+def count_free(folder: Path, level: str, manifest: dict) -> bool:
+    """Whether the forms of the index in ``folder`` at ``level`` read no corpus count, so
+    that a layer's forms are the whole corpus's: ``exact`` and ``norm`` (aliases are a
+    table); an analyzer level without an alias table whose words hold none the clitic
+    splitter looks at (:meth:`analysis.text.analyzer.Analyzer.split`: Arabic letters only;
+    an English, Russian or Chinese corpus's stems and lemmas)."""
+    if level in ("exact", "norm"):
+        return True
+    words = folder / "words.parquet"
+    if manifest.get("aliases") or not words.exists():
+        return False
+    arabic = pl.scan_parquet(words).filter(pl.col("norm").str.contains(f"^{ARABIC_LETTERS}+$"))
+    return arabic.select(pl.len()).collect().item() == 0
 
 
 def delta_build(corpus: str, level: str, store, manifest: dict, n_old: int, build) -> dict:

@@ -6,9 +6,12 @@
 snapshot hash, level, parameters, analyzer fingerprint, code hash and the versions of the
 libraries that decide its forms (:func:`library_versions`) it was made from.
 
-Every reader opens an index through :func:`index_open`, which checks it against the
-snapshot (:func:`index_fresh`): a missing or stale index raises
-:class:`~analysis.errors.IndexMissing` (the CLI then builds it and asks again).
+Every reader opens an index through :func:`index_load`, which checks it against the
+snapshot (:func:`index_stale`): a missing or stale index raises
+:class:`~analysis.errors.IndexMissing` (the CLI then builds it and asks again). The
+readers of positions (``query``, ``kwic``) open it through :func:`index_open`, which
+also takes the stored index and a layer of statements appended since
+(:class:`Layers`, :mod:`analysis.phrases.delta`) as the current snapshot's.
 :class:`PhraseIndex` needs numpy and json only until a table is asked for, so the
 query command starts without polars.
 """

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from analysis.cli import app
 from analysis.errors import IndexMissing
+from analysis.ingest.snapshot import corpus_ingest
 from analysis.phrases import delta as delta_mod
 from analysis.phrases.build import index_build, index_update
 from analysis.phrases.index import (
@@ -188,15 +189,19 @@ def _edit(field: str, value):
     (dict(edit=_edit("text", lambda t: t.replace("peace", "PEACE", 1))), "statements .* changed"),
     (dict(edit=_edit("country_iso3", lambda s: "XXX")), "statements .* changed|source, date or duplicate mark changed"),
     (dict(share=0.001), "the added text is more than 0% of the indexed text"),
-    (dict(level="stem"), None),
+    (dict(level="stem", edit=lambda r: r | {"text": r["text"] + " والسلام"} if r["year"] == 2024 else r),
+     "an added word has Arabic letters only .*"),
+    (dict(level="stem", base=True, edit=lambda r: r | {"text": r["text"] + " والسلام"}), None),
 ])
 def test_anything_but_a_small_append_builds_whole(tmp_path, project_root, monkeypatch, change, why):
     """An edited statement (its text; its source), an addition larger than the layer's
-    share, or an analyzer's level (its clitic splits read the whole corpus's counts): the
-    index is built whole, as before, and a stale layer is not read."""
+    share, or an analyzer's level where a word has Arabic letters only (its clitic split
+    reads the whole corpus's counts: in the added statements, or already in the index):
+    the index is built whole, as before, and no layer is left."""
     store = tmp_path / "s"
     level = change.get("level", "norm")
-    ingest_copy(project_root, store, tmp_path / "in", NAME, keep=before(2024, SINCE))
+    first = change.get("edit") if change.get("base") else None  # the base has the Arabic word too
+    ingest_copy(project_root, store, tmp_path / "in", NAME, keep=before(2024, SINCE), edit=first)
     index_update(NAME, level, store, jobs=1)
     if "share" in change:
         monkeypatch.setattr(delta_mod, "DELTA_SHARE", change["share"])
@@ -218,3 +223,35 @@ def test_a_layer_of_another_snapshot_is_not_read(tmp_path, project_root):
     ingest_copy(project_root, store, tmp_path / "in", NAME, keep=before(2025, SINCE), edit=_edit("text", lambda t: t + " Amen."))
     with pytest.raises(IndexMissing, match="stale"):
         index_open(NAME, "norm", store)
+
+
+@pytest.mark.parametrize("level, aliases", [("norm", True), ("stem", False)])
+def test_an_alias_table_and_stems_are_layers_too(tmp_path, project_root, level, aliases):
+    """At ``norm`` with an alias table, and at ``stem`` in English, a word's form reads no
+    corpus count: the added statements are a layer, and query and kwic over it equal a
+    whole build's (a name and its alias variants; stems of the query's words)."""
+    def declare(store: Path, keep) -> None:
+        ingest_copy(project_root, store, store / "in", NAME, keep=keep)
+        if aliases:
+            table = store / "aliases.yml"
+            table.write_text("aliases:\n  russia: [ussr, soviet]\n  america: [usa]\n", encoding="utf-8")
+            decl = store / "in" / f"{NAME}.yml"
+            decl.write_text(decl.read_text(encoding="utf-8") + f"aliases: {table}\n", encoding="utf-8")
+            corpus_ingest(decl, store=store)
+
+    store, whole = tmp_path / "s", tmp_path / "w"
+    declare(store, before(2024, SINCE))
+    index_update(NAME, level, store, jobs=1)
+    declare(store, before(2025, SINCE))
+    layers = index_update(NAME, level, store, jobs=1)
+    assert isinstance(layers, Layers) and layers.info["statements"] == 146
+    declare(whole, before(2025, SINCE))
+    index_build(NAME, level, whole, jobs=1)
+    for phrase in ("russia", "the soviet union", "territorial integrities", "climate changes", "the * of",
+                   "(peace|war) and security"):
+        _same(query_phrase(NAME, phrase, level=level, store=store, by="year"),
+              query_phrase(NAME, phrase, level=level, store=whole, by="year"))
+        _same(query_kwic(NAME, phrase, level=level, store=store), query_kwic(NAME, phrase, level=level, store=whole))
+    if aliases:  # the table is in use: "soviet" is counted as russia
+        hits = query_phrase(NAME, "soviet", level=level, store=store, by=None).frame["occurrences"].sum()
+        assert hits == query_phrase(NAME, "russia", level=level, store=store, by=None).frame["occurrences"].sum() > 0
