@@ -45,7 +45,7 @@ ARRAYS = ("ids", "start", "end", "sent_starts", "sa")
 # stored indexes.
 CODE = (
     "phrases/suffix.py", "phrases/engine.py", "phrases/build.py", "phrases/shards.py", "phrases/streams.py",
-    "phrases/formparts.py",
+    "phrases/formparts.py", "phrases/delta.py",
     "phrases/tables.py", "phrases/groups.py", "text/tokens.py", "text/coded.py",
     "text/grammar.py", "text/scanner.py", "text/data/chars.npz", "text/normalise.py",
     "text/analyzer.py",
