@@ -32,7 +32,7 @@ import polars as pl
 
 from ..ingest.snapshot import corpus_load
 from ..store import atomic_dir, corpus_dir, read_json, write_json
-from ..text.analyzer import ARABIC_LETTERS
+from ..text.analyzer import ARABIC_WORD
 from .index import LAYERS_VERSION, delta_dir, index_dir, index_stale
 from .shards import ROW_HASH, shard_sha
 
@@ -54,6 +54,8 @@ def appended(corpus: str, level: str, store, manifest: dict, params: dict) -> tu
     if why is not None:
         return None, why
     n_old = int(base["statements"])
+    if int(manifest.get("rows", n_old + 1)) <= n_old:  # (before reading every statement's text)
+        return None, "no statement added"
     rows = (corpus_load(corpus, store)
             .select(*META, ROW_HASH.alias("_hash"), pl.col("text").str.len_chars().fill_null(0).alias("_chars"))
             .collect().sort("doc"))
@@ -84,7 +86,7 @@ def count_free(folder: Path, level: str, manifest: dict) -> bool:
     words = folder / "words.parquet"
     if manifest.get("aliases") or not words.exists():
         return False
-    arabic = pl.scan_parquet(words).filter(pl.col("norm").str.contains(f"^{ARABIC_LETTERS}+$"))
+    arabic = pl.scan_parquet(words).filter(pl.col("norm").str.contains(ARABIC_WORD))
     return arabic.select(pl.len()).collect().item() == 0
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from ..store import atomic_dir, corpus_dir, read_json, scratch_dir, write_json
-from ..text.analyzer import ARABIC_LETTERS, ARTICLE, SPLITTABLE, Analyzer
+from ..text.analyzer import ARABIC_WORD, ARTICLE, SPLITTABLE, Analyzer
 from . import suffix
 from .engine import forms_encode
 from .pool import run_tasks, worker_check, workers
@@ -110,7 +110,7 @@ def split_counts_sha(vocab: pl.DataFrame, analyzer: Analyzer, level: str) -> str
     names = sorted(set(analyzer.aliases.values()))
     near = set(names) | {ARTICLE + v for v in names} | {v[len(ARTICLE):] for v in names if v.startswith(ARTICLE)}
     keys = vocab.select(pl.col("norm").replace_strict(analyzer.aliases, default=pl.col("norm")).alias("k"), "len")
-    read = (keys.filter(pl.col("k").str.contains(f"^{ARABIC_LETTERS}+$") | pl.col("k").is_in(sorted(near)))
+    read = (keys.filter(pl.col("k").str.contains(ARABIC_WORD) | pl.col("k").is_in(sorted(near)))
             .group_by("k").agg(pl.col("len").sum()).sort("k"))
     digest = hashlib.sha256()
     for k, n in read.iter_rows():
@@ -208,7 +208,6 @@ def form_shard(task: dict) -> dict:
     hash), when only the stamp's ``splits`` is brought up to date."""
     worker_check(task, f"the forms of shard {task['shard'][len('forms'):]} at level {task['level']}")
     lo, hi, src = task["lo"], task["hi"], Path(task["coded"])
-    col = {name: np.load(src / f"coded_{name}.npy") for name in ("doc", "sent", "start", "end", "code")}
     parts = pl.read_parquet(src / "parts.parquet")
     analyzer = _analyzer(task["vocab"], task["manifest"])
     forms, k, cut, a, b = level_pieces(analyzer, parts["form"].to_list(), parts["surface"].to_list(), task["level"])
@@ -217,6 +216,7 @@ def form_shard(task: dict) -> dict:
     if kept is not None and kept.get("pieces") == made:  # other counts, the same splits: the kept forms hold
         write_json(Path(task["folder"]) / "shard.json", kept | {"splits": task.get("splits")})
         return {"tokens": kept["tokens"], "kept": True}
+    col = {name: np.load(src / f"coded_{name}.npy") for name in ("doc", "sent", "start", "end", "code")}
     first = np.cumsum(k) - k
     vocab, form_ids = forms_encode(pl.Series("form", forms, pl.String))
     code = col.pop("code")

@@ -4,7 +4,7 @@
 ``vocab``, ``docs``, ``words``), memory-mapped numpy arrays (``ids``, ``sa``, ``start``,
 ``end``, ``sent_starts``, ``doc_*``, ``surf_*``) and ``manifest.json`` recording the
 snapshot hash, level, parameters, analyzer fingerprint, code hash and the versions of the
-libraries that decide its forms (:func:`library_versions`) it was made from.
+libraries that decide its forms (:func:`analysis.text.versions.library_versions`) it was made from.
 
 Every reader opens an index through :func:`index_load`, which checks it against the
 snapshot (:func:`index_stale`): a missing or stale index raises
@@ -30,6 +30,7 @@ import numpy as np
 
 from ..errors import FormulaeError, IndexMissing
 from ..store import PARTED, corpus_dir, file_sha256, read_json, table_files
+from ..text.versions import libraries_changed, library_versions
 from ..vocab import LEVELS, check, check_level, default_level
 from . import suffix
 
@@ -48,40 +49,8 @@ CODE = (
     "phrases/formparts.py", "phrases/delta.py",
     "phrases/tables.py", "phrases/groups.py", "text/tokens.py", "text/coded.py",
     "text/grammar.py", "text/scanner.py", "text/data/chars.npz", "text/normalise.py",
-    "text/analyzer.py",
+    "text/analyzer.py", "text/versions.py",
 )
-
-
-# The installed libraries whose versions decide the forms: polars (its Unicode lowercasing
-# and normalisation), nltk (stemmers), pymorphy3 and its dictionary (lemmas), stopwordsiso
-# (the Arabic lexicon of clitic splits); beside them Python's Unicode tables.
-LIBRARIES = ("polars", "nltk", "pymorphy3", "pymorphy3-dicts-ru", "stopwordsiso")
-
-
-@functools.cache  # installed packages do not change under a running process
-def library_versions() -> dict[str, str]:
-    """``{library: version}`` of :data:`LIBRARIES` (``-`` where one is not installed) and
-    ``unicode``: Python's Unicode database. Read from package metadata, so the query path
-    imports none of them (1-3 ms)."""
-    import unicodedata
-    from importlib.metadata import PackageNotFoundError, version
-
-    def have(name: str) -> str:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return "-"
-
-    return {name: have(name) for name in LIBRARIES} | {"unicode": unicodedata.unidata_version}
-
-
-def libraries_changed(old: dict | None, new: dict) -> str:
-    """What differs between two :func:`library_versions` records, for a message:
-    ``nltk 3.9.1 -> 3.10.4, polars 2.0.0 -> 2.1.0`` (``none recorded``: an older stamp)."""
-    if not old:
-        return "none recorded"
-    return ", ".join(f"{k} {old.get(k, '-')} -> {new.get(k, '-')}"
-                     for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k))
 
 
 @functools.cache  # the source files do not change while a process runs
@@ -338,8 +307,9 @@ class Layers:
 
     built = False
 
-    def __init__(self, base: PhraseIndex, delta: PhraseIndex, info: dict, snapshot: dict, folder: Path):
-        self.corpus, self.level, self.snapshot, self.folder, self.info = base.corpus, base.level, snapshot, folder, info
+    def __init__(self, base: PhraseIndex, delta: PhraseIndex, info: dict, folder: Path):
+        self.corpus, self.level, self.snapshot, self.folder, self.info = (base.corpus, base.level, base.snapshot,
+                                                                          folder, info)
         self.parts = [(base, 0, 0), (delta, int(info["base_statements"]), int(info["base_tokens"]))]
         self.sources = list(info["sources"])
         self.manifest = base.manifest | {k: info[k] for k in ("snapshot_sha256", "statements", "tokens", "sources")} | {
@@ -397,7 +367,7 @@ def layers_load(corpus: str, level: str | None = None, store=None) -> Layers | N
     except IndexMissing:
         return None
     return Layers(PhraseIndex(corpus=corpus, level=level, folder=target, manifest=base, snapshot=snapshot),
-                  delta, info, snapshot, root)
+                  delta, info, root)
 
 
 def index_open(corpus: str, level: str | None = None, store=None) -> PhraseIndex | Layers:

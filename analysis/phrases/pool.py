@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 from ..errors import FormulaeError
-from .index import code_sha, libraries_changed, library_versions
+from ..text.versions import libraries_changed, library_versions
+from .index import code_sha
 
 SCHEDULER_TIMEOUT = "20s"  # to connect to a Dask scheduler
 ENV_SCHEDULER = "FORMULAE_SCHEDULER"  # the scheduler when none is given

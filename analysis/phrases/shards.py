@@ -19,7 +19,7 @@ process or on a Dask cluster (:func:`shards_run`), into ``<store>/<corpus>/shard
 
 ``key`` hashes the shard's content (every statement's id, language and text), the
 tokenising parameters, the versions of the libraries that decide forms
-(:func:`analysis.phrases.index.library_versions`) and the code (:func:`analysis.phrases.index.code_sha`), so a shard
+(:func:`analysis.text.versions.library_versions`) and the code (:func:`analysis.phrases.index.code_sha`), so a shard
 whose statements did not change is reused as it is: re-ingesting a corpus with
 statements added or changed re-tokenises only the shards they fall in.
 
@@ -63,9 +63,10 @@ from ..store import (
     write_json,
 )
 from ..text.coded import forms_coded
+from ..text.versions import library_versions
 from . import suffix
 from .engine import Encoded, doc_weights, forms_encode, piece_scan, sentence_starts
-from .index import code_sha, library_versions
+from .index import code_sha
 from .pool import (
     jobs_count,
     largest,

@@ -41,7 +41,6 @@ import json
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,7 @@ from ..vocab import LANGUAGES, check, check_level
 from ..vocab import STEMMERS as LANGUAGE_STEMMERS
 from .normalise import normalise
 from .tokens import tokens_build, tokens_level
+from .versions import library_versions
 
 CONJUNCTIONS = ("و", "ف")
 PREPOSITIONS = ("ب", "ك", "ل")
@@ -65,8 +65,8 @@ _RATIO = 0.25
 _RATIO_KAF = 2.0
 _SUFFIXES = ("هما", "كما", "هم", "هن", "كم", "كن", "نا", "ها", "ه", "ك", "ي")
 ARABIC_LETTERS = "[\u0621-\u064a\u0671-\u06d3]"  # the letters of the words the clitic splitter reads
-_ARABIC = re.compile(f"^{ARABIC_LETTERS}+$")
-_LIBRARIES = ("nltk", "pymorphy3", "pymorphy3-dicts-ru")  # whose versions decide stems and lemmas
+ARABIC_WORD = f"^{ARABIC_LETTERS}+$"  # a word of those letters only: the only words whose splits read counts
+_ARABIC = re.compile(ARABIC_WORD)
 SPLITTABLE = f"^[وفبكل]{ARABIC_LETTERS}{{2,}}$"  # the norms that can split: 3+ letters, a proclitic first
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[a-z\u00e0-\u024f]")
@@ -297,10 +297,10 @@ class Analyzer:
         return cls(language, counts, aliases=aliases, line_breaks=line_breaks)
 
     def fingerprint(self) -> str:
-        """Hash of what decides the forms, the stemmers' versions too (not the vocabulary)."""
+        """Hash of what decides the forms, the libraries' versions too (not the vocabulary)."""
         blob = json.dumps(
             {
-                "libraries": {name: version(name) for name in _LIBRARIES},
+                "libraries": library_versions(),
                 "language": self.language,
                 "aliases": self.aliases,
                 "user_lexicon": sorted(self.user_lexicon),

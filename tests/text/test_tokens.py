@@ -437,7 +437,14 @@ def test_fingerprint_holds_the_stemmer_libraries(monkeypatch) -> None:
     fingerprint, in every index's stamp and every kept form shard's key, changes with them."""
     import importlib.metadata
 
+    from analysis.text.versions import library_versions
+
     before = Analyzer("en").fingerprint()
     real = importlib.metadata.version
-    monkeypatch.setattr("analysis.text.analyzer.version", lambda name: "0.0" if name == "nltk" else real(name))
-    assert Analyzer("en").fingerprint() != before
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.0" if name == "nltk" else real(name))
+    library_versions.cache_clear()  # (read once a process)
+    try:
+        assert Analyzer("en").fingerprint() != before
+    finally:
+        monkeypatch.undo()
+        library_versions.cache_clear()
