@@ -25,7 +25,9 @@ progress messages, timed: plan, tokenise, streams, pieces, tables, write); the c
    query and kwic results over the layers (a hash of a few phrases' tables) must equal
    step 2's; then the index built whole from the layered state (``index_build``, timed:
    the compaction that the readers of the corpus-wide tables do first), equal to step 2
-   byte for byte; ``--repeat`` times;
+   byte for byte; a whole ``formulae timeline`` process timed over the layers (before the
+   compaction) and after it (what it cost before it read layers: the compaction and the
+   timeline), its output equal to step 2's; ``--repeat`` times;
 5. ``formulae query`` wall time for the whole process (median of 5) on the sharded index,
    and over the layers;
 6. growth: synthetic ungdc repeated k times (``--growth 2,5,10``; speeches with ids,
@@ -46,8 +48,10 @@ import argparse
 import gzip
 import hashlib
 import json
+import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -146,6 +150,19 @@ print(h.hexdigest()[:16])
 def queries_hash(store: Path) -> str:
     out, _ = run_child_code(QUERIES.format(phrases=PHRASES, store=str(store)), f"queries {store.name}")
     return out[0]
+
+
+def timeline_run(store: Path) -> tuple[float, str]:
+    """(wall seconds, sha256 of its output) of a whole ``formulae timeline`` process on
+    ungdc (a lexicon formula by year and source: the corpus view's stream, which reads
+    the layers; the index built whole when they are not there)."""
+    env = {**os.environ, "FORMULAE_STORE": str(store), "PYTHONPYCACHEPREFIX": str(store / ".pycache")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    cmd = [str(Path(sys.executable).parent / "formulae"), "timeline", "sovereignty-territorial-integrity",
+           "--corpus", "ungdc", "-f", "csv"]
+    t = time.perf_counter()
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True).stdout
+    return time.perf_counter() - t, hashlib.sha256(out).hexdigest()
 
 
 def build(decl: Path, store: Path, jobs: int, shard_chars: int | None = None, force: bool = False,
@@ -256,8 +273,10 @@ def run(work: Path, args) -> None:
         print(line("one process (engine oracle)", single, f"   {single['seconds'] / floor_s:.1f}x the floor;"
                    f" index files {'IDENTICAL' if same else 'DIFFERENT'} to the sharded build"), flush=True)
     old = write_corpus(work / "to2023", keep_year=2023)
-    incs, layers, query_layered = [], [], None
+    incs, layers, query_layered, timelines = [], [], None, []
     whole_hash = queries_hash(store)  # step 2's index, built whole
+    timeline_run(store)  # bytecode and page cache warm
+    timeline_hash = timeline_run(store)[1]
     for i in range(args.repeat):
         build(old, store, args.jobs)  # the 1946-2023 index (its shards are step 2's)
         out, _ = run_child_code(LAYER.format(decl=str(DECL), store=str(store), jobs=args.jobs), "layer")
@@ -270,6 +289,7 @@ def run(work: Path, args) -> None:
               f"{'IDENTICAL' if same else 'DIFFERENT'} to the full build's", flush=True)
         if query_layered is None:
             query_layered = query_wall(str(store), cached=True)
+        over, got = timeline_run(store)  # over the layers: no compaction
         t = time.perf_counter()
         incs.append(build(DECL, store, args.jobs))  # the layer built in whole (compaction)
         same = index_files(store) == want
@@ -277,10 +297,18 @@ def run(work: Path, args) -> None:
                    f"   {incs[-1]['seconds'] / full_s:.2f} of the median full build;"
                    f" index files {'IDENTICAL' if same else 'DIFFERENT'} to the full build "
                    f"({time.perf_counter() - t:.1f} s with ingest and process start)"), flush=True)
+        after, got_whole = timeline_run(store)
+        timelines.append((over, incs[-1]["seconds"] + after))
+        print(f"{f'timeline: + 2024 (run {i + 1})':<31} over the layers {over:.2f} s (whole process); the whole build"
+              f" then the timeline {incs[-1]['seconds']:.1f} + {after:.2f} s; output "
+              f"{'IDENTICAL' if got == got_whole == timeline_hash else 'DIFFERENT'} to the full build's", flush=True)
     lay_s, inc_s = statistics.median(r["seconds"] for r in layers), statistics.median(r["seconds"] for r in incs)
     print(f"median of {len(layers)}: layered {lay_s:.2f} s = {lay_s / full_s:.3f} of the median full build"
           " (target 0.2); whole (compaction: what the other readers build first)"
           f" {inc_s:.1f} s = {inc_s / full_s:.2f}", flush=True)
+    over_s, whole_s = (statistics.median(t[k] for t in timelines) for k in (0, 1))
+    print(f"median of {len(timelines)}: formulae timeline over the layers {over_s:.2f} s; the whole build and the"
+          f" timeline after it {whole_s:.1f} s ({over_s / whole_s:.2f})", flush=True)
     print(f"formulae query (whole process, median of 5): {query_wall(str(store), cached=True):.2f} s;"
           f" over the layers {query_layered:.2f} s", flush=True)
     print(line("growth  1x", full), flush=True)

@@ -77,8 +77,9 @@ def index_cmd(
 
     Only the shards whose statements changed since the last build are tokenised again
     (the table says how many were reused). Statements only appended since are indexed as
-    a layer over the stored index, which query and kwic read with it (not for Arabic at
-    clitic, stem or lemma); the other commands build the index whole first (--compact: now).
+    a layer over the stored index, which query, kwic, timeline and the lexicon's matches
+    read with it (not for Arabic at clitic, stem or lemma); the readers of the phrase
+    tables build the index whole first (--compact: now).
     Example: [bold]formulae index --corpus ungdc --level norm --jobs 2[/bold]
     """
     import polars as pl
@@ -97,8 +98,9 @@ def index_cmd(
         notes_print([f"{'added' if ix.built else 'the index was up to date:'} statements {info['base_statements']}-"
                      f"{info['statements'] - 1} ({info['statements'] - info['base_statements']:,} statements, "
                      f"{info['tokens'] - info['base_tokens']:,} tokens) indexed as a layer over the index of "
-                     f"statements 0-{info['base_statements'] - 1}: query and kwic read both; the other commands "
-                     "build the index whole first (formulae index --compact: now)"])
+                     f"statements 0-{info['base_statements'] - 1}: query, kwic, timeline and the lexicon's matches "
+                     "read both; the readers of the phrase tables build the index whole first "
+                     "(formulae index --compact: now)"])
         return
     keys = ["corpus", "level", "statements", "tokens", "vocabulary", "ngrams", "maximal", "sentences_split",
             "shards", "shards_reused", "snapshot_sha256"]

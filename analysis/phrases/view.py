@@ -2,7 +2,10 @@
 
 Formulae matching, families, timelines and comparisons all read a corpus through one
 :class:`CorpusView`, which takes everything from the phrase engine's stored index
-(no re-tokenising) and keeps one corpus in memory at a time.
+(no re-tokenising) and keeps one corpus in memory at a time. What reads tokens and
+statements only (the form streams, the statements' token counts: lexicon matches,
+timelines) reads statements appended since the last build as a layer over the index
+(:mod:`analysis.phrases.delta`); the phrase tables are read from the index built whole.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ import polars as pl
 
 from ..ingest.snapshot import corpus_load, corpus_manifest
 from ..text.analyzer import Analyzer
-from .build import index_build
-from .index import PhraseIndex, index_load
+from .build import index_build, index_update
+from .index import Layers, PhraseIndex, index_load, index_open
 
 
 class CorpusView:
@@ -26,9 +29,12 @@ class CorpusView:
     snapshot is unchanged), so no text is re-tokenised here.
 
     ``statements``: doc, id, source, date, date_precision, language, duplicate_of (no text);
-    :meth:`index` the :class:`~analysis.phrases.index.PhraseIndex` of a level; :meth:`stream`
-    the prepared form stream of a level (see :func:`analysis.formulae.match.stream_prepare`; ``sent`` is a
-    corpus-wide sentence number); :meth:`doc_tokens` countable pieces per statement.
+    :meth:`index` the :class:`~analysis.phrases.index.PhraseIndex` of a level (built whole:
+    its tables); :meth:`stream` the prepared form stream of a level (see
+    :func:`analysis.formulae.match.stream_prepare`; ``sent`` is a corpus-wide sentence
+    number); :meth:`doc_tokens` countable pieces per statement. These two read
+    :meth:`tokens_index`, which may be the layers of an index and the statements appended
+    since (:class:`~analysis.phrases.index.Layers`): their rows are a whole build's.
     """
 
     def __init__(self, name: str, store=None, *, rebuild: bool = True):
@@ -43,6 +49,7 @@ class CorpusView:
         ).collect()
         self._analyzer = None
         self._index: dict[str, Any] = {}
+        self._layers: dict[str, PhraseIndex | Layers] = {}
         self._streams: dict[str, tuple] = {}
         self._words: dict[tuple, dict] = {}
         self.cache: dict[tuple, Any] = {}  # derived results (e.g. lexicon matches) per parameters
@@ -61,6 +68,19 @@ class CorpusView:
                                   else index_load(self.name, level, self.store))
         return self._index[level]
 
+    def tokens_index(self, level: str) -> PhraseIndex | Layers:
+        """The index of a level for what reads tokens and statements only (:meth:`stream`,
+        :meth:`doc_tokens`): :meth:`index` once it is loaded, else the stored index with
+        the statements appended since indexed as a layer over it
+        (:func:`analysis.phrases.build.index_update`; ``rebuild`` False:
+        :func:`analysis.phrases.index.index_open`)."""
+        if level in self._index:
+            return self._index[level]
+        if level not in self._layers:
+            self._layers[level] = (index_update(self.name, level, self.store) if self.rebuild
+                                   else index_open(self.name, level, self.store))
+        return self._layers[level]
+
     @property
     def analyzer(self):
         """Analyzer for query phrases (vocabulary counts from the index's word table)."""
@@ -76,7 +96,7 @@ class CorpusView:
 
     def stream(self, level: str):
         if level not in self._streams:
-            self._streams[level] = _stream_from_index(self.index(level))
+            self._streams[level] = _stream_from_index(self.tokens_index(level))
         return self._streams[level]
 
     def word_flags(self, level: str, user_words=()) -> dict[str, np.ndarray]:
@@ -143,13 +163,20 @@ class CorpusView:
         return words, wvocab
 
     def doc_tokens(self, level: str):
-        docs = self.index(level).table("docs").select("doc", "tokens").collect()
+        ix = self.tokens_index(level)
+        if isinstance(ix, Layers):
+            tokens = ix.array("doc_tokens")
+            docs = pl.DataFrame({"doc": np.arange(len(tokens), dtype=np.uint32), "tokens": tokens.astype(np.uint32)})
+        else:
+            docs = ix.table("docs").select("doc", "tokens").collect()
         return (self.statements.select("doc").join(docs, on="doc", how="left")
                 .with_columns(pl.col("tokens").fill_null(0).cast(pl.UInt32)).sort("doc"))
 
 
-def _stream_from_index(ix) -> tuple:
+def _stream_from_index(ix: PhraseIndex | Layers) -> tuple:
     """(tokens, vocab) as :func:`analysis.formulae.match.stream_prepare` gives them, read from a phrase index."""
+    if isinstance(ix, Layers):
+        return _stream_from_layers(ix)
     docs = ix.table("docs").select("doc", "tokens", "first").sort("doc").collect()
     counts = docs["tokens"].to_numpy().astype(np.int64)
     total = int(counts.sum())
@@ -172,6 +199,22 @@ def _stream_from_index(ix) -> tuple:
     })
     vocab = ix.table("vocab").select("form", pl.col("id").cast(pl.UInt32).alias("fid")).collect()
     return toks, vocab
+
+
+def _stream_from_layers(layers: Layers) -> tuple:
+    """:func:`_stream_from_index` of the whole, from its layers' (one part after the
+    other): a later part's statements and sentences numbered after the earlier parts',
+    its form ids those of the union of the parts' vocabularies, sorted as a whole build's
+    (:func:`analysis.phrases.engine.forms_encode`: the distinct forms, sorted)."""
+    streams = [(_stream_from_index(ix), d0) for ix, d0, _ in layers.parts]
+    vocab = pl.concat([v.get_column("form") for (_, v), _ in streams]).unique().sort()
+    parts, sentences = [], 0
+    for (toks, forms), d0 in streams:
+        code = forms.sort("fid").get_column("form").cast(pl.Enum(vocab)).to_physical().to_numpy().astype(np.uint32)
+        parts.append(toks.with_columns((pl.col("doc") + d0).cast(pl.UInt32), (pl.col("sent") + sentences).cast(pl.UInt32),
+                                       pl.Series("fid", code[toks["fid"].to_numpy()], pl.UInt32)))
+        sentences += int(toks["sent"].max()) + 1 if toks.height else 0
+    return pl.concat(parts), pl.DataFrame({"form": vocab, "fid": np.arange(len(vocab), dtype=np.uint32)})
 
 
 _VIEWS: dict[tuple[str, str, str | None], CorpusView] = {}

@@ -82,6 +82,8 @@ def stat_compare(corpus, a: str, b: str, *, store=None, level: str | None = None
     """
     view = view_of(corpus, store)
     level = level or default_level(view.language)
+    if phrases:  # the recurring phrases are the index's tables: built whole first, so no layer is made for nothing
+        view.index(level)
     st = view.statements.join(view.doc_tokens(level), on="doc", how="left")
     fa, fb = filter_parse(a), filter_parse(b)
     sa, sb = st.filter(fa), st.filter(fb)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -257,3 +258,57 @@ def test_an_alias_table_and_stems_are_layers_too(tmp_path, project_root, level, 
     if aliases:  # the table is in use: "soviet" is counted as russia
         hits = query_phrase(NAME, "soviet", level=level, store=store, by=None).frame["occurrences"].sum()
         assert hits == query_phrase(NAME, "russia", level=level, store=store, by=None).frame["occurrences"].sum() > 0
+
+
+TIMELINE_ITEMS = ["sovereignty-territorial-integrity", "mutual-respect", "climate change", "artificial intelligence",
+                  "(peace|war) and security"]
+
+
+def test_timelines_and_lexicon_matches_read_the_layers(layered):
+    """What reads tokens and statements only (a corpus view's form stream and statement
+    sizes: timelines, lexicon matches, a comparison of lexicon formulae) reads the layers,
+    the index left as it is, and equals a whole build's: the stream's statements,
+    sentences and form ids (the union of both vocabularies, sorted) included."""
+    from analysis.formulae.match import formulae_find, formulae_totals
+    from analysis.phrases.view import CorpusView
+    from analysis.stats.compare import stat_compare
+    from analysis.stats.timeline import stat_timeline
+
+    store, whole, *_ = layered
+    over, full = CorpusView(NAME, store), CorpusView(NAME, whole)
+    assert isinstance(over.tokens_index("norm"), Layers) and isinstance(full.tokens_index("norm"), PhraseIndex)
+    (toks, vocab), (want, want_vocab) = over.stream("norm"), full.stream("norm")
+    assert toks.equals(want) and vocab.equals(want_vocab) and toks.schema == want.schema
+    assert toks["doc"].max() == 742 and toks["sent"].max() == want["sent"].max()
+    assert over.doc_tokens("norm").equals(full.doc_tokens("norm"))
+    for item in TIMELINE_ITEMS:
+        for kw in (dict(by="year"), dict(by="year", group=None, where="year=2015..2024"), dict(by="year", sources=["AAA", "USA"])):
+            got, exp = stat_timeline(over, item, **kw), stat_timeline(full, item, **kw)
+            assert got.frame.equals(exp.frame) and got.extra["lifecycle"].equals(exp.extra["lifecycle"]), (item, kw)
+            assert (got.notes, got.params) == (exp.notes, exp.params)
+    assert stat_timeline(over, "artificial intelligence", group=None).frame.filter(
+        pl.col("label") == "2024")["occurrences"].item() > 0
+    occ = formulae_find(over)
+    assert occ.equals(formulae_find(full)) and formulae_totals(over, occ).equals(formulae_totals(full, occ))
+    got, exp = (stat_compare(v, "year<2024", "year=2024", phrases=False) for v in (over, full))
+    assert got.frame.equals(exp.frame) and got.params == exp.params
+    run = CliRunner().invoke
+    outs = [run(app, ["timeline", "territorial-integrity", "--corpus", NAME, "--store", str(s), "-f", "csv"])
+            for s in (store, whole)]
+    assert outs[0].exit_code == 0 and outs[0].stdout == outs[1].stdout and "2024," in outs[0].stdout
+    assert isinstance(index_open(NAME, "norm", store), Layers)  # nothing of this built the index whole
+
+
+def test_a_comparison_of_phrases_builds_the_index_whole(layered, tmp_path):
+    """A comparison's maximal phrases are the corpus-wide tables: the view builds the index
+    whole (the layer then gone) and the result equals a whole build's."""
+    from analysis.phrases.view import CorpusView
+    from analysis.stats.compare import stat_compare
+
+    store, whole, *_ = layered
+    shutil.copytree(store, tmp_path / "s")  # the module's store stays layered
+    over = CorpusView(NAME, tmp_path / "s")
+    assert isinstance(over.tokens_index("norm"), Layers)
+    got, exp = (stat_compare(v, "year<2024", "year=2024") for v in (over, CorpusView(NAME, whole)))
+    assert got.frame.equals(exp.frame) and got.notes == exp.notes and (got.frame["kind"] == "phrase").sum() > 1000
+    assert not delta_dir(NAME, "norm", tmp_path / "s").exists()
