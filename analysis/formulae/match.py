@@ -23,6 +23,7 @@ wordings at once, as polars; a property test holds the two equal).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -30,8 +31,10 @@ import numpy as np
 import polars as pl
 
 from ..errors import FormulaeError
+from ..phrases.index import Layers, PhraseIndex
+from ..phrases.query import sequences_located
 from ..phrases.view import CorpusView, corpus_view
-from ..text.pattern import pattern_sequences
+from ..text.pattern import pattern_parse, pattern_sequences
 from ..vocab import default_level
 from .lexicon import Lexicon, lexicon_load
 
@@ -53,17 +56,25 @@ def stream_prepare(stream) -> tuple[pl.DataFrame, pl.DataFrame]:
     return toks, vocab.select("form", pl.col("fid").cast(pl.UInt32))
 
 
-def sequences_find(prepared: tuple[pl.DataFrame, pl.DataFrame],
+_FOUND = {"seq": pl.UInt32, "doc": pl.UInt32, "sent": pl.UInt32, "pos": pl.UInt32,
+          "pos_end": pl.UInt32, "start": pl.UInt32, "end": pl.UInt32}
+
+
+def sequences_find(prepared: tuple[pl.DataFrame, pl.DataFrame] | PhraseIndex | Layers,
                    sequences: Mapping[int, tuple[str | None, ...]]) -> pl.DataFrame:
     """All occurrences of fixed token sequences (``None`` = any one token) in a stream.
 
-    ``prepared`` comes from :func:`stream_prepare`; ``sequences`` maps an integer key to a
+    ``prepared`` comes from :func:`stream_prepare`, or is a phrase index (or its layers),
+    whose suffix array finds them (:func:`analysis.phrases.query.sequences_located`: the
+    same rows, without the corpus's stream); ``sequences`` maps an integer key to a
     sequence of forms. A sequence occurs where its forms sit at consecutive positions
     inside one sentence. Returns (seq, doc, sent, pos, pos_end, start, end), sorted.
     """
+    out_schema = _FOUND
+    if isinstance(prepared, (PhraseIndex, Layers)):
+        return (pl.DataFrame(sequences_located(prepared, dict(sequences))).cast(out_schema)
+                .sort("seq", "doc", "pos", "pos_end"))
     toks, vocab = prepared
-    out_schema = {"seq": pl.UInt32, "doc": pl.UInt32, "sent": pl.UInt32, "pos": pl.UInt32,
-                  "pos_end": pl.UInt32, "start": pl.UInt32, "end": pl.UInt32}
     if not sequences or toks.height == 0:
         return pl.DataFrame(schema=out_schema)
     fid_of = dict(zip(vocab["form"].to_list(), vocab["fid"].to_list(), strict=True))
@@ -106,8 +117,11 @@ def sequences_find(prepared: tuple[pl.DataFrame, pl.DataFrame],
     }).cast(out_schema).sort("seq", "doc", "pos", "pos_end")
 
 
-def _forms_fn(analyzer, level: str) -> Callable[[str], list[str]]:
-    cache: dict[str, list[str]] = {}
+def _forms_fn(analyzer, level: str, words: Sequence[str] = ()) -> Callable[[str], list[str]]:
+    """A word's forms at ``level`` (memoised; ``words`` made at once, in one pass)."""
+    many = getattr(analyzer, "query_forms_many", None)  # (an analyzer of query_forms only: one at a time)
+    made = many(list(words), level) if many and words else [analyzer.query_forms(w, level) for w in words]
+    cache: dict[str, list[str]] = {w: list(f) for w, f in zip(words, made, strict=True)}
 
     def to_forms(word: str) -> list[str]:
         if word not in cache:
@@ -125,12 +139,20 @@ def _compile(lexicon: Lexicon, analyzer, level: str):
     """
     seqs: dict[str, dict[int, tuple[str | None, ...]]] = {}
     meta: list[dict[str, Any]] = []
-    fns: dict[str, Callable[[str], list[str]]] = {}
+    words: dict[str, set[str]] = {}  # each level's words, made into forms in one pass
+    for f in lexicon.formulae:
+        for p in f.patterns:
+            for item in p.items:
+                with contextlib.suppress(ValueError):  # (raised with its line below)
+                    for kind, val in pattern_parse(item):
+                        words.setdefault(p.level or f.level or level, set()).update(
+                            [val] if kind == "word" else val[0] if kind == "alt" else [])
+    fns = {lv: _forms_fn(analyzer, lv, sorted(w)) for lv, w in words.items()}
     key = 0
     for f in lexicon.formulae:
         for pi, p in enumerate(f.patterns):
             lv = p.level or f.level or level
-            fn = fns.setdefault(lv, _forms_fn(analyzer, lv))
+            fn = fns[lv] if lv in fns else fns.setdefault(lv, _forms_fn(analyzer, lv))
             for ii, item in enumerate(p.items):
                 try:
                     expanded = pattern_sequences(item, fn)
@@ -163,7 +185,8 @@ def formulae_match(lexicon: Lexicon, streams: Mapping[str, Any], analyzer, *,
         if lv not in streams:
             raise FormulaeError(f"formulae_match: no form stream for level {lv!r} "
                                 f"(given: {', '.join(sorted(streams))})")
-        prepared = streams[lv] if isinstance(streams[lv], tuple) else stream_prepare(streams[lv])
+        prepared = (streams[lv] if isinstance(streams[lv], (tuple, PhraseIndex, Layers))
+                    else stream_prepare(streams[lv]))
         hits.append(sequences_find(prepared, table))
     occ = (pl.concat(hits) if hits else sequences_find((pl.DataFrame(), pl.DataFrame()), {}))
     occ = occ.join(meta_df, on="seq", how="inner").drop("seq", "level")
@@ -301,9 +324,10 @@ def formulae_find(corpus: str | CorpusView, *, store=None, lexicon: Lexicon | No
 
 def _find(view: CorpusView, lex: Lexicon, level: str) -> pl.DataFrame:
     levels = {level} | {p.level or f.level or level for f in lex.formulae for p in f.patterns}
-    streams = {lv: view.stream(lv) for lv in sorted(levels)}
+    streams = {lv: view.tokens_index(lv) for lv in sorted(levels)}  # found in the suffix arrays
     occ = formulae_match(lex, streams, view.analyzer, level=level)
-    texts = view.texts().join(occ.lazy().select("doc").unique(), on="doc", how="semi")
+    docs = occ.get_column("doc").unique()  # a filter, not a join: the reader skips the other statements' texts
+    texts = view.texts().filter(pl.col("doc").is_in(docs.implode()))
     occ = (occ.join(texts.collect(), on="doc", how="left")
            .with_columns(pl.col("text").str.slice(pl.col("start"), pl.col("end") - pl.col("start")))
            .join(view.statements.select("doc", "id", "source", "date"), on="doc", how="left"))

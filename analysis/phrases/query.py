@@ -136,14 +136,21 @@ def _positions(ix: PhraseIndex, phrase: str) -> tuple[np.ndarray, np.ndarray, bo
 
 def _sequence_positions(ix: PhraseIndex, seq: tuple[str | None, ...]) -> np.ndarray | None:
     """Start positions of one fixed sequence (``None`` = any one token) inside a sentence."""
-    fixed = [j for j, f in enumerate(seq) if f is not None]
     ids = ix.ids_of([f for f in seq if f is not None])
     if ids is None:
         return None
+    known = iter(ids.tolist())
+    return _id_positions(ix, [None if f is None else next(known) for f in seq])
+
+
+def _id_positions(ix: PhraseIndex, seq: list[int | None]) -> np.ndarray:
+    """Start positions of a sequence of token ids (``None`` = any one token; it starts
+    with an id) inside a sentence: the suffix array's range of its leading ids, the rest
+    checked at each position."""
     lead = 0
     while lead < len(seq) and seq[lead] is not None:
         lead += 1
-    pos = ix.find_ids(ids[:lead])
+    pos = ix.find_ids(np.array(seq[:lead], np.uint32))
     if lead == len(seq) or len(pos) == 0:
         return pos
     tokens = ix.array("ids")
@@ -151,10 +158,48 @@ def _sequence_positions(ix: PhraseIndex, seq: tuple[str | None, ...]) -> np.ndar
     nxt = np.searchsorted(ss, pos, side="right")
     sent_end = np.where(nxt < len(ss), ss[np.minimum(nxt, len(ss) - 1)], len(tokens))
     ok = pos + len(seq) <= sent_end
-    for k, j in enumerate(fixed[lead:], start=lead):
-        at = np.minimum(pos + j, len(tokens) - 1)
-        ok &= np.asarray(tokens[at]) == ids[k]
+    for j in range(lead, len(seq)):
+        if seq[j] is not None:
+            at = np.minimum(pos + j, len(tokens) - 1)
+            ok &= np.asarray(tokens[at]) == seq[j]
     return pos[ok]
+
+
+def sequences_located(ix: PhraseIndex | Layers, sequences: dict[int, tuple[str | None, ...]]) -> dict[str, np.ndarray]:
+    """Every occurrence of fixed form sequences (``None`` = any one token; each starts and
+    ends with a form) inside one sentence, found in the index's suffix array (a binary
+    search for a sequence's leading forms, the rest checked at each match) instead of a
+    pass over the corpus's form stream (:func:`analysis.formulae.match.sequences_find`,
+    which this equals row for row). Over :class:`Layers`, each part's occurrences at the
+    whole's statements, sentences and positions. Returns the columns ``seq`` (the key),
+    ``doc``, ``sent`` (the sentence's number in the corpus), ``pos``, ``pos_end`` (within
+    the statement), ``start``, ``end`` (offsets into the verbatim text), unsorted."""
+    import polars as pl
+
+    names = ("seq", "doc", "sent", "pos", "pos_end", "start", "end")
+    cols: dict[str, list[np.ndarray]] = {k: [np.zeros(0, np.int64)] for k in names}
+    forms = sorted({f for seq in sequences.values() for f in seq if f is not None})
+    sentences = 0  # the sentences of the parts before
+    for part, d0, _ in (ix.parts if isinstance(ix, Layers) else [(ix, 0, 0)]):
+        vocab = part.table("vocab").filter(pl.col("form").is_in(forms)).select("form", "id").collect()
+        fid = dict(zip(vocab["form"].to_list(), vocab["id"].to_list(), strict=True))
+        first = np.asarray(part.array("doc_first"), np.int64)
+        ss = np.asarray(part.array("sent_starts"), np.int64)
+        start, end = part.array("start"), part.array("end")
+        for key, seq in sequences.items():
+            if any(f is not None and f not in fid for f in seq):
+                continue  # a form the part never has
+            pos = _id_positions(part, [None if f is None else fid[f] for f in seq])
+            if not len(pos):
+                continue
+            doc = np.searchsorted(first, pos, side="right") - 1
+            last = pos + len(seq) - 1
+            got = (np.full(len(pos), key), doc + d0, np.searchsorted(ss, pos, side="right") - 1 + sentences,
+                   pos - first[doc], last - first[doc], np.asarray(start[pos]), np.asarray(end[last]))
+            for k, col in zip(names, got, strict=True):
+                cols[k].append(col.astype(np.int64))
+        sentences += int(np.searchsorted(ss, len(part.array("ids"))))
+    return {k: np.concatenate(v) for k, v in cols.items()}
 
 
 def query_phrase(corpus: str, phrase: str, *, level: str | None = None, by: str | None = "year",

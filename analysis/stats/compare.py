@@ -18,8 +18,8 @@ from .items import items_per_doc, occurrence_docs, view_of
 
 
 def _content_ids(view, level: str):
-    """Boolean per vocabulary id of the level: a content form (not a stopword, >= 2 letters)."""
-    vocab = view.stream(level)[1].sort("fid")["form"]
+    """Boolean per vocabulary id of the level's index: a content form (not a stopword, >= 2 letters)."""
+    vocab = view.index(level).table("vocab").sort("id").select("form").collect().to_series()
     return content_forms(vocab, view.language).to_numpy()
 
 

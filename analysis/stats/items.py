@@ -35,13 +35,13 @@ def item_occurrences(view, item: str, *, level: str | None = None, families=None
             seqs = pattern_sequences(item, lambda w: view.analyzer.query_forms(w, level))
         except ValueError as exc:
             raise FormulaeError(f"phrase pattern {item!r}: {exc}") from None
-        hits = sequences_find(view.stream(level), dict(enumerate(seqs)))
+        hits = sequences_find(view.tokens_index(level), dict(enumerate(seqs)))
         return (hits.sort(["doc", "pos", "end"], descending=[False, False, True])
                 .unique(["doc", "pos"], keep="first", maintain_order=True).select("doc", "pos", "start", "end"))
     forms = view.analyzer.query_forms(item, level)
     if not forms:
         raise FormulaeError(f"{item!r} is neither a formula id of the lexicon nor a phrase with words")
-    hits = sequences_find(view.stream(level), {0: tuple(forms)})
+    hits = sequences_find(view.tokens_index(level), {0: tuple(forms)})
     return hits.select("doc", "pos", "start", "end")
 
 
@@ -73,7 +73,10 @@ def occurrence_docs(view, level: str, rows: pl.DataFrame):
     lo = rows["sa_lo"].to_numpy().astype(np.int64)
     fr = rows["freq"].to_numpy().astype(np.int64)
     rank, row = expand_runs(lo, fr)
-    doc_of_token = view.stream(level)[0]["doc"].to_numpy()
-    return row, doc_of_token[np.asarray(ix.array("sa")[rank], np.int64)].astype(np.int64)
+    key = ("doc_of_token", level, str(ix.folder))
+    if key not in view.cache:  # the statement of every token position (not the whole form stream)
+        tokens = np.asarray(ix.array("doc_tokens"), np.int64)
+        view.cache[key] = np.repeat(np.arange(len(tokens), dtype=np.uint32), tokens)
+    return row, view.cache[key][np.asarray(ix.array("sa")[rank], np.int64)].astype(np.int64)
 
 

@@ -572,13 +572,17 @@ class Analyzer:
 
     def query_forms(self, phrase: str, level: str) -> list[str]:
         """A query phrase as forms at ``level``, processed exactly like the corpus."""
-        frame = pl.DataFrame(
-            {"doc": [0], "text": [phrase]}, schema={"doc": pl.UInt32, "text": pl.String}
-        )
-        toks = tokens_build(
-            frame, language=self.language, line_breaks=self.line_breaks, mode=self.mode
-        )
-        return tokens_level(toks, level, analyzer=self).collect()["form"].to_list()
+        return self.query_forms_many([phrase], level)[0]
+
+    def query_forms_many(self, phrases: list[str], level: str) -> list[list[str]]:
+        """:meth:`query_forms` of each of ``phrases``, tokenised in one pass (a lexicon's
+        words: one polars query, not one a word)."""
+        frame = pl.DataFrame({"doc": range(len(phrases)), "text": phrases}, schema={"doc": pl.UInt32, "text": pl.String})
+        toks = tokens_build(frame, language=self.language, line_breaks=self.line_breaks, mode=self.mode)
+        out: list[list[str]] = [[] for _ in phrases]
+        for doc, forms in tokens_level(toks, level, analyzer=self).group_by("doc").agg("form").collect().iter_rows():
+            out[doc] = forms
+        return out
 
 
 def _lists(columns: dict, schema: dict, keys: list[str]) -> pl.DataFrame:

@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from samples import random_sequences
 
 from analysis.formulae.lexicon import Formula, Lexicon, Pattern
 from analysis.formulae.match import formulae_match, sequences_find, stream_prepare
@@ -130,3 +131,32 @@ def test_mfa_ar_golden_counts(mfa_ar, store):
     # the matched wording is the verbatim text at the offsets
     eth = occ.filter(pl.col("formula") == "ethnic-religious-groups")["text"].to_list()
     assert eth == ["المجموعات العرقية والدينية", "المجموعات العرقية والطائفية"]
+
+
+# --- the index finds what the stream finds ------------------------------------------------
+@pytest.mark.parametrize("corpus, level", [("ungd", "norm"), ("ungd", "stem"), ("mfa_ar", "clitic"),
+                                           ("mfa_ar", "stem"), ("cn_mfa", "norm")])
+def test_the_index_finds_what_the_stream_finds(corpus, level, request, store):
+    """:func:`sequences_find` through the phrase index's suffix array (what formulae,
+    timelines and comparisons use) equals the pass over the corpus's form stream (the
+    oracle), row for row: the lexicon's sequences for the corpus's language and 200
+    sequences cut from the corpus (wildcards inside; a form it lacks); and so do the
+    lexicon's matches."""
+    from analysis.formulae.lexicon import lexicon_load
+    from analysis.formulae.match import _compile
+    from analysis.phrases.index import PhraseIndex
+    from analysis.phrases.view import CorpusView
+
+    view = CorpusView(request.getfixturevalue(corpus), store)
+    ix = view.tokens_index(level)
+    assert isinstance(ix, PhraseIndex)
+    stream = view.stream(level)
+    lex = lexicon_load().for_language(view.language)
+    tables = [t for lv, t in _compile(lex, view.analyzer, level)[0].items() if lv == level]
+    for table in [*tables, random_sequences(*stream, 200, seed=len(corpus) + len(level))]:
+        want = sequences_find(stream, table)
+        assert want.height > 0 and sequences_find(ix, table).equals(want)
+    levels = {lv: view.stream(lv) for lv in _compile(lex, view.analyzer, level)[0]}
+    by_stream = formulae_match(lex, levels, view.analyzer, level=level)
+    by_index = formulae_match(lex, {lv: view.tokens_index(lv) for lv in levels}, view.analyzer, level=level)
+    assert by_index.equals(by_stream) and (by_stream.height > 0 or corpus == "cn_mfa")

@@ -281,6 +281,13 @@ def test_timelines_and_lexicon_matches_read_the_layers(layered):
     assert toks.equals(want) and vocab.equals(want_vocab) and toks.schema == want.schema
     assert toks["doc"].max() == 742 and toks["sent"].max() == want["sent"].max()
     assert over.doc_tokens("norm").equals(full.doc_tokens("norm"))
+    from samples import random_sequences
+
+    from analysis.formulae.match import sequences_find
+    table = random_sequences(want, want_vocab, 300, seed=14)  # found in both parts' suffix arrays
+    got = sequences_find(over.tokens_index("norm"), table)
+    assert got.equals(sequences_find(full.tokens_index("norm"), table)) and got.equals(sequences_find((want, want_vocab), table))
+    assert got["doc"].max() >= 733 and got["sent"].n_unique() > 1000
     for item in TIMELINE_ITEMS:
         for kw in (dict(by="year"), dict(by="year", group=None, where="year=2015..2024"), dict(by="year", sources=["AAA", "USA"])):
             got, exp = stat_timeline(over, item, **kw), stat_timeline(full, item, **kw)
