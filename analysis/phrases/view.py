@@ -77,8 +77,11 @@ class CorpusView:
         if level in self._index:
             return self._index[level]
         if level not in self._layers:
-            self._layers[level] = (index_update(self.name, level, self.store) if self.rebuild
-                                   else index_open(self.name, level, self.store))
+            ix = index_update(self.name, level, self.store) if self.rebuild else index_open(self.name, level, self.store)
+            if isinstance(ix, PhraseIndex):  # the index built whole: what index() reads too (one set of mappings)
+                self._index[level] = ix
+                return ix
+            self._layers[level] = ix
         return self._layers[level]
 
     @property
