@@ -159,6 +159,8 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
         p["level"] = default_level(view.language)  # the default stem level: norm for Chinese
     notes: list[str] = []
     words = view.language in SEGMENTED_LANGUAGES  # Chinese: families of jieba words
+    if where is None and not words:  # its maximal phrases: the index built whole first (no layer made for nothing)
+        view.index(p["level"])
     if words:
         toks, vocab = view.word_stream(p["level"], lexicon_user_words(view.language))
         notes.append("families of jieba words (lexicon wordings added as user words)")
