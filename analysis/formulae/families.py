@@ -68,6 +68,7 @@ import polars as pl
 from ..errors import FormulaeError
 from ..phrases import suffix
 from ..phrases.engine import phrases_scan
+from ..phrases.index import PhraseIndex
 from ..phrases.strings import phrase_strings
 from ..phrases.view import CorpusView, corpus_view
 from ..text.languages import content_forms
@@ -132,15 +133,20 @@ def _content_rows(view, level: str, toks: pl.DataFrame, words: pl.DataFrame | No
     stems both ``واحد`` 'one' and ``وحدة`` 'unity' to ``وحد``); with ``words`` (a word
     stream's vocabulary: Chinese), on the words."""
     if words is not None:
-        base, vocab = toks, words
-    else:
-        base_level = level
-        if level in ("stem", "lemma"):
-            base_level = "clitic" if "clitic" in language_levels(view.language) else "norm"
-        base, vocab = view.stream(base_level)
-        if base.height != toks.height:  # pieces differ: fall back to the level's own forms
-            base, vocab = view.stream(level)
-    return content_forms(vocab.sort("fid")["form"], view.language).gather(base["fid"]).alias("content")
+        return content_forms(words.sort("fid")["form"], view.language).gather(toks["fid"]).alias("content")
+    base_level = level
+    if level in ("stem", "lemma"):
+        base_level = "clitic" if "clitic" in language_levels(view.language) else "norm"
+    for lv in (base_level, level):  # where the pieces differ: the level's own forms
+        ix = view.tokens_index(lv)
+        if isinstance(ix, PhraseIndex):  # its ids and vocabulary: no form stream of another level
+            ids, forms = ix.array("ids"), ix.table("vocab").sort("id").select("form").collect().to_series()
+        else:  # layers: the stream of both
+            base, vocab = view.stream(lv)
+            ids, forms = base["fid"].to_numpy(), vocab.sort("fid")["form"]
+        if len(ids) == toks.height:
+            break
+    return content_forms(forms, view.language).gather(pl.Series(np.asarray(ids))).alias("content")
 
 
 def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options) -> Families:
