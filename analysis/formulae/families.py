@@ -70,7 +70,7 @@ from ..phrases import suffix
 from ..phrases.engine import phrases_scan
 from ..phrases.index import PhraseIndex
 from ..phrases.strings import phrase_strings
-from ..phrases.view import CorpusView, corpus_view
+from ..phrases.view import CorpusView, TokenColumns, corpus_view
 from ..text.languages import content_forms
 from ..vocab import SEGMENTED_LANGUAGES, default_level, language_levels
 from .lexicon import lexicon_user_words
@@ -125,15 +125,16 @@ class Families:
         return out
 
 
-def _content_rows(view, level: str, toks: pl.DataFrame, words: pl.DataFrame | None = None) -> pl.Series:
-    """Per row of the level's stream: is this piece a content word?
+def _content_rows(view, level: str, height: int, fids: pl.Series | None = None,
+                  words: pl.DataFrame | None = None) -> pl.Series:
+    """Per token of the level (``height`` of them): is this piece a content word?
 
     Decided on the piece's ``clitic`` form (``norm`` for other languages / levels), not
     on its stem, so a stopword never hides a content word with the same stem (ISRI
     stems both ``واحد`` 'one' and ``وحدة`` 'unity' to ``وحد``); with ``words`` (a word
     stream's vocabulary: Chinese), on the words."""
     if words is not None:
-        return content_forms(words.sort("fid")["form"], view.language).gather(toks["fid"]).alias("content")
+        return content_forms(words.sort("fid")["form"], view.language).gather(fids).alias("content")
     base_level = level
     if level in ("stem", "lemma"):
         base_level = "clitic" if "clitic" in language_levels(view.language) else "norm"
@@ -144,7 +145,7 @@ def _content_rows(view, level: str, toks: pl.DataFrame, words: pl.DataFrame | No
         else:  # layers: the stream of both
             base, vocab = view.stream(lv)
             ids, forms = base["fid"].to_numpy(), vocab.sort("fid")["form"]
-        if len(ids) == toks.height:
+        if len(ids) == height:
             break
     return content_forms(forms, view.language).gather(pl.Series(np.asarray(ids))).alias("content")
 
@@ -167,17 +168,19 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
     words = view.language in SEGMENTED_LANGUAGES  # Chinese: families of jieba words
     if where is None and not words:  # its maximal phrases: the index built whole first (no layer made for nothing)
         view.index(p["level"])
+    toks = vocab = None  # the whole corpus, not in words: no form stream (TokenColumns of the index)
     if words:
         toks, vocab = view.word_stream(p["level"], lexicon_user_words(view.language))
         notes.append("families of jieba words (lexicon wordings added as user words)")
-    else:
+    elif where is not None:
         toks, vocab = view.stream(p["level"])
-    toks = toks.with_columns(_content_rows(view, p["level"], toks, vocab if words else None))
+    if toks is not None:
+        toks = toks.with_columns(_content_rows(view, p["level"], toks.height, toks["fid"], vocab if words else None))
     statements = view.statements
     if where is not None:
         keep = statements.filter(where)
         notes.append(f"{statements.height - keep.height} statements excluded by the filter")
-        toks = toks.join(keep.select("doc"), on="doc", how="semi")
+        toks = toks.join(keep.select("doc"), on="doc", how="semi") if toks is not None else None
         statements = keep
     params = {**p, "corpus": view.name, "snapshot_sha256": view.snapshot_sha256,
               "where": None if where is None else str(where)}
@@ -192,7 +195,7 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
             vocab=ix.table("vocab").select("id", "form").collect(),
             maximal=ix.table("maximal").filter(pl.col("distinct_statements") >= p["min_statements"]).collect())
         docmap = statements.select("doc", "id", "duplicate_of").sort("doc").with_columns(pl.col("doc").alias("d"))
-        stream = toks
+        stream = TokenColumns.of_index(ix, _content_rows(view, p["level"], len(scan.ids)).to_numpy())
     else:
         # a subset, or words (the index is by character): count the recurring phrases afresh
         # (phrases_scan wants docs 0..D-1)
@@ -201,6 +204,8 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
                              on="duplicate_of", how="left")
                  .select(pl.col("d").cast(pl.UInt32).alias("doc"),
                          pl.coalesce("c", "d").cast(pl.UInt32).alias("canon")))
+        if toks is None:  # pragma: no cover - a subset or words read a stream above
+            raise FormulaeError("families: a subset without its token stream")
         stream = (toks.join(docmap.select("doc", "d"), on="doc", how="inner")
                   .join(vocab, on="fid", how="left")
                   .select(pl.col("d").cast(pl.UInt32).alias("doc"), "sent", "pos", "start", "end", "form",
@@ -211,6 +216,7 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
             return _empty(params, notes)
         scan = phrases_scan(stream, canon, max_n=p["max_n"], min_statements=max(2, p["min_statements"]),
                             min_len=2)
+        stream = TokenColumns.of_frame(stream)
     out = _families_from_scan(scan, stream, docmap, view, p, notes)
     out.params = params
     return out
@@ -223,7 +229,7 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
     (:func:`_group`)."""
     ids = np.asarray(scan.ids)
     forms = scan.vocab.sort("id")["form"]
-    is_content = stream["content"].to_numpy()
+    is_content = stream.content
     seeds = _seed_table(scan.maximal, is_content, p, notes)
     if seeds is None:
         return _empty({}, notes)
@@ -236,8 +242,7 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
     r0 = np.asarray(scan.sa[rank], np.int64)
     sn = seeds["n"].to_numpy().astype(np.int64)
     r1 = r0 + sn[srow] - 1
-    doc = stream["doc"].to_numpy()
-    sent = stream["sent"].to_numpy()
+    sent = stream.sent  # a sentence lies in one statement, and its number is the corpus's
     n_voc = int(ids.max()) + 1 if len(ids) else 1
     w, total = int(p["window"]), len(ids)
 
@@ -246,7 +251,7 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
         r = base + d
         ok = (r >= 0) & (r < total)
         r = np.where(ok, r, base)
-        ok &= (doc[r] == doc[base]) & (sent[r] == sent[base])
+        ok &= sent[r] == sent[base]
         return r, ok
 
     # the seed's own forms (from its listed occurrence) never count as its core
@@ -261,9 +266,9 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
         r, ok = at(base, d)
         ok &= is_content[r]
         keys.append(srow[samp][ok] * n_voc + ids[r[ok]].astype(np.int64))
-        kdoc.append(doc[base][ok])
+        kdoc.append(stream.at("doc", base[ok]))
     ctx = pl.DataFrame({"key": np.concatenate(keys), "doc": np.concatenate(kdoc)}).unique()
-    sampled = pl.DataFrame({"seed": srow[samp], "doc": doc[r0[samp]]}).unique().group_by("seed").len()
+    sampled = pl.DataFrame({"seed": srow[samp], "doc": stream.at("doc", r0[samp])}).unique().group_by("seed").len()
     need = pl.max_horizontal(pl.lit(p["min_statements"]), (pl.col("len") * p["core_share"]).ceil())
     core = (ctx.group_by("key").len().rename({"len": "k"})
             .with_columns((pl.col("key") // n_voc).alias("seed"))
@@ -313,7 +318,7 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
             pending = np.where(hit, 0, pending)
         ext[side] = last
     occ = pl.DataFrame({"o": np.arange(len(r0), dtype=np.int64), "seed": srow.astype(np.uint32),
-                        "doc": doc[r0], "a": r0 - ext["left"], "b": r1 + ext["right"], "a0": r0, "b0": r1})
+                        "doc": stream.at("doc", r0), "a": r0 - ext["left"], "b": r1 + ext["right"], "a0": r0, "b0": r1})
     core_df = core.select(pl.col("seed").cast(pl.UInt32), (pl.col("key") % n_voc).alias("fid"))
     own = pl.DataFrame({"seed": (own_keys // n_voc).astype(np.uint32), "fid": own_keys % n_voc})
     return _group(occ, seeds, core_df, own,
@@ -370,7 +375,7 @@ class _Corpus:
 
     forms: pl.Series
     ids: np.ndarray
-    stream: pl.DataFrame
+    stream: TokenColumns
     docmap: pl.DataFrame
     view: Any
     p: dict
@@ -484,20 +489,17 @@ def _build(occ, label, seeds, core, own, corpus: _Corpus) -> Families:
     fo = fo.group_by("blk").agg(pl.col("fam").first(), pl.col("doc").first(),
                                 pl.col("a").min(), pl.col("b").max(),
                                 (pl.col("seed") == pl.col("fam")).any().alias("centre"))
-    start = stream["start"].to_numpy()
-    end = stream["end"].to_numpy()
-    sent = stream["sent"].to_numpy()
-    pos = stream["pos"].to_numpy()
     a, b = fo["a"].to_numpy().astype(np.int64), fo["b"].to_numpy().astype(np.int64)
     # trim non-content pieces (و, ل, articles split off) from both ends of the wording
-    cpos = np.flatnonzero(stream["content"].to_numpy())
+    cpos = np.flatnonzero(stream.content)
     if len(cpos):
         fa = cpos[np.minimum(np.searchsorted(cpos, a), len(cpos) - 1)]
         lb = cpos[np.maximum(np.searchsorted(cpos, b, side="right") - 1, 0)]
         ok = (fa <= b) & (lb >= a) & (fa <= lb)
         a, b = np.where(ok, fa, a), np.where(ok, lb, b)
-    fo = fo.with_columns(pl.Series("start", start[a]), pl.Series("end", end[b]),
-                         pl.Series("sent", sent[a]), pl.Series("pos", pos[a]), pl.Series("pos_end", pos[b]))
+    fo = fo.with_columns(pl.Series("start", stream.at("start", a)), pl.Series("end", stream.at("end", b)),
+                         pl.Series("sent", stream.sent[a]), pl.Series("pos", stream.at("pos", a)),
+                         pl.Series("pos_end", stream.at("pos", b)))
     fo = _check_wordings(fo, fo["a"].to_numpy().astype(np.int64), fo["b"].to_numpy().astype(np.int64), corpus)
     texts = view.texts().collect()
     fo = (fo.join(docmap.select(pl.col("d").alias("doc"), pl.col("doc").alias("orig"), "id"), on="doc")
@@ -523,7 +525,7 @@ def _span_check(a: np.ndarray, b: np.ndarray, centre: np.ndarray, corpus: _Corpu
     rows, g = suffix.expand_runs(a, np.maximum(b - a + 1, 0))
     tok = pl.DataFrame({"g": g.astype(np.int64), "seed": centre[g].astype(np.uint32),
                         "fid": corpus.ids[rows].astype(np.int64), "i": rows,
-                        "content": corpus.stream["content"].to_numpy()[rows]})
+                        "content": corpus.stream.content[rows]})
     roles = corpus.roles_for(tok)
     tok = (tok.join(roles.select("seed", "fid", "role"), on=["seed", "fid"], how="left")
            .filter(pl.col("content") | pl.col("role").is_in([0, 1])).select("g", "seed", "fid", "i"))
@@ -550,9 +552,10 @@ def _check_wordings(fo: pl.DataFrame, a: np.ndarray, b: np.ndarray, corpus: _Cor
 
 
 def _assemble(fo, sig, seed_txt, forms, ids) -> Families:
-    ids_doc = fo.select("fam", "variant", "kind", "filler", pl.col("orig").alias("d"), "id")
+    ids_doc = fo.select("fam", "variant", "kind", "filler", pl.col("orig").alias("d"), "pos", "id")
+    first = ["d", "pos"]  # a wording's kind and filler: its first occurrence's (any row was taken, varying run to run)
     variants = (ids_doc.group_by("fam", "variant")
-                .agg(pl.col("kind").first(), pl.col("filler").first(),
+                .agg(pl.col("kind").sort_by(first).first(), pl.col("filler").sort_by(first).first(),
                      pl.col("d").n_unique().alias("statements"), pl.len().alias("occurrences"),
                      pl.col("d").unique().sort().alias("docs"), pl.col("id").unique().sort().alias("ids")))
     canon = (variants.with_columns(pl.col("variant").str.len_chars().alias("_l"))

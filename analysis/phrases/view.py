@@ -220,6 +220,46 @@ def _stream_from_layers(layers: Layers) -> tuple:
     return pl.concat(parts), pl.DataFrame({"form": vocab, "fid": np.arange(len(vocab), dtype=np.uint32)})
 
 
+class TokenColumns:
+    """What is read of a level's tokens by position, without its form stream: ``content``
+    (a flag a token), ``sent`` (every token's sentence number in the corpus: the one array
+    of the stream held, 4 bytes a token, where the stream holds 24) and, at given
+    positions, ``doc``, ``pos`` (within its statement), ``start`` and ``end`` (offsets),
+    read from the index (:meth:`of_index`: the statements' first positions, the
+    memory-mapped offsets) or from a stream's columns (:meth:`of_frame`)."""
+
+    def __init__(self, content: np.ndarray, sent: np.ndarray, columns: dict[str, np.ndarray]):
+        self.content, self.sent, self._columns = content, sent, columns
+        self.height = len(sent)
+
+    @classmethod
+    def of_index(cls, ix: PhraseIndex, content: np.ndarray) -> TokenColumns:
+        n = len(ix.array("ids"))
+        ss = np.asarray(ix.array("sent_starts"), np.int64)
+        sent = np.zeros(n, np.uint32)
+        sent[ss[ss < n]] = 1
+        sent = np.cumsum(sent, dtype=np.uint32) - np.uint32(1)  # as _stream_from_index numbers them
+        return cls(content, sent, {"doc_first": np.asarray(ix.array("doc_first"), np.int64),
+                                   "start": ix.array("start"), "end": ix.array("end")})
+
+    @classmethod
+    def of_frame(cls, frame: pl.DataFrame) -> TokenColumns:
+        """From a stream's ``content``, ``sent``, ``doc``, ``pos``, ``start``, ``end``."""
+        return cls(frame["content"].to_numpy(), frame["sent"].to_numpy(),
+                   {k: frame[k].to_numpy() for k in ("doc", "pos", "start", "end")})
+
+    def at(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """Column ``name`` (``doc``, ``pos``, ``start``, ``end``) at token positions ``rows``."""
+        cols = self._columns
+        if "doc_first" not in cols:
+            return cols[name][rows]
+        if name == "doc":
+            return (np.searchsorted(cols["doc_first"], rows, side="right") - 1).astype(np.uint32)
+        if name == "pos":
+            return (rows - cols["doc_first"][self.at("doc", rows)]).astype(np.uint32)
+        return np.asarray(cols[name][rows])
+
+
 _VIEWS: dict[tuple[str, str, str | None], CorpusView] = {}
 
 

@@ -178,3 +178,30 @@ def test_match_table_equals_core_match(seed, wordings, core, admitted):
         assert row["ok"] == (want is not None), (ws, row)
         if want is not None:
             assert row["kind"] == want[0] and [("abcdefg")[f] for f in row["changes"]] == want[1]
+
+
+def test_a_wordings_kind_is_its_first_occurrences():
+    """A wording met as an insertion in one statement and as a substitution in another
+    (the centre's core is checked at each occurrence) takes the kind and filler of its
+    first occurrence, whatever the order of the rows: it took any row's, and ungdc's
+    families of five sources' statements differed between two runs."""
+    import numpy as np
+
+    from analysis.formulae.families import _assemble
+
+    def fo(rows: list[tuple]) -> pl.DataFrame:
+        return pl.DataFrame(rows, orient="row", schema={
+            "fam": pl.UInt32, "variant": pl.String, "kind": pl.String, "filler": pl.String, "orig": pl.UInt32,
+            "id": pl.String, "pos": pl.UInt32, "pos_end": pl.UInt32, "sent": pl.UInt32, "start": pl.UInt32,
+            "end": pl.UInt32, "centre": pl.Boolean})
+
+    later = (0, "basic human", "substitution", "fundamental", 7, "b", 3, 4, 9, 30, 41, False)
+    first = (0, "basic human", "insertion", "basic", 2, "a", 5, 6, 4, 50, 61, False)
+    centre = (0, "human", "exact", "", 2, "a", 20, 20, 5, 90, 95, True)
+    sig = pl.DataFrame({"lab": [0], "signature": ["human"]}, schema={"lab": pl.UInt32, "signature": pl.String})
+    seeds = pl.DataFrame({"seed": [0], "pos": [0], "n": [1], "lab": [0]},
+                         schema={"seed": pl.UInt32, "pos": pl.Int64, "n": pl.Int64, "lab": pl.UInt32})
+    forms, ids = pl.Series(["human"]), np.zeros(1, np.uint32)
+    for order in ([later, first, centre], [first, centre, later], [centre, later, first]):
+        got = _assemble(fo(order), sig, seeds, forms, ids).variants.filter(pl.col("variant") == "basic human")
+        assert got.select("kind", "filler", "statements").rows() == [("insertion", "basic", 2)]
