@@ -183,18 +183,24 @@ def run_child(kind: str, fmt: dict, python: str | None = None) -> tuple[list[str
     return run_child_code(CHILD[kind].format(**fmt) if kind in CHILD else kind, kind, python)
 
 
+def cli_env(store: str, cached: bool) -> dict:
+    """The environment of a ``formulae`` process on ``store``: with Python's bytecode cache
+    on (in a temporary prefix, ``cached``), or every import compiled from source."""
+    env = {**os.environ, "FORMULAE_STORE": store}
+    if cached:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(Path(store) / ".pycache")
+    return env
+
+
 def query_wall(store: str, runs: int = 5, cached: bool = False) -> float:
     """Median wall time of a whole ``formulae query`` process.
 
     ``cached``: with Python's bytecode cache on (in a temporary prefix), as after a normal
     install; without it every import compiles from source (PYTHONDONTWRITEBYTECODE=1).
     """
-    exe = str(Path(sys.executable).parent / "formulae")
-    env = {**os.environ, "FORMULAE_STORE": store}
-    if cached:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(Path(store) / ".pycache")
-    cmd = [exe, "query", "sovereignty and territorial integrity", "--corpus", "ungdc", "--level", "norm", "-f", "csv"]
+    env = cli_env(store, cached)
+    cmd = [str(Path(sys.executable).parent / "formulae"), "query", "sovereignty and territorial integrity", "--corpus", "ungdc", "--level", "norm", "-f", "csv"]
     subprocess.run(cmd, env=env, check=True, capture_output=True)  # warm the page cache (and bytecode)
     times = []
     for _ in range(runs):

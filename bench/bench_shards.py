@@ -48,7 +48,6 @@ import argparse
 import gzip
 import hashlib
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -57,7 +56,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_phrases import CHILD, query_wall
+from bench_phrases import CHILD, cli_env, query_wall
 from child import run_child_code
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,8 +155,7 @@ def timeline_run(store: Path) -> tuple[float, str]:
     """(wall seconds, sha256 of its output) of a whole ``formulae timeline`` process on
     ungdc (a lexicon formula by year and source: the corpus view's stream, which reads
     the layers; the index built whole when they are not there)."""
-    env = {**os.environ, "FORMULAE_STORE": str(store), "PYTHONPYCACHEPREFIX": str(store / ".pycache")}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = cli_env(str(store), cached=True)
     cmd = [str(Path(sys.executable).parent / "formulae"), "timeline", "sovereignty-territorial-integrity",
            "--corpus", "ungdc", "-f", "csv"]
     t = time.perf_counter()

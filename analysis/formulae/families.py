@@ -68,7 +68,6 @@ import polars as pl
 from ..errors import FormulaeError
 from ..phrases import suffix
 from ..phrases.engine import phrases_scan
-from ..phrases.index import PhraseIndex
 from ..phrases.strings import phrase_strings
 from ..phrases.view import CorpusView, TokenColumns, corpus_view
 from ..text.languages import content_forms
@@ -125,31 +124,6 @@ class Families:
         return out
 
 
-def _content_rows(view, level: str, height: int, fids: pl.Series | None = None,
-                  words: pl.DataFrame | None = None) -> pl.Series:
-    """Per token of the level (``height`` of them): is this piece a content word?
-
-    Decided on the piece's ``clitic`` form (``norm`` for other languages / levels), not
-    on its stem, so a stopword never hides a content word with the same stem (ISRI
-    stems both ``واحد`` 'one' and ``وحدة`` 'unity' to ``وحد``); with ``words`` (a word
-    stream's vocabulary: Chinese), on the words."""
-    if words is not None:
-        return content_forms(words.sort("fid")["form"], view.language).gather(fids).alias("content")
-    base_level = level
-    if level in ("stem", "lemma"):
-        base_level = "clitic" if "clitic" in language_levels(view.language) else "norm"
-    for lv in (base_level, level):  # where the pieces differ: the level's own forms
-        ix = view.tokens_index(lv)
-        if isinstance(ix, PhraseIndex):  # its ids and vocabulary: no form stream of another level
-            ids, forms = ix.array("ids"), ix.table("vocab").sort("id").select("form").collect().to_series()
-        else:  # layers: the stream of both
-            base, vocab = view.stream(lv)
-            ids, forms = base["fid"].to_numpy(), vocab.sort("fid")["form"]
-        if len(ids) == height:
-            break
-    return content_forms(forms, view.language).gather(pl.Series(np.asarray(ids))).alias("content")
-
-
 def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options) -> Families:
     """Group recurring phrases of a corpus into variant families (see module docstring).
 
@@ -166,36 +140,35 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
         p["level"] = default_level(view.language)  # the default stem level: norm for Chinese
     notes: list[str] = []
     words = view.language in SEGMENTED_LANGUAGES  # Chinese: families of jieba words
-    if where is None and not words:  # its maximal phrases: the index built whole first (no layer made for nothing)
-        view.index(p["level"])
-    toks = vocab = None  # the whole corpus, not in words: no form stream (TokenColumns of the index)
-    if words:
+    whole = where is None and not words  # the index's maximal phrases and arrays: no form stream
+    if whole:
+        view.index(p["level"])  # built whole first (no layer made for nothing)
+    elif words:  # content: on the words
         toks, vocab = view.word_stream(p["level"], lexicon_user_words(view.language))
+        toks = toks.with_columns(content_forms(vocab.sort("fid")["form"], view.language).gather(toks["fid"]).alias("content"))
         notes.append("families of jieba words (lexicon wordings added as user words)")
-    elif where is not None:
+    else:
         toks, vocab = view.stream(p["level"])
-    if toks is not None:
-        toks = toks.with_columns(_content_rows(view, p["level"], toks.height, toks["fid"], vocab if words else None))
+        toks = toks.with_columns(pl.Series("content", view.content_flags(p["level"], toks.height)))
     statements = view.statements
     if where is not None:
         keep = statements.filter(where)
         notes.append(f"{statements.height - keep.height} statements excluded by the filter")
-        toks = toks.join(keep.select("doc"), on="doc", how="semi") if toks is not None else None
+        toks = toks.join(keep.select("doc"), on="doc", how="semi")
         statements = keep
     params = {**p, "corpus": view.name, "snapshot_sha256": view.snapshot_sha256,
               "where": None if where is None else str(where)}
     if statements.height < 2:
         notes.append("fewer than two statements: no families")
         return _empty(params, notes)
-    if where is None and not words:
-        # the whole corpus: the stored phrase index already has the maximal phrases
+    if whole:
         ix = view.index(p["level"])
         scan: Any = SimpleNamespace(  # the parts of a Scan the families need
             ids=np.asarray(ix.array("ids")), sa=ix.array("sa"),
             vocab=ix.table("vocab").select("id", "form").collect(),
             maximal=ix.table("maximal").filter(pl.col("distinct_statements") >= p["min_statements"]).collect())
         docmap = statements.select("doc", "id", "duplicate_of").sort("doc").with_columns(pl.col("doc").alias("d"))
-        stream = TokenColumns.of_index(ix, _content_rows(view, p["level"], len(scan.ids)).to_numpy())
+        stream = TokenColumns.of_index(ix, view.content_flags(p["level"], len(scan.ids)))
     else:
         # a subset, or words (the index is by character): count the recurring phrases afresh
         # (phrases_scan wants docs 0..D-1)
@@ -204,8 +177,6 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
                              on="duplicate_of", how="left")
                  .select(pl.col("d").cast(pl.UInt32).alias("doc"),
                          pl.coalesce("c", "d").cast(pl.UInt32).alias("canon")))
-        if toks is None:  # pragma: no cover - a subset or words read a stream above
-            raise FormulaeError("families: a subset without its token stream")
         stream = (toks.join(docmap.select("doc", "d"), on="doc", how="inner")
                   .join(vocab, on="fid", how="left")
                   .select(pl.col("d").cast(pl.UInt32).alias("doc"), "sent", "pos", "start", "end", "form",

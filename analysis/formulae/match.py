@@ -70,13 +70,12 @@ def sequences_find(prepared: tuple[pl.DataFrame, pl.DataFrame] | PhraseIndex | L
     sequence of forms. A sequence occurs where its forms sit at consecutive positions
     inside one sentence. Returns (seq, doc, sent, pos, pos_end, start, end), sorted.
     """
-    out_schema = _FOUND
     if isinstance(prepared, (PhraseIndex, Layers)):
-        return (pl.DataFrame(sequences_located(prepared, dict(sequences))).cast(out_schema)
+        return (pl.DataFrame(sequences_located(prepared, dict(sequences))).cast(_FOUND)
                 .sort("seq", "doc", "pos", "pos_end"))
     toks, vocab = prepared
     if not sequences or toks.height == 0:
-        return pl.DataFrame(schema=out_schema)
+        return pl.DataFrame(schema=_FOUND)
     fid_of = dict(zip(vocab["form"].to_list(), vocab["fid"].to_list(), strict=True))
     groups: dict[tuple[int, tuple[int, ...]], list[tuple[int, tuple[int, ...]]]] = {}
     for key, seq in sequences.items():
@@ -107,21 +106,19 @@ def sequences_find(prepared: tuple[pl.DataFrame, pl.DataFrame] | PhraseIndex | L
         hit = cand.join(keys, on=[f"f{j}" for j in fixed], how="inner")
         parts.append(hit.select("seq", "_i", pl.lit(length - 1, pl.UInt32).alias("_span")))
     if not parts:
-        return pl.DataFrame(schema=out_schema)
+        return pl.DataFrame(schema=_FOUND)
     hits = pl.concat(parts)
     i, j = hits["_i"], hits["_i"] + hits["_span"]
     return pl.DataFrame({
         "seq": hits["seq"], "doc": doc.gather(i), "sent": sent.gather(i),
         "pos": toks["pos"].gather(i), "pos_end": toks["pos"].gather(j),
         "start": toks["start"].gather(i), "end": toks["end"].gather(j),
-    }).cast(out_schema).sort("seq", "doc", "pos", "pos_end")
+    }).cast(_FOUND).sort("seq", "doc", "pos", "pos_end")
 
 
 def _forms_fn(analyzer, level: str, words: Sequence[str] = ()) -> Callable[[str], list[str]]:
     """A word's forms at ``level`` (memoised; ``words`` made at once, in one pass)."""
-    many = getattr(analyzer, "query_forms_many", None)  # (an analyzer of query_forms only: one at a time)
-    made = many(list(words), level) if many and words else [analyzer.query_forms(w, level) for w in words]
-    cache: dict[str, list[str]] = {w: list(f) for w, f in zip(words, made, strict=True)}
+    cache = dict(zip(words, analyzer.query_forms_many(list(words), level), strict=True)) if words else {}
 
     def to_forms(word: str) -> list[str]:
         if word not in cache:
@@ -152,7 +149,7 @@ def _compile(lexicon: Lexicon, analyzer, level: str):
     for f in lexicon.formulae:
         for pi, p in enumerate(f.patterns):
             lv = p.level or f.level or level
-            fn = fns[lv] if lv in fns else fns.setdefault(lv, _forms_fn(analyzer, lv))
+            fn = fns.setdefault(lv, _forms_fn(analyzer, lv))
             for ii, item in enumerate(p.items):
                 try:
                     expanded = pattern_sequences(item, fn)

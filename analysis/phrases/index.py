@@ -224,12 +224,16 @@ class PhraseIndex:
         """A query phrase as forms at this index's level, processed exactly like the corpus."""
         return self.analyzer.query_forms(phrase, self.level)
 
-    def ids_of(self, forms: list[str]) -> np.ndarray | None:
-        """Token ids of ``forms`` (None when a form is not in the corpus)."""
+    def form_ids(self, forms) -> dict[str, int]:
+        """The token id of each of ``forms`` the corpus has (one read of the vocabulary)."""
         import polars as pl
 
-        hit = self.table("vocab").filter(pl.col("form").is_in(forms)).select("form", "id").collect()
-        lookup = dict(zip(hit["form"].to_list(), hit["id"].to_list(), strict=True))
+        hit = self.table("vocab").filter(pl.col("form").is_in(list(forms))).select("form", "id").collect()
+        return dict(zip(hit["form"].to_list(), hit["id"].to_list(), strict=True))
+
+    def ids_of(self, forms: list[str]) -> np.ndarray | None:
+        """Token ids of ``forms`` (None when a form is not in the corpus)."""
+        lookup = self.form_ids(forms)
         if any(f not in lookup for f in forms):
             return None
         return np.array([lookup[f] for f in forms], np.uint32)
@@ -270,8 +274,16 @@ class PhraseIndex:
         return self.find_ids(ids)
 
     def doc_of(self, positions: np.ndarray) -> np.ndarray:
-        """Statement (doc) of each token position."""
-        return np.searchsorted(np.asarray(self.array("doc_first"), np.int64), positions, side="right") - 1
+        """Statement (doc) of each token position (int64): a binary search each, or for an
+        eighth of the corpus's tokens and more (a comparison's occurrences), a gather from
+        every token's statement, made once (4 bytes a token; 8 M positions of ungdc: 0.17 s,
+        the array made in 0.08 s, against 0.57 s)."""
+        tokens = np.asarray(self.array("doc_tokens"), np.int64)
+        if len(positions) * 8 < int(tokens.sum()):
+            return np.searchsorted(np.asarray(self.array("doc_first"), np.int64), positions, side="right") - 1
+        if "doc_of_token" not in self._arrays:
+            self._arrays["doc_of_token"] = np.repeat(np.arange(len(tokens), dtype=np.uint32), tokens)
+        return self._arrays["doc_of_token"][positions].astype(np.int64)
 
     def statement_counts(self, rows: pl.DataFrame) -> pl.DataFrame:
         """Per-statement counts ``(row, doc, count)`` of n-gram/maximal rows (by ``sa_lo``, ``freq``)."""
@@ -285,12 +297,15 @@ class PhraseIndex:
         return pl.DataFrame({"row": g, "doc": d, "count": c},
                             schema={"row": pl.UInt32, "doc": pl.UInt32, "count": pl.UInt32})
 
+    def vocabulary(self) -> pl.Series:
+        """The forms, in token-id order (the vocabulary table is written so)."""
+        return self.table("vocab").select("form").collect().to_series()
+
     def phrases(self, frame: pl.DataFrame) -> pl.Series:
         """Phrase strings for rows with ``pos`` and ``n``."""
-        vocab = self.table("vocab").select("form").collect().to_series()
         from .strings import phrase_strings  # polars: not on the query path
 
-        return phrase_strings(self.array("ids"), vocab, frame["pos"].to_numpy(), frame["n"].to_numpy())
+        return phrase_strings(self.array("ids"), self.vocabulary(), frame["pos"].to_numpy(), frame["n"].to_numpy())
 
 
 LAYERS_VERSION = "1"  # layout of layers.json (analysis.phrases.delta)

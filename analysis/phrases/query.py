@@ -174,15 +174,12 @@ def sequences_located(ix: PhraseIndex | Layers, sequences: dict[int, tuple[str |
     whole's statements, sentences and positions. Returns the columns ``seq`` (the key),
     ``doc``, ``sent`` (the sentence's number in the corpus), ``pos``, ``pos_end`` (within
     the statement), ``start``, ``end`` (offsets into the verbatim text), unsorted."""
-    import polars as pl
-
     names = ("seq", "doc", "sent", "pos", "pos_end", "start", "end")
     cols: dict[str, list[np.ndarray]] = {k: [np.zeros(0, np.int64)] for k in names}
     forms = sorted({f for seq in sequences.values() for f in seq if f is not None})
     sentences = 0  # the sentences of the parts before
     for part, d0, _ in (ix.parts if isinstance(ix, Layers) else [(ix, 0, 0)]):
-        vocab = part.table("vocab").filter(pl.col("form").is_in(forms)).select("form", "id").collect()
-        fid = dict(zip(vocab["form"].to_list(), vocab["id"].to_list(), strict=True))
+        fid = part.form_ids(forms)
         first = np.asarray(part.array("doc_first"), np.int64)
         ss = np.asarray(part.array("sent_starts"), np.int64)
         start, end = part.array("start"), part.array("end")
@@ -192,7 +189,7 @@ def sequences_located(ix: PhraseIndex | Layers, sequences: dict[int, tuple[str |
             pos = _id_positions(part, [None if f is None else fid[f] for f in seq])
             if not len(pos):
                 continue
-            doc = np.searchsorted(first, pos, side="right") - 1
+            doc = part.doc_of(pos)
             last = pos + len(seq) - 1
             got = (np.full(len(pos), key), doc + d0, np.searchsorted(ss, pos, side="right") - 1 + sentences,
                    pos - first[doc], last - first[doc], np.asarray(start[pos]), np.asarray(end[last]))

@@ -455,8 +455,7 @@ def piece_count(n: int, jobs: int | None, scheduler: str | None = None) -> int:
     pieces = max(1, -(-n // PIECE_TOKENS))
     if scheduler or pieces == 1:
         return pieces
-    workers = merge_jobs(jobs, n)
-    return -(-pieces // workers) * workers
+    return -(-pieces // (workers := merge_jobs(jobs, n))) * workers
 
 
 def piece_cuts(before: np.ndarray, n_pieces: int) -> np.ndarray:

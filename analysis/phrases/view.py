@@ -17,6 +17,8 @@ import polars as pl
 
 from ..ingest.snapshot import corpus_load, corpus_manifest
 from ..text.analyzer import Analyzer
+from ..text.languages import content_forms
+from ..vocab import language_levels
 from .build import index_build, index_update
 from .index import Layers, PhraseIndex, index_load, index_open
 
@@ -165,13 +167,30 @@ class CorpusView:
                  .select("doc", "sent", "pos", "start", "end", "fid"))
         return words, wvocab
 
+    def content_flags(self, level: str, height: int) -> np.ndarray:
+        """Per token of the level (``height`` of them): is this piece a content word
+        (:func:`analysis.text.languages.content_forms`)? Decided on the piece's ``clitic``
+        form (``norm`` where the language has none, or where the pieces differ: the level's
+        own), not on its stem, so a stopword never hides a content word with the same stem
+        (ISRI stems both ``واحد`` 'one' and ``وحدة`` 'unity' to ``وحد``). Read from the
+        index's ids and vocabulary (over layers, from the stream): no stream of that level."""
+        base = level
+        if level in ("stem", "lemma"):
+            base = "clitic" if "clitic" in language_levels(self.language) else "norm"
+        for lv in (base, level):
+            ix = self.tokens_index(lv)
+            if isinstance(ix, PhraseIndex):
+                ids, forms = np.asarray(ix.array("ids")), ix.vocabulary()
+            else:
+                toks, vocab = self.stream(lv)
+                ids, forms = toks["fid"].to_numpy(), vocab.sort("fid")["form"]
+            if len(ids) == height:
+                break
+        return content_forms(forms, self.language).to_numpy()[ids]
+
     def doc_tokens(self, level: str):
-        ix = self.tokens_index(level)
-        if isinstance(ix, Layers):
-            tokens = ix.array("doc_tokens")
-            docs = pl.DataFrame({"doc": np.arange(len(tokens), dtype=np.uint32), "tokens": tokens.astype(np.uint32)})
-        else:
-            docs = ix.table("docs").select("doc", "tokens").collect()
+        tokens = np.asarray(self.tokens_index(level).array("doc_tokens"))  # (an index's, or its layers' together)
+        docs = pl.DataFrame({"doc": np.arange(len(tokens), dtype=np.uint32), "tokens": tokens.astype(np.uint32)})
         return (self.statements.select("doc").join(docs, on="doc", how="left")
                 .with_columns(pl.col("tokens").fill_null(0).cast(pl.UInt32)).sort("doc"))
 
@@ -191,17 +210,21 @@ def _stream_from_index(ix: PhraseIndex | Layers) -> tuple:
     pos[starts[nz]] = 0
     pos = np.cumsum(pos, dtype=np.uint32)
     pos -= np.repeat(pos[starts[nz]], counts[nz])
-    sent = np.zeros(total, np.uint32)
-    ss = np.asarray(ix.array("sent_starts"), np.int64)
-    sent[ss[ss < total]] = 1
-    sent = np.cumsum(sent, dtype=np.uint32) - np.uint32(1)
     toks = pl.DataFrame({
-        "doc": doc, "sent": sent, "pos": pos,
+        "doc": doc, "sent": _sentence_numbers(ix, total), "pos": pos,
         "start": np.asarray(ix.array("start"), np.uint32), "end": np.asarray(ix.array("end"), np.uint32),
         "fid": np.asarray(ix.array("ids"), np.uint32),
     })
     vocab = ix.table("vocab").select("form", pl.col("id").cast(pl.UInt32).alias("fid")).collect()
     return toks, vocab
+
+
+def _sentence_numbers(ix: PhraseIndex, total: int) -> np.ndarray:
+    """Every token's sentence number in the corpus (uint32, no int64 temporaries)."""
+    sent = np.zeros(total, np.uint32)
+    ss = np.asarray(ix.array("sent_starts"), np.int64)
+    sent[ss[ss < total]] = 1
+    return np.cumsum(sent, dtype=np.uint32) - np.uint32(1)
 
 
 def _stream_from_layers(layers: Layers) -> tuple:
@@ -228,19 +251,14 @@ class TokenColumns:
     read from the index (:meth:`of_index`: the statements' first positions, the
     memory-mapped offsets) or from a stream's columns (:meth:`of_frame`)."""
 
-    def __init__(self, content: np.ndarray, sent: np.ndarray, columns: dict[str, np.ndarray]):
-        self.content, self.sent, self._columns = content, sent, columns
+    def __init__(self, content: np.ndarray, sent: np.ndarray, columns: dict[str, np.ndarray] | None = None,
+                 ix: PhraseIndex | None = None):
+        self.content, self.sent, self._columns, self._ix = content, sent, columns or {}, ix
         self.height = len(sent)
 
     @classmethod
     def of_index(cls, ix: PhraseIndex, content: np.ndarray) -> TokenColumns:
-        n = len(ix.array("ids"))
-        ss = np.asarray(ix.array("sent_starts"), np.int64)
-        sent = np.zeros(n, np.uint32)
-        sent[ss[ss < n]] = 1
-        sent = np.cumsum(sent, dtype=np.uint32) - np.uint32(1)  # as _stream_from_index numbers them
-        return cls(content, sent, {"doc_first": np.asarray(ix.array("doc_first"), np.int64),
-                                   "start": ix.array("start"), "end": ix.array("end")})
+        return cls(content, _sentence_numbers(ix, len(ix.array("ids"))), ix=ix)
 
     @classmethod
     def of_frame(cls, frame: pl.DataFrame) -> TokenColumns:
@@ -250,14 +268,12 @@ class TokenColumns:
 
     def at(self, name: str, rows: np.ndarray) -> np.ndarray:
         """Column ``name`` (``doc``, ``pos``, ``start``, ``end``) at token positions ``rows``."""
-        cols = self._columns
-        if "doc_first" not in cols:
-            return cols[name][rows]
-        if name == "doc":
-            return (np.searchsorted(cols["doc_first"], rows, side="right") - 1).astype(np.uint32)
-        if name == "pos":
-            return (rows - cols["doc_first"][self.at("doc", rows)]).astype(np.uint32)
-        return np.asarray(cols[name][rows])
+        if self._ix is None:
+            return self._columns[name][rows]
+        if name in ("doc", "pos"):
+            doc = self._ix.doc_of(rows)
+            return (doc if name == "doc" else rows - np.asarray(self._ix.array("doc_first"))[doc]).astype(np.uint32)
+        return np.asarray(self._ix.array(name)[rows])
 
 
 _VIEWS: dict[tuple[str, str, str | None], CorpusView] = {}

@@ -19,8 +19,7 @@ from .items import items_per_doc, occurrence_docs, view_of
 
 def _content_ids(view, level: str):
     """Boolean per vocabulary id of the level's index: a content form (not a stopword, >= 2 letters)."""
-    vocab = view.index(level).table("vocab").sort("id").select("form").collect().to_series()
-    return content_forms(vocab, view.language).to_numpy()
+    return content_forms(view.index(level).vocabulary(), view.language).to_numpy()
 
 
 def _phrase_counts(view, level: str, in_a, in_b, min_statements: int, notes: list[str]) -> pl.DataFrame:

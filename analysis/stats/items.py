@@ -73,10 +73,6 @@ def occurrence_docs(view, level: str, rows: pl.DataFrame):
     lo = rows["sa_lo"].to_numpy().astype(np.int64)
     fr = rows["freq"].to_numpy().astype(np.int64)
     rank, row = expand_runs(lo, fr)
-    key = ("doc_of_token", level, str(ix.folder))
-    if key not in view.cache:  # the statement of every token position (not the whole form stream)
-        tokens = np.asarray(ix.array("doc_tokens"), np.int64)
-        view.cache[key] = np.repeat(np.arange(len(tokens), dtype=np.uint32), tokens)
-    return row, view.cache[key][np.asarray(ix.array("sa")[rank], np.int64)].astype(np.int64)
+    return row, ix.doc_of(np.asarray(ix.array("sa")[rank], np.int64))
 
 

@@ -575,20 +575,16 @@ class Analyzer:
         return self.query_forms_many([phrase], level)[0]
 
     def query_forms_many(self, phrases: list[str], level: str) -> list[list[str]]:
-        """:meth:`query_forms` of each of ``phrases``, tokenised in one pass (a lexicon's
-        words: one polars query, not one a word)."""
+        """:meth:`query_forms` of each phrase, in one tokenizer pass (a lexicon's words)."""
         frame = pl.DataFrame({"doc": range(len(phrases)), "text": phrases}, schema={"doc": pl.UInt32, "text": pl.String})
         toks = tokens_build(frame, language=self.language, line_breaks=self.line_breaks, mode=self.mode)
-        out: list[list[str]] = [[] for _ in phrases]
-        for doc, forms in tokens_level(toks, level, analyzer=self).group_by("doc").agg("form").collect().iter_rows():
-            out[doc] = forms
-        return out
+        got = dict(tokens_level(toks, level, analyzer=self).group_by("doc").agg("form").collect().iter_rows())
+        return [got.get(i, []) for i in range(len(phrases))]
 
 
 def _lists(columns: dict, schema: dict, keys: list[str]) -> pl.DataFrame:
     """Flat rows (one per piece, in order) -> one row per key with list columns."""
-    flat = pl.DataFrame(columns, schema=schema)
-    return flat.group_by(keys, maintain_order=True).agg(pl.col(c) for c in columns if c not in keys)
+    return pl.DataFrame(columns, schema=schema).group_by(keys, maintain_order=True).agg(pl.col(c) for c in columns if c not in keys)
 
 
 def _advance(surface: str, pos: int, letters: int) -> int:

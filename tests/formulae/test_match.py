@@ -18,6 +18,9 @@ class WordAnalyzer:
     def query_forms(self, phrase, level):
         return phrase.split()
 
+    def query_forms_many(self, phrases, level):
+        return [self.query_forms(p, level) for p in phrases]
+
 
 def _stream(docs: list[list[list[str]]]) -> pl.DataFrame:
     rows = []
