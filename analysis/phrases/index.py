@@ -349,17 +349,26 @@ class Layers:
         return self._arrays[name]
 
     def doc_of(self, positions: np.ndarray) -> np.ndarray:
-        """Statement (doc) of each position of the whole."""
-        return np.searchsorted(self.array("doc_first"), positions, side="right") - 1
+        """Statement (doc) of each position of the whole: each layer's own lookup
+        (:meth:`PhraseIndex.doc_of`, a gather for bulk lookups)."""
+        out = np.empty(len(positions), np.int64)
+        for ix, d0, t0, inside in self._layer_of(positions):
+            out[inside] = ix.doc_of(positions[inside] - t0) + d0
+        return out
 
     def at(self, name: str, positions: np.ndarray) -> np.ndarray:
         """The token array ``name`` (``start``, ``end``) at positions of the whole."""
         out = np.empty(len(positions), np.int64)
-        for k, (ix, _, t0) in enumerate(self.parts):
-            t1 = self.parts[k + 1][2] if k + 1 < len(self.parts) else np.iinfo(np.int64).max
-            inside = (positions >= t0) & (positions < t1)
+        for ix, _, t0, inside in self._layer_of(positions):
             out[inside] = np.asarray(ix.array(name))[positions[inside] - t0]
         return out
+
+    def _layer_of(self, positions: np.ndarray):
+        """(index, first statement, first token, mask of ``positions`` inside it) a layer."""
+        positions = np.asarray(positions, np.int64)
+        for k, (ix, d0, t0) in enumerate(self.parts):
+            t1 = self.parts[k + 1][2] if k + 1 < len(self.parts) else np.iinfo(np.int64).max
+            yield ix, d0, t0, (positions >= t0) & (positions < t1)
 
 
 def layers_load(corpus: str, level: str | None = None, store=None) -> Layers | None:

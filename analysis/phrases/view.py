@@ -20,6 +20,7 @@ from ..text.analyzer import Analyzer
 from ..text.languages import content_forms
 from ..vocab import language_levels
 from .build import index_build, index_update
+from .engine import Encoded, forms_encode
 from .index import Layers, PhraseIndex, index_load, index_open
 
 
@@ -193,6 +194,46 @@ class CorpusView:
         docs = pl.DataFrame({"doc": np.arange(len(tokens), dtype=np.uint32), "tokens": tokens.astype(np.uint32)})
         return (self.statements.select("doc").join(docs, on="doc", how="left")
                 .with_columns(pl.col("tokens").fill_null(0).cast(pl.UInt32)).sort("doc"))
+
+
+def subset_columns(toks: pl.DataFrame, content: np.ndarray, kept: pl.Series) -> dict[str, np.ndarray]:
+    """The tokens of the statements ``kept`` (sorted doc numbers) of a (doc, pos)-sorted
+    stream (:meth:`CorpusView.stream`, ``word_stream``) and its ``content`` flags, as numpy
+    columns (``doc`` renumbered 0.. in that order, ``sent``, ``pos``, ``start``, ``end``,
+    ``fid``, ``content``): a gather a column, where the frames of a join and a sort held
+    the stream two and three times over."""
+    doc = toks["doc"].to_numpy()
+    new = np.full(max(int(doc.max(initial=0)), int(kept.max() or 0)) + 1, -1, np.int32)
+    new[kept.to_numpy()] = np.arange(len(kept), dtype=np.int32)
+    d = new[doc]
+    if len(kept) == len(new) or (d >= 0).all():  # every statement: the columns as they are
+        rows: slice | np.ndarray = slice(None)
+    else:
+        rows = np.flatnonzero(d >= 0)
+    out = {"doc": d[rows].astype(np.uint32), "content": np.asarray(content)[rows]}
+    del d
+    for name in ("sent", "pos", "start", "end", "fid"):
+        out[name] = toks[name].to_numpy()[rows]
+    return out
+
+
+def ids_encoded(columns: dict[str, np.ndarray], vocab: pl.DataFrame) -> Encoded:
+    """A (doc, pos)-sorted stream's numpy ``columns`` whose forms are ids already (``fid``,
+    rows of ``vocab``: ``form``, ``fid``) as :class:`Encoded`, with no string column over
+    the tokens: as :func:`~analysis.phrases.engine.stream_encode` of the stream with its
+    forms joined in would give it, but for forms of the vocabulary that the stream does
+    not use (no row counts them). A vocabulary that is not its forms sorted (the ids'
+    order is the suffix array's) is encoded again (:func:`forms_encode` of the forms, not
+    of the tokens)."""
+    vocab = vocab.sort("fid")
+    forms, fid = vocab["form"], columns["fid"]
+    if not (np.array_equal(vocab["fid"].to_numpy(), np.arange(vocab.height))
+            and forms.is_sorted() and forms.n_unique() == vocab.height):
+        lut = np.zeros(int(vocab["fid"].max()) + 1, np.uint32)
+        forms, lut[vocab["fid"].to_numpy()] = forms_encode(forms)
+        fid = lut[fid]
+    return Encoded(vocab=forms.alias("form"), ids=np.asarray(fid, np.uint32), doc=columns["doc"],
+                   sent=columns["sent"], start=columns["start"], end=columns["end"])
 
 
 def _stream_from_index(ix: PhraseIndex | Layers) -> tuple:

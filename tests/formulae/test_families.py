@@ -205,3 +205,32 @@ def test_a_wordings_kind_is_its_first_occurrences():
     for order in ([later, first, centre], [first, centre, later], [centre, later, first]):
         got = _assemble(fo(order), sig, seeds, forms, ids).variants.filter(pl.col("variant") == "basic human")
         assert got.select("kind", "filler", "statements").rows() == [("insertion", "basic", 2)]
+
+
+@pytest.mark.parametrize("corpus", ["ungd", "cn_mfa"])  # cn-mfa: the families of jieba words
+def test_a_subsets_families_from_ids_equal_from_forms(corpus, request, store, monkeypatch):
+    # a subset is counted afresh from numpy columns of the token ids as they are
+    # (view.subset_columns, view.ids_encoded); with the stream's frame joined to the kept
+    # statements and sorted, and every token's form joined in and encoded again, as it
+    # was, the families are the same
+    from analysis.formulae import families
+    from analysis.phrases.engine import stream_encode
+
+    def frames(toks, content, kept):
+        docmap = pl.DataFrame({"doc": kept}).with_row_index("d")
+        f = (toks.with_columns(pl.Series("content", content)).join(docmap, on="doc", how="inner")
+             .select(pl.col("d").cast(pl.UInt32).alias("doc"), "sent", "pos", "start", "end", "fid", "content")
+             .sort("doc", "pos"))
+        return {k: f[k].to_numpy() for k in f.columns}
+
+    name = request.getfixturevalue(corpus)
+    where = pl.col("doc") % 4 != 1
+    new = families_find(name, store=store, where=where, min_statements=5)
+    monkeypatch.setattr(families, "subset_columns", frames)
+    monkeypatch.setattr(families, "ids_encoded", lambda columns, vocab: stream_encode(
+        pl.DataFrame({k: columns[k] for k in ("doc", "sent", "start", "end", "fid")})
+        .join(vocab, on="fid", maintain_order="left")))
+    old = families_find(name, store=store, where=where, min_statements=5)
+    assert new.frame.height >= 10
+    for part in ("frame", "variants", "occurrences"):
+        assert getattr(new, part).equals(getattr(old, part)), part

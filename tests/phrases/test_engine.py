@@ -473,3 +473,29 @@ def test_measures_compiled_equal_the_expressions(rows, seed, big):
     assert compiled.equals(exprs)
     g2 = compiled["g2"].to_numpy()
     assert not np.signbit(g2[g2 == 0]).any()  # no -0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["b", "a", "c", "aa", "ب", "d"]), min_size=1, max_size=6),
+                min_size=1, max_size=6), st.integers(0, 2**32 - 1), st.booleans())
+def test_ids_encoded_equals_encoding_the_forms(sents, seed, shuffled):
+    # the ids of a stream given against a vocabulary (sorted, or any order and with gaps:
+    # then encoded again) are the forms' ranks among the sorted forms, as stream_encode's
+    from analysis.phrases.engine import stream_encode
+    from analysis.phrases.view import ids_encoded
+
+    stream = make_stream([sents])
+    forms = sorted({"zz", "0", *stream["form"].to_list()})  # and forms no token uses
+    fid = np.arange(len(forms)) * (3 if shuffled else 1)
+    if shuffled:
+        np.random.default_rng(seed).shuffle(fid)
+    vocab = pl.DataFrame({"form": forms, "fid": fid.astype(np.uint32)})
+    ids = stream.join(vocab, on="form", maintain_order="left")
+    got, want = ids_encoded({k: ids[k].to_numpy() for k in ("doc", "sent", "start", "end", "fid")}, vocab), \
+        stream_encode(stream)
+    assert got.vocab.is_sorted() and got.vocab.n_unique() == len(got.vocab) == len(forms)
+    assert got.vocab.gather(got.ids).to_list() == want.vocab.gather(want.ids).to_list() == stream["form"].to_list()
+    rank = {f: i for i, f in enumerate(got.vocab.to_list())}
+    assert [rank[f] for f in want.vocab.to_list()] == sorted(rank[f] for f in want.vocab.to_list())
+    for name in ("doc", "sent", "start", "end"):
+        assert np.array_equal(getattr(got, name), getattr(want, name))
