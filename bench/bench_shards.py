@@ -32,7 +32,9 @@ progress messages, timed: plan, tokenise, streams, pieces, tables, write); the c
    and over the layers;
 6. growth: synthetic ungdc repeated k times (``--growth 2,5,10``; speeches with ids,
    years and sources shifted so nothing is dropped as a duplicate and every count is k
-   times the 1x count) - time and peak memory; sizes that do not fit are printed as not run.
+   times the 1x count) - time and peak memory, and a whole ``formulae query`` process on
+   the grown index (its occurrences k times the first copy's); sizes that do not fit are
+   printed as not run.
 
 7. with ``--level stem`` (or ``clitic``) instead: ungdc at that analyzer level, counted in
    one process (``PIECE_SCAN`` off; the shards still tokenised in ``--jobs`` workers) and
@@ -45,8 +47,10 @@ progress messages, timed: plan, tokenise, streams, pieces, tables, write); the c
 from __future__ import annotations
 
 import argparse
+import csv
 import gzip
 import hashlib
+import io
 import json
 import shutil
 import statistics
@@ -339,10 +343,26 @@ def growth(work: Path, args, full: dict | None) -> None:
         r = build(decl, work / f"x{k}" / "store", args.jobs, force=True)
         ok = "" if full is None else f"   tokens {'= ' if r['tokens'] == k * full['tokens'] else '!= '}{k} x 1x"
         print(line(f"growth {k:>2}x", r, ok), flush=True)
+        print(f"{'':<30}{growth_query(work / f'x{k}' / 'store', k)}", flush=True)
         shutil.rmtree(work / f"x{k}", ignore_errors=True)  # the next size needs the disk
     skipped = [k for k in (2, 5, 10) if k not in sizes]
     if skipped:
         print("not run: growth " + ", ".join(f"{k}x" for k in skipped))
+
+
+def growth_query(store: Path, k: int) -> str:
+    """``formulae query`` on a grown store: its whole process's wall time (median of 5),
+    and its occurrences, which must be ``k`` times those of the first copy's speeches
+    (the rows whose source has no ``~``)."""
+    env = cli_env(str(store), cached=True)
+    cmd = [str(Path(sys.executable).parent / "formulae"), "query", "sovereignty and territorial integrity",
+           "--corpus", "ungdc", "--level", "norm", "-f", "csv"]
+    rows = list(csv.DictReader(io.StringIO(subprocess.run(cmd, env=env, check=True, capture_output=True,
+                                                          text=True).stdout)))
+    total = sum(int(r["occurrences"]) for r in rows)
+    first = sum(int(r["occurrences"]) for r in rows if "~" not in r["source"])
+    return (f"query: whole process {query_wall(str(store), cached=True):.2f} s (median of 5); occurrences "
+            f"{total:,} {'=' if total == k * first else '!='} {k} x {first:,}")
 
 
 if __name__ == "__main__":
