@@ -207,13 +207,15 @@ def test_a_wordings_kind_is_its_first_occurrences():
         assert got.select("kind", "filler", "statements").rows() == [("insertion", "basic", 2)]
 
 
-@pytest.mark.parametrize("corpus", ["ungd", "cn_mfa"])  # cn-mfa: the families of jieba words
-def test_a_subsets_families_from_ids_equal_from_forms(corpus, request, store, monkeypatch):
+@pytest.mark.parametrize(("corpus", "share"), [("ungd", 4), ("ungd", 8), ("cn_mfa", 4)])  # cn-mfa: jieba words
+def test_a_subsets_families_from_ids_equal_from_forms(corpus, share, request, store, monkeypatch):
     # a subset is counted afresh from numpy columns of the token ids as they are
-    # (view.subset_columns, view.ids_encoded); with the stream's frame joined to the kept
-    # statements and sorted, and every token's form joined in and encoded again, as it
-    # was, the families are the same
+    # (view.subset_columns, view.ids_encoded), its suffixes kept from the index's suffix
+    # array (phrases.subset); with the stream's frame joined to the kept statements and
+    # sorted, every token's form joined in and encoded again, and the suffixes sorted
+    # again, as it was, the families are the same
     from analysis.formulae import families
+    from analysis.phrases import suffix
     from analysis.phrases.engine import stream_encode
 
     def frames(toks, content, kept):
@@ -224,9 +226,11 @@ def test_a_subsets_families_from_ids_equal_from_forms(corpus, request, store, mo
         return {k: f[k].to_numpy() for k in f.columns}
 
     name = request.getfixturevalue(corpus)
-    where = pl.col("doc") % 4 != 1
+    # three statements of four (their suffixes kept from the index's), or one of eight (sorted)
+    where = pl.col("doc") % 4 != 1 if share == 4 else pl.col("doc") % 8 == 1
     new = families_find(name, store=store, where=where, min_statements=5)
     monkeypatch.setattr(families, "subset_columns", frames)
+    monkeypatch.setattr(families, "subset_suffix", lambda ix, kept, ids, starts: suffix.suffix_array(ids, starts))
     monkeypatch.setattr(families, "ids_encoded", lambda columns, vocab: stream_encode(
         pl.DataFrame({k: columns[k] for k in ("doc", "sent", "start", "end", "fid")})
         .join(vocab, on="fid", maintain_order="left")))

@@ -1,0 +1,121 @@
+"""The suffix array of a subset of an index's statements, without sorting it again.
+
+A suffix's place in the canonical order (:func:`analysis.phrases.suffix.suffix_array`)
+is decided by its sentence's tokens from it on, then by its position; a sentence lies in
+one statement. So the suffixes of some of the statements, in the order of the whole
+index's suffix array, are already sorted: :func:`subset_suffix` keeps them (renumbered
+to the subset's positions) and finds their in-sentence LCPs with Kasai's pass, each
+stopped at its sentence's end. The result equals sorting the subset afresh (ungdc from
+1960 on at ``stem``, 29.6 M tokens: 8.5 s with libdivsufsort), which the families of a
+``--where`` subset used to do (:func:`analysis.formulae.families.families_find`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .index import PhraseIndex
+from .suffix import compiled
+
+CHUNK = 1 << 23  # suffixes of the index read at a time
+
+
+def subset_suffix(ix: PhraseIndex, kept: np.ndarray, ids: np.ndarray, starts: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(suffix array, in-sentence LCPs) of the tokens of the statements ``kept`` (sorted
+    doc numbers) of ``ix``, whose ids in (doc, pos) order are ``ids`` (the index's own:
+    same vocabulary) and whose sentences start at ``starts``
+    (:func:`analysis.phrases.engine.sentence_starts` of the subset), as
+    :func:`analysis.phrases.suffix.suffix_array` gives them (int32 both)."""
+    doc_tokens = np.asarray(ix.array("doc_tokens"), np.int64)
+    keep = np.zeros(len(doc_tokens), bool)
+    keep[np.asarray(kept, np.int64)] = True
+    new = np.empty(int(doc_tokens.sum()), np.int32)  # every token's position in the subset, -1 if left out
+    compiled(_renumber)(keep, doc_tokens, new)
+    # the index's arrays read here through maps of their own, closed after (their pages
+    # would stay in this process's memory with the index's maps: 8 bytes a token)
+    sample = np.unique(np.linspace(0, len(ids) - 1, min(len(ids), 4096)).astype(np.int64))
+    index_ids = np.load(ix.folder / "ids.npy", mmap_mode="r")
+    if int((new >= 0).sum()) != len(ids) or not np.array_equal(  # the order is the ids'
+            index_ids[np.flatnonzero(new >= 0)[sample]], np.asarray(ids)[sample]):
+        raise ValueError("subset_suffix: the ids are not the index's at the kept statements' tokens")
+    del index_ids
+    sa = np.empty(len(ids), np.int32)
+    full = np.load(ix.folder / "sa.npy", mmap_mode="r")
+    k = 0
+    for r in range(0, len(full), CHUNK):
+        k = compiled(_kept_ranks)(np.asarray(full[r:r + CHUNK]), new, sa, k)
+    del full
+    if not len(ids):
+        return sa, np.zeros(0, np.int32)
+    # new's buffer serves as phi, then as the LCPs (two arrays of 4 bytes a token fewer)
+    phi = new[:len(ids)]  # each suffix's predecessor in the order, -1 for the first
+    phi[sa[1:]] = sa[:-1]
+    phi[sa[0]] = -1
+    key = np.empty(len(ids), np.uint64)  # a token's id and the tokens left in its sentence: one read
+    compiled(_keys)(np.asarray(ids, np.uint32), np.asarray(starts, np.int64), key)
+    plcp = np.empty(len(ids), np.int32)
+    compiled(_phi_lcp)(key, phi, plcp)
+    del key
+    return sa, np.take(plcp, sa, out=phi)
+
+
+def _renumber(keep, doc_tokens, new):  # pragma: no cover - numba
+    """Each token's position among the kept statements' tokens (``new``), -1 if its
+    statement is left out."""
+    p = 0
+    k = 0
+    for d in range(len(doc_tokens)):
+        for _ in range(doc_tokens[d]):
+            if keep[d]:
+                new[p] = k
+                k += 1
+            else:
+                new[p] = -1
+            p += 1
+
+
+def _keys(ids, starts, key):  # pragma: no cover - numba
+    """Per position, its id in the high 32 bits and the tokens left in its sentence from
+    it on (sentences begin at ``starts``) in the low ones."""
+    n = len(key)
+    for s in range(len(starts)):
+        end = starts[s + 1] if s + 1 < len(starts) else n
+        for p in range(starts[s], end):
+            key[p] = (np.uint64(ids[p]) << np.uint64(32)) | np.uint64(end - p)
+
+
+def _kept_ranks(full, new, out, k):  # pragma: no cover - numba
+    """The kept suffixes of a part of the suffix array, ``full``, in its order, renumbered
+    (``new``: -1 for the others) into ``out`` from ``k`` on; returns the next ``k``."""
+    for r in range(len(full)):
+        v = new[full[r]]
+        if v >= 0:
+            out[k] = v
+            k += 1
+    return k
+
+
+def _phi_lcp(key, phi, plcp):  # pragma: no cover - numba
+    """Kasai's LCP pass in its permuted form (Kärkkäinen, Manzini and Puglisi, 2009): over
+    the text in order, each position's in-sentence LCP with its predecessor in the order
+    (``phi``), each common prefix stopped where either suffix's sentence ends (``key``'s
+    low bits). The next position's LCP is at least this one's less one within a sentence
+    (its predecessor's next suffix precedes it, by the same token or, the sentences equal
+    to their ends, by position); a sentence's first position starts from 0, as the prefix
+    carried from the sentence before ends with it (at most 1 at its last token, less one)."""
+    low = np.uint64(0xFFFFFFFF)
+    shift = np.uint64(32)
+    h = 0
+    for i in range(len(key)):
+        j = phi[i]
+        if j < 0:
+            plcp[i] = 0
+            h = 0
+            continue
+        lim = min(key[i] & low, key[j] & low)
+        while h < lim and (key[i + h] >> shift) == (key[j + h] >> shift):
+            h += 1
+        plcp[i] = h
+        if h > 0:
+            h -= 1

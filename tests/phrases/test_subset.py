@@ -1,0 +1,47 @@
+"""The suffix array of a subset of an index's statements (phrases.subset) equals sorting
+the subset afresh, on real corpora."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.phrases import suffix
+from analysis.phrases.engine import sentence_starts
+from analysis.phrases.subset import subset_suffix
+from analysis.phrases.view import corpus_view
+
+
+@pytest.mark.parametrize(("corpus", "level"), [("ungd", "norm"), ("ungd", "stem"), ("mfa_ar", "clitic"),
+                                               ("cn_mfa", "norm")])
+def test_a_subsets_suffixes_equal_sorting_it_again(corpus, level, request, store):
+    view = corpus_view(request.getfixturevalue(corpus), store)
+    ix = view.index(level)
+    ids_all = np.asarray(ix.array("ids"))
+    doc_tokens = np.asarray(ix.array("doc_tokens"))
+    sent_all = np.zeros(len(ids_all), np.int64)
+    sent_all[np.asarray(ix.array("sent_starts"))] = 1
+    sent_all = np.cumsum(sent_all)
+    doc_all = np.repeat(np.arange(len(doc_tokens)), doc_tokens)
+    rng = np.random.default_rng(7)
+    subsets = [np.arange(len(doc_tokens)), np.arange(0, len(doc_tokens), 2), np.arange(1, len(doc_tokens), 3),
+               np.sort(rng.choice(len(doc_tokens), max(1, len(doc_tokens) // 2), replace=False))]
+    for kept in subsets:
+        at = np.isin(doc_all, kept)
+        ids = ids_all[at]
+        starts, _ = sentence_starts(doc_all[at], sent_all[at])
+        want_sa, want_cl = suffix.suffix_array(ids, starts)
+        got_sa, got_cl = subset_suffix(ix, kept, ids, starts)
+        assert len(ids) > 100
+        assert np.array_equal(got_sa, want_sa) and np.array_equal(got_cl, want_cl)
+
+
+def test_ids_not_the_indexs_are_refused(ungd, store):
+    # ids of another vocabulary (a subset's own, encoded again) or of other statements
+    ix = corpus_view(ungd, store).index("norm")
+    ids = np.asarray(ix.array("ids"))
+    every = np.arange(len(ix.array("doc_tokens")))
+    with pytest.raises(ValueError, match="not the index's"):
+        subset_suffix(ix, every, np.unique(ids, return_inverse=True)[1].astype(np.uint32) // 2, np.zeros(1, np.int64))
+    with pytest.raises(ValueError, match="not the index's"):
+        subset_suffix(ix, every[1:], ids[1:], np.zeros(1, np.int64))
