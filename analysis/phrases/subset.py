@@ -28,20 +28,25 @@ def subset_suffix(ix: PhraseIndex, kept: np.ndarray, ids: np.ndarray, starts: np
     (:func:`analysis.phrases.engine.sentence_starts` of the subset), as
     :func:`analysis.phrases.suffix.suffix_array` gives them (int32 both)."""
     doc_tokens = np.asarray(ix.array("doc_tokens"), np.int64)
-    keep = np.zeros(len(doc_tokens), bool)
-    keep[np.asarray(kept, np.int64)] = True
-    new = np.empty(int(doc_tokens.sum()), np.int32)  # every token's position in the subset, -1 if left out
-    compiled(_renumber)(keep, doc_tokens, new)
-    # the index's arrays read here through maps of their own, closed after (their pages
-    # would stay in this process's memory with the index's maps: 8 bytes a token)
+    kept = np.asarray(kept, np.int64)
+    counts = doc_tokens[kept]
+    sub_first = np.cumsum(counts) - counts  # each kept statement's first position in the subset
+    # the order is the ids': the index's ids at a sample of the kept positions must be these
+    # (read through a map of its own, closed after: its pages would stay with the index's)
     sample = np.unique(np.linspace(0, len(ids) - 1, min(len(ids), 4096)).astype(np.int64))
+    at = np.searchsorted(sub_first, sample, side="right") - 1
     index_ids = np.load(ix.folder / "ids.npy", mmap_mode="r")
-    if int((new >= 0).sum()) != len(ids) or not np.array_equal(  # the order is the ids'
-            index_ids[np.flatnonzero(new >= 0)[sample]], np.asarray(ids)[sample]):
+    if int(counts.sum()) != len(ids) or not np.array_equal(
+            index_ids[(np.cumsum(doc_tokens) - doc_tokens)[kept[at]] + sample - sub_first[at]],
+            np.asarray(ids)[sample]):
         raise ValueError("subset_suffix: the ids are not the index's at the kept statements' tokens")
     del index_ids
+    keep = np.zeros(len(doc_tokens), bool)
+    keep[kept] = True
+    new = np.empty(int(doc_tokens.sum()), np.int32)  # every token's position in the subset, -1 if left out
+    compiled(_renumber)(keep, doc_tokens, new)
     sa = np.empty(len(ids), np.int32)
-    full = np.load(ix.folder / "sa.npy", mmap_mode="r")
+    full = np.load(ix.folder / "sa.npy", mmap_mode="r")  # (a map of its own too)
     k = 0
     for r in range(0, len(full), CHUNK):
         k = compiled(_kept_ranks)(np.asarray(full[r:r + CHUNK]), new, sa, k)
