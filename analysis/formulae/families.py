@@ -142,8 +142,9 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
     notes: list[str] = []
     words = view.language in SEGMENTED_LANGUAGES  # Chinese: families of jieba words
     whole = where is None and not words  # the index's maximal phrases and arrays: no form stream
-    if not words:  # built whole first (no layer made for nothing; a subset's suffixes are read from it)
-        view.index(p["level"])
+    # the index, built whole first (no layer made for nothing): its maximal phrases and arrays,
+    # or a subset's suffixes
+    base = None if words else view.index(p["level"])
     if words:  # content: on the words
         toks, vocab = view.word_stream(p["level"], lexicon_user_words(view.language))
         content = content_forms(vocab.sort("fid")["form"], view.language).gather(toks["fid"]).to_numpy()
@@ -162,7 +163,8 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
         notes.append("fewer than two statements: no families")
         return _empty(params, notes)
     if whole:
-        ix = view.index(p["level"])
+        ix = base
+        assert ix is not None
         scan: Any = SimpleNamespace(  # the parts of a Scan the families need
             ids=np.asarray(ix.array("ids")), sa=ix.array("sa"),
             vocab=ix.table("vocab").select("id", "form").collect(),
@@ -185,7 +187,6 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
         # the ids as they are, no form string a token and no frame a step (ungdc from 1960
         # on, at stem: 5.8 -> 4.6 GB)
         encoded = ids_encoded(columns, vocab)
-        base = None if words else view.index(p["level"])
         if base is not None and len(encoded.ids) * 4 >= len(base.array("ids")):
             # the index's own tokens, a quarter of them or more: the suffixes of its suffix
             # array kept, not sorted again (ungdc from 1960 on, at stem: 43-45 -> 37-38 s;
