@@ -319,3 +319,22 @@ def test_a_comparison_of_phrases_builds_the_index_whole(layered, tmp_path):
     got, exp = (stat_compare(v, "year<2024", "year=2024") for v in (over, CorpusView(NAME, whole)))
     assert got.frame.equals(exp.frame) and got.notes == exp.notes and (got.frame["kind"] == "phrase").sum() > 1000
     assert not delta_dir(NAME, "norm", tmp_path / "s").exists()
+
+
+def test_a_subsets_families_after_an_append_equal_a_whole_builds(layered, tmp_path):
+    """The families of a subset read the view's form stream, here made over the layers
+    before the index is built whole, and keep their suffixes from the whole index's
+    (phrases.subset): its ids must be the stream's, and the families equal a whole build's."""
+    from analysis.formulae.families import families_find
+    from analysis.phrases.view import CorpusView
+
+    store, whole, *_ = layered
+    shutil.copytree(store, tmp_path / "s")  # the module's store stays layered
+    over = CorpusView(NAME, tmp_path / "s")
+    assert isinstance(over.tokens_index("norm"), Layers)
+    over.stream("norm")  # the stream of the layers, kept by the view
+    where = pl.col("doc") % 4 != 1
+    got, exp = (families_find(v, where=where, level="norm", min_statements=5) for v in (over, CorpusView(NAME, whole)))
+    assert got.frame.height >= 10 and not delta_dir(NAME, "norm", tmp_path / "s").exists()
+    for part in ("frame", "variants", "occurrences"):
+        assert getattr(got, part).equals(getattr(exp, part)), part
