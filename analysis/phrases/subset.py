@@ -6,7 +6,7 @@ one statement. So the suffixes of some of the statements, in the order of the wh
 index's suffix array, are already sorted: :func:`subset_suffix` keeps them (renumbered
 to the subset's positions) and finds their in-sentence LCPs with Kasai's pass, each
 stopped at its sentence's end. The result equals sorting the subset afresh (ungdc from
-1960 on at ``stem``, 29.6 M tokens: 8.5 s with libdivsufsort), which the families of a
+1960 on at ``stem``, 29.6 M tokens: 8.6 s with libdivsufsort, 4.4 s kept), which the families of a
 ``--where`` subset used to do (:func:`analysis.formulae.families.families_find`).
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .index import PhraseIndex
-from .suffix import compiled
+from .suffix import compiled, rem_from_starts
 
 CHUNK = 1 << 23  # suffixes of the index read at a time
 
@@ -37,7 +37,7 @@ def subset_suffix(ix: PhraseIndex, kept: np.ndarray, ids: np.ndarray, starts: np
     at = np.searchsorted(sub_first, sample, side="right") - 1
     index_ids = np.load(ix.folder / "ids.npy", mmap_mode="r")
     if int(counts.sum()) != len(ids) or not np.array_equal(
-            index_ids[(np.cumsum(doc_tokens) - doc_tokens)[kept[at]] + sample - sub_first[at]],
+            index_ids[np.asarray(ix.array("doc_first"), np.int64)[kept[at]] + sample - sub_first[at]],
             np.asarray(ids)[sample]):
         raise ValueError("subset_suffix: the ids are not the index's at the kept statements' tokens")
     del index_ids
@@ -57,8 +57,8 @@ def subset_suffix(ix: PhraseIndex, kept: np.ndarray, ids: np.ndarray, starts: np
     phi = new[:len(ids)]  # each suffix's predecessor in the order, -1 for the first
     phi[sa[1:]] = sa[:-1]
     phi[sa[0]] = -1
-    key = np.empty(len(ids), np.uint64)  # a token's id and the tokens left in its sentence: one read
-    compiled(_keys)(np.asarray(ids, np.uint32), np.asarray(starts, np.int64), key)
+    key = np.asarray(ids, np.uint64) << np.uint64(32)  # a token's id and the tokens left in its sentence: one read
+    key |= rem_from_starts(starts, len(ids)).view(np.uint32)
     plcp = np.empty(len(ids), np.int32)
     compiled(_phi_lcp)(key, phi, plcp)
     del key
@@ -78,16 +78,6 @@ def _renumber(keep, doc_tokens, new):  # pragma: no cover - numba
             else:
                 new[p] = -1
             p += 1
-
-
-def _keys(ids, starts, key):  # pragma: no cover - numba
-    """Per position, its id in the high 32 bits and the tokens left in its sentence from
-    it on (sentences begin at ``starts``) in the low ones."""
-    n = len(key)
-    for s in range(len(starts)):
-        end = starts[s + 1] if s + 1 < len(starts) else n
-        for p in range(starts[s], end):
-            key[p] = (np.uint64(ids[p]) << np.uint64(32)) | np.uint64(end - p)
 
 
 def _kept_ranks(full, new, out, k):  # pragma: no cover - numba

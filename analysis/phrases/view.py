@@ -290,7 +290,7 @@ class TokenColumns:
     of the stream held, 4 bytes a token, where the stream holds 24) and, at given
     positions, ``doc``, ``pos`` (within its statement), ``start`` and ``end`` (offsets),
     read from the index (:meth:`of_index`: the statements' first positions, the
-    memory-mapped offsets) or from a stream's columns (:meth:`of_frame`)."""
+    memory-mapped offsets) or from numpy columns of the tokens (:func:`subset_columns`)."""
 
     def __init__(self, content: np.ndarray, sent: np.ndarray, columns: dict[str, np.ndarray] | None = None,
                  ix: PhraseIndex | None = None):
@@ -300,12 +300,6 @@ class TokenColumns:
     @classmethod
     def of_index(cls, ix: PhraseIndex, content: np.ndarray) -> TokenColumns:
         return cls(content, _sentence_numbers(ix, len(ix.array("ids"))), ix=ix)
-
-    @classmethod
-    def of_frame(cls, frame: pl.DataFrame) -> TokenColumns:
-        """From a stream's ``content``, ``sent``, ``doc``, ``pos``, ``start``, ``end``."""
-        return cls(frame["content"].to_numpy(), frame["sent"].to_numpy(),
-                   {k: frame[k].to_numpy() for k in ("doc", "pos", "start", "end")})
 
     def at(self, name: str, rows: np.ndarray) -> np.ndarray:
         """Column ``name`` (``doc``, ``pos``, ``start``, ``end``) at token positions ``rows``."""
