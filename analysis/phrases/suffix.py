@@ -44,7 +44,8 @@ def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tupl
     separator of its own per sentence would need. A suffix whose sentence ends first then
     sorts first, as it should; suffixes whose in-sentence tokens are equal (their LCP
     reaches past the sentence end) are put back in text order, and the LCP is cut at the
-    sentence end (a shard of ungdc, 2.1 M tokens: 0.49 s against 0.53-0.60 s).
+    sentence end (a shard of ungdc, 2.1 M tokens: 0.49 s against 0.53-0.60 s; the text
+    built and the ranks mapped back in compiled loops, 2.0 M tokens: 0.22 s against 0.23 s).
     """
     from pydivsufsort import kasai
 
@@ -56,62 +57,60 @@ def suffix_array(ids: np.ndarray, sent_starts: np.ndarray | None = None) -> tupl
         sent_starts = np.zeros(1, np.int64)
     starts = np.asarray(sent_starts, np.int64)
     s = len(starts)
-    ends = np.append(starts[1:], n)
     if int(ids.max()) + 1 >= 1 << 32:
         raise ValueError("suffix_array: token ids of 2**32 - 1 and more")
-    # position of token p in the extended text: p + index of its sentence
-    ext = np.arange(n, dtype=np.int64) + np.repeat(np.arange(s, dtype=np.int64), ends - starts)
-    text = np.zeros(n + s, np.uint16 if int(ids.max()) + 1 < 1 << 16 else np.uint32)  # separators: 0
-    text[ext] = ids + 1  # (uint32: the ids are below 2**32 - 1)
-    sep = ext[ends - 1] + 1  # the separator after each sentence
-    del ext
     if n + s < 2:  # pydivsufsort cannot sort a one-element array
         return np.zeros(n, np.int32), np.zeros(n, np.int32)
+    # the extended text (separators: 0) and each of its positions' token (-1: a separator)
+    text = np.empty(n + s, np.uint16 if int(ids.max()) + 1 < 1 << 16 else np.uint32)
+    token = np.empty(n + s, np.int32)
+    compiled(_extend)(ids, starts, text, token)
     sa = _divsufsort(text)
     lcp = kasai(text, sa)  # lcp[r] = LCP(sa[r], sa[r+1]), here across sentence ends
     del text
-    # the separator suffixes (0 first) sort first: drop the first s ranks
-    sa, lcp = sa[s:], lcp[s:]
-    # back from extended-text positions to token positions: minus the separators before
-    # (a running count over the text: a gather, not a binary search a suffix)
-    before = np.zeros(n + s, np.int32)
-    before[sep[:-1] + 1] = 1
-    np.cumsum(before, out=before)
-    sa = (sa - before[sa].astype(sa.dtype)).astype(np.int32, copy=False)
-    del before
-    left = rem_from_starts(starts, n)[sa]  # the tokens left in each suffix's sentence
-    cl = np.empty(n, np.int32)
-    if n >= GROUPED_LEAST:  # compiled: the LCPs cut and the runs sorted in one pass
-        compiled(_runs_in_text_order)(sa, lcp, left, cl)
-        return sa, cl
-    cl[0] = 0
-    np.minimum(lcp[:-1], np.minimum(left[:-1], left[1:]), out=cl[1:], casting="unsafe")
-    same = (lcp[:-1] >= left[:-1]) & (left[:-1] == left[1:])  # ranks r, r+1: equal in the sentence
-    del lcp, left
-    if same.any():  # each run of equal in-sentence suffixes in text order (its LCPs stay)
-        run = np.cumsum(np.concatenate(([True], ~same)))
-        inside = np.zeros(n, bool)
-        inside[:-1] |= same
-        inside[1:] |= same
-        at = np.flatnonzero(inside)
-        sa[at] = sa[at][np.lexsort((sa[at], run[at]))]
-    return sa, cl
+    # the separator suffixes (0 first) sort first: the first s ranks are dropped; the
+    # LCPs cut at the sentence end and the runs of equal in-sentence suffixes in text order
+    out, cl = np.empty(n, np.int32), np.empty(n, np.int32)
+    compiled(_runs_in_text_order)(sa, lcp, s, token, rem_from_starts(starts, n), out, cl)
+    return out, cl
 
 
-def _runs_in_text_order(sa, lcp, left, cl):  # pragma: no cover - numba
-    """:func:`suffix_array`'s last steps, compiled: ``cl`` (the LCP cut at the sentence end,
-    ``left``: the tokens left in each rank's sentence) and every run of ranks whose
-    suffixes are equal up to their sentence's end put in text order (sorted in place; a
-    shard of 2.4 M tokens: 0.02 s, where numpy's lexsort of the runs took 0.05-0.1 s)."""
+def _extend(ids, starts, text, token):  # pragma: no cover - numba
+    """:func:`suffix_array`'s extended text: token p at ``p`` + its sentence's index, as
+    ``ids[p] + 1``, a 0 after each sentence; ``token``: each extended position's token
+    (-1 at a separator)."""
+    n, s = len(ids), len(starts)
+    for k in range(s):
+        end = starts[k + 1] if k + 1 < s else n
+        for p in range(starts[k], end):
+            text[p + k] = ids[p] + 1
+            token[p + k] = p
+        text[end + k] = 0
+        token[end + k] = -1
+
+
+def _runs_in_text_order(esa, lcp, s, token, rem, sa, cl):  # pragma: no cover - numba
+    """:func:`suffix_array`'s last steps, compiled, in two passes: ``sa``, the ranks of the
+    extended text's suffix array ``esa`` from ``s`` on as token positions (``token``);
+    ``cl``, the LCPs ``lcp`` cut at the sentence end (``rem``: the tokens left in each
+    token's sentence); and every run of ranks whose suffixes are equal up to their
+    sentence's end put in text order (sorted in place; a shard of 2.4 M tokens: 0.02 s,
+    where numpy's lexsort of the runs took 0.05-0.1 s)."""
     n = len(sa)
+    for r in range(n):
+        sa[r] = token[esa[s + r]]
     cl[0] = 0
+    prev = rem[sa[0]]
     for r in range(1, n):
-        cl[r] = min(lcp[r - 1], left[r - 1], left[r])
+        here = rem[sa[r]]
+        cl[r] = min(lcp[s + r - 1], prev, here)
+        prev = here
     r = 0
-    while r < n - 1:
-        if lcp[r] >= left[r] and left[r] == left[r + 1]:  # ranks r, r + 1: equal in the sentence
+    while r < n - 1:  # ranks r, r + 1 equal in the sentence: their LCP reaches its end
+        left = rem[sa[r]]
+        if lcp[s + r] >= left and left == rem[sa[r + 1]]:
             e = r + 1
-            while e < n - 1 and lcp[e] >= left[e] and left[e] == left[e + 1]:
+            while e < n - 1 and lcp[s + e] >= rem[sa[e]] and rem[sa[e]] == rem[sa[e + 1]]:
                 e += 1
             sa[r:e + 1].sort()
             r = e + 1
@@ -144,10 +143,18 @@ def rem_from_starts(starts: np.ndarray, n: int) -> np.ndarray:
     """Tokens left in the sentence at each position, from the sentences' first positions."""
     if n == 0:
         return np.zeros(0, np.int32)
-    starts = np.asarray(starts, np.int32)
-    ends = np.append(starts[1:], np.int32(n))
-    end_at = np.repeat(ends, ends - starts)
-    return end_at - np.arange(n, dtype=np.int32)
+    rem = np.empty(n, np.int32)
+    compiled(_rem_fill)(np.asarray(starts, np.int64), rem)
+    return rem
+
+
+def _rem_fill(starts, rem):  # pragma: no cover - numba
+    """:func:`rem_from_starts`' loop (numpy's repeat and two temporaries took 3x as long)."""
+    n, s = len(rem), len(starts)
+    for k in range(s):
+        end = starts[k + 1] if k + 1 < s else n
+        for p in range(starts[k], end):
+            rem[p] = end - p
 
 
 def suffix_rows(sa: np.ndarray, ids: np.ndarray, rem: np.ndarray, doc: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -353,8 +360,9 @@ def sa_merge(pos: np.ndarray, cl: np.ndarray, rem: np.ndarray, sizes: list[int],
     into ``ids``), ``cl`` (each run's LCP array), ``rem`` (the tokens left in each
     suffix's sentence), run ``sizes``. Pairwise, LCP-aware (:func:`_lcp_merge`, compiled):
     the rounds carry only an LCP and an origin (the suffix's index in the concatenation) a
-    suffix. Returns the suffixes, their LCPs and origins, so that what the runs carry per
-    suffix follows it.
+    suffix. Adjacent runs merge, the pair of fewest suffixes first (a merge keeps its
+    runs' text order). Returns the suffixes, their LCPs and origins, so that what the runs
+    carry per suffix follows it.
 
     ``context`` = ``(ctx, coff, cap)`` (:func:`suffix_contexts`): suffix i's first
     ``min(rem[i], cap)`` words at ``ctx[coff[i]:]``; words are compared there, and read
@@ -371,18 +379,14 @@ def sa_merge(pos: np.ndarray, cl: np.ndarray, rem: np.ndarray, sizes: list[int],
         off += size
     if off != n:
         raise ValueError(f"sa_merge: runs of {off} suffixes, {n} given")
-    while len(work) > 1:
-        nxt = []
-        for i in range(0, len(work) - 1, 2):
-            a, b = work[i], work[i + 1]
-            a[0][0] = b[0][0] = 0
-            size = len(a[0]) + len(b[0])
-            out = (np.empty(size, np.int32), np.empty(size, np.int32))
-            compiled(_lcp_merge)(*a, *b, pos, rem, ctx, coff, int(cap), ids, *out)
-            nxt.append(out)
-        if len(work) % 2:
-            nxt.append(work[-1])
-        work = nxt
+    while len(work) > 1:  # the adjacent pair of fewest suffixes first: 17 equal runs, 4.1 passes, not 4.8
+        i = min(range(len(work) - 1), key=lambda i: len(work[i][0]) + len(work[i + 1][0]))
+        a, b = work[i], work[i + 1]
+        a[0][0] = b[0][0] = 0
+        size = len(a[0]) + len(b[0])
+        out = (np.empty(size, np.int32), np.empty(size, np.int32))
+        compiled(_lcp_merge)(*a, *b, pos, rem, ctx, coff, int(cap), ids, *out)
+        work[i:i + 2] = [out]
     out_cl, origin = work[0]
     out_cl[0] = 0
     return pos[origin], out_cl, origin
@@ -563,38 +567,3 @@ def _lcp_merge(cl_a, org_a, cl_b, org_b, pos, rem, ctx, coff, cap, ids,
         j += 1
         lb = cl_b[j] if j < nb else 0
         k += 1
-
-
-def inverse_part(read, n: int, p0: int, p1: int, shift: int = 18, chunk: int = 1 << 24) -> np.ndarray:
-    """The ranks of the suffixes at positions ``p0..p1-1`` (that window of the inverse
-    suffix array, int32) of a suffix array of ``n`` ranks, read ``chunk`` ranks at a time
-    (``read(r0, r1)``: a memory-mapped file's pages need not stay): the window's (position,
-    rank) pairs grouped by blocks of ``2**shift`` positions (compiled, one pass: the suffix
-    array is a permutation, so block b holds the positions of its range, no count needed),
-    then scattered a block at a time (ungdc's 32 M: 0.3 s against 1.0 s for one scatter
-    over the whole array). A suffix array that is not a permutation is a ValueError."""
-    size = p1 - p0
-    at = np.minimum(np.arange(0, size + (2 << shift), 1 << shift, dtype=np.int64), size)  # block b's first slot
-    pos, rank = np.empty(size, np.int32), np.empty(size, np.int32)
-    for r0 in range(0, n, chunk):
-        if not compiled(_inverse_place)(read(r0, min(n, r0 + chunk)), r0, p0, p1, shift, at, pos, rank):
-            raise ValueError(f"inverse_part: positions {p0}..{p1 - 1} are not each in the suffix array once")
-    part = np.full(size, -1, np.int32)
-    if np.array_equal(at[:-1], np.minimum(np.arange(1, len(at), dtype=np.int64) << shift, size)):  # all filled
-        part[pos] = rank  # block by block: each block's writes stay within 2**shift positions
-    if size and part.min() < 0:
-        raise ValueError(f"inverse_part: positions {p0}..{p1 - 1} are not each in the suffix array once")
-    return part
-
-
-def _inverse_place(sa, r0, p0, p1, shift, at, pos, rank):  # pragma: no cover - numba
-    """:func:`inverse_part`'s pairs put in their blocks (``at[b]``: the next slot of block b;
-    False where a block would overflow)."""
-    for r in range(len(sa)):
-        if p0 <= sa[r] < p1:
-            b = (sa[r] - p0) >> shift
-            if at[b] >= min((b + 1) << shift, p1 - p0):
-                return False
-            pos[at[b]], rank[at[b]] = sa[r] - p0, r0 + r
-            at[b] += 1
-    return True

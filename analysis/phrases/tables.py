@@ -276,8 +276,43 @@ def table_task(task: dict) -> dict:
     if "window" in task:  # a window of the inverse suffix array
         window, n = npy_windows(Path(task["sa"]))
         np.save(out / f"{task['piece']}.npy",
-                suffix.inverse_part(lambda r0, r1: np.array(window(r0, r1)), n, *task["window"]))
+                inverse_part(lambda r0, r1: np.array(window(r0, r1)), n, *task["window"]))
         return {}
     if "n" in task:
         return level_table(out, task["pieces"], task["n"], task["total"], task["offset"], Path(task["dest"]))
     return long_table(out, task["pieces"], task["total"], Path(task["dest"]))
+
+
+def inverse_part(read, n: int, p0: int, p1: int, shift: int = 18, chunk: int = 1 << 24) -> np.ndarray:
+    """The ranks of the suffixes at positions ``p0..p1-1`` (that window of the inverse
+    suffix array, int32) of a suffix array of ``n`` ranks, read ``chunk`` ranks at a time
+    (``read(r0, r1)``: a memory-mapped file's pages need not stay): the window's (position,
+    rank) pairs grouped by blocks of ``2**shift`` positions (compiled, one pass: the suffix
+    array is a permutation, so block b holds the positions of its range, no count needed),
+    then scattered a block at a time (ungdc's 32 M: 0.3 s against 1.0 s for one scatter
+    over the whole array). A suffix array that is not a permutation is a ValueError."""
+    size = p1 - p0
+    at = np.minimum(np.arange(0, size + (2 << shift), 1 << shift, dtype=np.int64), size)  # block b's first slot
+    pos, rank = np.empty(size, np.int32), np.empty(size, np.int32)
+    for r0 in range(0, n, chunk):
+        if not suffix.compiled(_inverse_place)(read(r0, min(n, r0 + chunk)), r0, p0, p1, shift, at, pos, rank):
+            raise ValueError(f"inverse_part: positions {p0}..{p1 - 1} are not each in the suffix array once")
+    part = np.full(size, -1, np.int32)
+    if np.array_equal(at[:-1], np.minimum(np.arange(1, len(at), dtype=np.int64) << shift, size)):  # all filled
+        part[pos] = rank  # block by block: each block's writes stay within 2**shift positions
+    if size and part.min() < 0:
+        raise ValueError(f"inverse_part: positions {p0}..{p1 - 1} are not each in the suffix array once")
+    return part
+
+
+def _inverse_place(sa, r0, p0, p1, shift, at, pos, rank):  # pragma: no cover - numba
+    """:func:`inverse_part`'s pairs put in their blocks (``at[b]``: the next slot of block b;
+    False where a block would overflow)."""
+    for r in range(len(sa)):
+        if p0 <= sa[r] < p1:
+            b = (sa[r] - p0) >> shift
+            if at[b] >= min((b + 1) << shift, p1 - p0):
+                return False
+            pos[at[b]], rank[at[b]] = sa[r] - p0, r0 + r
+            at[b] += 1
+    return True

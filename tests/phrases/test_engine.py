@@ -334,8 +334,7 @@ def _naive_suffix_array(ids: np.ndarray, starts: np.ndarray) -> tuple[list[int],
 def test_suffix_array_is_the_canonical_order(data):
     """Against a sort of Python lists: few distinct ids, so that many suffixes are equal
     within their sentences (put back in text order) and share long prefixes past a
-    sentence end (where the LCP stops); ids on both sides of the 16-bit text. Numpy's last
-    steps and the compiled ones (``_runs_in_text_order``, from ``GROUPED_LEAST`` suffixes)."""
+    sentence end (where the LCP stops); ids on both sides of the 16-bit text."""
     many = data.draw(st.booleans())  # many short sentences: long runs of equal suffixes
     n = data.draw(st.integers(1, 400 if many else 120))
     base = data.draw(st.sampled_from([0, 65_530, 2**32 - 10]))
@@ -344,12 +343,7 @@ def test_suffix_array_is_the_canonical_order(data):
     starts = np.array(sorted({0, *data.draw(st.lists(st.integers(0, n - 1), max_size=200 if many else 12))}),
                       np.int64)
     ids = ids.astype(np.uint32)
-    least = suffix.GROUPED_LEAST
-    suffix.GROUPED_LEAST = data.draw(st.sampled_from([0, least]))  # compiled, or numpy's
-    try:
-        sa, cl = suffix.suffix_array(ids, starts)
-    finally:
-        suffix.GROUPED_LEAST = least
+    sa, cl = suffix.suffix_array(ids, starts)
     want_sa, want_cl = _naive_suffix_array(ids, starts)
     assert sa.tolist() == want_sa and cl.tolist() == want_cl
     assert sa.dtype == np.int32 and cl.dtype == np.int32
@@ -358,19 +352,14 @@ def test_suffix_array_is_the_canonical_order(data):
 @pytest.mark.parametrize("copies", [31, 32, 33, 200])
 def test_suffix_array_puts_long_runs_of_equal_sentences_in_text_order(copies):
     """A sentence repeated ``copies`` times, between others: each of its suffixes is one
-    run of equal suffixes, in text order in the canonical suffix array, compiled or not."""
+    run of equal suffixes, in text order in the canonical suffix array."""
     rng = np.random.default_rng(copies)
     sents = [[5, 6, 7, 5] if k % 3 else list(rng.integers(0, 9, rng.integers(1, 6))) for k in range(copies * 3 // 2)]
     ids = np.array([w for x in sents for w in x], np.uint32)
     starts = np.cumsum([0] + [len(x) for x in sents[:-1]]).astype(np.int64)
     want_sa, want_cl = _naive_suffix_array(ids, starts)
-    least = suffix.GROUPED_LEAST
-    try:
-        for suffix.GROUPED_LEAST in (0, least):
-            sa, cl = suffix.suffix_array(ids, starts)
-            assert sa.tolist() == want_sa and cl.tolist() == want_cl
-    finally:
-        suffix.GROUPED_LEAST = least
+    sa, cl = suffix.suffix_array(ids, starts)
+    assert sa.tolist() == want_sa and cl.tolist() == want_cl
 
 
 def test_suffix_array_rejects_the_largest_id():

@@ -552,7 +552,7 @@ def test_suffix_rows_compiled_equal_a_plain_reading(sentences, seed):
 def test_inverse_part_refuses_what_is_not_a_permutation(sa, shift):
     """A window's blocks are filled by count (no counting pass): a suffix array with a
     position twice or missing is an error, never an inverse with holes or out of range."""
-    from analysis.phrases.suffix import inverse_part
+    from analysis.phrases.tables import inverse_part
 
     sa = np.array(sa, np.int32)
     with pytest.raises(ValueError, match="not each in the suffix array once"):
@@ -565,12 +565,12 @@ def test_inverse_suffix_array_by_windows(n, window, jobs, shift, seed):
     """The inverse suffix array made a window of positions a task (:func:`isa_tasks`: at
     least one a job, at most ``ISA_WINDOW`` positions), each window's pairs grouped in blocks
     of ``2**shift`` positions from the suffix array read in chunks
-    (:func:`analysis.phrases.suffix.inverse_part`), and read back
+    (:func:`analysis.phrases.tables.inverse_part`), and read back
     across the windows (:func:`isa_ranks`) equals the inverse permutation (one argsort)."""
     import tempfile
 
     from analysis.phrases import tables
-    from analysis.phrases.suffix import inverse_part
+    from analysis.phrases.tables import inverse_part
 
     sa = np.random.default_rng(seed).permutation(n).astype(np.int32)
     want = np.argsort(sa)
