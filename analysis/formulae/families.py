@@ -141,10 +141,10 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
         p["level"] = default_level(view.language)  # the default stem level: norm for Chinese
     notes: list[str] = []
     words = view.language in SEGMENTED_LANGUAGES  # Chinese: families of jieba words
-    whole = where is None and not words  # the index's maximal phrases and arrays: no form stream
     # the index, built whole first (no layer made for nothing): its maximal phrases and arrays,
     # or a subset's suffixes
     base = None if words else view.index(p["level"])
+    whole = base is not None and where is None  # the index's maximal phrases and arrays: no form stream
     if words:  # content: on the words
         toks, vocab = view.word_stream(p["level"], lexicon_user_words(view.language))
         content = content_forms(vocab.sort("fid")["form"], view.language).gather(toks["fid"]).to_numpy()
@@ -162,9 +162,8 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
     if statements.height < 2:
         notes.append("fewer than two statements: no families")
         return _empty(params, notes)
-    if whole:
+    if base is not None and where is None:  # whole
         ix = base
-        assert ix is not None
         scan: Any = SimpleNamespace(  # the parts of a Scan the families need
             ids=np.asarray(ix.array("ids")), sa=ix.array("sa"),
             vocab=ix.table("vocab").select("id", "form").collect(),

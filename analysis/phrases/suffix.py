@@ -291,11 +291,23 @@ def left_diverse_prefix(ids: np.ndarray, sa: np.ndarray, rem_start: np.ndarray) 
     suffix always counts as different. An interval [lo, hi] is left-maximal iff
     ``cs[hi] - cs[lo] > 0``.
     """
-    p = sa.astype(np.int64)
-    prev = np.asarray(ids[np.maximum(p - 1, 0)]).astype(np.int64)
-    prev[rem_start[p]] = -1
-    del p
-    return left_diverse(prev)
+    cs = np.empty(len(sa), np.int32)
+    if len(sa):  # compiled: numpy's four full-size temporaries took 1.9 s for 29.6 M tokens
+        compiled(_left_diverse_loop)(np.asarray(ids), np.asarray(sa), np.asarray(rem_start), cs)
+    return cs
+
+
+def _left_diverse_loop(ids, sa, rem_start, cs):  # pragma: no cover - numba
+    """:func:`left_diverse_prefix`'s loop (:func:`left_diverse` of each rank's left neighbour)."""
+    c = 0
+    before = -1
+    for r in range(len(sa)):
+        p = sa[r]
+        here = -1 if rem_start[p] else np.int64(ids[max(p - 1, 0)])
+        if r > 0 and (here != before or here < 0 or before < 0):
+            c += 1
+        cs[r] = c
+        before = here
 
 
 def left_diverse(prev: np.ndarray) -> np.ndarray:

@@ -362,6 +362,26 @@ def test_suffix_array_puts_long_runs_of_equal_sentences_in_text_order(copies):
     assert sa.tolist() == want_sa and cl.tolist() == want_cl
 
 
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_left_diverse_prefix_counts_changes_of_left_neighbour(data):
+    """Against its definition in Python: rank r adds one where its left neighbour (the token
+    before its suffix, none at a sentence start) differs from rank r-1's or either has none."""
+    n = data.draw(st.integers(1, 200))
+    ids = np.array(data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)), np.uint32)
+    starts = np.array(sorted({0, *data.draw(st.lists(st.integers(0, n - 1), max_size=20))}), np.int64)
+    sa, _ = suffix.suffix_array(ids, starts)
+    at_start = np.zeros(n, bool)
+    at_start[starts] = True
+    left = [None if at_start[p] else int(ids[p - 1]) for p in sa.tolist()]
+    want, c = [], 0
+    for r in range(n):
+        c += r > 0 and (left[r] is None or left[r - 1] is None or left[r] != left[r - 1])
+        want.append(c)
+    got = suffix.left_diverse_prefix(ids, sa, at_start)
+    assert got.tolist() == want and got.dtype == np.int32
+
+
 def test_suffix_array_rejects_the_largest_id():
     with pytest.raises(ValueError, match="token ids of 2\\*\\*32 - 1"):
         suffix.suffix_array(np.array([2**32 - 1, 0], np.uint32))
