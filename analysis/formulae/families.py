@@ -70,7 +70,15 @@ from ..phrases import suffix
 from ..phrases.engine import phrases_scan, sentence_starts
 from ..phrases.strings import phrase_strings
 from ..phrases.subset import subset_suffix
-from ..phrases.view import CorpusView, TokenColumns, corpus_view, ids_encoded, subset_columns
+from ..phrases.view import (
+    CorpusView,
+    TokenColumns,
+    corpus_view,
+    ids_encoded,
+    index_columns,
+    index_vocab,
+    subset_columns,
+)
 from ..text.languages import content_forms
 from ..vocab import SEGMENTED_LANGUAGES, default_level, language_levels
 from .lexicon import lexicon_user_words
@@ -144,14 +152,10 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
     # the index, built whole first (no layer made for nothing): its maximal phrases and arrays,
     # or a subset's suffixes
     base = None if words else view.index(p["level"])
-    whole = base is not None and where is None  # the index's maximal phrases and arrays: no form stream
     if words:  # content: on the words
         toks, vocab = view.word_stream(p["level"], lexicon_user_words(view.language))
         content = content_forms(vocab.sort("fid")["form"], view.language).gather(toks["fid"]).to_numpy()
         notes.append("families of jieba words (lexicon wordings added as user words)")
-    elif not whole:
-        toks, vocab = view.stream(p["level"])
-        content = view.content_flags(p["level"], toks.height)
     statements = view.statements
     if where is not None:
         keep = statements.filter(where)
@@ -162,7 +166,7 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
     if statements.height < 2:
         notes.append("fewer than two statements: no families")
         return _empty(params, notes)
-    if base is not None and where is None:  # whole
+    if base is not None and where is None:  # the index's maximal phrases and arrays: no form stream
         ix = base
         scan: Any = SimpleNamespace(  # the parts of a Scan the families need
             ids=np.asarray(ix.array("ids")), sa=ix.array("sa"),
@@ -178,8 +182,12 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
                              on="duplicate_of", how="left", maintain_order="left")
                  .select(pl.col("d").cast(pl.UInt32).alias("doc"),
                          pl.coalesce("c", "d").cast(pl.UInt32).alias("canon")))
-        columns = subset_columns(toks, content, docmap["doc"])
-        del toks, content
+        if base is None:  # words: their stream
+            columns = subset_columns(toks, content, docmap["doc"])
+            del toks, content
+        else:  # the index's tokens at the kept statements: no stream of the whole corpus
+            columns = index_columns(base, view.content_flags(p["level"], len(base.array("ids"))), docmap["doc"])
+            vocab = index_vocab(base)
         if len(columns["doc"]) == 0:
             notes.append("no tokens in the selected statements")
             return _empty(params, notes)

@@ -22,6 +22,7 @@ from ..vocab import language_levels
 from .build import index_build, index_update
 from .engine import Encoded, forms_encode
 from .index import Layers, PhraseIndex, index_load, index_open
+from .suffix import compiled
 
 
 class CorpusView:
@@ -217,6 +218,43 @@ def subset_columns(toks: pl.DataFrame, content: np.ndarray, kept: pl.Series) -> 
     return out
 
 
+def index_columns(ix: PhraseIndex, content: np.ndarray, kept: pl.Series) -> dict[str, np.ndarray]:
+    """:func:`subset_columns` of the index's own stream (:meth:`CorpusView.stream`, its
+    ``content`` flags a token of the index), read at the kept statements' positions only:
+    no stream of the whole corpus is made (ungdc: 32 M rows, 734 MB, which the view kept
+    for as long as it lived)."""
+    docs = kept.to_numpy().astype(np.int64)
+    first = np.asarray(ix.array("doc_first"), np.int64)[docs]
+    counts = np.asarray(ix.array("doc_tokens"), np.int64)[docs]
+    total = len(ix.array("ids"))
+    size = int(counts.sum())
+    doc, pos = np.empty(size, np.uint32), np.empty(size, np.uint32)
+    rows: slice | np.ndarray = slice(None) if size == total else np.empty(size, np.int64)
+    compiled(_kept_rows)(first, counts, np.zeros(0, np.int64) if size == total else rows, doc, pos)
+    out = {"doc": doc, "content": np.asarray(content)[rows], "sent": _sentence_numbers(ix, total)[rows], "pos": pos}
+    for name, column in (("start", "start"), ("end", "end"), ("fid", "ids")):
+        out[name] = np.asarray(ix.array(column)[rows], np.uint32)
+    return out
+
+
+def _kept_rows(first, counts, rows, doc, pos):  # pragma: no cover - numba
+    """:func:`index_columns`' positions: statement k's ``counts[k]`` tokens from ``first[k]``
+    on, numbered ``doc`` k, at ``pos`` 0.. (``rows``: their index positions, unless empty)."""
+    j = 0
+    for k in range(len(first)):
+        for t in range(counts[k]):
+            if len(rows):
+                rows[j] = first[k] + t
+            doc[j] = k
+            pos[j] = t
+            j += 1
+
+
+def index_vocab(ix: PhraseIndex) -> pl.DataFrame:
+    """The index's vocabulary as :meth:`CorpusView.stream` gives it (``form``, ``fid``)."""
+    return ix.table("vocab").select("form", pl.col("id").cast(pl.UInt32).alias("fid")).collect()
+
+
 def ids_encoded(columns: dict[str, np.ndarray], vocab: pl.DataFrame) -> Encoded:
     """A (doc, pos)-sorted stream's numpy ``columns`` whose forms are ids already (``fid``,
     rows of ``vocab``: ``form``, ``fid``) as :class:`Encoded`, with no string column over
@@ -256,8 +294,7 @@ def _stream_from_index(ix: PhraseIndex | Layers) -> tuple:
         "start": np.asarray(ix.array("start"), np.uint32), "end": np.asarray(ix.array("end"), np.uint32),
         "fid": np.asarray(ix.array("ids"), np.uint32),
     })
-    vocab = ix.table("vocab").select("form", pl.col("id").cast(pl.UInt32).alias("fid")).collect()
-    return toks, vocab
+    return toks, index_vocab(ix)
 
 
 def _sentence_numbers(ix: PhraseIndex, total: int) -> np.ndarray:

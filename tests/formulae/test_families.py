@@ -210,13 +210,14 @@ def test_a_wordings_kind_is_its_first_occurrences():
 @pytest.mark.parametrize(("corpus", "share"), [("ungd", 4), ("ungd", 8), ("cn_mfa", 4)])  # cn-mfa: jieba words
 def test_a_subsets_families_from_ids_equal_from_forms(corpus, share, request, store, monkeypatch):
     # a subset is counted afresh from numpy columns of the token ids as they are
-    # (view.subset_columns, view.ids_encoded), its suffixes kept from the index's suffix
+    # (view.index_columns, or subset_columns of jieba words; view.ids_encoded), its suffixes kept from the index's suffix
     # array (phrases.subset); with the stream's frame joined to the kept statements and
     # sorted, every token's form joined in and encoded again, and the suffixes sorted
     # again, as it was, the families are the same
     from analysis.formulae import families
     from analysis.phrases import suffix
     from analysis.phrases.engine import stream_encode
+    from analysis.phrases.view import _stream_from_index
 
     def frames(toks, content, kept):
         docmap = pl.DataFrame({"doc": kept}).with_row_index("d")
@@ -230,6 +231,8 @@ def test_a_subsets_families_from_ids_equal_from_forms(corpus, share, request, st
     where = pl.col("doc") % 4 != 1 if share == 4 else pl.col("doc") % 8 == 1
     new = families_find(name, store=store, where=where, min_statements=5)
     monkeypatch.setattr(families, "subset_columns", frames)
+    monkeypatch.setattr(families, "index_columns", lambda ix, content, kept: frames(
+        _stream_from_index(ix)[0], content, kept))
     monkeypatch.setattr(families, "subset_suffix", lambda ix, kept, ids, starts: suffix.suffix_array(ids, starts))
     monkeypatch.setattr(families, "ids_encoded", lambda columns, vocab: stream_encode(
         pl.DataFrame({k: columns[k] for k in ("doc", "sent", "start", "end", "fid")})

@@ -45,3 +45,28 @@ def test_ids_not_the_indexs_are_refused(ungd, store):
         subset_suffix(ix, every, np.unique(ids, return_inverse=True)[1].astype(np.uint32) // 2, np.zeros(1, np.int64))
     with pytest.raises(ValueError, match="not the index's"):
         subset_suffix(ix, every[1:], ids[1:], np.zeros(1, np.int64))
+
+
+@pytest.mark.parametrize(("corpus", "level"), [("ungd", "norm"), ("mfa_ar", "stem"), ("cn_mfa", "norm")])
+def test_a_subsets_columns_read_from_the_index_equal_the_streams(corpus, level, request, store):
+    # view.index_columns reads the kept statements' tokens from the index; subset_columns
+    # gathers them from the whole stream the view makes (docs with no token included)
+    import polars as pl
+
+    from analysis.phrases.view import index_columns, subset_columns
+
+    view = corpus_view(request.getfixturevalue(corpus), store)
+    ix = view.index(level)
+    toks, _ = view.stream(level)
+    content = view.content_flags(level, toks.height)
+    n_docs = len(ix.array("doc_tokens"))
+    empty = np.flatnonzero(np.asarray(ix.array("doc_tokens")) == 0)
+    rng = np.random.default_rng(3)
+    subsets = [np.arange(n_docs), np.arange(1, n_docs, 3), np.sort(rng.choice(n_docs, n_docs // 2, replace=False)),
+               np.unique(np.concatenate((empty, [n_docs - 1])))]
+    for kept in subsets:
+        kept_s = pl.Series("doc", kept, pl.UInt32)
+        got, want = index_columns(ix, content, kept_s), subset_columns(toks, content, kept_s)
+        assert sorted(got) == sorted(want)
+        for name in want:
+            assert got[name].dtype == want[name].dtype and np.array_equal(got[name], want[name]), name
