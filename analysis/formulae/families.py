@@ -213,14 +213,22 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
 def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
     """Families from the maximal phrases of a scan: 1. seeds (:func:`_seed_table`);
     2. each seed's core forms, estimated on a sample of its occurrences; 3. every
-    occurrence extended through the chain of core forms; 4. grouped around centre seeds
-    (:func:`_group`)."""
+    occurrence extended through the chain of core forms (:func:`_occurrences`); 4. grouped
+    around centre seeds (:func:`_group`), once the arrays of 1-3 are freed."""
+    got = _occurrences(scan, stream, docmap, view, p, notes)
+    if got is None:
+        return _empty({}, notes)
+    return _group(*got)
+
+
+def _occurrences(scan, stream, docmap, view, p, notes) -> tuple | None:
+    """:func:`_families_from_scan`'s steps 1-3: the arguments of :func:`_group` (None: no seed)."""
     ids = np.asarray(scan.ids)
     forms = scan.vocab.sort("id")["form"]
     is_content = stream.content
     seeds = _seed_table(scan.maximal, is_content, p, notes)
     if seeds is None:
-        return _empty({}, notes)
+        return None
     seeds = seeds.with_row_index("seed")
     # occurrences of each seed: suffix-array slice sa[sa_lo : sa_lo + freq]
     lo = seeds["sa_lo"].to_numpy().astype(np.int64)
@@ -309,8 +317,8 @@ def _families_from_scan(scan, stream, docmap, view, p, notes) -> Families:
                         "doc": stream.at("doc", r0), "a": r0 - ext["left"], "b": r1 + ext["right"], "a0": r0, "b0": r1})
     core_df = core.select(pl.col("seed").cast(pl.UInt32), (pl.col("key") % n_voc).alias("fid"))
     own = pl.DataFrame({"seed": (own_keys // n_voc).astype(np.uint32), "fid": own_keys % n_voc})
-    return _group(occ, seeds, core_df, own,
-                  _Corpus(forms, ids, stream, docmap, view, p, notes, seed_tok, core_df, adm_keys, n_voc))
+    return (occ, seeds, core_df, own,
+            _Corpus(forms, ids, stream, docmap, view, p, notes, seed_tok, core_df, adm_keys, n_voc))
 
 
 def _admitted(scan, view, p: dict, seed_tok: pl.DataFrame, n_voc: int) -> np.ndarray:
@@ -404,6 +412,7 @@ def _group(occ, seeds, core, own, corpus: _Corpus) -> Families:
     notes.append(f"{pairs.height} pairs of seeds overlap; {linked.height} match the other seed's core "
                  f"(<= {p['max_insert']} insertions, <= {p['max_subst']} substitution, admitted by frames)")
     label = seed_centres(seeds.height, linked)
+    del blk, bs, pairs, tok, chk, linked  # (the blocks: a column a row of occ)
     occ = occ.with_columns(pl.col("seed").cast(pl.UInt32))
     args = (seeds, core, own, corpus)
     fams = _build(occ, label, *args)
