@@ -60,7 +60,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -490,8 +490,8 @@ def _build(occ, label, seeds, core, own, corpus: _Corpus) -> Families:
     # trim non-content pieces (و, ل, articles split off) from both ends of the wording
     cpos = np.flatnonzero(stream.content)
     if len(cpos):
-        fa = cpos[np.minimum(np.searchsorted(cpos, a), len(cpos) - 1)]
-        lb = cpos[np.maximum(np.searchsorted(cpos, b, side="right") - 1, 0)]
+        fa = cpos[np.minimum(_search(cpos, a), len(cpos) - 1)]
+        lb = cpos[np.maximum(_search(cpos, b, side="right") - 1, 0)]
         ok = (fa <= b) & (lb >= a) & (fa <= lb)
         a, b = np.where(ok, fa, a), np.where(ok, lb, b)
     fo = fo.with_columns(pl.Series("start", stream.at("start", a)), pl.Series("end", stream.at("end", b)),
@@ -512,6 +512,17 @@ def _build(occ, label, seeds, core, own, corpus: _Corpus) -> Families:
     sig = sig_f.group_by("lab").agg(pl.col("form").unique().sort().str.join(" ").alias("signature"))
     seed_txt = seeds.select(pl.col("seed").cast(pl.UInt32), "pos", "n").join(label, on="seed")
     return _assemble(fo, sig, seed_txt, forms, ids)
+
+
+def _search(haystack: np.ndarray, needles: np.ndarray, side: Literal["left", "right"] = "left") -> np.ndarray:
+    """``np.searchsorted(haystack, needles, side)`` with the needles searched in sorted order
+    and the answers put back in theirs: consecutive searches then walk the same part of the
+    haystack (ungdc's 1.2 M family occurrences in its 15 M content positions: 0.9 -> 0.1 s
+    a side)."""
+    order = np.argsort(needles, kind="stable")
+    out = np.empty(len(needles), np.int64)
+    out[order] = np.searchsorted(haystack, needles[order], side=side)
+    return out
 
 
 def _span_check(a: np.ndarray, b: np.ndarray, centre: np.ndarray, corpus: _Corpus) -> pl.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -185,7 +186,6 @@ def test_a_wordings_kind_is_its_first_occurrences():
     (the centre's core is checked at each occurrence) takes the kind and filler of its
     first occurrence, whatever the order of the rows: it took any row's, and ungdc's
     families of five sources' statements differed between two runs."""
-    import numpy as np
 
     from analysis.formulae.families import _assemble
 
@@ -241,3 +241,14 @@ def test_a_subsets_families_from_ids_equal_from_forms(corpus, share, request, st
     assert new.frame.height >= 10
     for part in ("frame", "variants", "occurrences"):
         assert getattr(new, part).equals(getattr(old, part)), part
+
+
+@settings(max_examples=80, deadline=None)
+@given(hay=st.lists(st.integers(0, 50), max_size=60), needles=st.lists(st.integers(-5, 55), max_size=60),
+       side=st.sampled_from(["left", "right"]))
+def test_search_in_sorted_order_equals_searchsorted(hay, needles, side):
+    from analysis.formulae.families import _search
+
+    h, n = np.array(sorted(hay), np.int64), np.array(needles, np.int64)
+    got = _search(h, n, side)
+    assert got.dtype == np.int64 and got.tolist() == np.searchsorted(h, n, side=side).tolist()
