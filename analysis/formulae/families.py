@@ -412,7 +412,7 @@ def _group(occ, seeds, core, own, corpus: _Corpus) -> Families:
     notes.append(f"{pairs.height} pairs of seeds overlap; {linked.height} match the other seed's core "
                  f"(<= {p['max_insert']} insertions, <= {p['max_subst']} substitution, admitted by frames)")
     label = seed_centres(seeds.height, linked)
-    del blk, bs, pairs, tok, chk, linked  # (the blocks: a column a row of occ)
+    del blk, bs, pairs, tok, chk, linked  # freed before the families are built (blk: occ again, with its blocks)
     occ = occ.with_columns(pl.col("seed").cast(pl.UInt32))
     args = (seeds, core, own, corpus)
     fams = _build(occ, label, *args)
