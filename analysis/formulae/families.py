@@ -60,21 +60,19 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from ..errors import FormulaeError
 from ..phrases import suffix
-from ..phrases.engine import phrases_scan, sentence_starts
 from ..phrases.strings import phrase_strings
-from ..phrases.subset import subset_suffix
+from ..phrases.subset import subset_scan
 from ..phrases.view import (
     CorpusView,
     TokenColumns,
     corpus_view,
-    ids_encoded,
     index_columns,
     index_vocab,
     subset_columns,
@@ -82,7 +80,7 @@ from ..phrases.view import (
 from ..text.languages import content_forms
 from ..vocab import SEGMENTED_LANGUAGES, default_level, language_levels
 from .lexicon import lexicon_user_words
-from .match import core_roles, match_table, seed_centres, span_blocks
+from .match import core_roles, match_table, seed_centres, sorted_search, span_blocks
 
 DEFAULTS: dict[str, Any] = {
     "level": "stem", "min_statements": 2, "min_content": 2, "max_seeds": 3000,
@@ -186,24 +184,13 @@ def families_find(corpus, *, store=None, where: pl.Expr | None = None, **options
             columns = subset_columns(toks, content, docmap["doc"])
             del toks, content
         else:  # the index's tokens at the kept statements: no stream of the whole corpus
-            columns = index_columns(base, view.content_flags(p["level"], len(base.array("ids"))), docmap["doc"])
+            columns = index_columns(base, docmap["doc"], view.content_flags(p["level"], len(base.array("ids"))))
             vocab = index_vocab(base)
         if len(columns["doc"]) == 0:
             notes.append("no tokens in the selected statements")
             return _empty(params, notes)
-        # the ids as they are, no form string a token and no frame a step (ungdc from 1960
-        # on, at stem: 5.8 -> 4.6 GB)
-        encoded = ids_encoded(columns, vocab)
-        if base is not None and len(encoded.ids) * 4 >= len(base.array("ids")):
-            # the index's own tokens, a quarter of them or more: the suffixes of its suffix
-            # array kept, not sorted again (ungdc from 1960 on, at stem: 43-45 -> 37-38 s;
-            # for a smaller subset, sorting it is as quick as reading the index's)
-            encoded.starts, encoded.n_split = sentence_starts(encoded.doc, encoded.sent)
-            encoded.suffix = subset_suffix(base, docmap["doc"].to_numpy(), encoded.ids, encoded.starts)
-        full = phrases_scan(encoded, canon, max_n=p["max_n"], min_statements=max(2, p["min_statements"]),
-                            min_len=2)
-        scan = SimpleNamespace(ids=full.ids, sa=full.sa, vocab=full.vocab, maximal=full.maximal)
-        del full  # (its n-gram table: not read here)
+        scan = subset_scan(columns, vocab, canon, base, docmap["doc"].to_numpy(),
+                           max_n=p["max_n"], min_statements=max(2, p["min_statements"]))
         stream = TokenColumns(columns["content"], columns["sent"], columns)
     out = _families_from_scan(scan, stream, docmap, view, p, notes)
     out.params = params
@@ -490,8 +477,8 @@ def _build(occ, label, seeds, core, own, corpus: _Corpus) -> Families:
     # trim non-content pieces (و, ل, articles split off) from both ends of the wording
     cpos = np.flatnonzero(stream.content)
     if len(cpos):
-        fa = cpos[np.minimum(_search(cpos, a), len(cpos) - 1)]
-        lb = cpos[np.maximum(_search(cpos, b, side="right") - 1, 0)]
+        fa = cpos[np.minimum(sorted_search(cpos, a), len(cpos) - 1)]
+        lb = cpos[np.maximum(sorted_search(cpos, b, side="right") - 1, 0)]
         ok = (fa <= b) & (lb >= a) & (fa <= lb)
         a, b = np.where(ok, fa, a), np.where(ok, lb, b)
     fo = fo.with_columns(pl.Series("start", stream.at("start", a)), pl.Series("end", stream.at("end", b)),
@@ -512,17 +499,6 @@ def _build(occ, label, seeds, core, own, corpus: _Corpus) -> Families:
     sig = sig_f.group_by("lab").agg(pl.col("form").unique().sort().str.join(" ").alias("signature"))
     seed_txt = seeds.select(pl.col("seed").cast(pl.UInt32), "pos", "n").join(label, on="seed")
     return _assemble(fo, sig, seed_txt, forms, ids)
-
-
-def _search(haystack: np.ndarray, needles: np.ndarray, side: Literal["left", "right"] = "left") -> np.ndarray:
-    """``np.searchsorted(haystack, needles, side)`` with the needles searched in sorted order
-    and the answers put back in theirs: consecutive searches then walk the same part of the
-    haystack (ungdc's 1.2 M family occurrences in its 15 M content positions: 0.9 -> 0.1 s
-    a side)."""
-    order = np.argsort(needles, kind="stable")
-    out = np.empty(len(needles), np.int64)
-    out[order] = np.searchsorted(haystack, needles[order], side=side)
-    return out
 
 
 def _span_check(a: np.ndarray, b: np.ndarray, centre: np.ndarray, corpus: _Corpus) -> pl.DataFrame:

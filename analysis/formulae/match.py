@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -438,3 +438,14 @@ def span_blocks(occ: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     if len(g):
         new[1:] = (g[1:] != g[:-1]) | (a[1:] > prev[1:])
     return occ[order].with_columns(pl.Series("blk", np.cumsum(new).astype(np.uint32)))
+
+
+def sorted_search(haystack: np.ndarray, needles: np.ndarray, side: Literal["left", "right"] = "left") -> np.ndarray:
+    """``np.searchsorted(haystack, needles, side)`` with the needles searched in sorted order
+    and the answers put back in theirs: consecutive searches then walk the same part of the
+    haystack (1.2 M random needles in 16 M sorted positions: 1.28 -> 0.12 s; the families'
+    two searches of ungdc's 1.27 M occurrences in its 12.8 M content positions took 1.8 s)."""
+    order = np.argsort(needles, kind="stable")
+    out = np.empty(len(needles), np.int64)
+    out[order] = np.searchsorted(haystack, needles[order], side=side)
+    return out

@@ -22,7 +22,6 @@ from ..vocab import language_levels
 from .build import index_build, index_update
 from .engine import Encoded, forms_encode
 from .index import Layers, PhraseIndex, index_load, index_open
-from .suffix import compiled
 
 
 class CorpusView:
@@ -218,36 +217,37 @@ def subset_columns(toks: pl.DataFrame, content: np.ndarray, kept: pl.Series) -> 
     return out
 
 
-def index_columns(ix: PhraseIndex, content: np.ndarray, kept: pl.Series) -> dict[str, np.ndarray]:
-    """:func:`subset_columns` of the index's own stream (:meth:`CorpusView.stream`, its
-    ``content`` flags a token of the index), read at the kept statements' positions only:
-    no stream of the whole corpus is made (ungdc: 32 M rows, 734 MB, which the view kept
-    for as long as it lived)."""
-    docs = kept.to_numpy().astype(np.int64)
+def index_columns(ix: PhraseIndex, kept: pl.Series | None = None, content: np.ndarray | None = None
+                  ) -> dict[str, np.ndarray]:
+    """The index's tokens as numpy columns (``doc``, ``sent``, ``pos``, ``start``, ``end``,
+    ``fid``; ``content`` with the flags a token of the index): every statement's
+    (:meth:`CorpusView.stream`), or :func:`subset_columns` of that stream for the statements
+    ``kept`` (sorted doc numbers, renumbered 0.. in that order), read at their positions
+    only: no stream of the whole corpus is made for a subset (ungdc: 32 M rows, 734 MB,
+    which the view kept for as long as it lived)."""
+    tokens = np.asarray(ix.array("doc_tokens"), np.int64)
+    docs = np.arange(len(tokens)) if kept is None else kept.to_numpy().astype(np.int64)
     first = np.asarray(ix.array("doc_first"), np.int64)[docs]
-    counts = np.asarray(ix.array("doc_tokens"), np.int64)[docs]
+    counts = tokens[docs]
     total = len(ix.array("ids"))
     size = int(counts.sum())
-    doc, pos = np.empty(size, np.uint32), np.empty(size, np.uint32)
-    rows: slice | np.ndarray = slice(None) if size == total else np.empty(size, np.int64)
-    compiled(_kept_rows)(first, counts, np.zeros(0, np.int64) if size == total else rows, doc, pos)
-    out = {"doc": doc, "content": np.asarray(content)[rows], "sent": _sentence_numbers(ix, total)[rows], "pos": pos}
+    doc = np.repeat(np.arange(len(docs), dtype=np.uint32), counts)
+    # pos: 0-based within the statement (uint32, no int64 temporaries; no numba on the query path)
+    pos = np.ones(size, np.uint32)
+    starts, nz = np.cumsum(counts) - counts, counts > 0
+    pos[starts[nz]] = 0
+    pos = np.cumsum(pos, dtype=np.uint32)
+    pos -= np.repeat(pos[starts[nz]], counts[nz])
+    rows: slice | np.ndarray = slice(None)
+    if size < total:  # the kept statements' positions in the index
+        rows = np.repeat(first, counts)
+        rows += pos
+    out = {"doc": doc, "sent": _sentence_numbers(ix, total)[rows], "pos": pos}
     for name, column in (("start", "start"), ("end", "end"), ("fid", "ids")):
         out[name] = np.asarray(ix.array(column)[rows], np.uint32)
+    if content is not None:
+        out["content"] = np.asarray(content)[rows]
     return out
-
-
-def _kept_rows(first, counts, rows, doc, pos):  # pragma: no cover - numba
-    """:func:`index_columns`' positions: statement k's ``counts[k]`` tokens from ``first[k]``
-    on, numbered ``doc`` k, at ``pos`` 0.. (``rows``: their index positions, unless empty)."""
-    j = 0
-    for k in range(len(first)):
-        for t in range(counts[k]):
-            if len(rows):
-                rows[j] = first[k] + t
-            doc[j] = k
-            pos[j] = t
-            j += 1
 
 
 def index_vocab(ix: PhraseIndex) -> pl.DataFrame:
@@ -278,23 +278,8 @@ def _stream_from_index(ix: PhraseIndex | Layers) -> tuple:
     """(tokens, vocab) as :func:`analysis.formulae.match.stream_prepare` gives them, read from a phrase index."""
     if isinstance(ix, Layers):
         return _stream_from_layers(ix)
-    docs = ix.table("docs").select("doc", "tokens", "first").sort("doc").collect()
-    counts = docs["tokens"].to_numpy().astype(np.int64)
-    total = int(counts.sum())
-    doc = np.repeat(docs["doc"].to_numpy().astype(np.uint32), counts)
-    # pos: 0-based within the doc; sent: corpus-wide sentence number (uint32, no int64 temporaries)
-    pos = np.ones(total, np.uint32)
-    starts = np.cumsum(counts) - counts
-    nz = counts > 0
-    pos[starts[nz]] = 0
-    pos = np.cumsum(pos, dtype=np.uint32)
-    pos -= np.repeat(pos[starts[nz]], counts[nz])
-    toks = pl.DataFrame({
-        "doc": doc, "sent": _sentence_numbers(ix, total), "pos": pos,
-        "start": np.asarray(ix.array("start"), np.uint32), "end": np.asarray(ix.array("end"), np.uint32),
-        "fid": np.asarray(ix.array("ids"), np.uint32),
-    })
-    return toks, index_vocab(ix)
+    columns = index_columns(ix)
+    return pl.DataFrame({k: columns[k] for k in ("doc", "sent", "pos", "start", "end", "fid")}), index_vocab(ix)
 
 
 def _sentence_numbers(ix: PhraseIndex, total: int) -> np.ndarray:

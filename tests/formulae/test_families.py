@@ -210,12 +210,12 @@ def test_a_wordings_kind_is_its_first_occurrences():
 @pytest.mark.parametrize(("corpus", "share"), [("ungd", 4), ("ungd", 8), ("cn_mfa", 4)])  # cn-mfa: jieba words
 def test_a_subsets_families_from_ids_equal_from_forms(corpus, share, request, store, monkeypatch):
     # a subset is counted afresh from numpy columns of the token ids as they are
-    # (view.index_columns, or subset_columns of jieba words; view.ids_encoded), its suffixes kept from the index's suffix
-    # array (phrases.subset); with the stream's frame joined to the kept statements and
+    # (view.index_columns, or subset_columns of jieba words; view.ids_encoded in
+    # subset.subset_scan), its suffixes kept from the index's suffix array (subset.subset_suffix); with the stream's frame joined to the kept statements and
     # sorted, every token's form joined in and encoded again, and the suffixes sorted
     # again, as it was, the families are the same
     from analysis.formulae import families
-    from analysis.phrases import suffix
+    from analysis.phrases import subset, suffix
     from analysis.phrases.engine import stream_encode
     from analysis.phrases.view import _stream_from_index
 
@@ -231,10 +231,10 @@ def test_a_subsets_families_from_ids_equal_from_forms(corpus, share, request, st
     where = pl.col("doc") % 4 != 1 if share == 4 else pl.col("doc") % 8 == 1
     new = families_find(name, store=store, where=where, min_statements=5)
     monkeypatch.setattr(families, "subset_columns", frames)
-    monkeypatch.setattr(families, "index_columns", lambda ix, content, kept: frames(
+    monkeypatch.setattr(families, "index_columns", lambda ix, kept, content: frames(
         _stream_from_index(ix)[0], content, kept))
-    monkeypatch.setattr(families, "subset_suffix", lambda ix, kept, ids, starts: suffix.suffix_array(ids, starts))
-    monkeypatch.setattr(families, "ids_encoded", lambda columns, vocab: stream_encode(
+    monkeypatch.setattr(subset, "subset_suffix", lambda ix, kept, ids, starts: suffix.suffix_array(ids, starts))
+    monkeypatch.setattr(subset, "ids_encoded", lambda columns, vocab: stream_encode(
         pl.DataFrame({k: columns[k] for k in ("doc", "sent", "start", "end", "fid")})
         .join(vocab, on="fid", maintain_order="left")))
     old = families_find(name, store=store, where=where, min_statements=5)
@@ -242,13 +242,3 @@ def test_a_subsets_families_from_ids_equal_from_forms(corpus, share, request, st
     for part in ("frame", "variants", "occurrences"):
         assert getattr(new, part).equals(getattr(old, part)), part
 
-
-@settings(max_examples=80, deadline=None)
-@given(hay=st.lists(st.integers(0, 50), max_size=60), needles=st.lists(st.integers(-5, 55), max_size=60),
-       side=st.sampled_from(["left", "right"]))
-def test_search_in_sorted_order_equals_searchsorted(hay, needles, side):
-    from analysis.formulae.families import _search
-
-    h, n = np.array(sorted(hay), np.int64), np.array(needles, np.int64)
-    got = _search(h, n, side)
-    assert got.dtype == np.int64 and got.tolist() == np.searchsorted(h, n, side=side).tolist()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 from samples import random_sequences
 
 from analysis.formulae.lexicon import Formula, Lexicon, Pattern
-from analysis.formulae.match import formulae_match, sequences_find, stream_prepare
+from analysis.formulae.match import formulae_match, sequences_find, sorted_search, stream_prepare
 
 
 class WordAnalyzer:
@@ -163,3 +164,12 @@ def test_the_index_finds_what_the_stream_finds(corpus, level, request, store):
     by_stream = formulae_match(lex, levels, view.analyzer, level=level)
     by_index = formulae_match(lex, {lv: view.tokens_index(lv) for lv in levels}, view.analyzer, level=level)
     assert by_index.equals(by_stream) and (by_stream.height > 0 or corpus == "cn_mfa")
+
+
+@settings(max_examples=80, deadline=None)
+@given(hay=st.lists(st.integers(0, 50), max_size=60), needles=st.lists(st.integers(-5, 55), max_size=60),
+       side=st.sampled_from(["left", "right"]))
+def test_sorted_search_equals_searchsorted(hay, needles, side):
+    h, n = np.array(sorted(hay), np.int64), np.array(needles, np.int64)
+    got = sorted_search(h, n, side)
+    assert got.dtype == np.int64 and got.tolist() == np.searchsorted(h, n, side=side).tolist()

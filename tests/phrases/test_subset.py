@@ -49,24 +49,33 @@ def test_ids_not_the_indexs_are_refused(ungd, store):
 
 @pytest.mark.parametrize(("corpus", "level"), [("ungd", "norm"), ("mfa_ar", "stem"), ("cn_mfa", "norm")])
 def test_a_subsets_columns_read_from_the_index_equal_the_streams(corpus, level, request, store):
-    # view.index_columns reads the kept statements' tokens from the index; subset_columns
-    # gathers them from the whole stream the view makes (docs with no token included)
+    # view.index_columns reads the kept statements' tokens from the index (every statement's:
+    # the view's stream); subset_columns gathers a subset from that stream. Both against
+    # the columns made here, a statement at a time, from the index's arrays (docs with no
+    # token included)
     import polars as pl
 
     from analysis.phrases.view import index_columns, subset_columns
 
     view = corpus_view(request.getfixturevalue(corpus), store)
     ix = view.index(level)
+    n_tok = len(ix.array("ids"))
+    content = view.content_flags(level, n_tok)
+    tokens, first = np.asarray(ix.array("doc_tokens")), np.asarray(ix.array("doc_first"))
+    sent = np.searchsorted(np.asarray(ix.array("sent_starts")), np.arange(n_tok), side="right") - 1
     toks, _ = view.stream(level)
-    content = view.content_flags(level, toks.height)
-    n_docs = len(ix.array("doc_tokens"))
-    empty = np.flatnonzero(np.asarray(ix.array("doc_tokens")) == 0)
+    n_docs = len(tokens)
     rng = np.random.default_rng(3)
     subsets = [np.arange(n_docs), np.arange(1, n_docs, 3), np.sort(rng.choice(n_docs, n_docs // 2, replace=False)),
-               np.unique(np.concatenate((empty, [n_docs - 1])))]
+               np.unique(np.concatenate((np.flatnonzero(tokens == 0), [n_docs - 1])))]
     for kept in subsets:
+        at = np.concatenate([np.arange(first[d], first[d] + tokens[d]) for d in kept]).astype(np.int64)
+        want = {"doc": np.repeat(np.arange(len(kept)), tokens[kept]), "pos": at - np.repeat(first[kept], tokens[kept]),
+                "sent": sent[at], "start": np.asarray(ix.array("start"))[at], "end": np.asarray(ix.array("end"))[at],
+                "fid": np.asarray(ix.array("ids"))[at], "content": content[at]}
         kept_s = pl.Series("doc", kept, pl.UInt32)
-        got, want = index_columns(ix, content, kept_s), subset_columns(toks, content, kept_s)
-        assert sorted(got) == sorted(want)
-        for name in want:
-            assert got[name].dtype == want[name].dtype and np.array_equal(got[name], want[name]), name
+        for got in (index_columns(ix, kept_s, content), subset_columns(toks, content, kept_s)):
+            assert sorted(got) == sorted(want)
+            for name, column in want.items():
+                assert np.array_equal(got[name], column), name
+                assert got[name].dtype == (bool if name == "content" else np.uint32), name
