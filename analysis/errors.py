@@ -33,3 +33,8 @@ class FormulaeError(Exception):
 class IndexMissing(FormulaeError):
     """No phrase index, or a stale one (see :func:`analysis.phrases.index.index_stale`):
     the CLI builds it and asks again."""
+
+
+class IndexDamaged(IndexMissing):
+    """A stored phrase index with a file cut short or lost since it was written
+    (:func:`analysis.store.folder_damage`): the CLI says so, builds it again and asks again."""

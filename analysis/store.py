@@ -253,7 +253,54 @@ def write_json(path: Path, obj: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """The JSON in ``path``; a file that is not JSON (cut short, overwritten) is a
+    FormulaeError naming it and where it stops being JSON."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise FormulaeError(f"{path}: damaged, not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise FormulaeError(f"{path}: damaged, not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+
+
+def stamp_read(path: Path) -> dict | None:
+    """A folder's stamp (``manifest.json``, ``shard.json``): its JSON object, or None when
+    the file is missing or damaged (not a JSON object): the folder is then made again."""
+    try:
+        have = read_json(path)
+    except (OSError, FormulaeError):
+        return None
+    return have if isinstance(have, dict) else None
+
+
+# --- the files of a stamped folder ------------------------------------------------------
+# A folder written whole (atomic_dir) is stamped last; the stamp records the size of every
+# file in it (``files``), so a file cut short or lost since (a full disk, a copy or a sync
+# stopped half way, a store shared by a cluster) is found when the folder is next read,
+# for a stat a file. A file changed in place to the same size is not found.
+
+
+def folder_files(folder: Path, stamp: str) -> dict[str, int]:
+    """Every file under ``folder`` but its stamp ``stamp``: path relative to it (``/``
+    between folders) -> size in bytes, sorted by path."""
+    folder = Path(folder)
+    found = {p.relative_to(folder).as_posix(): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
+    found.pop(stamp, None)
+    return dict(sorted(found.items()))
+
+
+def folder_damage(folder: Path, files: dict | None) -> str | None:
+    """Why ``folder`` is not as its stamp's ``files`` (:func:`folder_files`) recorded it:
+    the first file missing or of another size, named; None when each is as written or
+    the stamp records none (written before stamps recorded them)."""
+    for name, size in (files or {}).items():
+        try:
+            now = (Path(folder) / name).stat().st_size
+        except OSError:
+            return f"{name} is missing"
+        if now != size:
+            return f"{name} is {now:,} bytes, {size:,} when written"
+    return None
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:

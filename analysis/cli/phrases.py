@@ -43,8 +43,23 @@ def with_index(corpus: str, level: Level | None, store: Path | None, call, *, la
     try:
         return call()
     except IndexMissing:
-        index_build_shown(corpus, level, store, layered=layered)
+        notes_print(repaired_notes(index_build_shown(corpus, level, store, layered=layered)))
         return call()
+
+
+def repaired_notes(ix) -> list[str]:
+    """What a build found damaged in the store and made again: the index (a file of it
+    cut short or lost since it was written) and its shards (catalog ``damaged``)."""
+    notes = []
+    if getattr(ix, "repaired", None):
+        notes.append(f"the stored phrase index was damaged ({ix.repaired}): built again")
+    catalog = ix.folder / "catalog.json"
+    if getattr(ix, "built", False) and catalog.exists():
+        from ..store import read_json
+
+        notes += [f"shard {s['shard']} (statements {s['lo']}-{s['hi'] - 1}) was damaged ({s['damaged']}): "
+                  "tokenised again" for s in read_json(catalog)["shards"] if s.get("damaged")]
+    return notes
 
 
 def index_build_shown(corpus: str, level: Level | None, store: Path | None, *, layered: bool = False, **params):
@@ -90,7 +105,7 @@ def index_cmd(
     ix = index_build_shown(corpus, level, store, layered=not compact, max_n=max_n, min_statements=min_statements,
                            force=force, jobs=jobs, scheduler=scheduler)
     m = ix.manifest
-    notes_print(index_notes(m))
+    notes_print(repaired_notes(ix) + index_notes(m))
     if isinstance(ix, Layers):
         info = ix.info
         emit(pl.DataFrame([{k: m.get(k) for k in ("corpus", "level", "statements", "tokens", "snapshot_sha256")}

@@ -41,6 +41,8 @@ from ..store import (
     corpus_dir,
     dumps_json,
     file_sha256,
+    folder_damage,
+    folder_files,
     read_json,
     store_lock,
     store_root,
@@ -247,8 +249,9 @@ def corpus_ingest(declaration_path: str | Path, store: str | Path | None = None,
     with store_lock(target.parent, "snapshot"), atomic_dir(target) as tmp:
         (tmp / "statements.parquet").write_bytes(data)
         dropped.drop("line_known").write_parquet(tmp / "dropped.parquet")
-        (tmp / "manifest.json").write_text(dumps_json(manifest), encoding="utf-8")
         (tmp / "ingest_log.json").write_text(dumps_json(log), encoding="utf-8")
+        manifest["files"] = folder_files(tmp, "manifest.json")  # what _snapshot_dir checks (store.folder_damage)
+        (tmp / "manifest.json").write_text(dumps_json(manifest), encoding="utf-8")
     notes = []
     if decl.aliases is not None and not decl.aliases.exists():
         notes.append(f"aliases file {decl.aliases} does not exist yet: no aliases recorded")
@@ -340,11 +343,14 @@ def _snapshot_dir(name: str, store: str | Path | None) -> Path:
         hint = f"; ingested corpora: {', '.join(known)}" if known else "; nothing is ingested there yet"
         raise FormulaeError(f"unknown corpus '{name}' in store {store_root(store)}{hint} "
                             f"(run: formulae ingest corpus/{name}.yml)")
-    columns = read_json(snap / "manifest.json").get("columns")
-    if columns != {c: str(t) for c, t in SNAPSHOT_SCHEMA.items()}:
+    manifest = read_json(snap / "manifest.json")
+    again = f"ingest it again (formulae ingest {manifest.get('declaration')})"
+    if manifest.get("columns") != {c: str(t) for c, t in SNAPSHOT_SCHEMA.items()}:
         raise FormulaeError(f"the snapshot of '{name}' has another schema than this version of formulae "
-                            f"expects: ingest it again (formulae ingest {read_json(snap / 'manifest.json').get('declaration')})",
-                            file=snap / "manifest.json")
+                            f"expects: {again}", file=snap / "manifest.json")
+    damage = folder_damage(snap, manifest.get("files"))
+    if damage is not None:  # a file cut short or lost since the ingest: read, it would fail or be short
+        raise FormulaeError(f"the snapshot of '{name}' in {snap} is damaged: {damage}; {again}")
     return snap
 
 

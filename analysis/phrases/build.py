@@ -21,7 +21,7 @@ import polars as pl
 
 from ..errors import FormulaeError
 from ..ingest.snapshot import corpus_load, corpus_manifest
-from ..store import atomic_dir, read_json, scratch_dir, store_lock, write_json
+from ..store import atomic_dir, folder_files, scratch_dir, stamp_read, store_lock, write_json
 from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
@@ -33,6 +33,7 @@ from .index import (
     Layers,
     PhraseIndex,
     delta_dir,
+    index_damage,
     index_dir,
     index_load,
     index_stale,
@@ -121,8 +122,10 @@ def _index_build(corpus: str, level: str | None, store, counts: tuple[int, int, 
     # catalog's yet)
     kind = shard_kind(level, manifest)
     with store_lock(target.parent, kind if kind == "coded" else level):
-        if not force and (target / "manifest.json").exists():
-            if index_stale(read_json(target / "manifest.json"), manifest, level, params) is None:
+        have = stamp_read(target / "manifest.json")  # None: no index, or its manifest damaged
+        damage = index_damage(target, have) if (target / "manifest.json").exists() else None
+        if not force and have is not None and damage is None:  # a damaged index is built again, whole
+            if index_stale(have, manifest, level, params) is None:
                 delta_drop(corpus, level, store)  # one left from before the base was built again
                 return index_load(corpus, level, store)
             if append and count_free(target, level, manifest):
@@ -133,7 +136,7 @@ def _index_build(corpus: str, level: str | None, store, counts: tuple[int, int, 
                      force=force, jobs=jobs, scheduler=scheduler, shard_chars=shard_chars)
         delta_drop(corpus, level, store)
     ix = index_load(corpus, level, store)
-    ix.built = True
+    ix.built, ix.repaired = True, damage
     return ix
 
 
@@ -168,7 +171,7 @@ def _index_write(corpus: str, level: str, store, manifest: dict, params: dict, s
     """Tokenise the shards, scan and write the index of ``corpus`` at ``level`` (atomically)."""
     target = index_dir(corpus, level, store)
     statements = corpus_load(corpus, store)
-    have = read_json(target / "catalog.json") if (target / "catalog.json").exists() else {}
+    have = stamp_read(target / "catalog.json") or {}  # (a damaged one: none)
     if shard_chars is None:
         shard_chars = int(have.get("shard_chars") or SHARD_CHARS)
     scheduler = scheduler_of(scheduler)  # every step's, not only the shards'
@@ -286,7 +289,7 @@ def _index_scan_write(corpus: str, level: str, store, how: tuple, shards: tuple,
             words.write_parquet(tmp / "words.parquet")
         write_json(tmp / "catalog.json", {"kind": kind, "shard_chars": shard_chars, "shards": catalog,
                                           "suffix_merge": merge or None})
-        write_json(tmp / "manifest.json", stamp)
+        write_json(tmp / "manifest.json", stamp | {"files": folder_files(tmp, "manifest.json")})
 
 
 def _surface_map(surface: pl.DataFrame, vocab: pl.Series) -> dict[str, np.ndarray]:

@@ -26,7 +26,15 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ..store import atomic_dir, corpus_dir, read_json, scratch_dir, write_json
+from ..store import (
+    atomic_dir,
+    corpus_dir,
+    folder_damage,
+    folder_files,
+    scratch_dir,
+    stamp_read,
+    write_json,
+)
 from ..text.analyzer import ARABIC_WORD, ARTICLE, SPLITTABLE, Analyzer
 from . import suffix
 from .engine import forms_encode
@@ -119,12 +127,12 @@ def split_counts_sha(vocab: pl.DataFrame, analyzer: Analyzer, level: str) -> str
 
 
 def _form_done(folder: Path, key: str) -> dict | None:
-    """The stamp of the kept forms of ``key`` in ``folder``, or None."""
-    path = folder / "shard.json"
-    if not path.exists():
+    """The stamp of the kept forms of ``key`` in ``folder``, or None (none, or damaged:
+    :func:`analysis.store.folder_damage`; they are made again)."""
+    have = stamp_read(folder / "shard.json")
+    if have is None or have.get("key") != key or folder_damage(folder, have.get("files")):
         return None
-    have = read_json(path)
-    return have if have.get("key") == key else None
+    return have
 
 
 def _pieces_sha(forms: list[str], *arrays: np.ndarray) -> str:
@@ -238,7 +246,8 @@ def form_shard(task: dict) -> dict:
         n = len(piece)
         split = shard_stream_write(folder, form_ids[piece], vocab, col, lo, hi)
         write_json(folder / "shard.json", {"key": task.get("key"), "splits": task.get("splits"), "pieces": made,
-                                           "sentences_split": split, "tokens": n})
+                                           "sentences_split": split, "tokens": n,
+                                           "files": folder_files(folder, "shard.json")})
     return {"tokens": n}
 
 

@@ -28,8 +28,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import FormulaeError, IndexMissing
-from ..store import PARTED, corpus_dir, file_sha256, read_json, table_files
+from ..errors import FormulaeError, IndexDamaged, IndexMissing
+from ..store import (
+    PARTED,
+    corpus_dir,
+    file_sha256,
+    folder_damage,
+    read_json,
+    stamp_read,
+    table_files,
+)
 from ..text.versions import libraries_changed, library_versions
 from ..vocab import LEVELS, check, check_level, default_level
 from . import suffix
@@ -45,7 +53,7 @@ ARRAYS = ("ids", "start", "end", "sent_starts", "sa")
 # The code an index is made by (paths under analysis/): a change to any of it rebuilds
 # stored indexes.
 CODE = (
-    "phrases/suffix.py", "phrases/engine.py", "phrases/build.py", "phrases/shards.py", "phrases/streams.py",
+    "phrases/suffix.py", "phrases/engine.py", "phrases/build.py", "phrases/shards.py", "phrases/cuts.py", "phrases/streams.py",
     "phrases/formparts.py", "phrases/delta.py",
     "phrases/tables.py", "phrases/groups.py", "text/tokens.py", "text/coded.py",
     "text/grammar.py", "text/scanner.py", "text/data/chars.npz", "text/normalise.py",
@@ -150,11 +158,24 @@ def index_load(corpus: str, level: str | None = None, store=None) -> PhraseIndex
     if not (folder / "manifest.json").exists():
         raise IndexMissing(f"no phrase index for corpus {corpus!r} at level {level!r} in "
                            f"{folder.parent}; {build}")
-    manifest = read_json(folder / "manifest.json")
+    manifest = stamp_read(folder / "manifest.json")
+    damage = index_damage(folder, manifest)
+    if manifest is None or damage is not None:
+        raise IndexDamaged(f"the phrase index of {corpus!r} at level {level!r} in {folder} is damaged: {damage}; "
+                           f"{build}")
     why = index_stale(manifest, snapshot, level)
     if why is not None:
         raise IndexMissing(f"the phrase index of {corpus!r} at level {level!r} is stale: {why}; {build}")
     return PhraseIndex(corpus=corpus, level=level, folder=folder, manifest=manifest, snapshot=snapshot)
+
+
+def index_damage(folder: Path, manifest: dict | None) -> str | None:
+    """Why the stored index in ``folder`` (its manifest ``manifest``, None if unreadable)
+    is not as it was written: its manifest damaged, or a file cut short or lost
+    (:func:`analysis.store.folder_damage`, a stat a file); None when it is."""
+    if manifest is None:
+        return "manifest.json is damaged"
+    return folder_damage(folder, manifest.get("files"))
 
 
 def index_notes(manifest: dict) -> list[str]:
@@ -190,6 +211,7 @@ class PhraseIndex:
     manifest: dict
     snapshot: dict = field(default_factory=dict)
     built: bool = False  # True when index_build just (re)built it, False when it was reused
+    repaired: str | None = None  # what was damaged in the stored index index_build just built again (index_damage)
     _arrays: dict = field(default_factory=dict)
     _analyzer: Any = None
 
@@ -379,9 +401,9 @@ def layers_load(corpus: str, level: str | None = None, store=None) -> Layers | N
     snapshot = snapshot_manifest(corpus, store)
     level = resolve_level(level, snapshot.get("language", "en"))
     root, target = delta_dir(corpus, level, store), index_dir(corpus, level, store)
-    if not (root / "layers.json").exists() or not (target / "manifest.json").exists():
+    info, base = stamp_read(root / "layers.json"), stamp_read(target / "manifest.json")
+    if info is None or base is None or index_damage(target, base) is not None:
         return None
-    info, base = read_json(root / "layers.json"), read_json(target / "manifest.json")
     if (info.get("version") != LAYERS_VERSION or info.get("snapshot_sha256") != snapshot["snapshot_sha256"]
             or info.get("base_snapshot_sha256") != base.get("snapshot_sha256") or info.get("params") != base.get("params")
             or index_stale(base | {"snapshot_sha256": snapshot["snapshot_sha256"]}, snapshot, level) is not None):

@@ -53,18 +53,21 @@ from ..store import (
     array_sink,
     atomic_dir,
     corpus_dir,
+    folder_damage,
+    folder_files,
     link_or_copy,
     npy_create,
     npy_put,
     npy_windows,
-    read_json,
     scratch_dir,
     stale_clean,
+    stamp_read,
     write_json,
 )
 from ..text.coded import forms_coded
 from ..text.versions import library_versions
 from . import suffix
+from .cuts import piece_cuts
 from .engine import Encoded, doc_weights, forms_encode, piece_scan, sentence_starts
 from .index import code_sha
 from .pool import (
@@ -170,12 +173,21 @@ def shard_tasks(plan: pl.DataFrame, corpus: str, store, manifest: dict, kind: st
 
 
 def shard_done(task: dict) -> dict | None:
-    """The stored stamp of a task's shard when it is there and complete, else None."""
-    path = Path(task["folder"]) / "shard.json"
-    if not path.exists():
-        return None
-    have = read_json(path)
-    return have if have.get("key") == task["key"] and have.get("version") == SHARD_VERSION else None
+    """The stored stamp of a task's shard when it is there, complete and as written, else None."""
+    return shard_state(task)[0]
+
+
+def shard_state(task: dict) -> tuple[dict | None, str | None]:
+    """(:func:`shard_done`, why a shard folder that is there is not used: damaged, a file
+    cut short or lost since it was written (:func:`analysis.store.folder_damage`), or None)."""
+    folder = Path(task["folder"])
+    if not (folder / "shard.json").exists():
+        return None, None
+    have = stamp_read(folder / "shard.json")
+    why = "shard.json is damaged" if have is None else folder_damage(folder, have.get("files"))
+    if have is None or why or have.get("key") != task["key"] or have.get("version") != SHARD_VERSION:
+        return None, why
+    return have, None
 
 
 # --- one shard (runs in a worker) ---------------------------------------------------
@@ -214,7 +226,7 @@ def shard_build(task: dict) -> dict:
             stamp["sentences_split"] = shard_stream_write(tmp, piece_ids[st["code"].to_numpy()], vocab,
                                                           {n: st[n].to_numpy() for n in ("doc", *STREAM_COLS[1:])},
                                                           lo, hi)
-        write_json(tmp / "shard.json", stamp)
+        write_json(tmp / "shard.json", stamp | {"files": folder_files(tmp, "shard.json")})
     return stamp
 
 
@@ -303,7 +315,8 @@ def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | N
     less than ``SMALL_WORK`` characters of text to tokenise; 1: this process).
     """
     say = progress or (lambda step: None)
-    done = [shard_done(t) if reuse else None for t in tasks]
+    states = [shard_state(t) if reuse else (None, None) for t in tasks]
+    done = [have for have, _ in states]
     todo = [t for t, d in zip(tasks, done, strict=True) if d is None]
     scheduler = scheduler_of(scheduler)
     jobs = shards_jobs(todo, jobs)
@@ -314,11 +327,11 @@ def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | N
         results = run_tasks(shard_build, todo, jobs, scheduler, [f"formulae-shard-{t['key']}" for t in todo])
         built = {r["key"]: r for r in results}
     out = []
-    for task, have in zip(tasks, done, strict=True):
+    for task, (have, why) in zip(tasks, states, strict=True):
         stamp = have if have is not None else built[task["key"]]
         out.append({"shard": task["shard"], "lo": task["lo"], "hi": task["hi"], "sha": task["sha"],
                     "key": task["key"], "tokens": int(stamp["tokens"]), "reused": have is not None}
-                   | ({} if have is not None else {k: stamp[k] for k in MEASURES}))
+                   | ({} if have is not None else {k: stamp[k] for k in MEASURES}) | ({"damaged": why} if why else {}))
     return out
 
 
@@ -458,37 +471,6 @@ def piece_count(n: int, jobs: int | None, scheduler: str | None = None) -> int:
     return -(-pieces // (workers := merge_jobs(jobs, n))) * workers
 
 
-def piece_cuts(before: np.ndarray, n_pieces: int) -> np.ndarray:
-    """The first ids of at most ``n_pieces`` pieces whose largest is as small as word
-    boundaries allow (``before``: the tokens before each id, and their total last): the
-    least size ``m`` for which filling each piece up to ``m`` tokens, in id order, needs
-    ``n_pieces`` or fewer (binary search; a word larger than ``m`` is a piece alone).
-
-    The largest piece bounds a piece's memory and, with the workers' rounds, the step's
-    time. ungdc in 10 pieces: 3.57 M tokens at most, where the nearer boundary to each
-    equal share gave 4.67 M (*the*, 2.8 M, beside a share's boundary); in 9: 3.91 M
-    against 4.0 M. The first boundary after each share gave 5.9 M."""
-    n, top = int(before[-1]), len(before) - 1
-    if n_pieces <= 1 or n == 0:
-        return np.array([0, top])
-
-    def fill(m: int) -> list[int]:
-        cuts = [0]
-        while cuts[-1] < top:
-            c = cuts[-1]
-            cuts.append(min(top, max(int(np.searchsorted(before, before[c] + m, side="right")) - 1, c + 1)))
-        return cuts
-
-    lo, hi = -(-n // n_pieces), n
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if len(fill(mid)) - 1 <= n_pieces:
-            hi = mid
-        else:
-            lo = mid + 1
-    return np.array(fill(lo))
-
-
 def word_parts(ranges: list[tuple[int, int]], parts: list[dict], n_vocab: int
                ) -> list[tuple[int, int, list[tuple[int, int]]]]:
     """One word's suffixes (ranks ``ranges`` of each shard) split by their second token
@@ -591,7 +573,10 @@ def shards_prune(corpus: str, kind: str, store=None) -> int:
     stale_clean(base / "shards" / kind)
     keep: set[str] = set()
     for catalog in base.glob("index/*/catalog.json"):
-        keep.update(k for s in read_json(catalog)["shards"] for k in (s["key"], s.get("forms")) if k)
+        have = stamp_read(catalog)
+        if have is None:  # a damaged index's: the shards it names are unknown, so none is removed
+            return 0
+        keep.update(k for s in have["shards"] for k in (s["key"], s.get("forms")) if k)
     gone = 0
     for folder in sorted(base.glob(f"shards/{kind}/*")):
         if folder.is_dir() and folder.name not in keep and not folder.name.startswith("."):

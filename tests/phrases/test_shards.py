@@ -29,6 +29,7 @@ from analysis.errors import FormulaeError
 from analysis.ingest.snapshot import corpus_ingest, corpus_load
 from analysis.phrases import shards
 from analysis.phrases.build import index_build
+from analysis.phrases.cuts import piece_cuts
 from analysis.phrases.engine import phrases_scan
 from analysis.phrases.query import phrases_table, query_kwic, query_phrase
 from analysis.phrases.shards import (
@@ -449,12 +450,12 @@ def test_pieces_of_ungdc_are_balanced():
     in tests/data so that this test needs no 30 s build."""
     counts = np.load(Path(__file__).parent.parent / "data" / "ungdc_norm_counts.npy")
     before = np.concatenate(([0], np.cumsum(counts)))
-    cuts = shards.piece_cuts(before, -(-int(before[-1]) // shards.PIECE_TOKENS))
+    cuts = piece_cuts(before, -(-int(before[-1]) // shards.PIECE_TOKENS))
     sizes = np.diff(before[cuts])
     assert int(before[-1]) == 32_092_245 and len(sizes) == 9
     assert sizes.max() == 3_910_026 and sizes.sum() == before[-1]
     # rounded to the workers (piece_count): 2 workers, 10 pieces of at most 3.57 M
-    ten = np.diff(before[shards.piece_cuts(before, shards.piece_count(int(before[-1]), 2))])
+    ten = np.diff(before[piece_cuts(before, shards.piece_count(int(before[-1]), 2))])
     assert len(ten) == 10 and ten.max() == 3_566_588 and ten.sum() == before[-1]
 
 
@@ -463,7 +464,7 @@ def test_pieces_of_ungdc_are_balanced():
 def test_piece_cuts_make_the_least_largest_piece(counts, k):
     """Against every way of cutting the words into at most k pieces (the oracle)."""
     before = np.concatenate(([0], np.cumsum(counts)))
-    cuts = shards.piece_cuts(before, k)
+    cuts = piece_cuts(before, k)
     top = len(counts)
     assert cuts[0] == 0 and cuts[-1] == top and np.all(np.diff(cuts) > 0) and len(cuts) - 1 <= max(k, 1)
     best = min(max(np.diff(before[[0, *inner, top]])) for j in range(min(k, top))

@@ -1,0 +1,189 @@
+"""A store damaged since it was written: a file cut short or lost (a full disk, a copy or a
+sync stopped half way, a store shared by a cluster).
+
+Every folder written whole is stamped last with the size of each of its files
+(``analysis.store.folder_files``): the index (``manifest.json``), each shard (``shard.json``)
+and the snapshot (``manifest.json``). A damaged index or shard is built again, with a note
+naming what was damaged, and equals the undamaged one byte for byte; a damaged snapshot is
+a one-line error naming the file (it is the input: ingest it again). On the ungd corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analysis.errors import FormulaeError, IndexDamaged
+from analysis.ingest.snapshot import corpus_ingest, corpus_load
+from analysis.phrases.build import index_build
+from analysis.phrases.index import delta_dir, index_dir, index_load, layers_load
+from analysis.phrases.shards import shards_prune
+from analysis.store import folder_damage, folder_files, read_json, stamp_read
+
+PHRASE = "territorial integrity"
+
+
+@pytest.fixture(scope="module")
+def built(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ungd ingested and indexed at ``norm`` in a store of this module's (2 shards)."""
+    store = tmp_path_factory.mktemp("damage") / "store"
+    corpus_ingest(project_root / "corpus" / "ungd.yml", store=store)
+    index_build("ungd", "norm", store, jobs=1)
+    return store
+
+
+@pytest.fixture
+def store(built: Path, tmp_path: Path) -> Path:
+    """A copy of :func:`built`'s store, to damage."""
+    return Path(shutil.copytree(built, tmp_path / "store"))
+
+
+def _cut(path: Path, size: int = 100) -> int:
+    """Cut ``path`` to ``size`` bytes; return its size before."""
+    was = path.stat().st_size
+    os.truncate(path, size)
+    return was
+
+
+def _index_files(store: Path) -> dict[str, bytes]:
+    folder = index_dir("ungd", "norm", store)
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name not in ("manifest.json", "catalog.json")}
+
+
+# --- the store's helpers -----------------------------------------------------------
+
+
+def test_read_json_of_a_damaged_file_is_one_line_naming_it(tmp_path: Path):
+    cut = tmp_path / "manifest.json"
+    cut.write_text('{"tokens": 12,\n "level": "no', encoding="utf-8")
+    with pytest.raises(FormulaeError, match=r"manifest\.json: damaged, not JSON \(line 2, column 11"):
+        read_json(cut)
+    binary = tmp_path / "shard.json"
+    binary.write_bytes(b'{"a": "\xff\xfe"}')
+    with pytest.raises(FormulaeError, match=r"shard\.json: damaged, not UTF-8 text \(byte 7\)"):
+        read_json(binary)
+    assert stamp_read(cut) is None and stamp_read(binary) is None and stamp_read(tmp_path / "none.json") is None
+    (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
+    assert stamp_read(tmp_path / "list.json") is None  # a stamp is an object
+    (tmp_path / "ok.json").write_text('{"a": 1}', encoding="utf-8")
+    assert stamp_read(tmp_path / "ok.json") == {"a": 1}
+
+
+def test_folder_damage_finds_a_file_cut_short_or_lost(tmp_path: Path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.npy").write_bytes(b"x" * 10)
+    (tmp_path / "sub" / "b.parquet").write_bytes(b"y" * 3)
+    (tmp_path / "stamp.json").write_text("{}", encoding="utf-8")
+    files = folder_files(tmp_path, "stamp.json")
+    assert files == {"a.npy": 10, "sub/b.parquet": 3}  # sorted, relative, the stamp left out
+    assert folder_damage(tmp_path, files) is None
+    (tmp_path / "extra").write_bytes(b"")  # a file the stamp does not name is no damage
+    assert folder_damage(tmp_path, files) is None
+    (tmp_path / "sub" / "b.parquet").write_bytes(b"y" * 4)
+    assert folder_damage(tmp_path, files) == "sub/b.parquet is 4 bytes, 3 when written"
+    (tmp_path / "sub" / "b.parquet").unlink()
+    assert folder_damage(tmp_path, files) == "sub/b.parquet is missing"
+    assert folder_damage(tmp_path, None) is None  # a stamp from before sizes were recorded
+    (tmp_path / "a.npy").write_bytes(b"z" * 10)  # changed in place, same size: not found (the limit)
+    assert folder_damage(tmp_path, {"a.npy": 10}) is None
+
+
+# --- the index -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["sa.npy", "ids.npy", "ngrams/n002.parquet", "vocab.parquet", "manifest.json"])
+def test_a_damaged_index_is_built_again_equal(built: Path, store: Path, name: str):
+    before = _index_files(built)
+    folder = index_dir("ungd", "norm", store)
+    was = _cut(folder / name)
+    want = f"{name} is damaged" if name == "manifest.json" else f"{name} is 100 bytes, {was:,} when written"
+    with pytest.raises(IndexDamaged, match=want.replace(".", r"\.")) as err:
+        index_load("ungd", "norm", store)
+    assert str(folder) in str(err.value) and "formulae index --corpus ungd --level norm" in str(err.value)
+    ix = index_build("ungd", "norm", store, jobs=1)
+    assert ix.built and ix.repaired == want
+    assert _index_files(store) == before
+    assert read_json(folder / "catalog.json")["shards"][0]["reused"]  # the shards were whole: reused
+    again = index_build("ungd", "norm", store, jobs=1)
+    assert not again.built and again.repaired is None  # repaired: reused from now on
+
+
+def test_a_query_on_a_damaged_index_says_so_and_answers(built: Path, store: Path, cli):
+    args = ("query", PHRASE, "--corpus", "ungd", "--store")
+    whole = cli(*args, str(built))
+    assert whole.returncode == 0, whole.stderr
+    was = _cut(index_dir("ungd", "norm", store) / "start.npy", 0)
+    got = cli(*args, str(store))
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == whole.stdout
+    assert (f"formulae: note: the stored phrase index was damaged (start.npy is 0 bytes, {was:,} when written): "
+            "built again") in got.stderr
+    assert "Traceback" not in got.stderr
+
+
+def test_a_damaged_layers_record_is_no_layer(store: Path):
+    record = delta_dir("ungd", "norm", store) / "layers.json"
+    record.parent.mkdir(parents=True)
+    record.write_text('{"version": ', encoding="utf-8")
+    assert layers_load("ungd", "norm", store) is None  # (was: a JSONDecodeError)
+
+
+# --- the shards ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["sa.npy", "stream_fid.npy", "surface.parquet", "shard.json"])
+def test_a_damaged_shard_is_tokenised_again(built: Path, store: Path, name: str, cli):
+    before = _index_files(built)
+    catalog = read_json(index_dir("ungd", "norm", store) / "catalog.json")["shards"]
+    assert len(catalog) == 2
+    shard = store / "ungd" / "shards" / "norm" / catalog[1]["key"]
+    was = _cut(shard / name, 10)
+    shutil.rmtree(index_dir("ungd", "norm", store))  # (an index left whole reads no shard)
+    got = cli("index", "--corpus", "ungd", "--level", "norm", "--jobs", "1", "--store", str(store))
+    assert got.returncode == 0, got.stderr
+    why = "shard.json is damaged" if name == "shard.json" else f"{name} is 10 bytes, {was:,} when written"
+    lo, hi = catalog[1]["lo"], catalog[1]["hi"] - 1
+    assert f"formulae: note: shard 1 (statements {lo}-{hi}) was damaged ({why}): tokenised again" in got.stderr
+    now = read_json(index_dir("ungd", "norm", store) / "catalog.json")["shards"]
+    assert [s["reused"] for s in now] == [True, False] and now[1]["damaged"] == why and "damaged" not in now[0]
+    assert _index_files(store) == before
+    assert (shard / name).stat().st_size == was
+    assert folder_damage(shard, read_json(shard / "shard.json")["files"]) is None
+
+
+def test_a_damaged_catalog_prunes_no_shard(store: Path):
+    kept = sorted(p.name for p in (store / "ungd" / "shards" / "norm").iterdir())
+    other = store / "ungd" / "index" / "exact"  # another level's index, whose catalog is damaged
+    other.mkdir()
+    (other / "catalog.json").write_text('{"shards": [', encoding="utf-8")
+    assert shards_prune("ungd", "norm", store) == 0
+    assert sorted(p.name for p in (store / "ungd" / "shards" / "norm").iterdir()) == kept
+    shutil.rmtree(other)
+    (store / "ungd" / "shards" / "norm" / "0123456789abcdef01234567").mkdir()  # no catalog names it
+    assert shards_prune("ungd", "norm", store) == 1
+
+
+# --- the snapshot -------------------------------------------------------------------
+
+
+def test_a_damaged_snapshot_is_a_one_line_error(store: Path, cli):
+    snap = store / "ungd" / "snapshot"
+    assert json.loads((snap / "manifest.json").read_text(encoding="utf-8"))["files"] == folder_files(snap, "manifest.json")
+    was = _cut(snap / "statements.parquet", 5000)
+    want = (f"the snapshot of 'ungd' in {snap} is damaged: statements.parquet is 5,000 bytes, {was:,} when "
+            "written; ingest it again (formulae ingest ")
+    with pytest.raises(FormulaeError, match=want.replace(".", r"\.").replace("(", r"\(")):
+        corpus_load("ungd", store)
+    got = cli("kwic", PHRASE, "--corpus", "ungd", "--store", str(store))
+    assert got.returncode == 2
+    assert got.stderr.startswith(f"formulae: error: {want}") and got.stderr.count("\n") == 1
+    (snap / "statements.parquet").unlink()
+    (snap / "dropped.parquet").unlink()
+    os.truncate(snap / "ingest_log.json", 1)
+    got = cli("index", "--corpus", "ungd", "--store", str(store))
+    assert got.returncode == 2 and "unknown corpus 'ungd'" in got.stderr  # no statements: not a snapshot
