@@ -16,6 +16,7 @@ so a failed run never leaves half-written output and the previous version surviv
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -106,7 +107,24 @@ def umask_mode(mode: int = 0o777) -> int:
 
 def write_error(path: Path, exc: OSError) -> FormulaeError:
     """An OSError while writing ``path`` as a one-line user error naming the path."""
-    return FormulaeError(f"cannot write: {exc.strerror or exc}", file=path)
+    return FormulaeError(f"cannot write: {write_failure(exc) or exc.strerror or exc}", file=path)
+
+
+_SHORT_WRITE = re.compile(r"(\d+) requested and (\d+) written")  # numpy's tofile on a full disk (no errno)
+
+
+def write_failure(exc: BaseException) -> str | None:
+    """What a write that raised ``exc`` ran into when it is the file system's space
+    (full, over quota, a file too large), else None: an ``OSError`` with that errno,
+    numpy's short write (``tofile``: no errno) or polars' ``os error 28``."""
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return exc.strerror or text
+    if isinstance(exc, OSError) and exc.errno is None and (short := _SHORT_WRITE.fullmatch(text)):
+        return f"the disk is full? (a short write: {short[1]} items asked, {short[2]} written)"
+    if "(os error 28)" in text or "(os error 122)" in text:
+        return "No space left on device" if "os error 28" in text else "Disk quota exceeded"
+    return None
 
 
 def _pid_alive(pid: int) -> bool:
@@ -201,8 +219,10 @@ def atomic_dir(target: Path) -> Iterator[Path]:
         raise write_error(target, exc) from None
     try:
         yield tmp
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if write_failure(exc) is not None:  # no space: the folder named (a write's error names no file)
+            raise FormulaeError(f"cannot write: {write_failure(exc)}", file=target) from None
         raise
     old = None
     try:

@@ -64,8 +64,10 @@ def main() -> None:
         sys.stderr.write(f"formulae: error: {exc}\n")
         raise SystemExit(2) from None
     except OSError as exc:  # the file system refused (read-only store, no space, ...): one line too
+        from ..store import write_failure
+
         where = f"{exc.filename}: " if exc.filename else ""
-        sys.stderr.write(f"formulae: error: {where}{exc.strerror or exc}\n")
+        sys.stderr.write(f"formulae: error: {where}{write_failure(exc) or exc.strerror or exc}\n")
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         sys.stderr.write("formulae: interrupted\n")

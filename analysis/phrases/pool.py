@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from ..errors import FormulaeError
+from ..store import write_failure
 from ..text.versions import libraries_changed, library_versions
 from .index import code_sha
 
@@ -285,6 +286,18 @@ def run_tasks(fn, todo: list[dict], jobs: int, scheduler: str | None, keys: list
     process's own, ``anon_mb`` not measured: 0)."""
     if not todo:
         return []
+    try:
+        return _run_tasks(fn, todo, jobs, scheduler, keys)
+    except Exception as exc:  # noqa: BLE001 - only the file system's space is turned into one line
+        why = write_failure(exc)
+        if why is None:
+            raise
+        where = next((todo[0][k] for k in ("scratch", "folder", "into", "dest") if k in todo[0]), None)
+        raise FormulaeError(f"cannot write: {why}", file=Path(where).parent if where else None) from None
+
+
+def _run_tasks(fn, todo: list[dict], jobs: int, scheduler: str | None, keys: list[str]) -> list[dict]:
+    """:func:`run_tasks`."""
     if scheduler:
         return _run_dask(functools.partial(measured, fn, reset=False), todo, scheduler, keys)
     if jobs > 1 and _ACTIVE and _ACTIVE[-1] is not None:  # the enclosing pool, even for one task

@@ -6,10 +6,15 @@ Every folder written whole is stamped last with the size of each of its files
 and the snapshot (``manifest.json``). A damaged index or shard is built again, with a note
 naming what was damaged, and equals the undamaged one byte for byte; a damaged snapshot is
 a one-line error naming the file (it is the input: ingest it again). On the ungd corpus.
+
+And a disk that fills while the store is written: a one-line error naming the folder (a
+write's own error names no file, numpy's short write not even the cause), no temporary
+left.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -19,10 +24,18 @@ import pytest
 
 from analysis.errors import FormulaeError, IndexDamaged
 from analysis.ingest.snapshot import corpus_ingest, corpus_load
+from analysis.phrases import pool, shards
 from analysis.phrases.build import index_build
 from analysis.phrases.index import delta_dir, index_dir, index_load, layers_load
 from analysis.phrases.shards import shards_prune
-from analysis.store import folder_damage, folder_files, read_json, stamp_read
+from analysis.store import (
+    atomic_dir,
+    folder_damage,
+    folder_files,
+    read_json,
+    stamp_read,
+    write_failure,
+)
 
 PHRASE = "territorial integrity"
 
@@ -187,3 +200,59 @@ def test_a_damaged_snapshot_is_a_one_line_error(store: Path, cli):
     os.truncate(snap / "ingest_log.json", 1)
     got = cli("index", "--corpus", "ungd", "--store", str(store))
     assert got.returncode == 2 and "unknown corpus 'ungd'" in got.stderr  # no statements: not a snapshot
+
+
+# --- a full disk ----------------------------------------------------------------------
+
+
+def test_write_failure_knows_a_full_disk():
+    assert write_failure(OSError(errno.ENOSPC, "No space left on device")) == "No space left on device"
+    assert write_failure(OSError(errno.EDQUOT, "Disk quota exceeded")) == "Disk quota exceeded"
+    assert write_failure(OSError("1984952 requested and 391104 written")) == (
+        "the disk is full? (a short write: 1984952 items asked, 391104 written)")  # numpy's tofile: no errno
+    assert write_failure(RuntimeError("parquet: No space left on device (os error 28)")) == "No space left on device"
+    for other in (FileNotFoundError(errno.ENOENT, "No such file"), OSError("something else"),
+                  ValueError("1 requested and 0 written")):
+        assert write_failure(other) is None
+
+
+def test_a_full_disk_in_a_folder_written_whole_names_it(tmp_path: Path):
+    target = tmp_path / "index" / "norm"
+    with pytest.raises(FormulaeError, match=f"^{target}: cannot write: No space left on device$"), atomic_dir(target) as tmp:
+        (tmp / "a.npy").write_bytes(b"x")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert list(target.parent.iterdir()) == []  # the temporary is gone, no target
+    with pytest.raises(FileNotFoundError), atomic_dir(target):  # not the disk's space: as it was
+        raise FileNotFoundError(errno.ENOENT, "No such file", "x.npy")
+
+
+def test_a_full_disk_in_a_step_names_the_store_folder(tmp_path: Path):
+    def fill(task: dict) -> dict:
+        raise OSError("2819976 requested and 1330144 written")
+
+    with pytest.raises(FormulaeError, match=f"^{tmp_path / 'shards'}: cannot write: the disk is full\\? "
+                                            r"\(a short write: 2819976 items asked, 1330144 written\)$"):
+        pool.run_tasks(fill, [{"folder": str(tmp_path / "shards" / "k1")}], 1, None, ["k1"])
+
+    def other(task: dict) -> dict:
+        raise OSError("something else")
+
+    with pytest.raises(OSError, match="something else"):
+        pool.run_tasks(other, [{"folder": str(tmp_path)}], 1, None, ["k1"])
+
+
+def test_a_full_disk_while_indexing_is_one_line_and_leaves_nothing(project_root: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch, cli):
+    store = tmp_path / "store"
+    corpus_ingest(project_root / "corpus" / "mfa-ar.yml", store=store)
+
+    def full(*args, **kwargs):
+        raise OSError("1616 requested and 512 written")
+
+    monkeypatch.setattr(shards, "shard_coded_write", full)  # a shard's write, in this process (jobs 1)
+    got = cli("index", "--corpus", "mfa-ar", "--jobs", "1", "--store", str(store))
+    assert got.returncode == 2 and got.stderr.count("\n") == 1
+    assert got.stderr.startswith(f"formulae: error: {store / 'mfa-ar' / 'shards' / 'coded'}/")
+    assert got.stderr.endswith(": cannot write: the disk is full? (a short write: 1616 items asked, 512 written)\n")
+    assert [p.name for p in (store / "mfa-ar" / "shards" / "coded").iterdir()] == []  # the temporary is gone
+    assert not (store / "mfa-ar" / "index" / "clitic").exists()
