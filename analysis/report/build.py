@@ -37,7 +37,15 @@ from typing import Any
 from .. import __version__
 from ..errors import FormulaeError
 from ..formulae.lexicon import ENV_LEXICON, lexicon_default_path
-from ..store import atomic_dir, atomic_file, dumps_json, file_sha256, read_json, store_root
+from ..store import (
+    atomic_dir,
+    atomic_file,
+    dumps_json,
+    file_sha256,
+    read_json,
+    stamp_read,
+    store_root,
+)
 from .html import esc
 
 ENV_PROJECT = "FORMULAE_PROJECT"
@@ -240,12 +248,15 @@ def report_build(
     version = report_version(report, params, snapshot, code)
     folder = out_root / version
     html = folder / f"{report}.html"
-    if not force and (folder / "manifest.json").is_file():
+    damage = None if force or not (folder / "manifest.json").is_file() else report_damage(folder)
+    if not force and (folder / "manifest.json").is_file() and damage is None:
         say(f"{report} {corpus}: version {version} already built, reused")
         if screenshot and not (folder / "screenshot.png").is_file():
             report_screenshot(html, folder / "screenshot.png")
         report_index(out_root)
         return BuildResult(version, folder, html, read_json(folder / "manifest.json"), reused=True)
+    if damage is not None:
+        say(f"{report} {corpus}: version {version} was damaged ({damage}): building it again")
     say(f"{report} {corpus}: building version {version} ...")
     manifest: dict[str, Any] = {
         "version": version,
@@ -269,6 +280,21 @@ def report_build(
     report_index(out_root)
     say(f"{report} {corpus}: done in {manifest['build_seconds']} s -> {html}")
     return BuildResult(version, folder, html, manifest, reused=False)
+
+
+def report_damage(folder: Path) -> str | None:
+    """Why the built report in ``folder`` is not as it was built: its manifest damaged, or
+    a file of it (the page, its data tables) missing or changed since (the SHA-256 its
+    manifest records; a report is a few MB); None when it is whole."""
+    have = stamp_read(folder / "manifest.json")
+    if have is None or not isinstance(have.get("files"), dict):
+        return "manifest.json is damaged"
+    for name, sha in have["files"].items():
+        if not (folder / name).is_file():
+            return f"{name} is missing"
+        if file_sha256(folder / name) != sha:
+            return f"{name} changed since it was built"
+    return None
 
 
 def _renderer(renderer: str) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from analysis.errors import FormulaeError
 from analysis.report.build import (
     report_build,
     report_changes,
+    report_damage,
     report_index,
     report_params,
     report_version,
@@ -86,6 +89,33 @@ def test_mfa_overview_tables_show_the_sample_formulae(mfa_overview):
     kwic = pl.read_csv(data / f"kwic-{formulae['formula'][0]}.csv")
     assert kwic.height >= 2 and kwic["date"].to_list() == sorted(kwic["date"].to_list())
     assert kwic.columns == ["date", "source", "id", "before", "match", "after"]  # as the CLI
+
+
+@pytest.mark.parametrize("damage", ["cut", "changed", "lost"])
+def test_a_damaged_report_is_built_again(mfa_overview, mfa_ar, store, tmp_path, monkeypatch, damage):
+    """A built report whose page or data table was cut short, changed or lost since (the
+    SHA-256 its manifest records) is not reused: it is built again, with a message."""
+    monkeypatch.setattr("analysis.report.build.code_version", lambda: mfa_overview.manifest["code_version"])
+    out = tmp_path / "out"
+    shutil.copytree(mfa_overview.folder, out / mfa_overview.version)
+    folder = out / mfa_overview.version
+    name = mfa_overview.manifest["data_tables"][0] if damage == "changed" else "overview.html"
+    if damage == "cut":
+        os.truncate(folder / name, 100)
+    elif damage == "changed":
+        (folder / name).write_text((folder / name).read_text(encoding="utf-8").replace("1", "2"), encoding="utf-8")
+    else:
+        (folder / name).unlink()
+    why = {"cut": f"{name} changed since it was built", "changed": f"{name} changed since it was built",
+           "lost": f"{name} is missing"}[damage]
+    assert report_damage(folder) == why
+    said: list[str] = []
+    again = report_build("overview", mfa_ar, store=store, out=out, progress=said.append)
+    assert not again.reused and again.version == mfa_overview.version
+    assert f"overview mfa-ar: version {mfa_overview.version} was damaged ({why}): building it again" in said
+    assert report_damage(folder) is None
+    assert again.manifest["files"][name] == mfa_overview.manifest["files"][name] or name == "overview.html"
+    assert report_build("overview", mfa_ar, store=store, out=out).reused
 
 
 def test_same_inputs_same_version_and_identical_tables(mfa_overview, mfa_ar, store, tmp_path, monkeypatch):
