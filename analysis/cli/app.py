@@ -72,6 +72,10 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("formulae: interrupted\n")
         raise SystemExit(130) from None
+    except SystemExit as exc:  # typer turns Ctrl-C into exit status 130 without a word
+        if exc.code == 130 and isinstance(getattr(exc.__context__, "__cause__", None), KeyboardInterrupt):
+            sys.stderr.write("formulae: interrupted (nothing half-written is kept)\n")
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -331,3 +331,19 @@ def test_corpus_show_and_dropped_limits(small, cli):
     for sub in ("show", "dropped"):
         fails(cli("corpus", sub, "tiny", "--store", small, "--limit", "-1"), r"--limit must be 0 or more")
         ok(cli("corpus", sub, "tiny", "--store", small, "--limit", "99999999999"))
+
+
+@pytest.mark.parametrize("where", ["index", "query"])
+def test_ctrl_c_is_one_line_and_status_130(tmp_path, cli, monkeypatch, where):
+    """Ctrl-C: exit status 130 and one line (typer exited 130 without a word; a real SIGINT
+    to a build of ungdc's process group, by hand: the same line, no temporary left)."""
+    import analysis.cli.phrases as phrases_cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(phrases_cli, "index_build_shown" if where == "index" else "with_index", interrupted)
+    args = ["index"] if where == "index" else ["query", "peace"]
+    got = cli(*args, "--corpus", "tiny", "--store", str(tmp_path))
+    assert got.returncode == 130
+    assert got.stderr == "formulae: interrupted (nothing half-written is kept)\n"
