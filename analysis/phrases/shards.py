@@ -326,6 +326,11 @@ def shards_run(tasks: list[dict], *, jobs: int | None = None, scheduler: str | N
         say(f"tokenising {len(todo)} of {len(tasks)} shards {where}")
         results = run_tasks(shard_build, todo, jobs, scheduler, [f"formulae-shard-{t['key']}" for t in todo])
         built = {r["key"]: r for r in results}
+        unseen = [t for t in todo if shard_done(t) is None]  # written where this machine does not see it
+        if unseen:
+            raise FormulaeError(f"shard {unseen[0]['shard']} was written by a worker into {unseen[0]['folder']}, "
+                                "which this process does not find whole: the store must be on a path every worker "
+                                "reads and writes (--scheduler: a shared file system)")
     out = []
     for task, (have, why) in zip(tasks, states, strict=True):
         stamp = have if have is not None else built[task["key"]]

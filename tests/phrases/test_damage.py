@@ -256,3 +256,21 @@ def test_a_full_disk_while_indexing_is_one_line_and_leaves_nothing(project_root:
     assert got.stderr.endswith(": cannot write: the disk is full? (a short write: 1616 items asked, 512 written)\n")
     assert [p.name for p in (store / "mfa-ar" / "shards" / "coded").iterdir()] == []  # the temporary is gone
     assert not (store / "mfa-ar" / "index" / "clitic").exists()
+
+
+def test_shards_a_worker_wrote_where_this_process_cannot_see_are_an_error(project_root: Path, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch):
+    """A Dask worker whose store is not this process's (not a shared path) writes its shard
+    elsewhere: one line naming the shard's folder and the cause, not a missing file later."""
+    store = tmp_path / "store"
+    corpus_ingest(project_root / "corpus" / "mfa-ar.yml", store=store)
+
+    def elsewhere(fn, todo, *args):  # a worker that wrote into its own file system
+        return [{"key": t["key"], "tokens": 1, "peak_mb": 1.0, "anon_mb": 1.0, "seconds": 0.1, "cpu_seconds": 0.1}
+                for t in todo]
+
+    monkeypatch.setattr(shards, "run_tasks", elsewhere)
+    with pytest.raises(FormulaeError, match=r"^shard 0 was written by a worker into .*/mfa-ar/shards/coded/[0-9a-f]+, "
+                                            r"which this process does not find whole: the store must be on a path "
+                                            r"every worker reads and writes"):
+        index_build("mfa-ar", None, store, jobs=1)
