@@ -53,8 +53,8 @@ ARRAYS = ("ids", "start", "end", "sent_starts", "sa")
 # The code an index is made by (paths under analysis/): a change to any of it rebuilds
 # stored indexes.
 CODE = (
-    "phrases/suffix.py", "phrases/engine.py", "phrases/build.py", "phrases/shards.py", "phrases/cuts.py", "phrases/streams.py",
-    "phrases/formparts.py", "phrases/delta.py",
+    "phrases/suffix.py", "phrases/engine.py", "phrases/build.py", "phrases/shards.py", "phrases/cuts.py",
+    "phrases/streams.py", "phrases/formparts.py", "phrases/delta.py",
     "phrases/tables.py", "phrases/groups.py", "text/tokens.py", "text/coded.py",
     "text/grammar.py", "text/scanner.py", "text/data/chars.npz", "text/normalise.py",
     "text/analyzer.py", "text/versions.py",

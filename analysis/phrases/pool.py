@@ -288,7 +288,7 @@ def run_tasks(fn, todo: list[dict], jobs: int, scheduler: str | None, keys: list
         return []
     try:
         return _run_tasks(fn, todo, jobs, scheduler, keys)
-    except Exception as exc:  # noqa: BLE001 - only the file system's space is turned into one line
+    except Exception as exc:  # only the file system's space is turned into one line
         why = write_failure(exc)
         if why is None:
             raise
