@@ -5,7 +5,9 @@ its own; peak memory (VmHWM: the index build's own) is reported for the main pro
 the largest worker process (shard, suffix-array piece or tables) (each worker reports
 its own in the shard catalog; a shard tokenised in the main process counts there).
 Baselines are measured in the same run. Under each build, its steps' wall seconds (its
-progress messages, timed: plan, tokenise, streams, pieces, tables, write); the catalog
+progress messages, timed: plan, tokenise, streams, pieces, tables, write) and the CPU
+seconds of the building process and its workers, user and system (the kernel's share:
+on a virtual machine, first writes to long-free pages cost it most); the catalog
 (``catalog.json``) holds each task's own seconds and CPU seconds.
 
 0. warm-up: a small corpus (ungdc's 1946-1950 speeches) indexed, so that numba's compiled kernels are cached
@@ -99,8 +101,11 @@ tasks = [(s.get('peak_mb', 0), s.get('anon_mb', 0), 'shard ' + str(s['shard'])) 
 merge = cat.get('suffix_merge') or {{}}
 tasks.append((merge.get('peak_mb', 0), merge.get('anon_mb', 0), merge.get('task', 'merge')))
 top = max(tasks)  # the largest task by peak (its own high-water mark: pool.measured)
+import resource  # CPU of this process and its workers (ended: their pool is joined), user and system
+own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 print(dt, ix.manifest['tokens'], ix.manifest['shards'], ix.manifest['shards_reused'], peak_mb(), top[0],
-      ix.manifest['ngrams'], ix.manifest['maximal'], max(t[1] for t in tasks), top[2].replace(' ', '_'), profile)
+      ix.manifest['ngrams'], ix.manifest['maximal'], max(t[1] for t in tasks),
+      own.ru_utime + kids.ru_utime, own.ru_stime + kids.ru_stime, top[2].replace(' ', '_'), profile)
 """
 
 
@@ -173,7 +178,8 @@ def build(decl: Path, store: Path, jobs: int, shard_chars: int | None = None, fo
     code = BUILD.format(store=str(store), jobs=jobs, shard_chars=shard_chars, force=force, piece_scan=piece_scan,
                         level=level)
     out, _ = run_child_code(code, f"build {store.name}")
-    keys = ("seconds", "tokens", "shards", "reused", "main_mb", "worker_mb", "ngrams", "maximal", "anon_mb")
+    keys = ("seconds", "tokens", "shards", "reused", "main_mb", "worker_mb", "ngrams", "maximal", "anon_mb",
+            "user_s", "system_s")
     return dict(zip(keys, map(float, out[:-2]), strict=True)) | {"largest": out[-2], "steps": out[-1]}
 
 
@@ -208,7 +214,9 @@ def line(label: str, r: dict, extra: str = "") -> str:
             + (f" ({r['largest'].replace('_', ' ')}; anonymous at most {r['anon_mb']:,.0f} MB)" if r["anon_mb"]
                else " (in the building process)")
             + f"  {r['tokens']:>12,.0f} tokens  {r['shards']:>3.0f} shards ({r['reused']:.0f} reused)" + extra
-            + f"\n{'':<30}steps (s): {r['steps'].replace(',', ', ')}")
+            + f"\n{'':<30}steps (s): {r['steps'].replace(',', ', ')}"
+            + f"\n{'':<30}CPU: user {r['user_s']:.1f} s, system {r['system_s']:.1f} s "
+              f"({r['system_s'] / max(r['user_s'] + r['system_s'], 1e-9):.0%} in the kernel; this process and its workers)")
 
 
 def main() -> None:
