@@ -147,6 +147,8 @@ def _layered(corpus: str, level: str, store, manifest: dict, params: dict, say, 
     layers = layers_load(corpus, level, store)
     if layers is not None and layers.info["params"] == params:
         return layers
+    stored = index_dir(corpus, level, delta_dir(corpus, level, store))  # a layer there, damaged since?
+    damage = index_damage(stored, stamp_read(stored / "manifest.json")) if stored.exists() else None
     n_old, why = appended(corpus, level, store, manifest, params)
     if n_old is None:
         say(f"building the index whole: {why}")
@@ -162,7 +164,7 @@ def _layered(corpus: str, level: str, store, manifest: dict, params: dict, say, 
     layers = layers_load(corpus, level, store)
     if layers is None:  # pragma: no cover - delta_build wrote what layers_load checks
         raise FormulaeError(f"the layer of corpus {corpus!r} at level {level!r} did not load after it was built")
-    layers.built = True
+    layers.built, layers.repaired = True, f"its layer's {damage}" if damage else None
     return layers
 
 

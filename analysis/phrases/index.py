@@ -343,6 +343,7 @@ class Layers:
     Positions are the whole's: a delta position is the base's tokens plus its own."""
 
     built = False
+    repaired: str | None = None  # what was damaged in the stored layer, made again (as PhraseIndex.repaired)
 
     def __init__(self, base: PhraseIndex, delta: PhraseIndex, info: dict, folder: Path):
         self.corpus, self.level, self.snapshot, self.folder, self.info = (base.corpus, base.level, base.snapshot,

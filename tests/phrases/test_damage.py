@@ -21,6 +21,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_shards import ingest_copy
 
 from analysis.errors import FormulaeError, IndexDamaged
 from analysis.ingest.snapshot import corpus_ingest, corpus_load
@@ -274,3 +275,26 @@ def test_shards_a_worker_wrote_where_this_process_cannot_see_are_an_error(projec
                                             r"which this process does not find whole: the store must be on a path "
                                             r"every worker reads and writes"):
         index_build("mfa-ar", None, store, jobs=1)
+
+
+def test_a_damaged_layer_is_made_again(project_root: Path, tmp_path: Path, cli):
+    """Statements appended as a layer over the index, then a file of the layer cut short:
+    the query says so, makes the layer again and answers as before."""
+    store, name = tmp_path / "s", "ungd-lay"
+    ingest_copy(project_root, store, tmp_path / "in", name, keep=lambda r: 2010 <= r["year"] < 2024)
+    args = ["--corpus", name, "--level", "norm", "--store", str(store)]
+    assert cli("index", *args, "--jobs", "1").returncode == 0
+    ingest_copy(project_root, store, tmp_path / "in", name, keep=lambda r: 2010 <= r["year"])
+    got = cli("index", *args, "--jobs", "1")
+    assert got.returncode == 0 and "as a layer over the index" in got.stderr, got.stderr
+    whole = cli("query", PHRASE, *args, "-f", "csv")
+    assert whole.returncode == 0 and "2024," in whole.stdout
+    layer = index_dir(name, "norm", delta_dir(name, "norm", store))
+    was = _cut(layer / "sa.npy")
+    assert layers_load(name, "norm", store) is None  # a damaged layer is no layer
+    got = cli("query", PHRASE, *args, "-f", "csv")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == whole.stdout
+    assert (f"the stored phrase index was damaged (its layer's sa.npy is 100 bytes, {was:,} when written): "
+            "built again") in got.stderr
+    assert layers_load(name, "norm", store) is not None and (layer / "sa.npy").stat().st_size == was
