@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from .options import Format, FormatOpt, LimitOpt, OutputOpt, SourceOpt, StoreOpt, limit, sources
+from .options import (
+    CorpusArg,
+    Format,
+    FormatOpt,
+    LimitOpt,
+    OutputOpt,
+    SourceOpt,
+    StoreOpt,
+    limit,
+    sources,
+)
 from .output import emit, emit_json, fail, notes_print
 
 app = typer.Typer()
@@ -52,7 +62,7 @@ def ingest_cmd(
 
 @corpus_app.command("info")
 def corpus_info_cmd(
-    name: Annotated[str, typer.Argument(help="Corpus name, as ingested.")],
+    name: CorpusArg,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
@@ -117,9 +127,44 @@ def corpus_list_cmd(store: StoreOpt = None, fmt: FormatOpt = Format.table, outpu
                                     "format": pl.String, "snapshot_sha256": pl.String}), fmt, output, title="corpora")
 
 
+@corpus_app.command("check")
+def corpus_check_cmd(
+    name: CorpusArg,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Whether the corpus's snapshot, indexes, layers and shards are as they were written
+    (every file there, of the size its folder's stamp records). Exit status 1 if any is damaged.
+
+    A damaged index, layer or shard is made again when next used; a damaged snapshot needs
+    the corpus ingested again. Nothing is read or rebuilt here.
+    Example: [bold]formulae corpus check ungdc[/bold]
+    """
+    import polars as pl
+
+    from ..phrases.check import corpus_check
+
+    rows = corpus_check(name, store)
+    schema = {"kind": pl.String, "folder": pl.String, "files": pl.Int64, "bytes": pl.Int64, "status": pl.String,
+              "why": pl.String}
+    emit(pl.DataFrame(rows, schema=schema), fmt, output, title=f"{name}: stamped folders")
+    damaged = [r for r in rows if r["status"] == "damaged"]
+    unstamped = sum(r["status"] == "unstamped" for r in rows)
+    notes = [f"{unstamped} folder(s) written before sizes were recorded: not checked"] if unstamped else []
+    if damaged:
+        snap = any(r["kind"] == "snapshot" for r in damaged)
+        notes.append(f"{len(damaged)} of {len(rows)} folders damaged: indexes, layers and shards are made again "
+                     "when next used" + ("; the snapshot needs the corpus ingested again (formulae ingest)"
+                                         if snap else ""))
+    notes_print(notes)
+    if damaged:
+        raise typer.Exit(1)
+
+
 @corpus_app.command("dropped")
 def corpus_dropped_cmd(
-    name: Annotated[str, typer.Argument(help="Corpus name, as ingested.")],
+    name: CorpusArg,
     reason: Annotated[str | None, typer.Option("--reason", help="Only this reason (duplicate, duplicate_paste, empty, not_a_message, unparseable).", show_default=False)] = None,
     limit_: LimitOpt = 50,
     store: StoreOpt = None,
@@ -145,7 +190,7 @@ def corpus_dropped_cmd(
 
 @corpus_app.command("show")
 def corpus_show_cmd(
-    name: Annotated[str, typer.Argument(help="Corpus name, as ingested.")],
+    name: CorpusArg,
     ids: Annotated[list[str] | None, typer.Option("--id", help="Only these statement ids (repeatable).", show_default=False)] = None,
     source: SourceOpt = None,
     limit_: LimitOpt = 20,

@@ -43,6 +43,7 @@ OutputOpt = Annotated[
                  show_default=False),
 ]
 CorpusOpt = Annotated[str, typer.Option("--corpus", "-c", help="Corpus name, as ingested.")]
+CorpusArg = Annotated[str, typer.Argument(help="Corpus name, as ingested.")]
 CorporaOpt = Annotated[list[str], typer.Option(
     "--corpus", "-c", help="Corpus name, as ingested (repeatable: the formula in each corpus, matched with "
     "its language's patterns).")]

@@ -27,6 +27,7 @@ from analysis.errors import FormulaeError, IndexDamaged
 from analysis.ingest.snapshot import corpus_ingest, corpus_load
 from analysis.phrases import pool, shards
 from analysis.phrases.build import index_build
+from analysis.phrases.check import corpus_check
 from analysis.phrases.index import delta_dir, index_dir, index_load, layers_load
 from analysis.phrases.shards import shards_prune
 from analysis.store import (
@@ -290,11 +291,48 @@ def test_a_damaged_layer_is_made_again(project_root: Path, tmp_path: Path, cli):
     whole = cli("query", PHRASE, *args, "-f", "csv")
     assert whole.returncode == 0 and "2024," in whole.stdout
     layer = index_dir(name, "norm", delta_dir(name, "norm", store))
+    assert [(r["folder"], r["status"]) for r in corpus_check(name, store) if r["kind"] == "layer"] == [
+        (f"index/norm.delta/{name}/index/norm", "ok")]
     was = _cut(layer / "sa.npy")
     assert layers_load(name, "norm", store) is None  # a damaged layer is no layer
+    assert [r["why"] for r in corpus_check(name, store) if r["kind"] == "layer"] == [
+        f"sa.npy is 100 bytes, {was:,} when written"]
     got = cli("query", PHRASE, *args, "-f", "csv")
     assert got.returncode == 0, got.stderr
     assert got.stdout == whole.stdout
     assert (f"the stored phrase index was damaged (its layer's sa.npy is 100 bytes, {was:,} when written): "
             "built again") in got.stderr
     assert layers_load(name, "norm", store) is not None and (layer / "sa.npy").stat().st_size == was
+
+
+# --- formulae corpus check ------------------------------------------------------------
+
+
+def test_corpus_check_lists_every_stamped_folder_and_what_is_damaged(store: Path, cli):
+    args = ("corpus", "check", "ungd", "--store", str(store), "-f", "json")
+    got = cli(*args)
+    assert got.returncode == 0, got.stderr
+    rows = json.loads(got.stdout)
+    assert [(r["kind"], r["status"]) for r in rows] == [("snapshot", "ok"), ("index", "ok"), ("shard", "ok"),
+                                                          ("shard", "ok")]
+    assert rows[0]["folder"] == "snapshot" and rows[1]["folder"] == "index/norm"
+    index = read_json(store / "ungd" / "index" / "norm" / "manifest.json")["files"]
+    assert rows[1]["files"] == len(index) and rows[1]["bytes"] == sum(index.values())
+    shard = store / "ungd" / rows[3]["folder"]
+    was = _cut(shard / "rem.npy", 7)
+    _cut(store / "ungd" / "snapshot" / "statements.parquet", 9)
+    stamp = shard.parent / "0123456789abcdef01234567"  # a shard from before the sizes were recorded
+    stamp.mkdir()
+    (stamp / "shard.json").write_text('{"key": "0123456789abcdef01234567"}', encoding="utf-8")
+    got = cli(*args)
+    assert got.returncode == 1
+    rows = {r["folder"]: r for r in json.loads(got.stdout)}
+    assert rows[shard.relative_to(store / "ungd").as_posix()]["why"] == f"rem.npy is 7 bytes, {was:,} when written"
+    assert rows["snapshot"]["status"] == "damaged" and rows["snapshot"]["why"].startswith("statements.parquet is 9 bytes")
+    assert rows[stamp.relative_to(store / "ungd").as_posix()]["status"] == "unstamped"
+    assert "formulae: note: 1 folder(s) written before sizes were recorded: not checked" in got.stderr
+    assert ("formulae: note: 2 of 5 folders damaged: indexes, layers and shards are made again when next used; "
+            "the snapshot needs the corpus ingested again (formulae ingest)") in got.stderr
+    assert shard.joinpath("rem.npy").stat().st_size == 7  # nothing rebuilt
+    got = cli("corpus", "check", "nothing-here", "--store", str(store))
+    assert got.returncode == 2 and got.stderr == f"formulae: error: unknown corpus 'nothing-here': no folder {store / 'nothing-here'}\n"
