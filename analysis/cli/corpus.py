@@ -138,7 +138,7 @@ def corpus_check_cmd(
     (every file there, of the size its folder's stamp records). Exit status 1 if any is damaged.
 
     A damaged index, layer or shard is made again when next used; a damaged snapshot needs
-    the corpus ingested again. Nothing is read or rebuilt here.
+    the corpus ingested again. Only the stamps are read; nothing is rebuilt here.
     Example: [bold]formulae corpus check ungdc[/bold]
     """
     import polars as pl

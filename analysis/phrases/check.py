@@ -4,7 +4,7 @@ Every folder written whole is stamped with its files' sizes (:func:`analysis.sto
 the snapshot (``manifest.json``), each index and layer of appended statements
 (``manifest.json``), each shard and each analyzer level's kept forms (``shard.json``).
 The readers and builders check a folder when they use it and make a damaged one again;
-:func:`corpus_check` checks them all at once, without reading or rebuilding anything (a
+:func:`corpus_check` checks them all at once, reading only the stamps and rebuilding nothing (a
 store shared by a team or a cluster, after a copy, a sync or a full disk).
 """
 
