@@ -57,8 +57,11 @@ def repaired_notes(ix) -> list[str]:
     if getattr(ix, "built", False) and catalog.exists():
         from ..store import read_json
 
+        shards = read_json(catalog)["shards"]
         notes += [f"shard {s['shard']} (statements {s['lo']}-{s['hi'] - 1}) was damaged ({s['damaged']}): "
-                  "tokenised again" for s in read_json(catalog)["shards"] if s.get("damaged")]
+                  "tokenised again" for s in shards if s.get("damaged")]
+        notes += [f"the forms of shard {s['shard']} (statements {s['lo']}-{s['hi'] - 1}) at {ix.level} were damaged "
+                  f"({s['forms_damaged']}): made again" for s in shards if s.get("forms_damaged")]
     return notes
 
 

@@ -74,11 +74,11 @@ def forms_sharded(tasks: list[dict], catalog: list[dict], manifest: dict, level:
         for t in tasks:
             key = forms_key(t["key"], level, fingerprint)
             folder = kept / key
-            have = _form_done(folder, key) if reuse else None
+            have, damage = _form_done(folder, key) if reuse else (None, None)
             parts.append({"shard": f"forms{t['shard']}", "coded": t["folder"], "folder": str(folder), "key": key,
                           "vocab": str(scratch / "vocab.parquet"), "manifest": manifest, "level": level,
                           "lo": int(t["lo"]), "hi": int(t["hi"]), "size": int(t.get("chars", 0)),
-                          "splits": splits, "kept": have, "code_sha": t["code_sha"],
+                          "splits": splits, "kept": have, "damaged": damage, "code_sha": t["code_sha"],
                           "libraries": t["libraries"]})
         todo = [p for p in parts if p["kept"] is None or p["kept"].get("splits") != splits]
         say(f"forms at level {level}: {len(todo)} of {len(parts)} shards")
@@ -90,6 +90,8 @@ def forms_sharded(tasks: list[dict], catalog: list[dict], manifest: dict, level:
             done = [made.get(id(p), p["kept"]) for p in parts]
             for c, p, d in zip(catalog, parts, done, strict=True):
                 c["forms"], c["forms_reused"] = p["key"], id(p) not in made or bool(d.get("kept"))
+                if p["damaged"]:  # kept forms cut short or lost since: made again (cli: a note)
+                    c["forms_damaged"] = p["damaged"]
             stream, surface, info = shards_counted(parts, [{"tokens": d["tokens"]} for d in done], scan, where, say)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -126,13 +128,16 @@ def split_counts_sha(vocab: pl.DataFrame, analyzer: Analyzer, level: str) -> str
     return digest.hexdigest()
 
 
-def _form_done(folder: Path, key: str) -> dict | None:
-    """The stamp of the kept forms of ``key`` in ``folder``, or None (none, or damaged:
-    :func:`analysis.store.folder_damage`; they are made again)."""
+def _form_done(folder: Path, key: str) -> tuple[dict | None, str | None]:
+    """(the stamp of the kept forms of ``key`` in ``folder`` or None, why kept forms that
+    are there are not used: damaged, :func:`analysis.store.folder_damage`; they are made again)."""
+    if not (folder / "shard.json").exists():
+        return None, None
     have = stamp_read(folder / "shard.json")
-    if have is None or have.get("key") != key or folder_damage(folder, have.get("files")):
-        return None
-    return have
+    why = "shard.json is damaged" if have is None else folder_damage(folder, have.get("files"))
+    if have is None or why or have.get("key") != key:
+        return None, why
+    return have, None
 
 
 def _pieces_sha(forms: list[str], *arrays: np.ndarray) -> str:

@@ -336,3 +336,24 @@ def test_corpus_check_lists_every_stamped_folder_and_what_is_damaged(store: Path
     assert shard.joinpath("rem.npy").stat().st_size == 7  # nothing rebuilt
     got = cli("corpus", "check", "nothing-here", "--store", str(store))
     assert got.returncode == 2 and got.stderr == f"formulae: error: unknown corpus 'nothing-here': no folder {store / 'nothing-here'}\n"
+
+
+def test_damaged_kept_forms_are_made_again(project_root: Path, tmp_path: Path, cli):
+    """An analyzer level's kept forms (mfa-ar at ``clitic``: its coded shard and its forms
+    folder) with a file cut short: made again, with a note, the index as before."""
+    store = tmp_path / "store"
+    corpus_ingest(project_root / "corpus" / "mfa-ar.yml", store=store)
+    args = ("index", "--corpus", "mfa-ar", "--jobs", "1", "--store", str(store))
+    assert cli(*args).returncode == 0
+    before = {p.name: p.read_bytes() for p in index_dir("mfa-ar", "clitic", store).iterdir()
+              if p.is_file() and p.name not in ("manifest.json", "catalog.json")}
+    (forms,) = (store / "mfa-ar" / "shards" / "forms").iterdir()
+    was = _cut(forms / "lcp.npy", 3)
+    shutil.rmtree(index_dir("mfa-ar", "clitic", store))
+    got = cli(*args)
+    assert got.returncode == 0, got.stderr
+    assert (f"formulae: note: the forms of shard 0 (statements 0-1) at clitic were damaged (lcp.npy is 3 bytes, "
+            f"{was:,} when written): made again") in got.stderr
+    assert "every shard reused (1)" in got.stderr  # the coded shard was whole
+    assert {p.name: p.read_bytes() for p in index_dir("mfa-ar", "clitic", store).iterdir()
+            if p.is_file() and p.name not in ("manifest.json", "catalog.json")} == before
