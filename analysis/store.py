@@ -309,6 +309,27 @@ def folder_files(folder: Path, stamp: str) -> dict[str, int]:
     return dict(sorted(found.items()))
 
 
+def stamp_write(folder: Path, stamp: str, obj: dict) -> dict:
+    """Stamp ``folder`` (written whole, its files all there): ``obj`` with the sizes of
+    its files (``files``, :func:`folder_files`) as the JSON file ``stamp``, written last;
+    returns what was written."""
+    obj = obj | {"files": folder_files(folder, stamp)}
+    write_json(Path(folder) / stamp, obj)
+    return obj
+
+
+def stamp_state(folder: Path, stamp: str) -> tuple[dict | None, str | None]:
+    """(``folder``'s stamp ``stamp``, why the folder is not as written): ``(None, None)``
+    without a stamp; ``(None, "<stamp> is damaged")`` when it is not a JSON object;
+    else the stamp and :func:`folder_damage` of its ``files``."""
+    if not (Path(folder) / stamp).exists():
+        return None, None
+    have = stamp_read(Path(folder) / stamp)
+    if have is None:
+        return None, f"{stamp} is damaged"
+    return have, folder_damage(folder, have.get("files"))
+
+
 def folder_damage(folder: Path, files: dict | None) -> str | None:
     """Why ``folder`` is not as its stamp's ``files`` (:func:`folder_files`) recorded it:
     the first file missing or of another size, named; None when each is as written or

@@ -50,11 +50,9 @@ def with_index(corpus: str, level: Level | None, store: Path | None, call, *, la
 def repaired_notes(ix) -> list[str]:
     """What a build found damaged in the store and made again: the index (a file of it
     cut short or lost since it was written) and its shards (catalog ``damaged``)."""
-    notes = []
-    if getattr(ix, "repaired", None):
-        notes.append(f"the stored phrase index was damaged ({ix.repaired}): built again")
+    notes = [f"the stored phrase index was damaged ({ix.repaired}): built again"] if ix.repaired else []
     catalog = ix.folder / "catalog.json"
-    if getattr(ix, "built", False) and catalog.exists():
+    if ix.built and catalog.exists():
         from ..store import read_json
 
         shards = read_json(catalog)["shards"]

@@ -42,8 +42,8 @@ from ..store import (
     dumps_json,
     file_sha256,
     folder_damage,
-    folder_files,
     read_json,
+    stamp_write,
     store_lock,
     store_root,
 )
@@ -250,8 +250,7 @@ def corpus_ingest(declaration_path: str | Path, store: str | Path | None = None,
         (tmp / "statements.parquet").write_bytes(data)
         dropped.drop("line_known").write_parquet(tmp / "dropped.parquet")
         (tmp / "ingest_log.json").write_text(dumps_json(log), encoding="utf-8")
-        manifest["files"] = folder_files(tmp, "manifest.json")  # what _snapshot_dir checks (store.folder_damage)
-        (tmp / "manifest.json").write_text(dumps_json(manifest), encoding="utf-8")
+        manifest = stamp_write(tmp, "manifest.json", manifest)  # its files' sizes: what _snapshot_dir checks
     notes = []
     if decl.aliases is not None and not decl.aliases.exists():
         notes.append(f"aliases file {decl.aliases} does not exist yet: no aliases recorded")

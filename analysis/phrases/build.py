@@ -21,7 +21,15 @@ import polars as pl
 
 from ..errors import FormulaeError
 from ..ingest.snapshot import corpus_load, corpus_manifest
-from ..store import atomic_dir, folder_files, scratch_dir, stamp_read, store_lock, write_json
+from ..store import (
+    atomic_dir,
+    scratch_dir,
+    stamp_read,
+    stamp_state,
+    stamp_write,
+    store_lock,
+    write_json,
+)
 from ..text.analyzer import Analyzer
 from ..text.tokens import tokens_build, tokens_level
 from ..vocab import PRECISIONS, precision_rank
@@ -33,7 +41,6 @@ from .index import (
     Layers,
     PhraseIndex,
     delta_dir,
-    index_damage,
     index_dir,
     index_load,
     index_stale,
@@ -122,8 +129,7 @@ def _index_build(corpus: str, level: str | None, store, counts: tuple[int, int, 
     # catalog's yet)
     kind = shard_kind(level, manifest)
     with store_lock(target.parent, kind if kind == "coded" else level):
-        have = stamp_read(target / "manifest.json")  # None: no index, or its manifest damaged
-        damage = index_damage(target, have) if (target / "manifest.json").exists() else None
+        have, damage = stamp_state(target, "manifest.json")  # have None: no index, or its manifest damaged
         if not force and have is not None and damage is None:  # a damaged index is built again, whole
             if index_stale(have, manifest, level, params) is None:
                 delta_drop(corpus, level, store)  # one left from before the base was built again
@@ -147,8 +153,7 @@ def _layered(corpus: str, level: str, store, manifest: dict, params: dict, say, 
     layers = layers_load(corpus, level, store)
     if layers is not None and layers.info["params"] == params:
         return layers
-    stored = index_dir(corpus, level, delta_dir(corpus, level, store))  # a layer there, damaged since?
-    damage = index_damage(stored, stamp_read(stored / "manifest.json")) if stored.exists() else None
+    damage = stamp_state(index_dir(corpus, level, delta_dir(corpus, level, store)), "manifest.json")[1]  # a layer there, damaged?
     n_old, why = appended(corpus, level, store, manifest, params)
     if n_old is None:
         say(f"building the index whole: {why}")
@@ -291,7 +296,7 @@ def _index_scan_write(corpus: str, level: str, store, how: tuple, shards: tuple,
             words.write_parquet(tmp / "words.parquet")
         write_json(tmp / "catalog.json", {"kind": kind, "shard_chars": shard_chars, "shards": catalog,
                                           "suffix_merge": merge or None})
-        write_json(tmp / "manifest.json", stamp | {"files": folder_files(tmp, "manifest.json")})
+        stamp_write(tmp, "manifest.json", stamp)
 
 
 def _surface_map(surface: pl.DataFrame, vocab: pl.Series) -> dict[str, np.ndarray]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import FormulaeError
-from ..store import corpus_dir, corpus_name_check, folder_damage, stamp_read
+from ..store import corpus_dir, corpus_name_check, stamp_state
 
 # (kind, the folders' pattern under the corpus's folder, their stamp)
 STAMPED = (
@@ -48,11 +48,9 @@ def corpus_check(corpus: str, store=None) -> list[dict]:
 
 
 def _status(folder: Path, stamp: str) -> dict:
-    have = stamp_read(folder / stamp)
-    if have is None:
-        return {"files": None, "bytes": None, "status": "damaged", "why": f"{stamp} is damaged"}
-    files = have.get("files")
-    if not isinstance(files, dict):
+    have, why = stamp_state(folder, stamp)
+    files = (have or {}).get("files")
+    if have is not None and not isinstance(files, dict):
         return {"files": None, "bytes": None, "status": "unstamped", "why": None}
-    why = folder_damage(folder, files)
-    return {"files": len(files), "bytes": sum(files.values()), "status": "damaged" if why else "ok", "why": why}
+    return {"files": None if files is None else len(files), "bytes": None if files is None else sum(files.values()),
+            "status": "damaged" if why else "ok", "why": why}

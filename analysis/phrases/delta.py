@@ -31,7 +31,7 @@ from pathlib import Path
 import polars as pl
 
 from ..ingest.snapshot import corpus_load
-from ..store import atomic_dir, corpus_dir, folder_files, read_json, write_json
+from ..store import atomic_dir, corpus_dir, read_json, stamp_write, write_json
 from ..text.analyzer import ARABIC_WORD
 from .index import LAYERS_VERSION, delta_dir, index_dir, index_stale
 from .shards import ROW_HASH, shard_sha
@@ -102,8 +102,7 @@ def delta_build(corpus: str, level: str, store, manifest: dict, n_old: int, buil
                  .with_columns((pl.col("doc") - n_old).cast(pl.UInt32)).sort("doc").collect())
         added.write_parquet(snap / "statements.parquet")
         sha = hashlib.sha256(f"{manifest['snapshot_sha256']}|from {n_old}".encode()).hexdigest()
-        write_json(snap / "manifest.json", manifest | {"snapshot_sha256": sha, "rows": added.height,
-                                                       "files": folder_files(snap, "manifest.json")})
+        stamp_write(snap, "manifest.json", manifest | {"snapshot_sha256": sha, "rows": added.height})
         delta = build(tmp)
         info = {
             "version": LAYERS_VERSION, "corpus": corpus, "level": level,

@@ -29,10 +29,9 @@ import polars as pl
 from ..store import (
     atomic_dir,
     corpus_dir,
-    folder_damage,
-    folder_files,
     scratch_dir,
-    stamp_read,
+    stamp_state,
+    stamp_write,
     write_json,
 )
 from ..text.analyzer import ARABIC_WORD, ARTICLE, SPLITTABLE, Analyzer
@@ -131,10 +130,7 @@ def split_counts_sha(vocab: pl.DataFrame, analyzer: Analyzer, level: str) -> str
 def _form_done(folder: Path, key: str) -> tuple[dict | None, str | None]:
     """(the stamp of the kept forms of ``key`` in ``folder`` or None, why kept forms that
     are there are not used: damaged, :func:`analysis.store.folder_damage`; they are made again)."""
-    if not (folder / "shard.json").exists():
-        return None, None
-    have = stamp_read(folder / "shard.json")
-    why = "shard.json is damaged" if have is None else folder_damage(folder, have.get("files"))
+    have, why = stamp_state(folder, "shard.json")
     if have is None or why or have.get("key") != key:
         return None, why
     return have, None
@@ -250,9 +246,8 @@ def form_shard(task: dict) -> dict:
                      .select(words["surface"], pl.col("form").alias("forms"))).write_parquet(folder / "surface.parquet")
         n = len(piece)
         split = shard_stream_write(folder, form_ids[piece], vocab, col, lo, hi)
-        write_json(folder / "shard.json", {"key": task.get("key"), "splits": task.get("splits"), "pieces": made,
-                                           "sentences_split": split, "tokens": n,
-                                           "files": folder_files(folder, "shard.json")})
+        stamp_write(folder, "shard.json", {"key": task.get("key"), "splits": task.get("splits"), "pieces": made,
+                                           "sentences_split": split, "tokens": n})
     return {"tokens": n}
 
 

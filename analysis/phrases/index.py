@@ -33,9 +33,9 @@ from ..store import (
     PARTED,
     corpus_dir,
     file_sha256,
-    folder_damage,
     read_json,
     stamp_read,
+    stamp_state,
     table_files,
 )
 from ..text.versions import libraries_changed, library_versions
@@ -158,8 +158,7 @@ def index_load(corpus: str, level: str | None = None, store=None) -> PhraseIndex
     if not (folder / "manifest.json").exists():
         raise IndexMissing(f"no phrase index for corpus {corpus!r} at level {level!r} in "
                            f"{folder.parent}; {build}")
-    manifest = stamp_read(folder / "manifest.json")
-    damage = index_damage(folder, manifest)
+    manifest, damage = stamp_state(folder, "manifest.json")
     if manifest is None or damage is not None:
         raise IndexDamaged(f"the phrase index of {corpus!r} at level {level!r} in {folder} is damaged: {damage}; "
                            f"{build}")
@@ -167,15 +166,6 @@ def index_load(corpus: str, level: str | None = None, store=None) -> PhraseIndex
     if why is not None:
         raise IndexMissing(f"the phrase index of {corpus!r} at level {level!r} is stale: {why}; {build}")
     return PhraseIndex(corpus=corpus, level=level, folder=folder, manifest=manifest, snapshot=snapshot)
-
-
-def index_damage(folder: Path, manifest: dict | None) -> str | None:
-    """Why the stored index in ``folder`` (its manifest ``manifest``, None if unreadable)
-    is not as it was written: its manifest damaged, or a file cut short or lost
-    (:func:`analysis.store.folder_damage`, a stat a file); None when it is."""
-    if manifest is None:
-        return "manifest.json is damaged"
-    return folder_damage(folder, manifest.get("files"))
 
 
 def index_notes(manifest: dict) -> list[str]:
@@ -211,7 +201,7 @@ class PhraseIndex:
     manifest: dict
     snapshot: dict = field(default_factory=dict)
     built: bool = False  # True when index_build just (re)built it, False when it was reused
-    repaired: str | None = None  # what was damaged in the stored index index_build just built again (index_damage)
+    repaired: str | None = None  # what was damaged in the stored index index_build just built again (store.stamp_state)
     _arrays: dict = field(default_factory=dict)
     _analyzer: Any = None
 
@@ -402,8 +392,8 @@ def layers_load(corpus: str, level: str | None = None, store=None) -> Layers | N
     snapshot = snapshot_manifest(corpus, store)
     level = resolve_level(level, snapshot.get("language", "en"))
     root, target = delta_dir(corpus, level, store), index_dir(corpus, level, store)
-    info, base = stamp_read(root / "layers.json"), stamp_read(target / "manifest.json")
-    if info is None or base is None or index_damage(target, base) is not None:
+    info, (base, damage) = stamp_read(root / "layers.json"), stamp_state(target, "manifest.json")
+    if info is None or base is None or damage is not None:
         return None
     if (info.get("version") != LAYERS_VERSION or info.get("snapshot_sha256") != snapshot["snapshot_sha256"]
             or info.get("base_snapshot_sha256") != base.get("snapshot_sha256") or info.get("params") != base.get("params")

@@ -53,8 +53,6 @@ from ..store import (
     array_sink,
     atomic_dir,
     corpus_dir,
-    folder_damage,
-    folder_files,
     link_or_copy,
     npy_create,
     npy_put,
@@ -62,7 +60,8 @@ from ..store import (
     scratch_dir,
     stale_clean,
     stamp_read,
-    write_json,
+    stamp_state,
+    stamp_write,
 )
 from ..text.coded import forms_coded
 from ..text.versions import library_versions
@@ -180,11 +179,7 @@ def shard_done(task: dict) -> dict | None:
 def shard_state(task: dict) -> tuple[dict | None, str | None]:
     """(:func:`shard_done`, why a shard folder that is there is not used: damaged, a file
     cut short or lost since it was written (:func:`analysis.store.folder_damage`), or None)."""
-    folder = Path(task["folder"])
-    if not (folder / "shard.json").exists():
-        return None, None
-    have = stamp_read(folder / "shard.json")
-    why = "shard.json is damaged" if have is None else folder_damage(folder, have.get("files"))
+    have, why = stamp_state(Path(task["folder"]), "shard.json")
     if have is None or why or have.get("key") != task["key"] or have.get("version") != SHARD_VERSION:
         return None, why
     return have, None
@@ -226,7 +221,7 @@ def shard_build(task: dict) -> dict:
             stamp["sentences_split"] = shard_stream_write(tmp, piece_ids[st["code"].to_numpy()], vocab,
                                                           {n: st[n].to_numpy() for n in ("doc", *STREAM_COLS[1:])},
                                                           lo, hi)
-        write_json(tmp / "shard.json", stamp | {"files": folder_files(tmp, "shard.json")})
+        stamp_write(tmp, "shard.json", stamp)
     return stamp
 
 

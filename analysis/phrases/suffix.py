@@ -373,8 +373,9 @@ def sa_merge(pos: np.ndarray, cl: np.ndarray, rem: np.ndarray, sizes: list[int],
     suffix's sentence), run ``sizes``. Pairwise, LCP-aware (:func:`_lcp_merge`, compiled):
     the merges carry only an LCP and an origin (the suffix's index in the concatenation) a
     suffix. Adjacent runs merge, the pair of fewest suffixes first (a merge keeps its
-    runs' text order; in rounds of pairs, 17 equal runs were passed over 4.8 times, now 4.1). Returns the suffixes, their LCPs and origins, so that what the runs
-    carry per suffix follows it.
+    runs' text order; in rounds of pairs, 17 equal runs were passed over 4.8 times, now
+    4.1). Returns the suffixes, their LCPs and origins, so that what the runs carry per
+    suffix follows it.
 
     ``context`` = ``(ctx, coff, cap)`` (:func:`suffix_contexts`): suffix i's first
     ``min(rem[i], cap)`` words at ``ctx[coff[i]:]``; words are compared there, and read

@@ -241,4 +241,3 @@ def test_a_subsets_families_from_ids_equal_from_forms(corpus, share, request, st
     assert new.frame.height >= 10
     for part in ("frame", "variants", "occurrences"):
         assert getattr(new, part).equals(getattr(old, part)), part
-
