@@ -435,7 +435,9 @@ def _periods(rows: np.ndarray, occ: dict, min_tokens: int, notes: list[str]) -> 
         "tokens_total": np.tile(per_tokens, m).astype(np.int64),
         "freq": counts.astype(np.uint32), "statements": st.astype(np.uint32),
         "per_10k": (counts.reshape(m, n_p) * 1e4 / np.maximum(per_tokens, 1)).ravel(),
-    }).with_columns((pl.col("tokens_total") >= min_tokens).alias("used"))
+    }).with_columns((pl.col("tokens_total") >= min_tokens).alias("used"),
+                    # a period without a token has no rate (empty, not 0)
+                    pl.when(pl.col("tokens_total") > 0).then(pl.col("per_10k")).alias("per_10k"))
     unused = int((per_tokens < min_tokens).sum())
     if unused:
         notes.append(f"{unused} periods with fewer than {min_tokens} tokens not used for the trend")

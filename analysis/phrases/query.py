@@ -247,7 +247,8 @@ def query_phrase(corpus: str, phrase: str, *, level: str | None = None, by: str 
         "period": [period_label(int(u) // 100_000, by) for u in uniq],
         "source": [sources[int(u) % 100_000] if int(u) % 100_000 < len(sources) else None for u in uniq],
         **{name: v.tolist() for name, v in stats.items()},
-        "per_10k": [round(float(x), 4) for x in rate],
+        # a period whose statements have no token has no rate (empty, not 0)
+        "per_10k": [round(float(x), 4) if t > 0 else None for x, t in zip(rate, stats["tokens"], strict=True)],
     }
     params = {"corpus": corpus, "phrase": phrase, "level": ix.level, "by": by, "source": source,
               "from": date_from, "to": date_to, "distinct": distinct, "where": where,

@@ -150,8 +150,7 @@ def stat_compare_across(corpus_a: str, corpus_b: str, *, store=None, where_a: st
     g2 = stats.g2_expr("a_statements", "b_statements", na, nb, cells=4)
     frame = (frame.filter(pl.col("side").is_not_null()).join(labels, on="formula", how="left")
              .with_columns((pl.col("a_statements") / na).alias("a_share"), (pl.col("b_statements") / nb).alias("b_share"),
-                           (pl.col("a_occ") * 1e4 / max(ta, 1)).alias("a_per_10k"),
-                           (pl.col("b_occ") * 1e4 / max(tb, 1)).alias("b_per_10k"),
+                           _per_10k("a_occ", ta).alias("a_per_10k"), _per_10k("b_occ", tb).alias("b_per_10k"),
                            stats.log_ratio_expr("a_statements", "b_statements", na, nb).alias("log_ratio"),
                            g2.alias("g2"))
              .with_columns(stats.g2_p_expr("g2").alias("p"))
@@ -161,8 +160,14 @@ def stat_compare_across(corpus_a: str, corpus_b: str, *, store=None, where_a: st
                      "b_statements", "b_share", "b_per_10k", "log_ratio", "g2", "p"))
     notes = [*notes_a, *notes_b, f"A = {va.name}{f' [{where_a}]' if where_a else ''}: {na} statements, level {la}; "
              f"B = {vb.name}{f' [{where_b}]' if where_b else ''}: {nb} statements, level {lb}",
-             f"{unused} lexicon formulae used on neither side, left out", *_unit_note([va, vb])]
+             f"{unused} lexicon formulae used on neither side, left out", *_unit_note([va, vb]),
+             *[f"{side} has no token at its level: no rate per 10k" for side, t in (("A", ta), ("B", tb)) if not t]]
     params = {"a": va.name, "b": vb.name, "where_a": where_a, "where_b": where_b, "level": level,
               "a_statements": na, "b_statements": nb, "a_tokens": ta, "b_tokens": tb,
               "snapshot_sha256": {va.name: va.snapshot_sha256, vb.name: vb.snapshot_sha256}}
     return Result(frame, params, notes)
+
+
+def _per_10k(occ: str, tokens: int) -> pl.Expr:
+    """Occurrences per 10,000 of a side's ``tokens``; null where the side has none (no rate)."""
+    return pl.col(occ) * 1e4 / tokens if tokens else pl.lit(None, pl.Float64)

@@ -92,6 +92,9 @@ def stat_compare(corpus, a: str, b: str, *, store=None, level: str | None = None
     overlap = sa.join(sb, on="doc", how="semi").height
     notes = [] if not overlap else [f"{overlap} statements are in both A and B"]
     ta, tb = int(sa["tokens"].sum()), int(sb["tokens"].sum())
+    if ta == 0 or tb == 0:  # no rate, no keyness: every comparison would divide by zero
+        side, text, n = ("A", a, sa.height) if ta == 0 else ("B", b, sb.height)
+        raise FormulaeError(f"compare: {side} ({text!r}) has {n:,} statements but no token at level {level}")
     items = items_per_doc(view, level=level, lexicon=lexicon, families=families)
     in_a = items.join(sa.select("doc"), on="doc", how="semi").group_by("kind", "item", "label").agg(
         pl.col("occurrences").sum().alias("a_occ"), pl.len().alias("a_st"))

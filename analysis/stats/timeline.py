@@ -51,7 +51,8 @@ def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str
     if coarse is not None and precision_rank(by) < coarse:
         fits = [p for p in PERIODS if precision_rank(p) >= coarse][0]
         raise FormulaeError(f"--by {by} is finer than the corpus's date precision; use {fits} or coarser")
-    keys = ([group] if group else []) + ["period"]
+    gk = [group] if group else []
+    keys = gk + ["period"]
     st = st.with_columns(period_expr(by))
     per_doc = occ.group_by("doc").agg(pl.len().alias("occ"))
     st = st.join(per_doc, on="doc", how="left").with_columns(pl.col("occ").fill_null(0))
@@ -66,23 +67,29 @@ def stat_timeline(corpus, item: str, *, store=None, by: str = "year", group: str
     frame = frame.with_columns((pl.col("statements") / pl.col("statements_total")).alias("share"),
                                lo.alias("share_lo"), hi.alias("share_hi"))
     frame = stats.stat_poisson_interval(frame, count="occurrences", level=level_conf, lo="_plo", hi="_phi")
-    per = 1e4 / pl.col("tokens_total").cast(pl.Float64)
+    # a period whose statements have no token here (only punctuation, say) has no rate
+    per = pl.when(pl.col("tokens_total") > 0).then(1e4 / pl.col("tokens_total").cast(pl.Float64))
+    empty = frame.filter(pl.col("tokens_total") == 0).select(
+        pl.concat_str("label", *[pl.col(g).cast(pl.String) for g in gk], separator=" ", ignore_nulls=True))
+    if empty.height:
+        names = ", ".join(empty.to_series().head(5).to_list()) + (", ..." if empty.height > 5 else "")
+        notes.append(f"{empty.height} period{'s' * (empty.height > 1)} with statements but no token at "
+                     f"level {level} ({names}): no rate, and no burst there")
     frame = frame.with_columns((pl.col("occurrences") * per).alias("per_10k"),
                                (pl.col("_plo") * per).alias("per_10k_lo"),
                                (pl.col("_phi") * per).alias("per_10k_hi")).drop("_plo", "_phi")
-    gk = [group] if group else []
 
     def over(e: pl.Expr) -> pl.Expr:
         return e.over(gk) if gk else e
 
-    is_max = (pl.col("per_10k") == over(pl.col("per_10k").max())) & (pl.col("occurrences") > 0)
+    is_max = ((pl.col("per_10k") == over(pl.col("per_10k").max())) & (pl.col("occurrences") > 0)).fill_null(False)
     frame = frame.with_columns(is_max.alias("peak")).with_columns(
         (pl.col("peak") & (over(pl.col("peak").cast(pl.UInt32).cum_sum()) == 1)).alias("peak"))
     series = gk or ["_all"]
     tmp = frame if gk else frame.with_columns(pl.lit("all").alias("_all"))
     tmp = tmp.rename({"occurrences": "count", "tokens_total": "exposure"})
     bursts = stats.stat_bursts(tmp, series=series, period="period")
-    frame = frame.with_columns(bursts["burst"])
+    frame = frame.with_columns(bursts["burst"] & (frame["tokens_total"] > 0))
     changes = stats.stat_changepoints(tmp, series=series, period="period")
     if not gk:
         changes = changes.drop("_all")

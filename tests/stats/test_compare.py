@@ -11,7 +11,10 @@ from typer.testing import CliRunner
 
 from analysis import measures as stats
 from analysis.errors import FormulaeError
+from analysis.ingest.snapshot import corpus_ingest
 from analysis.ingest.where import filter_parse
+from analysis.phrases.query import query_phrase
+from analysis.stats.across import stat_compare_across
 from analysis.stats.compare import stat_compare
 from analysis.stats.reuse import stat_reuse
 from analysis.stats.timeline import stat_timeline
@@ -142,3 +145,54 @@ def test_timeline_labels_are_query_labels():
         theirs = [period_label(int(k), by) for k in period_keys(day_numbers, by)]
         assert ours == theirs, by
 
+
+
+@pytest.fixture(scope="module")
+def no_token_year(tmp_path_factory):
+    """A corpus whose 2021 statement is punctuation only: statements but no token."""
+    folder = tmp_path_factory.mktemp("notoken")
+    rows = [("a1", "2020-01-02", "Peaceful coexistence of nations. One two."),
+            ("a2", "2021-02-02", "... !!! ---"),
+            ("a3", "2022-02-02", "Peaceful coexistence again.")]
+    (folder / "c.jsonl").write_text("".join(json.dumps({"id": i, "date": d, "text": t}) + "\n" for i, d, t in rows),
+                                    encoding="utf-8")
+    (folder / "nt.yml").write_text("name: nt\nformat: jsonl\npath: c.jsonl\nlanguage: en\n"
+                                   "fields: {id: id, text: text, date: date}\n", encoding="utf-8")
+    store = folder / "store"
+    corpus_ingest(folder / "nt.yml", store=store)
+    return store
+
+
+def test_period_without_tokens_has_no_rate(no_token_year):
+    """A period whose statements have no token: its rate is empty (it was NaN, its upper
+    bound inf), it is never the peak or a burst, and a note names it."""
+    r = stat_timeline("nt", "peaceful coexistence", store=no_token_year, by="year", group=None)
+    f = r.frame
+    assert f["label"].to_list() == ["2020", "2021", "2022"]
+    assert f["tokens_total"].to_list() == [6, 0, 3]
+    assert f["per_10k"].to_list()[1] is None and f["per_10k_hi"].to_list()[1] is None
+    assert f["per_10k"].to_list()[2] == pytest.approx(1e4 / 3)
+    assert not any(math.isnan(x) or math.isinf(x) for c in ("per_10k", "per_10k_lo", "per_10k_hi")
+                   for x in f[c].drop_nulls().to_list())
+    assert f["peak"].to_list() == [False, False, True] and not f["burst"].to_list()[1]
+    assert any("1 period with statements but no token at level norm (2021)" in n for n in r.notes)
+    grouped = stat_timeline("nt", "peaceful coexistence", store=no_token_year, by="year", group="source")
+    assert any("(2021 nt)" in n for n in grouped.notes)
+    q = query_phrase("nt", "peaceful coexistence", store=no_token_year)  # the same period: empty, not 0
+    assert q.frame["tokens"].to_list() == [6, 0, 3]
+    assert q.frame["per_10k"].to_list() == [pytest.approx(1e4 / 6, abs=1e-4), None, pytest.approx(1e4 / 3, abs=1e-4)]
+
+
+def test_compare_side_without_tokens_is_an_error(no_token_year):
+    with pytest.raises(FormulaeError, match=r"compare: A \('year=2021'\) has 1 statements but no token"):
+        stat_compare("nt", "year=2021", "year!=2021", store=no_token_year, phrases=False)
+    with pytest.raises(FormulaeError, match=r"compare: B \('year=2021'\) has 1 statements but no token"):
+        stat_compare("nt", "year!=2021", "year=2021", store=no_token_year, phrases=False)
+
+
+def test_compare_across_side_without_tokens_has_no_rate(no_token_year):
+    r = stat_compare_across("nt", "nt", store=no_token_year, where_a="year=2021", where_b="year!=2021")
+    row = r.frame.filter(pl.col("formula") == "peaceful-coexistence").row(0, named=True)
+    assert row["a_statements"] == 0 and row["b_statements"] == 2
+    assert row["a_per_10k"] is None and row["b_per_10k"] == pytest.approx(2e4 / 9)
+    assert "A has no token at its level: no rate per 10k" in r.notes
