@@ -41,14 +41,16 @@ class Result:
     params: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    schema: dict[str, str] | None = None  # polars dtype names of a dict-of-lists table's columns
 
     @property
     def frame(self) -> pl.DataFrame:
-        """The table as a polars DataFrame."""
+        """The table as a polars DataFrame (of ``schema``'s dtypes where given)."""
         if isinstance(self.data, dict):
             import polars as pl
 
-            return pl.DataFrame(self.data)
+            schema = None if self.schema is None else {k: getattr(pl, v) for k, v in self.schema.items()}
+            return pl.DataFrame(self.data, schema=schema)
         return self.data
 
     @property

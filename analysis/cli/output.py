@@ -120,10 +120,27 @@ def table_print(columns: dict[str, list], title: str | None = None, numeric: set
     Console(width=None if sys.stdout.isatty() else 100_000).print(table)
 
 
+def csv_text(columns: dict[str, list]) -> str:
+    """``columns`` as CSV, strings quoted as polars' ``write_csv`` quotes them (an empty
+    string ``""``, apart from a null's empty cell; a comma, quote or line break), numbers
+    as Python prints them: so a table written without polars is the one written with it."""
+    def cell(v) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        text = str(v)
+        if isinstance(v, str) and (not text or any(c in text for c in ',"\n\r')):
+            return '"' + text.replace('"', '""') + '"'
+        return text
+
+    rows = [",".join(cell(v) for v in columns)]
+    rows += [",".join(cell(v) for v in row) for row in zip(*columns.values(), strict=True)]
+    return "\n".join(rows) + "\n"
+
+
 def result_write(result: Result, fmt: str, output: Path | None = None, *, title: str | None = None) -> None:
     """Write a :class:`Result` as table/csv/json (same shape as the CLI's ``emit``) without polars."""
-    import csv
-    import io
     import sys
 
     if fmt == "table" and output is None:
@@ -132,11 +149,7 @@ def result_write(result: Result, fmt: str, output: Path | None = None, *, title:
     if fmt == "json":
         text = json.dumps(result.rows(), ensure_ascii=False, indent=2, default=str) + "\n"
     else:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(list(result.columns))
-        writer.writerows(zip(*result.columns.values(), strict=True))
-        text = buf.getvalue()
+        text = csv_text(result.columns)
     if output is None:
         sys.stdout.write(text)
     else:
@@ -149,7 +162,7 @@ def result_write(result: Result, fmt: str, output: Path | None = None, *, title:
 RTL = ("ar", "fa", "he", "ur")
 
 
-def kwic_print(frame, language: str) -> None:
+def kwic_print(rows, language: str) -> None:
     """Concordance for a terminal: one header line and one context line per hit.
 
     Arabic (right-to-left) lines are right-aligned and wrapped in Unicode bidi isolates,
@@ -163,7 +176,7 @@ def kwic_print(frame, language: str) -> None:
 
     console = Console()
     rtl = language in RTL
-    for row in frame.iter_rows(named=True):  # display only: bounded by --limit
+    for row in rows:  # display only: bounded by --limit
         console.print(Text(inert(f"{row['date'] or 'undated'}  {row['source']}  {row['id']}"), style="dim"))
         line = Text()
         if rtl:

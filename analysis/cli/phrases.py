@@ -199,12 +199,15 @@ def kwic_cmd(
         date_from=date_from, date_to=date_to, distinct=distinct, limit=n, store=store), layered=True)
     notes_print(result.notes)
     if fmt is Format.table and output is None:
-        from ..ingest.snapshot import corpus_manifest
+        from ..phrases.index import snapshot_manifest
 
-        kwic_print(result.frame, corpus_manifest(corpus, store).get("language", "en"))
+        kwic_print(result.rows(), snapshot_manifest(corpus, store).get("language", "en"))
         sys.stderr.write(f"formulae: {result.height} lines\n")
         return
-    emit(result.frame, fmt, output)
+    if fmt is Format.parquet:
+        emit(result.frame, fmt, output)
+    else:  # no polars: the lines were made without it (query_kwic)
+        result_write(result, value(fmt), output)
 
 
 @app.command("phrases")

@@ -2,7 +2,8 @@
 
 Every folder written whole is stamped with its files' sizes (:func:`analysis.store.folder_files`):
 the snapshot (``manifest.json``), each index and layer of appended statements
-(``manifest.json``), each shard and each analyzer level's kept forms (``shard.json``).
+(``manifest.json``), each shard and each analyzer level's kept forms (``shard.json``),
+the concordance's texts (``texts.json``, :mod:`analysis.ingest.texts`).
 The readers and builders check a folder when they use it and make a damaged one again;
 :func:`corpus_check` checks them all at once, reading only the stamps and rebuilding nothing (a
 store shared by a team or a cluster, after a copy, a sync or a full disk).
@@ -21,12 +22,13 @@ STAMPED = (
     ("index", "index/*", "manifest.json"),
     ("layer", "index/*.delta/*/index/*", "manifest.json"),
     ("shard", "shards/*/*", "shard.json"),
+    ("texts", "texts", "texts.json"),
 )
 
 
 def corpus_check(corpus: str, store=None) -> list[dict]:
     """Every stamped folder of ``corpus`` in ``store``: the snapshot, the indexes, the
-    layers, the shards (:data:`STAMPED`), each kind sorted by folder: ``kind``, ``folder``
+    layers, the shards, the texts (:data:`STAMPED`), each kind sorted by folder: ``kind``, ``folder``
     (relative to the corpus's), ``files`` and ``bytes``
     (as recorded), ``status`` (``ok``; ``damaged``, with ``why``: a file cut short or
     lost, or the stamp itself; ``unstamped``: written before the sizes were recorded).

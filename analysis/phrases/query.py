@@ -23,7 +23,7 @@ import re
 import numpy as np
 
 from ..errors import FormulaeError
-from ..ingest.periods import date_label_expr, period_keys, period_label, period_label_expr
+from ..ingest.periods import period_keys, period_label, period_label_expr
 from ..ingest.where import sources_check
 from ..result import Result
 from ..text.pattern import is_pattern, pattern_sequences
@@ -278,19 +278,39 @@ def kwic_context(width: int, *, text: str = "text", start: str = "start", end: s
     ]
 
 
+KWIC_SCHEMA = {"date": "String", "source": "String", "id": "String", "before": "String", "match": "String",
+               "after": "String", "doc": "UInt32", "start": "UInt32", "end": "UInt32"}
+# KWIC_BREAK for Python's re: polars' \s is Unicode's White_Space, re's also has U+001C-U+001F
+_WS = "[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_BREAK = re.compile(f"{_WS}*(?:\r\n|[\n\r\u2028\u2029]){_WS}*")
+
+
+def kwic_lines(text: str, start: int, end: int, width: int) -> tuple[str, str, str]:
+    """:func:`kwic_context` for one match (code points ``[start, end)`` of ``text``), in
+    plain Python: the CLI's ``kwic`` makes its lines so, without polars."""
+    left = max(start - width, 0)
+    return (_BREAK.sub(" ¶ ", text[left:start]), _BREAK.sub(" ¶ ", text[start:end]),
+            _BREAK.sub(" ¶ ", text[end:end + width]))
+
+
 def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int = 60,
                source=None, date_from: str | None = None, date_to: str | None = None,
                distinct: bool = False, limit: int | None = None, where: str | None = None,
                store=None) -> Result:
     """Concordance lines of ``phrase`` in the original wording, sorted by date.
 
-    Columns: ``date`` (text at its precision: ``1946``, ``2015-07``, ``2015-07-21``), ``source``, ``id``, ``before``, ``match``, ``after`` (verbatim text
-    around the match; line breaks shown as ``¶``), ``doc``, ``start``, ``end`` (code-point
-    offsets of the match in the statement's text).
-    """
-    import polars as pl
+    Columns: ``date`` (text at its precision: ``1946``, ``2015-07``, ``2015-07-21``),
+    ``source``, ``id``, ``before``, ``match``, ``after`` (verbatim text around the match;
+    line breaks shown as ``¶``: :func:`kwic_context`), ``doc``, ``start``, ``end``
+    (code-point offsets of the match in the statement's text). Rows by date, source, id
+    (undated last), then ``start``.
 
-    from ..ingest.snapshot import corpus_load
+    Like :func:`query_phrase` it runs on numpy alone (no polars unless ``where`` is
+    given): the texts are read from the corpus's texts store
+    (:mod:`analysis.ingest.texts`, made from the snapshot the first time), only those of
+    the lines kept (``limit``).
+    """
+    from ..ingest.texts import texts_open
 
     if width < 1:
         raise FormulaeError(f"--width must be positive, got {width}")
@@ -303,33 +323,31 @@ def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int
     pos, last, found = phrase_positions(ix, phrase)
     keep, notes = _doc_filter(ix, source, date_from, date_to, distinct, where, store)
     notes = found + notes
-    schema = {"date": pl.String, "source": pl.String, "id": pl.String, "before": pl.String,
-              "match": pl.String, "after": pl.String, "doc": pl.UInt32, "start": pl.UInt32, "end": pl.UInt32}
-    if len(pos) == 0:
-        return Result(pl.DataFrame(schema=schema), params, notes)
-    docs = ix.doc_of(pos)
+    docs = ix.doc_of(pos) if len(pos) else np.zeros(0, np.int64)
     sel = keep[docs]
     pos, last, docs = pos[sel], last[sel], docs[sel]
-    hits = pl.DataFrame({
-        "doc": docs.astype(np.uint32),
-        "start": _token_at(ix, "start", pos).astype(np.uint32),
-        "end": _token_at(ix, "end", last).astype(np.uint32),
-    })
-    if hits.height == 0:
-        return Result(pl.DataFrame(schema=schema), params, notes)
-    texts = (corpus_load(corpus, store).filter(pl.col("doc").is_in(hits["doc"].unique().implode()))
-             .select("doc", "id", "source", "date", "date_precision", "text").collect())
-    out = (
-        hits.join(texts, on="doc", how="left")
-        .with_columns(kwic_context(width))
-        .sort(["date", "source", "id", "start"], nulls_last=True)
-        .with_columns(date_label_expr().alias("date"))
-        .select(list(schema))
-    )
-    if limit is not None and out.height > limit:
-        notes.append(f"showing {limit} of {out.height} lines (--limit)")
-        out = out.head(limit)
-    return Result(out, params, notes)
+    if len(pos) == 0:
+        return Result({name: [] for name in KWIC_SCHEMA}, params, notes, schema=KWIC_SCHEMA)
+    starts = _token_at(ix, "start", pos).astype(np.int64)
+    ends = _token_at(ix, "end", last).astype(np.int64)
+    texts = texts_open(corpus, ix.snapshot["snapshot_sha256"], store)
+    if texts.repaired:
+        notes.append(f"the stored texts of the corpus were damaged ({texts.repaired}): made again")
+    order = np.lexsort((starts, docs))  # the snapshot numbers statements by date, source and id
+    if limit is not None and len(order) > limit:
+        notes.append(f"showing {limit} of {len(order)} lines (--limit)")
+        order = order[:limit]
+    docs, starts, ends = docs[order].tolist(), starts[order].tolist(), ends[order].tolist()
+    lines, held = [], (-1, "")  # a statement's lines are adjacent: one text decoded at a time
+    for d, s, e in zip(docs, starts, ends, strict=True):
+        if held[0] != d:
+            held = (d, texts.text(d))
+        lines.append(kwic_lines(held[1], s, e, width))
+    labels = texts.labels
+    columns = {name: [labels[name][d] for d in docs] for name in ("date", "source", "id")}
+    columns |= {name: [line[k] for line in lines] for k, name in enumerate(("before", "match", "after"))}
+    columns |= {"doc": docs, "start": starts, "end": ends}
+    return Result(columns, params, notes, schema=KWIC_SCHEMA)
 
 
 def _token_at(ix: PhraseIndex | Layers, name: str, positions: np.ndarray) -> np.ndarray:
