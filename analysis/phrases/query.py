@@ -265,8 +265,8 @@ KWIC_BREAK = r"\s*(?:\r\n|[\n\r\u2028\u2029])\s*"  # a line break and the white 
 def kwic_context(width: int, *, text: str = "text", start: str = "start", end: str = "end"):
     """``before``, ``match``, ``after``: the verbatim ``text`` around code points
     ``[start, end)``, ``width`` either side, each line break (with the white space around
-    it) shown as `` ¶ ``. The one definition of a concordance line, for the CLI's
-    ``kwic`` and the reports' alike."""
+    it) shown as `` ¶ ``. The definition of a concordance line: the reports' lines; the
+    CLI's ``kwic`` makes the same in plain Python (:func:`kwic_lines`, tested equal)."""
     import polars as pl
 
     s, e, t = pl.col(start).cast(pl.Int64), pl.col(end).cast(pl.Int64), pl.col(text)

@@ -423,7 +423,7 @@ def section_dispersion(ctx: ReportContext, top: int = 8, formula: str | None = N
 
 def kwic_frame(ctx: ReportContext, formula: str, width: int = 80) -> Any:
     """Concordance lines of a lexicon formula in the original wording (date order),
-    built like the CLI's ``formulae kwic`` (:func:`analysis.query.kwic_context`)."""
+    the lines of the CLI's ``formulae kwic`` (:func:`analysis.phrases.query.kwic_context`)."""
     from ..phrases.query import kwic_context
 
     occ = matches(ctx).filter(pl.col("formula") == formula)
