@@ -28,6 +28,7 @@ import polars as pl
 from ..errors import FormulaeError
 from ..result import Result
 from ..text.function_words import function_words
+from ..vocab import CHARACTER_LANGUAGES
 from . import suffix
 from .index import index_load
 from .view import CorpusView
@@ -72,9 +73,16 @@ def phrases_frames(corpus, *, store=None, level: str | None = None, max_n: int =
                 part = _frames_at(rows, tok, fixed, k, width, n, content, min_content)
                 if part is not None:
                     parts.append(part)
+    params = {"corpus": ix.corpus, "level": ix.level, "max_n": max_n, "min_fillers": min_fillers,
+              "max_top_share": max_top_share, "min_filler_statements": min_filler_statements,
+              "min_statements": min_statements, "min_content": min_content, "frames": 0,
+              "snapshot_sha256": ix.manifest.get("snapshot_sha256")}
     notes: list[str] = []
     if not parts:
-        return Result(pl.DataFrame(schema={c: pl.String for c in FRAME_COLUMNS}), {}, ["no frames"])
+        why = (f"no frames: a frame's edges are content words of two letters or more, and the tokens of a "
+               f"{language!r} corpus are single characters (its word-level discovery: formulae candidates and "
+               "formulae families)" if language in CHARACTER_LANGUAGES else "no frames")
+        return Result(pl.DataFrame(schema={c: pl.String for c in FRAME_COLUMNS}), params, [why])
     members = pl.concat(parts)
     del parts
     frames = (members.group_by("key").agg(pl.len().alias("fillers"), pl.col("freq").sum().alias("freq"),
@@ -97,11 +105,7 @@ def phrases_frames(corpus, *, store=None, level: str | None = None, max_n: int =
     if limit is not None and total > limit:
         notes.append(f"showing the first {limit} of {total} frames by occurrences (--limit)")
     out = _label(ix, vocab, frames, members.join(frames.select("key"), on="key", how="semi"))
-    params = {"corpus": ix.corpus, "level": ix.level, "max_n": max_n, "min_fillers": min_fillers,
-              "max_top_share": max_top_share, "min_filler_statements": min_filler_statements,
-              "min_statements": min_statements, "min_content": min_content, "frames": total,
-              "snapshot_sha256": ix.manifest.get("snapshot_sha256")}
-    return Result(out, params, notes)
+    return Result(out, params | {"frames": total}, notes)
 
 
 def _level(view) -> str:

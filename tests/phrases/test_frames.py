@@ -55,3 +55,27 @@ def test_frame_errors(ungdc, store):
         phrases_frames(ungdc, store=store, max_n=2)
     with pytest.raises(FormulaeError, match="--min-fillers"):
         phrases_frames(ungdc, store=store, min_fillers=1)
+
+
+def test_chinese_has_no_frames_and_says_why(tmp_path):
+    """Chinese tokens are single characters, never a frame's content edges: the empty table
+    says so and points to the word-level commands (it said only "no frames"), with its
+    parameters."""
+    import json
+
+    from analysis.ingest.snapshot import corpus_ingest
+
+    texts = ["中方坚决反对任何形式的干涉。", "中方坚决反对外部势力干涉。", "中方坚决支持和平解决。"] * 4
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps({"id": f"s{i}", "text": t}, ensure_ascii=False) + "\n"
+                                              for i, t in enumerate(texts)), encoding="utf-8")
+    (tmp_path / "zh.yml").write_text("name: zhf\nformat: jsonl\npath: c.jsonl\nlanguage: zh\n"
+                                     "fields: {id: id, text: text}\n", encoding="utf-8")
+    store = tmp_path / "store"
+    corpus_ingest(tmp_path / "zh.yml", store=store)
+    index_build("zhf", None, store)
+    got = phrases_frames("zhf", store=store, min_statements=2)
+    assert got.frame.height == 0
+    assert got.notes == ["no frames: a frame's edges are content words of two letters or more, and the tokens of "
+                         "a 'zh' corpus are single characters (its word-level discovery: formulae candidates and "
+                         "formulae families)"]
+    assert got.params["corpus"] == "zhf" and got.params["frames"] == 0
