@@ -193,14 +193,16 @@ def cli_env(store: str, cached: bool) -> dict:
     return env
 
 
-def query_wall(store: str, runs: int = 5, cached: bool = False) -> float:
-    """Median wall time of a whole ``formulae query`` process.
+def query_wall(store: str, runs: int = 5, cached: bool = False, command: str = "query") -> float:
+    """Median wall time of a whole ``formulae query`` process (or ``kwic``: ``command``),
+    after one run not measured (for ``kwic``, the first after an ingest makes the texts store).
 
     ``cached``: with Python's bytecode cache on (in a temporary prefix), as after a normal
     install; without it every import compiles from source (PYTHONDONTWRITEBYTECODE=1).
     """
     env = cli_env(store, cached)
-    cmd = [str(Path(sys.executable).parent / "formulae"), "query", "sovereignty and territorial integrity", "--corpus", "ungdc", "--level", "norm", "-f", "csv"]
+    cmd = [str(Path(sys.executable).parent / "formulae"), command, "sovereignty and territorial integrity",
+           "--corpus", "ungdc", "--level", "norm", "-f", "csv"]
     subprocess.run(cmd, env=env, check=True, capture_output=True)  # warm the page cache (and bytecode)
     times = []
     for _ in range(runs):

@@ -30,7 +30,7 @@ on a virtual machine, first writes to long-free pages cost it most); the catalog
    byte for byte; a whole ``formulae timeline`` process timed over the layers (before the
    compaction) and after it (what it cost before it read layers: the compaction and the
    timeline), its output equal to step 2's; ``--repeat`` times;
-5. ``formulae query`` wall time for the whole process (median of 5) on the sharded index,
+5. ``formulae query`` and ``formulae kwic`` wall times for the whole process (median of 5) on the sharded index,
    and over the layers;
 6. growth: synthetic ungdc repeated k times (``--growth 2,5,10``; speeches with ids,
    years and sources shifted so nothing is dropped as a duplicate and every count is k
@@ -298,7 +298,7 @@ def run(work: Path, args) -> None:
               f"{layers[-1]['seconds'] / full_s:.3f} of the median full build; query and kwic results "
               f"{'IDENTICAL' if same else 'DIFFERENT'} to the full build's", flush=True)
         if query_layered is None:
-            query_layered = query_wall(str(store), cached=True)
+            query_layered = (query_wall(str(store), cached=True), query_wall(str(store), cached=True, command="kwic"))
         over, got = timeline_run(store)  # over the layers: no compaction
         t = time.perf_counter()
         incs.append(build(DECL, store, args.jobs))  # the layer built in whole (compaction)
@@ -319,8 +319,9 @@ def run(work: Path, args) -> None:
     over_s, whole_s = (statistics.median(t[k] for t in timelines) for k in (0, 1))
     print(f"median of {len(timelines)}: formulae timeline over the layers {over_s:.2f} s; the whole build and the"
           f" timeline after it {whole_s:.1f} s ({over_s / whole_s:.2f})", flush=True)
-    print(f"formulae query (whole process, median of 5): {query_wall(str(store), cached=True):.2f} s;"
-          f" over the layers {query_layered:.2f} s", flush=True)
+    for k, command in enumerate(("query", "kwic")):
+        print(f"formulae {command} (whole process, median of 5): {query_wall(str(store), cached=True, command=command):.2f}"
+              f" s; over the layers {query_layered[k]:.2f} s", flush=True)
     print(line("growth  1x", full), flush=True)
     growth(work, args, full)
 
