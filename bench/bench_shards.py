@@ -168,8 +168,10 @@ def timeline_run(store: Path) -> tuple[float, str]:
     cmd = [str(Path(sys.executable).parent / "formulae"), "timeline", "sovereignty-territorial-integrity",
            "--corpus", "ungdc", "-f", "csv"]
     t = time.perf_counter()
-    out = subprocess.run(cmd, env=env, check=True, capture_output=True).stdout
-    return time.perf_counter() - t, hashlib.sha256(out).hexdigest()
+    got = subprocess.run(cmd, env=env, capture_output=True)
+    if got.returncode:
+        raise SystemExit(f"formulae timeline failed ({got.returncode}): {got.stderr.decode()[-2000:]}")
+    return time.perf_counter() - t, hashlib.sha256(got.stdout).hexdigest()
 
 
 def build(decl: Path, store: Path, jobs: int, shard_chars: int | None = None, force: bool = False,
