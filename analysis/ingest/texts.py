@@ -50,7 +50,7 @@ class Texts:
 
     def __init__(self, folder: Path, stamp: dict, repaired: str | None = None):
         self.folder, self.stamp, self.repaired = folder, stamp, repaired
-        self.offsets = np.load(folder / "text_off.npy", mmap_mode="r")
+        self.offsets = np.asarray(np.load(folder / "text_off.npy", mmap_mode="r"))  # (a memmap's items are slow)
         self._labels: dict | None = None
         size = (folder / "text.bin").stat().st_size
         with open(folder / "text.bin", "rb") as fh:  # an empty file cannot be mapped

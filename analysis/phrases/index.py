@@ -261,6 +261,12 @@ class PhraseIndex:
         forms = self.forms_of(phrase)
         return (self.ids_of(forms) if forms else None), forms
 
+    def surface_ids(self, phrase: str) -> list[int] | None:
+        """The token ids of ``phrase`` from the index's surface map (simple words the corpus
+        has, as the corpus got them: no polars); None when a word is not there."""
+        ids = self._fast_ids(phrase)
+        return None if ids is None else ids.tolist()
+
     def _fast_ids(self, phrase: str) -> np.ndarray | None:
         if not _SIMPLE.match(phrase):
             return None

@@ -1,12 +1,13 @@
 """Queries on a built phrase index: counts over time (`query`), concordance (`kwic`),
 the recurring-phrase table (`phrases`).
 
-:func:`query_phrase` is on the command line's critical path (< 0.5 s for the whole
-process), so it runs on numpy alone: memory-mapped arrays of the index, a binary search
-in the suffix array, the query's words looked up in the index's surface map (the exact
-forms the corpus got for that word). Only a phrase with a word the corpus never had (or
-punctuation, digits with separators, diacritics) takes the slow path through the
-tokenizer and the Analyzer (polars).
+:func:`query_phrase` and :func:`query_kwic` are on the command line's critical path (< 0.5 s
+for the whole process), so they run on numpy alone: memory-mapped arrays of the index, a
+binary search in the suffix array, the query's words looked up in the index's surface map
+(the exact forms the corpus got for that word; a pattern's words too, its wordings then
+sequences of token ids), the concordance's texts from the texts store. Only a phrase with
+a word the corpus never had (or punctuation, digits with separators, diacritics) takes the
+slow path through the tokenizer and the Analyzer (polars), and so does ``--where``.
 
 Result columns (``query``): ``period`` (label of the period: ``2015``, ``2015-Q3``,
 ``2015-07``, ``2015-07-20`` = Monday of the week, ``2015-07-21``; ``all`` without
@@ -116,8 +117,11 @@ def _positions(ix: PhraseIndex, phrase: str) -> tuple[np.ndarray, np.ndarray, bo
             return empty, empty, bool(forms), None
         pos = ix.find_ids(ids)
         return pos, pos + len(ids) - 1, False, None
+    seqs: list[tuple] | None
     try:
-        seqs = pattern_sequences(phrase, ix.forms_of)
+        seqs = _pattern_ids(ix, phrase)
+        if seqs is None:
+            seqs = pattern_sequences(phrase, ix.forms_of)
     except ValueError as exc:
         raise FormulaeError(f"phrase pattern {phrase!r}: {exc}") from None
     starts, ends = [empty], [empty]
@@ -134,8 +138,30 @@ def _positions(ix: PhraseIndex, phrase: str) -> tuple[np.ndarray, np.ndarray, bo
     return s[first], e[first], False, len(seqs)
 
 
-def _sequence_positions(ix: PhraseIndex, seq: tuple[str | None, ...]) -> np.ndarray | None:
-    """Start positions of one fixed sequence (``None`` = any one token) inside a sentence."""
+class _NotMapped(Exception):
+    """A word of a pattern is not in the index's surface map."""
+
+
+def _pattern_ids(ix: PhraseIndex, phrase: str) -> list[tuple[int | None, ...]] | None:
+    """A pattern's sequences as token ids when each of its words is in the surface map
+    (:meth:`PhraseIndex.surface_ids`: no analyzer, no polars), else None."""
+    def ids(word: str) -> list[int]:
+        got = ix.surface_ids(word)
+        if got is None:
+            raise _NotMapped
+        return got
+
+    try:
+        return pattern_sequences(phrase, ids)
+    except _NotMapped:
+        return None
+
+
+def _sequence_positions(ix: PhraseIndex, seq: tuple) -> np.ndarray | None:
+    """Start positions of one fixed sequence of forms or token ids (``None`` = any one
+    token) inside a sentence."""
+    if all(f is None or isinstance(f, int) for f in seq):  # ids from the surface map
+        return _id_positions(ix, list(seq))
     ids = ix.ids_of([f for f in seq if f is not None])
     if ids is None:
         return None
@@ -289,8 +315,15 @@ def kwic_lines(text: str, start: int, end: int, width: int) -> tuple[str, str, s
     """:func:`kwic_context` for one match (code points ``[start, end)`` of ``text``), in
     plain Python: the CLI's ``kwic`` makes its lines so, without polars."""
     left = max(start - width, 0)
-    return (_BREAK.sub(" ¶ ", text[left:start]), _BREAK.sub(" ¶ ", text[start:end]),
-            _BREAK.sub(" ¶ ", text[end:end + width]))
+    return _shown(text[left:start]), _shown(text[start:end]), _shown(text[end:end + width])
+
+
+def _shown(part: str) -> str:
+    """``part`` with each line break (and the white space around it) as `` ¶ ``; most
+    parts have none, and four substring scans are quicker than the regex."""
+    if "\n" in part or "\r" in part or "\u2028" in part or "\u2029" in part:
+        return _BREAK.sub(" ¶ ", part)
+    return part
 
 
 def query_kwic(corpus: str, phrase: str, *, level: str | None = None, width: int = 60,

@@ -19,7 +19,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T", str, int)  # a sequence's items: forms, or token ids
 
 MAX_EXPANSIONS = 512
 MAX_GAP = 8
@@ -66,20 +68,20 @@ def pattern_parse(text: str) -> list[tuple[str, Any]]:
     return out
 
 
-def pattern_sequences(text: str, to_forms: Callable[[str], list[str]]) -> list[tuple[str | None, ...]]:
+def pattern_sequences(text: str, to_forms: Callable[[str], list[T]]) -> list[tuple[T | None, ...]]:
     """Expand pattern text into the fixed token sequences it stands for.
 
-    ``to_forms`` turns a word (or alternative) into forms at the matching level; ``None``
-    in a sequence is a wildcard slot. Sequences are deduplicated and sorted; raises
+    ``to_forms`` turns a word (or alternative) into forms at the matching level (or into
+    token ids: any values of one sortable type); ``None`` in a sequence is a wildcard slot. Sequences are deduplicated and sorted; raises
     ``ValueError`` past :data:`MAX_EXPANSIONS` or when a sequence starts/ends with a gap.
     """
-    choices: list[list[tuple[str | None, ...]]] = []
+    choices: list[list[tuple[T | None, ...]]] = []
     for kind, val in pattern_parse(text):
         if kind == "word":
             choices.append([tuple(to_forms(val))])
         elif kind == "alt":
             alts, optional = val
-            opts: list[tuple[str | None, ...]] = [tuple(to_forms(a)) for a in alts]
+            opts: list[tuple[T | None, ...]] = [tuple(to_forms(a)) for a in alts]
             if optional:
                 opts.append(())
             choices.append(opts)
@@ -99,4 +101,4 @@ def pattern_sequences(text: str, to_forms: Callable[[str], list[str]]) -> list[t
         if seq[0] is None or seq[-1] is None:
             raise ValueError(f"pattern {text!r}: a gap would start or end the match")
         seqs.add(seq)
-    return sorted(seqs, key=lambda s: tuple("" if x is None else x for x in s))
+    return sorted(seqs, key=lambda s: tuple((0, "") if x is None else (1, x) for x in s))  # forms or token ids

@@ -18,7 +18,7 @@ from analysis.ingest.snapshot import corpus_ingest, corpus_load
 from analysis.ingest.texts import texts_dir
 from analysis.phrases.build import index_build
 from analysis.phrases.check import corpus_check
-from analysis.phrases.query import KWIC_SCHEMA, kwic_context, kwic_lines, query_kwic
+from analysis.phrases.query import KWIC_SCHEMA, kwic_context, kwic_lines, query_kwic, query_phrase
 
 # every kind of white space and line break the two regex engines might tell apart
 _CHARS = "ab ،وحدة中\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u200a\u200b\u2028\u2029\u202f\u205f\u3000¶"
@@ -63,6 +63,34 @@ def test_kwic_equals_the_polars_concordance(request, store, corpus, level, phras
     assert f"showing 2 of {frame.height} lines (--limit)" in limited.notes or frame.height <= 2
 
 
+PATTERNS = [
+    ("ungd", None, ["respect for the * of", "(peace|war) and security", "the *{0,2} of the united nations",
+                    "(Sovereignty|sovereignty) and (territorial|political)? integrity", "xyzzy * of", "the (xyzzy|peace)"]),
+    ("mfa_ar", "clitic", ["(وحدة|سيادة) * أراضي", "سلامة أراضي (سوريا|الجمهورية)?", "وسيادتها *{0,2} سوريا"]),
+    ("mfa_ar", "stem", ["(وحدة|سيادة) * أراضي", "سلامة أراضي (سوريا|الجمهورية)?"]),
+    ("cn_mfa", None, ["(主|中) * 领", "中方 * 反对"]),
+]
+
+
+@pytest.mark.parametrize("corpus, level, patterns", PATTERNS)
+def test_patterns_from_the_surface_map_equal_the_analyzer_path(request, store, monkeypatch, corpus, level, patterns):
+    """A pattern whose words are all in the index's surface map is expanded into token ids
+    there (no analyzer, no polars); its query and kwic results, notes included, equal the
+    path through the analyzer's forms (taken when a word is not in the map)."""
+    from analysis.phrases.index import PhraseIndex
+
+    name = request.getfixturevalue(corpus)
+    index_build(name, level, store)
+    got = {p: (query_phrase(name, p, level=level, store=store), query_kwic(name, p, level=level, store=store))
+           for p in patterns}
+    monkeypatch.setattr(PhraseIndex, "surface_ids", lambda self, phrase: None)
+    for p in patterns:
+        q, k = query_phrase(name, p, level=level, store=store), query_kwic(name, p, level=level, store=store)
+        assert got[p][0].frame.equals(q.frame) and got[p][0].notes == q.notes, p
+        assert got[p][1].frame.equals(k.frame) and got[p][1].notes == k.notes, p
+    assert any(sum(r.frame["occurrences"]) > 0 for r, _ in got.values())
+
+
 def test_kwic_without_hits_keeps_its_columns(ungd, store):
     index_build(ungd, None, store)
     frame = query_kwic(ungd, "xyzzy plugh", store=store).frame
@@ -104,6 +132,11 @@ def test_kwic_process_imports_no_polars(ungd, store):
                               "--store", str(store), "-f", fmt], capture_output=True, text=True, check=True)
         assert "territorial" in out.stdout and "IRN_01_1946" in out.stdout  # the first line, by date
         assert out.stdout.splitlines()[-1] == "LOADED", out.stdout.splitlines()[-1]
+    for command in ("kwic", "query"):  # a pattern of words the corpus has: the surface map too
+        out = subprocess.run([sys.executable, "-c", code, command, "(sovereignty|independence) and * integrity",
+                              "--corpus", ungd, "--store", str(store), "-f", "csv"], capture_output=True, text=True,
+                             check=True)
+        assert out.stdout.count("\n") > 2 and out.stdout.splitlines()[-1] == "LOADED", out.stdout[-300:]
 
 
 def test_texts_store_made_once_remade_when_stale_or_damaged(tmp_path):
