@@ -3,7 +3,7 @@
 ``formulae kwic`` shows a window of text around each match. Reading those windows from
 the snapshot's Parquet file means importing polars (about 0.1 s of a process) and
 decompressing every page that holds a matched statement: on ungdc, 0.10 s for the 3,279
-statements with "territorial integrity", so the whole ``kwic`` process took 0.55-0.63 s
+statements with "territorial integrity", so the whole ``kwic`` process took 0.55-0.67 s
 where ``query`` takes 0.27 s. This store holds the same texts as one UTF-8 file with each
 statement's byte offsets and the three strings a concordance line shows (``id``,
 ``source``, ``date`` at its precision), read with numpy and ``json`` alone. (The
