@@ -221,8 +221,9 @@ def atomic_dir(target: Path) -> Iterator[Path]:
         yield tmp
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if write_failure(exc) is not None:  # no space: the folder named (a write's error names no file)
-            raise FormulaeError(f"cannot write: {write_failure(exc)}", file=target) from None
+        why = write_failure(exc)
+        if why is not None:  # no space: the folder named (a write's error names no file)
+            raise FormulaeError(f"cannot write: {why}", file=target) from None
         raise
     old = None
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import FormulaeError
-from ..store import corpus_dir, corpus_name_check, stamp_state
+from ..store import corpus_dir, stamp_state
 
 # (kind, the folders' pattern under the corpus's folder, their stamp)
 STAMPED = (
@@ -33,7 +33,7 @@ def corpus_check(corpus: str, store=None) -> list[dict]:
     (as recorded), ``status`` (``ok``; ``damaged``, with ``why``: a file cut short or
     lost, or the stamp itself; ``unstamped``: written before the sizes were recorded).
     A build's temporaries (names starting with ``.``) are not folders of the store."""
-    base = corpus_dir(corpus_name_check(corpus), store)
+    base = corpus_dir(corpus, store)  # (the name checked there)
     if not base.is_dir():
         raise FormulaeError(f"unknown corpus {corpus!r}: no folder {base}")
     rows = []

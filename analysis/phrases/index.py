@@ -255,19 +255,15 @@ class PhraseIndex:
 
         Simple words are looked up in the index's surface map (the exact forms the corpus
         got for that word: no tokenizer, no polars); anything else takes the analyzer."""
-        fast = self._fast_ids(phrase)
+        fast = self.surface_ids(phrase)
         if fast is not None:
             return fast, None
         forms = self.forms_of(phrase)
         return (self.ids_of(forms) if forms else None), forms
 
-    def surface_ids(self, phrase: str) -> list[int] | None:
+    def surface_ids(self, phrase: str) -> np.ndarray | None:
         """The token ids of ``phrase`` from the index's surface map (simple words the corpus
-        has, as the corpus got them: no polars); None when a word is not there."""
-        ids = self._fast_ids(phrase)
-        return None if ids is None else ids.tolist()
-
-    def _fast_ids(self, phrase: str) -> np.ndarray | None:
+        has, as the corpus got them: no tokenizer, no polars); None when a word is not there."""
         if not _SIMPLE.match(phrase):
             return None
         keys, off, flat = self.array("surf_keys"), self.array("surf_off"), self.array("surf_ids")

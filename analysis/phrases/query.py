@@ -117,11 +117,8 @@ def _positions(ix: PhraseIndex, phrase: str) -> tuple[np.ndarray, np.ndarray, bo
             return empty, empty, bool(forms), None
         pos = ix.find_ids(ids)
         return pos, pos + len(ids) - 1, False, None
-    seqs: list[tuple] | None
     try:
         seqs = _pattern_ids(ix, phrase)
-        if seqs is None:
-            seqs = pattern_sequences(phrase, ix.forms_of)
     except ValueError as exc:
         raise FormulaeError(f"phrase pattern {phrase!r}: {exc}") from None
     starts, ends = [empty], [empty]
@@ -138,35 +135,30 @@ def _positions(ix: PhraseIndex, phrase: str) -> tuple[np.ndarray, np.ndarray, bo
     return s[first], e[first], False, len(seqs)
 
 
-class _NotMapped(Exception):
-    """A word of a pattern is not in the index's surface map."""
+def _pattern_ids(ix: PhraseIndex, phrase: str) -> list[tuple[int | None, ...]]:
+    """A pattern's sequences as token ids: a word's from the index's surface map
+    (:meth:`PhraseIndex.surface_ids`: no analyzer, no polars), else its forms' through the
+    analyzer; a form the corpus never has gets an id of its own below 0 (its wording
+    counts, and matches nothing)."""
+    missing: dict[str, int] = {}
 
-
-def _pattern_ids(ix: PhraseIndex, phrase: str) -> list[tuple[int | None, ...]] | None:
-    """A pattern's sequences as token ids when each of its words is in the surface map
-    (:meth:`PhraseIndex.surface_ids`: no analyzer, no polars), else None."""
     def ids(word: str) -> list[int]:
         got = ix.surface_ids(word)
-        if got is None:
-            raise _NotMapped
-        return got
+        if got is not None:
+            return got.tolist()
+        forms = ix.forms_of(word)
+        known = ix.form_ids(forms)
+        return [known[f] if f in known else missing.setdefault(f, -1 - len(missing)) for f in forms]
 
-    try:
-        return pattern_sequences(phrase, ids)
-    except _NotMapped:
+    return pattern_sequences(phrase, ids)
+
+
+def _sequence_positions(ix: PhraseIndex, seq: tuple[int | None, ...]) -> np.ndarray | None:
+    """Start positions of one fixed sequence of token ids (``None`` = any one token) inside
+    a sentence; None when it holds a form the corpus never has (an id below 0)."""
+    if any(f is not None and f < 0 for f in seq):
         return None
-
-
-def _sequence_positions(ix: PhraseIndex, seq: tuple) -> np.ndarray | None:
-    """Start positions of one fixed sequence of forms or token ids (``None`` = any one
-    token) inside a sentence."""
-    if all(f is None or isinstance(f, int) for f in seq):  # ids from the surface map
-        return _id_positions(ix, list(seq))
-    ids = ix.ids_of([f for f in seq if f is not None])
-    if ids is None:
-        return None
-    known = iter(ids.tolist())
-    return _id_positions(ix, [None if f is None else next(known) for f in seq])
+    return _id_positions(ix, list(seq))
 
 
 def _id_positions(ix: PhraseIndex, seq: list[int | None]) -> np.ndarray:

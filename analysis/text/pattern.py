@@ -72,8 +72,9 @@ def pattern_sequences(text: str, to_forms: Callable[[str], list[T]]) -> list[tup
     """Expand pattern text into the fixed token sequences it stands for.
 
     ``to_forms`` turns a word (or alternative) into forms at the matching level (or into
-    token ids: any values of one sortable type); ``None`` in a sequence is a wildcard slot. Sequences are deduplicated and sorted; raises
-    ``ValueError`` past :data:`MAX_EXPANSIONS` or when a sequence starts/ends with a gap.
+    token ids: any values of one sortable type); ``None`` in a sequence is a wildcard
+    slot. Sequences are deduplicated and sorted; raises ``ValueError`` past
+    :data:`MAX_EXPANSIONS` or when a sequence starts/ends with a gap.
     """
     choices: list[list[tuple[T | None, ...]]] = []
     for kind, val in pattern_parse(text):
