@@ -76,18 +76,30 @@ def wall(cmd: list[str], env: dict, runs: int, before=None) -> tuple[float, byte
     return statistics.median(times), out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def ungdc_args(doc: str, runs: int) -> argparse.Namespace:
+    """The command line of a benchmark on ungdc: ``--store`` (ungdc ingested there) and ``--runs``."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--store", help="a store with ungdc ingested (indexed at norm, or built here)")
-    ap.add_argument("--runs", type=int, default=5)
-    args = ap.parse_args()
+    ap.add_argument("--runs", type=int, default=runs)
+    return ap.parse_args()
+
+
+def ungdc_indexed(given: str | None, work: Path) -> tuple[str, dict]:
+    """(store, the CLI's environment) with ungdc indexed at norm: the ``given`` store
+    (ungdc ingested there), else one in ``work``, ingested first."""
+    store = given or str(work / "store")
+    env = cli_env(store, cached=True)
+    if not given:
+        subprocess.run([FORMULAE, "ingest", str(DECL)], env=env, check=True, capture_output=True)
+    subprocess.run([FORMULAE, "index", "--corpus", "ungdc", "--level", "norm"], env=env, check=True,
+                   capture_output=True)
+    return store, env
+
+
+def main() -> None:
+    args = ungdc_args(__doc__, runs=5)
     with tempfile.TemporaryDirectory(prefix="bench-kwic-") as work:
-        store = args.store or str(Path(work) / "store")
-        env = cli_env(store, cached=True)
-        if not args.store:
-            subprocess.run([FORMULAE, "ingest", str(DECL)], env=env, check=True, capture_output=True)
-        subprocess.run([FORMULAE, "index", "--corpus", "ungdc", "--level", "norm"], env=env, check=True,
-                       capture_output=True)
+        store, env = ungdc_indexed(args.store, Path(work))
         texts = Path(store) / "ungdc" / "texts"
         for phrase in PHRASES:
             kwic = [FORMULAE, "kwic", phrase, "--corpus", "ungdc", "--level", "norm", "-f", "csv"]
