@@ -23,9 +23,11 @@ from .options import (
     OutputOpt,
     SourceOpt,
     StoreOpt,
+    TableLimitOpt,
     WhereOpt,
     limit,
     sources,
+    table_limit,
     value,
 )
 from .output import emit_result
@@ -73,6 +75,13 @@ def timeline_cmd(
     emit_result(frame, fmt, output, f"{item} in {corpus[0]} by {unit}", res.notes)
 
 
+def _rows_shown(frame, n: int | None):
+    """(the first ``n`` rows of ``frame``, the note saying so when rows were left out)."""
+    if n is None or frame.height <= n:
+        return frame, []
+    return frame.head(n), [f"showing {n} of {frame.height} rows (--limit; 0 = all)"]
+
+
 @app.command("compare")
 def compare_cmd(
     corpus: CorporaOpt,
@@ -82,7 +91,7 @@ def compare_cmd(
     phrases: Annotated[bool, typer.Option("--phrases/--no-phrases", help="Include recurring phrases, not only lexicon formulae.")] = True,
     min_statements: Annotated[int, typer.Option("--min-statements", help="Recurring phrases: at least this many statements.")] = 5,
     max_p: Annotated[float | None, typer.Option("--max-p", help="Only rows with token G² p below this (e.g. 0.001).", show_default=False)] = None,
-    limit_: LimitOpt = 0,
+    limit_: TableLimitOpt = None,
     level: LevelOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
@@ -101,8 +110,8 @@ def compare_cmd(
 
         res = stat_compare_across(corpus[0], corpus[1], store=store, where_a=a, where_b=b, level=value(level))
         frame = res.frame if max_p is None else res.frame.filter(pl.col("p") < max_p)
-        n = limit(limit_)
-        emit_result(frame if n is None else frame.head(n), fmt, output, f"{corpus[0]} vs {corpus[1]}", res.notes)
+        frame, shown = _rows_shown(frame, table_limit(limit_, fmt, output))
+        emit_result(frame, fmt, output, f"{corpus[0]} vs {corpus[1]}", [*res.notes, *shown])
         return
     if len(corpus) > 2 or a is None or b is None:
         raise FormulaeError("compare: give one --corpus with --a and --b, or two --corpus")
@@ -115,12 +124,10 @@ def compare_cmd(
     frame = res.frame
     if max_p is not None:
         frame = frame.filter(pl.col("p") < max_p)
-    n = limit(limit_)
-    if n is not None:
-        frame = frame.head(n)
+    frame, shown = _rows_shown(frame, table_limit(limit_, fmt, output))
     p = res.params
     notes = [*res.notes, f"A: {p['a_statements']} statements, {p['a_tokens']} tokens; "
-                         f"B: {p['b_statements']} statements, {p['b_tokens']} tokens"]
+                         f"B: {p['b_statements']} statements, {p['b_tokens']} tokens", *shown]
     emit_result(frame, fmt, output, f"{name}: A={a} vs B={b}", notes)
 
 

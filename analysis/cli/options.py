@@ -98,3 +98,20 @@ def limit(n: int | None) -> int | None:
     if n is None:
         return None
     return count_check("--limit", n) or None
+
+
+TABLE_LIMIT = 200  # rows (kwic: lines) printed in the table format when --limit is not given
+
+
+def table_limit(n: int | None, fmt: Format, output: Path | None) -> int | None:
+    """``--limit`` of a command whose table can run to millions of rows (``kwic``,
+    ``compare``): as given (0 = all), else ``TABLE_LIMIT`` in the table format on stdout
+    and all otherwise (csv, json, parquet, ``--output``)."""
+    if n is None and fmt is Format.table and output is None:
+        return TABLE_LIMIT
+    return limit(n)
+
+
+TableLimitOpt = Annotated[int | None, typer.Option(
+    "--limit", "-n", help=f"At most this many rows (0 = all; default: {TABLE_LIMIT} for the table, all otherwise).",
+    show_default=False)]

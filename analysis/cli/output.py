@@ -51,8 +51,20 @@ def emit(frame: pl.DataFrame, fmt: Format, output: Path | None = None, *, title:
 
 
 def _print_table(frame: pl.DataFrame, title: str | None) -> None:
+    """A polars table printed by :func:`table_write`, read ``TABLE_SLICE_ROWS`` rows at a
+    time (twice: the widths, then the rows), so a table of a million rows (``compare
+    --limit 0``) never holds all its cells as Python strings at once."""
+    import sys
+
     numeric = {c for c, t in frame.schema.items() if t.is_numeric()}
-    table_print(frame.to_dict(as_series=False), title, numeric)
+
+    def slices():
+        for k in range(0, frame.height, TABLE_SLICE_ROWS):
+            yield _cell_strings(frame.slice(k, TABLE_SLICE_ROWS).to_dict(as_series=False).values())
+
+    table_write(_console(), sys.stdout.write, list(frame.columns), [c in numeric for c in frame.columns], slices,
+                frame.height, title)
+    sys.stdout.flush()
 
 
 def fail(message: str) -> Exception:
@@ -100,44 +112,68 @@ def table_print(columns: dict[str, list], title: str | None = None, numeric: set
     On a terminal rich folds the table to its width; into a pipe or a file each row stays
     on one line, at the table's natural width. Floats show 4 significant digits.
     ``numeric``: the right-aligned columns (default: those holding only numbers).
-    The output is rich's own (:func:`table_text`), written in one piece."""
+    The output is rich's own (:func:`table_write`)."""
+    import sys
+
+    sys.stdout.write(table_text(_console(), columns, title, numeric))
+    sys.stdout.flush()
+
+
+def _console():
+    """The console of the terminal's tables: its width on a terminal, else as wide as a row."""
     import sys
 
     from rich.console import Console
 
-    console = Console(width=None if sys.stdout.isatty() else 100_000)
-    sys.stdout.write(table_text(console, columns, title, numeric))
-    sys.stdout.flush()
+    return Console(width=None if sys.stdout.isatty() else 100_000)
 
 
-TABLE_FAST_ROWS = 64  # from how many rows table_text lays out the rows that need no folding itself
+TABLE_FAST_ROWS = 64  # from how many rows table_write lays out the rows itself (fewer: rich's whole table)
+TABLE_SLICE_ROWS = 50_000  # rows of a polars table made into strings at a time (_print_table)
 
 
 def table_text(console, columns: dict[str, list], title: str | None = None, numeric: set[str] | None = None,
                fast_rows: int = TABLE_FAST_ROWS) -> str:
-    """What ``console.print`` of the rich table of ``columns`` writes (:func:`table_print`).
+    """What ``console.print`` of the rich table of ``columns`` writes (:func:`table_write`)."""
+    right = [(name in numeric if numeric is not None else
+              all(isinstance(v, (int, float)) for v in values if v is not None) and bool(values))
+             for name, values in columns.items()]
+    cells = _cell_strings(columns.values())
+    out: list[str] = []
+    table_write(console, out.append, list(columns), right, lambda: iter([cells]), len(cells[0]) if cells else 0,
+                title, fast_rows)
+    return "".join(out)
 
-    Rich lays a table out row by row, about 0.4 ms a row: 4.5 s for the 10,953 rows of a
+
+def _cell_strings(columns) -> list[list[str]]:
+    """Each column's cells as the table shows them: floats to 4 significant digits, None
+    empty, bidi controls inert."""
+    from ..text.grammar import display_inert
+
+    return [[display_inert("" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))) for v in values]
+            for values in columns]
+
+
+def table_write(console, write, names: list[str], right: list[bool], slices, n_rows: int, title: str | None,
+                fast_rows: int = TABLE_FAST_ROWS) -> None:
+    """``write`` what ``console.print`` of the rich table writes: columns ``names``
+    (``right``: right-aligned), whose cells (strings) ``slices()`` yields a run of rows
+    at a time, as lists of columns, ``n_rows`` rows in all (it is called twice).
+
+    Rich lays a table out row by row, about 0.4 ms a row: 4.5 s for the 10,952 rows of a
     query of ungdc by year and source. From ``fast_rows`` rows on, rich lays out what
     depends on the whole table: the column widths (from the header and one stand-in row
     measured as the widest cells are, :func:`_stand_in`), the title, the header and the
-    borders (a table of no rows at those widths); each row whose cells are one line of
-    printable text within their widths is then written here, padded as rich pads it, and
-    any other row (folded, a line break, a control or format character) by rich, at the
-    same widths. The same text as rich's whole table (tested against it on random
-    tables, on a terminal's width and in a pipe's)."""
+    borders (a table of no rows at those widths). The rows are written here, each cell
+    padded, or folded, as rich lays it out (:func:`_column_lines`); a row holding a cell
+    this does not know how rich lays out is rich's, at the same widths. The same text as
+    rich's whole table (tested against it on random tables, folded to a terminal's width
+    and at a pipe's, in colour and in ASCII)."""
+    from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
 
     from ..text.grammar import display_inert
-
-    names = list(columns)
-    cells = [[display_inert("" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))) for v in values]
-             for values in columns.values()]
-    right = [(name in numeric if numeric is not None else
-              all(isinstance(v, (int, float)) for v in values if v is not None) and bool(values))
-             for name, values in columns.items()]
-    n_rows = len(cells[0]) if cells else 0
 
     def table(rows, widths=None, header=True) -> Table:
         out = Table(title=None if title is None or not header else Text(display_inert(title)), show_header=header)
@@ -153,34 +189,46 @@ def table_text(console, columns: dict[str, list], title: str | None = None, nume
             console.print(renderable)
         return cap.get()
 
-    if n_rows < fast_rows:
-        return text_of(table(zip(*cells, strict=True)))
-    from rich.cells import cell_len
+    def whole() -> str:  # rich's own: every row laid out by rich
+        rows = [row for cells in slices() for row in zip(*cells, strict=True)]
+        return text_of(table(rows))
 
-    sizes = [[cell_len(c) for c in col] for col in cells]
-    stand_in = table([[_stand_in(col, size) for col, size in zip(cells, sizes, strict=True)]])
+    if n_rows < fast_rows or not names:
+        write(whole())
+        return
+    measures = [(0, 0)] * len(names)
+    for cells in slices():
+        measures = [_measure(col, seen) for col, seen in zip(cells, measures, strict=True)]
+    stand_in = table([[_stand_in(*m) for m in measures]])
     widths = stand_in._calculate_column_widths(console, console.options.update_width(
         console.options.max_width - (len(names) + 1)))
     if sum(widths) + len(names) + 1 > console.options.max_width or min(widths) <= 2:  # too narrow: rich's own
-        return text_of(table(zip(*cells, strict=True)))
+        write(whole())
+        return
     head = text_of(table([], widths)).splitlines(keepends=True)
+    write("".join(head[:-1]))
     assert stand_in.box is not None  # rich's default box (HEAVY_HEAD)
     box = stand_in.box.substitute(console.options, safe=console.safe_box)
-    laid = [_column_lines(col, size, w - 2, r) for col, size, w, r in zip(cells, sizes, widths, right, strict=True)]
-    lines = []
-    for i, row in enumerate(zip(*laid, strict=True)):
-        left, bar, end = ((box.foot_left, box.foot_vertical, box.foot_right) if i == n_rows - 1
-                          else (box.mid_left, box.mid_vertical, box.mid_right))
-        if all(type(cell) is str for cell in row):  # one line
-            lines.append(f"{left}{bar.join(row)}{end}\n")
-        elif None in row:  # rich's layout of this row at the table's widths
-            body = text_of(table([[col[i] for col in cells]], widths, header=False)).splitlines(keepends=True)
-            lines.extend(body[1:-1])
-        else:  # folded; a cell shorter than its row has blank lines below it (rich: top-aligned)
-            parts = [[cell] if type(cell) is str else cell for cell in row]
-            for h in range(max(len(cell) for cell in parts)):
-                lines.append(f"{left}{bar.join(c[h] if h < len(c) else ' ' * w for c, w in zip(parts, widths, strict=True))}{end}\n")
-    return "".join(head[:-1] + lines + head[-1:])
+    done = 0
+    for cells in slices():
+        laid = [_column_lines(col, [cell_len(c) for c in col], w - 2, r)
+                for col, w, r in zip(cells, widths, right, strict=True)]
+        lines = []
+        for i, row in enumerate(zip(*laid, strict=True)):
+            left, bar, end = ((box.foot_left, box.foot_vertical, box.foot_right) if done + i == n_rows - 1
+                              else (box.mid_left, box.mid_vertical, box.mid_right))
+            if all(type(cell) is str for cell in row):  # one line
+                lines.append(f"{left}{bar.join(row)}{end}\n")
+            elif None in row:  # rich's layout of this row at the table's widths
+                body = text_of(table([[col[i] for col in cells]], widths, header=False)).splitlines(keepends=True)
+                lines.extend(body[1:-1])
+            else:  # folded; a cell shorter than its row has blank lines below it (rich: top-aligned)
+                parts = [[cell] if type(cell) is str else cell for cell in row]
+                for h in range(max(len(cell) for cell in parts)):
+                    lines.append(f"{left}{bar.join(c[h] if h < len(c) else ' ' * w for c, w in zip(parts, widths, strict=True))}{end}\n")
+        write("".join(lines))
+        done += len(cells[0]) if cells else 0
+    write(head[-1])
 
 
 def _column_lines(cells: list[str], sizes: list[int], width: int, right: bool) -> list:
@@ -206,22 +254,27 @@ def _column_lines(cells: list[str], sizes: list[int], width: int, right: bool) -
     return out
 
 
-def _stand_in(cells: list[str], sizes: list[int]) -> str:
-    """A cell that rich measures as the widest of ``cells`` (``sizes``: their widths): as
-    wide as the widest line (its maximum) and with a word as wide as the widest word (its
-    minimum; a cell without a word: its width)."""
+def _measure(cells: list[str], seen: tuple[int, int]) -> tuple[int, int]:
+    """(widest line, widest word) of a column's ``cells`` as rich measures them, with
+    those ``seen`` before (a cell without a word counts its width as its word's)."""
     from rich.cells import cell_len
     from rich.text import Text
 
-    widest = word = 0
-    for cell, size in zip(cells, sizes, strict=True):
+    widest, word = seen
+    for cell in cells:
         if " " not in cell and cell.isprintable():  # one line, one word (or none)
-            most = words = size
+            most = words = cell_len(cell)
         else:  # as rich measures its Text (control codes such as a CR removed)
             plain = Text(cell).plain
             most = max((cell_len(line) for line in plain.splitlines()), default=0)
             words = max((cell_len(w) for w in plain.split()), default=most)
         widest, word = max(widest, most), max(word, words)
+    return widest, word
+
+
+def _stand_in(widest: int, word: int) -> str:
+    """A cell that rich measures as the widest of a column (:func:`_measure`): a line
+    ``widest`` cells wide whose widest word is ``word`` cells wide."""
     text, width = "x" * word, word
     while width < widest:  # words of at most `word` cells, one space apart (or one space at the end)
         gap = widest - width

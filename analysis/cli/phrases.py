@@ -24,10 +24,12 @@ from .options import (
     OutputOpt,
     SourceOpt,
     StoreOpt,
+    TableLimitOpt,
     ToOpt,
     WhereOpt,
     limit,
     sources,
+    table_limit,
     value,
 )
 from .output import emit, fail, kwic_print, notes_print, result_write
@@ -175,7 +177,7 @@ def kwic_cmd(
     corpus: CorpusOpt,
     level: LevelOpt = None,
     width: Annotated[int, typer.Option("--width", "-w", help="Characters of context on each side.")] = 60,
-    limit_: Annotated[int | None, typer.Option("--limit", "-n", help="At most this many lines (0 = all; default: 200 for the table, all otherwise).", show_default=False)] = None,
+    limit_: TableLimitOpt = None,
     source: SourceOpt = None,
     where: WhereOpt = None,
     date_from: FromOpt = None,
@@ -191,9 +193,7 @@ def kwic_cmd(
     """
     from ..phrases.query import query_kwic
 
-    n = limit(limit_)
-    if limit_ is None and fmt is Format.table and output is None:
-        n = 200
+    n = table_limit(limit_, fmt, output)
     result = with_index(corpus, level, store, lambda: query_kwic(
         corpus, phrase, level=value(level), width=width, source=sources(source), where=where,
         date_from=date_from, date_to=date_to, distinct=distinct, limit=n, store=store), layered=True)

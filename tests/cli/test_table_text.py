@@ -134,3 +134,35 @@ def test_table_print_writes_table_text(capsys):
     output.table_print({"a": list(range(100)), "b": ["x"] * 100}, "t")
     assert capsys.readouterr().out == rich_whole(console(100_000, False), {"a": list(range(100)), "b": ["x"] * 100},
                                                  "t", None)
+
+
+def test_polars_table_read_in_slices_is_rich_table(monkeypatch, capsys):
+    """A polars table is made into strings a slice of rows at a time (here 7: the last
+    row, the folds and rich's rows fall in various slices); the text is still rich's."""
+    import polars as pl
+
+    frame = pl.DataFrame({"n": list(range(100)), "x": [None if k % 9 == 0 else k / 7 for k in range(100)],
+                          "text": [("word " * (k % 5)) + "\u4e2d" * (k % 3) + ("\n" if k % 17 == 0 else "")
+                                   for k in range(100)]})
+    monkeypatch.setattr(output, "TABLE_SLICE_ROWS", 7)
+    output.emit(frame, "table", title="sliced")
+    numeric = {"n", "x"}
+    assert capsys.readouterr().out == rich_whole(console(100_000, False), frame.to_dict(as_series=False), "sliced",
+                                                 numeric)
+
+
+def test_compare_table_shows_its_first_rows_and_says_so(query_table, ungd, store):
+    """`compare` in the table format prints its first 200 rows with a note (ungdc's two
+    decades: 1.3 M rows, 66 s and 11 GB before); CSV and --limit 0 give every row."""
+    args = ("compare", "--corpus", ungd, "--store", str(store), "--a", "year<1990", "--b", "year>=1990")
+    every = cli_main(*args, "-f", "csv")
+    assert every.returncode == 0, every.stderr
+    total = len(every.stdout.splitlines()) - 1
+    assert total > 200
+    table = cli_main(*args)
+    assert table.returncode == 0, table.stderr
+    assert f"showing 200 of {total} rows (--limit; 0 = all)" in table.stderr
+    first = every.stdout.splitlines()[1].split(",")[1]
+    assert first in table.stdout
+    assert len(table.stdout.splitlines()) == 200 + 5  # title, top, header, rule, rows, bottom
+    assert "showing" not in every.stderr and "showing" not in cli_main(*args, "--limit", "0", "-f", "csv").stderr
