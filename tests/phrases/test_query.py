@@ -170,3 +170,16 @@ def test_query_process_imports_no_polars(sample, store, fmt):
                           "--by", "year", "--store", str(store), "-f", fmt], capture_output=True, text=True, check=True)
     assert "415" in out.stdout and "24" in out.stdout  # the query ran: 10 occurrences in 415 tokens (240.96 per 10k)
     assert out.stdout.splitlines()[-1] == "LOADED", out.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("sort", ["statements", "freq", "dp", "g2", "log_dice", "pmi", "n", "phrase"])
+@pytest.mark.parametrize("maximal", [False, True])
+def test_phrases_first_rows_are_the_whole_tables_first(ungd, store, sort, maximal):
+    """`phrases --limit` reads only the first rows (polars' top-k): the same rows, in the
+    same order, as the whole table sorted (ties broken by statements, freq, n, sa_lo)."""
+    index_build(ungd, None, store)
+    whole = phrases_table(ungd, maximal=maximal, sort=sort, limit=None, store=store)
+    first = phrases_table(ungd, maximal=maximal, sort=sort, limit=25, store=store)
+    assert whole.frame.height > 25
+    assert first.frame.equals(whole.frame.head(25))
+    assert first.notes[-1] == f"showing 25 of {whole.frame.height} phrases (--limit)"
