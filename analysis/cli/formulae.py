@@ -234,7 +234,7 @@ def reuse_cmd(
     max_docs: Annotated[int, typer.Option("--max-docs", help="Items in more statements than this do not pair statements.")] = 200,
     families: Annotated[bool, typer.Option("--families/--no-families", help="Also pair statements through variant families.")] = True,
     level: LevelOpt = None,
-    limit_: LimitOpt = 0,
+    limit_: TableLimitOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
@@ -251,5 +251,5 @@ def reuse_cmd(
     fam = families_find(view) if families else None
     res = stat_reuse(view, level=value(level), families=fam, passage_min_len=passage_min_len,
                      max_docs=max_docs, where=where)
-    n = limit(limit_)
-    emit_result(res.frame if n is None else res.frame.head(n), fmt, output, f"reuse in {corpus}", res.notes)
+    frame, shown = _rows_shown(res.frame, table_limit(limit_, fmt, output))
+    emit_result(frame, fmt, output, f"reuse in {corpus}", [*res.notes, *shown])

@@ -151,10 +151,12 @@ def test_polars_table_read_in_slices_is_rich_table(monkeypatch, capsys):
                                                  numeric)
 
 
-def test_compare_table_shows_its_first_rows_and_says_so(query_table, ungd, store):
-    """`compare` in the table format prints its first 200 rows with a note (ungdc's two
-    decades: 1.3 M rows, 66 s and 11 GB before); CSV and --limit 0 give every row."""
-    args = ("compare", "--corpus", ungd, "--store", str(store), "--a", "year<1990", "--b", "year>=1990")
+@pytest.mark.parametrize("command", [["compare", "--a", "year<1990", "--b", "year>=1990"], ["reuse"]])
+def test_long_tables_show_their_first_rows_and_say_so(query_table, ungd, store, command):
+    """`compare` and `reuse` in the table format print their first 200 rows with a note
+    (ungdc: compare of two decades 1.3 M rows, 66 s and 11 GB before; reuse 3.7 M pairs,
+    90 s); CSV and --limit 0 give every row."""
+    args = (command[0], "--corpus", ungd, "--store", str(store), *command[1:])
     every = cli_main(*args, "-f", "csv")
     assert every.returncode == 0, every.stderr
     total = len(every.stdout.splitlines()) - 1
@@ -162,7 +164,7 @@ def test_compare_table_shows_its_first_rows_and_says_so(query_table, ungd, store
     table = cli_main(*args)
     assert table.returncode == 0, table.stderr
     assert f"showing 200 of {total} rows (--limit; 0 = all)" in table.stderr
-    first = every.stdout.splitlines()[1].split(",")[1]
+    first = every.stdout.splitlines()[1].split(",")[2]
     assert first in table.stdout
     assert len(table.stdout.splitlines()) == 200 + 5  # title, top, header, rule, rows, bottom
     assert "showing" not in every.stderr and "showing" not in cli_main(*args, "--limit", "0", "-f", "csv").stderr
