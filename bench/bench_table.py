@@ -2,13 +2,13 @@
 
 Until the twenty-third session every row of a table printed on a terminal (or into a pipe
 in the table format) was laid out by rich: ``formulae query PHRASE --corpus ungdc``, whose
-table has a row for each year and source (10,953 rows), took about 4.7 s against 0.27 s
+table has a row for each year and source (10,952 rows), took about 4.7 s against 0.27 s
 in CSV. :func:`analysis.cli.output.table_text` writes the same text and lays out the rows
 itself. Measured here, on full ungdc indexed at ``norm``:
 
 - in this process, medians of ``--runs``: rich's whole table (the baseline, the old
-  printer: ``table_text`` with ``fast_rows`` above the row count) and ``table_text`` of the same columns, the query's and a lexicon formula's
-  timeline's (15 columns), at a pipe's width (one line a row) and a terminal's 120 and 80
+  printer: ``table_text`` with ``fast_rows`` above the row count) and ``table_text`` of
+  the same columns, the query's and a lexicon formula's timeline's (15 columns), at a pipe's width (one line a row) and a terminal's 120 and 80
   columns (folded), each output checked to be the same text;
 - whole processes, medians of ``--runs``: ``formulae query`` and ``formulae timeline`` in
   the table format (into a pipe) beside the same commands in CSV.
