@@ -24,16 +24,13 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench_phrases import DECL, cli_env
+from bench_phrases import DECL, FORMULAE, cli_env, wall
 
-FORMULAE = str(Path(sys.executable).parent / "formulae")
 PHRASES = ("territorial integrity", "peaceful coexistence of nations")
 
 # the concordance as the CLI made it before the texts store (polars reads the snapshot)
@@ -59,21 +56,6 @@ out = (hits.join(texts, on='doc', how='left').with_columns(kwic_context(60))
        .with_columns(date_label_expr().alias('date')).select(list(KWIC_SCHEMA)))
 sys.stdout.write(out.write_csv())
 """
-
-
-def wall(cmd: list[str], env: dict, runs: int, before=None) -> tuple[float, bytes]:
-    """Median wall time of ``runs`` whole processes of ``cmd`` (one unmeasured run first,
-    unless ``before`` is given: it runs before each measured one) and the last output."""
-    if before is None:
-        subprocess.run(cmd, env=env, check=True, capture_output=True)
-    times, out = [], b""
-    for _ in range(runs):
-        if before is not None:
-            before()
-        t = time.perf_counter()
-        out = subprocess.run(cmd, env=env, check=True, capture_output=True).stdout
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
 
 
 def ungdc_args(doc: str, runs: int) -> argparse.Namespace:

@@ -193,6 +193,25 @@ def cli_env(store: str, cached: bool) -> dict:
     return env
 
 
+FORMULAE = str(Path(sys.executable).parent / "formulae")  # the CLI of this environment
+
+
+def wall(cmd: list[str], env: dict, runs: int, before=None) -> tuple[float, bytes]:
+    """Median wall time of ``runs`` whole processes of ``cmd`` (one unmeasured run first,
+    warming the page cache and the bytecode, unless ``before`` is given: it runs before
+    each measured one) and the last output."""
+    if before is None:
+        subprocess.run(cmd, env=env, check=True, capture_output=True)
+    times, out = [], b""
+    for _ in range(runs):
+        if before is not None:
+            before()
+        t = time.perf_counter()
+        out = subprocess.run(cmd, env=env, check=True, capture_output=True).stdout
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
 def query_wall(store: str, runs: int = 5, cached: bool = False, command: str = "query") -> float:
     """Median wall time of a whole ``formulae query`` process (or ``kwic``: ``command``),
     after one run not measured (for ``kwic``, the first after an ingest makes the texts store).
@@ -200,16 +219,9 @@ def query_wall(store: str, runs: int = 5, cached: bool = False, command: str = "
     ``cached``: with Python's bytecode cache on (in a temporary prefix), as after a normal
     install; without it every import compiles from source (PYTHONDONTWRITEBYTECODE=1).
     """
-    env = cli_env(store, cached)
-    cmd = [str(Path(sys.executable).parent / "formulae"), command, "sovereignty and territorial integrity",
-           "--corpus", "ungdc", "--level", "norm", "-f", "csv"]
-    subprocess.run(cmd, env=env, check=True, capture_output=True)  # warm the page cache (and bytecode)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    cmd = [FORMULAE, command, "sovereignty and territorial integrity", "--corpus", "ungdc", "--level", "norm",
+           "-f", "csv"]
+    return wall(cmd, cli_env(store, cached), runs)[0]
 
 
 def main() -> None:

@@ -62,7 +62,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_phrases import CHILD, cli_env, query_wall
+from bench_phrases import CHILD, FORMULAE, cli_env, query_wall, wall
 from child import run_child_code
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,7 +165,7 @@ def timeline_run(store: Path) -> tuple[float, str]:
     ungdc (a lexicon formula by year and source: the corpus view's stream, which reads
     the layers; the index built whole when they are not there)."""
     env = cli_env(str(store), cached=True)
-    cmd = [str(Path(sys.executable).parent / "formulae"), "timeline", "sovereignty-territorial-integrity",
+    cmd = [FORMULAE, "timeline", "sovereignty-territorial-integrity",
            "--corpus", "ungdc", "-f", "csv"]
     t = time.perf_counter()
     got = subprocess.run(cmd, env=env, capture_output=True)
@@ -365,14 +365,13 @@ def growth_query(store: Path, k: int) -> str:
     """``formulae query`` on a grown store: its whole process's wall time (median of 5),
     and its occurrences, which must be ``k`` times those of the first copy's speeches
     (the rows whose source has no ``~``)."""
-    env = cli_env(str(store), cached=True)
-    cmd = [str(Path(sys.executable).parent / "formulae"), "query", "sovereignty and territorial integrity",
-           "--corpus", "ungdc", "--level", "norm", "-f", "csv"]
-    rows = list(csv.DictReader(io.StringIO(subprocess.run(cmd, env=env, check=True, capture_output=True,
-                                                          text=True).stdout)))
+    cmd = [FORMULAE, "query", "sovereignty and territorial integrity", "--corpus", "ungdc", "--level", "norm",
+           "-f", "csv"]
+    seconds, out = wall(cmd, cli_env(str(store), cached=True), 5)  # query_wall's, with its output
+    rows = list(csv.DictReader(io.StringIO(out.decode("utf-8"))))
     total = sum(int(r["occurrences"]) for r in rows)
     first = sum(int(r["occurrences"]) for r in rows if "~" not in r["source"])
-    return (f"query: whole process {query_wall(str(store), cached=True):.2f} s (median of 5); occurrences "
+    return (f"query: whole process {seconds:.2f} s (median of 5); occurrences "
             f"{total:,} {'=' if total == k * first else '!='} {k} x {first:,}")
 
 

@@ -28,7 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_kwic import FORMULAE, ungdc_args, ungdc_indexed, wall
+from bench_kwic import ungdc_args, ungdc_indexed
+from bench_phrases import FORMULAE, wall
 from rich.console import Console
 
 from analysis.cli.output import table_text

@@ -304,8 +304,6 @@ def csv_text(columns: dict[str, list]) -> str:
 
 def result_write(result: Result, fmt: str, output: Path | None = None, *, title: str | None = None) -> None:
     """Write a :class:`Result` as table/csv/json (same shape as the CLI's ``emit``) without polars."""
-    import sys
-
     if fmt == "table" and output is None:
         table_print(result.columns, title)
         return
@@ -313,13 +311,7 @@ def result_write(result: Result, fmt: str, output: Path | None = None, *, title:
         text = json.dumps(result.rows(), ensure_ascii=False, indent=2, default=str) + "\n"
     else:
         text = csv_text(result.columns)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        from ..store import atomic_file
-
-        with atomic_file(Path(output), "w") as fh:
-            fh.write(text)
+    write_text(text, output)
 
 
 RTL = ("ar", "fa", "he", "ur")

@@ -101,11 +101,11 @@ def _texts_write(corpus: str, store, folder: Path, sha: str) -> dict:
     import polars as pl
 
     from .periods import date_label_expr
-    from .snapshot import corpus_load
+    from .snapshot import corpus_load, corpus_manifest
 
     st = (corpus_load(corpus, store).select("doc", "id", "source", "date", "date_precision", "text")
           .sort("doc").collect())
-    now = read_json(corpus_dir(corpus, store) / "snapshot" / "manifest.json").get("snapshot_sha256")
+    now = corpus_manifest(corpus, store).get("snapshot_sha256")
     if now != sha:
         raise FormulaeError(f"the snapshot of corpus {corpus!r} changed while its texts were read; "
                             "run the command again")

@@ -196,3 +196,14 @@ def test_compare_across_side_without_tokens_has_no_rate(no_token_year):
     assert row["a_statements"] == 0 and row["b_statements"] == 2
     assert row["a_per_10k"] is None and row["b_per_10k"] == pytest.approx(2e4 / 9)
     assert "A has no token at its level: no rate per 10k" in r.notes
+
+
+def test_candidates_period_without_tokens_has_no_rate(no_token_year):
+    """`candidates --by`: a period whose statements have no token has an empty rate (it
+    was 0.0), as in query and timeline."""
+    from analysis.formulae.candidates import formulae_candidates
+
+    r = formulae_candidates("nt", store=no_token_year, by="year", min_statements=2)
+    per = r.extra["periods"].filter(pl.col("phrase") == "peaceful coexistence")
+    assert per["period"].to_list() == ["2020", "2021", "2022"] and per["tokens_total"].to_list() == [6, 0, 3]
+    assert per["per_10k"].to_list() == [pytest.approx(1e4 / 6), None, pytest.approx(1e4 / 3)]
