@@ -11,7 +11,9 @@ itself. Measured here, on full ungdc indexed at ``norm``:
   the same columns, the query's and a lexicon formula's timeline's (15 columns), at a pipe's width (one line a row) and a terminal's 120 and 80
   columns (folded), each output checked to be the same text;
 - whole processes, medians of ``--runs``: ``formulae query`` and ``formulae timeline`` in
-  the table format (into a pipe) beside the same commands in CSV.
+  the table format (into a pipe; the timeline's first 200 rows, as a user gets them, and
+  every row with ``--limit 0``) beside the same commands in CSV, and a process that only
+  imports numpy and polars (the floor of every command but ``query`` and ``kwic``).
 
     uv run python bench/bench_table.py [--store DIR] [--runs 3]
 
@@ -24,6 +26,7 @@ import io
 import json
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,6 +41,7 @@ COMMANDS = {
     "query": ["query", "territorial integrity", "--corpus", "ungdc", "--level", "norm"],
     "timeline": ["timeline", "sovereignty-territorial-integrity", "--corpus", "ungdc"],
 }
+LIMITED = {"timeline"}  # commands whose table format prints TABLE_LIMIT rows by default
 
 
 def console(width: int, terminal: bool) -> Console:
@@ -79,10 +83,17 @@ def main() -> None:
                 where = "a pipe (one line a row)" if not terminal else f"a terminal of {width} columns"
                 print(f"  {where:<30} rich {old:6.2f} s   table_text {new:6.3f} s   ratio {new / old:.3f}"
                       f"   same text", flush=True)
-            table, _ = wall([FORMULAE, *command], env, args.runs)
+            table, shown = wall([FORMULAE, *command], env, args.runs)
             csv, _ = wall([FORMULAE, *command, "-f", "csv"], env, args.runs)
-            print(f"  whole process, medians of {args.runs}: table {table:.2f} s, csv {csv:.2f} s "
-                  f"(table / csv {table / csv:.2f})", flush=True)
+            every = ""
+            if name in LIMITED:  # the table format prints its first rows (--limit), unless --limit 0
+                whole_table, _ = wall([FORMULAE, *command, "--limit", "0"], env, args.runs)
+                every = f"; every row (--limit 0) {whole_table:.2f} s"
+            print(f"  whole process, medians of {args.runs}: table {table:.2f} s ({len(shown.splitlines()):,} lines)"
+                  f"{every}, csv {csv:.2f} s (table / csv {table / csv:.2f})", flush=True)
+        floor, _ = wall([sys.executable, "-c", "import numpy, polars"], env, args.runs)
+        print(f"a process importing numpy and polars (what any command but query and kwic loads), medians of "
+              f"{args.runs}: {floor:.2f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """The command line (``formulae``): the app and one module per command group."""
 
-from .app import app, main
+from .app import app, entry, main
 
-__all__ = ["app", "main"]
+__all__ = ["app", "entry", "main"]

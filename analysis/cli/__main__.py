@@ -1,5 +1,5 @@
 """``python -m analysis.cli``: the same as the ``formulae`` command."""
 
-from .app import main
+from .app import entry
 
-main()
+entry()

@@ -12,7 +12,11 @@ Heavy modules (polars, nltk, altair) are imported inside the commands, so that
 
 from __future__ import annotations
 
+import atexit
+import gc
+import os
 import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -78,5 +82,45 @@ def main() -> None:
         raise
 
 
+def entry() -> None:
+    """The ``formulae`` console script (and ``python -m analysis.cli``): :func:`main` in a
+    process of its own, which ends without the interpreter's teardown.
+
+    Two things a short command spent a fifth of its time on (a one-formula ``timeline`` on
+    ungdc, medians of 11 processes: 0.56 s -> 0.46 s with the first, 0.43 s with both):
+
+    - The cyclic garbage collector's passes over the command line's own modules (typer,
+      click, rich, pydantic: imported already, never garbage). ``gc.freeze`` moves them out
+      of its way; it still collects everything made after.
+    - Tearing the interpreter down at exit (0.08 s: every module's objects freed one by one,
+      polars' and numpy's included), where the system takes the memory back at once.
+      Standard streams are flushed and ``atexit`` handlers run first, and an exit with
+      another thread alive, a message or a stream that cannot be flushed (a closed pipe)
+      takes the interpreter's own way out, as before. (``main`` itself still raises
+      ``SystemExit``: tests call it in their process.)
+    """
+    gc.freeze()
+    code: str | int | None = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+    _exit_now(code)
+
+
+def _exit_now(code) -> None:
+    """End the process with ``code`` (see :func:`entry`)."""
+    code = 0 if code is None else code
+    if not isinstance(code, int) or threading.active_count() > 1:
+        raise SystemExit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe or stream: Python reports it as it always has
+        raise SystemExit(code) from None
+    atexit._run_exitfuncs()  # noqa: SLF001 - what a normal exit runs, before skipping the teardown
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry()

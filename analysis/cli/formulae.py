@@ -44,6 +44,7 @@ def timeline_cmd(
     source: SourceOpt = None,
     where: WhereOpt = None,
     lifecycle: Annotated[bool, typer.Option("--lifecycle", help="Print the lifecycle summary instead of the per-period table.")] = False,
+    limit_: TableLimitOpt = None,
     level: LevelOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
@@ -64,15 +65,16 @@ def timeline_cmd(
         clauses = [c for c in (where, f"source={'|'.join(wanted)}" if wanted else None) if c]
         res = stat_timeline_across(corpus, item, store=store, by=value(by) or "year", level=value(level),
                                    where=" & ".join(clauses) or None)
-        emit_result(res.frame, fmt, output, f"{item} in {', '.join(corpus)} by {value(by) or 'year'}", res.notes)
+        frame, shown = _rows_shown(res.frame, table_limit(limit_, fmt, output))
+        emit_result(frame, fmt, output, f"{item} in {', '.join(corpus)} by {value(by) or 'year'}", [*res.notes, *shown])
         return
     from ..stats.timeline import stat_timeline
 
     unit = value(by) or "year"
     res = stat_timeline(corpus[0], item, store=store, by=unit, group=None if group == "none" else group,
                         where=where, sources=sources(source), level=value(level))
-    frame = res.extra["lifecycle"] if lifecycle else res.frame
-    emit_result(frame, fmt, output, f"{item} in {corpus[0]} by {unit}", res.notes)
+    frame, shown = _rows_shown(res.extra["lifecycle"] if lifecycle else res.frame, table_limit(limit_, fmt, output))
+    emit_result(frame, fmt, output, f"{item} in {corpus[0]} by {unit}", [*res.notes, *shown])
 
 
 def _rows_shown(frame, n: int | None):

@@ -296,38 +296,51 @@ def formulae_dated(view: CorpusView, matches: pl.DataFrame) -> pl.DataFrame:
 
 
 def formulae_find(corpus: str | CorpusView, *, store=None, lexicon: Lexicon | None = None,
-                  level: str | None = None, formulae: list[str] | None = None) -> pl.DataFrame:
+                  level: str | None = None, formulae: list[str] | None = None,
+                  verbatim: bool = True) -> pl.DataFrame:
     """Match the lexicon (default ``corpus/formulae.yml``) on a corpus.
 
     Returns :func:`formulae_match`'s occurrences plus ``id``, ``source``, ``date`` and the
-    matched verbatim ``text``. ``formulae`` restricts to some ids.
+    matched verbatim ``text`` (not read with ``verbatim`` False, unless the matches are
+    kept with it already). ``formulae`` restricts to some ids.
     """
     view = corpus if isinstance(corpus, CorpusView) else corpus_view(corpus, store)
     lex = (lexicon or lexicon_load()).for_language(view.language)
     level = level or default_level(view.language)
     wanted = [lex.get(f).id for f in formulae or ()]  # unknown ids are an error
     # A lexicon read from a file (it has a hash) is matched whole once per view and level;
-    # formulae match independently, so a subset is a filter of the whole.
+    # formulae match independently, so a subset is a filter of the whole. Until the whole
+    # is wanted, a subset is matched alone (and kept under its ids): one formula's
+    # timeline need not match the other sixty, nor read the statements' texts (ungdc:
+    # 0.03 s against 0.31 s).
     key = ("formulae_find", lex.sha256, level) if lex.sha256 else None
-    if key is not None:
+    if key is not None and (key in view.cache or not wanted):
         if key not in view.cache:
-            view.cache[key] = _find(view, lex, level)
+            view.cache[key] = _find(view, lex, level, verbatim=True)
         occ = view.cache[key]
         return occ.filter(pl.col("formula").is_in(wanted)) if wanted else occ
     if wanted:
+        wanted = sorted(set(wanted))
         lex = Lexicon(tuple(lex.get(f) for f in wanted), lex.path, lex.sha256)
-    return _find(view, lex, level)
+        if key is not None:
+            for got in ((*key, tuple(wanted), True), (*key, tuple(wanted), verbatim)):
+                if got in view.cache:
+                    return view.cache[got]
+            view.cache[got] = _find(view, lex, level, verbatim=verbatim)
+            return view.cache[got]
+    return _find(view, lex, level, verbatim=verbatim)
 
 
-def _find(view: CorpusView, lex: Lexicon, level: str) -> pl.DataFrame:
+def _find(view: CorpusView, lex: Lexicon, level: str, *, verbatim: bool) -> pl.DataFrame:
     levels = {level} | {p.level or f.level or level for f in lex.formulae for p in f.patterns}
     streams = {lv: view.tokens_index(lv) for lv in sorted(levels)}  # found in the suffix arrays
     occ = formulae_match(lex, streams, view.analyzer, level=level)
-    docs = occ.get_column("doc").unique()  # a filter, not a join: the reader skips the other statements' texts
-    texts = view.texts().filter(pl.col("doc").is_in(docs.implode()))
-    occ = (occ.join(texts.collect(), on="doc", how="left")
-           .with_columns(pl.col("text").str.slice(pl.col("start"), pl.col("end") - pl.col("start")))
-           .join(view.statements.select("doc", "id", "source", "date"), on="doc", how="left"))
+    if verbatim:
+        docs = occ.get_column("doc").unique()  # a filter, not a join: the reader skips the other statements' texts
+        texts = view.texts().filter(pl.col("doc").is_in(docs.implode()))
+        occ = (occ.join(texts.collect(), on="doc", how="left")
+               .with_columns(pl.col("text").str.slice(pl.col("start"), pl.col("end") - pl.col("start"))))
+    occ = occ.join(view.statements.select("doc", "id", "source", "date"), on="doc", how="left")
     return occ.sort("formula", "doc", "pos")
 
 

@@ -277,18 +277,20 @@ def stat_changepoints(frame, *, series: str | list[str], period: str = "period",
 
     keys = [series] if isinstance(series, str) else list(series)
     df = frame.lazy().sort([*keys, period]).collect()
-    rows: dict[str, list] = {c: [] for c in [*keys, period, "g2_split"]}
-    for key, grp in df.group_by(keys, maintain_order=True):
-        ks = grp[count].to_list()
-        ns = grp[exposure].to_list()
-        ps = grp[period].to_list()
-        for t, value in changepoint_splits(ks, ns, threshold, min_size, max_changes):
-            for name, val in zip(keys, key, strict=True):
-                rows[name].append(val)
-            rows[period].append(ps[t])
-            rows["g2_split"].append(value)
-    schema = {**{c: df.schema[c] for c in [*keys, period]}, "g2_split": pl.Float64}
-    return pl.DataFrame(rows, schema=schema)
+    # each series' rows as one slice of plain lists (a DataFrame a series cost ~0.1 ms
+    # each: 200 sources of ungdc)
+    spans = df.select(keys).with_row_index("_at").group_by(keys, maintain_order=True).agg(
+        pl.col("_at").first(), pl.len().alias("_n"))
+    ks_all, ns_all = df[count].to_list(), df[exposure].to_list()
+    found: list[int] = []
+    values: list[float] = []
+    for at, size in zip(spans["_at"].to_list(), spans["_n"].to_list(), strict=True):
+        for t, value in changepoint_splits(ks_all[at:at + size], ns_all[at:at + size], threshold, min_size,
+                                           max_changes):
+            found.append(at + t)
+            values.append(value)
+    return df.select(*keys, period)[pl.Series(found, dtype=pl.Int64)].with_columns(
+        pl.Series("g2_split", values, pl.Float64))
 
 
 def stat_trend(frame, *, series: str | list[str], period: str = "period", value: str = "per_10k",

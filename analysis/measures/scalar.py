@@ -375,11 +375,27 @@ def changepoint_splits(counts, exposures, threshold, min_size, max_changes) -> l
     return sorted(found)
 
 
+_EXACT = 2.0 ** 53  # integers of floats up to here add exactly, in any order
+
+
 def _best_split(k, n, lo, hi, min_size):
+    """The split of ``lo..hi`` with the largest G² (ties: the earliest), or None. The
+    sums either side are running sums where the values are whole numbers whose total is
+    exact (counts and token counts: one pass, not one sum a split, which made a 60-period
+    series' splits quadratic); otherwise each side is summed as written."""
     best = None
+    exact = all(v.is_integer() and v >= 0 for v in k[lo:hi]) and all(v.is_integer() and v >= 0 for v in n[lo:hi]) \
+        and sum(k[lo:hi]) < _EXACT and sum(n[lo:hi]) < _EXACT
+    ka, na = sum(k[lo:lo + min_size]), sum(n[lo:lo + min_size])
+    kt, nt = sum(k[lo:hi]), sum(n[lo:hi])
     for t in range(lo + min_size, hi - min_size + 1):
-        a, c = sum(k[lo:t]), sum(n[lo:t])
-        b, d = sum(k[t:hi]), sum(n[t:hi])
+        if exact:
+            if t > lo + min_size:
+                ka, na = ka + k[t - 1], na + n[t - 1]
+            a, c, b, d = ka, na, kt - ka, nt - na
+        else:
+            a, c = sum(k[lo:t]), sum(n[lo:t])
+            b, d = sum(k[t:hi]), sum(n[t:hi])
         if c <= 0 or d <= 0:
             continue
         val = g2(a, b, c, d)

@@ -29,7 +29,8 @@ def item_occurrences(view, item: str, *, level: str | None = None, families=None
         return families.occurrences.filter(pl.col("family") == item).select("doc", "pos", "start", "end")
     lex = lexicon_load().for_language(view.language)
     if any(f.id == item for f in lex.formulae):
-        return formulae_find(view, lexicon=lex, level=level, formulae=[item]).select("doc", "pos", "start", "end")
+        return formulae_find(view, lexicon=lex, level=level, formulae=[item], verbatim=False).select(
+            "doc", "pos", "start", "end")
     if is_pattern(item):  # the phrase language of analysis.text.pattern: union of its wordings
         try:
             seqs = pattern_sequences(item, lambda w: view.analyzer.query_forms(w, level))

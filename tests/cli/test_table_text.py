@@ -151,11 +151,13 @@ def test_polars_table_read_in_slices_is_rich_table(monkeypatch, capsys):
                                                  numeric)
 
 
-@pytest.mark.parametrize("command", [["compare", "--a", "year<1990", "--b", "year>=1990"], ["reuse"]])
+@pytest.mark.parametrize("command", [["compare", "--a", "year<1990", "--b", "year>=1990"], ["reuse"],
+                                     ["timeline", "sovereignty-territorial-integrity"]])
 def test_long_tables_show_their_first_rows_and_say_so(query_table, ungd, store, command):
-    """`compare` and `reuse` in the table format print their first 200 rows with a note
-    (ungdc: compare of two decades 1.3 M rows, 66 s and 11 GB before; reuse 3.7 M pairs,
-    90 s); CSV and --limit 0 give every row."""
+    """`compare`, `reuse` and `timeline` in the table format print their first 200 rows
+    with a note (ungdc: compare of two decades 1.3 M rows, 66 s and 11 GB before; reuse
+    3.7 M pairs, 90 s; a formula's timeline by year and source 10,952 rows, 0.74 s for the
+    whole process); CSV and --limit 0 give every row."""
     args = (command[0], "--corpus", ungd, "--store", str(store), *command[1:])
     every = cli_main(*args, "-f", "csv")
     assert every.returncode == 0, every.stderr

@@ -137,6 +137,29 @@ def test_mfa_ar_golden_counts(mfa_ar, store):
     assert eth == ["المجموعات العرقية والدينية", "المجموعات العرقية والطائفية"]
 
 
+def test_a_subset_matched_alone_equals_the_whole_filtered(ungd, store):
+    """A formula's matches when the lexicon's whole matches are not kept yet (matched
+    alone, with or without the verbatim text) equal the whole's filtered, and are kept
+    for the view; once the whole is kept, a subset is its filter (with the text)."""
+    from analysis.formulae.match import formulae_find
+    from analysis.phrases.view import CorpusView
+
+    whole = formulae_find(ungd, store=store)
+    ids = sorted(set(whole["formula"].to_list()))[:3]
+    assert len(ids) == 3
+    view = CorpusView(ungd, store)
+    alone = formulae_find(view, formulae=[ids[1], ids[0], ids[1]])
+    assert alone.height > 0 and alone.equals(whole.filter(pl.col("formula").is_in(ids[:2])))
+    spans = formulae_find(view, formulae=[ids[2]], verbatim=False)
+    assert "text" not in spans.columns
+    assert spans.equals(whole.filter(pl.col("formula") == ids[2]).drop("text"))
+    assert formulae_find(view, formulae=[ids[2]], verbatim=False) is spans  # kept for the view
+    assert formulae_find(view, formulae=ids[:2], verbatim=False) is alone  # the kept one with text
+    formulae_find(view)
+    after = formulae_find(view, formulae=[ids[2]], verbatim=False)
+    assert after.equals(whole.filter(pl.col("formula") == ids[2]))
+
+
 # --- the index finds what the stream finds ------------------------------------------------
 @pytest.mark.parametrize("corpus, level", [("ungd", "norm"), ("ungd", "stem"), ("mfa_ar", "clitic"),
                                            ("mfa_ar", "stem"), ("cn_mfa", "norm")])

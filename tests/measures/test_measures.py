@@ -222,6 +222,52 @@ def test_changepoints_step():
     assert stats.changepoints([30, 1, 1], [100] * 3, min_size=2) == []
 
 
+def _splits_oracle(k, n, threshold=10.83, min_size=2, max_changes=5):
+    """Binary segmentation as written first: every split's sides summed afresh."""
+    k, n = [float(v) for v in k], [float(v) for v in n]
+    found, segments = [], [(0, len(k))]
+    while segments and len(found) < max_changes:
+        best = None
+        for lo, hi in segments:
+            cand = None
+            for t in range(lo + min_size, hi - min_size + 1):
+                a, c, b, d = sum(k[lo:t]), sum(n[lo:t]), sum(k[t:hi]), sum(n[t:hi])
+                if c <= 0 or d <= 0:
+                    continue
+                val = stats.g2(a, b, c, d)
+                if cand is None or val > cand[0] + 1e-12:
+                    cand = (val, t)
+            if cand is not None and cand[0] >= threshold and (best is None or cand[0] > best[0]):
+                best = (cand[0], cand[1], lo, hi)
+        if best is None:
+            break
+        found.append((best[1], best[0]))
+        segments.remove((best[2], best[3]))
+        segments += [(best[2], best[1]), (best[1], best[3])]
+    return sorted(found)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 3000)), max_size=40),
+       st.integers(1, 3), st.booleans())
+def test_changepoint_splits_equal_the_oracle(series, min_size, fractional):
+    """The running sums (whole numbers) and the per-split sums (anything else) give the
+    splits and G² values of the quadratic oracle, bit for bit, zero exposures included."""
+    k = [c + (0.25 if fractional and i % 3 == 0 else 0) for i, (c, _) in enumerate(series)]
+    n = [e for _, e in series]
+    got = stats.scalar.changepoint_splits(k, n, 3.84, min_size, 5)
+    assert got == _splits_oracle(k, n, 3.84, min_size, 5)
+
+
+def test_stat_changepoints_series_without_rows_and_null_keys():
+    df = pl.DataFrame({"s": [None] * 8 + ["b"] * 8, "period": list(range(8)) * 2,
+                       "count": [1, 1, 1, 1, 10, 10, 10, 10] * 2, "exposure": [100] * 16})
+    cp = stats.stat_changepoints(df, series="s")
+    assert cp["s"].to_list() == [None, "b"] and cp["period"].to_list() == [4, 4]
+    none = stats.stat_changepoints(df.head(0), series="s")
+    assert none.height == 0 and none.columns == ["s", "period", "g2_split"]
+
+
 def test_bursts():
     out = stats.bursts([1, 1, 1, 30, 1, 1], [100] * 6)
     assert out == [False, False, False, True, False, False]
