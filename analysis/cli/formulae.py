@@ -195,7 +195,8 @@ def formulae_cmd(
     from ..phrases.view import corpus_view
 
     view = corpus_view(corpus, store)
-    occ = formulae_find(view, lexicon=lexicon_load(lexicon), level=value(level), formulae=formula)
+    occ = formulae_find(view, lexicon=lexicon_load(lexicon), level=value(level), formulae=formula,
+                        verbatim=not counts)  # the totals show no wording
     notes: list[str] = []
     if source or where:
         kept, notes = statements_filter(view.statements, where=where, sources=sources(source), corpus=corpus)

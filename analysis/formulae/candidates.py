@@ -58,6 +58,7 @@ import polars as pl
 from ..errors import FormulaeError
 from ..ingest.periods import period_auto, period_keys
 from ..phrases import suffix
+from ..phrases.search import sa_range
 from ..phrases.view import CorpusView, corpus_view
 from ..result import Result
 from ..text.function_words import function_words
@@ -558,7 +559,7 @@ def _reference(frame: pl.DataFrame, ix, reference: str, store, level: str, notes
         if any(w is None for w in want):
             counts.append(0)
             continue
-        lo, hi = suffix.sa_range(ids, sa, np.array(want, np.uint32), ss)
+        lo, hi = sa_range(ids, sa, np.array(want, np.uint32), ss)
         counts.append(hi - lo)
     size_a = float(np.asarray(ix.array("doc_tokens")).sum())
     size_b = float(ref.manifest["tokens"])

@@ -58,7 +58,11 @@ class Texts:
 
     def text(self, doc: int) -> str:
         """Statement ``doc``'s text, verbatim."""
-        return self._bytes[int(self.offsets[doc]):int(self.offsets[doc + 1])].decode("utf-8")
+        return self.raw(doc).decode("utf-8")
+
+    def raw(self, doc: int) -> bytes:
+        """Statement ``doc``'s text as stored (UTF-8)."""
+        return self._bytes[int(self.offsets[doc]):int(self.offsets[doc + 1])]
 
     @property
     def labels(self) -> dict[str, list]:

@@ -45,6 +45,7 @@ from . import suffix
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
+from .search import sa_range
 from .suffix import ENGINE_VERSION
 
 # --- the stored index -----------------------------------------------------------
@@ -277,7 +278,7 @@ class PhraseIndex:
 
     def find_ids(self, ids: np.ndarray) -> np.ndarray:
         """Sorted token positions where the id sequence starts (inside one sentence)."""
-        lo, hi = suffix.sa_range(self.array("ids"), self.array("sa"), ids, self.array("sent_starts"))
+        lo, hi = sa_range(self.array("ids"), self.array("sa"), ids, self.array("sent_starts"))
         return np.sort(np.asarray(self.array("sa")[lo:hi], np.int64))
 
     def find(self, forms: list[str]) -> np.ndarray:

@@ -5,7 +5,7 @@ document order, into one array of token ids. Sorting its suffixes (``pydivsufsor
 puts all occurrences of any phrase into one contiguous slice of the suffix array, so
 
 * an n-gram's occurrences are a run of ranks whose common prefix is >= n tokens;
-* a phrase of any length is found by binary search (:func:`sa_range`);
+* a phrase of any length is found by binary search (:func:`analysis.phrases.search.sa_range`);
 * maximal recurring phrases are the *lcp-intervals* of the array (Abouelhoda et al.
   2004): runs of ranks sharing exactly h tokens, which no right extension keeps whole.
 
@@ -185,48 +185,6 @@ def _rows_loop(sa, ids, rem, doc, second, left, prev, sdoc):  # pragma: no cover
         second[r] = ids[p + 1] if k > 1 else -1
         prev[r] = ids[p - 1] if p > 0 and rem[p - 1] > 1 else -1
         sdoc[r] = doc[p]
-
-
-def _compare(ids: np.ndarray, start: int, pattern: np.ndarray, sent_starts: np.ndarray) -> int:
-    """-1, 0, 1: in-sentence suffix at ``start`` (first len(pattern) tokens) vs ``pattern``."""
-    m = len(pattern)
-    k = int(np.searchsorted(sent_starts, start, side="right"))
-    stop = int(sent_starts[k]) if k < len(sent_starts) else len(ids)
-    seg = np.asarray(ids[start : min(start + m, stop)])
-    k = min(len(seg), m)
-    diff = np.flatnonzero(seg[:k] != pattern[:k])
-    if len(diff):
-        i = diff[0]
-        return -1 if seg[i] < pattern[i] else 1
-    return -1 if len(seg) < m else 0
-
-
-def sa_range(ids: np.ndarray, sa: np.ndarray, pattern: np.ndarray,
-             sent_starts: np.ndarray) -> tuple[int, int]:
-    """Ranks ``[lo, hi)`` of the suffixes whose sentence continues with ``pattern``.
-
-    Binary search; works on memory-mapped arrays: touches O(len(pattern) · log N) elements.
-    """
-    pattern = np.asarray(pattern, dtype=np.uint32)
-    n = len(sa)
-    if len(pattern) == 0 or n == 0:
-        return 0, 0
-    lo, hi = 0, n
-    while lo < hi:  # first rank whose suffix >= pattern
-        mid = (lo + hi) // 2
-        if _compare(ids, int(sa[mid]), pattern, sent_starts) < 0:
-            lo = mid + 1
-        else:
-            hi = mid
-    first = lo
-    hi = n
-    while lo < hi:  # first rank whose suffix > pattern (as a prefix)
-        mid = (lo + hi) // 2
-        if _compare(ids, int(sa[mid]), pattern, sent_starts) <= 0:
-            lo = mid + 1
-        else:
-            hi = mid
-    return first, lo
 
 
 def expand_runs(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ..errors import FormulaeError
 from ..ingest.snapshot import corpus_load, corpus_manifest
 from ..text.analyzer import Analyzer
 from ..text.languages import content_forms
@@ -63,6 +64,30 @@ class CorpusView:
 
     def texts(self):
         return self._lf.select("doc", "text")
+
+    def spans_text(self, doc: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[str]:
+        """The verbatim text of statement ``doc[i]`` from character ``start[i]`` to
+        ``end[i]``, for every i: read from the corpus's texts store
+        (:mod:`analysis.ingest.texts`, made first after an ingest), each statement decoded
+        once and only where its bytes are not all ASCII (else its bytes are its characters).
+        The lexicon's matches on ungdc (14,351 in 5,479 statements): 0.06 s, where reading
+        the statements' texts from the snapshot and slicing them in polars took 0.17 s."""
+        from ..ingest.texts import texts_open
+
+        sha = self.snapshot_sha256
+        if sha is None:  # pragma: no cover - every snapshot's manifest has its hash
+            raise FormulaeError(f"corpus {self.name!r}: its snapshot manifest has no sha256; re-ingest it")
+        store = texts_open(self.name, sha, self.store)
+        out = [""] * len(doc)
+        order = np.argsort(doc, kind="stable")
+        at, raw, text = -1, b"", None  # text: the decoded statement, None while its bytes are ASCII
+        for i, d, s0, e0 in zip(order.tolist(), np.asarray(doc)[order].tolist(), np.asarray(start)[order].tolist(),
+                                np.asarray(end)[order].tolist(), strict=True):
+            if d != at:
+                at, raw = d, store.raw(d)
+                text = None if raw.isascii() else raw.decode("utf-8")
+            out[i] = raw[s0:e0].decode("ascii") if text is None else text[s0:e0]
+        return out
 
     def index(self, level: str) -> PhraseIndex:
         if level not in self._index:
@@ -113,7 +138,6 @@ class CorpusView:
         the flags are cached beside the index as ``words-<key>.npz`` (the key hashes jieba's
         version and the user words; a rebuilt index drops them). A folder that cannot be
         written only costs the cache."""
-        from ..errors import FormulaeError
         from ..store import atomic_file, store_root
         from ..text.segment import user_words_key, word_flags, word_spans
 

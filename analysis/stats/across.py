@@ -103,7 +103,7 @@ def _side(view, level: str, where: str | None) -> tuple[pl.DataFrame, int, int, 
         notes.append(f"{view.name}: {before - st.height} statements excluded by {where!r}")
     lex = lexicon_load().for_language(view.language)
     if lex.formulae:
-        occ = formulae_counts(formulae_find(view, lexicon=lex, level=level)).join(
+        occ = formulae_counts(formulae_find(view, lexicon=lex, level=level, verbatim=False)).join(
             st.select("doc"), on="doc", how="semi")
     else:
         occ = pl.DataFrame(schema={"formula": pl.String, "doc": pl.UInt32, "occurrences": pl.UInt32})

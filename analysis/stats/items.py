@@ -55,7 +55,7 @@ def items_per_doc(view, *, level: str, lexicon: bool, families) -> pl.DataFrame:
         lex = lexicon_load().for_language(view.language)
         labels = pl.DataFrame({"formula": [f.id for f in lex.formulae],
                                "label": [f.label for f in lex.formulae]})
-        occ = formulae_find(view, lexicon=lex, level=level)
+        occ = formulae_find(view, lexicon=lex, level=level, verbatim=False)
         parts.append(formulae_counts(occ).join(labels, on="formula", how="left").select(
             pl.lit("formula").alias("kind"), pl.col("formula").alias("item"), "label", "doc", "occurrences"))
     if families is not None:

@@ -137,6 +137,34 @@ def test_mfa_ar_golden_counts(mfa_ar, store):
     assert eth == ["المجموعات العرقية والدينية", "المجموعات العرقية والطائفية"]
 
 
+def _merge_spans_window(occ: pl.DataFrame) -> pl.DataFrame:
+    """The merge as first written (a window over each formula and statement): the oracle."""
+    occ = occ.sort("formula", "doc", "pos", "pos_end", "pattern")
+    prev_max = pl.col("pos_end").cum_max().shift(1).over(["formula", "doc"])
+    occ = occ.with_columns((prev_max.is_null() | (pl.col("pos") > prev_max)).cast(pl.UInt32).cum_sum().alias("_block"))
+    return (occ.group_by("_block", maintain_order=True)
+            .agg(pl.col("formula").first(), pl.col("doc").first(), pl.col("sent").first(),
+                 pl.col("pos").min(), pl.col("pos_end").max(), pl.col("start").min(),
+                 pl.col("end").max(), pl.col("pattern").unique().sort().alias("patterns"))
+            .drop("_block").sort("formula", "doc", "pos"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 2), st.integers(0, 3), st.integers(0, 12),
+                          st.integers(0, 3)), max_size=40))
+def test_merged_spans_equal_the_window_oracle(rows):
+    """Overlapping matches of one formula in one statement merge into one row (a running
+    maximum over all rows): the same rows as a window over each (formula, statement)."""
+    from analysis.formulae.match import _merge_spans
+
+    occ = pl.DataFrame([(f, pat, doc, 0, pos, pos + span, 10 * pos, 10 * (pos + span) + 5)
+                        for f, doc, pat, pos, span in rows],
+                       schema={"formula": pl.String, "pattern": pl.UInt32, "doc": pl.UInt32, "sent": pl.UInt32,
+                               "pos": pl.UInt32, "pos_end": pl.UInt32, "start": pl.UInt32, "end": pl.UInt32},
+                       orient="row")
+    assert _merge_spans(occ).equals(_merge_spans_window(occ))
+
+
 def test_a_subset_matched_alone_equals_the_whole_filtered(ungd, store):
     """A formula's matches when the lexicon's whole matches are not kept yet (matched
     alone, with or without the verbatim text) equal the whole's filtered, and are kept
@@ -158,6 +186,31 @@ def test_a_subset_matched_alone_equals_the_whole_filtered(ungd, store):
     formulae_find(view)
     after = formulae_find(view, formulae=[ids[2]], verbatim=False)
     assert after.equals(whole.filter(pl.col("formula") == ids[2]))
+    counts = CorpusView(ungd, store)  # a comparison's counts: the whole without the text
+    bare = formulae_find(counts, verbatim=False)
+    assert bare.equals(whole.drop("text"))
+    assert formulae_find(counts).equals(whole)  # the text asked for later is read then
+
+
+@pytest.mark.parametrize("corpus", ["ungd", "mfa_ar", "cn_mfa"])
+def test_matched_wordings_from_the_texts_store_equal_the_snapshot_sliced(corpus, request, store):
+    """The matched wording (``text``) read from the texts store, a statement decoded
+    only where it is not ASCII, equals the snapshot's text sliced at the match's character
+    offsets (polars), on English (ASCII and not), Arabic and Chinese statements."""
+    from analysis.formulae.match import formulae_find
+    from analysis.ingest.texts import texts_open
+    from analysis.phrases.view import CorpusView
+
+    view = CorpusView(request.getfixturevalue(corpus), store)
+    occ = formulae_find(view)
+    assert occ.height > 0
+    texts = view.texts().filter(pl.col("doc").is_in(occ["doc"].unique().implode())).collect()
+    want = (occ.select("doc", "start", "end").join(texts, on="doc", how="left", maintain_order="left")
+            .select(pl.col("text").str.slice(pl.col("start"), pl.col("end") - pl.col("start"))).to_series())
+    assert occ["text"].equals(want)
+    stored = texts_open(view.name, view.snapshot_sha256, store)
+    ascii_docs = {stored.raw(d).isascii() for d in occ["doc"].unique().to_list()}
+    assert ascii_docs == ({True, False} if corpus == "ungd" else {False})
 
 
 # --- the index finds what the stream finds ------------------------------------------------

@@ -16,6 +16,7 @@ from analysis import measures as stats
 from analysis.phrases import groups, suffix
 from analysis.phrases.engine import phrases_scan
 from analysis.phrases.groups import lcp_groups
+from analysis.phrases.search import sa_range
 from analysis.phrases.strings import phrase_strings
 
 
@@ -284,12 +285,35 @@ def test_sa_range_finds_every_occurrence():
     ids = np.array([3, 1, 2, 3, 1, 2, 1, 3, 1], np.uint32)
     starts = np.array([0, 6], np.int64)  # two sentences: 3 1 2 3 1 2 | 1 3 1
     sa, _ = suffix.suffix_array(ids, starts)
-    lo, hi = suffix.sa_range(ids, sa, np.array([3, 1], np.uint32), starts)
+    lo, hi = sa_range(ids, sa, np.array([3, 1], np.uint32), starts)
     assert sorted(sa[lo:hi].tolist()) == [0, 3, 7]
-    lo, hi = suffix.sa_range(ids, sa, np.array([2, 1], np.uint32), starts)
+    lo, hi = sa_range(ids, sa, np.array([2, 1], np.uint32), starts)
     assert hi == lo  # "2 | 1" crosses the sentence boundary
-    lo, hi = suffix.sa_range(ids, sa, np.array([1], np.uint32), starts)
+    lo, hi = sa_range(ids, sa, np.array([1], np.uint32), starts)
     assert sorted(sa[lo:hi].tolist()) == [1, 4, 6, 8]
+
+
+@settings(max_examples=200, deadline=None)
+@given(tokens=st.lists(st.integers(0, 3), min_size=1, max_size=60), cuts=st.sets(st.integers(1, 59), max_size=8),
+       pattern=st.lists(st.integers(0, 3), min_size=1, max_size=5), memory_mapped=st.booleans())
+def test_sa_range_equals_a_scan_of_the_text(tokens, cuts, pattern, memory_mapped, tmp_path_factory):
+    """The binary search finds exactly the positions where the pattern's tokens sit in
+    one sentence (a scan of the text: the oracle), also over memory-mapped arrays (what
+    the stored index gives it)."""
+    ids = np.array(tokens, np.uint32)
+    starts = np.array(sorted({0} | {c for c in cuts if c < len(ids)}), np.int64)
+    sa, _ = suffix.suffix_array(ids, starts)
+    if memory_mapped:
+        folder = tmp_path_factory.mktemp("sa")
+        for name, arr in (("ids", ids), ("sa", sa), ("ss", starts)):
+            np.save(folder / f"{name}.npy", arr)
+        ids, sa, starts = (np.load(folder / f"{n}.npy", mmap_mode="r") for n in ("ids", "sa", "ss"))
+    ends = np.append(np.asarray(starts)[1:], len(ids))
+    sentence_end = np.repeat(ends, np.diff(np.append(np.asarray(starts), len(ids))))
+    want = [p for p in range(len(ids)) if p + len(pattern) <= sentence_end[p]
+            and [int(t) for t in ids[p:p + len(pattern)]] == pattern]
+    lo, hi = sa_range(ids, sa, np.array(pattern, np.uint32), starts)
+    assert sorted(np.asarray(sa[lo:hi]).tolist()) == want
 
 
 @pytest.mark.parametrize("top", [3, 300, 70_000])
