@@ -411,7 +411,10 @@ def test_code_hash_covers_every_module_the_build_imports():
     graph = grimp.build_graph("analysis")
     used = {m for m in graph.find_upstream_modules("analysis.phrases.build") | {"analysis.phrases.build"}
             if m.startswith(("analysis.phrases.", "analysis.text."))}
-    not_output = {"analysis.phrases.index", "analysis.phrases.pool", "analysis.phrases.strings"}
+    # read no byte an index is made of: loading, the worker pool, phrase strings, and the
+    # phrase search of the queries (search.py: out of the hash, so that it rebuilds none)
+    not_output = {"analysis.phrases.index", "analysis.phrases.pool", "analysis.phrases.strings",
+                  "analysis.phrases.search"}
     hashed = {"analysis." + name.removesuffix(".py").replace("/", ".") for name in index.CODE}
     assert used - not_output <= hashed, sorted(used - not_output - hashed)
     assert {"analysis.text.coded", "analysis.phrases.streams", "analysis.phrases.shards"} <= used
