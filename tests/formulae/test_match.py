@@ -213,6 +213,23 @@ def test_matched_wordings_from_the_texts_store_equal_the_snapshot_sliced(corpus,
     assert ascii_docs == ({True, False} if corpus == "ungd" else {False})
 
 
+def test_matched_wordings_without_a_texts_store_come_from_the_snapshot(ungd, store, monkeypatch):
+    """Where the texts store cannot be made (a read-only store without one, a full disk),
+    the wordings are the snapshot's texts sliced: the same column."""
+    import analysis.ingest.texts as texts_module
+    from analysis.formulae.match import formulae_find
+    from analysis.phrases.view import CorpusView
+
+    want = formulae_find(CorpusView(ungd, store))
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(texts_module, "texts_open", read_only)
+    got = formulae_find(CorpusView(ungd, store))
+    assert got.height > 0 and got.equals(want)
+
+
 # --- the index finds what the stream finds ------------------------------------------------
 @pytest.mark.parametrize("corpus, level", [("ungd", "norm"), ("ungd", "stem"), ("mfa_ar", "clitic"),
                                            ("mfa_ar", "stem"), ("cn_mfa", "norm")])
