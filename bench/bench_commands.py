@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from bench_kwic import ungdc_indexed
-from bench_phrases import cli_env, wall
+from bench_phrases import cli_env, import_floor
 
 COMMANDS = [
     ["timeline", "sovereignty-territorial-integrity", "--corpus", "ungdc", "-f", "csv"],
@@ -76,7 +76,7 @@ def main() -> None:
         sides = {"after": (here, store)}
         if args.before:
             sides = {"before": (Path(args.before), args.before_store), **sides}
-        base, _ = wall([sys.executable, "-c", "import numpy, polars"], env, args.runs)
+        base = import_floor(env, args.runs)
         print(f"floor: a process importing numpy and polars, median of {args.runs}: {base:.3f} s", flush=True)
         for command in COMMANDS:
             times: dict[str, list[float]] = {side: [] for side in sides}

@@ -212,6 +212,12 @@ def wall(cmd: list[str], env: dict, runs: int, before=None) -> tuple[float, byte
     return statistics.median(times), out
 
 
+def import_floor(env: dict, runs: int) -> float:
+    """Median wall time of a process that only imports numpy and polars: the floor of every
+    command but ``query`` and ``kwic`` (which import neither)."""
+    return wall([sys.executable, "-c", "import numpy, polars"], env, runs)[0]
+
+
 def query_wall(store: str, runs: int = 5, cached: bool = False, command: str = "query") -> float:
     """Median wall time of a whole ``formulae query`` process (or ``kwic``: ``command``),
     after one run not measured (for ``kwic``, the first after an ingest makes the texts store).

@@ -26,13 +26,12 @@ import io
 import json
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench_kwic import ungdc_args, ungdc_indexed
-from bench_phrases import FORMULAE, wall
+from bench_phrases import FORMULAE, import_floor, wall
 from rich.console import Console
 
 from analysis.cli.output import table_text
@@ -91,7 +90,7 @@ def main() -> None:
                 every = f"; every row (--limit 0) {whole_table:.2f} s"
             print(f"  whole process, medians of {args.runs}: table {table:.2f} s ({len(shown.splitlines()):,} lines)"
                   f"{every}, csv {csv:.2f} s (table / csv {table / csv:.2f})", flush=True)
-        floor, _ = wall([sys.executable, "-c", "import numpy, polars"], env, args.runs)
+        floor = import_floor(env, args.runs)
         print(f"a process importing numpy and polars (what any command but query and kwic loads), medians of "
               f"{args.runs}: {floor:.2f} s", flush=True)
 

@@ -87,7 +87,8 @@ def entry() -> None:
     process of its own, which ends without the interpreter's teardown.
 
     Two things a short command spent a fifth of its time on (a one-formula ``timeline`` on
-    ungdc, medians of 11 processes: 0.56 s -> 0.46 s with the first, 0.43 s with both):
+    ungdc, medians of 11 processes in turns: ending without the teardown 0.56 -> 0.48 s;
+    in another run, freezing too 0.46 -> 0.44 s):
 
     - The cyclic garbage collector's passes over the command line's own modules (typer,
       click, rich, pydantic: imported already, never garbage). ``gc.freeze`` moves them out

@@ -384,10 +384,10 @@ def _best_split(k, n, lo, hi, min_size):
     exact (counts and token counts: one pass, not one sum a split, which made a 60-period
     series' splits quadratic); otherwise each side is summed as written."""
     best = None
-    exact = all(v.is_integer() and v >= 0 for v in k[lo:hi]) and all(v.is_integer() and v >= 0 for v in n[lo:hi]) \
-        and sum(k[lo:hi]) < _EXACT and sum(n[lo:hi]) < _EXACT
-    ka, na = sum(k[lo:lo + min_size]), sum(n[lo:lo + min_size])
     kt, nt = sum(k[lo:hi]), sum(n[lo:hi])
+    exact = (kt < _EXACT and nt < _EXACT and all(v.is_integer() and v >= 0 for v in k[lo:hi])
+             and all(v.is_integer() and v >= 0 for v in n[lo:hi]))
+    ka, na = sum(k[lo:lo + min_size]), sum(n[lo:lo + min_size])
     for t in range(lo + min_size, hi - min_size + 1):
         if exact:
             if t > lo + min_size:

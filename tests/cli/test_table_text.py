@@ -96,8 +96,8 @@ def query_table(ungd, store):
 @pytest.mark.parametrize("width, terminal, encoding", [(100_000, False, "utf-8"), (120, True, "utf-8"),
                                                         (60, True, "utf-8"), (50, False, "ascii")])
 def test_query_table_equals_rich_and_lays_out_its_rows_itself(query_table, monkeypatch, width, terminal, encoding):
-    """On ungd's query (743 rows; folded on a narrow terminal): rich's text,
-    with rich asked to print twice (the stand-in and the head), not once a row."""
+    """On ungd's query (743 rows; folded on a narrow terminal): rich's text, with rich
+    asked to print once (the head at the stand-in's widths), not once a row."""
     want = rich_whole(console(width, terminal, encoding), query_table, "'territorial integrity' in ungd", None)
     prints = []
     original = Console.print
@@ -156,8 +156,8 @@ def test_polars_table_read_in_slices_is_rich_table(monkeypatch, capsys):
 def test_long_tables_show_their_first_rows_and_say_so(query_table, ungd, store, command):
     """`compare`, `reuse` and `timeline` in the table format print their first 200 rows
     with a note (ungdc: compare of two decades 1.3 M rows, 66 s and 11 GB before; reuse
-    3.7 M pairs, 90 s; a formula's timeline by year and source 10,952 rows, 0.74 s for the
-    whole process); CSV and --limit 0 give every row."""
+    3.7 M pairs, 90 s; a formula's timeline by year and source 10,952 rows, 0.70 s for the
+    whole process with every row); CSV and --limit 0 give every row."""
     args = (command[0], "--corpus", ungd, "--store", str(store), *command[1:])
     every = cli_main(*args, "-f", "csv")
     assert every.returncode == 0, every.stderr
