@@ -178,7 +178,7 @@ def formulae_cmd(
     counts: Annotated[bool, typer.Option("--counts", help="Per formula totals instead of one row per match.")] = False,
     source: SourceOpt = None,
     where: WhereOpt = None,
-    limit_: LimitOpt = 0,
+    limit_: TableLimitOpt = None,
     level: LevelOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
@@ -205,8 +205,8 @@ def formulae_cmd(
         frame = formulae_totals(view, occ)
     else:
         frame = formulae_dated(view, occ).select("formula", "id", "source", "date", "pos", "start", "end", "text")
-    n = limit(limit_)
-    emit_result(frame if n is None else frame.head(n), fmt, output, f"formulae in {corpus}", notes)
+    frame, shown = _rows_shown(frame, table_limit(limit_, fmt, output))
+    emit_result(frame, fmt, output, f"formulae in {corpus}", [*notes, *shown])
 
 
 @app.command("lexicon")

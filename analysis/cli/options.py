@@ -105,7 +105,7 @@ TABLE_LIMIT = 200  # rows (kwic: lines) printed in the table format when --limit
 
 def table_limit(n: int | None, fmt: Format, output: Path | None) -> int | None:
     """``--limit`` of a command whose table can run to millions of rows (``kwic``,
-    ``compare``, ``reuse``, ``timeline``: a formula by year and source is 10,952 rows of
+    ``compare``, ``reuse``, ``timeline``, ``formulae``: a formula by year and source is 10,952 rows of
     ungdc): as given (0 = all), else ``TABLE_LIMIT`` in the table format on stdout
     and all otherwise (csv, json, parquet, ``--output``)."""
     if n is None and fmt is Format.table and output is None:

@@ -8,11 +8,11 @@ import polars as pl
 from .. import measures as stats
 from ..errors import FormulaeError
 from ..ingest.where import filter_parse
-from ..phrases.suffix import expand_runs
+from ..phrases.ranges import SIDE_A, SIDE_B, rank_docs, runs_with, side_counts
 from ..result import Result
 from ..text.languages import content_forms
 from ..vocab import default_level
-from .items import items_per_doc, occurrence_docs, view_of
+from .items import items_per_doc, view_of
 
 # ----------------------------------------------------------------------- compare
 
@@ -23,40 +23,21 @@ def _content_ids(view, level: str):
 
 
 def _phrase_counts(view, level: str, in_a, in_b, min_statements: int, notes: list[str]) -> pl.DataFrame:
-    """Maximal recurring phrases with a content word: occurrences / statements in A and in B."""
+    """Maximal recurring phrases with a content word: occurrences / statements in A and in B
+    (each phrase's range of the suffix array counted in one compiled pass: :mod:`analysis.phrases.ranges`)."""
     ix = view.index(level)
     rows = (ix.table("maximal").filter(pl.col("distinct_statements") >= min_statements)
             .select("sa_lo", "freq", "pos", "n").collect())
-    ids = np.asarray(ix.array("ids"))
-    content = _content_ids(view, level)
-    pos, n = rows["pos"].to_numpy().astype(np.int64), rows["n"].to_numpy().astype(np.int64)
-    ptok, prow = expand_runs(pos, n)
-    has_content = np.bincount(prow, weights=content[ids[ptok]], minlength=len(pos)) > 0
+    has_content = runs_with(ix.array("ids"), rows["pos"].to_numpy(), rows["n"].to_numpy(), _content_ids(view, level))
     notes.append(f"{rows.height} maximal recurring phrases in >= {min_statements} statements; "
                  f"{int((~has_content).sum())} of them made of stopwords only, left out")
     rows = rows.filter(pl.Series(has_content))
-    n_docs = view.statements.height
-    mask_a = np.zeros(n_docs, bool)
-    mask_a[in_a] = True
-    mask_b = np.zeros(n_docs, bool)
-    mask_b[in_b] = True
-    counts = np.zeros((4, rows.height))
-    # in chunks of about 8 M occurrences, so memory stays bounded on large corpora
-    cum = np.cumsum(rows["freq"].to_numpy().astype(np.int64))
-    bounds = np.searchsorted(cum, np.arange(0, int(cum[-1]) if len(cum) else 0, 8_000_000), side="right")
-    edges = sorted({0, *bounds.tolist(), rows.height})
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        row, doc = occurrence_docs(view, level, rows.slice(lo, hi - lo))
-        keep = mask_a[doc] | mask_b[doc]
-        row, doc = row[keep], doc[keep]
-        pairs = pl.DataFrame({"r": row.astype(np.uint32), "doc": doc.astype(np.uint32)}).unique()
-        pr, pd_ = pairs["r"].to_numpy().astype(np.int64), pairs["doc"].to_numpy().astype(np.int64)
-        m = hi - lo
-        counts[0, lo:hi] = np.bincount(row, weights=mask_a[doc], minlength=m)
-        counts[1, lo:hi] = np.bincount(pr, weights=mask_a[pd_], minlength=m)
-        counts[2, lo:hi] = np.bincount(row, weights=mask_b[doc], minlength=m)
-        counts[3, lo:hi] = np.bincount(pr, weights=mask_b[pd_], minlength=m)
-    a_occ, a_st, b_occ, b_st = counts
+    side = np.zeros(view.statements.height, np.uint8)
+    side[in_a] |= SIDE_A
+    side[in_b] |= SIDE_B
+    docs = rank_docs(ix.array("sa"), ix.array("doc_tokens"))
+    a_occ, a_st, b_occ, b_st = side_counts(docs, rows["sa_lo"].to_numpy(), rows["freq"].to_numpy(), side).astype(float)
+    del docs
     names = ix.phrases(rows)
     return pl.DataFrame({"kind": "phrase", "item": names, "label": names,
                          "a_occ": a_occ, "a_st": a_st, "b_occ": b_occ, "b_st": b_st})

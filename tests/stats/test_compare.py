@@ -207,3 +207,38 @@ def test_candidates_period_without_tokens_has_no_rate(no_token_year):
     per = r.extra["periods"].filter(pl.col("phrase") == "peaceful coexistence")
     assert per["period"].to_list() == ["2020", "2021", "2022"] and per["tokens_total"].to_list() == [6, 0, 3]
     assert per["per_10k"].to_list() == [pytest.approx(1e4 / 6), None, pytest.approx(1e4 / 3)]
+
+
+def test_compare_phrase_counts_equal_each_statements_counts(ungd, store):
+    """Recurring phrases of A and B, A and B overlapping (1970-1999 in both) and leaving
+    statements out (the 1960s, 2010s and on): each phrase's occurrences and statements on
+    each side equal the sums of its per-statement counts (the index's
+    ``statement_counts``, which expands every occurrence), and exactly the maximal phrases
+    with a content word are there."""
+    from analysis.stats.compare import _content_ids
+    from analysis.stats.items import view_of
+
+    a, b = "year=1946..1999", "year=1970..2009"
+    r = stat_compare(ungd, a, b, store=store, lexicon=False, phrase_min_statements=3)
+    got = r.frame.filter(pl.col("kind") == "phrase").select("item", "a_occ", "a_st", "b_occ", "b_st")
+    view = view_of(ungd, store)
+    ix = view.index(r.params["level"])
+    rows = ix.table("maximal").filter(pl.col("distinct_statements") >= 3).select("sa_lo", "freq", "pos", "n").collect()
+    ids, content = ix.array("ids"), _content_ids(view, r.params["level"])
+    words = [ids[p:p + k] for p, k in zip(rows["pos"].to_list(), rows["n"].to_list(), strict=True)]
+    with_content = pl.Series([bool(content[w].any()) for w in words])
+    years = view.statements.select("doc", pl.col("date").dt.year().alias("year"))
+    sides = years.select("doc", pl.col("year").is_between(1946, 1999).alias("in_a"),
+                         pl.col("year").is_between(1970, 2009).alias("in_b"))
+    per_doc = ix.statement_counts(rows).join(sides, on="doc")
+    want = (per_doc.group_by("row").agg(
+        pl.col("count").filter(pl.col("in_a")).sum().alias("a_occ"), pl.col("in_a").sum().alias("a_st"),
+        pl.col("count").filter(pl.col("in_b")).sum().alias("b_occ"), pl.col("in_b").sum().alias("b_st"))
+        .join(pl.DataFrame({"row": pl.Series(range(rows.height), dtype=pl.UInt32), "item": ix.phrases(rows),
+                            "content": with_content}), on="row")
+        .filter(pl.col("content") & ((pl.col("a_occ") + pl.col("b_occ")) > 0))
+        .select("item", *(pl.col(c).cast(pl.UInt32) for c in ("a_occ", "a_st", "b_occ", "b_st"))))
+    assert got.height == want.height > 1000
+    assert got.sort("item").equals(want.sort("item"))
+    both = got.filter((pl.col("a_st") > 0) & (pl.col("b_st") > 0))
+    assert both.height > 0 and (got["a_occ"] >= got["a_st"]).all()

@@ -1,0 +1,75 @@
+"""Counts over suffix-array ranges by statement (analysis.phrases.ranges) against plain
+Python: every occurrence expanded, its statement looked up, the pairs made unique."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.phrases.ranges import SIDE_A, SIDE_B, rank_docs, runs_with, side_counts
+
+
+def oracle(sa, doc_tokens, lo, freq, side):
+    """Each range's (A occurrences, A statements, B occurrences, B statements)."""
+    doc_of = [d for d, k in enumerate(doc_tokens) for _ in range(k)]
+    out = []
+    for a, f in zip(lo, freq, strict=True):
+        docs = [doc_of[int(p)] for p in sa[a:a + f]]
+        in_a = [d for d in docs if side[d] & SIDE_A]
+        in_b = [d for d in docs if side[d] & SIDE_B]
+        out.append((len(in_a), len(set(in_a)), len(in_b), len(set(in_b))))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(doc_tokens=st.lists(st.integers(0, 9), min_size=1, max_size=12), data=st.data())
+def test_side_counts_equal_the_expanded_occurrences(doc_tokens, data):
+    """Any permutation as the suffix array, any ranges (overlapping, nested, empty), any
+    sides (a statement in A, B, both or neither, an empty statement): the compiled pass
+    gives the oracle's counts."""
+    n = sum(doc_tokens)
+    sa = np.array(data.draw(st.permutations(range(n))), np.int32) if n else np.zeros(0, np.int32)
+    side = np.array(data.draw(st.lists(st.integers(0, 3), min_size=len(doc_tokens), max_size=len(doc_tokens))),
+                    np.uint8)
+    ranges = data.draw(st.lists(st.integers(0, n).flatmap(lambda a: st.tuples(st.just(a), st.integers(0, n - a))),
+                                max_size=10))
+    lo = np.array([a for a, _ in ranges], np.int64)
+    freq = np.array([f for _, f in ranges], np.int64)
+    docs = rank_docs(sa, np.array(doc_tokens))
+    assert docs.tolist() == [d for p in sa.tolist() for d, k in enumerate(doc_tokens)
+                             if sum(doc_tokens[:d]) <= p < sum(doc_tokens[:d + 1])]
+    got = side_counts(docs, lo, freq, side)
+    assert got.shape == (4, len(ranges))
+    assert [tuple(c) for c in got.T.tolist()] == oracle(sa, doc_tokens, lo, freq, side)
+
+
+def test_rank_docs_widens_past_65536_statements():
+    tokens = np.ones(70_000, np.int64)
+    sa = np.arange(70_000, dtype=np.int32)[::-1].copy()
+    docs = rank_docs(sa, tokens)
+    assert docs.dtype == np.uint32 and docs[0] == 69_999 and docs[-1] == 0
+    assert rank_docs(np.arange(10, dtype=np.int32), np.ones(10, np.int64)).dtype == np.uint16
+
+
+def test_side_counts_reject_a_range_past_the_end():
+    docs = np.zeros(5, np.uint16)
+    with pytest.raises(ValueError, match="outside the suffix array"):
+        side_counts(docs, np.array([3]), np.array([3]), np.array([1], np.uint8))
+    with pytest.raises(ValueError, match="outside the suffix array"):
+        side_counts(docs, np.array([-1]), np.array([1]), np.array([1], np.uint8))
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids=st.lists(st.integers(0, 5), min_size=1, max_size=40), wanted=st.lists(st.booleans(), min_size=6, max_size=6),
+       data=st.data())
+def test_runs_with_equals_any(ids, wanted, data):
+    """A run holds a wanted id exactly when Python's ``any`` over its slice says so."""
+    n = len(ids)
+    runs = data.draw(st.lists(st.integers(0, n).flatmap(lambda a: st.tuples(st.just(a), st.integers(0, n - a))),
+                              max_size=10))
+    pos = np.array([a for a, _ in runs], np.int64)
+    length = np.array([k for _, k in runs], np.int64)
+    got = runs_with(np.array(ids, np.uint32), pos, length, np.array(wanted))
+    assert got.tolist() == [any(wanted[t] for t in ids[a:a + k]) for a, k in runs]
