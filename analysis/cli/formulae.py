@@ -195,6 +195,7 @@ def formulae_cmd(
     from ..phrases.view import corpus_view
 
     view = corpus_view(corpus, store)
+    view.texts_repaired = None  # (the view is kept for the process: a note of this command's)
     occ = formulae_find(view, lexicon=lexicon_load(lexicon), level=value(level), formulae=formula,
                         verbatim=not counts)  # the totals show no wording
     notes: list[str] = []
@@ -205,6 +206,8 @@ def formulae_cmd(
         frame = formulae_totals(view, occ)
     else:
         frame = formulae_dated(view, occ).select("formula", "id", "source", "date", "pos", "start", "end", "text")
+    if view.texts_repaired:
+        notes.append(f"the stored texts of the corpus were damaged ({view.texts_repaired}): made again")
     frame, shown = _rows_shown(frame, table_limit(limit_, fmt, output))
     emit_result(frame, fmt, output, f"formulae in {corpus}", [*notes, *shown])
 

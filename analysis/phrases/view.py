@@ -57,6 +57,7 @@ class CorpusView:
         self._streams: dict[str, tuple] = {}
         self._words: dict[tuple, dict] = {}
         self.cache: dict[tuple, Any] = {}  # derived results (e.g. lexicon matches) per parameters
+        self.texts_repaired: str | None = None  # what was damaged in the texts store spans_text made again
 
     @property
     def snapshot_sha256(self) -> str | None:
@@ -72,7 +73,9 @@ class CorpusView:
         once and only where its bytes are not all ASCII (else its bytes are its characters).
         The lexicon's matches on ungdc (14,351 in 5,479 statements): 52 ms, where reading
         the statements' texts from the snapshot and slicing them in polars took 128 ms
-        (what is done where the store cannot be made: a read-only store, a full disk)."""
+        (what is done where the store cannot be made: a read-only store, a full disk).
+        A texts store found damaged is made again, and :attr:`texts_repaired` says what was
+        damaged (the commands' note, as ``kwic``'s)."""
         from ..ingest.texts import texts_open
 
         sha = self.snapshot_sha256
@@ -80,6 +83,7 @@ class CorpusView:
             raise FormulaeError(f"corpus {self.name!r}: its snapshot manifest has no sha256; re-ingest it")
         try:
             store = texts_open(self.name, sha, self.store)
+            self.texts_repaired = self.texts_repaired or store.repaired
         except OSError:  # not there yet, and the store is read-only (or full): the snapshot's texts, sliced
             docs = pl.Series("doc", np.asarray(doc), pl.UInt32)
             texts = self.texts().filter(pl.col("doc").is_in(docs.unique().implode())).collect()

@@ -266,3 +266,32 @@ def test_sorted_search_equals_searchsorted(hay, needles, side):
     h, n = np.array(sorted(hay), np.int64), np.array(needles, np.int64)
     got = sorted_search(h, n, side)
     assert got.dtype == np.int64 and got.tolist() == np.searchsorted(h, n, side=side).tolist()
+
+
+def test_formulae_note_a_damaged_texts_store_made_again(tmp_path, cli):
+    """``formulae formulae`` reads the wordings from the texts store; found damaged, it is
+    made again and the command says so (as ``kwic`` does), its rows unchanged."""
+    from analysis.ingest.snapshot import corpus_ingest
+    from analysis.ingest.texts import texts_dir
+    from analysis.phrases import view as view_module
+
+    (tmp_path / "c.jsonl").write_text(
+        '{"id": "a", "text": "We respect the territorial integrity of Cyprus.", "date": "2021-01-02"}\n'
+        '{"id": "b", "text": "Territorial  integrity, and sovereignty.", "date": "2022-03-04"}\n', encoding="utf-8")
+    decl = tmp_path / "ti.yml"
+    decl.write_text("name: ti\nformat: jsonl\npath: c.jsonl\nlanguage: en\n"
+                    "fields: {id: id, text: text, date: date}\n", encoding="utf-8")
+    store = tmp_path / "store"
+    corpus_ingest(decl, store=store)
+    args = ("formulae", "--corpus", "ti", "--formula", "territorial-integrity", "-f", "csv", "--store", str(store))
+    first = cli(*args)
+    assert first.returncode == 0 and "damaged" not in first.stderr
+    assert "Territorial  integrity, and sovereignty" in first.stdout  # the wording, verbatim
+    with open(texts_dir("ti", store) / "text.bin", "r+b") as fh:
+        fh.truncate(5)
+    view_module._VIEWS.clear()  # a new process: the corpus view (and its matches) not kept from the last command
+    again = cli(*args)
+    assert again.returncode == 0 and again.stdout == first.stdout
+    assert "formulae: note: the stored texts of the corpus were damaged (text.bin is 5 bytes" in again.stderr
+    view_module._VIEWS.clear()
+    assert "damaged" not in cli(*args).stderr  # made whole again: no note the next time
