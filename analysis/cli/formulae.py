@@ -121,13 +121,11 @@ def compare_cmd(
 
     name = corpus[0]
 
+    n = table_limit(limit_, fmt, output)
     res = stat_compare(name, a, b, store=store, level=value(level), phrases=phrases,
-                       phrase_min_statements=min_statements, bonferroni=bonferroni)
-    frame = res.frame
-    if max_p is not None:
-        frame = frame.filter(pl.col("p") < max_p)
-    frame, shown = _rows_shown(frame, table_limit(limit_, fmt, output))
-    p = res.params
+                       phrase_min_statements=min_statements, bonferroni=bonferroni, max_p=max_p, limit=n)
+    frame, p = res.frame, res.params
+    shown = [f"showing {n} of {p['rows']} rows (--limit; 0 = all)"] if n is not None and p["rows"] > n else []
     notes = [*res.notes, f"A: {p['a_statements']} statements, {p['a_tokens']} tokens; "
                          f"B: {p['b_statements']} statements, {p['b_tokens']} tokens", *shown]
     emit_result(frame, fmt, output, f"{name}: A={a} vs B={b}", notes)

@@ -22,9 +22,12 @@ def _content_ids(view, level: str):
     return content_forms(view.index(level).vocabulary(), view.language).to_numpy()
 
 
-def _phrase_counts(view, level: str, in_a, in_b, min_statements: int, notes: list[str]) -> pl.DataFrame:
+def _phrase_counts(view, level: str, in_a, in_b, min_statements: int, notes: list[str]
+                   ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Maximal recurring phrases with a content word: occurrences / statements in A and in B
-    (each phrase's range of the suffix array counted in one compiled pass: :mod:`analysis.phrases.ranges`)."""
+    (each phrase's range of the suffix array counted in one compiled pass:
+    :mod:`analysis.phrases.ranges`), unnamed (``item`` and ``label`` null; ``_row``: the
+    phrase's row of the second frame, its ``pos`` and ``n``, for :func:`_named`)."""
     ix = view.index(level)
     rows = (ix.table("maximal").filter(pl.col("distinct_statements") >= min_statements)
             .select("sa_lo", "freq", "pos", "n").collect())
@@ -38,15 +41,41 @@ def _phrase_counts(view, level: str, in_a, in_b, min_statements: int, notes: lis
     docs = rank_docs(ix.array("sa"), ix.array("doc_tokens"))
     a_occ, a_st, b_occ, b_st = side_counts(docs, rows["sa_lo"].to_numpy(), rows["freq"].to_numpy(), side).astype(float)
     del docs
-    names = ix.phrases(rows)
-    return pl.DataFrame({"kind": "phrase", "item": names, "label": names,
-                         "a_occ": a_occ, "a_st": a_st, "b_occ": b_occ, "b_st": b_st})
+    counts = pl.DataFrame({"kind": "phrase", "item": pl.Series([None] * rows.height, dtype=pl.String),
+                           "a_occ": a_occ, "a_st": a_st, "b_occ": b_occ, "b_st": b_st,
+                           "_row": np.arange(rows.height, dtype=np.int64)}).with_columns(pl.col("item").alias("label"))
+    return counts, rows.select("pos", "n")
+
+
+def _named(frame: pl.DataFrame, view, level: str, phrase_rows: pl.DataFrame | None) -> pl.DataFrame:
+    """``frame`` with its phrases' ``item`` and ``label`` (the phrase) filled in, ``_row`` dropped."""
+    if phrase_rows is None:
+        return frame.drop("_row")
+    at = frame["_row"].drop_nulls()
+    names = view.index(level).phrases(phrase_rows[at.to_numpy()])
+    filled = pl.Series("_name", [None] * frame.height, pl.String).scatter(
+        np.flatnonzero(frame["_row"].is_not_null().to_numpy()), names)
+    return (frame.with_columns(filled)
+            .with_columns(pl.coalesce("item", "_name").alias("item"), pl.coalesce("label", "_name").alias("label"))
+            .drop("_row", "_name"))
+
+
+def _top(frame: pl.DataFrame, limit: int) -> pl.DataFrame:
+    """The rows of ``frame`` that can be among its first ``limit`` once sorted by ``g2``
+    (descending, then ``kind`` and ``item``): every row of a ``g2`` above the
+    ``limit``-th largest and every row tied with it; every row where a ``g2`` is NaN (not
+    a number sorts first)."""
+    values = frame["g2"].to_numpy()
+    if len(values) <= limit or np.isnan(values).any():
+        return frame
+    cut = np.partition(values, len(values) - limit)[len(values) - limit]  # the limit-th largest
+    return frame.filter(pl.Series(values >= cut))
 
 
 def stat_compare(corpus, a: str, b: str, *, store=None, level: str | None = None,
                  lexicon: bool = True, families=None, phrases: bool = True,
                  phrase_min_statements: int = 5, bonferroni: bool = False,
-                 min_count: int = 1) -> Result:
+                 min_count: int = 1, max_p: float | None = None, limit: int | None = None) -> Result:
     """Compare statement sets A and B (filters, see module docstring) item by item.
 
     Columns: ``kind`` (formula / family / phrase), ``item``, ``label``, ``a_occ``, ``b_occ``
@@ -58,8 +87,14 @@ def stat_compare(corpus, a: str, b: str, *, store=None, level: str | None = None
     ``df_log_ratio``; ``status``: ``appeared in B`` (0 in A, ≥ ``min_count`` in B),
     ``vanished in B`` (the reverse) or ``both``. Sorted by g2 desc, item.
     With ``bonferroni`` the ``sig`` labels use α/m, m = number of items compared.
-    ``.params`` records the sizes (tokens, statements) of A and B.
+    ``max_p`` keeps the rows of a ``p`` below it; ``limit`` the first ``limit`` rows of the
+    sorted table (the whole table's first rows; only the rows that can be among them are
+    named: on ungdc split at 1990, 200 of 1.6 M). ``.params`` records the
+    sizes (tokens, statements) of A and B, ``items`` (the rows compared) and ``rows`` (the
+    rows of a ``p`` below ``max_p``, before ``limit``).
     """
+    if limit is not None and limit < 1:
+        raise FormulaeError(f"compare: limit must be at least 1 (or None: every row), got {limit}")
     view = view_of(corpus, store)
     level = level or default_level(view.language)
     if phrases:  # the recurring phrases are the index's tables: built whole first, so no layer is made for nothing
@@ -82,15 +117,19 @@ def stat_compare(corpus, a: str, b: str, *, store=None, level: str | None = None
     in_b = items.join(sb.select("doc"), on="doc", how="semi").group_by("kind", "item", "label").agg(
         pl.col("occurrences").sum().alias("b_occ"), pl.len().alias("b_st"))
     frame = in_a.join(in_b, on=["kind", "item", "label"], how="full", coalesce=True)
-    cols = ["kind", "item", "label", "a_occ", "a_st", "b_occ", "b_st"]
-    frame = frame.select(cols)
+    cols = ["kind", "item", "label", "a_occ", "a_st", "b_occ", "b_st", "_row"]
+    frame = frame.with_columns(pl.lit(None, pl.Int64).alias("_row")).select(cols)
+    phrase_rows = None
     if phrases:
-        ph = _phrase_counts(view, level, sa["doc"].to_numpy(), sb["doc"].to_numpy(),
-                            max(2, phrase_min_statements), notes)
-        frame = pl.concat([frame.cast({c: pl.Float64 for c in cols[3:]}), ph.select(cols)])
+        ph, phrase_rows = _phrase_counts(view, level, sa["doc"].to_numpy(), sb["doc"].to_numpy(),
+                                         max(2, phrase_min_statements), notes)
+        frame = pl.concat([frame.cast({c: pl.Float64 for c in cols[3:7]}), ph.select(cols)])
     frame = (frame.with_columns(pl.col("a_occ", "b_occ", "a_st", "b_st").fill_null(0).cast(pl.UInt32))
              .filter((pl.col("a_occ") + pl.col("b_occ")) >= min_count))
-    m = frame.height if bonferroni else None
+    items = frame.height
+    m = items if bonferroni else None
+    # the measures of every row (the numbers do not depend on which rows are kept: a
+    # subset's floats can differ in the last bit, polars's vector and scalar paths)
     frame = frame.with_columns((pl.col("a_occ") * 1e4 / ta).alias("a_per_10k"),
                                (pl.col("b_occ") * 1e4 / tb).alias("b_per_10k"))
     frame = stats.stat_keyness(frame, a="a_occ", b="b_occ", size_a=ta, size_b=tb, m=m)
@@ -99,12 +138,19 @@ def stat_compare(corpus, a: str, b: str, *, store=None, level: str | None = None
     frame = frame.with_columns(
         pl.when((pl.col("a_occ") == 0) & (pl.col("b_occ") >= min_count)).then(pl.lit("appeared in B"))
         .when((pl.col("b_occ") == 0) & (pl.col("a_occ") >= min_count)).then(pl.lit("vanished in B"))
-        .otherwise(pl.lit("both")).alias("status")
-    ).sort(["g2", "kind", "item"], descending=[True, False, False])
+        .otherwise(pl.lit("both")).alias("status"))
+    if max_p is not None:
+        frame = frame.filter(pl.col("p") < max_p)
+    rows = frame.height
+    if limit is not None:  # only the rows that can come first are named (ungdc at 1990: 1.6 M phrases)
+        frame = _top(frame, limit)
+    frame = _named(frame, view, level, phrase_rows).sort(["g2", "kind", "item"], descending=[True, False, False])
+    if limit is not None:
+        frame = frame.head(limit)
     params = {"corpus": view.name, "a": a, "b": b, "level": level, "a_statements": sa.height,
               "b_statements": sb.height, "a_tokens": ta, "b_tokens": tb, "bonferroni": bonferroni,
-              "items": frame.height, "phrase_min_statements": phrase_min_statements,
-              "snapshot_sha256": view.snapshot_sha256}
+              "items": items, "rows": rows, "max_p": max_p, "limit": limit,
+              "phrase_min_statements": phrase_min_statements, "snapshot_sha256": view.snapshot_sha256}
     return Result(frame, params, notes)
 
 

@@ -242,3 +242,23 @@ def test_compare_phrase_counts_equal_each_statements_counts(ungd, store):
     assert got.sort("item").equals(want.sort("item"))
     both = got.filter((pl.col("a_st") > 0) & (pl.col("b_st") > 0))
     assert both.height > 0 and (got["a_occ"] >= got["a_st"]).all()
+
+
+def test_compare_limit_gives_the_whole_tables_first_rows(ungd, store):
+    """``limit`` names and measures only the rows that can come first, and gives the first
+    rows of the whole table, with ``max_p`` too; ``rows`` counts them all. Cut inside a
+    run of rows with equal g2 (so the order among them is the kind and phrase), and at
+    more rows than there are."""
+    a, b = "year=1946..1999", "year=1970..2024"
+    full = stat_compare(ungd, a, b, store=store, phrase_min_statements=2)
+    g2 = full.frame["g2"].to_list()
+    tied = next(k for k in range(150, len(g2) - 1) if g2[k - 1] == g2[k])  # rows k-1 and k tie
+    for limit in (1, 7, tied, full.frame.height + 5):
+        for max_p in (None, 0.05, 1e-6):
+            want = full.frame if max_p is None else full.frame.filter(pl.col("p") < max_p)
+            got = stat_compare(ungd, a, b, store=store, phrase_min_statements=2, limit=limit, max_p=max_p)
+            assert got.frame.equals(want.head(limit)), (limit, max_p)
+            assert got.params["rows"] == want.height and got.params["items"] == full.params["items"]
+    assert full.params["rows"] == full.params["items"] == full.frame.height
+    with pytest.raises(FormulaeError, match="limit must be at least 1"):
+        stat_compare(ungd, a, b, store=store, limit=0)
