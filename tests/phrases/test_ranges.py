@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.phrases import ranges as ranges_module
 from analysis.phrases.ranges import SIDE_A, SIDE_B, rank_docs, runs_with, side_counts
 
 
@@ -37,9 +38,14 @@ def test_side_counts_equal_the_expanded_occurrences(doc_tokens, data):
                                 max_size=10))
     lo = np.array([a for a, _ in ranges], np.int64)
     freq = np.array([f for _, f in ranges], np.int64)
-    docs = rank_docs(sa, np.array(doc_tokens))
-    assert docs.tolist() == [d for p in sa.tolist() for d, k in enumerate(doc_tokens)
-                             if sum(doc_tokens[:d]) <= p < sum(doc_tokens[:d + 1])]
+    want = [d for p in sa.tolist() for d, k in enumerate(doc_tokens) if sum(doc_tokens[:d]) <= p < sum(doc_tokens[:d + 1])]
+    shift = data.draw(st.sampled_from([0, 1, 2, ranges_module.RANK_BLOCK]))  # a table entry every 2**shift tokens
+    kept, ranges_module.RANK_BLOCK = ranges_module.RANK_BLOCK, shift
+    try:
+        docs = rank_docs(sa, np.array(doc_tokens))
+    finally:
+        ranges_module.RANK_BLOCK = kept
+    assert docs.tolist() == want
     got = side_counts(docs, lo, freq, side)
     assert got.shape == (4, len(ranges))
     assert [tuple(c) for c in got.T.tolist()] == oracle(sa, doc_tokens, lo, freq, side)
@@ -51,6 +57,13 @@ def test_rank_docs_widens_past_65536_statements():
     docs = rank_docs(sa, tokens)
     assert docs.dtype == np.uint32 and docs[0] == 69_999 and docs[-1] == 0
     assert rank_docs(np.arange(10, dtype=np.int32), np.ones(10, np.int64)).dtype == np.uint16
+
+
+def test_rank_docs_reject_a_suffix_past_the_tokens():
+    with pytest.raises(ValueError, match="past the statements' tokens"):
+        rank_docs(np.array([0, 5], np.int32), np.array([2, 3]))
+    with pytest.raises(ValueError, match="past the statements' tokens"):
+        rank_docs(np.array([0], np.int32), np.zeros(0, np.int64))
 
 
 def test_side_counts_reject_a_range_past_the_end():
