@@ -204,3 +204,50 @@ def test_trends_are_bounded_to_the_first_rows(ungdc_ix, store, monkeypatch):
     assert f["trend"].head(50).null_count() == 0 and f["trend"].tail(70).null_count() == 70
     assert any("first 50 candidates only" in n for n in res.notes)
     assert res.extra["periods"]["rank"].max() == 50
+
+
+class _Index:
+    """What :func:`analysis.formulae.candidates._occurrences` reads of an index: its suffix array."""
+
+    def __init__(self, sa):
+        self.sa = sa
+
+    def array(self, name):
+        assert name == "sa"
+        return self.sa
+
+
+def test_occurrences_independence_equals_its_definition():
+    """Every occurrence of every pool row, in row order, each dependent exactly when some
+    other occurrence starts at its start and ends after its end, or starts before it and
+    ends at or after its end (plain Python over random pools: overlapping, nested and
+    repeated ranges, cores cut from longer phrases by an offset)."""
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from analysis.formulae.candidates import _occurrences
+
+    @settings(max_examples=300, deadline=None)
+    @given(data=st.data(), total=st.integers(1, 40))
+    def check(data, total):
+        sa = np.array(data.draw(st.permutations(range(total))), np.int32)
+        rows = []
+        for _ in range(data.draw(st.integers(0, 8))):
+            lo = data.draw(st.integers(0, total - 1))
+            fr = data.draw(st.integers(1, total - lo))
+            top = int(sa[lo:lo + fr].max())
+            offset = data.draw(st.integers(0, 2))
+            if top + offset + 1 > total:
+                continue
+            n = data.draw(st.integers(1, total - top - offset))
+            rows.append((lo, fr, offset, n))
+        pool = pl.DataFrame(rows, schema={"sa_lo": pl.Int64, "freq": pl.Int64, "offset": pl.Int64, "n": pl.UInt32},
+                            orient="row")
+        row, pos, indep = _occurrences(_Index(sa), pool)
+        occ = [(i, int(sa[r]) + o, int(sa[r]) + o + n) for i, (lo, fr, o, n) in enumerate(rows) for r in range(lo, lo + fr)]
+        assert row.tolist() == [i for i, _, _ in occ] and pos.tolist() == [p for _, p, _ in occ]
+        inside = [any((q == p and f > e) or (q < p and f >= e) for _, q, f in occ) for _, p, e in occ]
+        assert indep.tolist() == [not x for x in inside]
+
+    check()
