@@ -243,14 +243,18 @@ def _occurrences(ix, pool: pl.DataFrame):
     offset = pool["offset"].to_numpy().astype(np.int64)
     n = pool["n"].to_numpy().astype(np.int64)
     m = int(fr.sum())
+    if len(lo) and (int(lo.min()) < 0 or int(fr.min()) < 0 or int((lo + fr).max()) > len(sa)):
+        raise ValueError("_occurrences: a range outside the suffix array")
     row, pos, indep = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.bool_)
-    suffix.compiled(_occurrences_loop)(sa, lo, fr, offset, n, row, pos, indep)
+    if not suffix.compiled(_occurrences_loop)(sa, lo, fr, offset, n, row, pos, indep):
+        raise ValueError("_occurrences: an occurrence past the corpus's tokens")
     return row, pos, indep
 
 
 def _occurrences_loop(sa, lo, fr, offset, n, row, pos, indep):  # pragma: no cover - numba
     """:func:`_occurrences`: ``best[p]`` the furthest end of an occurrence starting at p,
-    ``before[p]`` the furthest end of one starting before p."""
+    ``before[p]`` the furthest end of one starting before p. False (nothing written past
+    the arrays) where an occurrence would start before the corpus or end past it."""
     total = len(sa)
     best = np.zeros(total + 1, np.int32)
     k = 0
@@ -258,6 +262,8 @@ def _occurrences_loop(sa, lo, fr, offset, n, row, pos, indep):  # pragma: no cov
         for r in range(lo[i], lo[i] + fr[i]):
             p = sa[r] + offset[i]
             e = p + n[i]
+            if p < 0 or e > total:
+                return False
             row[k] = i
             pos[k] = p
             if e > best[p]:
@@ -273,6 +279,7 @@ def _occurrences_loop(sa, lo, fr, offset, n, row, pos, indep):  # pragma: no cov
         p = pos[k]
         e = p + n[row[k]]
         indep[k] = not (before[p] >= e or best[p] > e)
+    return True
 
 
 def _per_candidate(keys: np.ndarray, row: np.ndarray, n_rows: int) -> np.ndarray:

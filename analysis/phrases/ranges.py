@@ -65,6 +65,8 @@ def side_counts(docs: np.ndarray, lo: np.ndarray, freq: np.ndarray, side: np.nda
     lo, freq = np.asarray(lo, np.int64), np.asarray(freq, np.int64)
     if len(lo) and (int(lo.min()) < 0 or int((lo + freq).max()) > len(docs) or int(freq.min()) < 0):
         raise ValueError("side_counts: a range outside the suffix array")
+    if len(docs) and int(np.max(docs)) >= len(side):  # (the compiled loop reads unchecked)
+        raise ValueError("side_counts: a statement without a side")
     out = np.zeros((4, len(lo)), np.int64)
     compiled(_side_counts)(np.asarray(docs), lo, freq, np.asarray(side, np.uint8), out)
     return out
@@ -98,15 +100,23 @@ def runs_with(ids: np.ndarray, pos: np.ndarray, n: np.ndarray, wanted: np.ndarra
     """Whether the tokens ``ids[pos[i] : pos[i] + n[i]]`` hold at least one id marked in
     ``wanted`` (a boolean per id): a phrase with a content word. Stops at the first."""
     pos, n = np.asarray(pos, np.int64), np.asarray(n, np.int64)
+    if len(pos) and (int(pos.min()) < 0 or int(n.min()) < 0 or int((pos + n).max()) > len(ids)):
+        raise ValueError("runs_with: a run outside the tokens")
     out = np.zeros(len(pos), np.bool_)
-    compiled(_runs_with)(np.asarray(ids), pos, n, np.asarray(wanted, np.bool_), out)
+    if not compiled(_runs_with)(np.asarray(ids), pos, n, np.asarray(wanted, np.bool_), out):
+        raise ValueError("runs_with: a token id past the marks")
     return out
 
 
 def _runs_with(ids, pos, n, wanted, out):  # pragma: no cover - numba
-    """:func:`runs_with`."""
+    """:func:`runs_with`; False where a token's id has no mark (nothing read past ``wanted``)."""
+    m = len(wanted)
     for i in range(len(pos)):
         for p in range(pos[i], pos[i] + n[i]):
-            if wanted[ids[p]]:
+            t = ids[p]
+            if t >= m:
+                return False
+            if wanted[t]:
                 out[i] = True
                 break
+    return True

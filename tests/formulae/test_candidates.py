@@ -251,3 +251,16 @@ def test_occurrences_independence_equals_its_definition():
         assert indep.tolist() == [not x for x in inside]
 
     check()
+
+
+def test_occurrences_refuse_a_pool_past_the_tokens():
+    import numpy as np
+
+    from analysis.formulae.candidates import _occurrences
+
+    sa = np.array([2, 0, 1], np.int32)
+    pool = pl.DataFrame({"sa_lo": [0], "freq": [1], "offset": [0], "n": [2]})
+    with pytest.raises(ValueError, match="past the corpus's tokens"):
+        _occurrences(_Index(sa), pool)  # position 2, two tokens: past the third
+    with pytest.raises(ValueError, match="outside the suffix array"):
+        _occurrences(_Index(sa), pool.with_columns(pl.lit(4).alias("freq")))

@@ -86,3 +86,15 @@ def test_runs_with_equals_any(ids, wanted, data):
     length = np.array([k for _, k in runs], np.int64)
     got = runs_with(np.array(ids, np.uint32), pos, length, np.array(wanted))
     assert got.tolist() == [any(wanted[t] for t in ids[a:a + k]) for a, k in runs]
+
+
+def test_runs_with_and_side_counts_refuse_what_they_would_read_past():
+    """The compiled loops read their arrays unchecked: what would take them past an end is refused first."""
+    ids = np.array([0, 1, 7], np.uint32)
+    with pytest.raises(ValueError, match="outside the tokens"):
+        runs_with(ids, np.array([2]), np.array([2]), np.ones(8, bool))
+    with pytest.raises(ValueError, match="past the marks"):
+        runs_with(ids, np.array([0]), np.array([3]), np.zeros(2, bool))
+    assert runs_with(ids, np.array([0]), np.array([2]), np.array([False, True])).tolist() == [True]  # stops before 7
+    with pytest.raises(ValueError, match="without a side"):
+        side_counts(np.array([0, 3], np.uint16), np.array([0]), np.array([2]), np.zeros(3, np.uint8))
