@@ -77,11 +77,13 @@ def timeline_cmd(
     emit_result(frame, fmt, output, f"{item} in {corpus[0]} by {unit}", [*res.notes, *shown])
 
 
-def _rows_shown(frame, n: int | None):
-    """(the first ``n`` rows of ``frame``, the note saying so when rows were left out)."""
-    if n is None or frame.height <= n:
+def _rows_shown(frame, n: int | None, total: int | None = None):
+    """(the first ``n`` rows of ``frame``, the note saying so when rows were left out);
+    ``total``: the rows there were, where ``frame`` holds the first ones already."""
+    total = frame.height if total is None else total
+    if n is None or total <= n:
         return frame, []
-    return frame.head(n), [f"showing {n} of {frame.height} rows (--limit; 0 = all)"]
+    return frame.head(n), [f"showing {n} of {total} rows (--limit; 0 = all)"]
 
 
 @app.command("compare")
@@ -124,8 +126,8 @@ def compare_cmd(
     n = table_limit(limit_, fmt, output)
     res = stat_compare(name, a, b, store=store, level=value(level), phrases=phrases,
                        phrase_min_statements=min_statements, bonferroni=bonferroni, max_p=max_p, limit=n)
-    frame, p = res.frame, res.params
-    shown = [f"showing {n} of {p['rows']} rows (--limit; 0 = all)"] if n is not None and p["rows"] > n else []
+    p = res.params
+    frame, shown = _rows_shown(res.frame, n, p["rows"])
     notes = [*res.notes, f"A: {p['a_statements']} statements, {p['a_tokens']} tokens; "
                          f"B: {p['b_statements']} statements, {p['b_tokens']} tokens", *shown]
     emit_result(frame, fmt, output, f"{name}: A={a} vs B={b}", notes)

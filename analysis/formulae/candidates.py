@@ -58,6 +58,7 @@ import polars as pl
 from ..errors import FormulaeError
 from ..ingest.periods import period_auto, period_keys
 from ..phrases import suffix
+from ..phrases.ranges import range_occurrences
 from ..phrases.search import sa_range
 from ..phrases.view import CorpusView, corpus_view
 from ..result import Result
@@ -229,57 +230,10 @@ def _long_rows(ids, start, m, first, sa_lo_whole, freq_whole, max_n) -> pl.DataF
 
 
 def _occurrences(ix, pool: pl.DataFrame):
-    """(candidate row, start position) of every occurrence, and whether it is independent.
-
-    An occurrence (p, e) lies inside a longer one when another occurrence starts at p and
-    ends after e, or starts before p and ends at or after e. One compiled pass lists the
-    occurrences and the furthest end starting at each position, one the furthest end
-    starting before each, one the verdicts (ungdc, 9.2 M occurrences: 0.7 s, where
-    numpy's expanded ranks, ``maximum.at`` and ``maximum.accumulate`` took 0.8-1.8 s, the
-    first call of a process the slowest, and a third corpus-long array more)."""
-    sa = np.asarray(ix.array("sa"))
-    lo = pool["sa_lo"].to_numpy().astype(np.int64)
-    fr = pool["freq"].to_numpy().astype(np.int64)
-    offset = pool["offset"].to_numpy().astype(np.int64)
-    n = pool["n"].to_numpy().astype(np.int64)
-    m = int(fr.sum())
-    if len(lo) and (int(lo.min()) < 0 or int(fr.min()) < 0 or int((lo + fr).max()) > len(sa)):
-        raise ValueError("_occurrences: a range outside the suffix array")
-    row, pos, indep = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.bool_)
-    if not suffix.compiled(_occurrences_loop)(sa, lo, fr, offset, n, row, pos, indep):
-        raise ValueError("_occurrences: an occurrence past the corpus's tokens")
-    return row, pos, indep
-
-
-def _occurrences_loop(sa, lo, fr, offset, n, row, pos, indep):  # pragma: no cover - numba
-    """:func:`_occurrences`: ``best[p]`` the furthest end of an occurrence starting at p,
-    ``before[p]`` the furthest end of one starting before p. False (nothing written past
-    the arrays) where an occurrence would start before the corpus or end past it."""
-    total = len(sa)
-    best = np.zeros(total + 1, np.int32)
-    k = 0
-    for i in range(len(lo)):
-        for r in range(lo[i], lo[i] + fr[i]):
-            p = sa[r] + offset[i]
-            e = p + n[i]
-            if p < 0 or e > total:
-                return False
-            row[k] = i
-            pos[k] = p
-            if e > best[p]:
-                best[p] = e
-            k += 1
-    before = np.empty(total + 1, np.int32)
-    reach = 0
-    for p in range(total + 1):
-        before[p] = reach
-        if best[p] > reach:
-            reach = best[p]
-    for k in range(len(pos)):
-        p = pos[k]
-        e = p + n[row[k]]
-        indep[k] = not (before[p] >= e or best[p] > e)
-    return True
+    """(candidate row, start position) of every occurrence, and whether it is independent
+    (:func:`analysis.phrases.ranges.range_occurrences`: not inside an occurrence of a
+    longer candidate)."""
+    return range_occurrences(ix.array("sa"), *(pool[c].to_numpy() for c in ("sa_lo", "freq", "offset", "n")))
 
 
 def _per_candidate(keys: np.ndarray, row: np.ndarray, n_rows: int) -> np.ndarray:

@@ -126,8 +126,8 @@ def stat_compare(corpus, a: str, b: str, *, store=None, level: str | None = None
         frame = pl.concat([frame.cast({c: pl.Float64 for c in cols[3:7]}), ph.select(cols)])
     frame = (frame.with_columns(pl.col("a_occ", "b_occ", "a_st", "b_st").fill_null(0).cast(pl.UInt32))
              .filter((pl.col("a_occ") + pl.col("b_occ")) >= min_count))
-    items = frame.height
-    m = items if bonferroni else None
+    n_items = frame.height
+    m = n_items if bonferroni else None
     # the measures of every row (the numbers do not depend on which rows are kept: a
     # subset's floats can differ in the last bit, polars's vector and scalar paths)
     frame = frame.with_columns((pl.col("a_occ") * 1e4 / ta).alias("a_per_10k"),
@@ -149,7 +149,7 @@ def stat_compare(corpus, a: str, b: str, *, store=None, level: str | None = None
         frame = frame.head(limit)
     params = {"corpus": view.name, "a": a, "b": b, "level": level, "a_statements": sa.height,
               "b_statements": sb.height, "a_tokens": ta, "b_tokens": tb, "bonferroni": bonferroni,
-              "items": items, "rows": rows, "max_p": max_p, "limit": limit,
+              "items": n_items, "rows": rows, "max_p": max_p, "limit": limit,
               "phrase_min_statements": phrase_min_statements, "snapshot_sha256": view.snapshot_sha256}
     return Result(frame, params, notes)
 
