@@ -45,6 +45,7 @@ COMMANDS = [
     ["query", "territorial integrity", "--corpus", "ungdc", "-f", "csv"],
     ["kwic", "territorial integrity", "--corpus", "ungdc", "-f", "csv"],
     ["phrases", "--corpus", "ungdc", "-f", "csv"],
+    ["phrases", "--corpus", "ungdc", "--by", "year", "-f", "csv"],  # the first 100 n-grams by year (twenty-sixth session)
 ]
 # a checkout's console entry point: ``entry`` where it has one (the process ends without
 # the interpreter's teardown), else ``main``, as its ``formulae`` script runs it

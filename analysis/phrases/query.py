@@ -30,6 +30,7 @@ from ..result import Result
 from ..text.pattern import is_pattern, pattern_sequences
 from ..vocab import PERIOD_STEP, PERIODS, PHRASE_SORTS, PRECISIONS, check, precision_rank
 from .index import Layers, PhraseIndex, index_load, index_notes, index_open
+from .ranges import range_periods
 
 _NULL_DAY = np.iinfo(np.int32).min
 QUERY_COLUMNS = ("period", "source", "statements", "occurrences", "tokens", "statements_total", "per_10k")
@@ -439,25 +440,26 @@ def phrases_table(corpus: str, *, level: str | None = None, min_statements: int 
     cols = ["phrase", "n", "freq", "statements", "distinct_statements", "dp", "g2", "log_dice", "pmi"]
     if by is None:
         return Result(frame.select(cols), params, notes)
-    counts = ix.statement_counts(frame)
-    docs = ix.table("docs").select("doc", "date", "date_precision").collect()
+    docs = ix.table("docs").select("doc", "date", "date_precision").collect().sort("doc")
     ranks = {p: precision_rank(p) for p in PRECISIONS}
     usable = pl.col("date").is_not_null() & (
         pl.col("date_precision").replace_strict(ranks, default=9, return_dtype=pl.Int8) <= precision_rank(by))
     left_out = docs.filter(~usable).height
     if left_out:
         notes.append(f"{left_out} statements undated or dated more coarsely than --by {by} are left out of the periods")
-    per = (
-        counts.join(docs, on="doc", how="left")
-        .filter(usable)
-        .with_columns(pl.col("date").dt.truncate(PERIOD_STEP[by]).alias("_p"))
-        .group_by("row", "_p").agg(pl.len().alias("statements"), pl.col("count").sum().alias("occurrences"))
-    )
-    out = (
-        per.with_columns(period_label_expr(by, "_p").alias("period")).join(frame.select(pl.int_range(pl.len()).cast(pl.UInt32).alias("row"), "phrase", "n"), on="row")
-        .sort(["row", "_p"])
-        .select("phrase", "n", "period", pl.col("statements").cast(pl.UInt32), pl.col("occurrences").cast(pl.UInt32))
-    )
+    docs = docs.with_columns(pl.when(usable).then(pl.col("date").dt.truncate(PERIOD_STEP[by])).alias("_p"))
+    starts = docs["_p"].drop_nulls().unique().sort()
+    period = docs.select(pl.col("_p").replace_strict(starts, pl.int_range(len(starts), dtype=pl.Int64, eager=True),
+                                                    default=-1).fill_null(-1)).to_series().to_numpy()
+    if docs.height != len(ix.array("doc_tokens")) or not (docs["doc"].to_numpy() == np.arange(docs.height)).all():
+        raise FormulaeError(f"phrase index of {corpus!r} at {ix.level}: its statements table does not number "
+                            f"statements 0..{len(ix.array('doc_tokens')) - 1}; rebuild it (formulae index --force)")
+    row, p, st, occ = range_periods(ix.array("sa"), frame["sa_lo"].to_numpy(), frame["freq"].to_numpy(), ix.doc_of,
+                                    period, len(starts))
+    labels = pl.DataFrame({"_p": starts}).select(period_label_expr(by, "_p").alias("period"))["period"]
+    out = pl.DataFrame({"phrase": frame["phrase"].gather(row), "n": frame["n"].gather(row),
+                        "period": labels.gather(p), "statements": pl.Series(st, dtype=pl.UInt32),
+                        "occurrences": pl.Series(occ, dtype=pl.UInt32)})
     return Result(out, params, notes)
 
 

@@ -1,5 +1,5 @@
-"""Counts over ranges of a stored suffix array, by statement: what a comparison asks of
-the index's recurring phrases.
+"""Counts over ranges of a stored suffix array, by statement: what a comparison, the
+candidates and the phrase table by period ask of the index's recurring phrases.
 
 A phrase of the index's tables is a range of its suffix array (``sa_lo``, ``freq``):
 its occurrences are the suffixes ranked there. :func:`rank_docs` gives every rank its
@@ -9,7 +9,9 @@ the ranges, reading the ranks in order. (``formulae compare`` on ungdc, 1.8 M ph
 and 61 M occurrences: the pass 0.3 s, the statements of the ranks 0.26 s; expanding every
 occurrence and making its (phrase, statement) pairs unique took about 7 s more, the
 whole command 10.6 s and 2.9 GB against 3.8 s and 1.7 GB.) :func:`range_occurrences`
-lists the occurrences of ranges (``formulae candidates``) and which lie inside a longer one.
+lists the occurrences of ranges (``formulae candidates``) and which lie inside a longer one;
+:func:`range_periods` counts ranges' occurrences and statements by period (``formulae
+phrases --by``), in numpy alone.
 
 Query code, apart from the modules an index is made by (:data:`analysis.phrases.index.CODE`):
 a change here rebuilds no stored index.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .suffix import compiled
+from .suffix import compiled, expand_runs
 
 SIDE_A, SIDE_B = 1, 2  # bits of a statement's side (both: 3; neither: 0)
 
@@ -174,3 +176,50 @@ def _range_occurrences(sa, lo, freq, offset, n, row, pos, indep):  # pragma: no 
         e = p + n[row[k]]
         indep[k] = not (before[p] >= e or best[p] > e)
     return True
+
+
+PERIOD_BINS = 1 << 23  # (range, statement) cells range_periods counts at once (64 MB)
+
+
+def range_periods(sa: np.ndarray, lo: np.ndarray, freq: np.ndarray, doc_of, period: np.ndarray,
+                  n_periods: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(range, period, statements, occurrences) of the ranges ``lo[i] .. lo[i] + freq[i] -
+    1`` of ``sa`` in each period, where they occur: ranges ascending, then periods.
+
+    ``doc_of`` gives the statement of token positions; ``period`` the period (0 ..
+    ``n_periods`` - 1, ascending in time) of each statement, -1 for one left out (undated,
+    or dated more coarsely than the periods). numpy alone, no compiled code: a block of
+    ranges at a time, each occurrence's statement counted into a (range, statement) table
+    of at most :data:`PERIOD_BINS` cells, whose columns are then summed period by period.
+    (``formulae phrases --by year`` on ungdc, the first 100 n-grams' 4.2 M occurrences:
+    the (phrase, statement) pairs sorted by a compiled pass, then joined and grouped by
+    polars, took 1.1 s of a 1.5 s process.)"""
+    lo, freq, period = np.asarray(lo, np.int64), np.asarray(freq, np.int64), np.asarray(period, np.int64)
+    if len(lo) and (int(lo.min()) < 0 or int(freq.min()) < 0 or int((lo + freq).max()) > len(sa)):
+        raise ValueError("range_periods: a range outside the suffix array")
+    if len(period) and (int(period.min()) < -1 or int(period.max()) >= n_periods):
+        raise ValueError("range_periods: a statement's period outside 0 .. n_periods - 1")
+    n_docs = len(period)
+    kept = np.flatnonzero(period >= 0)
+    order = kept[np.argsort(period[kept], kind="stable")]  # the kept statements, period by period
+    starts = np.flatnonzero(np.diff(period[order], prepend=-1)) if len(order) else np.zeros(0, np.int64)
+    labels = period[order[starts]] if len(order) else np.zeros(0, np.int64)
+    out: list[tuple[np.ndarray, ...]] = []
+    rows = max(1, PERIOD_BINS // max(n_docs, 1))
+    for b0 in range(0, len(lo) if len(order) else 0, rows):  # a block of ranges at a time
+        b1 = min(b0 + rows, len(lo))
+        ranks, group = expand_runs(lo[b0:b1], freq[b0:b1])
+        docs = np.asarray(doc_of(np.asarray(sa[ranks], np.int64)), np.int64)
+        if len(docs) and (int(docs.min()) < 0 or int(docs.max()) >= n_docs):
+            raise ValueError("range_periods: a position's statement outside the periods' statements")
+        cells = np.bincount(group * n_docs + docs, minlength=(b1 - b0) * n_docs).reshape(b1 - b0, n_docs)
+        cells = cells[:, order]
+        occ = np.add.reduceat(cells, starts, axis=1)
+        st = np.add.reduceat((cells > 0).astype(np.int64), starts, axis=1)
+        r, p = np.nonzero(occ)  # row-major: ranges ascending, then periods
+        out.append((r + b0, labels[p], st[r, p], occ[r, p]))
+    if not out:
+        e = np.zeros(0, np.int64)
+        return e, e, e, e
+    return tuple(np.concatenate(parts) for parts in zip(*out, strict=True))  # type: ignore[return-value]
+

@@ -107,6 +107,49 @@ def test_phrases_table(sample, store):
         phrases_table(sample, level="clitic", sort="x", store=store)
 
 
+def _phrases_by_oracle(corpus, store, by, **kw):
+    """``phrases --by``'s per-period rows as the index defines them: each row's counts by
+    statement (``statement_counts``, every occurrence expanded) joined with the statements'
+    dates, grouped by polars; statements dated more coarsely than ``by`` left out."""
+    from analysis.phrases.index import index_load
+    from analysis.vocab import PERIOD_STEP, precision_rank
+
+    frame = phrases_table(corpus, store=store, **kw).frame
+    ix = index_load(corpus, kw.get("level"), store)
+    rows = ix.table("ngrams").filter(pl.col("n") >= 2).collect()  # the rows' sa_lo and freq, found by phrase
+    rows = rows.with_columns(ix.phrases(rows)).join(frame.select("phrase", "n"), on=["phrase", "n"], how="semi")
+    rows = frame.select("phrase", "n").with_row_index("row").join(rows, on=["phrase", "n"], maintain_order="left")
+    docs = ix.table("docs").select("doc", "date", "date_precision").collect()
+    fine = {"day": 0, "month": 2, "year": 4, "none": 9}
+    docs = docs.filter(pl.col("date").is_not_null()
+                       & (pl.col("date_precision").replace_strict(fine, return_dtype=pl.Int8) <= precision_rank(by)))
+    counts = ix.statement_counts(rows.select("sa_lo", "freq")).join(docs, on="doc")
+    per = (counts.with_columns(pl.col("date").dt.truncate(PERIOD_STEP[by]).alias("_p"))
+           .group_by("row", "_p").agg(pl.len().alias("statements"), pl.col("count").sum().alias("occurrences")))
+    return per.join(rows.select(pl.col("row").cast(pl.UInt32), "phrase", "n"), on="row").sort("row", "_p")
+
+
+@pytest.mark.parametrize(("by", "kw"), [("year", {}), ("month", {"n": (3, 5)}), ("week", {"sort": "phrase", "limit": 40}),
+                                        ("day", {"limit": 300})])
+def test_phrases_by_period_equal_each_statements_counts(ungd, sample, store, by, kw):
+    """``phrases --by``: every (phrase, period) row equals the sums of the phrase's counts
+    by statement over that period's statements, on ungd (dated by year: every statement
+    left out below ``--by year``, and said so) and on the Arabic seed (dated by day)."""
+    index_build(ungd, None, store)  # reused once built
+    for corpus, level in ((ungd, None), (sample, "clitic")):
+        r = phrases_table(corpus, level=level, by=by, store=store, **kw)
+        want = _phrases_by_oracle(corpus, store, by, level=level, **kw)
+        assert r.frame.columns == ["phrase", "n", "period", "statements", "occurrences"]
+        assert r.frame.height == want.height
+        assert r.frame.select("phrase", "n").equals(want.select("phrase", "n"))
+        assert r.frame["statements"].to_list() == want["statements"].to_list()
+        assert r.frame["occurrences"].to_list() == want["occurrences"].to_list()
+        if corpus == ungd and by != "year":
+            assert r.frame.height == 0 and any("dated more coarsely than --by" in n for n in r.notes)
+        else:
+            assert r.frame.height > 10 and (r.frame["occurrences"] >= r.frame["statements"]).all()
+
+
 def test_phrases_cli(sample, store):
     r = run("phrases", "--corpus", sample, "--store", str(store), "--maximal", "-f", "json", "--limit", "5")
     assert r.exit_code == 0, r.output

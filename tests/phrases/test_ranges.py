@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.phrases import ranges as ranges_module
-from analysis.phrases.ranges import SIDE_A, SIDE_B, rank_docs, runs_with, side_counts
+from analysis.phrases.ranges import SIDE_A, SIDE_B, range_periods, rank_docs, runs_with, side_counts
 
 
 def oracle(sa, doc_tokens, lo, freq, side):
@@ -98,3 +98,47 @@ def test_runs_with_and_side_counts_refuse_what_they_would_read_past():
     assert runs_with(ids, np.array([0]), np.array([2]), np.array([False, True])).tolist() == [True]  # stops before 7
     with pytest.raises(ValueError, match="without a side"):
         side_counts(np.array([0, 3], np.uint16), np.array([0]), np.array([2]), np.zeros(3, np.uint8))
+
+
+@settings(max_examples=200, deadline=None)
+@given(doc_tokens=st.lists(st.integers(0, 9), min_size=1, max_size=12), data=st.data())
+def test_range_periods_equal_the_expanded_occurrences(doc_tokens, data):
+    """Any permutation as the suffix array, any ranges (overlapping, nested, empty), any
+    periods (a statement left out: -1; a period no statement has): each (range, period)
+    where the range occurs, in order, with its distinct statements and occurrences, as
+    plain Python counts them; blocks of ranges as small as one range each."""
+    n = sum(doc_tokens)
+    sa = np.array(data.draw(st.permutations(range(n))), np.int32) if n else np.zeros(0, np.int32)
+    n_periods = data.draw(st.integers(1, 4))
+    period = np.array(data.draw(st.lists(st.integers(-1, n_periods - 1), min_size=len(doc_tokens),
+                                         max_size=len(doc_tokens))), np.int64)
+    ranges = data.draw(st.lists(st.integers(0, n).flatmap(lambda a: st.tuples(st.just(a), st.integers(0, n - a))),
+                                max_size=10))
+    lo = np.array([a for a, _ in ranges], np.int64)
+    freq = np.array([f for _, f in ranges], np.int64)
+    doc_of = [d for d, k in enumerate(doc_tokens) for _ in range(k)]
+    want = []
+    for i, (a, f) in enumerate(ranges):
+        docs = [doc_of[int(p)] for p in sa[a:a + f] if period[doc_of[int(p)]] >= 0]
+        for q in range(n_periods):
+            here = [d for d in docs if period[d] == q]
+            if here:
+                want.append((i, q, len(set(here)), len(here)))
+    bins = data.draw(st.sampled_from([1, len(doc_tokens), 3 * len(doc_tokens), ranges_module.PERIOD_BINS]))
+    kept, ranges_module.PERIOD_BINS = ranges_module.PERIOD_BINS, bins
+    try:
+        got = range_periods(sa, lo, freq, lambda pos: np.array([doc_of[p] for p in pos], np.int64), period, n_periods)
+    finally:
+        ranges_module.PERIOD_BINS = kept
+    assert list(zip(*(a.tolist() for a in got), strict=True)) == want
+
+
+def test_range_periods_refuse_what_they_would_read_past():
+    sa = np.arange(4, dtype=np.int32)
+    docs = lambda pos: pos // 2  # noqa: E731 - two statements of two tokens
+    with pytest.raises(ValueError, match="a range outside the suffix array"):
+        range_periods(sa, np.array([3]), np.array([2]), docs, np.array([0, 0]), 1)
+    with pytest.raises(ValueError, match="period outside"):
+        range_periods(sa, np.array([0]), np.array([2]), docs, np.array([0, 1]), 1)
+    with pytest.raises(ValueError, match="statement outside"):
+        range_periods(sa, np.array([0]), np.array([4]), docs, np.array([0]), 1)
