@@ -137,7 +137,8 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def stale_clean(parent: Path, name: str | None = None, *, legacy: bool = False) -> list[Path]:
+def stale_clean(parent: Path, name: str | None = None, *, legacy: bool = False,
+                sizes: list[int] | None = None) -> list[Path]:
     """Remove temporaries (``.<name>.tmp-*``, ``.<name>.old-*``; any name where ``name``
     is None) left by a killed writer.
 
@@ -145,7 +146,7 @@ def stale_clean(parent: Path, name: str | None = None, *, legacy: bool = False) 
     when that process is gone from this machine; one of another machine (a store shared by
     a cluster) or without a pid when it is older than a day. ``legacy``: also
     ``.<name>-*``, the scratch folders of index builds before they carried a pid. Returns
-    the removed paths."""
+    the removed paths (their bytes appended to ``sizes``, where given)."""
     removed = []
     stem = re.escape(name) if name is not None else r"[^/]+?"
     pattern = re.compile(rf"^\.{stem}(?:\.(?:tmp|old)-(?:(\d+)(?:@([0-9a-f]+))?-)?{'|-' if legacy else ''})")
@@ -162,12 +163,45 @@ def stale_clean(parent: Path, name: str | None = None, *, legacy: bool = False) 
             except OSError:
                 continue
             if (pid is not None and not _pid_alive(pid)) or (pid is None and old):
+                if sizes is not None:
+                    sizes.append(_tree_bytes(p))
                 if p.is_dir() and not p.is_symlink():
                     shutil.rmtree(p, ignore_errors=True)
                 else:
                     p.unlink(missing_ok=True)
                 removed.append(p)
     return removed
+
+
+def _tree_bytes(path: Path) -> int:
+    """The bytes of the files in ``path`` (a file or a folder, links not followed)."""
+    if path.is_symlink() or not path.is_dir():
+        return path.lstat().st_size if path.exists() or path.is_symlink() else 0
+    total = 0
+    for dirpath, _, files in os.walk(path):
+        for f in files:
+            with contextlib.suppress(OSError):
+                total += (Path(dirpath) / f).lstat().st_size
+    return total
+
+
+def corpus_stale_clean(name: str, store: str | Path | None = None) -> tuple[int, int]:
+    """The temporaries killed writers left in a corpus's store folder, removed
+    (:func:`stale_clean`): in the folder, in each folder of it (the snapshot's, the texts
+    store's, the index's and its layers', the shards') and in each of the shards' kinds
+    (a shard's, a merge's scratch, the kept forms'). Returns how many, and their bytes.
+    A rebuild removes those of what it writes; this removes them when nothing is rebuilt."""
+    root = corpus_dir(name, store)
+
+    def folders(parent: Path) -> list[Path]:
+        with contextlib.suppress(OSError):
+            return sorted(p for p in parent.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+        return []
+
+    sizes: list[int] = []
+    for folder in [root, *folders(root), *folders(root / "shards")]:
+        stale_clean(folder, sizes=sizes)
+    return len(sizes), sum(sizes)
 
 
 def scratch_dir(parent: Path, name: str) -> Path:

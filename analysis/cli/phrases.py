@@ -103,12 +103,16 @@ def index_cmd(
     import polars as pl
 
     from ..phrases.index import Layers, index_notes
-    from ..store import read_json
+    from ..store import corpus_stale_clean, read_json
 
+    gone, size = corpus_stale_clean(corpus, store)  # a killed build's scratch, even where nothing is rebuilt
     ix = index_build_shown(corpus, level, store, layered=not compact, max_n=max_n, min_statements=min_statements,
                            force=force, jobs=jobs, scheduler=scheduler)
     m = ix.manifest
     notes_print(repaired_notes(ix) + index_notes(m))
+    if gone:
+        notes_print([f"removed {gone} temporar{'y' if gone == 1 else 'ies'} that a killed run left in the store "
+                     f"({size / 1e6:,.1f} MB)"])
     if isinstance(ix, Layers):
         info = ix.info
         emit(pl.DataFrame([{k: m.get(k) for k in ("corpus", "level", "statements", "tokens", "snapshot_sha256")}

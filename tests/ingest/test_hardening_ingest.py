@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
 from analysis.errors import FormulaeError
 from analysis.ingest.snapshot import corpus_dropped, corpus_ingest, corpus_load
@@ -138,6 +139,38 @@ def test_killed_index_builds_leave_no_scratch_behind(tmp_path):
     index_build("f", "norm", store, force=True)
     assert [p.name for p in left + old if p.exists()] == []
     assert all(p.exists() for p in kept)
+
+
+def test_index_removes_a_killed_builds_scratch_when_nothing_is_rebuilt(tmp_path):
+    """Before: a build killed (SIGKILL: an out-of-memory kill, a batch job's time limit) left
+    its scratch (about 1 GB on ungdc: ``.tables.tmp-*`` beside the index, ``.merge.tmp-*``
+    among the shards) until the next build that rebuilt something; ``formulae index`` on
+    an index that is up to date kept it. Now every ``formulae index`` removes the
+    temporaries of writers that are gone, anywhere in the corpus's folder, and says so;
+    a live writer's, and another machine's younger than a day, stay."""
+    from analysis.cli import app
+    from analysis.phrases.build import index_build
+
+    decl = folder_corpus(tmp_path, {"a.md": GOOD})
+    store = tmp_path / "S"
+    corpus_ingest(decl, store=store)
+    index_build("f", "norm", store)
+    base = store / "f"
+    kind = next(p for p in (base / "shards").iterdir() if p.is_dir())
+    dead, other = dead_pid(), "0" * 8 if HOST != "0" * 8 else "1" * 8
+    left = [kind / f".merge.tmp-{dead}@{HOST}-a", base / "index" / f".tables.tmp-{dead}@{HOST}-b",
+            base / "index" / f".norm.delta.tmp-{dead}@{HOST}-c", base / f".texts.tmp-{dead}@{HOST}-d"]
+    kept = [kind / f".merge.tmp-{os.getppid()}@{HOST}-e", kind / f".merge.tmp-{dead}@{other}-f"]
+    for p in left + kept:
+        p.mkdir()
+        (p / "ids.npy").write_bytes(b"x" * 300_000)
+    r = CliRunner().invoke(app, ["index", "--corpus", "f", "--level", "norm", "--store", str(store), "-f", "csv"])
+    assert r.exit_code == 0, r.output
+    assert "removed 4 temporaries that a killed run left in the store (1.2 MB)" in r.stderr
+    assert "the index was up to date" in r.stderr
+    assert [p.name for p in left if p.exists()] == [] and all(p.exists() for p in kept)
+    r = CliRunner().invoke(app, ["index", "--corpus", "f", "--level", "norm", "--store", str(store), "-f", "csv"])
+    assert r.exit_code == 0 and "temporar" not in r.stderr
 
 
 def test_concurrent_index_builds_wait_and_reuse(tmp_path, monkeypatch):
