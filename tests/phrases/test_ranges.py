@@ -142,3 +142,30 @@ def test_range_periods_refuse_what_they_would_read_past():
         range_periods(sa, np.array([0]), np.array([2]), docs, np.array([0, 1]), 1)
     with pytest.raises(ValueError, match="statement outside"):
         range_periods(sa, np.array([0]), np.array([4]), docs, np.array([0]), 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc_tokens=st.lists(st.integers(0, 40), min_size=1, max_size=30), shift=st.sampled_from([0, 1, 3, 8]),
+       data=st.data())
+def test_doc_lookup_equals_the_binary_search(doc_tokens, shift, data):
+    """The statement of token positions by the block table equals numpy's binary search
+    (the last statement starting at or before the position): empty statements anywhere
+    (first, last, in runs), blocks of 1 to 256 tokens, positions in any order and
+    repeated; a position outside the tokens is refused."""
+    from analysis.phrases import index as index_module
+    from analysis.phrases.index import doc_lookup
+
+    tokens = np.array(doc_tokens, np.int64)
+    first = np.concatenate(([0], np.cumsum(tokens)[:-1]))
+    total = int(tokens.sum())
+    positions = np.array(data.draw(st.lists(st.integers(0, max(total - 1, 0)), max_size=60 if total else 0)), np.int64)
+    kept, index_module.DOC_BLOCK = index_module.DOC_BLOCK, shift
+    try:
+        got = doc_lookup(first, positions, total)
+        with pytest.raises(ValueError, match="outside the statements' tokens"):
+            doc_lookup(first, np.array([total]), total)
+    finally:
+        index_module.DOC_BLOCK = kept
+    assert got.dtype == np.int64
+    assert got.tolist() == (np.searchsorted(first, positions, side="right") - 1).tolist()
+    assert all(first[d] <= p < first[d] + tokens[d] for d, p in zip(got.tolist(), positions.tolist(), strict=True))
