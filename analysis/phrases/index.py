@@ -289,13 +289,14 @@ class PhraseIndex:
         return self.find_ids(ids)
 
     def doc_of(self, positions: np.ndarray) -> np.ndarray:
-        """Statement (doc) of each token position (int64): a binary search each, or for an
-        eighth of the corpus's tokens and more (a comparison's occurrences), a lookup in a
-        table of the statement at every 256th token (:func:`doc_lookup`)."""
+        """Statement (doc) of each token position (int64): a binary search each, or from
+        one position every 1,024 tokens of the corpus on (ungdc: 31 K positions, where
+        making the table costs what the searches do), a lookup in a table of the statement
+        at every 256th token (:func:`doc_lookup`; 2 M positions: 0.014 s against 0.14 s)."""
         tokens = np.asarray(self.array("doc_tokens"), np.int64)
         first = np.asarray(self.array("doc_first"), np.int64)
         positions = np.asarray(positions, np.int64)
-        if len(positions) * 8 < int(tokens.sum()):
+        if len(positions) * 1024 < int(tokens.sum()):
             return np.searchsorted(first, positions, side="right") - 1
         return doc_lookup(first, positions, int(tokens.sum()))
 
