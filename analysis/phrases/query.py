@@ -441,6 +441,9 @@ def phrases_table(corpus: str, *, level: str | None = None, min_statements: int 
     if by is None:
         return Result(frame.select(cols), params, notes)
     docs = ix.table("docs").select("doc", "date", "date_precision").collect().sort("doc")
+    if docs.height != len(ix.array("doc_tokens")) or not (docs["doc"].to_numpy() == np.arange(docs.height)).all():
+        raise FormulaeError(f"phrase index of {corpus!r} at {ix.level}: its statements table does not number "
+                            f"statements 0..{len(ix.array('doc_tokens')) - 1}; rebuild it (formulae index --force)")
     ranks = {p: precision_rank(p) for p in PRECISIONS}
     usable = pl.col("date").is_not_null() & (
         pl.col("date_precision").replace_strict(ranks, default=9, return_dtype=pl.Int8) <= precision_rank(by))
@@ -451,9 +454,6 @@ def phrases_table(corpus: str, *, level: str | None = None, min_statements: int 
     starts = docs["_p"].drop_nulls().unique().sort()
     period = docs.select(pl.col("_p").replace_strict(starts, pl.int_range(len(starts), dtype=pl.Int64, eager=True),
                                                     default=-1).fill_null(-1)).to_series().to_numpy()
-    if docs.height != len(ix.array("doc_tokens")) or not (docs["doc"].to_numpy() == np.arange(docs.height)).all():
-        raise FormulaeError(f"phrase index of {corpus!r} at {ix.level}: its statements table does not number "
-                            f"statements 0..{len(ix.array('doc_tokens')) - 1}; rebuild it (formulae index --force)")
     row, p, st, occ = range_periods(ix.array("sa"), frame["sa_lo"].to_numpy(), frame["freq"].to_numpy(), ix.doc_of,
                                     period, len(starts))
     labels = pl.DataFrame({"_p": starts}).select(period_label_expr(by, "_p").alias("period"))["period"]

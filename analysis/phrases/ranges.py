@@ -222,4 +222,3 @@ def range_periods(sa: np.ndarray, lo: np.ndarray, freq: np.ndarray, doc_of, peri
         e = np.zeros(0, np.int64)
         return e, e, e, e
     return tuple(np.concatenate(parts) for parts in zip(*out, strict=True))  # type: ignore[return-value]
-
