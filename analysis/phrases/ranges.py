@@ -26,13 +26,49 @@ from .suffix import compiled, expand_runs
 SIDE_A, SIDE_B = 1, 2  # bits of a statement's side (both: 3; neither: 0)
 
 
-def rank_docs(sa: np.ndarray, doc_tokens: np.ndarray) -> np.ndarray:
+def threaded(fn, parts: list[tuple[int, int]]) -> None:
+    """``fn(a, b)`` for each part, in threads where there are several (the compiled
+    loops release the interpreter's lock: :func:`analysis.phrases.suffix.compiled`)."""
+    if len(parts) <= 1:
+        for a, b in parts:
+            fn(a, b)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(parts)) as pool:
+        for f in [pool.submit(fn, a, b) for a, b in parts]:
+            f.result()
+
+
+THREAD_LEAST = 1 << 20  # the least work (ranks, occurrences) worth a thread of its own
+
+
+def split(weights: np.ndarray | int, parts: int, least: int | None = None) -> list[tuple[int, int]]:
+    """``[0, n)`` cut into at most ``parts`` runs of about equal weight, none lighter than
+    ``least`` (:data:`THREAD_LEAST`; small work stays in one part): ``weights`` an array
+    of the n items' weights, or n for items of one weight each."""
+    least = THREAD_LEAST if least is None else least
+    n = weights if isinstance(weights, int) else len(weights)
+    total = n if isinstance(weights, int) else int(np.sum(weights, dtype=np.int64))
+    k = max(1, min(parts, total // max(least, 1)))
+    if k == 1:
+        return [(0, n)] if n else []
+    if isinstance(weights, int):
+        cuts = [n * i // k for i in range(k + 1)]
+    else:
+        cum = np.cumsum(weights, dtype=np.int64)
+        cuts = [0, *np.searchsorted(cum, [total * i // k for i in range(1, k)], side="right").tolist(), n]
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+
+
+def rank_docs(sa: np.ndarray, doc_tokens: np.ndarray, threads: int = 1) -> np.ndarray:
     """The statement of each rank of the suffix array ``sa`` (statements numbered in
     text order, ``doc_tokens`` tokens each): uint16 for up to 65,536 statements, else
     uint32. One compiled pass over the ranks: a rank's position is looked up in a table
     of the statement at every 4,096th token, then the statements after it are stepped
     through (ungdc's 32 M ranks: 64 MB and 0.26 s, where a gather from an array of every token's
-    statement took 0.5 s and needed that array too)."""
+    statement took 0.5 s and needed that array too); ``threads``: the ranks cut in as
+    many parts, each looked up in a thread."""
     tokens = np.asarray(doc_tokens, np.int64)
     first = np.zeros(len(tokens), np.int64)
     np.cumsum(tokens[:-1], out=first[1:])
@@ -41,7 +77,8 @@ def rank_docs(sa: np.ndarray, doc_tokens: np.ndarray) -> np.ndarray:
     out = np.empty(len(sa), np.uint16 if len(tokens) <= 1 << 16 else np.uint32)
     if len(sa) and (len(tokens) == 0 or int(np.min(sa)) < 0 or int(np.max(sa)) >= total):
         raise ValueError("rank_docs: a suffix past the statements' tokens")
-    compiled(_rank_docs)(np.asarray(sa), first, block.astype(np.int64), RANK_BLOCK, out)
+    sa, block, fn = np.asarray(sa), block.astype(np.int64), compiled(_rank_docs)
+    threaded(lambda a, b: fn(sa[a:b], first, block, RANK_BLOCK, out[a:b]), split(len(sa), threads))
     return out
 
 
@@ -59,19 +96,28 @@ def _rank_docs(sa, first, block, shift, out):  # pragma: no cover - numba
         out[r] = d
 
 
-def side_counts(docs: np.ndarray, lo: np.ndarray, freq: np.ndarray, side: np.ndarray) -> np.ndarray:
+def side_counts(docs: np.ndarray, lo: np.ndarray, freq: np.ndarray, side: np.ndarray,
+                threads: int = 1) -> np.ndarray:
     """For each range ``lo[i] .. lo[i] + freq[i] - 1`` of ranks (``docs``: each rank's
     statement, :func:`rank_docs`): its occurrences in A, its distinct statements in A,
     its occurrences in B and its distinct statements in B, as rows 0-3 of an int64
     array. ``side`` holds each statement's :data:`SIDE_A` and :data:`SIDE_B` bits; a
-    statement in both sets counts on both sides."""
+    statement in both sets counts on both sides. ``threads``: the ranges cut in as many
+    parts of about equal occurrences, each counted in a thread."""
     lo, freq = np.asarray(lo, np.int64), np.asarray(freq, np.int64)
     if len(lo) and (int(lo.min()) < 0 or int((lo + freq).max()) > len(docs) or int(freq.min()) < 0):
         raise ValueError("side_counts: a range outside the suffix array")
     if len(docs) and int(np.max(docs)) >= len(side):  # (the compiled loop reads unchecked)
         raise ValueError("side_counts: a statement without a side")
     out = np.zeros((4, len(lo)), np.int64)
-    compiled(_side_counts)(np.asarray(docs), lo, freq, np.asarray(side, np.uint8), out)
+    docs, side, fn = np.asarray(docs), np.asarray(side, np.uint8), compiled(_side_counts)
+
+    def part(a: int, b: int) -> None:
+        counts = np.zeros((4, b - a), np.int64)  # (one layout for the compiled loop: C-contiguous)
+        fn(docs, lo[a:b], freq[a:b], side, counts)
+        out[:, a:b] = counts
+
+    threaded(part, split(freq, threads))
     return out
 
 

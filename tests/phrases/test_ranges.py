@@ -28,8 +28,8 @@ def oracle(sa, doc_tokens, lo, freq, side):
 @given(doc_tokens=st.lists(st.integers(0, 9), min_size=1, max_size=12), data=st.data())
 def test_side_counts_equal_the_expanded_occurrences(doc_tokens, data):
     """Any permutation as the suffix array, any ranges (overlapping, nested, empty), any
-    sides (a statement in A, B, both or neither, an empty statement): the compiled pass
-    gives the oracle's counts."""
+    sides (a statement in A, B, both or neither, an empty statement), the work cut for
+    one to three threads: the compiled passes give the oracle's counts."""
     n = sum(doc_tokens)
     sa = np.array(data.draw(st.permutations(range(n))), np.int32) if n else np.zeros(0, np.int32)
     side = np.array(data.draw(st.lists(st.integers(0, 3), min_size=len(doc_tokens), max_size=len(doc_tokens))),
@@ -40,15 +40,35 @@ def test_side_counts_equal_the_expanded_occurrences(doc_tokens, data):
     freq = np.array([f for _, f in ranges], np.int64)
     want = [d for p in sa.tolist() for d, k in enumerate(doc_tokens) if sum(doc_tokens[:d]) <= p < sum(doc_tokens[:d + 1])]
     shift = data.draw(st.sampled_from([0, 1, 2, ranges_module.RANK_BLOCK]))  # a table entry every 2**shift tokens
-    kept, ranges_module.RANK_BLOCK = ranges_module.RANK_BLOCK, shift
+    threads = data.draw(st.integers(1, 3))
+    kept = ranges_module.RANK_BLOCK, ranges_module.THREAD_LEAST
+    ranges_module.RANK_BLOCK, ranges_module.THREAD_LEAST = shift, 1  # a thread from one rank, one occurrence on
     try:
-        docs = rank_docs(sa, np.array(doc_tokens))
+        docs = rank_docs(sa, np.array(doc_tokens), threads)
+        got = side_counts(docs, lo, freq, side, threads)
     finally:
-        ranges_module.RANK_BLOCK = kept
+        ranges_module.RANK_BLOCK, ranges_module.THREAD_LEAST = kept
     assert docs.tolist() == want
-    got = side_counts(docs, lo, freq, side)
     assert got.shape == (4, len(ranges))
     assert [tuple(c) for c in got.T.tolist()] == oracle(sa, doc_tokens, lo, freq, side)
+
+
+@settings(max_examples=300, deadline=None)
+@given(weights=st.one_of(st.integers(0, 50), st.lists(st.integers(0, 9), max_size=30)),
+       parts=st.integers(1, 5), least=st.integers(1, 20))
+def test_split_cuts_the_work_in_runs_of_about_equal_weight(weights, parts, least):
+    """The runs cover 0 .. n - 1 in order, none empty; at most ``parts`` of them and no
+    more than the weight allows at ``least`` a run; more than one only where the weight
+    reaches twice ``least``, each run's weight then within one item's of an equal share."""
+    w = np.ones(weights, np.int64) if isinstance(weights, int) else np.array(weights, np.int64)
+    runs = ranges_module.split(weights if isinstance(weights, int) else w, parts, least)
+    n, total = len(w), int(w.sum())
+    assert [x for run in runs for x in run] == ([0, *[x for _, b in runs[:-1] for x in (b, b)], n] if n else [])
+    assert all(b > a for a, b in runs)
+    assert len(runs) <= max(1, min(parts, total // least))
+    if len(runs) > 1:
+        share, heaviest = total / len(runs), int(w.max())
+        assert all(abs(int(w[a:b].sum()) - share) <= heaviest + 1 for a, b in runs)
 
 
 def test_rank_docs_widens_past_65536_statements():
