@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.cli import output as output_module
 from analysis.cli.output import csv_text
 from analysis.ingest.periods import date_label_expr
 from analysis.ingest.snapshot import corpus_ingest, corpus_load
@@ -112,11 +113,20 @@ def test_kwic_lines_equal_kwic_context(text, data):
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.one_of(st.none(), st.text(alphabet='a,"\n\r ¶\t', max_size=6)),
-                          st.integers(0, 2**32 - 1)), min_size=0, max_size=6))
-def test_csv_text_equals_polars_write_csv(rows):
-    columns = {"text": [r[0] for r in rows], "n": [r[1] for r in rows]}
-    frame = pl.DataFrame(columns, schema={"text": pl.String, "n": pl.UInt32})
-    assert csv_text(columns) == frame.write_csv()
+                          st.integers(0, 2**32 - 1), st.one_of(st.none(), st.booleans())), min_size=0, max_size=6),
+       st.integers(1, 40), st.integers(1, 9))
+def test_csv_text_equals_polars_write_csv(rows, times, chunk):
+    """Any strings (quoted or not, empty, null), integers and booleans, each row repeated
+    (a column of repeated values is made a cell a value), written a few rows at a time."""
+    rows = rows * times
+    columns = {"text": [r[0] for r in rows], "n": [r[1] for r in rows], "flag": [r[2] for r in rows],
+               "label": [r[0] or "" for r in rows]}
+    frame = pl.DataFrame(columns, schema={"text": pl.String, "n": pl.UInt32, "flag": pl.Boolean, "label": pl.String})
+    kept, output_module.CSV_CHUNK = output_module.CSV_CHUNK, chunk
+    try:
+        assert csv_text(columns) == frame.write_csv()
+    finally:
+        output_module.CSV_CHUNK = kept
 
 
 def test_kwic_process_imports_no_polars(ungd, store):
