@@ -303,7 +303,7 @@ def _csv_column(values: list) -> list[str]:
     """A column's cells (:func:`csv_cell`), a column of one type at a time where it can be:
     strings (most need no quotes) and integers, a value repeated through the column (a
     statement's date, source and id on each of its lines) made a cell once (2.77 M kwic
-    lines of ungdc: 20 -> about 5 s)."""
+    lines of ungdc: the CSV 20 -> 8.5 s)."""
     kinds = set(map(type, values))
     if kinds <= {str, int} and len(set(values[:4096])) * 4 < min(len(values), 4096):  # repeated values
         cell = {v: csv_cell(v) for v in set(values)}
