@@ -18,7 +18,7 @@ the pattern indices that matched there).
 
 The membership rule of variant families is here too: :func:`core_match` (one wording
 against a seed's core, the documented rule) and :func:`match_table` (the same for many
-wordings at once, as polars; a property test holds the two equal).
+wordings at once, in numpy; a property test holds it equal to the polars joins it replaced).
 """
 
 from __future__ import annotations
@@ -384,24 +384,63 @@ def core_match(seed: Sequence[str], wording: Sequence[str], core: Collection[str
 def match_table(tokens: pl.DataFrame, roles: pl.DataFrame, p: dict) -> pl.DataFrame:
     """:func:`core_match` for many wordings at once: ``tokens`` (``g`` wording, ``seed`` its
     centre, ``fid`` a content form, ``i`` its place) -> per ``g``: ``ok``, ``kind`` and
-    ``changes`` (the fids of the inserted or substituted forms, in order)."""
-    size = roles.filter(pl.col("role") == 0).group_by("seed").len("n_seed")
-    t = tokens.join(roles, on=["seed", "fid"], how="left").sort("g", "i")
-    first = t.filter(pl.col("role") == 0).unique(["g", "fid"], keep="first").sort("g", "i")
-    order = first.group_by("g").agg((pl.col("rank").diff().fill_null(1) > 0).all().alias("in_order"))
-    change = pl.col("role").is_null() | (pl.col("role") == 2)
-    out = (t.group_by("g").agg(pl.col("seed").first(),
-                               pl.col("fid").filter(pl.col("role") == 0).n_unique().alias("hits"),
-                               change.sum().alias("c"), pl.col("role").is_null().sum().alias("bad"),
-                               pl.col("fid").filter(change).alias("changes"))
-           .join(size, on="seed").join(order, on="g", how="left")
-           .with_columns((pl.col("n_seed").cast(pl.Int64) - pl.col("hits")).alias("m"),
-                         pl.col("c").cast(pl.Int64)))
-    ok = ((pl.col("m") <= p["max_subst"]) & (pl.col("c") >= pl.col("m"))
-          & (pl.col("c") - pl.col("m") <= p["max_insert"]) & (pl.col("bad") == 0))
-    kind = (pl.when(pl.col("m") > 0).then(pl.lit("substitution")).when(pl.col("c") > 0).then(pl.lit("insertion"))
-            .when(pl.col("in_order").fill_null(True)).then(pl.lit("exact")).otherwise(pl.lit("permutation")))
-    return out.select("g", ok.alias("ok"), kind.alias("kind"), "changes")
+    ``changes`` (the fids of the inserted or substituted forms, in order); ``roles``
+    (:func:`core_roles`: one row a (seed, fid)) says what each form is to each seed.
+    numpy over the tokens sorted by wording and place, polars only for the lists of
+    changes (ungdc's families: 3.2 M tokens, 1.3 M wordings, 4.3 -> 1.2 s against the
+    polars joins and list aggregations it replaces). Rows by ``g``; a wording whose seed
+    has no form of its own in ``roles`` is left out."""
+    g_in, fid_dtype = tokens["g"], tokens.schema["fid"]
+    gv, iv = g_in.to_numpy().astype(np.int64), tokens["i"].to_numpy().astype(np.int64)
+    lo_i = int(iv.min(initial=0))
+    span = int(iv.max(initial=0)) - lo_i + 1
+    if int(gv.min(initial=0)) >= 0 and int(gv.max(initial=0)) < (1 << 62) // span:  # one key: linear where sorted
+        o = np.argsort(gv * span + (iv - lo_i), kind="stable")
+    else:
+        o = np.lexsort((iv, gv))
+    gv, sd, f = gv[o], tokens["seed"].to_numpy().astype(np.int64)[o], tokens["fid"].to_numpy().astype(np.int64)[o]
+    rs, rf = roles["seed"].to_numpy().astype(np.int64), roles["fid"].to_numpy().astype(np.int64)
+    rr, rk = roles["role"].to_numpy().astype(np.int64), roles["rank"].fill_null(-1).to_numpy().astype(np.int64)
+    us, n_own = np.unique(rs[rr == 0], return_counts=True)  # each seed's own forms
+    width = max(int(f.max(initial=0)), int(rf.max(initial=0))) + 1
+    rkey = rs * width + rf
+    ro = np.argsort(rkey, kind="stable")
+    rkey, rr, rk = rkey[ro], rr[ro], rk[ro]
+    key = sd * width + f
+    role, rank = np.full(len(key), -1, np.int64), np.full(len(key), -1, np.int64)
+    if len(rkey):
+        j = np.minimum(np.searchsorted(rkey, key), len(rkey) - 1)
+        hit = rkey[j] == key
+        role[hit], rank[hit] = rr[j[hit]], rk[j[hit]]
+    new = np.ones(len(gv), bool)
+    new[1:] = gv[1:] != gv[:-1]
+    starts = np.flatnonzero(new)
+    gid, ng = np.cumsum(new) - 1, len(starts)
+    change = (role == -1) | (role == 2)  # not allowed, or admitted beside the seed
+    c = np.bincount(gid, weights=change, minlength=ng).astype(np.int64)
+    bad = np.bincount(gid, weights=role == -1, minlength=ng).astype(np.int64)
+    own = np.flatnonzero(role == 0)
+    pairs, first = np.unique(gid[own] * width + f[own], return_index=True)  # (wording, seed form), first place
+    hits = np.bincount(pairs // width, minlength=ng).astype(np.int64)
+    at = own[np.sort(first)]  # each seed form's first place, in order: its rank must rise
+    rg, rn = gid[at], rank[at]
+    fall = (rg[1:] == rg[:-1]) & (rn[1:] <= rn[:-1])
+    in_order = np.bincount(rg[1:][fall], minlength=ng) == 0
+    seed_g = sd[starts]
+    k = np.minimum(np.searchsorted(us, seed_g), max(len(us) - 1, 0))
+    known = us[k] == seed_g if len(us) else np.zeros(ng, bool)
+    m = (n_own[k] if len(us) else np.zeros(ng, np.int64)) - hits
+    ok = (m <= p["max_subst"]) & (c >= m) & (c - m <= p["max_insert"]) & (bad == 0)
+    kind = np.where(m > 0, 3, np.where(c > 0, 2, np.where(in_order, 0, 1)))  # KINDS' order
+    cg = gid[change]
+    none = np.flatnonzero(np.bincount(cg, minlength=ng) == 0)  # an empty list each, from a null
+    flat = pl.DataFrame({"_g": np.concatenate([cg, none]), "changes": pl.concat(
+        [pl.Series(f[change]), pl.Series([None] * len(none), dtype=pl.Int64)])})
+    lists = (flat.with_row_index("_o").sort("_g", "_o").group_by("_g", maintain_order=True)
+             .agg(pl.col("changes").drop_nulls().cast(fid_dtype)))
+    out = pl.DataFrame({"g": pl.Series(gv[starts]).cast(g_in.dtype), "ok": ok,
+                        "kind": pl.Series(KINDS, dtype=pl.String).gather(kind), "changes": lists["changes"]})
+    return out.filter(pl.Series(known))
 
 
 def core_roles(seed_tok: pl.DataFrame, core: pl.DataFrame, adm: pl.DataFrame) -> pl.DataFrame:

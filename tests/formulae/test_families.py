@@ -124,7 +124,7 @@ def _oracle(seed, wording, core, admitted, max_insert=2, max_subst=1) -> bool:
     return False
 
 
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 _words = st.lists(st.sampled_from("abcdefg"), min_size=0, max_size=6)
@@ -143,6 +143,46 @@ def test_core_match_equals_brute_force(seed, wording, core, admitted):
         assert (kind in ("exact", "permutation")) == (changes == [])
 
 
+_case = st.tuples(st.lists(st.sampled_from("abcde"), min_size=1, max_size=4), _words,
+                  st.sets(st.sampled_from("abcdefg"), max_size=2), st.sets(st.sampled_from("abcdefg"), max_size=5))
+
+
+_permuted = st.lists(st.sampled_from("abcde"), min_size=2, max_size=4, unique=True).flatmap(
+    lambda seed: st.tuples(st.just(seed), st.permutations(seed), st.just(set()), st.just(set())))  # exact or permuted
+
+
+@settings(max_examples=300, deadline=None)
+@given(cases=st.lists(st.one_of(_case, _permuted), min_size=1, max_size=5))
+@example(cases=[(["a", "b", "c"], ["c", "a", "b"], set(), set()), (["a", "b"], ["a", "b"], set(), set()),
+                (["a", "b"], ["a", "f", "b"], set(), {"f"})])
+def test_match_table_equals_core_match(cases):
+    """The table version the corpora use (several seeds at once, their roles from
+    ``core_roles``, a wording each; permutations drawn on purpose): ``ok`` where
+    ``core_match`` matches, then its kind and its changes in order."""
+    from analysis.formulae.match import core_match, core_roles, match_table
+
+    fid = {w: k for k, w in enumerate("abcdefg")}
+    seed_tok = pl.DataFrame([(s, fid[w], i) for s, (seed, *_) in enumerate(cases) for i, w in enumerate(seed)],
+                            schema={"seed": pl.UInt32, "fid": pl.Int64, "i": pl.Int64}, orient="row")
+    core = pl.DataFrame([(s, fid[w]) for s, (_, _, c, _) in enumerate(cases) for w in sorted(c)],
+                        schema={"seed": pl.UInt32, "fid": pl.Int64}, orient="row")
+    adm = pl.DataFrame([(s, fid[w]) for s, (*_, a) in enumerate(cases) for w in sorted(a)],
+                       schema={"seed": pl.UInt32, "fid": pl.Int64}, orient="row")
+    tokens = pl.DataFrame([(s, s, fid[w], i) for s, (_, wording, _, _) in enumerate(cases)
+                           for i, w in enumerate(wording)],
+                          schema={"g": pl.Int64, "seed": pl.UInt32, "fid": pl.Int64, "i": pl.Int64}, orient="row")
+    got = match_table(tokens, core_roles(seed_tok, core, adm), {"max_insert": 2, "max_subst": 1})
+    rows = {r["g"]: r for r in got.iter_rows(named=True)}
+    for s, (seed, wording, c, a) in enumerate(cases):
+        want = core_match(seed, wording, c, a)
+        if not wording:  # a wording of no token is no row
+            assert s not in rows
+            continue
+        assert rows[s]["ok"] == (want is not None), (seed, wording, c, a)
+        if want is not None:
+            assert (rows[s]["kind"], ["abcdefg"[f] for f in rows[s]["changes"]]) == want
+
+
 def test_core_match_kinds():
     from analysis.formulae.match import core_match
 
@@ -155,30 +195,6 @@ def test_core_match_kinds():
     assert core_match(s, ["peaceful", "settlement", "disputes", "a", "b", "c"]) is None  # three insertions
     assert core_match(s, ["peaceful", "settlement", "x", "disputes"], admitted={"y"}) is None  # not admitted
     assert core_match(s, ["all", "peaceful", "settlement", "disputes"], core={"all"}) == ("exact", [])
-
-
-@settings(max_examples=40, deadline=None)
-@given(seed=st.lists(st.sampled_from("abcde"), min_size=1, max_size=4),
-       wordings=st.lists(_words.filter(bool), min_size=1, max_size=4),
-       core=st.sets(st.sampled_from("abcdefg"), max_size=2), admitted=st.sets(st.sampled_from("abcdefg"), max_size=5))
-def test_match_table_equals_core_match(seed, wordings, core, admitted):
-    from analysis.formulae.match import core_match, match_table
-
-    fid = {w: i for i, w in enumerate("abcdefg")}
-    roles = ([(0, fid[w], 0, seed.index(w)) for w in dict.fromkeys(seed)]
-             + [(0, fid[w], 1, None) for w in core if w not in seed]
-             + [(0, fid[w], 2, None) for w in admitted if w not in seed and w not in core])
-    roles_df = pl.DataFrame(roles, schema={"seed": pl.UInt32, "fid": pl.Int64, "role": pl.Int32, "rank": pl.Int64},
-                            orient="row")
-    tok = pl.DataFrame([(g, 0, fid[w], i) for g, ws in enumerate(wordings) for i, w in enumerate(ws)],
-                       schema={"g": pl.Int64, "seed": pl.UInt32, "fid": pl.Int64, "i": pl.Int64}, orient="row")
-    got = match_table(tok, roles_df, {"max_insert": 2, "max_subst": 1}).sort("g")
-    for g, ws in enumerate(wordings):
-        row = got.row(g, named=True)
-        want = core_match(seed, ws, core, admitted)
-        assert row["ok"] == (want is not None), (ws, row)
-        if want is not None:
-            assert row["kind"] == want[0] and [("abcdefg")[f] for f in row["changes"]] == want[1]
 
 
 def test_a_wordings_kind_is_its_first_occurrences():
