@@ -387,7 +387,7 @@ def match_table(tokens: pl.DataFrame, roles: pl.DataFrame, p: dict) -> pl.DataFr
     ``changes`` (the fids of the inserted or substituted forms, in order); ``roles``
     (:func:`core_roles`: one row a (seed, fid)) says what each form is to each seed.
     numpy over the tokens sorted by wording and place, polars only for the lists of
-    changes (ungdc's families: 3.2 M tokens, 1.3 M wordings, 4.3 -> 1.2 s against the
+    changes (ungdc's families: 3.2 M tokens, 1.3 M wordings, 4.3 -> 1.0 s against the
     polars joins and list aggregations it replaces). Rows by ``g``; a wording whose seed
     has no form of its own in ``roles`` is left out."""
     g_in, fid_dtype = tokens["g"], tokens.schema["fid"]
