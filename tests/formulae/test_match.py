@@ -350,3 +350,17 @@ def test_match_table_equals_the_polars_joins(rows, role_of, max_subst, max_inser
     p = {"max_subst": max_subst, "max_insert": max_insert}
     got = match_table(tokens, roles, p)
     assert got.equals(_match_table_polars(tokens, roles, p)), (got, _match_table_polars(tokens, roles, p))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(-3, 9), st.integers(-3, 12)), max_size=30),
+       st.sampled_from([1, 1 << 61]))
+def test_order_spans_equals_lexsort(rows, scale):
+    """Spans' order by (group, start, end), ties kept in place: numpy's lexsort, whether
+    the three fit in one key or not (``scale``: groups too large for one)."""
+    from analysis.formulae.match import _order_spans
+
+    g = np.array([r[0] for r in rows], np.int64) * scale
+    a = np.array([r[1] for r in rows], np.int64)
+    b = np.array([r[2] for r in rows], np.int64)
+    assert _order_spans(g, a, b).tolist() == np.lexsort((b, a, g)).tolist()
