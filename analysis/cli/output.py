@@ -291,12 +291,15 @@ def csv_cell(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     text = str(v)
-    if isinstance(v, str) and (not text or _CSV_QUOTED.search(text)):
-        return '"' + text.replace('"', '""') + '"'
-    return text
+    return _quoted(text) if isinstance(v, str) and (not text or _CSV_QUOTED.search(text)) else text
 
 
 _CSV_QUOTED = re.compile('[,"\n\r]')
+
+
+def _quoted(text: str) -> str:
+    """A string CSV cell in quotes, its quotes doubled."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def _csv_column(values: list) -> list[str]:
@@ -310,7 +313,7 @@ def _csv_column(values: list) -> list[str]:
         return [cell[v] for v in values]
     if kinds <= {str}:
         search = _CSV_QUOTED.search
-        return [t if t and not search(t) else '"' + t.replace('"', '""') + '"' for t in values]
+        return [t if t and not search(t) else _quoted(t) for t in values]
     if kinds <= {int}:
         return list(map(str, values))
     return list(map(csv_cell, values))

@@ -26,6 +26,15 @@ from .suffix import compiled, expand_runs
 SIDE_A, SIDE_B = 1, 2  # bits of a statement's side (both: 3; neither: 0)
 
 
+def _ranges(name: str, lo, freq, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``lo`` and ``freq`` as int64, once every range ``lo[i] .. lo[i] + freq[i] - 1`` is
+    checked to lie in a suffix array of ``size`` ranks (the compiled loops read unchecked)."""
+    lo, freq = np.asarray(lo, np.int64), np.asarray(freq, np.int64)
+    if len(lo) and (int(lo.min()) < 0 or int(freq.min()) < 0 or int((lo + freq).max()) > size):
+        raise ValueError(f"{name}: a range outside the suffix array")
+    return lo, freq
+
+
 def threaded(fn, parts: list[tuple[int, int]]) -> None:
     """``fn(a, b)`` for each part, in threads where there are several (the compiled
     loops release the interpreter's lock: :func:`analysis.phrases.suffix.compiled`)."""
@@ -104,9 +113,7 @@ def side_counts(docs: np.ndarray, lo: np.ndarray, freq: np.ndarray, side: np.nda
     array. ``side`` holds each statement's :data:`SIDE_A` and :data:`SIDE_B` bits; a
     statement in both sets counts on both sides. ``threads``: the ranges cut in as many
     parts of about equal occurrences, each counted in a thread."""
-    lo, freq = np.asarray(lo, np.int64), np.asarray(freq, np.int64)
-    if len(lo) and (int(lo.min()) < 0 or int((lo + freq).max()) > len(docs) or int(freq.min()) < 0):
-        raise ValueError("side_counts: a range outside the suffix array")
+    lo, freq = _ranges("side_counts", lo, freq, len(docs))
     if len(docs) and int(np.max(docs)) >= len(side):  # (the compiled loop reads unchecked)
         raise ValueError("side_counts: a statement without a side")
     out = np.zeros((4, len(lo)), np.int64)
@@ -183,9 +190,8 @@ def range_occurrences(sa: np.ndarray, lo: np.ndarray, freq: np.ndarray, offset: 
     where numpy's expanded ranks, ``maximum.at`` and ``maximum.accumulate`` took 0.8-1.8
     s, the first call of a process the slowest, and a third corpus-long array more)."""
     sa = np.asarray(sa)
-    lo, freq, offset, n = (np.asarray(a).astype(np.int64) for a in (lo, freq, offset, n))
-    if len(lo) and (int(lo.min()) < 0 or int(freq.min()) < 0 or int((lo + freq).max()) > len(sa)):
-        raise ValueError("range_occurrences: a range outside the suffix array")
+    lo, freq = _ranges("range_occurrences", lo, freq, len(sa))
+    offset, n = np.asarray(offset).astype(np.int64), np.asarray(n).astype(np.int64)
     m = int(freq.sum())
     row, pos, indep = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.bool_)
     if not compiled(_range_occurrences)(sa, lo, freq, offset, n, row, pos, indep):
@@ -240,9 +246,8 @@ def range_periods(sa: np.ndarray, lo: np.ndarray, freq: np.ndarray, doc_of, peri
     (``formulae phrases --by year`` on ungdc, the first 100 n-grams' 4.2 M occurrences:
     the (phrase, statement) pairs sorted by a compiled pass, then joined and grouped by
     polars, took 1.1 s of a 1.5 s process.)"""
-    lo, freq, period = np.asarray(lo, np.int64), np.asarray(freq, np.int64), np.asarray(period, np.int64)
-    if len(lo) and (int(lo.min()) < 0 or int(freq.min()) < 0 or int((lo + freq).max()) > len(sa)):
-        raise ValueError("range_periods: a range outside the suffix array")
+    lo, freq = _ranges("range_periods", lo, freq, len(sa))
+    period = np.asarray(period, np.int64)
     if len(period) and (int(period.min()) < -1 or int(period.max()) >= n_periods):
         raise ValueError("range_periods: a statement's period outside 0 .. n_periods - 1")
     n_docs = len(period)

@@ -45,9 +45,9 @@ def _phrase_counts(view, level: str, in_a, in_b, min_statements: int, notes: lis
     a_occ, a_st, b_occ, b_st = side_counts(docs, rows["sa_lo"].to_numpy(), rows["freq"].to_numpy(), side,
                                            _threads()).astype(float)
     del docs
-    counts = pl.DataFrame({"kind": "phrase", "item": pl.Series([None] * rows.height, dtype=pl.String),
-                           "a_occ": a_occ, "a_st": a_st, "b_occ": b_occ, "b_st": b_st,
-                           "_row": np.arange(rows.height, dtype=np.int64)}).with_columns(pl.col("item").alias("label"))
+    counts = pl.DataFrame({"kind": "phrase", "a_occ": a_occ, "a_st": a_st, "b_occ": b_occ, "b_st": b_st,
+                           "_row": np.arange(rows.height, dtype=np.int64)}).with_columns(
+        pl.lit(None, pl.String).alias("item"), pl.lit(None, pl.String).alias("label"))
     return counts, rows.select("pos", "n")
 
 
@@ -62,7 +62,7 @@ def _named(frame: pl.DataFrame, view, level: str, phrase_rows: pl.DataFrame | No
         return frame.drop("_row")
     at = frame["_row"].drop_nulls()
     names = view.index(level).phrases(phrase_rows[at.to_numpy()])
-    filled = pl.Series("_name", [None] * frame.height, pl.String).scatter(
+    filled = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("_name").scatter(
         np.flatnonzero(frame["_row"].is_not_null().to_numpy()), names)
     return (frame.with_columns(filled)
             .with_columns(pl.coalesce("item", "_name").alias("item"), pl.coalesce("label", "_name").alias("label"))
@@ -83,19 +83,17 @@ def _top(frame: pl.DataFrame, limit: int) -> pl.DataFrame:
 
 def _measured(frame: pl.DataFrame, ta: int, tb: int, na: int, nb: int, m: int | None,
               min_count: int) -> pl.DataFrame:
-    """``frame`` (counts and ``g2``) with its rates, keyness measures and ``status``, in the
-    table's columns (:func:`stat_compare`)."""
-    out = frame.with_columns((pl.col("a_occ") * 1e4 / ta).alias("a_per_10k"), (pl.col("b_occ") * 1e4 / tb).alias("b_per_10k"),
-                stats.g2_p_expr("g2").alias("p"), stats.significance_expr("g2", m=m).alias("sig"),
-                stats.log_ratio_expr("a_occ", "b_occ", ta, tb).alias("log_ratio"),
-                stats.g2_expr("a_st", "b_st", na, nb, cells=4).alias("df_g2"),
-                pl.when((pl.col("a_occ") == 0) & (pl.col("b_occ") >= min_count)).then(pl.lit("appeared in B"))
-                .when((pl.col("b_occ") == 0) & (pl.col("a_occ") >= min_count)).then(pl.lit("vanished in B"))
-                .otherwise(pl.lit("both")).alias("status"))
-    out = out.with_columns(stats.g2_p_expr("df_g2").alias("df_p"), stats.significance_expr("df_g2", m=m).alias("df_sig"),
-                stats.log_ratio_expr("a_st", "b_st", na, nb).alias("df_log_ratio"))
-    return out.select(*frame.columns[:7], "a_per_10k", "b_per_10k", "g2", "p", "sig", "log_ratio",
-                      "df_g2", "df_p", "df_sig", "df_log_ratio", "status", "_row")
+    """``frame`` (counts, and ``g2``, which chose its rows) with its rates, keyness measures
+    (:func:`analysis.measures.stat_keyness`, ``g2`` again: the same numbers on two rows or
+    more) and ``status``, in the table's columns (:func:`stat_compare`)."""
+    out = frame.drop("g2").with_columns((pl.col("a_occ") * 1e4 / ta).alias("a_per_10k"),
+                                        (pl.col("b_occ") * 1e4 / tb).alias("b_per_10k"))
+    out = stats.stat_keyness(out, a="a_occ", b="b_occ", size_a=ta, size_b=tb, m=m)
+    out = stats.stat_keyness(out, a="a_st", b="b_st", size_a=na, size_b=nb, prefix="df_", cells=4, m=m)
+    return out.with_columns(
+        pl.when((pl.col("a_occ") == 0) & (pl.col("b_occ") >= min_count)).then(pl.lit("appeared in B"))
+        .when((pl.col("b_occ") == 0) & (pl.col("a_occ") >= min_count)).then(pl.lit("vanished in B"))
+        .otherwise(pl.lit("both")).alias("status"))
 
 
 def _counts(view, level: str, sa: pl.DataFrame, sb: pl.DataFrame, lexicon: bool, families, phrases: bool,

@@ -111,12 +111,9 @@ def test_stale_temporaries_are_cleaned_on_the_next_write(tmp_path):
     assert not left[2].exists()
 
 
-def test_killed_index_builds_leave_no_scratch_behind(tmp_path):
-    """Before: a killed index build's scratch (``.merge-*`` among the shards, ``.tables-*``
-    beside the index: about 500 MB on ungdc) and a killed shard's temporary of another key
-    stayed forever. Now they carry the writer's pid and machine, and the next build removes
-    them once that process is gone; one without a pid (an older build's) or of another
-    machine (a store shared by a cluster) when it is older than a day."""
+def _indexed_store(tmp_path):
+    """A store with a small corpus indexed at norm: (store, the corpus's folder, its shards'
+    kind folder, a dead pid, another machine's name)."""
     from analysis.phrases.build import index_build
 
     decl = folder_corpus(tmp_path, {"a.md": GOOD})
@@ -126,6 +123,18 @@ def test_killed_index_builds_leave_no_scratch_behind(tmp_path):
     base = store / "f"
     kind = next(p for p in (base / "shards").iterdir() if p.is_dir())
     dead, other = dead_pid(), "0" * 8 if HOST != "0" * 8 else "1" * 8
+    return store, base, kind, dead, other
+
+
+def test_killed_index_builds_leave_no_scratch_behind(tmp_path):
+    """Before: a killed index build's scratch (``.merge-*`` among the shards, ``.tables-*``
+    beside the index: about 500 MB on ungdc) and a killed shard's temporary of another key
+    stayed forever. Now they carry the writer's pid and machine, and the next build removes
+    them once that process is gone; one without a pid (an older build's) or of another
+    machine (a store shared by a cluster) when it is older than a day."""
+    from analysis.phrases.build import index_build
+
+    store, base, kind, dead, other = _indexed_store(tmp_path)
     left = [kind / f".merge.tmp-{dead}@{HOST}-a", base / "index" / f".tables.tmp-{dead}-b",
             kind / f".0123abcd.tmp-{dead}@{HOST}-c"]
     old = [kind / ".merge-old1", base / "index" / ".tables-old2", kind / f".merge.tmp-{dead}@{other}-e"]
@@ -149,15 +158,8 @@ def test_index_removes_a_killed_builds_scratch_when_nothing_is_rebuilt(tmp_path)
     temporaries of writers that are gone, anywhere in the corpus's folder, and says so;
     a live writer's, and another machine's younger than a day, stay."""
     from analysis.cli import app
-    from analysis.phrases.build import index_build
 
-    decl = folder_corpus(tmp_path, {"a.md": GOOD})
-    store = tmp_path / "S"
-    corpus_ingest(decl, store=store)
-    index_build("f", "norm", store)
-    base = store / "f"
-    kind = next(p for p in (base / "shards").iterdir() if p.is_dir())
-    dead, other = dead_pid(), "0" * 8 if HOST != "0" * 8 else "1" * 8
+    store, base, kind, dead, other = _indexed_store(tmp_path)
     left = [kind / f".merge.tmp-{dead}@{HOST}-a", base / "index" / f".tables.tmp-{dead}@{HOST}-b",
             base / "index" / f".norm.delta.tmp-{dead}@{HOST}-c", base / f".texts.tmp-{dead}@{HOST}-d"]
     kept = [kind / f".merge.tmp-{os.getppid()}@{HOST}-e", kind / f".merge.tmp-{dead}@{other}-f"]
