@@ -495,7 +495,7 @@ def span_blocks(occ: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 
 def _order_spans(g: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``np.lexsort((b, a, g))``, as one stable argsort of one
-    key where (g, a, b - a) fit in 63 bits (ungdc's families: 3 M spans 1.1 -> 0.2 s)."""
+    key where (g, a, b - a) fit in 63 bits (3 M random spans in 11,000 groups: 1.1 -> 0.2 s)."""
     if not len(g):
         return np.zeros(0, np.int64)
     lo_a, span_a = int(a.min()), int(a.max()) - int(a.min()) + 1
